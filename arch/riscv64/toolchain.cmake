@@ -1,0 +1,18 @@
+# Debian's riscv64-linux-gnu-g++ used freestanding (no libc, no crt files).
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR riscv64)
+set(CMAKE_C_COMPILER riscv64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER riscv64-linux-gnu-g++)
+set(CMAKE_ASM_COMPILER riscv64-linux-gnu-gcc)
+set(CMAKE_OBJCOPY riscv64-linux-gnu-objcopy CACHE FILEPATH "")
+set(CMAKE_NM riscv64-linux-gnu-nm CACHE FILEPATH "")
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+
+# rv64gc is what every target hart has (QEMU virt, the JH7110's U74). Zbb is
+# not assumed: the U74 has it, but a plain rv64gc CPU would trap.
+set(RINGLET_ARCH_FLAGS "-march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax")
+set(RINGLET_FREESTANDING_FLAGS "-ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit -fno-stack-protector -fno-pic -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections")
+set(CMAKE_C_FLAGS_INIT "${RINGLET_ARCH_FLAGS} -ffreestanding -fno-pic -fno-stack-protector -fno-omit-frame-pointer")
+set(CMAKE_CXX_FLAGS_INIT "${RINGLET_ARCH_FLAGS} ${RINGLET_FREESTANDING_FLAGS}")
+set(CMAKE_ASM_FLAGS_INIT "${RINGLET_ARCH_FLAGS}")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static -no-pie -Wl,--gc-sections,--build-id=none,--no-relax")
