@@ -1,0 +1,80 @@
+// The interface the kernel needs from the architecture; arch/riscv64/
+// implements it. Nothing outside arch/ touches a CSR, an SBI call or a PTE.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/fdt/boot_info.h"
+#include "ringlet/result.h"
+
+namespace ringlet {
+struct HartLocal;
+struct TrapFrame;
+}  // namespace ringlet
+
+namespace ringlet::arch {
+
+// One character to the firmware console; works before any driver exists.
+void early_putchar(char c);
+
+// Installs the trap vector and this hart's HartLocal (tp, sscratch = 0).
+void init_hart(HartLocal* local);
+HartLocal* hart_local();
+
+// The platform's monotonic time, in timebase ticks (BootInfo::timebase_frequency).
+uint64_t now();
+// One timer interrupt at absolute time `deadline`; Sstc when the hart has it.
+void set_timer(uint64_t deadline, bool sstc);
+void timer_off(bool sstc);
+void enable_timer_interrupt();
+
+// Raises a software interrupt on hart `hart_id` (wakes it from idle_wait).
+Result<void> send_ipi(uint32_t hart_id);
+
+// Sleeps until an interrupt is pending, taking it on wake-up.
+void idle_wait();
+
+// Starts hart `hart_id` through SBI HSM; it enters kernel_secondary(local)
+// with the kernel page table `root_pa` and stack `stack_top` in place.
+Result<void> start_hart(uint32_t hart_id, HartLocal* local, uint64_t root_pa, uint64_t stack_top);
+
+// Makes `root_pa` the active kernel page table on this hart.
+void activate_page_table(uint64_t root_pa);
+
+// Continues in fn(arg) on the stack ending at `top`; never returns.
+[[noreturn]] void switch_stack(uint64_t top, void (*fn)(void*), void* arg);
+
+// Turns the machine off. `code` 0 is a clean shutdown; anything else is a
+// failure that the runner (QEMU's exit code) sees.
+[[noreturn]] void power_off(int code, const PowerInfo& power);
+
+// Calls visit(pc) for each return address on the kernel stack, from the
+// frame `fp` upwards, staying inside [stack_bottom, stack_top).
+void walk_stack(uint64_t fp, uint64_t stack_bottom, uint64_t stack_top, void (*visit)(uint64_t pc, void* ctx),
+                void* ctx);
+uint64_t current_frame_pointer();
+
+// Prints the register state of a trap frame (panic reports).
+void dump_trap_frame(const TrapFrame& frame);
+
+}  // namespace ringlet::arch
+
+namespace ringlet::arch {
+
+// Kernel page tables. Table frames come from the kernel's FrameAllocator.
+Result<uint64_t> new_page_table();
+// Maps [va, va+size) → [pa, pa+size) with MapPerm bits; W+X is refused.
+Result<void> map(uint64_t root_pa, uint64_t va, uint64_t pa, uint64_t size, uint32_t perm);
+// Where the kernel sees physical address `pa` (the direct map).
+uint64_t phys_to_virt(uint64_t pa);
+
+}  // namespace ringlet::arch
+
+// Called by arch/ on traps; implemented by the kernel.
+namespace ringlet {
+void on_timer_interrupt();
+void on_software_interrupt();
+// An exception the kernel does not expect: from kernel mode it panics.
+[[noreturn]] void on_kernel_fault(TrapFrame& frame, const char* cause);
+}  // namespace ringlet

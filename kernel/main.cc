@@ -1,0 +1,194 @@
+// The boot path: from head.S's first C++ call to every hart idling online.
+//
+//   kernel_boot (boot hart, early map, boot stack)
+//     → FDT → console → memory → final W^X page table → per-hart stacks
+//     → hart_main on the boot hart's guarded stack → secondaries via SBI HSM
+//   kernel_secondary (each other hart, final map, its own stack) → hart_main
+#include "arch/riscv64/layout.h"
+#include "kernel/arch.h"
+#include "kernel/lib/boot_args.h"
+#include "kernel/console/console.h"
+#include "kernel/fdt/fdt.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/kernel_space.h"
+#include "kernel/mm/memory_map.h"
+#include "kernel/panic.h"
+#include "kernel/smp/hart_local.h"
+
+extern "C" char __image_start[], __image_end[];
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+
+namespace ringlet {
+
+extern uint64_t g_kernel_load_pa;
+
+namespace {
+
+// Boot-time state, written by the boot hart before any other hart starts and
+// read-only afterwards.
+BootInfo g_boot_info;
+KernelSpace g_kernel_space;
+HartLocal g_harts[BootInfo::kMaxHarts];  // entry i is touched only by hart index i
+size_t g_hart_count;
+FrameAllocator g_frames;
+uint64_t g_timer_interval;  // ticks between a hart's timer interrupts while it waits to be counted
+
+[[noreturn]] void fail_early(const char* what, Error e) {
+    kprintf("ringlet: %s: %s\n", what, error_name(e));
+    shutdown(2);
+}
+
+Result<void> init_memory(const BootInfo& info, uint64_t load_pa, uint64_t fdt_pa) {
+    PhysRange reserved[BootInfo::kMaxReserved + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < info.reserved_count; ++i) reserved[n++] = info.reserved[i];
+    reserved[n++] = PhysRange{load_pa, static_cast<uint64_t>(__image_end - __image_start)};
+    reserved[n++] = PhysRange{fdt_pa, info.fdt_size};
+    if (info.has_initrd) reserved[n++] = info.initrd;
+
+    PhysRange usable[FrameAllocator::kMaxRanges];
+    size_t count = TRY(subtract_reserved(info.memory, info.memory_count, reserved, n, usable,
+                                         FrameAllocator::kMaxRanges));
+    if (count == 0) return Error::OutOfMemory;
+    // The bitmap lives at the start of the largest usable range.
+    size_t bytes = FrameAllocator::bitmap_bytes(usable, count);
+    size_t largest = 0;
+    for (size_t i = 1; i < count; ++i)
+        if (usable[i].size > usable[largest].size) largest = i;
+    if (usable[largest].size < bytes + layout::kPageSize) return Error::OutOfMemory;
+    uint64_t bitmap_pa = usable[largest].base;
+    auto* bitmap = reinterpret_cast<uint64_t*>(layout::phys_to_virt(bitmap_pa));
+    TRY(g_frames.init(usable, count, bitmap, bytes));
+    TRY(g_frames.reserve(bitmap_pa, bytes));
+    kprintf("memory: %lu MiB usable in %lu ranges, kernel at %p (%lu KiB)\n",
+            g_frames.free_frames() * 4096 >> 20, count, reinterpret_cast<void*>(load_pa),
+            static_cast<uint64_t>(__image_end - __image_start) >> 10);
+    return {};
+}
+
+void on_all_online();
+void panic_test_fault();
+
+// Every hart ends up here on its own guarded stack.
+[[noreturn]] void hart_main(void* arg) {
+    auto* local = static_cast<HartLocal*>(arg);
+    arch::init_hart(local);
+    arch::enable_timer_interrupt();
+    local->online = true;
+    kprintf("hart %u online\n", local->hart_id);
+    // One timer interrupt proves this hart's timer path before it idles.
+    arch::set_timer(arch::now() + g_timer_interval, local->has_sstc);
+    if (local->index == 0) {
+        for (size_t i = 1; i < g_hart_count; ++i) {
+            HartLocal& other = g_harts[i];
+            if (auto r = arch::start_hart(other.hart_id, &other, g_kernel_space.root_pa, other.stack_top); !r)
+                panic("hart_main: cannot start hart %u: %s", other.hart_id, error_name(r.error()));
+        }
+        on_all_online();
+    }
+    for (;;) arch::idle_wait();
+}
+
+// The boot hart, once every hart is online and has taken a timer interrupt.
+void on_all_online() {
+    for (;;) {
+        size_t ready = 0;
+        for (size_t i = 0; i < g_hart_count; ++i)
+            if (g_harts[i].online && __atomic_load_n(&g_harts[i].timer_ticks, __ATOMIC_ACQUIRE) > 0) ++ready;
+        if (ready == g_hart_count) break;
+        arch::idle_wait();
+    }
+    kprintf("all %lu harts online\n", g_hart_count);
+    BootArgs args(g_boot_info.bootargs);
+    if (args.has("panic_test")) panic_test_fault();
+    if (args.has("shutdown")) {
+        kprintf("shutdown requested: powering off\n");
+        shutdown(0);
+    }
+}
+
+// Deliberately stores through a null pointer: the panic path's test.
+__attribute__((noinline)) void panic_test_fault() {
+    kprintf("panic_test: faulting on purpose\n");
+    // The address comes through an asm barrier so the compiler cannot see it.
+    uintptr_t address = 0x10;
+    asm volatile("" : "+r"(address));
+    *reinterpret_cast<volatile uint64_t*>(address) = 0xdead;
+    asm volatile("" ::: "memory");  // keeps this frame intact at the fault, for the backtrace
+}
+
+}  // namespace
+
+FrameAllocator& frames() { return g_frames; }
+
+void on_timer_interrupt() {
+    HartLocal* local = arch::hart_local();
+    __atomic_fetch_add(&local->timer_ticks, 1, __ATOMIC_RELEASE);
+    arch::timer_off(local->has_sstc);
+    // The boot hart sleeps until every hart has reported; wake it to look.
+    if (local->index != 0) (void)arch::send_ipi(g_harts[0].hart_id);
+}
+
+void on_software_interrupt() {}
+
+
+extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint64_t load_pa) {
+    g_kernel_load_pa = load_pa;
+    static HartLocal boot_local;  // until the per-hart array is set up
+    boot_local.hart_id = static_cast<uint32_t>(hart_id);
+    arch::init_hart(&boot_local);
+    for (auto* f = __init_array_start; f != __init_array_end; ++f) (*f)();
+
+    const void* fdt = reinterpret_cast<const void*>(layout::phys_to_virt(fdt_pa));
+    if (auto r = parse_boot_info(fdt, 1u << 20, g_boot_info); !r) fail_early("cannot parse the device tree", r.error());
+    BootInfo& info = g_boot_info;
+    set_power_info(info.power);
+    if (auto uart = Uart::create(info.uart, layout::phys_to_virt(info.uart.base))) console_use_uart(*uart);
+    else kprintf("ringlet: no UART we drive in the device tree; staying on the SBI console\n");
+
+    kprintf("\nRinglet %s: an asynchronous exokernel for RISC-V (boot hart %lu)\n", RINGLET_VERSION, hart_id);
+    kprintf("bootargs: \"%s\"\n", info.bootargs);
+    if (info.timebase_frequency == 0) fail_early("device tree has no timebase-frequency", Error::NotFound);
+    g_timer_interval = info.timebase_frequency / 100;
+
+    if (auto r = init_memory(info, load_pa, fdt_pa); !r) fail_early("no usable memory", r.error());
+    auto space = build_kernel_space(info, load_pa);
+    if (!space) fail_early("cannot build the kernel page table", space.error());
+    g_kernel_space = *space;
+    arch::activate_page_table(g_kernel_space.root_pa);
+
+    // Dense hart indices: the boot hart is 0, then every other hart the FDT
+    // marks usable and able to run our Sv39 kernel.
+    for (size_t i = 0; i < info.hart_count; ++i) {
+        const HartInfo& h = info.harts[i];
+        if (h.hart_id == hart_id) g_harts[0].has_sstc = h.has_sstc;
+    }
+    g_harts[0].hart_id = static_cast<uint32_t>(hart_id);
+    g_hart_count = 1;
+    for (size_t i = 0; i < info.hart_count; ++i) {
+        const HartInfo& h = info.harts[i];
+        if (h.hart_id == hart_id) continue;
+        if (!h.enabled || !h.has_mmu) {
+            kprintf("hart %u: %s, left alone\n", h.hart_id, h.enabled ? "no MMU" : "disabled");
+            continue;
+        }
+        HartLocal& local = g_harts[g_hart_count];
+        local.hart_id = h.hart_id;
+        local.index = static_cast<uint32_t>(g_hart_count++);
+        local.has_sstc = h.has_sstc;
+    }
+    for (size_t i = 0; i < g_hart_count; ++i) {
+        auto stack = map_kernel_stack(g_kernel_space, static_cast<uint32_t>(i));
+        if (!stack) fail_early("cannot map a kernel stack", stack.error());
+        g_harts[i].stack_bottom = stack->bottom;
+        g_harts[i].stack_top = stack->top;
+        g_harts[i].kernel_top = stack->top;
+        g_harts[i].emergency_top = stack->emergency_top;
+    }
+    arch::switch_stack(g_harts[0].stack_top, hart_main, &g_harts[0]);
+}
+
+extern "C" [[noreturn]] void kernel_secondary(HartLocal* local) { hart_main(local); }
+
+}  // namespace ringlet

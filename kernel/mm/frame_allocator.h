@@ -1,0 +1,66 @@
+// The physical frame allocator: one bit per 4 KiB frame of usable memory,
+// with contiguous, aligned allocations (DMA rings need them). The bitmap lives
+// in memory the caller provides (at boot, carved from usable RAM itself).
+//
+// One instance serves the whole machine for now, so it has a lock; any hart
+// may call it. Frames are handed out from per-hart pools in a later step.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/fdt/boot_info.h"
+#include "kernel/lib/spin_lock.h"
+#include "ringlet/result.h"
+
+namespace ringlet {
+
+class FrameAllocator {
+public:
+    static constexpr uint64_t kFrameSize = 4096;
+    static constexpr size_t kMaxRanges = 16;
+
+    // Bytes of bitmap needed to track `ranges` (each page-aligned).
+    static size_t bitmap_bytes(const PhysRange* ranges, size_t count);
+
+    // Takes over `ranges` (page-aligned, non-overlapping) with `bitmap` as
+    // storage; every frame starts free. Fails on misaligned or overlapping
+    // ranges, too many ranges, or storage smaller than bitmap_bytes().
+    Result<void> init(const PhysRange* ranges, size_t count, uint64_t* bitmap, size_t bitmap_size);
+
+    // Physical address of `count` free contiguous frames whose address is a
+    // multiple of `align` bytes (a power of two >= 4096). OutOfMemory if none.
+    Result<uint64_t> alloc(size_t count = 1, uint64_t align = kFrameSize);
+
+    // Returns frames to the pool. A range not wholly allocated (double free,
+    // foreign address) is refused and nothing changes.
+    Result<void> free(uint64_t pa, size_t count = 1);
+
+    // Marks [pa, pa+size) used (e.g. the bitmap's own frames). NotFound if
+    // outside every range, Busy if already used.
+    Result<void> reserve(uint64_t pa, uint64_t size);
+
+    size_t free_frames() const { return m_free; }
+    size_t total_frames() const { return m_total; }
+
+private:
+    struct Range {
+        uint64_t base;
+        size_t frames;
+        size_t first_bit;  // index of this range's first frame in the bitmap
+    };
+    bool test(size_t bit) const { return (m_bitmap[bit / 64] >> (bit % 64)) & 1; }
+    void set(size_t bit, bool used);
+    Result<size_t> locate(uint64_t pa, size_t count) const;  // bitmap index, or error
+    Result<uint64_t> alloc_locked(size_t count, uint64_t align);
+
+    SpinLock m_lock;
+    Range m_ranges[kMaxRanges] = {};
+    size_t m_range_count = 0;
+    uint64_t* m_bitmap = nullptr;
+    size_t m_total = 0;
+    size_t m_free = 0;
+    size_t m_hint = 0;  // next-fit: search from where the last allocation ended
+};
+
+}  // namespace ringlet

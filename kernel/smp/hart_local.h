@@ -1,0 +1,39 @@
+// Per-hart kernel state. Each hart owns exactly one HartLocal, reached through
+// the thread pointer (tp) while in the kernel; another hart never writes it
+// (it sends a message instead). The first fields are read by the trap entry
+// in assembly: their offsets are fixed by arch/riscv64/asm_offsets.h.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/riscv64/asm_offsets.h"
+
+namespace ringlet {
+
+struct HartLocal {
+    HartLocal* self = nullptr;        // HL 0
+    uint64_t scratch = 0;             // HL_SCRATCH: trap entry's saved sp
+    uint64_t stack_bottom = 0;        // HL_STACK_BOTTOM: lowest usable byte of the kernel stack
+    uint64_t emergency_top = 0;       // HL_EMERGENCY_TOP: stack for traps after an overflow
+    uint64_t kernel_top = 0;          // HL_KERNEL_TOP: kernel stack top for traps from U-mode
+    uint64_t save_t0 = 0;             // HL_SAVE_T0
+
+    uint32_t hart_id = 0;             // the platform's id (FDT reg)
+    uint32_t index = 0;               // 0..hart_count-1, dense
+    uint64_t stack_top = 0;
+    bool has_sstc = false;
+    volatile bool online = false;
+    volatile uint64_t timer_ticks = 0;
+};
+
+static_assert(offsetof(HartLocal, scratch) == HL_SCRATCH);
+static_assert(offsetof(HartLocal, stack_bottom) == HL_STACK_BOTTOM);
+static_assert(offsetof(HartLocal, emergency_top) == HL_EMERGENCY_TOP);
+static_assert(offsetof(HartLocal, kernel_top) == HL_KERNEL_TOP);
+static_assert(offsetof(HartLocal, save_t0) == HL_SAVE_T0);
+
+// This hart's dense index (0 before per-hart state exists, on the boot hart).
+size_t current_hart_index();
+
+}  // namespace ringlet

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Boots Ringlet in QEMU (riscv64 virt, OpenSBI firmware). Installs what is
+# missing and builds first. The exit code is QEMU's, i.e. the kernel's
+# shutdown code (0 = clean), or 124 when --timeout expires.
+#
+#   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
+#                       [--gdb] [--icount] [--no-build] [-- extra QEMU args]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0
+extra=()
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smp) smp=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --gdb) gdb=1; shift ;;
+    --icount) icount=1; shift ;;
+    --no-build) build=0; shift ;;
+    -h|--help) usage 0 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "run-qemu.sh: unknown option '$1'" >&2; usage 2 ;;
+  esac
+done
+case "$smp" in ''|*[!0-9]*) echo "run-qemu.sh: --smp needs a number" >&2; exit 2 ;; esac
+
+build_dir=${RINGLET_RISCV_BUILD:-$root/build/riscv64}
+if [ $build -eq 1 ]; then
+  "$root/scripts/setup.sh"
+  if [ ! -f "$build_dir/build.ninja" ]; then
+    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$root/arch/riscv64/toolchain.cmake" \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  cmake --build "$build_dir" -- -j"$(nproc)" >/dev/null || cmake --build "$build_dir" -- -j1
+fi
+image=$build_dir/Image
+[ -f "$image" ] || { echo "run-qemu.sh: no kernel image at $image" >&2; exit 2; }
+
+qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
+      -kernel "$image" -display none -serial stdio -monitor none
+      -global virtio-mmio.force-legacy=false)
+[ -n "$append" ] && qemu+=(-append "$append")
+[ $icount -eq 1 ] && qemu+=(-icount shift=0)
+if [ $gdb -eq 1 ]; then
+  qemu+=(-S -gdb tcp::1234)
+  echo "run-qemu.sh: waiting for gdb; attach with:" >&2
+  echo "  gdb-multiarch $build_dir/arch/riscv64/ringlet.elf -ex 'target remote :1234'" >&2
+fi
+qemu+=("${extra[@]}")
+
+if [ -n "$timeout_s" ]; then
+  set +e
+  timeout --foreground "$timeout_s" "${qemu[@]}" </dev/null
+  rc=$?
+  set -e
+  [ $rc -eq 124 ] && echo "run-qemu.sh: QEMU still running after ${timeout_s}s; stopped" >&2
+  exit $rc
+fi
+exec "${qemu[@]}"
