@@ -4,13 +4,14 @@
 # shutdown code (0 = clean), or 124 when --timeout expires.
 #
 #   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
-#                       [--gdb] [--icount] [--no-build] [-- extra QEMU args]
+#                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
+#                       [--no-build] [-- extra QEMU args]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu=""
 extra=()
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
@@ -19,6 +20,8 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
     --icount) icount=1; shift ;;
+    --machine) machine=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
@@ -39,9 +42,10 @@ fi
 image=$build_dir/Image
 [ -f "$image" ] || { echo "run-qemu.sh: no kernel image at $image" >&2; exit 2; }
 
-qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
-      -kernel "$image" -display none -serial stdio -monitor none
-      -global virtio-mmio.force-legacy=false)
+qemu=(qemu-system-riscv64 -machine "$machine" -smp "$smp" -m "$mem" -bios default
+      -kernel "$image" -display none -serial stdio -monitor none)
+[ "$machine" = virt ] && qemu+=(-global virtio-mmio.force-legacy=false)
+[ -n "$cpu" ] && qemu+=(-cpu "$cpu")
 [ -n "$append" ] && qemu+=(-append "$append")
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
 if [ $gdb -eq 1 ]; then

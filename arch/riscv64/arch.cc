@@ -1,5 +1,6 @@
 // kernel/arch.h for RISC-V: harts, timers, page tables, power, stack walking.
 #include "kernel/arch.h"
+#include "kernel/console/console.h"
 
 #include "arch/riscv64/asm_offsets.h"
 #include "arch/riscv64/csr.h"
@@ -120,6 +121,8 @@ void activate_page_table(uint64_t root_pa) {
         *reinterpret_cast<volatile uint32_t*>(layout::phys_to_virt(power.base)) = value;
     }
     sbi::system_reset(0, code == 0 ? 0 : 1);
+    kprintf("ringlet: no way to power off (SBI SRST failed, no power device); halted\n");
+    RINGLET_CSR_CLEAR(sie, ~0ull);
     for (;;) riscv::wfi();
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots the riscv64 build in QEMU and checks its serial console.
 #
-#   expect_boot.sh [--exit 0|nonzero] [--has REGEX]... [--count REGEX N]...
+#   expect_boot.sh [--exit 0|nonzero|timeout] [--has REGEX]... [--count REGEX N]...
 #                  [--lacks REGEX]... -- run-qemu.sh options
 #
 # Fails (exit 1) naming each check that did not hold, and prints the console.
@@ -23,14 +23,16 @@ done
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-"$root/scripts/run-qemu.sh" --no-build --timeout 60 "$@" >"$log" 2>&1
+"$root/scripts/run-qemu.sh" --no-build --timeout "${BOOT_TIMEOUT:-60}" "$@" >"$log" 2>&1
 rc=$?
-# The console uses CRLF line ends.
-sed -i 's/\r$//' "$log"
+# The console ends lines with CRLF (the SBI console may add its own CR).
+tr -d '\r' <"$log" >"$log.clean" && mv "$log.clean" "$log"
 
 failed=0
 fail() { echo "FAILED: $*"; failed=1; }
-if [ "$want_exit" = nonzero ]; then
+if [ "$want_exit" = timeout ]; then
+  [ $rc -eq 124 ] || fail "exit code $rc, expected QEMU to be still running at the timeout"
+elif [ "$want_exit" = nonzero ]; then
   { [ $rc -ne 0 ] && [ $rc -ne 124 ]; } || fail "exit code $rc, expected a failure code from the kernel"
 else
   [ $rc -eq "$want_exit" ] || fail "exit code $rc, expected $want_exit"
