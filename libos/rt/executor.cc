@@ -1,0 +1,271 @@
+#include "libos/rt/executor.h"
+
+namespace ringlet::rt {
+
+namespace {
+#if __STDC_HOSTED__ && !defined(RINGLET_FREESTANDING)
+thread_local Executor* g_current = nullptr;  // host: a thread stands for a core
+#else
+Executor* g_current = nullptr;  // target: one libOS instance per core, no TLS yet
+#endif
+
+// A task awaited something that never parks it (not a Ringlet awaitable), so
+// nothing could ever make it ready again: a programming error.
+[[noreturn]] void panic_unparked() { __builtin_trap(); }
+}  // namespace
+
+Executor* Executor::current() { return g_current; }
+void Executor::install(Executor* e) { g_current = e; }
+
+Executor::Executor(Platform& platform, ExecutorConfig config) : m_platform(platform), m_config(config) {
+    // Free list in index order, so the first spawn gets slot 0.
+    for (uint32_t i = kMaxTasks; i-- > 0;) {
+        m_slots[i].next = m_free_head;
+        m_free_head = static_cast<uint16_t>(i);
+    }
+}
+
+Executor::~Executor() {
+    // Tasks still alive at teardown are cancelled: their frames go back to
+    // the pool and their awaiters unregister from the timer heap.
+    for (uint32_t i = 0; i < kMaxTasks; ++i) {
+        if (m_slots[i].state != State::Free) (void)cancel(TaskId{i, m_slots[i].gen});
+    }
+}
+
+Result<TaskId> Executor::spawn_handle(std::coroutine_handle<> root, TaskClass cls) {
+    if (m_free_head == kNil) {
+        root.destroy();
+        return Error::Full;
+    }
+    const uint32_t i = m_free_head;
+    Slot& s = m_slots[i];
+    m_free_head = s.next;
+    s.next = kNil;
+    s.root = root;
+    s.resume = root;
+    s.cls = cls;
+    s.state = State::Parked;
+    s.idle_poller = false;
+    ++s.seq;
+    ++s.gen;
+    ++m_live;
+    const TaskId id{i, s.gen};
+    make_ready(i);
+    return id;
+}
+
+void Executor::make_ready(uint32_t i) {
+    Slot& s = m_slots[i];
+    s.state = State::Ready;
+    if (s.cls <= TaskClass::App3) {
+        m_app[static_cast<uint32_t>(s.cls)].set(i);
+    } else {
+        fifo_push(fifo_of(s.cls), i);
+    }
+}
+
+Waker Executor::park(std::coroutine_handle<> h) {
+    if (m_running < 0) panic_unparked();
+    Slot& s = m_slots[m_running];
+    s.resume = h;
+    s.state = State::Parked;
+    ++s.seq;
+    return Waker(this, static_cast<uint32_t>(m_running), s.seq);
+}
+
+bool Executor::alive(TaskId id) const {
+    return id.slot < kMaxTasks && m_slots[id.slot].state != State::Free && m_slots[id.slot].gen == id.gen;
+}
+
+Result<void> Executor::cancel(TaskId id) {
+    if (id.slot >= kMaxTasks) return Error::NotFound;
+    Slot& s = m_slots[id.slot];
+    if (!alive(id)) return Error::NotFound;
+    if (static_cast<int32_t>(id.slot) == m_running) return Error::Busy;
+    if (s.state == State::Ready) {
+        if (s.cls <= TaskClass::App3) {
+            m_app[static_cast<uint32_t>(s.cls)].clear(id.slot);
+        } else {
+            fifo_remove(fifo_of(s.cls), id.slot);
+        }
+    }
+    if (s.idle_poller) --m_idle_pollers;
+    // Destroying the root destroys the whole chain: each parent frame owns
+    // the Task it awaits, and each awaiter unregisters in its destructor.
+    s.root.destroy();
+    free_slot(id.slot);
+    return {};
+}
+
+void Executor::free_slot(uint32_t i) {
+    Slot& s = m_slots[i];
+    s.root = {};
+    s.resume = {};
+    s.state = State::Free;
+    s.idle_poller = false;
+    // Wakers of this use can never match again: seq only grows.
+    ++s.seq;
+    s.next = m_free_head;
+    m_free_head = static_cast<uint16_t>(i);
+    --m_live;
+}
+
+void Executor::run_slot(uint32_t i) {
+    Slot& s = m_slots[i];
+    s.state = State::Running;
+    m_running = static_cast<int32_t>(i);
+    s.resume.resume();
+    m_running = -1;
+    if (s.root.done()) {
+        s.root.destroy();
+        free_slot(i);
+    } else if (s.state == State::Running) {
+        panic_unparked();
+    }
+}
+
+bool Executor::has_ready() const {
+    for (uint32_t c = 0; c < kAppClasses; ++c) {
+        if (!m_app[c].empty()) return true;
+    }
+    return m_fifo[0].size != 0 || m_fifo[1].size != 0;
+}
+
+void Executor::fire_timers() {
+    if (m_timers.size() == 0) return;
+    const uint64_t now = m_platform.now_ns();
+    while (Timer* t = m_timers.pop_due(now)) t->fire(t);
+}
+
+void Executor::notify_pollers() {
+    if (m_idle_pollers == 0) return;
+    for (uint32_t i = 0; i < kMaxTasks && m_idle_pollers != 0; ++i) {
+        Slot& s = m_slots[i];
+        if (s.idle_poller) {
+            s.idle_poller = false;
+            --m_idle_pollers;
+            make_ready(i);
+        }
+    }
+}
+
+uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
+    Executor* const outer = g_current;
+    g_current = this;
+    fire_timers();
+    uint32_t resumes = 0;
+    if (!has_ready()) {
+        if (may_block) {
+            const uint64_t t = m_timers.earliest();
+            ++m_blocks;
+            m_platform.block(t < deadline_ns ? t : deadline_ns);
+            notify_pollers();
+            fire_timers();
+        }
+        g_current = outer;
+        return 0;
+    }
+    // 1. Every poll task that is ready now runs once (each handles at most
+    //    poll_batch items, then yields to the back of the FIFO).
+    for (uint32_t n = m_fifo[kFifoPoll].size; n > 0; --n) {
+        const int32_t i = fifo_pop(m_fifo[kFifoPoll]);
+        if (i < 0) break;
+        run_slot(static_cast<uint32_t>(i));
+        ++resumes;
+    }
+    // 2. App tasks by strict priority, round-robin inside a class.
+    uint32_t served = 0;
+    for (uint32_t budget = m_config.app_budget; budget > 0; --budget) {
+        uint32_t c = 0;
+        while (c < kAppClasses && m_app[c].empty()) ++c;
+        if (c == kAppClasses) break;
+        const int32_t i = m_app[c].first_from(m_cursor[c]);
+        m_app[c].clear(static_cast<uint32_t>(i));
+        m_cursor[c] = static_cast<uint32_t>(i) + 1;
+        served |= 1u << c;
+        run_slot(static_cast<uint32_t>(i));
+        ++resumes;
+    }
+    // 3. Aging: every class that was ready but got no turn gets one.
+    for (uint32_t c = 0; c < kAppClasses; ++c) {
+        if ((served & (1u << c)) != 0 || m_app[c].empty()) continue;
+        const int32_t i = m_app[c].first_from(m_cursor[c]);
+        m_app[c].clear(static_cast<uint32_t>(i));
+        m_cursor[c] = static_cast<uint32_t>(i) + 1;
+        run_slot(static_cast<uint32_t>(i));
+        ++resumes;
+    }
+    // 4. One background task per round: progress, never a flood.
+    const int32_t b = fifo_pop(m_fifo[kFifoBackground]);
+    if (b >= 0) {
+        run_slot(static_cast<uint32_t>(b));
+        ++resumes;
+    }
+    g_current = outer;
+    return resumes;
+}
+
+void Executor::run_until_idle() {
+    for (;;) {
+        fire_timers();
+        if (!has_ready()) return;
+        run_once(false);
+    }
+}
+
+bool Executor::SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
+    m_timer.fire = &SleepAwaiter::fire;
+    if (!m_exec->add_timer(&m_timer)) {
+        m_full = true;
+        return false;  // resume at once with Error::Full
+    }
+    m_timer.waker = m_exec->park(h);
+    return true;
+}
+
+void Executor::NotificationAwaiter::await_suspend(std::coroutine_handle<> h) {
+    (void)exec->park(h);
+    // Cancellation clears idle_poller and the count (see cancel()).
+    exec->m_slots[exec->m_running].idle_poller = true;
+    ++exec->m_idle_pollers;
+}
+
+void Executor::fifo_push(Fifo& f, uint32_t i) {
+    m_slots[i].next = kNil;
+    if (f.tail == kNil) {
+        f.head = f.tail = static_cast<uint16_t>(i);
+    } else {
+        m_slots[f.tail].next = static_cast<uint16_t>(i);
+        f.tail = static_cast<uint16_t>(i);
+    }
+    ++f.size;
+}
+
+int32_t Executor::fifo_pop(Fifo& f) {
+    if (f.head == kNil) return -1;
+    const uint32_t i = f.head;
+    f.head = m_slots[i].next;
+    if (f.head == kNil) f.tail = kNil;
+    m_slots[i].next = kNil;
+    --f.size;
+    return static_cast<int32_t>(i);
+}
+
+void Executor::fifo_remove(Fifo& f, uint32_t i) {
+    uint16_t prev = kNil;
+    for (uint16_t cur = f.head; cur != kNil; prev = cur, cur = m_slots[cur].next) {
+        if (cur != i) continue;
+        if (prev == kNil) {
+            f.head = m_slots[cur].next;
+        } else {
+            m_slots[prev].next = m_slots[cur].next;
+        }
+        if (f.tail == cur) f.tail = prev;
+        m_slots[cur].next = kNil;
+        --f.size;
+        return;
+    }
+}
+
+}  // namespace ringlet::rt
