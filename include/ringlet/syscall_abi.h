@@ -1,0 +1,55 @@
+// Ringlet's system call ABI: the single definition shared by the kernel and
+// the libOS (C-compatible so plain C apps can use it too).
+//
+// Convention (RISC-V ecall from U-mode):
+//   a7 = call number (SyscallNumber), a0..a5 = arguments;
+//   on return a0 = error (a ringlet::Error value, 0 = ok), a1 = value.
+//   Every other register is preserved. A number outside the table is
+//   Error::Unsupported (not a fault).
+// Capabilities are passed as CapIndex values (slot | generation << 16, see
+// cap_types.h); user pointers are checked against the caller's address space.
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+namespace ringlet {
+#endif
+
+enum SyscallNumber
+#ifdef __cplusplus
+    : uint64_t
+#endif
+{
+    // Print a0=len bytes at a1=ptr on the console (at most 256 per call).
+    kSysDebugPrint = 0,
+    // End the calling dispatcher with exit code a0. Does not return.
+    kSysExit = 1,
+    // Block until a notification in mask a0 is pending or the time a1 (in
+    // timebase ticks, 0 = none) passes. Returns (value) and clears the
+    // pending bits in the mask; 0 when the deadline passed first.
+    kSysWait = 2,
+    // Capability operations on the caller's CapTable.
+    kSysCapIdentify = 3,   // a0 = cap → value = type | rights << 8
+    kSysCapMint = 4,       // a0 = cap, a1 = rights to keep → value = new cap (a child)
+    kSysCapDelete = 5,     // a0 = cap
+    kSysCapRevoke = 6,     // a0 = cap: deletes every descendant (unmapping what they mapped)
+    // Frames: physical memory.
+    kSysFrameAlloc = 7,    // a0 = pages, a1 = flags (kFrameContiguous) → value = frame cap
+    kSysFrameMap = 8,      // a0 = frame cap, a1 = user va, a2 = perm (kMapRead/Write/Exec bits)
+    kSysFrameUnmap = 9,    // a0 = frame cap, a1 = user va
+    kSysFramePhys = 10,    // a0 = frame cap → value = physical address (needs kRightDma)
+    // Channels: a pair of SPSC rings in a shared frame plus a notification.
+    kSysChannelCreate = 11,  // a0 = frame cap for the rings, a1 = notification bit → value = channel cap
+    kSysChannelNotify = 12,  // a0 = channel cap: raise the peer's notification bit
+    // Devices and interrupts.
+    kSysDeviceClaim = 13,  // a0 = device index (FDT order) → value = device cap (MMIO frame + irq)
+    kSysIrqControl = 14,   // a0 = device cap, a1 = 0 ack / 1 bind to notification bit a2
+    // Dispatchers.
+    kSysDispatcherStart = 15,  // a0 = initrd app name ptr, a1 = name len, a2 = hart index → value = id
+    kSysCount = 16,
+};
+
+#ifdef __cplusplus
+}  // namespace ringlet
+#endif
