@@ -69,12 +69,53 @@ Result<void> map(uint64_t root_pa, uint64_t va, uint64_t pa, uint64_t size, uint
 // Where the kernel sees physical address `pa` (the direct map).
 uint64_t phys_to_virt(uint64_t pa);
 
+// User page tables: a new root sharing the kernel half of `kernel_root`.
+Result<uint64_t> new_user_page_table(uint64_t kernel_root);
+Result<void> unmap(uint64_t root_pa, uint64_t va, uint64_t size);
+struct Mapping {
+    uint64_t pa;
+    uint32_t perm;  // MapPerm bits
+};
+Result<Mapping> translate(uint64_t root_pa, uint64_t va);
+// Frees the user half's tables and the root (not the mapped frames).
+void free_user_page_table(uint64_t root_pa);
+// Flushes this hart's TLB entries for user mappings.
+void flush_tlb();
+
+}  // namespace ringlet::arch
+
+namespace ringlet::arch {
+
+// A user-mode register state that starts at `entry` with stack `sp` and
+// a0 = `arg`, interrupts on, FP unit available.
+void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, uint64_t arg);
+// Leaves the kernel into the user state `frame` (which must sit at the top
+// of this hart's kernel stack, where the next trap from U-mode lands).
+[[noreturn]] void enter_user(TrapFrame* frame);
+// The user floating-point state (f0-f31, fcsr) into / out of `regs` (33 words),
+// if `frame` says the app has touched it.
+void save_fp(TrapFrame& frame, uint64_t* regs);
+void restore_fp(const TrapFrame& frame, const uint64_t* regs);
+// Syscall convention accessors: number, arguments, results.
+uint64_t syscall_number(const TrapFrame& frame);
+uint64_t syscall_arg(const TrapFrame& frame, int i);
+void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value);
+uint64_t fault_pc(const TrapFrame& frame);
+uint64_t fault_address(const TrapFrame& frame);
+
 }  // namespace ringlet::arch
 
 // Called by arch/ on traps; implemented by the kernel.
 namespace ringlet {
 void on_timer_interrupt();
 void on_software_interrupt();
+void on_external_interrupt();
+// An ecall from U-mode; sepc already points past it.
+void on_syscall(TrapFrame& frame);
+// Any other exception from U-mode: the app dies, the kernel goes on.
+void on_user_fault(TrapFrame& frame, const char* cause);
+// Last step before any return to U-mode: may switch `frame` to another app.
+void on_return_to_user(TrapFrame& frame);
 // An exception the kernel does not expect: from kernel mode it panics.
 [[noreturn]] void on_kernel_fault(TrapFrame& frame, const char* cause);
 }  // namespace ringlet

@@ -5,6 +5,7 @@
 //     → hart_main on the boot hart's guarded stack → secondaries via SBI HSM
 //   kernel_secondary (each other hart, final map, its own stack) → hart_main
 #include "arch/riscv64/layout.h"
+#include "kernel/app_loader.h"
 #include "kernel/arch.h"
 #include "kernel/lib/boot_args.h"
 #include "kernel/console/console.h"
@@ -13,7 +14,9 @@
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/memory_map.h"
 #include "kernel/panic.h"
+#include "kernel/sched/dispatch.h"
 #include "kernel/smp/hart_local.h"
+#include "kernel/smp/mailbox.h"
 
 extern "C" char __image_start[], __image_end[];
 extern "C" void (*__init_array_start[])();
@@ -69,6 +72,7 @@ Result<void> init_memory(const BootInfo& info, uint64_t load_pa, uint64_t fdt_pa
 
 void on_all_online();
 void panic_test_fault();
+size_t start_initial_apps(const BootArgs& args);
 
 // Every hart ends up here on its own guarded stack.
 [[noreturn]] void hart_main(void* arg) {
@@ -77,9 +81,11 @@ void panic_test_fault();
     arch::enable_timer_interrupt();
     local->online = true;
     kprintf("hart %u online\n", local->hart_id);
-    // One timer interrupt proves this hart's timer path before it idles.
+    // One timer interrupt proves this hart's timer path before it runs apps.
     arch::set_timer(arch::now() + g_timer_interval, local->has_sstc);
+    while (__atomic_load_n(&local->timer_ticks, __ATOMIC_ACQUIRE) == 0) arch::idle_wait();
     if (local->index == 0) {
+        if (auto r = init_mailboxes(g_hart_count); !r) panic("hart_main: mailboxes: %s", error_name(r.error()));
         for (size_t i = 1; i < g_hart_count; ++i) {
             HartLocal& other = g_harts[i];
             if (auto r = arch::start_hart(other.hart_id, &other, g_kernel_space.root_pa, other.stack_top); !r)
@@ -87,7 +93,7 @@ void panic_test_fault();
         }
         on_all_online();
     }
-    for (;;) arch::idle_wait();
+    run_dispatchers(*local);
 }
 
 // The boot hart, once every hart is online and has taken a timer interrupt.
@@ -102,10 +108,59 @@ void on_all_online() {
     kprintf("all %lu harts online\n", g_hart_count);
     BootArgs args(g_boot_info.bootargs);
     if (args.has("panic_test")) panic_test_fault();
+    size_t started = start_initial_apps(args);
     if (args.has("shutdown")) {
-        kprintf("shutdown requested: powering off\n");
-        shutdown(0);
+        if (started == 0) {
+            kprintf("shutdown requested: powering off\n");
+            shutdown(0);
+        }
+        shutdown_when_all_done(true);
     }
+}
+
+// Starts the apps of `init=name[@hart],...` (default: hello, if the initrd
+// has it), each on the hart with that dense index (default 0). Apps for
+// other harts travel there as messages. Returns how many started.
+size_t start_initial_apps(const BootArgs& args) {
+    if (!g_boot_info.has_initrd) {
+        kprintf("no initrd: no apps to start\n");
+        return 0;
+    }
+    set_initrd(g_boot_info.initrd);
+    size_t len = 0;
+    const char* list = args.value("init", &len);
+    if (!list) list = "hello", len = 5;
+    size_t started = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && list[end] != ',') ++end;
+        size_t name_end = pos;
+        while (name_end < end && list[name_end] != '@') ++name_end;
+        size_t hart = 0;
+        for (size_t i = name_end + 1; i < end; ++i) {
+            if (list[i] < '0' || list[i] > '9') { hart = ~size_t{0}; break; }
+            hart = hart * 10 + static_cast<size_t>(list[i] - '0');
+        }
+        const char* name = list + pos;
+        int name_len = static_cast<int>(name_end - pos);
+        pos = end + 1;
+        if (hart >= g_hart_count) {
+            kprintf("init: app '%.*s': no hart with index %s\n", name_len, name, "given");
+            continue;
+        }
+        auto d = load_app(name, static_cast<size_t>(name_len), g_kernel_space.root_pa, hart);
+        if (!d) {
+            kprintf("init: cannot start app '%.*s': %s\n", name_len, name, error_name(d.error()));
+            continue;
+        }
+        kprintf("init: starting app '%s' on hart %u\n", (*d)->name, g_harts[hart].hart_id);
+        if (hart == 0) place_dispatcher(g_harts[0], *d);
+        else if (auto r = send_to_hart(hart, HartMessageType::StartDispatcher, reinterpret_cast<uint64_t>(*d)); !r)
+            panic("start_initial_apps: %s", error_name(r.error()));
+        ++started;
+    }
+    return started;
 }
 
 // Deliberately stores through a null pointer: the panic path's test.
@@ -121,6 +176,8 @@ __attribute__((noinline)) void panic_test_fault() {
 }  // namespace
 
 FrameAllocator& frames() { return g_frames; }
+HartLocal& hart_by_index(size_t index) { return g_harts[index]; }
+size_t hart_count() { return g_hart_count; }
 
 void on_timer_interrupt() {
     HartLocal* local = arch::hart_local();
@@ -130,7 +187,9 @@ void on_timer_interrupt() {
     if (local->index != 0) (void)arch::send_ipi(g_harts[0].hart_id);
 }
 
-void on_software_interrupt() {}
+void on_software_interrupt() { drain_mailbox(); }
+
+void on_external_interrupt() {}
 
 
 extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint64_t load_pa) {
@@ -185,6 +244,7 @@ extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint
         g_harts[i].stack_top = stack->top;
         g_harts[i].kernel_top = stack->top;
         g_harts[i].emergency_top = stack->emergency_top;
+        g_harts[i].timer_slice = info.timebase_frequency / Scheduler::kSliceDivisor;
     }
     arch::switch_stack(g_harts[0].stack_top, hart_main, &g_harts[0]);
 }

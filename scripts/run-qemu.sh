@@ -5,13 +5,14 @@
 #
 #   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
-#                       [--no-build] [-- extra QEMU args]
+#                       [--initrd FILE|none] [--no-build] [-- extra QEMU args]
+# Without --initrd the built initrd (every app in user/) is loaded.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu=""
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd=""
 extra=()
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --icount) icount=1; shift ;;
     --machine) machine=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
+    --initrd) initrd=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
@@ -47,6 +49,11 @@ qemu=(qemu-system-riscv64 -machine "$machine" -smp "$smp" -m "$mem" -bios defaul
 [ "$machine" = virt ] && qemu+=(-global virtio-mmio.force-legacy=false)
 [ -n "$cpu" ] && qemu+=(-cpu "$cpu")
 [ -n "$append" ] && qemu+=(-append "$append")
+[ -z "$initrd" ] && initrd=$build_dir/initrd.cpio
+if [ "$initrd" != none ]; then
+  [ -f "$initrd" ] || { echo "run-qemu.sh: no initrd at $initrd" >&2; exit 2; }
+  qemu+=(-initrd "$initrd")
+fi
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
 if [ $gdb -eq 1 ]; then
   qemu+=(-S -gdb tcp::1234)

@@ -12,6 +12,7 @@
 
 extern "C" char trap_vector[], secondary_entry[], secondary_virt_entry[], __image_start[];
 extern "C" [[noreturn]] void switch_stack(uint64_t top, void (*fn)(void*), void* arg);
+extern "C" [[noreturn]] void enter_user_asm(ringlet::TrapFrame* frame);
 
 namespace ringlet {
 namespace {
@@ -113,6 +114,8 @@ void activate_page_table(uint64_t root_pa) {
 
 [[noreturn]] void switch_stack(uint64_t top, void (*fn)(void*), void* arg) { ::switch_stack(top, fn, arg); }
 
+[[noreturn]] void enter_user(TrapFrame* frame) { enter_user_asm(frame); }
+
 [[noreturn]] void power_off(int code, const PowerInfo& power) {
     if (code == 0 && sbi::probe_extension(sbi::kExtSrst)) sbi::system_reset(0, 0);
     if (power.present) {
@@ -151,6 +154,33 @@ Result<void> map(uint64_t root_pa, uint64_t va, uint64_t pa, uint64_t size, uint
 }
 
 uint64_t phys_to_virt(uint64_t pa) { return layout::phys_to_virt(pa); }
+
+Result<uint64_t> new_user_page_table(uint64_t kernel_root) {
+    uint64_t root = TRY(KernelEnv::alloc_table());
+    const uint64_t* from = KernelEnv::table(kernel_root);
+    uint64_t* to = KernelEnv::table(root);
+    for (size_t i = 256; i < 512; ++i) to[i] = from[i];  // the upper half: the kernel's
+    return root;
+}
+
+Result<void> unmap(uint64_t root_pa, uint64_t va, uint64_t size) {
+    sv39::PageTable<KernelEnv> table(root_pa);
+    return table.unmap(va, size);
+}
+
+Result<Mapping> translate(uint64_t root_pa, uint64_t va) {
+    sv39::PageTable<KernelEnv> table(root_pa);
+    auto t = TRY(table.translate(va));
+    return Mapping{t.pa, t.perm};
+}
+
+void free_user_page_table(uint64_t root_pa) {
+    sv39::PageTable<KernelEnv> table(root_pa);
+    table.release_tables(0, 255, [](uint64_t pa) { (void)frames().free(pa); });
+    (void)frames().free(root_pa);
+}
+
+void flush_tlb() { riscv::sfence_vma_all(); }
 
 }  // namespace arch
 }  // namespace ringlet

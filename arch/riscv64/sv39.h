@@ -126,6 +126,27 @@ public:
         return Translation{pte_to_pa(*leaf.slot) + (va & (ps - 1)), perm_of(*leaf.slot), leaf.level};
     }
 
+    // Calls free_table(pa) for every table below the root that serves the
+    // root entries [first, last], then clears those entries. Leaves' frames
+    // are not touched: whoever mapped them owns them.
+    template <typename FreeFn>
+    void release_tables(size_t first, size_t last, FreeFn free_table) {
+        uint64_t* root = Env::table(m_root);
+        for (size_t i = first; i <= last && i < 512; ++i) {
+            if (!(root[i] & kPteV) || (root[i] & (kPteR | kPteW | kPteX))) {
+                root[i] = 0;
+                continue;
+            }
+            uint64_t l1_pa = pte_to_pa(root[i]);
+            uint64_t* l1 = Env::table(l1_pa);
+            for (size_t j = 0; j < 512; ++j) {
+                if ((l1[j] & kPteV) && !(l1[j] & (kPteR | kPteW | kPteX))) free_table(pte_to_pa(l1[j]));
+            }
+            free_table(l1_pa);
+            root[i] = 0;
+        }
+    }
+
 private:
     struct Leaf {
         uint64_t* slot;

@@ -7,6 +7,10 @@
 namespace ringlet {
 namespace {
 
+constexpr uint64_t kSstatusFs = 3ull << 13;
+constexpr uint64_t kSstatusFsInitial = 1ull << 13;
+constexpr uint64_t kSstatusFsClean = 2ull << 13;
+
 const char* exception_name(uint64_t code) {
     switch (code) {
     case 0: return "instruction address misaligned";
@@ -44,18 +48,72 @@ void dump_trap_frame(const TrapFrame& f) {
 }  // namespace arch
 
 extern "C" void ringlet_trap_handler(TrapFrame* frame) {
-    uint64_t cause = frame->scause;
+    const bool from_user = !(frame->sstatus & riscv::kSstatusSpp);
+    const uint64_t cause = frame->scause;
     if (cause & riscv::kCauseInterrupt) {
         switch (cause & ~riscv::kCauseInterrupt) {
-        case riscv::kIrqTimer: on_timer_interrupt(); return;
+        case riscv::kIrqTimer: on_timer_interrupt(); break;
         case riscv::kIrqSoftware:
             RINGLET_CSR_CLEAR(sip, riscv::kSieSsie);
             on_software_interrupt();
-            return;
+            break;
+        case riscv::kIrqExternal: on_external_interrupt(); break;
         default: on_kernel_fault(*frame, "unexpected interrupt");
         }
+    } else if (!from_user) {
+        on_kernel_fault(*frame, exception_name(cause));
+    } else if (cause == 8) {
+        frame->sepc += 4;  // resume after the ecall
+        on_syscall(*frame);
+    } else {
+        on_user_fault(*frame, exception_name(cause));
     }
-    on_kernel_fault(*frame, exception_name(cause));
+    if (from_user) on_return_to_user(*frame);
 }
 
+namespace arch {
+
+void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, uint64_t arg) {
+    frame = TrapFrame{};
+    frame.sepc = entry;
+    frame.x[2] = sp;
+    frame.x[10] = arg;
+    uint64_t status = RINGLET_CSR_READ(sstatus);
+    status &= ~(riscv::kSstatusSpp | riscv::kSstatusSie | riscv::kSstatusSum | kSstatusFs);
+    frame.sstatus = status | riscv::kSstatusSpie | kSstatusFsInitial;
+}
+
+void save_fp(TrapFrame& frame, uint64_t* regs) {
+    if ((frame.sstatus & kSstatusFs) != kSstatusFs) return;  // not dirty: nothing new to save
+    asm volatile(
+        ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "fsd f\\n, \\n*8(%0)\n"
+        ".endr\n"
+        "frcsr t0\n"
+        "sd t0, 256(%0)\n" ::"r"(regs)
+        : "t0", "memory");
+    frame.sstatus = (frame.sstatus & ~kSstatusFs) | kSstatusFsClean;
+}
+
+void restore_fp(const TrapFrame& frame, const uint64_t* regs) {
+    if ((frame.sstatus & kSstatusFs) == 0) return;  // FP off for this app
+    asm volatile(
+        ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+        "fld f\\n, \\n*8(%0)\n"
+        ".endr\n"
+        "ld t0, 256(%0)\n"
+        "fscsr t0\n" ::"r"(regs)
+        : "t0", "memory");
+}
+
+uint64_t syscall_number(const TrapFrame& frame) { return frame.x[17]; }
+uint64_t syscall_arg(const TrapFrame& frame, int i) { return frame.x[10 + i]; }
+void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value) {
+    frame.x[10] = error;
+    frame.x[11] = value;
+}
+uint64_t fault_pc(const TrapFrame& frame) { return frame.sepc; }
+uint64_t fault_address(const TrapFrame& frame) { return frame.stval; }
+
+}  // namespace arch
 }  // namespace ringlet

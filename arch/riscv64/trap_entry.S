@@ -86,3 +86,10 @@ trap_return:                            /* sp = the TrapFrame to resume */
     .endr
     ld      x2, 2*8(sp)
     sret
+
+/* enter_user(frame): sp = frame (top of this hart's kernel stack), then the
+ * ordinary return path. */
+    .globl enter_user_asm
+enter_user_asm:
+    mv      sp, a0
+    j       trap_return

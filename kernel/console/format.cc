@@ -30,6 +30,7 @@ struct Spec {
     bool left = false;
     bool zero = false;
     size_t width = 0;
+    int precision = -1;  // %.Ns / %.*s: at most N characters of the string
 };
 
 void emit(Out& out, const Spec& spec, const char* text, size_t len, const char* prefix = "") {
@@ -81,6 +82,17 @@ size_t format_to(char* buf, size_t cap, const char* fmt, va_list ap) {
         } else {
             while (*fmt >= '0' && *fmt <= '9') spec.width = spec.width * 10 + static_cast<size_t>(*fmt++ - '0');
         }
+        if (*fmt == '.') {
+            ++fmt;
+            spec.precision = 0;
+            if (*fmt == '*') {
+                int p = va_arg(ap, int);
+                spec.precision = p < 0 ? -1 : p;
+                ++fmt;
+            } else {
+                while (*fmt >= '0' && *fmt <= '9') spec.precision = spec.precision * 10 + (*fmt++ - '0');
+            }
+        }
         int longs = 0;  // 0 = int, 1 = long, 2 = long long; h/hh narrow after va_arg
         int shorts = 0;
         for (;; ++fmt) {
@@ -122,7 +134,7 @@ size_t format_to(char* buf, size_t cap, const char* fmt, va_list ap) {
             const char* s = va_arg(ap, const char*);
             if (!s) s = "(null)";
             size_t n = 0;
-            while (s[n]) ++n;
+            while (s[n] && (spec.precision < 0 || n < static_cast<size_t>(spec.precision))) ++n;
             Spec s_spec = spec;
             s_spec.zero = false;
             emit(out, s_spec, s, n);

@@ -1,6 +1,8 @@
 // printf-style formatting into a caller's buffer, for the kernel console.
 // Supports %d %i %u %x %X %p %s %c %% with flags '-' and '0', a width (digits
-// or '*'), and the length modifiers h, hh, l, ll, z. Needs no libc.
+// or '*'), a precision for strings (%.5s, %.*s: at most that many bytes, so
+// unterminated buffers print safely), and the length modifiers h, hh, l, ll,
+// z. Needs no libc.
 #pragma once
 
 #include <stdarg.h>

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "arch/riscv64/asm_offsets.h"
+#include "kernel/sched/scheduler.h"
 
 namespace ringlet {
 
@@ -22,9 +23,11 @@ struct HartLocal {
     uint32_t hart_id = 0;             // the platform's id (FDT reg)
     uint32_t index = 0;               // 0..hart_count-1, dense
     uint64_t stack_top = 0;
+    uint64_t timer_slice = 0;         // scheduling slice, in timebase ticks
     bool has_sstc = false;
     volatile bool online = false;
     volatile uint64_t timer_ticks = 0;
+    Scheduler sched;
 };
 
 static_assert(offsetof(HartLocal, scratch) == HL_SCRATCH);
@@ -35,5 +38,10 @@ static_assert(offsetof(HartLocal, save_t0) == HL_SAVE_T0);
 
 // This hart's dense index (0 before per-hart state exists, on the boot hart).
 size_t current_hart_index();
+
+// The HartLocal of dense index `index` (< hart_count()); for addressing
+// messages, never for touching another hart's state.
+HartLocal& hart_by_index(size_t index);
+size_t hart_count();
 
 }  // namespace ringlet

@@ -47,6 +47,15 @@ TEST(FormatTest, PointersStringsPercent) {
     EXPECT_EQ(fmt("%c%c", 'o', 'k'), "ok");
 }
 
+TEST(FormatTest, StringPrecisionBoundsTheRead) {
+    const char unterminated[3] = {'a', 'b', 'c'};
+    EXPECT_EQ(fmt("[%.*s]", 3, unterminated), "[abc]");
+    EXPECT_EQ(fmt("[%.2s]", "hello"), "[he]");
+    EXPECT_EQ(fmt("[%5.2s]", "hello"), "[   he]");
+    EXPECT_EQ(fmt("[%.*s]", 10, "hi"), "[hi]");
+    EXPECT_EQ(fmt("[%.0s]", "hi"), "[]");
+}
+
 TEST(FormatTest, UnknownConversionIsCopied) {
     EXPECT_EQ(fmt("a %q b"), "a %q b");
     EXPECT_EQ(fmt("trailing %"), "trailing %");

@@ -1,0 +1,73 @@
+#include "kernel/app_loader.h"
+
+#include "arch/riscv64/layout.h"
+#include "kernel/arch.h"
+#include "kernel/console/console.h"
+#include "kernel/loader/cpio.h"
+#include "kernel/loader/elf.h"
+#include "kernel/mm/frames.h"
+#include "kernel/mm/map_perm.h"
+#include "kernel/sched/dispatch.h"
+
+namespace ringlet {
+namespace {
+
+PhysRange g_initrd;  // set once by the boot hart
+
+Result<void> map_zeroed(Dispatcher* d, uint64_t va, uint64_t size, uint32_t perm, const uint8_t* src,
+                        uint64_t src_offset, uint64_t src_size) {
+    uint64_t pages = size / layout::kPageSize;
+    uint64_t pa = TRY(frames().alloc(pages));
+    if (auto r = dispatcher_own_frames(d, pa, pages); !r) {
+        (void)frames().free(pa, pages);
+        return r.error();
+    }
+    auto* mem = reinterpret_cast<uint8_t*>(arch::phys_to_virt(pa));
+    __builtin_memset(mem, 0, size);
+    if (src_size) __builtin_memcpy(mem + src_offset, src, src_size);
+    return d->space.map(va, pa, size, perm);
+}
+
+}  // namespace
+
+void set_initrd(const PhysRange& initrd) { g_initrd = initrd; }
+
+Result<Dispatcher*> load_app(const char* name, size_t name_len, uint64_t kernel_root, uint64_t arg) {
+    if (g_initrd.size == 0) return Error::NotFound;
+    const auto* archive = reinterpret_cast<const uint8_t*>(arch::phys_to_virt(g_initrd.base));
+    CpioReader cpio(archive, g_initrd.size);
+    CpioFile file = TRY(cpio.find(name, name_len));
+    const char* reason = "";
+    auto image = ElfImage::parse(file.data, file.size, layout::kUserTop, &reason);
+    if (!image) {
+        kprintf("loader: refusing app '%.*s': %s\n", static_cast<int>(name_len), name, reason);
+        return image.error();
+    }
+
+    char app_name[Dispatcher::kNameMax];
+    size_t n = name_len < sizeof app_name - 1 ? name_len : sizeof app_name - 1;
+    __builtin_memcpy(app_name, name, n);
+    app_name[n] = '\0';
+    Dispatcher* d = TRY(create_dispatcher(app_name, kernel_root));
+    auto fail = [&](Error e) -> Result<Dispatcher*> {
+        d->state = DispatcherState::Dead;
+        discard_dispatcher(d);
+        return e;
+    };
+
+    for (size_t i = 0; i < image->segment_count(); ++i) {
+        const ElfSegment& s = image->segment(i);
+        uint64_t start = s.vaddr & ~(layout::kPageSize - 1);
+        uint64_t end = (s.vaddr + s.memsz + layout::kPageSize - 1) & ~(layout::kPageSize - 1);
+        uint32_t perm = (s.readable ? kMapRead : 0u) | (s.writable ? kMapWrite : 0u) | (s.executable ? kMapExec : 0u);
+        if (auto r = map_zeroed(d, start, end - start, perm, file.data + s.offset, s.vaddr - start, s.filesz); !r)
+            return fail(r.error());
+    }
+    if (auto r = map_zeroed(d, kUserStackTop - kUserStackSize, kUserStackSize, kMapRead | kMapWrite, nullptr, 0, 0);
+        !r)
+        return fail(r.error());
+    arch::init_user_frame(d->frame, image->entry(), kUserStackTop, arg);
+    return d;
+}
+
+}  // namespace ringlet

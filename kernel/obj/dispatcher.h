@@ -1,0 +1,37 @@
+// Dispatcher: an app's execution context on one hart (Barrelfish's term): its
+// saved user registers, its address space, and what it waits for. A
+// dispatcher lives on one hart; only that hart's scheduler touches it after
+// it has been placed there.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/riscv64/trap_frame.h"
+#include "kernel/mm/address_space.h"
+
+namespace ringlet {
+
+enum class DispatcherState : uint8_t { Free, Runnable, Blocked, Dead };
+
+struct Dispatcher {
+    static constexpr size_t kNameMax = 24;
+
+    uint32_t id = 0;
+    char name[kNameMax] = {};
+    DispatcherState state = DispatcherState::Free;
+    uint32_t hart_index = 0;
+    TrapFrame frame = {};
+    AddressSpace space;
+
+    uint64_t wake_deadline = 0;     // Blocked: wake at this time (0 = no deadline)
+    uint64_t notifications = 0;     // pending notification bits, cleared by wait
+    uint64_t wait_mask = 0;         // Blocked: which bits end the wait
+    int64_t exit_code = 0;
+    bool has_wake_value = false;    // a blocking call's result to deliver on resume
+    uint64_t wake_value = 0;
+
+    Dispatcher* next = nullptr;     // run queue link (owned by the hart's scheduler)
+};
+
+}  // namespace ringlet

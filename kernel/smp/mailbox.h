@@ -1,0 +1,42 @@
+// Inter-hart messages: the multikernel's only way for one hart to affect
+// another. Every ordered pair of harts (from, to) has its own SpscRing of
+// 64-byte messages; the sender pushes and raises an IPI, the receiver drains
+// its inbound rings from the software-interrupt handler. No lock is shared:
+// each producer endpoint is used only by its sending hart, each consumer only
+// by its receiving hart.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringlet/result.h"
+
+namespace ringlet {
+
+struct Dispatcher;
+
+enum class HartMessageType : uint64_t {
+    StartDispatcher = 1,  // arg0: Dispatcher* to run on the receiving hart
+    FlushTlb = 2,         // arg0: request sequence number; answered with FlushDone
+    FlushDone = 3,        // arg0: the sequence number flushed
+    Halt = 4,             // stop this hart (machine shutdown)
+};
+
+// Sets up the rings for `hart_count` harts (boot hart, before the others start).
+Result<void> init_mailboxes(size_t hart_count);
+
+// Sends a message to the hart with dense index `to` and wakes it. Waits (while
+// serving this hart's own inbox, so two harts sending to each other cannot
+// deadlock) if that ring is full.
+Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0 = 0);
+
+// Handles every message waiting for this hart. Called on a software interrupt.
+void drain_mailbox();
+
+// Makes every other hart flush its TLB and waits until all have done so.
+Result<void> shootdown_tlbs();
+
+// Messages handled by this hart so far, for tests and statistics.
+uint64_t messages_handled();
+
+}  // namespace ringlet
