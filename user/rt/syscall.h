@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringlet/result.h"
 #include "ringlet/syscall_abi.h"
 
 namespace ringlet::user {

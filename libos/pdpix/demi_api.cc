@@ -1,0 +1,207 @@
+// The demi_* C functions: argument checks, then one LibOs call each, and the
+// Error -> errno translation. Nothing else lives at this boundary.
+#include <new>
+#include <string.h>
+
+#include "demi/libos.h"
+#include "demi/sga.h"
+#include "demi/wait.h"
+#include "libos/pdpix/errno_map.h"
+#include "libos/pdpix/libos.h"
+#include "libos/pdpix/resources.h"
+#include "libos/pdpix/ringlet_demi.h"
+
+using ringlet::Error;
+using ringlet::Result;
+using ringlet::pdpix::LibOs;
+using ringlet::pdpix::to_errno;
+
+namespace {
+// The LibOs lives in static storage: no general heap on the target.
+alignas(LibOs) unsigned char g_storage[sizeof(LibOs)];
+ringlet::pdpix::Resources g_resources;
+
+LibOs* os() { return LibOs::instance(); }
+
+template <typename T>
+int errno_of(const Result<T>& r) {
+    return to_errno(r.error());
+}
+
+// argv's "--backend=NAME", if any.
+const char* backend_arg(const struct demi_args* args) {
+    static const char kFlag[] = "--backend=";
+    if (args->argv == nullptr) return nullptr;
+    for (int i = 0; i < args->argc; ++i) {
+        const char* a = args->argv[i];
+        if (a != nullptr && strncmp(a, kFlag, sizeof kFlag - 1) == 0) return a + sizeof kFlag - 1;
+    }
+    return nullptr;
+}
+}  // namespace
+
+extern "C" {
+
+int demi_init(const struct demi_args* args) {
+    if (args == nullptr || args->argc < 0) return EINVAL;
+    if (os() != nullptr) return EEXIST;
+    auto res = ringlet::pdpix::acquire_resources(backend_arg(args));
+    if (!res) return res.error() == Error::NotFound ? EINVAL : errno_of(res);
+    auto pool = ringlet::rt::FramePool::create(res->frame_arena, res->frame_bytes);
+    auto heap = ringlet::mem::DmaHeap::create(res->dma_region, res->dma_bytes);
+    if (!pool || !heap) {
+        ringlet::pdpix::release_resources(*res);
+        return ENOMEM;
+    }
+    g_resources = *res;
+    LibOs* l = new (g_storage) LibOs(*res->backend, *pool, *heap);
+    LibOs::set_instance(l);
+    if (auto s = l->start(); !s) {
+        (void)ringlet_demi_shutdown();
+        return errno_of(s);
+    }
+    return 0;
+}
+
+int ringlet_demi_shutdown(void) {
+    LibOs* l = os();
+    if (l == nullptr) return ENOSYS;
+    l->~LibOs();
+    LibOs::set_instance(nullptr);
+    ringlet::rt::Executor::install(nullptr);
+    ringlet::rt::FramePool::install(nullptr);
+    ringlet::pdpix::release_resources(g_resources);
+    g_resources = {};
+    return 0;
+}
+
+int demi_create_pipe(int* memqd_out, const char* name) {
+    if (os() == nullptr) return ENOSYS;
+    if (memqd_out == nullptr) return EINVAL;
+    auto r = os()->create_pipe(name);
+    if (r) *memqd_out = *r;
+    return errno_of(r);
+}
+
+int demi_open_pipe(int* memqd_out, const char* name) {
+    if (os() == nullptr) return ENOSYS;
+    if (memqd_out == nullptr) return EINVAL;
+    auto r = os()->open_pipe(name);
+    if (r) *memqd_out = *r;
+    return errno_of(r);
+}
+
+int demi_socket(int* sockqd_out, int domain, int type, int protocol) {
+    if (os() == nullptr) return ENOSYS;
+    if (sockqd_out == nullptr) return EINVAL;
+    auto r = os()->socket(domain, type, protocol);
+    if (r) *sockqd_out = *r;
+    return errno_of(r);
+}
+
+int demi_listen(int sockqd, int backlog) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->listen(sockqd, backlog));
+}
+
+int demi_bind(int sockqd, const struct sockaddr* addr, socklen_t size) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->bind(sockqd, addr, size));
+}
+
+int demi_accept(demi_qtoken_t* qt_out, int sockqd) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_accept(sockqd);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int demi_connect(demi_qtoken_t* qt_out, int sockqd, const struct sockaddr* addr, socklen_t size) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_connect(sockqd, addr, size);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int demi_close(int qd) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->close(qd));
+}
+
+int demi_push(demi_qtoken_t* qt_out, int qd, const demi_sgarray_t* sga) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_push(qd, sga, nullptr, 0);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int demi_pushto(demi_qtoken_t* qt_out, int sockqd, const demi_sgarray_t* sga, const struct sockaddr* dest_addr,
+                socklen_t size) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr || dest_addr == nullptr) return EINVAL;
+    auto r = os()->start_push(sockqd, sga, dest_addr, size);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int demi_pop(demi_qtoken_t* qt_out, int qd) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_pop(qd);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int demi_setsockopt(int qd, int level, int optname, const void* optval, socklen_t optlen) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->setsockopt(qd, level, optname, optval, optlen));
+}
+
+int demi_getsockopt(int qd, int level, int optname, void* optval, socklen_t* optlen) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->getsockopt(qd, level, optname, optval, optlen));
+}
+
+int demi_getpeername(int qd, struct sockaddr* addr, socklen_t* addrlen) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->getpeername(qd, addr, addrlen));
+}
+
+int demi_sgafree(demi_sgarray_t* sga) {
+    if (os() == nullptr) return ENOSYS;
+    return errno_of(os()->sgafree(sga));
+}
+
+demi_sgarray_t demi_sgaalloc(size_t len) {
+    demi_sgarray_t sga;
+    memset(&sga, 0, sizeof sga);  // sga_numsegs == 0 reports failure
+    if (os() == nullptr) return sga;
+    auto r = os()->sgaalloc(len);
+    return r ? *r : sga;
+}
+
+int demi_wait(demi_qresult_t* qr_out, demi_qtoken_t qt, const struct timespec* timeout) {
+    if (os() == nullptr) return ENOSYS;
+    return os()->wait(qr_out, qt, timeout);
+}
+
+int demi_wait_any(demi_qresult_t* qr_out, int* ready_offset, const demi_qtoken_t qts[], int num_qts,
+                  const struct timespec* timeout) {
+    if (os() == nullptr) return ENOSYS;
+    return os()->wait_any(qr_out, ready_offset, qts, num_qts, timeout);
+}
+
+int demi_wait_next_n(demi_qresult_t* qr_out, int num_qrs, int* num_qrs_out, const struct timespec* timeout) {
+    if (os() == nullptr) return ENOSYS;
+    return os()->wait_next_n(qr_out, num_qrs, num_qrs_out, timeout);
+}
+
+int demi_wait_all(demi_qresult_t* qr_out, const demi_qtoken_t qts[], int num_qts, const struct timespec* timeout) {
+    if (os() == nullptr) return ENOSYS;
+    return os()->wait_all(qr_out, qts, num_qts, timeout);
+}
+
+}  // extern "C"

@@ -1,0 +1,319 @@
+#include "libos/pdpix/libos.h"
+
+#include <string.h>
+
+#include "libos/pdpix/errno_map.h"
+
+namespace ringlet::pdpix {
+
+namespace {
+LibOs* g_instance = nullptr;
+
+// Token layout: tag (8 bits) | generation (24) | op index (32). The tag makes
+// a random or zero value malformed rather than a valid-looking token.
+constexpr uint64_t kTag = 0x52;  // 'R'
+
+// Only IPv4 addresses are valid on PDPIX sockets.
+Result<sockaddr_in> ipv4(const sockaddr* addr, socklen_t size) {
+    if (addr == nullptr || size < static_cast<socklen_t>(sizeof(sockaddr_in))) return Error::InvalidArgument;
+    sockaddr_in in;
+    memcpy(&in, addr, sizeof in);
+    if (in.sin_family != AF_INET) return Error::Unsupported;
+    return in;
+}
+}  // namespace
+
+LibOs* LibOs::instance() { return g_instance; }
+void LibOs::set_instance(LibOs* os) { g_instance = os; }
+
+LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap)
+    : m_backend(backend), m_pool(pool), m_heap(heap), m_exec(backend.platform()) {
+    rt::FramePool::install(&m_pool);
+    rt::Executor::install(&m_exec);
+}
+
+LibOs::~LibOs() {
+    for (uint32_t i = 0; i < kMaxOps; ++i) {
+        if (m_ops[i].state == OpState::Pending) (void)m_exec.cancel(m_ops[i].task);
+    }
+    for (uint32_t i = 0; i < kMaxQueues; ++i) {
+        if (m_queues[i].queue != nullptr) {
+            m_queues[i].queue->close();
+            m_backend.destroy(m_queues[i].queue);
+        }
+    }
+    // Poll tasks and anything the app spawned go with the executor.
+}
+
+Result<void> LibOs::start() { return m_backend.start(m_exec, m_heap); }
+
+Result<Queue*> LibOs::lookup(int qd) {
+    if (qd < 0 || static_cast<uint32_t>(qd) >= kMaxQueues || m_queues[qd].queue == nullptr) {
+        return Error::BadCapability;
+    }
+    return m_queues[qd].queue;
+}
+
+Result<int> LibOs::install(Queue* q) {
+    for (uint32_t i = 0; i < kMaxQueues; ++i) {
+        if (m_queues[i].queue == nullptr) {
+            m_queues[i].queue = q;
+            return static_cast<int>(i);
+        }
+    }
+    q->close();
+    m_backend.destroy(q);
+    return Error::Full;
+}
+
+Result<int> LibOs::socket(int domain, int type, int protocol) {
+    if (domain != AF_INET) return Error::Unsupported;
+    Queue* q = TRY(m_backend.socket(domain, type, protocol));
+    return install(q);
+}
+
+Result<int> LibOs::create_pipe(const char* name) {
+    if (name == nullptr || name[0] == '\0') return Error::InvalidArgument;
+    Queue* q = TRY(m_backend.create_pipe(name));
+    return install(q);
+}
+
+Result<int> LibOs::open_pipe(const char* name) {
+    if (name == nullptr || name[0] == '\0') return Error::InvalidArgument;
+    Queue* q = TRY(m_backend.open_pipe(name));
+    return install(q);
+}
+
+Result<void> LibOs::bind(int qd, const sockaddr* addr, socklen_t size) {
+    Queue* q = TRY(lookup(qd));
+    const sockaddr_in in = TRY(ipv4(addr, size));
+    return q->bind(in);
+}
+
+Result<void> LibOs::listen(int qd, int backlog) {
+    Queue* q = TRY(lookup(qd));
+    if (backlog < 0) return Error::InvalidArgument;
+    return q->listen(backlog);
+}
+
+Result<void> LibOs::close(int qd) {
+    Queue* q = TRY(lookup(qd));
+    // Cancel first: the operations' frames hold pointers into the queue.
+    for (uint32_t i = 0; i < kMaxOps; ++i) {
+        Op& op = m_ops[i];
+        if (op.state != OpState::Pending || op.qd != qd) continue;
+        (void)m_exec.cancel(op.task);
+        finish(i, DEMI_OPC_FAILED, Error::Ok);
+        op.result.qr_ret = ECANCELED;
+    }
+    q->close();
+    m_backend.destroy(q);
+    m_queues[qd].queue = nullptr;
+    return {};
+}
+
+Result<void> LibOs::setsockopt(int qd, int level, int name, const void* val, socklen_t len) {
+    Queue* q = TRY(lookup(qd));
+    if (val == nullptr) return Error::InvalidArgument;
+    return q->setsockopt(level, name, val, len);
+}
+
+Result<void> LibOs::getsockopt(int qd, int level, int name, void* val, socklen_t* len) {
+    Queue* q = TRY(lookup(qd));
+    if (val == nullptr || len == nullptr) return Error::InvalidArgument;
+    return q->getsockopt(level, name, val, len);
+}
+
+Result<void> LibOs::getpeername(int qd, sockaddr* addr, socklen_t* len) {
+    Queue* q = TRY(lookup(qd));
+    if (addr == nullptr || len == nullptr) return Error::InvalidArgument;
+    sockaddr_in in;
+    TRY(q->getpeername(&in));
+    const socklen_t n = *len < static_cast<socklen_t>(sizeof in) ? *len : static_cast<socklen_t>(sizeof in);
+    memcpy(addr, &in, n);
+    *len = sizeof in;
+    return {};
+}
+
+Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
+    if (len == 0) return Error::InvalidArgument;
+    mem::Buffer* b = TRY(m_heap.alloc(len));
+    demi_sgarray_t sga;
+    memset(&sga, 0, sizeof sga);
+    sga.sga_numsegs = 1;
+    sga.sga_segs[0].sgaseg_buf = b->data();
+    sga.sga_segs[0].sgaseg_len = static_cast<uint32_t>(len);
+    return sga;
+}
+
+Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
+    if (sga == nullptr || sga->sga_numsegs != 1) return Error::InvalidArgument;
+    return m_heap.app_free(sga->sga_segs[0].sgaseg_buf);
+}
+
+Result<mem::Buffer*> LibOs::pushable(const demi_sgarray_t* sga) {
+    if (sga == nullptr || sga->sga_numsegs != 1) return Error::InvalidArgument;
+    mem::Buffer* b = TRY(m_heap.app_buffer(sga->sga_segs[0].sgaseg_buf));
+    if (sga->sga_segs[0].sgaseg_len == 0 || sga->sga_segs[0].sgaseg_len > b->capacity) return Error::InvalidArgument;
+    return b;
+}
+
+// ---- operations ----
+
+Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
+    for (uint32_t i = 0; i < kMaxOps; ++i) {
+        Op& op = m_ops[i];
+        if (op.state != OpState::Free) continue;
+        op.state = OpState::Pending;
+        op.waiting = false;
+        op.qd = qd;
+        memset(&op.result, 0, sizeof op.result);
+        op.result.qr_opcode = opc;
+        op.result.qr_qd = qd;
+        op.result.qr_qt = token(i);
+        return i;
+    }
+    return Error::Full;
+}
+
+demi_qtoken_t LibOs::token(uint32_t op) const {
+    return (kTag << 56) | (static_cast<uint64_t>(m_ops[op].gen & 0xffffff) << 32) | op;
+}
+
+int LibOs::decode(demi_qtoken_t qt, uint32_t* op) const {
+    const uint64_t idx = qt & 0xffffffff;
+    if ((qt >> 56) != kTag || idx >= kMaxOps) return EINVAL;
+    const Op& o = m_ops[idx];
+    if (((qt >> 32) & 0xffffff) != (o.gen & 0xffffff) || o.state == OpState::Free) return ESTALE;
+    *op = static_cast<uint32_t>(idx);
+    return 0;
+}
+
+void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
+    Op& op = m_ops[i];
+    op.state = OpState::Done;
+    op.done_seq = ++m_done_seq;
+    if (e != Error::Ok) {
+        op.result.qr_opcode = DEMI_OPC_FAILED;
+        op.result.qr_ret = to_errno(e);
+    } else {
+        op.result.qr_opcode = opc;
+    }
+}
+
+void LibOs::consume(uint32_t i, demi_qresult_t* out) {
+    Op& op = m_ops[i];
+    *out = op.result;
+    op.state = OpState::Free;
+    op.waiting = false;
+    ++op.gen;  // the token is now stale
+}
+
+uint32_t LibOs::pending_ops() const {
+    uint32_t n = 0;
+    for (const Op& op : m_ops) n += op.state != OpState::Free ? 1 : 0;
+    return n;
+}
+
+rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len, bool has_to,
+                               sockaddr_in to) {
+    auto r = co_await q->push(ref.get(), len, has_to ? &to : nullptr);
+    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+}
+
+rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {
+    sockaddr_in from{};
+    auto r = co_await q->pop(&from);
+    if (m_ops[i].gen != gen) {
+        if (r.ok()) m_heap.release(*r);
+        co_return;
+    }
+    if (r.ok()) {
+        demi_sgarray_t& sga = m_ops[i].result.qr_value.sga;
+        sga.sga_numsegs = 1;
+        sga.sga_segs[0].sgaseg_buf = (*r)->data();
+        sga.sga_segs[0].sgaseg_len = (*r)->len;
+        sga.sga_addr = from;
+    }
+    finish(i, DEMI_OPC_POP, r.error());
+}
+
+rt::Task<void> LibOs::run_accept(uint32_t i, uint32_t gen, Queue* q) {
+    sockaddr_in peer{};
+    auto r = co_await q->accept(&peer);
+    if (m_ops[i].gen != gen) co_return;
+    Error e = r.error();
+    if (r.ok()) {
+        auto qd = install(*r);
+        if (qd.ok()) {
+            m_ops[i].result.qr_value.ares.qd = *qd;
+            m_ops[i].result.qr_value.ares.addr = peer;
+        }
+        e = qd.error();
+    }
+    finish(i, DEMI_OPC_ACCEPT, e);
+}
+
+rt::Task<void> LibOs::run_connect(uint32_t i, uint32_t gen, Queue* q, sockaddr_in to) {
+    auto r = co_await q->connect(to);
+    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_CONNECT, r.error());
+}
+
+Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size) {
+    Queue* q = TRY(lookup(qd));
+    mem::Buffer* b = TRY(pushable(sga));
+    sockaddr_in dest{};
+    if (to != nullptr) dest = TRY(ipv4(to, size));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
+    m_ops[i].result.qr_value.sga = *sga;
+    // The push holds its own reference from now on, so demi_sgafree right
+    // after demi_push only defers the free.
+    m_heap.retain(b);
+    auto id = m_exec.spawn(run_push(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, b),
+                                    sga->sga_segs[0].sgaseg_len, to != nullptr, dest));
+    if (!id.ok()) {
+        m_ops[i].state = OpState::Free;  // the refused frame dropped the reference
+        return id.error();
+    }
+    m_ops[i].task = *id;
+    return token(i);
+}
+
+Result<demi_qtoken_t> LibOs::start_pop(int qd) {
+    Queue* q = TRY(lookup(qd));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_POP));
+    auto id = m_exec.spawn(run_pop(i, m_ops[i].gen, q));
+    if (!id.ok()) {
+        m_ops[i].state = OpState::Free;
+        return id.error();
+    }
+    m_ops[i].task = *id;
+    return token(i);
+}
+
+Result<demi_qtoken_t> LibOs::start_accept(int qd) {
+    Queue* q = TRY(lookup(qd));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_ACCEPT));
+    auto id = m_exec.spawn(run_accept(i, m_ops[i].gen, q));
+    if (!id.ok()) {
+        m_ops[i].state = OpState::Free;
+        return id.error();
+    }
+    m_ops[i].task = *id;
+    return token(i);
+}
+
+Result<demi_qtoken_t> LibOs::start_connect(int qd, const sockaddr* addr, socklen_t size) {
+    Queue* q = TRY(lookup(qd));
+    const sockaddr_in to = TRY(ipv4(addr, size));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_CONNECT));
+    auto id = m_exec.spawn(run_connect(i, m_ops[i].gen, q, to));
+    if (!id.ok()) {
+        m_ops[i].state = OpState::Free;
+        return id.error();
+    }
+    m_ops[i].task = *id;
+    return token(i);
+}
+
+}  // namespace ringlet::pdpix

@@ -1,0 +1,29 @@
+// What demi_init needs from the environment: a backend and the memory for
+// coroutine frames and DMA buffers. The host implementation
+// (backend/host_resources.cc) mmaps both and picks loopback or linux; the
+// Ringlet one will take memory the kernel granted and the virtio backend.
+#pragma once
+
+#include <stddef.h>
+
+#include "libos/pdpix/queue.h"
+#include "ringlet/result.h"
+
+namespace ringlet::pdpix {
+
+struct Resources {
+    Backend* backend = nullptr;
+    void* frame_arena = nullptr;
+    size_t frame_bytes = 0;
+    void* dma_region = nullptr;
+    size_t dma_bytes = 0;
+};
+
+// Acquires everything for backend `name` (nullptr: the environment's
+// RINGLET_BACKEND, else the default). NotFound for an unknown name.
+Result<Resources> acquire_resources(const char* name);
+
+// Returns what acquire_resources() handed out.
+void release_resources(Resources& r);
+
+}  // namespace ringlet::pdpix

@@ -1,0 +1,195 @@
+// The demi_wait family and the awaitable C++ face of LibOs.
+#include <string.h>
+
+#include "libos/pdpix/errno_map.h"
+#include "libos/pdpix/libos.h"
+
+namespace ringlet::pdpix {
+
+uint64_t LibOs::deadline(const timespec* timeout) {
+    if (timeout == nullptr) return rt::kForever;
+    const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(timeout->tv_nsec);
+    const uint64_t now = m_exec.now_ns();
+    return ns > rt::kForever - now ? rt::kForever : now + ns;
+}
+
+template <typename Pred>
+int LibOs::run_until(Pred pred, uint64_t deadline) {
+    for (;;) {
+        if (pred()) return 0;
+        if (m_exec.now_ns() >= deadline) {
+            // A zero timeout still lets ready work run once (a poll).
+            m_exec.run_once(false);
+            return pred() ? 0 : ETIMEDOUT;
+        }
+        m_exec.run_once(true, deadline);
+    }
+}
+
+namespace {
+bool bad_timeout(const timespec* t) {
+    return t != nullptr && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1'000'000'000);
+}
+}  // namespace
+
+int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) {
+    if (out == nullptr || bad_timeout(timeout)) return EINVAL;
+    uint32_t i = 0;
+    if (const int e = decode(qt, &i); e != 0) return e;
+    if (m_ops[i].waiting) return EALREADY;
+    m_ops[i].waiting = true;
+    const int e = run_until([&] { return m_ops[i].state == OpState::Done; }, deadline(timeout));
+    m_ops[i].waiting = false;
+    if (e != 0) return e;
+    consume(i, out);
+    return 0;
+}
+
+int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, int n, const timespec* timeout) {
+    if (out == nullptr || offset == nullptr || qts == nullptr || n <= 0 || bad_timeout(timeout)) return EINVAL;
+    uint32_t idx[kMaxOps];
+    if (static_cast<uint32_t>(n) > kMaxOps) return EINVAL;
+    int e = 0;
+    int k = 0;
+    for (; k < n; ++k) {
+        if ((e = decode(qts[k], &idx[k])) != 0) break;
+        if (m_ops[idx[k]].waiting) {  // in use by another wait, or listed twice
+            e = EALREADY;
+            break;
+        }
+        m_ops[idx[k]].waiting = true;
+    }
+    if (e == 0) {
+        int ready = -1;
+        e = run_until(
+            [&] {
+                for (int j = 0; j < n; ++j) {
+                    if (m_ops[idx[j]].state == OpState::Done) {
+                        ready = j;
+                        return true;
+                    }
+                }
+                return false;
+            },
+            deadline(timeout));
+        for (int j = 0; j < n; ++j) m_ops[idx[j]].waiting = false;
+        if (e != 0) return e;
+        *offset = ready;
+        consume(idx[ready], out);
+        return 0;
+    }
+    for (int j = 0; j < k; ++j) m_ops[idx[j]].waiting = false;
+    return e;
+}
+
+int LibOs::wait_all(demi_qresult_t* out, const demi_qtoken_t* qts, int n, const timespec* timeout) {
+    if (out == nullptr || qts == nullptr || n <= 0 || bad_timeout(timeout)) return EINVAL;
+    uint32_t idx[kMaxOps];
+    if (static_cast<uint32_t>(n) > kMaxOps) return EINVAL;
+    int e = 0;
+    int k = 0;
+    for (; k < n; ++k) {
+        if ((e = decode(qts[k], &idx[k])) != 0) break;
+        if (m_ops[idx[k]].waiting) {
+            e = EALREADY;
+            break;
+        }
+        m_ops[idx[k]].waiting = true;
+    }
+    if (e == 0) {
+        e = run_until(
+            [&] {
+                for (int j = 0; j < n; ++j) {
+                    if (m_ops[idx[j]].state != OpState::Done) return false;
+                }
+                return true;
+            },
+            deadline(timeout));
+        k = n;
+    }
+    for (int j = 0; j < k; ++j) m_ops[idx[j]].waiting = false;
+    if (e != 0) return e;
+    for (int j = 0; j < n; ++j) consume(idx[j], &out[j]);
+    return 0;
+}
+
+int LibOs::wait_next_n(demi_qresult_t* out, int n, int* written, const timespec* timeout) {
+    if (out == nullptr || written == nullptr || n <= 0 || bad_timeout(timeout)) return EINVAL;
+    *written = 0;
+    const auto any_done = [&] {
+        for (const Op& op : m_ops) {
+            if (op.state == OpState::Done && !op.waiting) return true;
+        }
+        return false;
+    };
+    if (const int e = run_until(any_done, deadline(timeout)); e != 0) return e;
+    // Oldest completions first; tokens another wait holds are left to it.
+    int count = 0;
+    while (count < n) {
+        int best = -1;
+        for (uint32_t i = 0; i < kMaxOps; ++i) {
+            const Op& op = m_ops[i];
+            if (op.state != OpState::Done || op.waiting) continue;
+            if (best < 0 || op.done_seq < m_ops[best].done_seq) best = static_cast<int>(i);
+        }
+        if (best < 0) break;
+        consume(static_cast<uint32_t>(best), &out[count++]);
+    }
+    *written = count;
+    return 0;
+}
+
+// ---- the C++ face ----
+
+rt::Task<Result<Popped>> LibOs::pop(int qd) {
+    auto q = lookup(qd);
+    if (!q) co_return q.error();
+    Popped p;
+    memset(&p, 0, sizeof p);
+    sockaddr_in from{};
+    auto r = co_await (*q)->pop(&from);
+    if (!r) co_return r.error();
+    p.sga.sga_numsegs = 1;
+    p.sga.sga_segs[0].sgaseg_buf = (*r)->data();
+    p.sga.sga_segs[0].sgaseg_len = (*r)->len;
+    p.sga.sga_addr = from;
+    co_return p;
+}
+
+rt::Task<Result<void>> LibOs::push(int qd, demi_sgarray_t sga) {
+    auto q = lookup(qd);
+    if (!q) co_return q.error();
+    auto b = pushable(&sga);
+    if (!b) co_return b.error();
+    mem::BufferRef ref(&m_heap, *b);  // held until the device is done
+    co_return co_await (*q)->push(ref.get(), sga.sga_segs[0].sgaseg_len, nullptr);
+}
+
+rt::Task<Result<void>> LibOs::pushto(int qd, demi_sgarray_t sga, sockaddr_in to) {
+    auto q = lookup(qd);
+    if (!q) co_return q.error();
+    auto b = pushable(&sga);
+    if (!b) co_return b.error();
+    mem::BufferRef ref(&m_heap, *b);
+    co_return co_await (*q)->push(ref.get(), sga.sga_segs[0].sgaseg_len, &to);
+}
+
+rt::Task<Result<Accepted>> LibOs::accept(int qd) {
+    auto q = lookup(qd);
+    if (!q) co_return q.error();
+    Accepted a{};
+    auto r = co_await (*q)->accept(&a.peer);
+    if (!r) co_return r.error();
+    auto nqd = install(*r);
+    if (!nqd) co_return nqd.error();
+    a.qd = *nqd;
+    co_return a;
+}
+
+rt::Task<Result<void>> LibOs::connect(int qd, sockaddr_in to) {
+    auto q = lookup(qd);
+    if (!q) co_return q.error();
+    co_return co_await (*q)->connect(to);
+}
+
+}  // namespace ringlet::pdpix

@@ -1,0 +1,213 @@
+// echo: a UDP and TCP echo server written once against PDPIX (demi_* only),
+// so the same source runs on Linux (loopback or linux backend) and, later,
+// on Ringlet. One event loop: every outstanding operation's qtoken sits in
+// one array handed to demi_wait_any.
+//
+//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--backend=NAME]
+//
+// --close-after N makes the server close each TCP connection after echoing N
+// messages (the "server closes first" case). Libc use is limited to string
+// helpers, so the app stays easy to build for riscv64.
+#include <arpa/inet.h>
+#include <demi/libos.h>
+#include <demi/sga.h>
+#include <demi/wait.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr int kMaxTokens = 1024;
+constexpr int kMaxQds = 1024;
+
+enum class Kind { UdpPop, Push, Accept, TcpPop };
+
+struct Pending {
+    demi_qtoken_t qt;
+    Kind kind;
+    int qd;
+};
+
+struct Conn {
+    bool open = false;
+    unsigned long echoed = 0;
+};
+
+Pending g_pending[kMaxTokens];
+int g_npending = 0;
+Conn g_conns[kMaxQds];
+unsigned long g_close_after = 0;
+
+void say(const char* s) { (void)!write(2, s, strlen(s)); }
+
+// Parses a decimal number; false on anything else.
+bool parse_num(const char* s, unsigned long* out) {
+    if (s == nullptr || *s == '\0') return false;
+    unsigned long v = 0;
+    for (; *s != '\0'; ++s) {
+        if (*s < '0' || *s > '9') return false;
+        v = v * 10 + static_cast<unsigned long>(*s - '0');
+        if (v > 0xffffffffUL) return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool track(demi_qtoken_t qt, Kind k, int qd) {
+    if (g_npending == kMaxTokens) return false;
+    g_pending[g_npending++] = Pending{qt, k, qd};
+    return true;
+}
+
+bool start_pop(int qd, Kind k) {
+    demi_qtoken_t qt;
+    return demi_pop(&qt, qd) == 0 && track(qt, k, qd);
+}
+
+bool start_accept(int qd) {
+    demi_qtoken_t qt;
+    return demi_accept(&qt, qd) == 0 && track(qt, Kind::Accept, qd);
+}
+
+void close_conn(int qd) {
+    if (qd < 0 || qd >= kMaxQds || !g_conns[qd].open) return;
+    g_conns[qd].open = false;
+    (void)demi_close(qd);  // its pending pop completes as ECANCELED
+}
+
+int open_socket(int type, unsigned long port) {
+    int qd = -1;
+    if (demi_socket(&qd, AF_INET, type, 0) != 0) return -1;
+    sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (demi_bind(qd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return -1;
+    if (type == SOCK_STREAM && demi_listen(qd, 128) != 0) return -1;
+    return qd;
+}
+
+// Handles one completed operation `p` with result `qr`.
+void handle(const Pending& p, demi_qresult_t& qr) {
+    switch (p.kind) {
+    case Kind::UdpPop: {
+        if (qr.qr_opcode == DEMI_OPC_POP) {
+            demi_sgarray_t sga = qr.qr_value.sga;
+            demi_qtoken_t qt;
+            sockaddr_in to = sga.sga_addr;
+            if (demi_pushto(&qt, p.qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
+                (void)track(qt, Kind::Push, p.qd);
+            }
+            (void)demi_sgafree(&sga);  // deferred by the libOS until the push is done
+        }
+        (void)start_pop(p.qd, Kind::UdpPop);
+        return;
+    }
+    case Kind::Accept:
+        if (qr.qr_opcode == DEMI_OPC_ACCEPT) {
+            const int c = qr.qr_value.ares.qd;
+            if (c >= 0 && c < kMaxQds) {
+                g_conns[c] = Conn{true, 0};
+                if (!start_pop(c, Kind::TcpPop)) close_conn(c);
+            } else {
+                (void)demi_close(c);
+            }
+        }
+        (void)start_accept(p.qd);
+        return;
+    case Kind::TcpPop: {
+        if (!g_conns[p.qd].open) {  // cancelled by our own close
+            if (qr.qr_opcode == DEMI_OPC_POP) (void)demi_sgafree(&qr.qr_value.sga);
+            return;
+        }
+        if (qr.qr_opcode != DEMI_OPC_POP) {
+            close_conn(p.qd);
+            return;
+        }
+        demi_sgarray_t sga = qr.qr_value.sga;
+        if (sga.sga_segs[0].sgaseg_len == 0) {  // the client closed first
+            (void)demi_sgafree(&sga);
+            close_conn(p.qd);
+            return;
+        }
+        demi_qtoken_t qt;
+        if (demi_push(&qt, p.qd, &sga) == 0) {
+            (void)track(qt, Kind::Push, p.qd);
+        } else {
+            close_conn(p.qd);
+        }
+        (void)demi_sgafree(&sga);
+        if (g_conns[p.qd].open && !start_pop(p.qd, Kind::TcpPop)) close_conn(p.qd);
+        return;
+    }
+    case Kind::Push:
+        if (p.qd >= 0 && p.qd < kMaxQds && g_conns[p.qd].open) {
+            if (qr.qr_opcode != DEMI_OPC_PUSH) {
+                close_conn(p.qd);
+            } else if (g_close_after != 0 && ++g_conns[p.qd].echoed >= g_close_after) {
+                close_conn(p.qd);  // the server closes first
+            }
+        }
+        return;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    unsigned long udp_port = 0, tcp_port = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--udp") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &udp_port) || udp_port > 65535) return 2;
+        } else if (strcmp(argv[i], "--tcp") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &tcp_port) || tcp_port > 65535) return 2;
+        } else if (strcmp(argv[i], "--close-after") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_close_after)) return 2;
+        } else if (strncmp(argv[i], "--backend=", 10) != 0) {
+            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--backend=NAME]\n");
+            return 2;
+        }
+    }
+    if (udp_port == 0 && tcp_port == 0) {
+        say("echo: give --udp and/or --tcp\n");
+        return 2;
+    }
+    demi_args args;
+    memset(&args, 0, sizeof args);
+    args.argc = argc;
+    args.argv = argv;
+    if (const int e = demi_init(&args); e != 0) {
+        say("echo: demi_init failed\n");
+        return 1;
+    }
+    if (udp_port != 0) {
+        const int qd = open_socket(SOCK_DGRAM, udp_port);
+        if (qd < 0 || !start_pop(qd, Kind::UdpPop)) {
+            say("echo: cannot serve UDP\n");
+            return 1;
+        }
+    }
+    if (tcp_port != 0) {
+        const int qd = open_socket(SOCK_STREAM, tcp_port);
+        if (qd < 0 || !start_accept(qd)) {
+            say("echo: cannot serve TCP\n");
+            return 1;
+        }
+    }
+    demi_qtoken_t qts[kMaxTokens];
+    for (;;) {
+        for (int i = 0; i < g_npending; ++i) qts[i] = g_pending[i].qt;
+        demi_qresult_t qr;
+        int idx = -1;
+        const int e = demi_wait_any(&qr, &idx, qts, g_npending, nullptr);
+        if (e != 0) {
+            say("echo: wait failed\n");
+            return 1;
+        }
+        const Pending p = g_pending[idx];
+        g_pending[idx] = g_pending[--g_npending];  // order does not matter
+        handle(p, qr);
+    }
+}
