@@ -24,8 +24,8 @@ Result<ElfImage> ElfImage::parse(const uint8_t* f, size_t size, uint64_t user_to
 
 // Returns nullptr when `f` is acceptable (filling *out if given), else why not.
 const char* ElfImage::check(const uint8_t* f, size_t size, uint64_t user_top, ElfImage* out) {
+    if (size < 4 || f[0] != 0x7f || f[1] != 'E' || f[2] != 'L' || f[3] != 'F') return "not an ELF file";
     if (size < 64) return "file shorter than an ELF header";
-    if (f[0] != 0x7f || f[1] != 'E' || f[2] != 'L' || f[3] != 'F') return "not an ELF file";
     if (f[4] != 2) return "not 64-bit ELF";
     if (f[5] != 1) return "not little-endian";
     if (rd16(f + 16) != 2) return "not a static executable (ET_EXEC)";
