@@ -14,8 +14,10 @@ namespace {
 
 PhysRange g_initrd;  // set once by the boot hart
 
-Result<void> map_zeroed(Dispatcher* d, uint64_t va, uint64_t size, uint32_t perm, const uint8_t* src,
-                        uint64_t src_offset, uint64_t src_size) {
+// Maps `size` bytes of fresh zeroed frames at `va`, with `src_size` bytes of
+// `src` copied in at `src_offset`; returns where the kernel sees the frames.
+Result<uint8_t*> map_zeroed(Dispatcher* d, uint64_t va, uint64_t size, uint32_t perm, const uint8_t* src,
+                            uint64_t src_offset, uint64_t src_size) {
     uint64_t pages = size / layout::kPageSize;
     uint64_t pa = TRY(frames().alloc(pages));
     if (auto r = dispatcher_own_frames(d, pa, pages); !r) {
@@ -25,14 +27,20 @@ Result<void> map_zeroed(Dispatcher* d, uint64_t va, uint64_t size, uint32_t perm
     auto* mem = reinterpret_cast<uint8_t*>(arch::phys_to_virt(pa));
     __builtin_memset(mem, 0, size);
     if (src_size) __builtin_memcpy(mem + src_offset, src, src_size);
-    return d->space.map(va, pa, size, perm);
+    TRY(d->space.map(va, pa, size, perm));
+    return mem;
 }
+
+constexpr size_t kMaxArgs = 512;
 
 }  // namespace
 
 void set_initrd(const PhysRange& initrd) { g_initrd = initrd; }
 
-Result<Dispatcher*> load_app(const char* name, size_t name_len, uint64_t kernel_root, uint64_t arg) {
+Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
+    const char* name = start.name;
+    const size_t name_len = start.name_len;
+    if (name_len + 1 + start.args_len + 1 > kMaxArgs) return Error::InvalidArgument;
     if (g_initrd.size == 0) return Error::NotFound;
     const auto* archive = reinterpret_cast<const uint8_t*>(arch::phys_to_virt(g_initrd.base));
     CpioReader cpio(archive, g_initrd.size);
@@ -63,10 +71,20 @@ Result<Dispatcher*> load_app(const char* name, size_t name_len, uint64_t kernel_
         if (auto r = map_zeroed(d, start, end - start, perm, file.data + s.offset, s.vaddr - start, s.filesz); !r)
             return fail(r.error());
     }
-    if (auto r = map_zeroed(d, kUserStackTop - kUserStackSize, kUserStackSize, kMapRead | kMapWrite, nullptr, 0, 0);
-        !r)
-        return fail(r.error());
-    arch::init_user_frame(d->frame, image->entry(), kUserStackTop, arg);
+    auto stack = map_zeroed(d, kUserStackTop - kUserStackSize, kUserStackSize, kMapRead | kMapWrite, nullptr, 0, 0);
+    if (!stack) return fail(stack.error());
+    // "name args\0" at the top of the stack, which starts below it, 16-aligned.
+    size_t text_len = name_len + (start.args_len ? 1 + start.args_len : 0) + 1;
+    size_t reserved = (text_len + 15) & ~size_t{15};
+    char* text = reinterpret_cast<char*>(*stack + kUserStackSize - reserved);
+    __builtin_memcpy(text, name, name_len);
+    if (start.args_len) {
+        text[name_len] = ' ';
+        __builtin_memcpy(text + name_len + 1, start.args, start.args_len);
+    }
+    text[text_len - 1] = '\0';
+    uint64_t text_va = kUserStackTop - reserved;
+    arch::init_user_frame(d->frame, image->entry(), text_va, {start.hart_index, start.timebase_hz, text_va});
     return d;
 }
 

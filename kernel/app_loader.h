@@ -18,9 +18,19 @@ inline constexpr uint64_t kUserStackSize = 64 * 1024;
 // Sets where the initrd lives (physical range from the FDT).
 void set_initrd(const PhysRange& initrd);
 
-// A new dispatcher running initrd app `name` (not yet placed on a hart).
-// NotFound if no such file; BadFormat (with a console line saying why) if
-// its ELF is not a static RISC-V executable we accept.
-Result<Dispatcher*> load_app(const char* name, size_t name_len, uint64_t kernel_root, uint64_t arg);
+struct AppStart {
+    const char* name;       // file name in the initrd
+    size_t name_len;
+    const char* args;       // space-separated arguments (may be empty)
+    size_t args_len;
+    uint64_t hart_index;    // where it will run (told to the app in a0)
+    uint64_t timebase_hz;   // told to the app in a1
+};
+
+// A new dispatcher running initrd app `start.name` (not yet placed on a
+// hart), started as syscall_abi.h describes. NotFound if no such file;
+// BadFormat (with a console line saying why) if its ELF is not a static
+// RISC-V executable we accept; InvalidArgument if the arguments are too long.
+Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root);
 
 }  // namespace ringlet

@@ -118,9 +118,10 @@ void on_all_online() {
     }
 }
 
-// Starts the apps of `init=name[@hart],...` (default: hello, if the initrd
-// has it), each on the hart with that dense index (default 0). Apps for
-// other harts travel there as messages. Returns how many started.
+// Starts the apps of `init=name[:arg...][@hart],...` (default: hello, if
+// the initrd has it), each on the hart with that dense index (default 0),
+// with its ':'-separated arguments. Apps for other harts travel there as
+// messages. Returns how many started.
 size_t start_initial_apps(const BootArgs& args) {
     if (!g_boot_info.has_initrd) {
         kprintf("no initrd: no apps to start\n");
@@ -131,25 +132,37 @@ size_t start_initial_apps(const BootArgs& args) {
     const char* list = args.value("init", &len);
     if (!list) list = "hello", len = 5;
     size_t started = 0;
-    size_t pos = 0;
-    while (pos < len) {
+    for (size_t pos = 0; pos < len;) {
         size_t end = pos;
         while (end < len && list[end] != ',') ++end;
-        size_t name_end = pos;
-        while (name_end < end && list[name_end] != '@') ++name_end;
+        size_t spec_end = end;  // name[:args], before any @hart
+        while (spec_end > pos && list[spec_end - 1] != '@' && spec_end - pos > 0) --spec_end;
         size_t hart = 0;
-        for (size_t i = name_end + 1; i < end; ++i) {
-            if (list[i] < '0' || list[i] > '9') { hart = ~size_t{0}; break; }
-            hart = hart * 10 + static_cast<size_t>(list[i] - '0');
+        if (spec_end > pos) {  // there was an '@'
+            for (size_t i = spec_end; i < end; ++i) {
+                if (list[i] < '0' || list[i] > '9') { hart = ~size_t{0}; break; }
+                hart = hart * 10 + static_cast<size_t>(list[i] - '0');
+            }
+            --spec_end;
+        } else {
+            spec_end = end;
         }
+        size_t name_end = pos;
+        while (name_end < spec_end && list[name_end] != ':') ++name_end;
+        char arg_text[256];
+        size_t arg_len = 0;
+        for (size_t i = name_end + 1; i < spec_end && arg_len < sizeof arg_text; ++i)
+            arg_text[arg_len++] = list[i] == ':' ? ' ' : list[i];
         const char* name = list + pos;
         int name_len = static_cast<int>(name_end - pos);
         pos = end + 1;
         if (hart >= g_hart_count) {
-            kprintf("init: app '%.*s': no hart with index %s\n", name_len, name, "given");
+            kprintf("init: app '%.*s': no such hart index\n", name_len, name);
             continue;
         }
-        auto d = load_app(name, static_cast<size_t>(name_len), g_kernel_space.root_pa, hart);
+        AppStart start{name, static_cast<size_t>(name_len), arg_text, arg_len, hart,
+                       g_boot_info.timebase_frequency};
+        auto d = load_app(start, g_kernel_space.root_pa);
         if (!d) {
             kprintf("init: cannot start app '%.*s': %s\n", name_len, name, error_name(d.error()));
             continue;

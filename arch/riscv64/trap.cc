@@ -73,11 +73,11 @@ extern "C" void ringlet_trap_handler(TrapFrame* frame) {
 
 namespace arch {
 
-void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, uint64_t arg) {
+void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[3]) {
     frame = TrapFrame{};
     frame.sepc = entry;
     frame.x[2] = sp;
-    frame.x[10] = arg;
+    for (int i = 0; i < 3; ++i) frame.x[10 + i] = args[i];
     uint64_t status = RINGLET_CSR_READ(sstatus);
     status &= ~(riscv::kSstatusSpp | riscv::kSstatusSie | riscv::kSstatusSum | kSstatusFs);
     frame.sstatus = status | riscv::kSstatusSpie | kSstatusFsInitial;

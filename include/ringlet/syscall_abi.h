@@ -6,6 +6,11 @@
 //   on return a0 = error (a ringlet::Error value, 0 = ok), a1 = value.
 //   Every other register is preserved. A number outside the table is
 //   Error::Unsupported (not a fault).
+// App start: the kernel enters the ELF entry point in U-mode with sp at the
+// top of a 64 KiB stack, a0 = the dense index of its hart, a1 = the timebase
+// frequency in Hz (for rdtime), a2 = a NUL-terminated argument string (the
+// app's name, then its arguments, separated by spaces) stored on that stack.
+//
 // Capabilities are passed as CapIndex values (slot | generation << 16, see
 // cap_types.h); user pointers are checked against the caller's address space.
 #pragma once

@@ -134,7 +134,7 @@ size_t format_to(char* buf, size_t cap, const char* fmt, va_list ap) {
             const char* s = va_arg(ap, const char*);
             if (!s) s = "(null)";
             size_t n = 0;
-            while (s[n] && (spec.precision < 0 || n < static_cast<size_t>(spec.precision))) ++n;
+            while ((spec.precision < 0 || n < static_cast<size_t>(spec.precision)) && s[n]) ++n;
             Spec s_spec = spec;
             s_spec.zero = false;
             emit(out, s_spec, s, n);

@@ -51,6 +51,13 @@ size_t strlen(const char* s) {
     return n;
 }
 
+char* strcpy(char* dst, const char* src) {
+    char* d = dst;
+    while ((*d++ = *src++)) {
+    }
+    return dst;
+}
+
 int strcmp(const char* a, const char* b) {
     while (*a && *a == *b) ++a, ++b;
     return static_cast<unsigned char>(*a) - static_cast<unsigned char>(*b);

@@ -49,7 +49,7 @@ void release(Dispatcher* d) {
         d->state = DispatcherState::Free;
         left = --g_live;
     }
-    if (left == 0 && g_shutdown_when_done) {
+    if (left == 0 && __atomic_load_n(&g_shutdown_when_done, __ATOMIC_ACQUIRE)) {
         kprintf("all apps done: powering off\n");
         shutdown(0);
     }
@@ -148,7 +148,14 @@ void place_dispatcher(HartLocal& local, Dispatcher* d) {
 
 void discard_dispatcher(Dispatcher* d) { release(d); }
 
-void shutdown_when_all_done(bool enable) { g_shutdown_when_done = enable; }
+void shutdown_when_all_done(bool enable) {
+    __atomic_store_n(&g_shutdown_when_done, enable, __ATOMIC_RELEASE);
+    // The apps may all have ended already (on other harts) before we got here.
+    if (enable && live_dispatchers() == 0) {
+        kprintf("all apps done: powering off\n");
+        shutdown(0);
+    }
+}
 
 uint32_t live_dispatchers() { return __atomic_load_n(&g_live, __ATOMIC_ACQUIRE); }
 

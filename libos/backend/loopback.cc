@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "libos/rt/notifier.h"
+
 namespace ringlet::backend {
 
 // Buffers waiting to be popped, oldest first.

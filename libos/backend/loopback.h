@@ -8,10 +8,22 @@
 // ring (include/ringlet/spsc_ring.h) lands, the inbox can move onto it.
 #pragma once
 
-#include "libos/backend/host_platform.h"
 #include "libos/pdpix/queue.h"
+#if RINGLET_FREESTANDING
+#include "libos/backend/ringlet_platform.h"
+#else
+#include "libos/backend/host_platform.h"
+#endif
 
 namespace ringlet::backend {
+
+// What a loopback app sleeps on: nothing outside the process can wake it,
+// so on Linux a bounded nanosleep, on Ringlet the wait syscall's deadline.
+#if RINGLET_FREESTANDING
+using LoopbackPlatform = RingletPlatform;
+#else
+using LoopbackPlatform = SleepPlatform;
+#endif
 
 class LoopbackQueue;
 struct Pipe;
@@ -40,7 +52,7 @@ public:
     void drop_pipe(Pipe* p);
 
 private:
-    SleepPlatform m_platform;
+    LoopbackPlatform m_platform;
     mem::DmaHeap* m_heap = nullptr;
     LoopbackQueue* m_bound[kMaxBound] = {};
     Pipe* m_pipes[kMaxPipes] = {};

@@ -4,7 +4,7 @@
 
 using namespace ringlet;
 
-int main(uint64_t) {
+int main(int, char**) {
     auto r = user::syscall(kSysDebugPrint, 16, hostile::kKernelData);
     user::printf("hostile_kernel_pointer: print(kernel ptr) -> error %lu (%s)\n", r.error,
                  r.error == static_cast<uint64_t>(Error::BadAddress) ? "BadAddress" : "WRONG");

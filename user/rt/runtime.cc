@@ -7,11 +7,38 @@
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
 
-extern "C" void ringlet_run_init_array() {
-    for (auto* f = __init_array_start; f != __init_array_end; ++f) (*f)();
-}
+extern "C" int main(int argc, char** argv);
 
-extern "C" [[noreturn]] void ringlet_exit(int64_t code) { ringlet::user::exit(code); }
+namespace ringlet::user {
+namespace {
+uint64_t g_hart_index;
+uint64_t g_timebase;
+constexpr int kMaxArgs = 16;
+char* g_argv[kMaxArgs + 1];
+}  // namespace
+
+uint64_t hart_index() { return g_hart_index; }
+uint64_t timebase_hz() { return g_timebase; }
+
+}  // namespace ringlet::user
+
+// Splits the kernel's argument string (in place, on our stack) into argv,
+// runs static constructors and main, and exits with main's result.
+extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args) {
+    using namespace ringlet::user;
+    g_hart_index = hart_index;
+    g_timebase = timebase;
+    int argc = 0;
+    for (char* p = args; p && *p && argc < kMaxArgs;) {
+        while (*p == ' ') *p++ = '\0';
+        if (!*p) break;
+        g_argv[argc++] = p;
+        while (*p && *p != ' ') ++p;
+    }
+    g_argv[argc] = nullptr;
+    for (auto* f = __init_array_start; f != __init_array_end; ++f) (*f)();
+    exit(main(argc, g_argv));
+}
 
 namespace ringlet::user {
 

@@ -4,8 +4,9 @@
 
 using namespace ringlet;
 
-int main(uint64_t hart_index) {
-    const uint64_t step = 200000;  // 20 ms at QEMU virt's 10 MHz timebase
+int main(int, char**) {
+    const uint64_t hart_index = user::hart_index();
+    const uint64_t step = user::timebase_hz() / 50;  // 20 ms
     for (int i = 1; i <= 5; ++i) {
         uint64_t deadline = user::now() + step;
         auto r = user::syscall(kSysWait, 0, deadline);

@@ -1,0 +1,29 @@
+#include "libos/backend/ringlet_platform.h"
+
+#include "arch/riscv64/user_syscall.h"
+#include "ringlet/syscall_abi.h"
+#include "user/rt/syscall.h"
+
+namespace ringlet::backend {
+namespace {
+
+// ticks <-> ns without overflow for any timebase up to a few GHz.
+uint64_t ticks_to_ns(uint64_t ticks, uint64_t hz) {
+    return ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz;
+}
+uint64_t ns_to_ticks(uint64_t ns, uint64_t hz) { return ns / 1000000000ull * hz + ns % 1000000000ull * hz / 1000000000ull; }
+
+}  // namespace
+
+uint64_t RingletPlatform::now_ns() { return ticks_to_ns(arch::read_time(), user::timebase_hz()); }
+
+void RingletPlatform::block(uint64_t deadline_ns) {
+    const uint64_t hz = user::timebase_hz();
+    uint64_t deadline = deadline_ns == rt::kForever ? 0 : ns_to_ticks(deadline_ns, hz) + 1;
+    if (deadline == 0 && m_mask == 0) deadline = arch::read_time() + hz / 1000;
+    // Errors are impossible here except a bad mask, which the wait reports
+    // by returning at once; the executor re-checks either way.
+    (void)arch::user_syscall(kSysWait, m_mask, deadline);
+}
+
+}  // namespace ringlet::backend
