@@ -7,6 +7,7 @@
 #include "arch/riscv64/layout.h"
 #include "kernel/app_loader.h"
 #include "kernel/arch.h"
+#include "kernel/cap/cap_syscalls.h"
 #include "kernel/lib/boot_args.h"
 #include "kernel/console/console.h"
 #include "kernel/fdt/fdt.h"
@@ -128,6 +129,7 @@ size_t start_initial_apps(const BootArgs& args) {
         return 0;
     }
     set_initrd(g_boot_info.initrd);
+    set_claimable_devices(g_boot_info);
     size_t len = 0;
     const char* list = args.value("init", &len);
     if (!list) list = "hello", len = 5;

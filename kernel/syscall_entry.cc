@@ -1,6 +1,7 @@
 // The system call and user-fault entry points (called from the trap path).
 // Each call decodes and checks its arguments before doing anything.
 #include "kernel/arch.h"
+#include "kernel/cap/cap_syscalls.h"
 #include "kernel/console/console.h"
 #include "kernel/lib/symbol_table.h"
 #include "kernel/sched/dispatch.h"
@@ -47,7 +48,11 @@ void on_syscall(TrapFrame& frame) {
     case kSysDebugPrint: r = sys_debug_print(local, arg(0), arg(1)); break;
     case kSysExit: end_current(local, static_cast<int64_t>(arg(0))); return;
     case kSysWait: r = sys_wait(local, arg(0), arg(1)); break;
-    default: break;
+    default: {
+        const uint64_t args[6] = {arg(0), arg(1), arg(2), arg(3), arg(4), arg(5)};
+        r = cap_syscall(*local.sched.current(), n, args);
+        break;
+    }
     }
     arch::set_syscall_result(frame, r.ok() ? 0 : static_cast<uint64_t>(r.error()), r.ok() ? *r : 0);
 }

@@ -24,6 +24,9 @@ struct Dispatcher {
     TrapFrame frame = {};
     AddressSpace space;
 
+    uint32_t cap_table = 0;         // its CapTable in the CapSpace (kernel/cap)
+    uint64_t frames_used = 0;       // pages it holds through frame caps (quota)
+
     uint64_t wake_deadline = 0;     // Blocked: wake at this time (0 = no deadline)
     uint64_t notifications = 0;     // pending notification bits, cleared by wait
     uint64_t wait_mask = 0;         // Blocked: which bits end the wait

@@ -1,6 +1,7 @@
 #include "kernel/sched/dispatch.h"
 
 #include "kernel/arch.h"
+#include "kernel/cap/cap_syscalls.h"
 #include "kernel/console/console.h"
 #include "kernel/lib/spin_lock.h"
 #include "kernel/mm/frames.h"
@@ -34,6 +35,8 @@ bool g_shutdown_when_done = false;
 size_t slot_of(const Dispatcher* d) { return static_cast<size_t>(d - g_pool); }
 
 void release(Dispatcher* d) {
+    // Its capabilities first: their mappings live in the space freed below.
+    release_caps(*d);
     // Off this space before its tables go.
     arch::activate_page_table(g_kernel_root);
     d->space = AddressSpace();
@@ -110,6 +113,7 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
                 d = &slot;
                 d->state = DispatcherState::Blocked;  // reserved, not yet placed
                 d->id = g_next_id++;
+                d->cap_table = static_cast<uint32_t>(&slot - g_pool);
                 ++g_live;
                 break;
             }

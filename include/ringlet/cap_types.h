@@ -1,0 +1,50 @@
+// Capability types and rights, shared by the kernel and user space.
+//
+// A capability is named by a CapIndex: the slot in the app's CapTable in the
+// low 16 bits and the slot's generation above it, so an index kept after the
+// slot was freed and reused is detected as stale, not silently obeyed.
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+namespace ringlet {
+#endif
+
+typedef uint64_t CapIndex;
+
+enum CapType
+#ifdef __cplusplus
+    : uint8_t
+#endif
+{
+    kCapNull = 0,
+    kCapFrame = 1,   // physical memory: map it, read its physical address (DMA)
+    kCapDevice = 2,  // a device's MMIO registers (mappable like a frame) and its interrupt line
+};
+
+// Rights only ever shrink: a minted child has at most its parent's rights.
+enum CapRights
+#ifdef __cplusplus
+    : uint32_t
+#endif
+{
+    kRightRead = 1u << 0,   // map readable
+    kRightWrite = 1u << 1,  // map writable
+    kRightExec = 1u << 2,   // map executable
+    kRightMap = 1u << 3,    // map at all
+    kRightDma = 1u << 4,    // learn the physical address (hand it to a device)
+    kRightGrant = 1u << 5,  // mint children from it
+    kRightAll = 0x3f,
+};
+
+// frame_alloc flags.
+enum
+#ifdef __cplusplus
+    : uint32_t
+#endif
+{ kFrameContiguous = 1u << 0 };
+
+#ifdef __cplusplus
+}  // namespace ringlet
+#endif

@@ -1,0 +1,173 @@
+#include "kernel/cap/cap_space.h"
+
+namespace ringlet {
+namespace {
+constexpr int32_t kNone = CapNode::kNone;
+}
+
+Result<int32_t> CapSpace::new_node() {
+    if (!m_slots_ready) {
+        for (auto& table : m_slots)
+            for (auto& s : table) s = kNone;
+        m_slots_ready = true;
+    }
+    for (size_t i = 0; i < kMaxNodes; ++i) {
+        size_t n = (m_next_free + i) % kMaxNodes;
+        if (!m_nodes[n].in_use) {
+            m_nodes[n] = CapNode{};
+            m_nodes[n].in_use = true;
+            m_next_free = n + 1;
+            ++m_used;
+            return static_cast<int32_t>(n);
+        }
+    }
+    return Error::OutOfMemory;
+}
+
+Result<CapIndex> CapSpace::place(uint16_t table, int32_t node) {
+    if (table >= kMaxTables) return Error::InvalidArgument;
+    for (uint16_t s = 0; s < kSlots; ++s) {
+        if (m_slots[table][s] != kNone) continue;
+        m_slots[table][s] = node;
+        m_nodes[node].table = table;
+        m_nodes[node].slot = s;
+        // Generation 0 is never handed out, so a zeroed index is always invalid.
+        if (++m_generation[table][s] == 0) m_generation[table][s] = 1;
+        return make_cap_index(s, m_generation[table][s]);
+    }
+    return Error::Full;
+}
+
+Result<int32_t> CapSpace::resolve(uint16_t table, CapIndex cap) const {
+    if (table >= kMaxTables || !m_slots_ready) return Error::BadCapability;
+    uint64_t slot = cap & 0xffff;
+    uint64_t generation = cap >> 16;
+    if (slot >= kSlots || generation != m_generation[table][slot]) return Error::BadCapability;
+    int32_t node = m_slots[table][slot];
+    if (node == kNone) return Error::BadCapability;
+    return node;
+}
+
+Result<CapIndex> CapSpace::insert_root(uint16_t table, uint8_t type, uint32_t rights, uint64_t base, uint64_t size,
+                                       uint32_t irq) {
+    if (table >= kMaxTables || type == kCapNull || (rights & ~uint32_t{kRightAll})) return Error::InvalidArgument;
+    int32_t n = TRY(new_node());
+    CapNode& node = m_nodes[n];
+    node.owns_object = true;
+    node.type = type;
+    node.rights = rights;
+    node.base = base;
+    node.size = size;
+    node.irq = irq;
+    auto index = place(table, n);
+    if (!index) {
+        node.in_use = false;  // nothing to undo: it never held anything
+        --m_used;
+    }
+    return index;
+}
+
+Result<CapNode*> CapSpace::lookup(uint16_t table, CapIndex cap, uint8_t type, uint32_t rights) {
+    int32_t n = TRY(resolve(table, cap));
+    CapNode& node = m_nodes[n];
+    if (type != kCapNull && node.type != type) return Error::WrongType;
+    if ((node.rights & rights) != rights) return Error::NoRights;
+    return &node;
+}
+
+void CapSpace::link_child(int32_t parent, int32_t child) {
+    CapNode& p = m_nodes[parent];
+    CapNode& c = m_nodes[child];
+    c.parent = parent;
+    c.prev_sibling = kNone;
+    c.next_sibling = p.first_child;
+    if (p.first_child != kNone) m_nodes[p.first_child].prev_sibling = child;
+    p.first_child = child;
+}
+
+void CapSpace::unlink(int32_t node) {
+    CapNode& n = m_nodes[node];
+    if (n.prev_sibling != kNone) m_nodes[n.prev_sibling].next_sibling = n.next_sibling;
+    else if (n.parent != kNone) m_nodes[n.parent].first_child = n.next_sibling;
+    if (n.next_sibling != kNone) m_nodes[n.next_sibling].prev_sibling = n.prev_sibling;
+    n.parent = n.next_sibling = n.prev_sibling = kNone;
+}
+
+Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights) {
+    int32_t parent = TRY(resolve(from_table, cap));
+    if (!(m_nodes[parent].rights & kRightGrant)) return Error::NoRights;
+    if (to_table >= kMaxTables) return Error::InvalidArgument;
+    int32_t n = TRY(new_node());
+    CapNode& child = m_nodes[n];
+    const CapNode& p = m_nodes[parent];
+    child.type = p.type;
+    child.rights = p.rights & rights;  // rights only shrink
+    child.base = p.base;
+    child.size = p.size;
+    child.irq = p.irq;
+    auto index = place(to_table, n);
+    if (!index) {
+        child.in_use = false;
+        --m_used;
+        return index.error();
+    }
+    link_child(parent, n);
+    return index;
+}
+
+Result<CapIndex> CapSpace::mint(uint16_t table, CapIndex cap, uint32_t rights) {
+    return grant(table, cap, table, rights);
+}
+
+// Post-order, iteratively (the tree may be deeper than a kernel stack).
+void CapSpace::remove_subtree(int32_t root, bool keep_root) {
+    int32_t n = root;
+    for (;;) {
+        while (m_nodes[n].first_child != kNone) n = m_nodes[n].first_child;  // deepest first child
+        if (n == root) break;
+        int32_t parent = m_nodes[n].parent;
+        unlink(n);
+        if (m_hook) m_hook(m_nodes[n], m_hook_ctx);
+        m_slots[m_nodes[n].table][m_nodes[n].slot] = kNone;
+        m_nodes[n].in_use = false;
+        --m_used;
+        n = parent;
+    }
+    if (keep_root) return;
+    unlink(root);
+    if (m_hook) m_hook(m_nodes[root], m_hook_ctx);
+    m_slots[m_nodes[root].table][m_nodes[root].slot] = kNone;
+    m_nodes[root].in_use = false;
+    --m_used;
+}
+
+Result<void> CapSpace::remove(uint16_t table, CapIndex cap) {
+    int32_t n = TRY(resolve(table, cap));
+    // A child outliving its root would name a released object: when a root
+    // goes, its whole tree goes (the same as revoke + delete).
+    remove_subtree(n, false);
+    return {};
+}
+
+Result<void> CapSpace::revoke(uint16_t table, CapIndex cap) {
+    int32_t n = TRY(resolve(table, cap));
+    remove_subtree(n, true);
+    return {};
+}
+
+void CapSpace::clear_table(uint16_t table) {
+    if (table >= kMaxTables || !m_slots_ready) return;
+    for (uint16_t s = 0; s < kSlots; ++s) {
+        int32_t n = m_slots[table][s];
+        if (n != kNone) remove_subtree(n, false);
+    }
+}
+
+size_t CapSpace::caps_in_table(uint16_t table) const {
+    if (table >= kMaxTables || !m_slots_ready) return 0;
+    size_t count = 0;
+    for (uint16_t s = 0; s < kSlots; ++s) count += m_slots[table][s] != kNone;
+    return count;
+}
+
+}  // namespace ringlet

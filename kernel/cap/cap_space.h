@@ -1,0 +1,108 @@
+// CapSpace: every capability in the system, as nodes of one derivation
+// forest, and every app's CapTable (slots naming nodes). Plain logic with no
+// hardware: what a removed capability had mapped or owned is undone by the
+// hook the kernel installs (unmap + TLB shootdown, free frames).
+//
+// Ownership rules:
+//   * a root node (made by insert_root) owns its object; children made by
+//     mint share it with fewer or equal rights;
+//   * remove(cap) removes the cap and every descendant; revoke(cap) removes
+//     only the descendants; the object is released when its root goes;
+//   * a mapping belongs to the cap that made it and goes away with it.
+//
+// The kernel keeps one CapSpace for the machine (control plane, never a fast
+// path) behind one lock; see kernel/cap/cap_syscalls.cc.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringlet/cap_types.h"
+#include "ringlet/result.h"
+
+namespace ringlet {
+
+struct CapNode {
+    static constexpr int32_t kNone = -1;
+
+    bool in_use = false;
+    bool owns_object = false;   // the root: releasing it releases the object
+    uint8_t type = kCapNull;
+    uint32_t rights = 0;
+    uint64_t base = 0;          // object: physical base (frame or MMIO)
+    uint64_t size = 0;          //         and size in bytes
+    uint32_t irq = 0;           // device: interrupt line
+    uint16_t table = 0;         // where it lives
+    uint16_t slot = 0;
+    int32_t parent = kNone;
+    int32_t first_child = kNone;
+    int32_t next_sibling = kNone;
+    int32_t prev_sibling = kNone;
+    uint64_t map_root = 0;      // a mapping made through this cap (0: none)
+    uint64_t map_va = 0;
+};
+
+class CapSpace {
+public:
+    static constexpr size_t kMaxNodes = 2048;
+    static constexpr size_t kMaxTables = 64;
+    static constexpr size_t kSlots = 64;
+
+    // Called for every node just before it is freed (its mapping and, for a
+    // root, its object must be undone by the callee).
+    using RemoveHook = void (*)(const CapNode& node, void* ctx);
+    void set_remove_hook(RemoveHook hook, void* ctx) {
+        m_hook = hook;
+        m_hook_ctx = ctx;
+    }
+
+    // A new root capability in `table` owning the described object.
+    Result<CapIndex> insert_root(uint16_t table, uint8_t type, uint32_t rights, uint64_t base, uint64_t size,
+                                 uint32_t irq = 0);
+
+    // The node `cap` names in `table`, if it is of `type` (kCapNull: any) and
+    // has all of `rights`. BadCapability for an empty, stale or forged
+    // index; WrongType; NoRights.
+    Result<CapNode*> lookup(uint16_t table, CapIndex cap, uint8_t type, uint32_t rights);
+
+    // A child of `cap` in the same table with rights `rights & cap's`.
+    // Needs kRightGrant on the parent.
+    Result<CapIndex> mint(uint16_t table, CapIndex cap, uint32_t rights);
+
+    // A child of `cap` (same rights subset rule) placed in another table:
+    // how authority passes between apps. Needs kRightGrant.
+    Result<CapIndex> grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights);
+
+    // Removes `cap` and all its descendants (in any table).
+    Result<void> remove(uint16_t table, CapIndex cap);
+    // Removes all descendants of `cap`, keeping `cap` itself.
+    Result<void> revoke(uint16_t table, CapIndex cap);
+    // Removes every capability in `table` (its app has ended).
+    void clear_table(uint16_t table);
+
+    size_t nodes_in_use() const { return m_used; }
+    size_t caps_in_table(uint16_t table) const;
+
+private:
+    Result<CapIndex> place(uint16_t table, int32_t node);
+    Result<int32_t> resolve(uint16_t table, CapIndex cap) const;
+    Result<int32_t> new_node();
+    void link_child(int32_t parent, int32_t child);
+    void unlink(int32_t node);
+    void remove_subtree(int32_t node, bool keep_root);
+
+    CapNode m_nodes[kMaxNodes];
+    int32_t m_slots[kMaxTables][kSlots];
+    uint16_t m_generation[kMaxTables][kSlots] = {};
+    bool m_slots_ready = false;
+    size_t m_used = 0;
+    size_t m_next_free = 0;
+    RemoveHook m_hook = nullptr;
+    void* m_hook_ctx = nullptr;
+};
+
+inline constexpr CapIndex make_cap_index(uint16_t slot, uint16_t generation) {
+    return static_cast<CapIndex>(slot) | static_cast<CapIndex>(generation) << 16;
+}
+
+}  // namespace ringlet

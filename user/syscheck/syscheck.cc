@@ -1,0 +1,101 @@
+// Exercises every capability and memory system call, with good and bad
+// arguments, checking each result. Prints one line per check and exits with
+// the number of failed checks.
+#include "ringlet/cap_types.h"
+#include "user/rt/syscall.h"
+
+using namespace ringlet;
+
+namespace {
+
+int g_failed = 0;
+
+void check(bool ok, const char* what) {
+    user::printf("syscheck: %s: %s\n", what, ok ? "ok" : "FAILED");
+    if (!ok) ++g_failed;
+}
+
+bool is(const user::SyscallResult& r, Error e) { return r.error == static_cast<uint64_t>(e); }
+
+constexpr uint64_t kMapR = 1, kMapW = 2, kMapX = 4;  // kernel/mm/map_perm.h bits
+constexpr uint64_t kVa = 0x20000000, kVa2 = 0x20100000, kDevVa = 0x30000000;
+
+}  // namespace
+
+int main(int, char**) {
+    // Frames: allocate, map, use, learn the physical address.
+    auto frame = user::syscall(kSysFrameAlloc, 4, 0);
+    check(frame.error == 0, "frame_alloc(4 pages)");
+    CapIndex cap = frame.value;
+    auto id = user::syscall(kSysCapIdentify, cap);
+    check(id.error == 0 && (id.value & 0xff) == kCapFrame && ((id.value >> 8) & 0xff) == kRightAll &&
+              (id.value >> 32) == 4,
+          "cap_identify: frame, all rights, 4 pages");
+    check(user::syscall(kSysFrameMap, cap, kVa, kMapR | kMapW).error == 0, "frame_map read-write");
+    auto* words = reinterpret_cast<volatile uint64_t*>(kVa);
+    bool zeroed = true;
+    for (int i = 0; i < 2048; ++i) zeroed = zeroed && words[i] == 0;
+    check(zeroed, "a new frame reads as zeros");
+    words[0] = 0x1234567890abcdefull;
+    words[2047] = 42;
+    check(words[0] == 0x1234567890abcdefull && words[2047] == 42, "the mapping holds what was written");
+    auto phys = user::syscall(kSysFramePhys, cap);
+    check(phys.error == 0 && phys.value % 4096 == 0 && phys.value != 0, "frame_phys gives a page-aligned address");
+    check(is(user::syscall(kSysFrameMap, cap, kVa2, kMapR), Error::Busy), "a second map of one cap is Busy");
+    check(is(user::syscall(kSysFrameMap, cap, kVa, kMapR | kMapW | kMapX), Error::Busy) ||
+              is(user::syscall(kSysFrameMap, cap, kVa, kMapR | kMapW | kMapX), Error::InvalidArgument),
+          "write+execute is refused");
+
+    // Minting: fewer rights only, and they are enforced.
+    auto child = user::syscall(kSysCapMint, cap, kRightRead | kRightMap);
+    check(child.error == 0, "cap_mint read-only child");
+    auto cid = user::syscall(kSysCapIdentify, child.value);
+    check(cid.error == 0 && ((cid.value >> 8) & 0xff) == (kRightRead | kRightMap), "child has only read+map");
+    check(is(user::syscall(kSysFrameMap, child.value, kVa2, kMapR | kMapW), Error::NoRights),
+          "child cannot map writable");
+    check(is(user::syscall(kSysFramePhys, child.value), Error::NoRights), "child cannot learn the physical address");
+    check(is(user::syscall(kSysCapMint, child.value, kRightRead), Error::NoRights), "child without grant cannot mint");
+    check(user::syscall(kSysFrameMap, child.value, kVa2, kMapR).error == 0, "child maps read-only elsewhere");
+    check(reinterpret_cast<volatile uint64_t*>(kVa2)[0] == 0x1234567890abcdefull, "both mappings see the same frame");
+
+    // Revoke removes the child and its mapping; the parent stays.
+    check(user::syscall(kSysCapRevoke, cap).error == 0, "cap_revoke");
+    check(is(user::syscall(kSysCapIdentify, child.value), Error::BadCapability), "revoked child is gone");
+    check(words[0] == 0x1234567890abcdefull, "parent mapping still works");
+    check(user::syscall(kSysFrameUnmap, cap).error == 0, "frame_unmap");
+    check(is(user::syscall(kSysFrameUnmap, cap), Error::NotFound), "second unmap is NotFound");
+    check(user::syscall(kSysCapDelete, cap).error == 0, "cap_delete");
+    check(is(user::syscall(kSysCapIdentify, cap), Error::BadCapability), "deleted cap is stale");
+
+    // Forged and malformed arguments.
+    check(is(user::syscall(kSysCapIdentify, 0), Error::BadCapability), "index 0 is no capability");
+    check(is(user::syscall(kSysCapIdentify, (5 | (uint64_t{999} << 16))), Error::BadCapability), "forged generation");
+    check(is(user::syscall(kSysCapIdentify, 0xffffffffffffull), Error::BadCapability), "slot out of range");
+    check(is(user::syscall(kSysFrameAlloc, 0, 0), Error::InvalidArgument), "frame_alloc(0)");
+    check(is(user::syscall(kSysFrameAlloc, 1, 0x80), Error::InvalidArgument), "frame_alloc with unknown flags");
+    auto f2 = user::syscall(kSysFrameAlloc, 1, 0);
+    check(is(user::syscall(kSysFrameMap, f2.value, 0xffffffc000000000ull, kMapR), Error::BadAddress),
+          "mapping over the kernel is BadAddress");
+    check(is(user::syscall(kSysFrameMap, f2.value, 0x10000, kMapR), Error::Exists), "mapping over my own text is Exists");
+    check(is(user::syscall(kSysFrameMap, f2.value, kVa + 1, kMapR), Error::InvalidArgument) ||
+              is(user::syscall(kSysFrameMap, f2.value, kVa + 1, kMapR), Error::BadAddress),
+          "misaligned address refused");
+    check(is(user::syscall(kSysCapMint, f2.value, 0x1000), Error::InvalidArgument), "mint with unknown rights");
+
+    // Devices: claim the first virtio-mmio slot and read its magic value.
+    auto dev = user::syscall(kSysDeviceClaim, 0);
+    check(dev.error == 0, "device_claim(0)");
+    check(is(user::syscall(kSysDeviceClaim, 0), Error::Busy), "a claimed device cannot be claimed twice");
+    check(is(user::syscall(kSysDeviceClaim, 1000), Error::NotFound), "no device 1000");
+    auto did = user::syscall(kSysCapIdentify, dev.value);
+    check(did.error == 0 && (did.value & 0xff) == kCapDevice, "cap_identify: device");
+    auto exec = user::syscall(kSysFrameMap, dev.value, kDevVa, kMapR | kMapX);
+    check(is(exec, Error::NoRights) || is(exec, Error::InvalidArgument), "device registers are never executable");
+    check(user::syscall(kSysFrameMap, dev.value, kDevVa, kMapR | kMapW).error == 0, "device registers mapped");
+    uint32_t magic = *reinterpret_cast<volatile uint32_t*>(kDevVa);
+    check(magic == 0x74726976, "virtio-mmio magic value read from U-mode");
+    check(is(user::syscall(kSysFramePhys, dev.value), Error::NoRights), "device cap has no DMA right");
+
+    user::printf("syscheck: %d failed\n", g_failed);
+    return g_failed;
+}
