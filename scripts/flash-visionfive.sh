@@ -144,7 +144,7 @@ check_device() {
     fi
   done < <(lsblk -nrpo NAME -- "$real")
   [ -z "$used" ] || die "$dev is in use:$used; unmount it first (e.g. udisksctl unmount -b ...) and run again"
-  size=$(lsblk -bdno SIZE -- "$real")
+  size=$(lsblk -bdno SIZE -- "$real" | tr -d " ")
   [ "$size" -ge "$need" ] || die "$dev holds $size bytes, less than the image's $need"
   if [ ! -w "$real" ]; then
     if [ $dry_run -eq 1 ]; then note "note: $dev is not writable by you; the real run needs sudo"
@@ -155,7 +155,17 @@ check_device() {
 # ---- the image ------------------------------------------------------------
 
 image_bytes=$(( (kBootStart + boot_mib * 2048 + 2048) * 512 ))  # + 1 MiB for the backup GPT
-if [ -n "$device" ]; then check_device "$device" "$image_bytes"; fi
+if [ -n "$device" ]; then
+  check_device "$device" "$image_bytes"
+  # Asked before the build, so nobody has to wait at the terminal for it.
+  if [ $dry_run -eq 0 ] && [ $assume_yes -eq 0 ]; then
+    [ -t 0 ] || die "refusing to overwrite $device without confirmation: run in a terminal or pass --yes"
+    describe=$(lsblk -dno MODEL,SIZE,TRAN -- "$(readlink -f -- "$device")" 2>/dev/null | tr -s ' ' || true)
+    printf '%s: this ERASES %s (%s). Type yes to go on: ' "$prog" "$device" "${describe:-unknown disk}" >&2
+    read -r answer
+    [ "$answer" = yes ] || die "not confirmed; $device left alone"
+  fi
+fi
 
 if [ $build -eq 1 ]; then
   if [ "$(readlink -f -- "$build_dir")" = "$root/build/riscv64" ]; then
@@ -251,13 +261,6 @@ fi
 # ---- writing the card -------------------------------------------------------
 
 real=$(readlink -f -- "$device")
-describe=$(lsblk -dno MODEL,SIZE,TRAN -- "$real" 2>/dev/null | tr -s ' ' || true)
-if [ $dry_run -eq 0 ] && [ $assume_yes -eq 0 ]; then
-  [ -t 0 ] || die "refusing to overwrite $device without confirmation: run in a terminal or pass --yes"
-  printf '%s: this ERASES %s (%s). Type yes to go on: ' "$prog" "$device" "${describe:-unknown disk}" >&2
-  read -r answer
-  [ "$answer" = yes ] || die "not confirmed; $device left alone"
-fi
 run dd if="$out" of="$real" bs=4M conv=fsync status=progress
 # The image's backup GPT sits at the image's end: move it to the card's end.
 run sfdisk --quiet --relocate gpt-bak-std "$real"
