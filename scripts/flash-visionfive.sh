@@ -169,9 +169,11 @@ fi
 
 if [ $build -eq 1 ]; then
   if [ "$(readlink -f -- "$build_dir")" = "$root/build/riscv64" ]; then
-    (cd "$root" && run_quiet cmake --preset riscv64 && run cmake --build --preset riscv64 -- -j"$(nproc)")
+    (cd "$root" && run_quiet cmake --preset riscv64 && run cmake --build --preset riscv64 -- -j"$(nproc)") ||
+      die "building the kernel failed (see above); --no-build takes the Image already in $build_dir"
   else
-    run cmake --build "$build_dir" -- -j"$(nproc)"
+    run cmake --build "$build_dir" -- -j"$(nproc)" ||
+      die "building $build_dir failed (see above); --no-build takes the Image already there"
   fi
 fi
 [ -n "$kernel" ] || kernel=$build_dir/Image

@@ -71,8 +71,8 @@ boot() {
     timeout --foreground 120 "${qemu[@]}" </dev/null >"$log.raw" 2>&1
     rc=$?
   else
-    local fifo=$work/$1.in
-    rm -f "$fifo"; mkfifo "$fifo"
+    local fifo=$work/$1.in done=$work/$1.done
+    rm -f "$fifo" "$done"; mkfifo "$fifo"
     : >"$log.raw"
     (
       exec 3>"$fifo"
@@ -83,12 +83,15 @@ boot() {
       printf '\r' >&3
       sleep 0.5
       while IFS= read -r line; do printf '%s\r' "$line" >&3; sleep 0.2; done <"$input"
-      sleep 130  # hold the console open until QEMU is gone
-    ) &
+      # Hold the console open (an EOF is harmless, but keep it a terminal-like
+      # session) until QEMU is gone.
+      for _ in $(seq 1300); do [ -e "$done" ] && break; sleep 0.1; done
+    ) >/dev/null 2>&1 &
     local feeder=$!
     timeout --foreground 120 "${qemu[@]}" <"$fifo" >"$log.raw" 2>&1
     rc=$?
-    kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null
+    touch "$done"
+    wait "$feeder" 2>/dev/null
   fi
   set -e
   tr -d '\r' <"$log.raw" >"$log"
