@@ -1,0 +1,104 @@
+#include "net/lwip_backend.h"
+
+#include <new>
+
+#include "net/dma_pbuf.h"
+#include "net/queues.h"
+#include "net/stack.h"
+
+#include <sys/socket.h>
+
+namespace ringlet::net {
+
+namespace {
+// lwIP is one stack per process: at most one backend drives it.
+LwipBackend* g_running = nullptr;
+
+uint64_t platform_clock(void* ctx) { return static_cast<rt::Platform*>(ctx)->now_ns(); }
+}  // namespace
+
+LwipBackend::~LwipBackend() {
+    // Destroyed after the LibOs (resources.h): the executor and the DMA heap
+    // are gone, so nothing here may touch them. Wrapped buffers freed from
+    // now on only return their wrapper.
+    if (m_started) attach_heap(nullptr);
+    for (uint32_t i = 0; i < m_count; ++i) {
+        if (m_netifs[i] != nullptr) m_netifs[i]->~Netif();  // detaches: lwIP aborts its pcbs
+        m_netifs[i] = nullptr;
+    }
+    if (m_started) stack_abort_orphan_pcbs();
+    if (g_running == this) g_running = nullptr;
+}
+
+Result<void> LwipBackend::add_interface(NicPort& nic, const NetConfig& cfg) {
+    if (m_started) return Error::Busy;
+    if (m_count == kMaxInterfaces) return Error::Full;
+    m_nics[m_count] = &nic;
+    m_configs[m_count] = cfg;
+    ++m_count;
+    return {};
+}
+
+Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
+    if (m_count == 0) return Error::InvalidArgument;
+    if (m_started || (g_running != nullptr && g_running != this)) return Error::Busy;
+    m_exec = &exec;
+    m_heap = &heap;
+    const MacAddress mac = m_nics[0]->mac();
+    uint64_t seed = m_platform.now_ns();
+    for (uint8_t b : mac.bytes) seed = seed * 131 + b;
+    TRY(stack_init(platform_clock, &m_platform, seed));
+    attach_heap(&heap);
+    g_running = this;
+    m_started = true;
+    for (uint32_t i = 0; i < m_count; ++i) {
+        TRY(m_nics[i]->start(heap));
+        m_netifs[i] = new (m_netif_storage[i]) Netif(*m_nics[i], heap);
+        TRY(m_netifs[i]->attach(m_configs[i], i == 0));
+    }
+    m_timer.owner = this;
+    m_timer.fire = on_timer;
+    m_poller = TRY(exec.spawn(rt::poll_loop(exec, *this), rt::TaskClass::Poll));
+    kick();
+    return {};
+}
+
+Result<pdpix::Queue*> LwipBackend::socket(int domain, int type, int protocol) {
+    if (!m_started) return Error::InvalidArgument;
+    if (domain != AF_INET || (protocol != 0 && protocol != IPPROTO_UDP && protocol != IPPROTO_TCP)) {
+        return Error::Unsupported;
+    }
+    if (type == SOCK_DGRAM) return make_udp_queue(*this);
+    if (type == SOCK_STREAM) return make_tcp_queue(*this);
+    return Error::Unsupported;
+}
+
+void LwipBackend::destroy(pdpix::Queue* q) { delete q; }
+
+uint32_t LwipBackend::poll(uint32_t max) {
+    uint32_t handled = 0;
+    for (uint32_t i = 0; i < m_count; ++i) {
+        if (m_netifs[i] != nullptr && handled < max) handled += m_netifs[i]->poll(max - handled);
+    }
+    (void)stack_check_timeouts();
+    kick();
+    return handled;
+}
+
+void LwipBackend::kick() {
+    if (m_exec == nullptr) return;
+    m_exec->remove_timer(&m_timer);
+    const uint32_t ms = stack_next_timeout_ms();
+    if (ms == ~uint32_t{0}) return;
+    m_timer.deadline_ns = m_exec->now_ns() + static_cast<uint64_t>(ms) * 1000000u;
+    // A full timer heap only delays lwIP's timers to the next poll turn.
+    (void)m_exec->add_timer(&m_timer);
+}
+
+void LwipBackend::on_timer(rt::Timer* t) {
+    // Runs inside the executor between tasks: only wake the poll task, which
+    // runs lwIP's timers in its own turn.
+    static_cast<LwipTimer*>(t)->owner->m_exec->notify_pollers();
+}
+
+}  // namespace ringlet::net

@@ -1,0 +1,80 @@
+// LwipBackend: the PDPIX Backend whose UDP and TCP queues run on lwIP's raw
+// API over one or more NICs (virtio-net on the target, fakes in tests).
+//
+// It is also the PollSource of the core's fast-path poll task: each turn
+// polls every NIC (completions, received frames into lwIP) and runs lwIP's
+// due timers. lwIP's next timer is mirrored as an executor Timer, so an idle
+// core still sleeps in Platform::block() only until lwIP needs to run.
+// lwIP keeps global state: one LwipBackend may be started per process.
+#pragma once
+
+#include <stdint.h>
+
+#include "libos/pdpix/queue.h"
+#include "libos/rt/poll_loop.h"
+#include "net/netif.h"
+
+namespace ringlet::net {
+
+class LwipBackend final : public pdpix::Backend, public rt::PollSource {
+public:
+    static constexpr uint32_t kMaxInterfaces = 4;
+
+    // A backend whose executor blocks through `platform`. Both the platform
+    // and every NIC added must outlive the backend.
+    explicit LwipBackend(rt::Platform& platform) : m_platform(platform) {}
+    ~LwipBackend() override;
+    LwipBackend(const LwipBackend&) = delete;
+    LwipBackend& operator=(const LwipBackend&) = delete;
+
+    // Registers a NIC with its addresses; the first one is the default route.
+    // Call before start(). Full beyond kMaxInterfaces, Busy after start().
+    Result<void> add_interface(NicPort& nic, const NetConfig& cfg);
+
+    // --- pdpix::Backend ---
+    rt::Platform& platform() override { return m_platform; }
+    // Initialises lwIP (clock from the platform), starts the NICs on `heap`,
+    // attaches the interfaces and spawns the poll task. InvalidArgument with
+    // no interface, Busy if another LwipBackend is running in the process.
+    Result<void> start(rt::Executor& exec, mem::DmaHeap& heap) override;
+    // AF_INET SOCK_DGRAM (UDP) and SOCK_STREAM (TCP); Unsupported otherwise,
+    // OutOfMemory when lwIP has no pcb left.
+    Result<pdpix::Queue*> socket(int domain, int type, int protocol) override;
+    void destroy(pdpix::Queue* q) override;
+
+    // --- rt::PollSource ---
+    uint32_t poll(uint32_t max) override;
+    bool stop() override { return m_stopping; }
+
+    // --- for the queues ---
+    // Re-arms the executor timer after a call into lwIP that may have
+    // queued an earlier lwIP timer (connect, write, close).
+    void kick();
+    mem::DmaHeap& heap() { return *m_heap; }
+    rt::Executor& executor() { return *m_exec; }
+
+    Netif* interface(uint32_t i) { return i < m_count ? m_netifs[i] : nullptr; }
+    uint32_t interfaces() const { return m_count; }
+
+private:
+    struct LwipTimer : rt::Timer {
+        LwipBackend* owner;
+    };
+    static void on_timer(rt::Timer* t);
+
+    rt::Platform& m_platform;
+    rt::Executor* m_exec = nullptr;
+    mem::DmaHeap* m_heap = nullptr;
+    NicPort* m_nics[kMaxInterfaces] = {};
+    NetConfig m_configs[kMaxInterfaces];
+    Netif* m_netifs[kMaxInterfaces] = {};
+    // The Netifs live here (no heap on the target); built at start().
+    alignas(Netif) unsigned char m_netif_storage[kMaxInterfaces][sizeof(Netif)];
+    uint32_t m_count = 0;
+    rt::TaskId m_poller;
+    LwipTimer m_timer;
+    bool m_started = false;
+    bool m_stopping = false;
+};
+
+}  // namespace ringlet::net

@@ -1,0 +1,212 @@
+#include "net/netif.h"
+
+#include <string.h>
+
+#include "lwip/etharp.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/pbuf.h"
+#include "net/dma_pbuf.h"
+#include "netif/ethernet.h"
+
+namespace ringlet::net {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A decimal number 0..max from text[*i], advancing *i; false if none.
+bool parse_number(const char* text, uint32_t length, uint32_t* i, uint32_t max, uint32_t* out) {
+    uint32_t v = 0, digits = 0;
+    while (*i < length && is_digit(text[*i])) {
+        v = v * 10 + static_cast<uint32_t>(text[*i] - '0');
+        ++*i;
+        if (++digits > 3 || v > max) return false;
+    }
+    *out = v;
+    return digits > 0;
+}
+
+bool starts_with(const char* word, uint32_t length, const char* prefix) {
+    const uint32_t n = static_cast<uint32_t>(strlen(prefix));
+    return length >= n && memcmp(word, prefix, n) == 0;
+}
+
+}  // namespace
+
+Result<uint32_t> parse_ipv4(const char* text, uint32_t length) {
+    if (text == nullptr) return Error::InvalidArgument;
+    uint8_t parts[4];
+    uint32_t i = 0;
+    for (uint32_t k = 0; k < 4; ++k) {
+        uint32_t v;
+        if (!parse_number(text, length, &i, 255, &v)) return Error::BadFormat;
+        parts[k] = static_cast<uint8_t>(v);
+        if (k < 3) {
+            if (i >= length || text[i] != '.') return Error::BadFormat;
+            ++i;
+        }
+    }
+    if (i != length) return Error::BadFormat;
+    return ipv4(parts[0], parts[1], parts[2], parts[3]);
+}
+
+Result<void> parse_net_config(const char* args, NetConfig* config) {
+    if (args == nullptr || config == nullptr) return Error::InvalidArgument;
+    NetConfig c = *config;
+    const char* p = args;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t') ++p;
+        const char* word = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t') ++p;
+        const auto len = static_cast<uint32_t>(p - word);
+        if (starts_with(word, len, "ip=")) {
+            uint32_t end = 3;
+            while (end < len && word[end] != '/') ++end;
+            c.address = TRY(parse_ipv4(word + 3, end - 3));
+            if (end < len) {  // "/prefix"
+                uint32_t i = end + 1, prefix;
+                if (!parse_number(word, len, &i, 32, &prefix) || i != len) return Error::BadFormat;
+                const uint32_t host_mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+                c.netmask = __builtin_bswap32(host_mask);
+            }
+        } else if (starts_with(word, len, "gw=")) {
+            c.gateway = TRY(parse_ipv4(word + 3, len - 3));
+        }
+    }
+    *config = c;
+    return {};
+}
+
+Netif::~Netif() { detach(); }
+
+err_t Netif::init_netif(netif* n) {
+    auto* self = static_cast<Netif*>(n->state);
+    const MacAddress mac = self->m_nic.mac();
+    n->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(n->hwaddr, mac.bytes, ETH_HWADDR_LEN);
+    n->mtu = self->m_nic.mtu();
+    n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+    n->name[0] = 'r';
+    n->name[1] = 'n';
+    n->output = etharp_output;
+    n->linkoutput = link_output;
+    return ERR_OK;
+}
+
+Result<void> Netif::attach(const NetConfig& cfg, bool make_default) {
+    if (m_attached) return Error::Exists;
+    ip4_addr_t ip, mask, gw;
+    ip4_addr_set_u32(&ip, cfg.address);
+    ip4_addr_set_u32(&mask, cfg.netmask);
+    ip4_addr_set_u32(&gw, cfg.gateway);
+    if (netif_add(&m_netif, &ip, &mask, &gw, this, init_netif, ethernet_input) == nullptr) return Error::OutOfMemory;
+    m_attached = true;
+    if (make_default) netif_set_default(&m_netif);
+    netif_set_link_up(&m_netif);
+    netif_set_up(&m_netif);  // announces the address with a gratuitous ARP
+    return {};
+}
+
+void Netif::detach() {
+    if (!m_attached) return;
+    netif_set_down(&m_netif);
+    netif_remove(&m_netif);  // drops ARP entries and queued packets too
+    m_attached = false;
+}
+
+void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len) {
+    if (!m_attached || len < kMinFrame) {
+        ++m_stats.rx_dropped;
+        m_heap.release(b);
+        return;
+    }
+    pbuf* p = wrap_dma(b, offset, len);  // consumes the reference either way
+    if (p == nullptr) {
+        ++m_stats.rx_dropped;
+        return;
+    }
+    ++m_stats.rx_frames;
+    // On error lwIP did not take the pbuf; on success it owns it.
+    if (m_netif.input(p, &m_netif) != ERR_OK) pbuf_free(p);
+}
+
+err_t Netif::link_output(netif* n, pbuf* p) { return static_cast<Netif*>(n->state)->transmit(p); }
+
+err_t Netif::transmit(pbuf* p) {
+    // Plan: the first piece (lwIP's headers) is always copied so the head
+    // buffer can carry the NIC's headroom; later DMA pieces go by reference
+    // unless that needs more segments than a frame may have.
+    const pbuf* first = p;
+    while (first != nullptr && first->len == 0) first = first->next;
+    if (first == nullptr) return ERR_VAL;
+    uint32_t copy_bytes = 0, segments = 0;
+    bool in_run = false;
+    for (const pbuf* q = first; q != nullptr; q = q->next) {
+        if (q->len == 0) continue;
+        mem::Buffer* b;
+        uint32_t off;
+        if (q != first && dma_segment(q, &b, &off)) {
+            ++segments;
+            in_run = false;
+        } else {
+            copy_bytes += q->len;
+            if (!in_run) ++segments;
+            in_run = true;
+        }
+    }
+    const bool by_reference = segments <= kMaxTxSegments;
+    if (!by_reference) copy_bytes = p->tot_len;
+    const uint32_t headroom = m_nic.tx_headroom();
+    auto head = m_heap.alloc(headroom + copy_bytes);
+    if (!head) {
+        ++m_stats.tx_dropped;
+        return ERR_MEM;
+    }
+    mem::Buffer* h = *head;
+    h->app_owned = false;  // a stack buffer: demi_sgafree must refuse it
+    TxSegment segs[kMaxTxSegments];
+    uint32_t n = 0, pos = headroom;
+    for (const pbuf* q = first; q != nullptr; q = q->next) {
+        if (q->len == 0) continue;
+        mem::Buffer* b;
+        uint32_t off;
+        if (by_reference && q != first && dma_segment(q, &b, &off)) {
+            m_heap.retain(b);
+            segs[n++] = TxSegment{b, off, q->len};
+            ++m_stats.tx_zero_copy;
+            continue;
+        }
+        memcpy(h->data() + pos, q->payload, q->len);
+        m_stats.tx_copied += q->len;
+        if (n > 0 && segs[n - 1].buf == h && segs[n - 1].offset + segs[n - 1].len == pos) {
+            segs[n - 1].len += q->len;
+        } else {
+            m_heap.retain(h);
+            segs[n++] = TxSegment{h, pos, q->len};
+        }
+        pos += q->len;
+    }
+    h->len = pos;
+    m_heap.release(h);  // the segments hold their own references now
+    if (!m_nic.transmit(segs, n).ok()) {
+        ++m_stats.tx_dropped;
+        return ERR_IF;
+    }
+    ++m_stats.tx_frames;
+    return ERR_OK;
+}
+
+}  // namespace ringlet::net
+
+// lwIP's source-routing hook (lwipopts.h): a packet from one of our
+// addresses leaves through the interface that owns it, so two interfaces on
+// one subnet (the tests' wire, or two NICs) each answer for themselves.
+extern "C" struct netif* ringlet_lwip_route_src(const struct ip4_addr* src, const struct ip4_addr* dest) {
+    (void)dest;
+    if (src == nullptr || ip4_addr_isany(src)) return nullptr;
+    struct netif* n;
+    NETIF_FOREACH(n) {
+        if (netif_is_up(n) && ip4_addr_cmp(src, netif_ip4_addr(n))) return n;
+    }
+    return nullptr;
+}

@@ -1,0 +1,143 @@
+// Netif: one lwIP network interface over an abstract NIC (NicPort), so the
+// same code runs over virtio-net on the target and over a fake NIC in tests.
+//
+// RX: the NIC hands each received frame, still in its DMA buffer, to
+// Netif::receive(); the frame is wrapped as a DMA pbuf (no copy) and given to
+// lwIP's ethernet_input; the buffer goes back to the heap when lwIP frees the
+// pbuf. TX: lwIP's pbuf chain becomes TxSegments: the headers (and any data
+// in lwIP's own memory) are copied once into one DMA buffer that has the
+// NIC's headroom in front; payload already in DMA buffers (UDP pushes)
+// is passed by reference.
+#pragma once
+
+#include <stdint.h>
+
+#include "libos/mem/dma_heap.h"
+#include "lwip/netif.h"
+#include "ringlet/result.h"
+
+namespace ringlet::net {
+
+struct MacAddress {
+    uint8_t bytes[6];
+};
+
+// An IPv4 address in network byte order (as sockaddr_in::sin_addr.s_addr).
+constexpr uint32_t ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "network order below assumes a little-endian host");
+    return static_cast<uint32_t>(a) | static_cast<uint32_t>(b) << 8 | static_cast<uint32_t>(c) << 16 |
+           static_cast<uint32_t>(d) << 24;
+}
+
+// Addresses of one interface; the defaults are QEMU user networking's.
+struct NetConfig {
+    uint32_t address = ipv4(10, 0, 2, 15);
+    uint32_t netmask = ipv4(255, 255, 255, 0);
+    uint32_t gateway = ipv4(10, 0, 2, 2);
+};
+
+// Parses "a.b.c.d" (exactly four decimal parts, each 0..255, nothing after)
+// into network byte order; BadFormat otherwise.
+Result<uint32_t> parse_ipv4(const char* text, uint32_t length);
+
+// Reads "ip=a.b.c.d[/prefix] gw=a.b.c.d" words from a boot-argument string
+// into `config` (words it does not know are skipped; absent ones keep their
+// values). BadFormat for a malformed ip=, gw= or prefix.
+Result<void> parse_net_config(const char* args, NetConfig* config);
+
+// One piece of an outgoing frame: buf->data()[offset, offset + len).
+struct TxSegment {
+    mem::Buffer* buf;
+    uint32_t offset;
+    uint32_t len;
+};
+inline constexpr uint32_t kMaxTxSegments = 8;
+
+// Where a NIC delivers received frames.
+class FrameSink {
+public:
+    // Takes over one reference to b; the frame is b->data()[offset, offset+len).
+    virtual void receive(mem::Buffer* b, uint32_t offset, uint32_t len) = 0;
+
+protected:
+    ~FrameSink() = default;
+};
+
+// The NIC as the stack sees it (virtio-net, or a fake in tests).
+class NicPort {
+public:
+    virtual MacAddress mac() const = 0;
+    virtual uint16_t mtu() const { return 1500; }
+    // Bytes the device needs in front of a frame inside the first segment's
+    // buffer (virtio-net: its 12-byte header).
+    virtual uint32_t tx_headroom() const { return 0; }
+    // Called once before any other call with the heap RX buffers come from
+    // and TX references go back to (post RX buffers here).
+    virtual Result<void> start(mem::DmaHeap& heap) = 0;
+    // Queues one frame made of segs[0, n) (n <= kMaxTxSegments). segs[0]
+    // has tx_headroom() bytes of its buffer free before segs[0].offset.
+    // Takes over one reference to each segment's buffer whatever the outcome
+    // (dropped when the device is done, at once on failure). Full when the
+    // TX ring has no room.
+    virtual Result<void> transmit(const TxSegment* segs, uint32_t n) = 0;
+    // Handles up to `max` completions and received frames (each given to
+    // sink.receive()); returns how many it handled.
+    virtual uint32_t poll(uint32_t max, FrameSink& sink) = 0;
+
+protected:
+    ~NicPort() = default;
+};
+
+struct NetifStats {
+    uint64_t rx_frames = 0;      // handed to lwIP
+    uint64_t rx_dropped = 0;     // refused before lwIP: runt, oversized, no wrapper
+    uint64_t tx_frames = 0;
+    uint64_t tx_dropped = 0;     // no DMA memory or the NIC refused
+    uint64_t tx_copied = 0;      // bytes copied into head buffers
+    uint64_t tx_zero_copy = 0;   // segments passed by reference
+};
+
+class Netif final : public FrameSink {
+public:
+    // Shortest frame worth giving lwIP: an Ethernet header.
+    static constexpr uint32_t kMinFrame = 14;
+
+    // An interface over `nic`, allocating TX head buffers from `heap`. Both
+    // must outlive it. Not added to lwIP until attach().
+    Netif(NicPort& nic, mem::DmaHeap& heap) : m_nic(nic), m_heap(heap) {}
+    ~Netif();
+    Netif(const Netif&) = delete;
+    Netif& operator=(const Netif&) = delete;
+
+    // Adds the interface to lwIP with cfg's addresses, up with link up;
+    // `make_default` routes everything off-subnet through it. Precondition:
+    // stack_init() ran. Exists if already attached, OutOfMemory if lwIP
+    // refused it.
+    Result<void> attach(const NetConfig& cfg, bool make_default);
+    // Removes it from lwIP (lwIP aborts the TCP connections bound to its
+    // address). Harmless when not attached.
+    void detach();
+
+    // FrameSink: hands one frame to lwIP (or drops and counts it).
+    void receive(mem::Buffer* b, uint32_t offset, uint32_t len) override;
+
+    // Polls the NIC once (completions and received frames).
+    uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }
+
+    const NetifStats& stats() const { return m_stats; }
+    netif* raw() { return &m_netif; }
+    bool attached() const { return m_attached; }
+
+private:
+    static err_t init_netif(netif* n);
+    static err_t link_output(netif* n, pbuf* p);
+    err_t transmit(pbuf* p);
+
+    NicPort& m_nic;
+    mem::DmaHeap& m_heap;
+    netif m_netif{};
+    NetifStats m_stats;
+    bool m_attached = false;
+};
+
+}  // namespace ringlet::net

@@ -1,0 +1,317 @@
+// TCP queues on lwIP's raw API (tcp_recv, tcp_sent, tcp_err, tcp_accept).
+//
+// Every lwIP callback only records what happened and wakes the waiting task
+// through a Notifier; tasks do the work in their own turn. Received pbufs
+// stay chained in the queue (zero-copy, in the NIC's DMA buffers) until the
+// app pops; the window reopens (tcp_recved) only then, which is the flow
+// control. Pushes are copied into lwIP's segments (TCP_WRITE_FLAG_COPY) and
+// complete once queued, as send(2) does; a push waits for tcp_sent when the
+// send buffer is full. Close is graceful (FIN after queued data) unless data
+// is still unread, in which case lwIP resets the connection, as Linux does.
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <new>
+
+#include "libos/rt/notifier.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "net/lwip_backend.h"
+#include "net/lwip_error.h"
+#include "net/queues.h"
+
+namespace ringlet::net {
+
+namespace {
+
+// Bytes one pop returns at most (fits a 16 KiB heap block with its header).
+constexpr uint32_t kMaxPop = 16 * 1024 - sizeof(mem::Buffer);
+// Connections a listener holds for accept() beyond which SYNs are refused.
+constexpr uint32_t kMaxBacklog = 64;
+// The receive chain's u16 tot_len holds at most the window we advertise.
+static_assert(TCP_WND + TCP_MSS < 0xffff, "unread data must fit one pbuf chain");
+
+enum class State : uint8_t { Fresh, Connecting, Connected, Listening, Closed };
+
+class TcpQueue final : public pdpix::Queue {
+public:
+    TcpQueue(LwipBackend& be, tcp_pcb* pcb, State state) : m_be(be), m_pcb(pcb), m_state(state) {
+        tcp_arg(m_pcb, this);
+        tcp_recv(m_pcb, on_recv);
+        tcp_sent(m_pcb, on_sent);
+        tcp_err(m_pcb, on_err);
+        if (state == State::Connected) tcp_nagle_disable(m_pcb);
+    }
+    ~TcpQueue() override { close(); }
+
+    Result<void> bind(const sockaddr_in& a) override {
+        if (m_state != State::Fresh || m_pcb == nullptr || m_pcb->local_port != 0) return Error::InvalidArgument;
+        ip_addr_t ip;
+        ip_addr_set_ip4_u32(&ip, a.sin_addr.s_addr);
+        ip_set_option(m_pcb, SOF_REUSEADDR);
+        return lwip_result(tcp_bind(m_pcb, &ip, ntohs(a.sin_port)));
+    }
+
+    Result<void> listen(int backlog) override {
+        if (m_state != State::Fresh || m_pcb == nullptr) return Error::InvalidArgument;
+        if (m_pcb->local_port == 0) TRY(lwip_result(tcp_bind(m_pcb, IP_ADDR_ANY, 0)));
+        const uint32_t want = backlog < 1 ? 1 : static_cast<uint32_t>(backlog);
+        err_t err = ERR_OK;
+        tcp_pcb* l = tcp_listen_with_backlog_and_err(m_pcb, 255, &err);
+        if (l == nullptr) return from_lwip(err);  // the old pcb is still ours
+        m_pcb = l;  // lwIP freed the unconnected pcb
+        m_backlog_max = want < kMaxBacklog ? want : kMaxBacklog;
+        m_state = State::Listening;
+        tcp_arg(m_pcb, this);
+        tcp_accept(m_pcb, on_accept);
+        return {};
+    }
+
+    rt::Task<Result<pdpix::Queue*>> accept(sockaddr_in* peer) override {
+        if (m_state != State::Listening) co_return Error::InvalidArgument;
+        while (m_backlog_count == 0) {
+            co_await m_accept_ready.wait();
+            if (m_state != State::Listening) co_return Error::Closed;
+        }
+        TcpQueue* q = m_backlog[m_backlog_head];
+        m_backlog_head = (m_backlog_head + 1) % kMaxBacklog;
+        --m_backlog_count;
+        *peer = q->m_peer;
+        co_return static_cast<pdpix::Queue*>(q);
+    }
+
+    rt::Task<Result<void>> connect(sockaddr_in to) override {
+        if (m_state != State::Fresh || m_pcb == nullptr) co_return Error::InvalidArgument;
+        ip_addr_t ip;
+        ip_addr_set_ip4_u32(&ip, to.sin_addr.s_addr);
+        const err_t e = tcp_connect(m_pcb, &ip, ntohs(to.sin_port), on_connected);
+        m_be.kick();  // the SYN's retransmission timer
+        if (e != ERR_OK) co_return from_lwip(e);
+        m_state = State::Connecting;
+        m_peer = to;
+        while (m_state == State::Connecting && m_error == Error::Ok) co_await m_changed.wait();
+        if (m_state == State::Connected) co_return Result<void>();
+        co_return m_error != Error::Ok ? m_error : Error::Closed;
+    }
+
+    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in*) override {
+        if (m_state != State::Connected) co_return m_error != Error::Ok ? m_error : Error::InvalidArgument;
+        if (len > b->capacity) co_return Error::InvalidArgument;
+        uint32_t off = 0;
+        while (off < len) {
+            if (m_pcb == nullptr) co_return m_error != Error::Ok ? m_error : Error::Closed;
+            uint32_t room = tcp_sndbuf(m_pcb);
+            if (tcp_sndqueuelen(m_pcb) >= TCP_SND_QUEUELEN) room = 0;
+            uint32_t n = len - off < room ? len - off : room;
+            if (n > 0xffff) n = 0xffff;
+            if (n > 0) {
+                const u8_t flags = TCP_WRITE_FLAG_COPY | (off + n < len ? TCP_WRITE_FLAG_MORE : 0);
+                const err_t e = tcp_write(m_pcb, b->data() + off, static_cast<u16_t>(n), flags);
+                if (e == ERR_OK) {
+                    off += n;
+                    continue;
+                }
+                if (e != ERR_MEM) co_return from_lwip(e);
+            }
+            // Full: send what is queued and wait for acknowledgements.
+            (void)tcp_output(m_pcb);
+            m_be.kick();
+            if (m_pcb->unsent == nullptr && m_pcb->unacked == nullptr) {
+                // Nothing of ours in flight, so no tcp_sent will come: lwIP's
+                // memory is held by other connections. Retry shortly.
+                auto slept = co_await m_be.executor().sleep_for(1000000);
+                if (!slept.ok()) co_await m_be.executor().yield();
+            } else {
+                co_await m_writable.wait();
+            }
+        }
+        if (m_pcb != nullptr) (void)tcp_output(m_pcb);
+        m_be.kick();
+        co_return Result<void>();
+    }
+
+    rt::Task<Result<mem::Buffer*>> pop(sockaddr_in* from) override {
+        if (m_state == State::Fresh || m_state == State::Listening) co_return Error::InvalidArgument;
+        for (;;) {
+            if (m_rx != nullptr) {
+                const uint32_t n = m_rx->tot_len < kMaxPop ? m_rx->tot_len : kMaxPop;
+                auto r = m_be.heap().alloc(n);
+                if (!r) co_return r.error();
+                mem::Buffer* b = *r;
+                (void)pbuf_copy_partial(m_rx, b->data(), static_cast<u16_t>(n), 0);
+                m_rx = pbuf_free_header(m_rx, static_cast<u16_t>(n));
+                // Reopen the window only for what the app has taken.
+                if (m_pcb != nullptr) tcp_recved(m_pcb, static_cast<u16_t>(n));
+                *from = m_peer;
+                co_return b;
+            }
+            if (m_eof) {
+                auto e = m_be.heap().alloc(0);  // zero length: end of stream
+                if (!e) co_return e.error();
+                *from = m_peer;
+                co_return *e;
+            }
+            if (m_error != Error::Ok) co_return m_error;
+            if (m_state == State::Closed) co_return Error::Closed;
+            co_await m_readable.wait();
+        }
+    }
+
+    void close() override {
+        if (m_state == State::Closed) return;
+        const State was = m_state;
+        m_state = State::Closed;
+        if (m_rx != nullptr) {
+            pbuf_free(m_rx);  // unread: lwIP's window shows it, so close resets
+            m_rx = nullptr;
+        }
+        if (m_pcb != nullptr) {
+            tcp_pcb* pcb = m_pcb;
+            m_pcb = nullptr;
+            tcp_arg(pcb, nullptr);  // nothing may call back into this queue
+            if (was == State::Listening) {
+                tcp_accept(pcb, nullptr);
+                (void)tcp_close(pcb);  // a listener closes at once
+            } else {
+                tcp_recv(pcb, nullptr);  // lwIP acks and drops what still comes
+                tcp_sent(pcb, nullptr);
+                tcp_err(pcb, nullptr);
+                // FIN after queued data, or RST with unread data. ERR_MEM
+                // means no FIN could be queued: reset rather than leak.
+                if (tcp_close(pcb) != ERR_OK) tcp_abort(pcb);
+            }
+            m_be.kick();
+        }
+        // Connections nobody accepted: reset them.
+        while (m_backlog_count > 0) {
+            TcpQueue* q = m_backlog[m_backlog_head];
+            m_backlog_head = (m_backlog_head + 1) % kMaxBacklog;
+            --m_backlog_count;
+            q->abort();
+            delete q;
+        }
+        m_accept_ready.notify_all();
+        m_changed.notify_all();
+        m_readable.notify_all();
+        m_writable.notify_all();
+    }
+
+    Result<void> getpeername(sockaddr_in* out) override {
+        if (m_state != State::Connected || m_pcb == nullptr) return Error::Closed;
+        *out = m_peer;
+        return {};
+    }
+
+private:
+    // Resets the connection and forgets the pcb (an unaccepted connection).
+    void abort() {
+        if (m_pcb == nullptr) return;
+        tcp_pcb* pcb = m_pcb;
+        m_pcb = nullptr;
+        tcp_arg(pcb, nullptr);
+        tcp_err(pcb, nullptr);
+        tcp_abort(pcb);
+    }
+
+    static TcpQueue* self(void* arg) { return static_cast<TcpQueue*>(arg); }
+
+    static err_t on_accept(void* arg, tcp_pcb* pcb, err_t err) {
+        TcpQueue* l = self(arg);
+        if (l == nullptr || pcb == nullptr || err != ERR_OK) return ERR_VAL;  // lwIP aborts pcb
+        if (l->m_backlog_count >= l->m_backlog_max) {
+            tcp_abort(pcb);  // backlog full: refuse with RST
+            return ERR_ABRT;
+        }
+        auto* q = new (std::nothrow_t{}) TcpQueue(l->m_be, pcb, State::Connected);
+        if (q == nullptr) {
+            tcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        q->m_peer.sin_family = AF_INET;
+        q->m_peer.sin_port = htons(pcb->remote_port);
+        q->m_peer.sin_addr.s_addr = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
+        l->m_backlog[(l->m_backlog_head + l->m_backlog_count) % kMaxBacklog] = q;
+        ++l->m_backlog_count;
+        l->m_accept_ready.notify_all();
+        return ERR_OK;
+    }
+
+    static err_t on_connected(void* arg, tcp_pcb* pcb, err_t) {
+        TcpQueue* q = self(arg);
+        if (q == nullptr) return ERR_OK;
+        q->m_state = State::Connected;
+        tcp_nagle_disable(pcb);  // a push is a message: send it now
+        q->m_changed.notify_all();
+        return ERR_OK;
+    }
+
+    static err_t on_recv(void* arg, tcp_pcb*, pbuf* p, err_t err) {
+        TcpQueue* q = self(arg);
+        if (p == nullptr) {  // FIN: end of stream after what is queued
+            if (q != nullptr) {
+                q->m_eof = true;
+                q->m_readable.notify_all();
+            }
+            return ERR_OK;
+        }
+        if (q == nullptr || err != ERR_OK) {
+            pbuf_free(p);
+            return ERR_OK;
+        }
+        if (q->m_rx == nullptr) {
+            q->m_rx = p;
+        } else {
+            pbuf_cat(q->m_rx, p);
+        }
+        q->m_readable.notify_all();
+        return ERR_OK;
+    }
+
+    static err_t on_sent(void* arg, tcp_pcb*, u16_t) {
+        if (TcpQueue* q = self(arg)) q->m_writable.notify_all();
+        return ERR_OK;
+    }
+
+    // lwIP has freed the pcb already (RST received, or retransmissions gave
+    // up: ERR_ABRT).
+    static void on_err(void* arg, err_t err) {
+        TcpQueue* q = self(arg);
+        if (q == nullptr) return;
+        q->m_pcb = nullptr;
+        q->m_error = err == ERR_ABRT ? Error::TimedOut : Error::Closed;
+        q->m_changed.notify_all();
+        q->m_readable.notify_all();
+        q->m_writable.notify_all();
+    }
+
+    LwipBackend& m_be;
+    tcp_pcb* m_pcb;
+    State m_state;
+    Error m_error = Error::Ok;
+    bool m_eof = false;
+    pbuf* m_rx = nullptr;  // received, not yet popped
+    sockaddr_in m_peer{};
+    TcpQueue* m_backlog[kMaxBacklog] = {};
+    uint32_t m_backlog_head = 0;
+    uint32_t m_backlog_count = 0;
+    uint32_t m_backlog_max = 0;
+    rt::Notifier m_accept_ready;
+    rt::Notifier m_changed;
+    rt::Notifier m_readable;
+    rt::Notifier m_writable;
+};
+
+}  // namespace
+
+Result<pdpix::Queue*> make_tcp_queue(LwipBackend& backend) {
+    tcp_pcb* pcb = tcp_new();
+    if (pcb == nullptr) return Error::OutOfMemory;
+    auto* q = new (std::nothrow_t{}) TcpQueue(backend, pcb, State::Fresh);
+    if (q == nullptr) {
+        tcp_abort(pcb);
+        return Error::OutOfMemory;
+    }
+    return static_cast<pdpix::Queue*>(q);
+}
+
+}  // namespace ringlet::net
