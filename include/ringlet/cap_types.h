@@ -21,6 +21,7 @@ enum CapType
     kCapNull = 0,
     kCapFrame = 1,   // physical memory: map it, read its physical address (DMA)
     kCapDevice = 2,  // a device's MMIO registers (mappable like a frame) and its interrupt line
+    kCapChannel = 3, // a channel: two SPSC rings in a shared frame plus a notification
 };
 
 // Rights only ever shrink: a minted child has at most its parent's rights.

@@ -51,8 +51,22 @@ enum SyscallNumber
     kSysDeviceClaim = 13,  // a0 = device index (FDT order) → value = device cap (MMIO frame + irq)
     kSysIrqControl = 14,   // a0 = device cap, a1 = 0 ack / 1 bind to notification bit a2
     // Dispatchers.
-    kSysDispatcherStart = 15,  // a0 = initrd app name ptr, a1 = name len, a2 = hart index → value = id
+    // Start initrd app (name a0/a1, no arguments) on the hart with dense
+    // index a2 → value = its dispatcher id. It gets no capabilities.
+    kSysDispatcherStart = 15,
     kSysCount = 16,
+};
+
+// frame_map permissions (a2). The same bits as the kernel's MapPerm
+// (kernel/mm/map_perm.h); kernel/syscall/decode.cc static_asserts that.
+enum
+#ifdef __cplusplus
+    : uint64_t
+#endif
+{
+    kUserMapRead = 1u << 0,
+    kUserMapWrite = 1u << 1,
+    kUserMapExec = 1u << 2,
 };
 
 #ifdef __cplusplus

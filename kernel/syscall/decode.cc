@@ -1,0 +1,201 @@
+#include "kernel/syscall/decode.h"
+
+#include "kernel/mm/map_perm.h"
+
+namespace ringlet {
+
+static_assert(uint64_t{kUserMapRead} == kMapRead && uint64_t{kUserMapWrite} == kMapWrite &&
+                  uint64_t{kUserMapExec} == kMapExec,
+              "the ABI's frame_map permissions must be the kernel's MapPerm bits");
+static_assert(kSysCount == 16, "a new syscall needs a decoder case below");
+
+Result<void> UserMemory::copy_in(void*, uint64_t, size_t) const { return Error::BadAddress; }
+Result<void> UserMemory::check_writable(uint64_t, size_t) const { return Error::BadAddress; }
+
+Result<void> check_user_range(uint64_t addr, uint64_t size, uint64_t user_top) {
+    if (addr < kUserPageSize || addr >= user_top) return Error::BadAddress;
+    if (size > user_top - addr) return Error::BadAddress;  // also catches addr + size wrapping
+    return ok();
+}
+
+namespace {
+
+// Arguments a[first..5] are reserved: they must be zero, so that a later ABI
+// can give them meaning without old binaries passing garbage there.
+Result<void> unused_from(const SyscallArgs& args, int first) {
+    for (int i = first; i < 6; ++i)
+        if (args.a[i] != 0) return Error::InvalidArgument;
+    return ok();
+}
+
+// The capability named by `index`, of `type` (kCapNull: any) with `rights`.
+Result<CheckedCap> checked_cap(const DecodeContext& ctx, uint64_t index, uint8_t type, uint32_t rights) {
+    CapNode* node = TRY(ctx.caps->lookup(ctx.table, index, type, rights));
+    return CheckedCap{index, node};
+}
+
+// Frames and devices are the two capabilities that name mappable memory.
+Result<CheckedCap> mappable_cap(const DecodeContext& ctx, uint64_t index, uint32_t rights) {
+    CheckedCap cap = TRY(checked_cap(ctx, index, kCapNull, 0));
+    if (cap.node->type != kCapFrame && cap.node->type != kCapDevice) return Error::WrongType;
+    if ((cap.node->rights & rights) != rights) return Error::NoRights;
+    return cap;
+}
+
+Result<void> copy_in_user(const DecodeContext& ctx, void* dst, uint64_t src, uint64_t len) {
+    if (len == 0) return ok();
+    TRY(check_user_range(src, len, ctx.user_top));
+    return ctx.memory->copy_in(dst, src, len);
+}
+
+Result<void> decode_debug_print(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 2));
+    const uint64_t len = args.a[0];
+    if (len > kMaxDebugPrint) return Error::InvalidArgument;
+    req.debug_print.len = len;
+    return copy_in_user(ctx, req.debug_print.text, args.a[1], len);
+}
+
+Result<void> decode_wait(const SyscallArgs& args, SyscallRequest& req) {
+    TRY(unused_from(args, 2));
+    // No bit to wait for and no deadline would sleep forever.
+    if (args.a[0] == 0 && args.a[1] == 0) return Error::InvalidArgument;
+    req.wait = WaitRequest{args.a[0], args.a[1]};
+    return ok();
+}
+
+Result<void> decode_mint(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 2));
+    if (args.a[1] & ~uint64_t{kRightAll}) return Error::InvalidArgument;
+    // Minting needs Grant on the parent (CapSpace::mint's rule, checked early).
+    CheckedCap cap = TRY(checked_cap(ctx, args.a[0], kCapNull, kRightGrant));
+    req.mint = CapMintRequest{cap, static_cast<uint32_t>(args.a[1])};
+    return ok();
+}
+
+Result<void> decode_frame_alloc(const SyscallArgs& args, SyscallRequest& req) {
+    TRY(unused_from(args, 2));
+    const uint64_t pages = args.a[0];
+    if (pages == 0 || pages > kMaxFrameAllocPages) return Error::InvalidArgument;
+    if (args.a[1] & ~uint64_t{kFrameContiguous}) return Error::InvalidArgument;
+    req.frame_alloc = FrameAllocRequest{pages, static_cast<uint32_t>(args.a[1])};
+    return ok();
+}
+
+Result<void> decode_frame_map(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 3));
+    const uint64_t va = args.a[1];
+    const uint64_t perm = args.a[2];
+    constexpr uint64_t kKnown = kUserMapRead | kUserMapWrite | kUserMapExec;
+    if (perm & ~kKnown) return Error::InvalidArgument;
+    if (!(perm & (kUserMapRead | kUserMapWrite))) return Error::InvalidArgument;  // no exec-only pages
+    if ((perm & kUserMapWrite) && (perm & kUserMapExec)) return Error::InvalidArgument;  // W^X
+    if (va % kUserPageSize) return Error::InvalidArgument;
+    const uint32_t need = kRightMap | ((perm & kUserMapRead) ? kRightRead : 0u) |
+                          ((perm & kUserMapWrite) ? kRightWrite : 0u) | ((perm & kUserMapExec) ? kRightExec : 0u);
+    CheckedCap cap = TRY(mappable_cap(ctx, args.a[0], need));
+    if (cap.node->type == kCapDevice && (perm & kUserMapExec)) return Error::InvalidArgument;  // never run MMIO
+    TRY(check_user_range(va, cap.node->size, ctx.user_top));
+    if (cap.node->map_root) return Error::Busy;  // one mapping per cap: mint another to map twice
+    req.frame_map = FrameMapRequest{cap, va, static_cast<uint32_t>(perm)};
+    return ok();
+}
+
+Result<void> decode_frame_unmap(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 2));
+    CheckedCap cap = TRY(mappable_cap(ctx, args.a[0], 0));
+    if (!cap.node->map_root) return Error::NotFound;
+    // a1 may name the mapping's address (the ABI) or be 0 (a cap maps once,
+    // so the cap alone identifies it); any other address names no mapping.
+    if (args.a[1] != 0 && args.a[1] != cap.node->map_va) return Error::NotFound;
+    req.cap = CapRequest{cap};
+    return ok();
+}
+
+Result<void> decode_channel_create(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 2));
+    if (args.a[1] >= kNotificationBits) return Error::InvalidArgument;
+    // Both parties map the ring frame read-write; one page per direction.
+    CheckedCap frame = TRY(checked_cap(ctx, args.a[0], kCapFrame, kRightRead | kRightWrite | kRightMap));
+    if (frame.node->size < 2 * kUserPageSize) return Error::InvalidArgument;
+    req.channel_create = ChannelCreateRequest{frame, static_cast<uint32_t>(args.a[1])};
+    return ok();
+}
+
+Result<void> decode_irq_control(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 3));
+    CheckedCap device = TRY(checked_cap(ctx, args.a[0], kCapDevice, 0));
+    if (args.a[1] == static_cast<uint64_t>(IrqOp::Ack)) {
+        if (args.a[2] != 0) return Error::InvalidArgument;
+    } else if (args.a[1] == static_cast<uint64_t>(IrqOp::Bind)) {
+        if (args.a[2] >= kNotificationBits) return Error::InvalidArgument;
+    } else {
+        return Error::InvalidArgument;
+    }
+    req.irq = IrqControlRequest{device, static_cast<IrqOp>(args.a[1]), static_cast<uint32_t>(args.a[2])};
+    return ok();
+}
+
+Result<void> decode_dispatcher_start(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 3));
+    const uint64_t len = args.a[1];
+    if (len == 0 || len > kMaxAppName) return Error::InvalidArgument;
+    if (args.a[2] >= ctx.hart_count) return Error::InvalidArgument;
+    req.dispatcher_start.name_len = len;
+    req.dispatcher_start.hart = static_cast<uint32_t>(args.a[2]);
+    TRY(copy_in_user(ctx, req.dispatcher_start.name, args.a[0], len));
+    // The name is looked up in the initrd as given; a NUL inside it could
+    // make the kernel and the archive disagree on what was asked for.
+    for (size_t i = 0; i < len; ++i)
+        if (req.dispatcher_start.name[i] == '\0') return Error::InvalidArgument;
+    return ok();
+}
+
+// Calls that take one capability and nothing else.
+Result<void> decode_single_cap(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req, uint8_t type,
+                               uint32_t rights) {
+    TRY(unused_from(args, 1));
+    CheckedCap cap = TRY(type == kCapFrame ? mappable_cap(ctx, args.a[0], rights)
+                                           : checked_cap(ctx, args.a[0], type, rights));
+    req.cap = CapRequest{cap};
+    return ok();
+}
+
+}  // namespace
+
+Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeContext& ctx) {
+    if (args.number >= kSysCount) return Error::Unsupported;
+    SyscallRequest req;
+    __builtin_memset(&req, 0, sizeof req);
+    req.number = static_cast<SyscallNumber>(args.number);
+    switch (req.number) {
+    case kSysDebugPrint: TRY(decode_debug_print(args, ctx, req)); break;
+    case kSysExit:
+        TRY(unused_from(args, 1));
+        req.exit = ExitRequest{static_cast<int64_t>(args.a[0])};
+        break;
+    case kSysWait: TRY(decode_wait(args, req)); break;
+    case kSysCapIdentify:
+    case kSysCapDelete:
+    case kSysCapRevoke: TRY(decode_single_cap(args, ctx, req, kCapNull, 0)); break;
+    case kSysCapMint: TRY(decode_mint(args, ctx, req)); break;
+    case kSysFrameAlloc: TRY(decode_frame_alloc(args, req)); break;
+    case kSysFrameMap: TRY(decode_frame_map(args, ctx, req)); break;
+    case kSysFrameUnmap: TRY(decode_frame_unmap(args, ctx, req)); break;
+    // A device's physical address is its MMIO base: as mappable as a frame.
+    case kSysFramePhys: TRY(decode_single_cap(args, ctx, req, kCapFrame, kRightDma)); break;
+    case kSysChannelCreate: TRY(decode_channel_create(args, ctx, req)); break;
+    case kSysChannelNotify: TRY(decode_single_cap(args, ctx, req, kCapChannel, 0)); break;
+    case kSysDeviceClaim:
+        TRY(unused_from(args, 1));
+        if (args.a[0] >= ctx.device_count) return Error::NotFound;
+        req.device_claim = DeviceClaimRequest{static_cast<uint32_t>(args.a[0])};
+        break;
+    case kSysIrqControl: TRY(decode_irq_control(args, ctx, req)); break;
+    case kSysDispatcherStart: TRY(decode_dispatcher_start(args, ctx, req)); break;
+    case kSysCount: return Error::Unsupported;
+    }
+    return req;
+}
+
+}  // namespace ringlet

@@ -1,0 +1,121 @@
+// Syscall decoding: the first half of every system call (decode, then invoke).
+//
+// decode_syscall() turns the raw registers of an ecall (number in a7,
+// arguments a0..a5, see include/ringlet/syscall_abi.h) into a typed
+// SyscallRequest, or an Error. It checks everything that can be checked
+// before doing any work: the number, every argument's domain, that unused
+// argument registers are zero (reserved for extension), every user pointer
+// range (inside the user half, no wrap-around, then readable or writable in
+// the caller's address space), and every capability (present, right type,
+// needed rights). Small user inputs (the debug text, an app name) are copied
+// in here, once, so invoke never reads user memory twice. Decode changes no
+// state; invoke (the kernel integration) must not fail for a reason decode
+// could have caught.
+//
+// Plain logic with no hardware: the caller's memory is reached through the
+// UserMemory interface and its capabilities through CapSpace, so the host
+// tests and the fuzzer drive it with fakes.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/cap/cap_space.h"
+#include "ringlet/cap_types.h"
+#include "ringlet/result.h"
+#include "ringlet/syscall_abi.h"
+
+namespace ringlet {
+
+// Limits decode enforces (part of the ABI's documented domains).
+inline constexpr size_t kMaxDebugPrint = 256;        // bytes per debug_print
+inline constexpr uint64_t kMaxFrameAllocPages = 1024; // 4 MiB per frame cap
+inline constexpr size_t kMaxAppName = 64;            // bytes of a dispatcher_start name
+inline constexpr uint64_t kNotificationBits = 64;    // notification bits per dispatcher
+inline constexpr uint64_t kUserPageSize = 4096;
+
+// The calling app's memory, as the decoder sees it. The kernel implements it
+// over the caller's AddressSpace; tests implement it over a buffer. The
+// defaults refuse everything, so a forgotten override fails closed.
+class UserMemory {
+public:
+    // Copies `size` bytes at user address `src` into `dst`; BadAddress if any
+    // byte is not readable by the app. Called only on ranges already checked
+    // to lie inside the user half.
+    virtual Result<void> copy_in(void* dst, uint64_t src, size_t size) const;
+    // Ok if the app may write all of [addr, addr + size); BadAddress if not.
+    virtual Result<void> check_writable(uint64_t addr, size_t size) const;
+
+protected:
+    ~UserMemory() = default;
+};
+
+// What decode needs to know about the caller and the machine.
+struct DecodeContext {
+    CapSpace* caps;            // the machine's capabilities (caller holds its lock)
+    uint16_t table;            // the caller's CapTable
+    const UserMemory* memory;  // the caller's address space
+    uint64_t user_top;         // first address above the user half
+    uint32_t hart_count;       // harts a dispatcher may be started on
+    uint32_t device_count;     // devices that may be claimed
+};
+
+// A capability named by the caller, already looked up and checked. `node`
+// stays valid while the CapSpace lock taken for decode is held through invoke.
+struct CheckedCap {
+    CapIndex index;
+    CapNode* node;
+};
+
+struct DebugPrintRequest { size_t len; char text[kMaxDebugPrint]; };
+struct ExitRequest { int64_t code; };
+struct WaitRequest { uint64_t mask; uint64_t deadline; };
+struct CapRequest { CheckedCap cap; };                       // identify, delete, revoke, phys, notify
+struct CapMintRequest { CheckedCap cap; uint32_t rights; };
+struct FrameAllocRequest { uint64_t pages; uint32_t flags; };
+struct FrameMapRequest { CheckedCap cap; uint64_t va; uint32_t perm; };
+struct ChannelCreateRequest { CheckedCap frame; uint32_t bit; };
+struct DeviceClaimRequest { uint32_t index; };
+enum class IrqOp : uint8_t { Ack = 0, Bind = 1 };
+struct IrqControlRequest { CheckedCap device; IrqOp op; uint32_t bit; };
+struct DispatcherStartRequest { size_t name_len; char name[kMaxAppName]; uint32_t hart; };
+
+// One decoded call: `number` says which member of the union is meaningful.
+struct SyscallRequest {
+    SyscallNumber number;
+    union {
+        DebugPrintRequest debug_print;
+        ExitRequest exit;
+        WaitRequest wait;
+        CapRequest cap;          // kSysCapIdentify, kSysCapDelete, kSysCapRevoke,
+                                 // kSysFrameUnmap, kSysFramePhys, kSysChannelNotify
+        CapMintRequest mint;
+        FrameAllocRequest frame_alloc;
+        FrameMapRequest frame_map;
+        ChannelCreateRequest channel_create;
+        DeviceClaimRequest device_claim;
+        IrqControlRequest irq;
+        DispatcherStartRequest dispatcher_start;
+    };
+};
+
+// The raw registers of one ecall.
+struct SyscallArgs {
+    uint64_t number;  // a7
+    uint64_t a[6];    // a0..a5
+};
+
+// Decodes and checks one system call made by the app described by `ctx`.
+// Errors: Unsupported for a number outside the ABI; InvalidArgument for an
+// argument outside its domain or a nonzero unused register; BadAddress for a
+// user range that is outside the user half or not accessible; BadCapability,
+// WrongType, NoRights from capability checks; Busy / NotFound where the
+// state of a capability already rules the call out (map of a mapped cap,
+// unmap of an unmapped one, claim of a device that does not exist).
+Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeContext& ctx);
+
+// Ok if [addr, addr + size) lies inside [kUserPageSize, user_top) without
+// wrapping; BadAddress otherwise. (Page 0 is never user memory.)
+Result<void> check_user_range(uint64_t addr, uint64_t size, uint64_t user_top);
+
+}  // namespace ringlet
