@@ -43,7 +43,7 @@ readonly kTypeEsp=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 # Layout in 512-byte sectors: SPL at 2 MiB, U-Boot at 4 MiB, FAT at 8 MiB.
 readonly kSplStart=4096 kSplSectors=4096 kUbootStart=8192 kUbootSectors=8192 kBootStart=16384
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "$prog: $*" >&2; exit 1; }
 note() { echo "$prog: $*" >&2; }
 
