@@ -48,6 +48,7 @@ DropStats stack_drop_stats() {
     s.ip_chkerr = lwip_stats.ip.chkerr;
     s.ip_lenerr = lwip_stats.ip.lenerr;
     s.icmp_drop = lwip_stats.icmp.drop;
+    s.icmp_chkerr = lwip_stats.icmp.chkerr;
     s.udp_drop = lwip_stats.udp.drop;
     s.tcp_drop = lwip_stats.tcp.drop;
     s.udp_chkerr = lwip_stats.udp.chkerr;

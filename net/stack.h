@@ -18,6 +18,7 @@ struct DropStats {
     uint32_t ip_chkerr;   // IPv4 header checksum wrong
     uint32_t ip_lenerr;   // IPv4 length fields inconsistent
     uint32_t icmp_drop;
+    uint32_t icmp_chkerr;
     uint32_t udp_drop;    // includes checksum and length errors
     uint32_t tcp_drop;
     uint32_t udp_chkerr;
