@@ -52,6 +52,28 @@ Result<Virtqueue> Virtqueue::create(const VirtqueueConfig& config) {
     return q;
 }
 
+Result<Virtqueue> Virtqueue::setup(MmioTransport& transport, uint16_t index, DmaSpan ring, uint16_t max_size) {
+    uint16_t offered = TRY(transport.queue_max(index));
+    uint16_t limit = offered < max_size ? offered : max_size;
+    if (limit > kMaxSize) limit = kMaxSize;
+    if (limit == 0) return Error::InvalidArgument;
+    // Section 2.7: split queue sizes are powers of two; a device may offer
+    // any QueueNumMax, so round down.
+    uint16_t size = 1;
+    while (static_cast<uint32_t>(size) * 2 <= limit) size = static_cast<uint16_t>(size * 2);
+    VirtqueueConfig config;
+    config.ring = ring;
+    config.size = size;
+    config.event_idx = (transport.features() & feature::kEventIdx) != 0;
+    config.doorbell = transport.doorbell(index);
+    // Built straight into the returned Result: a Virtqueue is ~5 KB and
+    // U-mode stacks are small, so no extra copies on the way out.
+    Result<Virtqueue> q = create(config);
+    if (!q.ok()) return q;
+    TRY(transport.enable_queue(index, size, q->desc_pa(), q->avail_pa(), q->used_pa()));
+    return q;
+}
+
 int32_t Virtqueue::alloc_desc() {
     for (uint32_t w = 0; w < kMaxSize / 64; ++w) {
         if (m_free_bits[w] != 0) {

@@ -65,6 +65,12 @@ public:
     // misaligned, or a doorbell with no window.
     static Result<Virtqueue> create(const VirtqueueConfig& config);
 
+    // Sets up queue `index` of a negotiated device (section 4.2.3.2): picks
+    // the largest power of two <= both `max_size` and QueueNumMax, builds
+    // the queue over `ring` (EVENT_IDX as negotiated) and enables it.
+    // Errors from MmioTransport::queue_max(), create() or enable_queue().
+    static Result<Virtqueue> setup(MmioTransport& transport, uint16_t index, DmaSpan ring, uint16_t max_size);
+
     uint16_t size() const { return m_size; }
     uint64_t desc_pa() const { return m_ring_pa; }
     uint64_t avail_pa() const { return m_ring_pa + avail_offset(m_size); }

@@ -250,6 +250,8 @@ bool FakeDevice::next_chain(uint32_t qi, DeviceChain& out) {
     uint16_t head;
     memcpy(&head, ring(qi, q.driver + 4 + 2ull * (q.last_avail % q.num), 2), 2);
     ++q.last_avail;
+    // Like QEMU: with EVENT_IDX, ask to be notified of the next entry.
+    if (event_idx()) set_avail_event(qi, q.last_avail);
     if (head >= q.num) {
         errors.push_back("avail ring names descriptor out of range");
         return false;

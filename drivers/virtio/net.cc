@@ -1,0 +1,203 @@
+#include "drivers/virtio/net.h"
+
+namespace ringlet::virtio {
+
+namespace {
+
+// virtio_net_hdr flags and gso types (section 5.1.6).
+constexpr uint8_t kHdrNeedsCsum = 1;
+constexpr uint8_t kHdrDataValid = 2;
+constexpr uint8_t kGsoNone = 0;
+
+// Config space layout (section 5.1.4).
+constexpr uint32_t kConfigMac = 0;
+constexpr uint32_t kConfigStatus = 6;
+constexpr uint16_t kStatusLinkUp = 1;
+
+}  // namespace
+
+Result<void> NetDevice::init(const NetConfig& config) {
+    if (m_started) return Error::Busy;
+    m_transport = TRY(MmioTransport::create(config.window));
+    if (m_transport.device_id() != kDeviceNet) return Error::WrongType;
+    m_started = true;
+    auto up = bring_up(config);
+    if (!up.ok()) {
+        // Section 3.1.1: tell the device we gave up.
+        m_transport.fail();
+        return up.error();
+    }
+    return {};
+}
+
+Result<void> NetDevice::bring_up(const NetConfig& config) {
+    // Section 5.1.5: MAC and STATUS are read from config space; EVENT_IDX
+    // saves notifications; checksum offload only when the caller can use it.
+    // MRG_RXBUF, GSO, CTRL_VQ and MQ are never asked for, so each RX buffer
+    // holds one whole frame and there is exactly one queue pair.
+    uint64_t wanted = net_feature::kMac | net_feature::kStatus | feature::kEventIdx;
+    if (config.checksum_offload) wanted |= net_feature::kCsum | net_feature::kGuestCsum;
+    m_features = TRY(m_transport.negotiate(wanted, 0));
+
+    if (has_mac()) {
+        // Six 8-bit fields: read them under one config generation (section 2.5.1).
+        TRY(m_transport.read_config_consistent([&] {
+            for (uint32_t i = 0; i < 6; ++i) m_mac[i] = m_transport.config8(kConfigMac + i);
+        }));
+    }
+
+    // Section 5.1.5: receiveq1 is queue 0, transmitq1 is queue 1.
+    {
+        auto q = Virtqueue::setup(m_transport, kRxQueue, config.rx_ring, config.queue_size);
+        if (!q.ok()) return q.error();
+        m_rx = *q;
+    }
+    {
+        auto q = Virtqueue::setup(m_transport, kTxQueue, config.tx_ring, config.queue_size);
+        if (!q.ok()) return q.error();
+        m_tx = *q;
+    }
+    // The TX queue interrupts are not needed: completions are reaped when
+    // transmitting or polling. RX keeps the spec's default (enabled) until
+    // the caller decides to poll.
+    m_tx.disable_interrupts();
+    return m_transport.driver_ok();
+}
+
+bool NetDevice::link_up() const {
+    if ((m_features & net_feature::kStatus) == 0) return true;
+    return (m_transport.config16(kConfigStatus) & kStatusLinkUp) != 0;
+}
+
+Result<void> NetDevice::add_rx(const RxSlot& slot) {
+    // Section 5.1.6.3: a receive buffer is device-writable only.
+    Segment s{slot.pa, slot.len};
+    uint16_t head = TRY(m_rx.add(nullptr, 0, &s, 1, slot.cookie));
+    m_rx_slots[head] = slot;
+    return {};
+}
+
+Result<void> NetDevice::post_rx(const RxBuffer& b) {
+    if (b.va == nullptr || b.len < kMinRxBuffer) return Error::InvalidArgument;
+    return add_rx(RxSlot{b.va, b.pa, b.len, b.cookie});
+}
+
+Result<void> NetDevice::kick_rx() {
+    TRY(m_rx.kick());
+    return {};
+}
+
+Result<RxFrame> NetDevice::poll_rx() {
+    for (;;) {
+        Completion c = TRY(m_rx.pop());
+        // pop() checked c.head < size and c.len <= the buffer's length.
+        RxSlot slot = m_rx_slots[c.head];
+        m_rx_slots[c.head] = RxSlot{};
+
+        RxFrame f;
+        f.cookie = slot.cookie;
+        f.buffer = slot.va;
+        f.data = slot.va + kHeaderBytes;
+        bool ok = c.len >= kHeaderBytes + kMinFrame;
+        if (ok) {
+            f.len = c.len - kHeaderBytes;
+            // Section 2.7.8.1: trust only the first len bytes; the header
+            // is within them.
+            NetHeader h;
+            __builtin_memcpy(&h, slot.va, sizeof h);
+            // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
+            if ((m_features & net_feature::kGuestCsum) != 0) {
+                f.csum_valid = (h.flags & kHdrDataValid) != 0;
+                f.csum_partial = (h.flags & kHdrNeedsCsum) != 0;
+                f.csum_start = h.csum_start;
+                f.csum_offset = h.csum_offset;
+                // The checksum field must lie inside the frame.
+                if (f.csum_partial && static_cast<uint32_t>(h.csum_start) + h.csum_offset + 2u > f.len) ok = false;
+            }
+        }
+        if (ok) return f;
+
+        // A runt or a bogus header: the frame is useless, the buffer is not.
+        // Give it straight back to the device (a slot was just freed, so
+        // only a broken ring can refuse it).
+        ++m_rx_dropped;
+        TRY(add_rx(slot));
+        TRY(m_rx.kick());
+    }
+}
+
+Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum) {
+    if (segs == nullptr || n == 0 || n > kMaxTxSegments) return Error::InvalidArgument;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (segs[i].va == nullptr || segs[i].len == 0) return Error::InvalidArgument;
+        total += segs[i].len;
+    }
+    if (total < kMinFrame || total > kMaxFrame) return Error::InvalidArgument;
+    if (segs[0].pa < kHeaderBytes) return Error::InvalidArgument;
+
+    // Section 5.1.6.2: the header says what the device must do to the frame.
+    NetHeader h{};
+    h.gso_type = kGsoNone;
+    if (csum != nullptr) {
+        if ((m_features & net_feature::kCsum) == 0) return Error::Unsupported;
+        if (static_cast<uint64_t>(csum->start) + csum->offset + 2u > total) return Error::InvalidArgument;
+        h.flags = kHdrNeedsCsum;
+        h.csum_start = csum->start;
+        h.csum_offset = csum->offset;
+    }
+
+    // Header in the headroom, so header + first segment are one readable
+    // descriptor (section 2.7.4: framing is free), the rest follow.
+    Segment chain[kMaxTxSegments];
+    chain[0] = Segment{segs[0].pa - kHeaderBytes, segs[0].len + kHeaderBytes};
+    for (uint32_t i = 1; i < n; ++i) chain[i] = Segment{segs[i].pa, segs[i].len};
+    // Check for room before writing into the caller's headroom.
+    if (m_tx.broken()) return Error::BadFormat;
+    if (m_tx.free_descriptors() < n) return Error::Full;
+    __builtin_memcpy(segs[0].va - kHeaderBytes, &h, sizeof h);
+    TRY(m_tx.add(chain, n, nullptr, 0, cookie));
+    return {};
+}
+
+Result<void> NetDevice::kick_tx() {
+    TRY(m_tx.kick());
+    return {};
+}
+
+Result<void> NetDevice::transmit(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum) {
+    TRY(queue_tx(segs, n, cookie, csum));
+    return kick_tx();
+}
+
+Result<uint64_t> NetDevice::poll_tx() {
+    Completion c = TRY(m_tx.pop());
+    return c.cookie;
+}
+
+void NetDevice::disable_interrupts() {
+    m_rx.disable_interrupts();
+    m_tx.disable_interrupts();
+}
+
+bool NetDevice::enable_interrupts(bool tx_completions) {
+    // RX brings new work; TX completions only return buffers, which are
+    // otherwise reaped on the next transmit or poll. Report TX work already
+    // there either way.
+    bool pending = m_rx.enable_interrupts();
+    if (tx_completions) pending = m_tx.enable_interrupts() || pending;
+    return pending || m_tx.has_used();
+}
+
+Result<uint64_t> NetDevice::reclaim_rx() {
+    Completion c = TRY(m_rx.reclaim());
+    m_rx_slots[c.head] = RxSlot{};
+    return c.cookie;
+}
+
+Result<uint64_t> NetDevice::reclaim_tx() {
+    Completion c = TRY(m_tx.reclaim());
+    return c.cookie;
+}
+
+}  // namespace ringlet::virtio

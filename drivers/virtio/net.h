@@ -1,0 +1,197 @@
+// NetDevice: a virtio-net driver (virtio 1.2 section 5.1) over one
+// MmioTransport, with receive queue 0 and transmit queue 1.
+//
+// Zero-copy: the caller owns its buffers (e.g. from the libOS DMA heap).
+// post_rx() and transmit() hand a buffer to the device; poll_rx() and
+// poll_tx() hand it back, identified by the caller's cookie. Every RX buffer
+// holds one whole frame plus the 12-byte virtio_net_hdr (MRG_RXBUF is never
+// negotiated); every TX frame needs 12 bytes of headroom before its first
+// byte, where the driver writes the header, so header and frame share one
+// descriptor.
+//
+// Negotiated when offered: MAC, STATUS, EVENT_IDX, and (if asked) CSUM and
+// GUEST_CSUM. One queue pair only: multiqueue needs the control queue.
+#pragma once
+
+#include <stdint.h>
+
+#include "drivers/virtio/mmio_transport.h"
+#include "drivers/virtio/virtqueue.h"
+#include "ringlet/result.h"
+
+namespace ringlet::virtio {
+
+// Feature bits (section 5.1.3).
+namespace net_feature {
+inline constexpr uint64_t kCsum = 1ull << 0;
+inline constexpr uint64_t kGuestCsum = 1ull << 1;
+inline constexpr uint64_t kMac = 1ull << 5;
+inline constexpr uint64_t kMrgRxbuf = 1ull << 15;
+inline constexpr uint64_t kStatus = 1ull << 16;
+inline constexpr uint64_t kCtrlVq = 1ull << 17;
+inline constexpr uint64_t kMq = 1ull << 22;
+}  // namespace net_feature
+
+// struct virtio_net_hdr with VIRTIO_F_VERSION_1 (section 5.1.6): num_buffers
+// is always present, so the header is 12 bytes.
+struct NetHeader {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+    uint16_t num_buffers;
+};
+static_assert(sizeof(NetHeader) == 12, "virtio_net_hdr layout");
+
+struct NetConfig {
+    MmioWindow window;
+    DmaSpan rx_ring;               // >= Virtqueue::ring_bytes(queue_size), 16-byte aligned
+    DmaSpan tx_ring;               // likewise
+    uint16_t queue_size = Virtqueue::kMaxSize;  // upper bound; the device may offer fewer
+    bool checksum_offload = true;  // negotiate CSUM / GUEST_CSUM when offered
+};
+
+// A receive buffer: [va, va+len) at physical pa, returned with `cookie`.
+struct RxBuffer {
+    uint8_t* va = nullptr;
+    uint64_t pa = 0;
+    uint32_t len = 0;
+    uint64_t cookie = 0;
+};
+
+// A received frame, in the caller's buffer.
+struct RxFrame {
+    uint64_t cookie = 0;     // the RxBuffer's cookie: the buffer is the caller's again
+    uint8_t* buffer = nullptr;  // the RxBuffer's va (the header sits here)
+    uint8_t* data = nullptr;    // the Ethernet frame, buffer + kHeaderBytes
+    uint32_t len = 0;           // frame bytes, header excluded
+    bool csum_valid = false;    // VIRTIO_NET_HDR_F_DATA_VALID: checksums verified by the device
+    bool csum_partial = false;  // VIRTIO_NET_HDR_F_NEEDS_CSUM: checksum at csum_start+csum_offset not filled in
+    uint16_t csum_start = 0;
+    uint16_t csum_offset = 0;
+};
+
+// One piece of a frame to transmit.
+struct TxSegment {
+    uint8_t* va = nullptr;
+    uint64_t pa = 0;
+    uint32_t len = 0;
+};
+
+// Ask the device to compute the checksum over [start, end of frame) and
+// store it at start + offset (section 5.1.6.2, needs CSUM).
+struct TxChecksum {
+    uint16_t start = 0;
+    uint16_t offset = 0;
+};
+
+class NetDevice {
+public:
+    static constexpr uint32_t kHeaderBytes = sizeof(NetHeader);
+    static constexpr uint32_t kMaxFrame = 1514;  // no GSO, no MTU feature: plain Ethernet
+    static constexpr uint32_t kMinFrame = 14;    // an Ethernet header
+    // Section 5.1.6.3.1: without MRG_RXBUF or GSO, RX buffers of at least 1526 bytes.
+    static constexpr uint32_t kMinRxBuffer = kHeaderBytes + kMaxFrame;
+    static constexpr uint32_t kMaxTxSegments = 16;
+    static constexpr uint16_t kRxQueue = 0;
+    static constexpr uint16_t kTxQueue = 1;
+
+    // An inert device; init() brings it up. Two-phase (as Zircon does)
+    // rather than a create() returning Result<NetDevice>: the object is
+    // ~18 KB, and moving it through Results would cost several times that
+    // on a 64 KiB U-mode stack. Keep it in static or heap storage.
+    NetDevice() = default;
+    NetDevice(const NetDevice&) = delete;
+    NetDevice& operator=(const NetDevice&) = delete;
+
+    // Probes, negotiates and brings up the device behind config.window
+    // (sections 3.1.1 and 5.1.5) with both queues, ending at DRIVER_OK.
+    // WrongType if it is not a network device; Busy if called twice; the
+    // transport's errors otherwise (BadFormat, Unsupported, NotFound, ...),
+    // with FAILED set on the device once the handshake had started. RX
+    // starts empty: post_rx() buffers, then kick_rx().
+    Result<void> init(const NetConfig& config);
+
+    uint64_t features() const { return m_features; }
+    // True if the device gave a MAC (VIRTIO_NET_F_MAC); else mac() is zero
+    // and the caller picks one.
+    bool has_mac() const { return (m_features & net_feature::kMac) != 0; }
+    const uint8_t* mac() const { return m_mac; }
+    uint16_t rx_queue_size() const { return m_rx.size(); }
+    uint16_t tx_queue_size() const { return m_tx.size(); }
+    MmioTransport& transport() { return m_transport; }
+
+    // Link state from the config status field (section 5.1.4); always true
+    // when the device does not offer VIRTIO_NET_F_STATUS.
+    bool link_up() const;
+
+    // Gives a receive buffer to the device (visible after kick_rx()).
+    // InvalidArgument if len < kMinRxBuffer; Full if the RX ring is full.
+    Result<void> post_rx(const RxBuffer& buffer);
+    // Publishes posted RX buffers, notifying the device if it wants it.
+    Result<void> kick_rx();
+
+    // The next received frame: Empty if none; BadFormat if the device broke
+    // the RX ring (reset the device). Frames too short to hold a header and
+    // an Ethernet header, or with a checksum offset outside the frame, are
+    // dropped and their buffer re-posted (counted in rx_dropped()).
+    Result<RxFrame> poll_rx();
+
+    // Queues one frame made of `n` segments (1..kMaxTxSegments, 14..1514
+    // bytes in all); the driver writes the virtio_net_hdr into the 12 bytes
+    // before segs[0].va (segs[0].pa - 12 on the device side), which the
+    // caller must own. `csum` requests checksum offload (Unsupported unless
+    // CSUM was negotiated). Full if the TX ring is full. The buffers belong
+    // to the device until poll_tx() returns `cookie`.
+    Result<void> queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
+    // Publishes queued TX frames, notifying the device if it wants it.
+    Result<void> kick_tx();
+    // queue_tx() then kick_tx().
+    Result<void> transmit(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
+
+    // The cookie of the next frame the device finished sending: Empty if
+    // none, BadFormat if the device broke the TX ring.
+    Result<uint64_t> poll_tx();
+
+    // Reads and acknowledges the interrupt cause (kInterruptUsedBuffer,
+    // kInterruptConfigChange: re-read link_up()).
+    uint32_t ack_interrupt() { return m_transport.ack_interrupt(); }
+    // While polling: no used-buffer interrupts from either queue.
+    void disable_interrupts();
+    // Before sleeping: re-arms RX interrupts (and TX ones if the caller
+    // waits for buffers to come back); true means work arrived meanwhile
+    // and the caller must poll instead of sleeping.
+    bool enable_interrupts(bool tx_completions = false);
+
+    // Resets the device; afterwards reclaim_rx()/reclaim_tx() hand back every
+    // buffer it still held (Empty when done). The NetDevice is then dead.
+    Result<void> reset() { return m_transport.reset(); }
+    Result<uint64_t> reclaim_rx();
+    Result<uint64_t> reclaim_tx();
+
+    uint64_t rx_dropped() const { return m_rx_dropped; }
+
+private:
+    struct RxSlot {
+        uint8_t* va;
+        uint64_t pa;
+        uint32_t len;
+        uint64_t cookie;
+    };
+
+    Result<void> bring_up(const NetConfig& config);
+    Result<void> add_rx(const RxSlot& slot);
+
+    MmioTransport m_transport;
+    Virtqueue m_rx;
+    Virtqueue m_tx;
+    uint64_t m_features = 0;
+    bool m_started = false;
+    uint8_t m_mac[6] = {};
+    uint64_t m_rx_dropped = 0;
+    RxSlot m_rx_slots[Virtqueue::kMaxSize] = {};  // indexed by the chain's head
+};
+
+}  // namespace ringlet::virtio
