@@ -134,3 +134,93 @@ TEST_F(TcpEchoTest, EchoesOverALossyWireWithRetransmissions) {
 
 }  // namespace
 }  // namespace ringlet::net::test
+
+namespace ringlet::net::test {
+namespace {
+
+// 64 connections at once (the pool sizing in lwipopts.h), each echoing its
+// own pattern through one listener.
+class TcpManyTest : public NetTest {
+protected:
+    static constexpr int kConns = 64;
+    static constexpr uint32_t kBytes = 20000;
+
+    rt::Task<void> serve_one(int qd) {
+        for (;;) {
+            auto p = co_await os->pop(qd);
+            if (!p.ok() || p->sga.sga_segs[0].sgaseg_len == 0) {
+                if (p.ok()) (void)os->sgafree(&p->sga);
+                break;
+            }
+            auto r = co_await os->push(qd, p->sga);
+            (void)os->sgafree(&p->sga);
+            if (!r.ok()) break;
+        }
+        (void)os->close(qd);
+    }
+    rt::Task<void> acceptor(int l) {
+        for (int i = 0; i < kConns; ++i) {
+            auto a = co_await os->accept(l);
+            if (!a.ok() || !os->executor().spawn(serve_one(a->qd)).ok()) {
+                ++m_failures;
+                co_return;
+            }
+        }
+    }
+    rt::Task<void> client(int id) {
+        const int qd = *os->socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in from = addr(kIpA, 0);
+        (void)os->bind(qd, reinterpret_cast<sockaddr*>(&from), sizeof from);
+        auto c = co_await os->connect(qd, addr(kIpB, 7001));
+        if (!c.ok()) {
+            ++m_failures;
+            co_return;
+        }
+        auto s = os->sgaalloc(kBytes);
+        auto* d = static_cast<uint8_t*>(s->sga_segs[0].sgaseg_buf);
+        for (uint32_t i = 0; i < kBytes; ++i) d[i] = static_cast<uint8_t>(id * 13 + i);
+        auto r = co_await os->push(qd, *s);
+        (void)os->sgafree(&*s);
+        uint32_t got = 0;
+        while (r.ok() && got < kBytes) {
+            auto p = co_await os->pop(qd);
+            if (!p.ok() || p->sga.sga_segs[0].sgaseg_len == 0) break;
+            const auto* b = static_cast<const uint8_t*>(p->sga.sga_segs[0].sgaseg_buf);
+            for (uint32_t i = 0; i < p->sga.sga_segs[0].sgaseg_len; ++i) {
+                if (b[i] != static_cast<uint8_t>(id * 13 + got + i)) ++m_mismatches;
+            }
+            got += p->sga.sga_segs[0].sgaseg_len;
+            (void)os->sgafree(&p->sga);
+        }
+        if (got != kBytes) ++m_failures;
+        (void)os->close(qd);
+        ++m_done;
+    }
+
+    int m_done = 0;
+    int m_failures = 0;
+    uint64_t m_mismatches = 0;
+};
+
+TEST_F(TcpManyTest, SixtyFourConcurrentConnectionsEcho) {
+    boot(true);
+    nic_a.record = nic_b.record = false;
+    const uint32_t live = os->heap().live();
+    const int l = *os->socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at = addr(kIpB, 7001);
+    ASSERT_TRUE(os->bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at).ok());
+    ASSERT_TRUE(os->listen(l, kConns).ok());
+    ASSERT_TRUE(os->executor().spawn(acceptor(l)).ok());
+    for (int i = 0; i < kConns; ++i) ASSERT_TRUE(os->executor().spawn(client(i)).ok());
+    ASSERT_TRUE(run_until([&] { return m_done + m_failures >= kConns; }, 600000));
+    EXPECT_EQ(m_failures, 0);
+    EXPECT_EQ(m_done, kConns);
+    EXPECT_EQ(m_mismatches, 0u);
+    run_for_ms(300000);
+    EXPECT_TRUE(os->close(l).ok());
+    EXPECT_EQ(stack_tcp_pcbs(), 0u);
+    EXPECT_EQ(os->heap().live(), live);
+}
+
+}  // namespace
+}  // namespace ringlet::net::test
