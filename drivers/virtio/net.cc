@@ -121,7 +121,13 @@ Result<RxFrame> NetDevice::poll_rx() {
         // Give it straight back to the device (a slot was just freed, so
         // only a broken ring can refuse it).
         ++m_rx_dropped;
-        TRY(add_rx(slot));
+        auto again = add_rx(slot);
+        if (!again.ok()) {
+            // Only a broken ring refuses it: keep the buffer for reclaim_rx().
+            m_rx_orphan = slot;
+            m_has_rx_orphan = true;
+            return again.error();
+        }
         TRY(m_rx.kick());
     }
 }
@@ -190,6 +196,10 @@ bool NetDevice::enable_interrupts(bool tx_completions) {
 }
 
 Result<uint64_t> NetDevice::reclaim_rx() {
+    if (m_has_rx_orphan) {
+        m_has_rx_orphan = false;
+        return m_rx_orphan.cookie;
+    }
     Completion c = TRY(m_rx.reclaim());
     m_rx_slots[c.head] = RxSlot{};
     return c.cookie;

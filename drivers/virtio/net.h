@@ -191,6 +191,8 @@ private:
     bool m_started = false;
     uint8_t m_mac[6] = {};
     uint64_t m_rx_dropped = 0;
+    RxSlot m_rx_orphan = {};  // a dropped frame's buffer a broken ring would not take back
+    bool m_has_rx_orphan = false;
     RxSlot m_rx_slots[Virtqueue::kMaxSize] = {};  // indexed by the chain's head
 };
 

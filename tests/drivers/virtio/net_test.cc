@@ -308,6 +308,23 @@ TEST(VirtioNet, InterruptsOnlyWhenArmed) {
     ASSERT_TRUE(f.dev->poll_rx().ok());
 }
 
+TEST(VirtioNet, TxCompletionsInterruptOnlyOnRequest) {
+    NetFixture f(kAllNet, 8);
+    f.nic.loopback = false;
+    ASSERT_TRUE(f.dev->init(f.cfg).ok());
+    TxSegment s = f.frame(0, 60, 0);
+    ASSERT_TRUE(f.dev->transmit(&s, 1, 1).ok());
+    f.nic.service();
+    EXPECT_EQ(f.nic.interrupts, 0u);         // TX interrupts are off by default
+    EXPECT_TRUE(f.dev->enable_interrupts());  // but the finished TX is reported
+    EXPECT_EQ(*f.dev->poll_tx(), 1u);
+    EXPECT_FALSE(f.dev->enable_interrupts(true));
+    ASSERT_TRUE(f.dev->transmit(&s, 1, 2).ok());
+    f.nic.service();
+    EXPECT_EQ(f.nic.interrupts, 1u);  // armed for TX: the app waiting for buffers wakes
+    EXPECT_EQ(*f.dev->poll_tx(), 2u);
+}
+
 TEST(VirtioNet, ResetReclaimsEveryBuffer) {
     NetFixture f(kAllNet, 8);
     ASSERT_TRUE(f.dev->init(f.cfg).ok());
