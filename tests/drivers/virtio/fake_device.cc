@@ -294,14 +294,12 @@ bool FakeDevice::next_chain(uint32_t qi, DeviceChain& out) {
 }
 
 void FakeDevice::complete(uint32_t qi, uint16_t head, uint32_t len) {
-    Queue& q = queues[qi];
     uint16_t idx = used_idx(qi);
     write_used_elem(qi, idx, head, writes_len_plus_one ? len + 1 : len);
     set_used_idx(qi, static_cast<uint16_t>(idx + 1));
     // Section 2.7.7, device side: with EVENT_IDX interrupt when the entry
     // just written sits at used_event; otherwise unless NO_INTERRUPT.
     bool notify = event_idx() ? used_event(qi) == idx : (avail_flags(qi) & 1) == 0;
-    (void)q;
     if (notify) {
         interrupt_status |= kInterruptUsedBuffer;
         ++interrupts;
