@@ -21,6 +21,8 @@ namespace {
 using test::FakeUserMemory;
 
 constexpr uint16_t kApps = 3;
+// Argument registers each call uses, by SyscallNumber.
+constexpr uint8_t kArity[kSysCount] = {2, 1, 2, 1, 2, 1, 1, 2, 3, 2, 1, 2, 1, 1, 3, 3};
 constexpr size_t kKnown = 64;
 
 #define FUZZ_CHECK(cond) \
@@ -56,9 +58,10 @@ struct World {
 // indices, edges of the user half), sometimes raw noise.
 uint64_t argument(Input& in, const World& w) {
     constexpr uint64_t kTop = FakeUserMemory::kUserTop;
-    switch (in.byte() % 12) {
+    switch (in.byte() % 13) {
     case 0: return 0;
-    case 1: return in.byte();
+    case 1: return in.byte() % 8;  // small numbers: rights, permissions, ops, harts
+    case 11: return in.byte();
     case 2: case 3: return w.known[in.byte() % kKnown];
     case 4: return w.known[in.byte() % kKnown] + (static_cast<uint64_t>(in.byte()) << 16);  // forged generation
     case 5: return FakeUserMemory::kBase + in.byte() * 64u;
@@ -164,7 +167,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             w.caps.clear_table(table);  // the app ended
         } else {
             SyscallArgs args{static_cast<uint64_t>(in.byte() % (kSysCount + 2)), {}};
-            uint8_t live = in.byte();
+            // Mostly the call's own arity (unused registers zero, as the ABI
+            // asks), sometimes any registers at all.
+            uint8_t shape = in.byte();
+            uint8_t live = args.number < kSysCount && shape < 224 ? static_cast<uint8_t>((1u << kArity[args.number]) - 1)
+                                                                  : shape;
             for (int i = 0; i < 6; ++i) args.a[i] = (live >> i) & 1 ? argument(in, w) : 0;
             DecodeContext ctx{&w.caps, table, &w.memory, FakeUserMemory::kUserTop, 4, 2};
             auto req = decode_syscall(args, ctx);
