@@ -33,4 +33,9 @@ struct AppStart {
 // RISC-V executable we accept; InvalidArgument if the arguments are too long.
 Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root);
 
+// Loads `start` and makes it runnable on its hart (by message if that is not
+// this hart). OutOfRange for a hart index the machine does not have.
+Result<Dispatcher*> start_app(const AppStart& start);
+uint64_t timebase_frequency();
+
 }  // namespace ringlet

@@ -27,7 +27,9 @@ uint64_t now();
 // One timer interrupt at absolute time `deadline`; Sstc when the hart has it.
 void set_timer(uint64_t deadline, bool sstc);
 void timer_off(bool sstc);
-void enable_timer_interrupt();
+// Timer, software (IPI) and external interrupts on for this hart (taken
+// only where the kernel opens SIE: idle and U-mode).
+void enable_interrupts();
 
 // Raises a software interrupt on hart `hart_id` (wakes it from idle_wait).
 Result<void> send_ipi(uint32_t hart_id);

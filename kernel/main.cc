@@ -11,6 +11,7 @@
 #include "kernel/lib/boot_args.h"
 #include "kernel/console/console.h"
 #include "kernel/fdt/fdt.h"
+#include "kernel/irq/irq_routing.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/memory_map.h"
@@ -79,7 +80,8 @@ size_t start_initial_apps(const BootArgs& args);
 [[noreturn]] void hart_main(void* arg) {
     auto* local = static_cast<HartLocal*>(arg);
     arch::init_hart(local);
-    arch::enable_timer_interrupt();
+    init_hart_interrupts(*local);
+    arch::enable_interrupts();
     local->online = true;
     kprintf("hart %u online\n", local->hart_id);
     // One timer interrupt proves this hart's timer path before it runs apps.
@@ -164,15 +166,10 @@ size_t start_initial_apps(const BootArgs& args) {
         }
         AppStart start{name, static_cast<size_t>(name_len), arg_text, arg_len, hart,
                        g_boot_info.timebase_frequency};
-        auto d = load_app(start, g_kernel_space.root_pa);
-        if (!d) {
+        if (auto d = start_app(start); !d) {
             kprintf("init: cannot start app '%.*s': %s\n", name_len, name, error_name(d.error()));
             continue;
         }
-        kprintf("init: starting app '%s' on hart %u\n", (*d)->name, g_harts[hart].hart_id);
-        if (hart == 0) place_dispatcher(g_harts[0], *d);
-        else if (auto r = send_to_hart(hart, HartMessageType::StartDispatcher, reinterpret_cast<uint64_t>(*d)); !r)
-            panic("start_initial_apps: %s", error_name(r.error()));
         ++started;
     }
     return started;
@@ -191,6 +188,21 @@ __attribute__((noinline)) void panic_test_fault() {
 }  // namespace
 
 FrameAllocator& frames() { return g_frames; }
+
+Result<Dispatcher*> start_app(const AppStart& start) {
+    if (start.hart_index >= g_hart_count) return Error::OutOfRange;
+    Dispatcher* d = TRY(load_app(start, g_kernel_space.root_pa));
+    kprintf("init: starting app '%s' on hart %u\n", d->name, g_harts[start.hart_index].hart_id);
+    if (start.hart_index == current_hart_index()) {
+        place_dispatcher(g_harts[start.hart_index], d);
+    } else if (auto r = send_to_hart(start.hart_index, HartMessageType::StartDispatcher, reinterpret_cast<uint64_t>(d));
+               !r) {
+        panic("start_app: %s", error_name(r.error()));
+    }
+    return d;
+}
+
+uint64_t timebase_frequency() { return g_boot_info.timebase_frequency; }
 HartLocal& hart_by_index(size_t index) { return g_harts[index]; }
 size_t hart_count() { return g_hart_count; }
 
@@ -204,7 +216,7 @@ void on_timer_interrupt() {
 
 void on_software_interrupt() { drain_mailbox(); }
 
-void on_external_interrupt() {}
+void on_external_interrupt() { handle_external_interrupt(*arch::hart_local()); }
 
 
 extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint64_t load_pa) {
@@ -231,12 +243,16 @@ extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint
     if (!space) fail_early("cannot build the kernel page table", space.error());
     g_kernel_space = *space;
     arch::activate_page_table(g_kernel_space.root_pa);
+    init_interrupts(info, layout::phys_to_virt(info.plic.base));
 
     // Dense hart indices: the boot hart is 0, then every other hart the FDT
     // marks usable and able to run our Sv39 kernel.
     for (size_t i = 0; i < info.hart_count; ++i) {
         const HartInfo& h = info.harts[i];
-        if (h.hart_id == hart_id) g_harts[0].has_sstc = h.has_sstc;
+        if (h.hart_id == hart_id) {
+            g_harts[0].has_sstc = h.has_sstc;
+            g_harts[0].plic_context = h.plic_s_context;
+        }
     }
     g_harts[0].hart_id = static_cast<uint32_t>(hart_id);
     g_hart_count = 1;
@@ -251,6 +267,7 @@ extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint
         local.hart_id = h.hart_id;
         local.index = static_cast<uint32_t>(g_hart_count++);
         local.has_sstc = h.has_sstc;
+        local.plic_context = h.plic_s_context;
     }
     for (size_t i = 0; i < g_hart_count; ++i) {
         auto stack = map_kernel_stack(g_kernel_space, static_cast<uint32_t>(i));

@@ -1,5 +1,6 @@
 // The system call and user-fault entry points (called from the trap path).
 // Each call decodes and checks its arguments before doing anything.
+#include "kernel/app_loader.h"
 #include "kernel/arch.h"
 #include "kernel/cap/cap_syscalls.h"
 #include "kernel/console/console.h"
@@ -19,6 +20,18 @@ Result<uint64_t> sys_debug_print(HartLocal& local, uint64_t len, uint64_t ptr) {
     TRY(local.sched.current()->space.copy_in(text, ptr, len));
     kprintf("%.*s", static_cast<int>(len), text);
     return len;
+}
+
+// dispatcher_start: a0 = name pointer, a1 = name length, a2 = hart index.
+Result<uint64_t> sys_dispatcher_start(HartLocal& local, uint64_t ptr, uint64_t len, uint64_t hart) {
+    if (len == 0 || len >= Dispatcher::kNameMax) return Error::InvalidArgument;
+    char name[Dispatcher::kNameMax];
+    TRY(local.sched.current()->space.copy_in(name, ptr, len));
+    for (uint64_t i = 0; i < len; ++i)
+        if (name[i] == '\0' || name[i] == ' ' || name[i] == '/') return Error::InvalidArgument;
+    AppStart start{name, len, "", 0, hart, timebase_frequency()};
+    Dispatcher* d = TRY(start_app(start));
+    return d->id;
 }
 
 Result<uint64_t> sys_wait(HartLocal& local, uint64_t mask, uint64_t deadline) {
@@ -48,6 +61,7 @@ void on_syscall(TrapFrame& frame) {
     case kSysDebugPrint: r = sys_debug_print(local, arg(0), arg(1)); break;
     case kSysExit: end_current(local, static_cast<int64_t>(arg(0))); return;
     case kSysWait: r = sys_wait(local, arg(0), arg(1)); break;
+    case kSysDispatcherStart: r = sys_dispatcher_start(local, arg(0), arg(1), arg(2)); break;
     default: {
         const uint64_t args[6] = {arg(0), arg(1), arg(2), arg(3), arg(4), arg(5)};
         r = cap_syscall(*local.sched.current(), n, args);

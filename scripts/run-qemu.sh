@@ -5,14 +5,16 @@
 #
 #   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
-#                       [--initrd FILE|none] [--no-build] [-- extra QEMU args]
-# Without --initrd the built initrd (every app in user/) is loaded.
+#                       [--initrd FILE|none] [--uboot] [--no-build] [-- extra QEMU args]
+# Without --initrd the built initrd (every app in user/) is loaded. --uboot
+# boots the way a VisionFive 2 does: OpenSBI -> U-Boot -> boot.scr -> booti
+# from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd=""
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0
 extra=()
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     --machine) machine=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --initrd) initrd=$2; shift 2 ;;
+    --uboot) uboot=1; shift ;;
     --no-build) build=0; shift ;;
     -h|--help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
@@ -44,16 +47,26 @@ fi
 image=$build_dir/Image
 [ -f "$image" ] || { echo "run-qemu.sh: no kernel image at $image" >&2; exit 2; }
 
-qemu=(qemu-system-riscv64 -machine "$machine" -smp "$smp" -m "$mem" -bios default
-      -kernel "$image" -display none -serial stdio -monitor none)
+[ -z "$initrd" ] && initrd=$build_dir/initrd.cpio
+if [ "$initrd" != none ] && [ ! -f "$initrd" ]; then
+  echo "run-qemu.sh: no initrd at $initrd" >&2; exit 2
+fi
+if [ $uboot -eq 1 ]; then
+  # The kernel, initrd and boot arguments travel inside the disk image.
+  disk=$build_dir/uboot-sd.img
+  "$root/scripts/uboot-disk.sh" --build-dir "$build_dir" --bootargs "$append" --initrd "$initrd" "$disk" >/dev/null
+  qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
+        -kernel /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
+        -drive file="$disk",format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0
+        -display none -serial stdio -monitor none)
+else
+  qemu=(qemu-system-riscv64 -machine "$machine" -smp "$smp" -m "$mem" -bios default
+        -kernel "$image" -display none -serial stdio -monitor none)
+  [ -n "$append" ] && qemu+=(-append "$append")
+  [ "$initrd" != none ] && qemu+=(-initrd "$initrd")
+fi
 [ "$machine" = virt ] && qemu+=(-global virtio-mmio.force-legacy=false)
 [ -n "$cpu" ] && qemu+=(-cpu "$cpu")
-[ -n "$append" ] && qemu+=(-append "$append")
-[ -z "$initrd" ] && initrd=$build_dir/initrd.cpio
-if [ "$initrd" != none ]; then
-  [ -f "$initrd" ] || { echo "run-qemu.sh: no initrd at $initrd" >&2; exit 2; }
-  qemu+=(-initrd "$initrd")
-fi
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
 if [ $gdb -eq 1 ]; then
   qemu+=(-S -gdb tcp::1234)

@@ -76,7 +76,7 @@ void set_timer(uint64_t deadline, bool sstc) {
 
 void timer_off(bool sstc) { set_timer(~0ull, sstc); }
 
-void enable_timer_interrupt() { RINGLET_CSR_SET(sie, riscv::kSieStie | riscv::kSieSsie); }
+void enable_interrupts() { RINGLET_CSR_SET(sie, riscv::kSieStie | riscv::kSieSsie | riscv::kSieSeie); }
 
 Result<void> send_ipi(uint32_t hart_id) {
     sbi::SbiRet r = sbi::send_ipi(1, hart_id);

@@ -4,6 +4,8 @@
 #include "kernel/arch.h"
 #include "kernel/cap/cap_space.h"
 #include "kernel/console/console.h"
+#include "kernel/irq/irq_routing.h"
+#include "kernel/smp/hart_local.h"
 #include "kernel/lib/spin_lock.h"
 #include "kernel/mm/frames.h"
 #include "kernel/mm/map_perm.h"
@@ -150,6 +152,14 @@ Result<uint64_t> cap_syscall(Dispatcher& d, uint64_t number, const uint64_t (&a)
         return node->base;
     }
     case kSysDeviceClaim: return device_claim(d, a[0]);
+    case kSysIrqControl: {
+        CapNode* node = TRY(g_caps.lookup(table, a[0], kCapDevice, 0));
+        HartLocal& local = *arch::hart_local();
+        if (a[1] == 1) TRY(bind_irq(local, d, node->irq, static_cast<uint32_t>(a[2])));
+        else if (a[1] == 0) TRY(ack_irq(local, d, node->irq));
+        else return Error::InvalidArgument;
+        return 0;
+    }
     default: return Error::Unsupported;
     }
 }

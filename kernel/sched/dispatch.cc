@@ -2,6 +2,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/cap/cap_syscalls.h"
+#include "kernel/irq/irq_routing.h"
 #include "kernel/console/console.h"
 #include "kernel/lib/spin_lock.h"
 #include "kernel/mm/frames.h"
@@ -35,7 +36,9 @@ bool g_shutdown_when_done = false;
 size_t slot_of(const Dispatcher* d) { return static_cast<size_t>(d - g_pool); }
 
 void release(Dispatcher* d) {
-    // Its capabilities first: their mappings live in the space freed below.
+    // Its interrupts and capabilities first: their mappings live in the
+    // space freed below.
+    unbind_irqs(*arch::hart_local(), *d);
     release_caps(*d);
     // Off this space before its tables go.
     arch::activate_page_table(g_kernel_root);

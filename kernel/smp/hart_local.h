@@ -24,6 +24,7 @@ struct HartLocal {
     uint32_t index = 0;               // 0..hart_count-1, dense
     uint64_t stack_top = 0;
     uint64_t timer_slice = 0;         // scheduling slice, in timebase ticks
+    int32_t plic_context = -1;        // this hart's S-mode PLIC context (-1: none)
     bool has_sstc = false;
     volatile bool online = false;
     volatile uint64_t timer_ticks = 0;

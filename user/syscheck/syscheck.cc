@@ -96,6 +96,31 @@ int main(int, char**) {
     check(magic == 0x74726976, "virtio-mmio magic value read from U-mode");
     check(is(user::syscall(kSysFramePhys, dev.value), Error::NoRights), "device cap has no DMA right");
 
+    // Interrupts: bind the device's line to a notification bit, ack it.
+    check(is(user::syscall(kSysIrqControl, dev.value, 1, 64), Error::InvalidArgument), "irq bind to bit 64 refused");
+    check(user::syscall(kSysIrqControl, dev.value, 1, 3).error == 0, "irq bind to notification bit 3");
+    check(is(user::syscall(kSysIrqControl, dev.value, 1, 3), Error::Exists), "binding twice is Exists");
+    check(user::syscall(kSysIrqControl, dev.value, 0, 0).error == 0, "irq ack");
+    check(is(user::syscall(kSysIrqControl, dev.value, 7, 0), Error::InvalidArgument), "unknown irq operation");
+    check(is(user::syscall(kSysIrqControl, f2.value, 1, 0), Error::WrongType), "a frame has no interrupt");
+    auto woke = user::syscall(kSysWait, 1ull << 3, user::now() + user::timebase_hz() / 100);
+    check(woke.error == 0 && woke.value == 0, "wait for a quiet interrupt ends at its deadline");
+
+    // Starting another app on another hart (or this one, on a 1-hart machine).
+    static const char kHello[] = "hello";
+    uint64_t other = user::hart_index() == 0 ? 1 : 0;
+    auto started = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, other);
+    auto here = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index());
+    check((started.error == 0 || is(started, Error::OutOfRange)) && here.error == 0 && here.value != 0,
+          "dispatcher_start hello");
+    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, 99), Error::OutOfRange),
+          "dispatcher_start on hart 99 is OutOfRange");
+    check(is(user::syscall(kSysDispatcherStart, 0xffffffc000000000ull, 5, 0), Error::BadAddress),
+          "dispatcher_start with a kernel pointer is BadAddress");
+    static const char kNope[] = "no_such_app";
+    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kNope), 11, 0), Error::NotFound),
+          "dispatcher_start of a missing app is NotFound");
+
     user::printf("syscheck: %d failed\n", g_failed);
     return g_failed;
 }

@@ -75,24 +75,8 @@ TEST(Task, AwaitChainReturnsValues) {
     EXPECT_EQ(pf.pool().live(), 0u);
 }
 
-TEST(Task, DeepChainDoesNotOverflowTheStack) {
-#if !defined(__OPTIMIZE__) || defined(__SANITIZE_ADDRESS__)
-    // GCC turns the symmetric-transfer resume into a tail call only when
-    // optimising without ASan; the Release benchmark build runs this test.
-    GTEST_SKIP() << "needs an optimised, non-ASan build for guaranteed tail calls";
-#endif
-    PoolFixture pf(64 << 20);
-    FakePlatform plat;
-    Executor ex(plat);
-    int result = 0;
-    auto root = [&]() -> Task<void> {
-        auto r = co_await nested(20000);
-        result = r.ok() ? *r : -1;
-    };
-    ASSERT_TRUE(ex.spawn(root()).ok());
-    ex.run_until_idle();
-    EXPECT_EQ(result, 20001);
-}
+// DeepChainDoesNotOverflowTheStack lives in task_tail_call_test.cc: it needs
+// an optimised build without ASan (see tests/libos/rt/CMakeLists.txt).
 
 TEST(Task, CoTryPropagatesErrors) {
     PoolFixture pf;
