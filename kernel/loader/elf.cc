@@ -30,6 +30,12 @@ const char* ElfImage::check(const uint8_t* f, size_t size, uint64_t user_top, El
     if (f[5] != 1) return "not little-endian";
     if (rd16(f + 16) != 2) return "not a static executable (ET_EXEC)";
     if (rd16(f + 18) != 243) return "not a RISC-V executable";
+    if (f[6] != 1) return "unknown ELF version";
+    // e_flags: the kernel runs rv64 with 32 integer registers and saves the
+    // D-extension state, so RV64E and the single/quad float ABIs cannot run.
+    uint32_t flags = rd32(f + 48);
+    if (flags & 0x8) return "RV64E (16-register) executables are not supported";
+    if ((flags & 0x6) == 0x2 || (flags & 0x6) == 0x6) return "single/quad float ABI is not supported";
     ElfImage local;
     ElfImage& image = out ? *out : local;
     image.m_entry = rd64(f + 24);

@@ -82,6 +82,26 @@ TEST(ElfTest, RefusesBadHeaders) {
     EXPECT_EQ(reason_of(std::vector<uint8_t>(good.begin(), good.begin() + 100)), "program headers outside the file");
 }
 
+TEST(ElfTest, RefusesUnknownVersionAndUnsupportedAbis) {
+    auto good = make_elf({Seg{}});
+    auto f = good;
+    f[6] = 2;
+    EXPECT_EQ(reason_of(f), "unknown ELF version");
+    f = good;
+    f[48] = 0x8;  // EF_RISCV_RVE
+    EXPECT_EQ(reason_of(f), "RV64E (16-register) executables are not supported");
+    f = good;
+    f[48] = 0x2;  // EF_RISCV_FLOAT_ABI_SINGLE
+    EXPECT_EQ(reason_of(f), "single/quad float ABI is not supported");
+    f[48] = 0x6;  // EF_RISCV_FLOAT_ABI_QUAD
+    EXPECT_EQ(reason_of(f), "single/quad float ABI is not supported");
+    // What gcc emits for -march=rv64gc -mabi=lp64d (RVC | double) and lp64.
+    f[48] = 0x5;
+    EXPECT_EQ(reason_of(f), "ok");
+    f[48] = 0x1;
+    EXPECT_EQ(reason_of(f), "ok");
+}
+
 TEST(ElfTest, RefusesBadSegments) {
     EXPECT_EQ(reason_of(make_elf({Seg{1, 7}})), "segment is both writable and executable");
     EXPECT_EQ(reason_of(make_elf({Seg{1, 5, 0x1000, 0xffffffc000000000ull}}, 0xffffffc000000000ull)),
