@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# The Linux peer for the benchmarks (issue 7, item 2): a minimal riscv64 Linux
+# from Debian's linux-source-6.1 plus an initramfs whose init is a static C
+# echo server on epoll (scripts/bench/linux-guest/init.c, UDP and TCP 5555,
+# like user/echo). Built once and cached outside the source tree; later runs
+# reuse the cache and rebuild only what changed. Not part of CI.
+#
+#   scripts/bench/linux-guest.sh [build|run|paths] [options] [-- extra QEMU args]
+#     build   build what is missing, print where it is (default)
+#     run     build, then boot it in QEMU (same machine and netdev options as
+#             scripts/run-qemu.sh) and serve until QEMU exits
+#     paths   build, then print IMAGE=, INITRD=, APPEND= lines for scripts
+#   --smp N          harts (1)            --mem SIZE      guest memory (256M)
+#   --net SPEC       udp:PORT[:GUEST],tcp:PORT[:GUEST] host forwards (udp:5555,tcp:5555)
+#   --icount         -icount shift=0: exact instruction counts (use --smp 1)
+#   --report-every N print instructions per request every N requests (10000)
+#   --timeout S      stop QEMU after S seconds   --jobs N   make -j (2)
+#   --rebuild        forget the cached kernel build and start over
+# Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+guest_src=$here/linux-guest
+
+cmd=build smp=1 mem=256M net="udp:5555,tcp:5555" icount=0 report_every=10000 timeout_s="" jobs=2 rebuild=0
+extra=()
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+case "${1:-}" in build|run|paths) cmd=$1; shift ;; esac
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smp) smp=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --net) net=$2; shift 2 ;;
+    --icount) icount=1; shift ;;
+    --report-every) report_every=$2; shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --rebuild) rebuild=1; shift ;;
+    -h|--help) usage 0 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "linux-guest.sh: unknown option '$1'" >&2; usage 2 ;;
+  esac
+done
+for v in "$smp" "$report_every" "$jobs"; do
+  case "$v" in ''|*[!0-9]*|0) echo "linux-guest.sh: --smp, --report-every and --jobs need a positive number" >&2; exit 2 ;; esac
+done
+
+cache=${RINGLET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ringlet}/linux-guest
+src_dir=$cache/src
+obj_dir=$cache/obj
+log=$cache/build.log
+say() { echo "linux-guest: $*" >&2; }
+
+# --- tools ---------------------------------------------------------------
+need=()
+for p in linux-source-6.1 gcc-riscv64-linux-gnu flex bison bc cpio qemu-system-misc opensbi; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+cross=riscv64-linux-gnu-
+mkdir -p "$cache"
+
+# --- kernel source ---------------------------------------------------------
+src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+if [ $rebuild -eq 1 ]; then rm -rf "$obj_dir" "$cache/Image"; fi
+if [ "$(cat "$src_dir/.ringlet-version" 2>/dev/null)" != "$src_version" ]; then
+  say "unpacking linux-source-6.1 $src_version into $src_dir (about a minute, once)"
+  rm -rf "$src_dir" "$obj_dir" "$cache/Image"
+  mkdir -p "$src_dir"
+  tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$src_dir" --strip-components=1
+  echo "$src_version" >"$src_dir/.ringlet-version"
+fi
+
+# --- kernel ---------------------------------------------------------------
+# The key names everything the Image depends on; a match means reuse.
+key=$( { echo "$src_version"; cat "$guest_src/kernel.config"; ${cross}gcc --version | head -1; } | sha256sum | cut -c1-16)
+kmake() { nice -n 19 make -C "$src_dir" O="$obj_dir" ARCH=riscv CROSS_COMPILE=$cross "$@"; }
+
+# Prints a progress line every 15 s while make runs: files compiled so far
+# against the count from the last full build (or an estimate), and the time.
+progress() {
+  local pid=$1 total=$2 start=$SECONDS done_n elapsed eta
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 15
+    done_n=$(grep -c '^  CC ' "$log" 2>/dev/null || true)
+    elapsed=$((SECONDS - start))
+    eta="?"
+    if [ "${done_n:-0}" -gt 20 ]; then eta="~$(( (total - done_n) * elapsed / done_n / 60 + 1 )) min left"; fi
+    say "kernel: ${done_n:-0}/~$total files compiled, $((elapsed / 60))m$((elapsed % 60))s elapsed, $eta"
+  done
+}
+
+if [ "$(cat "$cache/.ringlet-key" 2>/dev/null)" != "$key" ] || [ ! -f "$cache/Image" ]; then
+  total=$(cat "$cache/.ringlet-files" 2>/dev/null || echo 700)
+  say "building the kernel (tinyconfig + $(grep -c '^CONFIG_' "$guest_src/kernel.config") options) in $obj_dir"
+  say "expected time: ~15-25 min on 2 busy cores with nice -n 19 make -j$jobs the first time; a minute when cached"
+  mkdir -p "$obj_dir"
+  : >"$log"
+  kmake tinyconfig >>"$log" 2>&1
+  # tinyconfig + fragment, then let Kconfig fill in dependencies.
+  "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$obj_dir" "$obj_dir/.config" "$guest_src/kernel.config" >>"$log" 2>&1
+  kmake olddefconfig >>"$log" 2>&1
+  # Options Kconfig dropped (a dependency missing) would make a guest that
+  # boots without a network: refuse early instead.
+  for opt in CONFIG_VIRTIO_NET CONFIG_VIRTIO_MMIO CONFIG_VIRTIO_BLK CONFIG_EPOLL CONFIG_INET \
+             CONFIG_BLK_DEV_INITRD CONFIG_SERIAL_8250_CONSOLE CONFIG_RISCV_PMU_SBI; do
+    grep -q "^$opt=y" "$obj_dir/.config" || { say "Kconfig dropped $opt; see $log"; exit 1; }
+  done
+  set +e
+  kmake -j"$jobs" Image >>"$log" 2>&1 &
+  make_pid=$!
+  progress "$make_pid" "$total" &
+  progress_pid=$!
+  wait "$make_pid"
+  rc=$?
+  kill "$progress_pid" 2>/dev/null; wait "$progress_pid" 2>/dev/null
+  set -e
+  if [ $rc -ne 0 ]; then say "kernel build failed; last lines of $log:"; tail -20 "$log" >&2; exit 1; fi
+  files=$(grep -c '^  CC ' "$log" || true)
+  # Only a build from scratch knows the full file count for next time's estimate.
+  [ "$files" -gt "$total" ] && echo "$files" >"$cache/.ringlet-files"
+  cp "$obj_dir/arch/riscv/boot/Image" "$cache/Image"
+  echo "$key" >"$cache/.ringlet-key"
+  say "kernel built in $((SECONDS / 60))m$((SECONDS % 60))s"
+fi
+
+# --- initramfs (seconds; rebuilt when init.c changes) -----------------------
+init_key=$( { cat "$guest_src/init.c"; ${cross}gcc --version | head -1; } | sha256sum | cut -c1-16)
+if [ "$(cat "$cache/.ringlet-init-key" 2>/dev/null)" != "$init_key" ] || [ ! -f "$cache/initramfs.cpio" ]; then
+  say "building the initramfs (static echo-init)"
+  ${cross}gcc -static -O2 -Wall -Wextra -Werror -o "$cache/echo-init" "$guest_src/init.c"
+  cc -O2 -o "$cache/gen_init_cpio" "$src_dir/usr/gen_init_cpio.c"
+  # gen_init_cpio needs no root for device nodes: /dev/console must exist for
+  # the kernel to give init a console.
+  cat >"$cache/initramfs.list" <<LIST
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+file /init $cache/echo-init 0755 0 0
+LIST
+  "$cache/gen_init_cpio" "$cache/initramfs.list" >"$cache/initramfs.cpio"
+  echo "$init_key" >"$cache/.ringlet-init-key"
+fi
+
+append="console=ttyS0 quiet report_every=$report_every"
+case "$cmd" in
+  build)
+    say "kernel:    $cache/Image"
+    say "initramfs: $cache/initramfs.cpio"
+    say "boot it:   $0 run   (echo on UDP and TCP 5555 forwarded from 127.0.0.1)"
+    exit 0 ;;
+  paths)
+    echo "IMAGE=$cache/Image"
+    echo "INITRD=$cache/initramfs.cpio"
+    echo "APPEND=$append"
+    exit 0 ;;
+esac
+
+# --- run: the same QEMU invocation shape as scripts/run-qemu.sh -------------
+fwd=""
+IFS=, read -r -a rules <<<"$net"
+for rule in "${rules[@]}"; do
+  IFS=: read -r proto hport gport <<<"$rule"
+  case "$proto" in udp|tcp) ;; *) echo "linux-guest.sh: --net: bad rule '$rule'" >&2; exit 2 ;; esac
+  fwd+=",hostfwd=$proto:127.0.0.1:$hport-:${gport:-$hport}"
+done
+qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
+      -kernel "$cache/Image" -initrd "$cache/initramfs.cpio" -append "$append"
+      -display none -serial stdio -monitor none
+      -global virtio-mmio.force-legacy=false
+      -netdev "user,id=net0$fwd" -device virtio-net-device,netdev=net0)
+[ $icount -eq 1 ] && qemu+=(-icount shift=0)
+qemu+=("${extra[@]}")
+say "booting: ${qemu[*]}"
+if [ -n "$timeout_s" ]; then
+  set +e
+  timeout --foreground "$timeout_s" "${qemu[@]}" </dev/null
+  rc=$?
+  set -e
+  [ $rc -eq 124 ] && say "QEMU still running after ${timeout_s}s; stopped"
+  exit $rc
+fi
+exec "${qemu[@]}"
