@@ -64,6 +64,13 @@ bool UdpWorker::open_clients() {
             return false;
         }
         m_clients[c].fd.reset(*fd);
+        // Echoes that arrive while this thread is descheduled wait in the
+        // receive buffer; the default (~200 KiB) drops an open-loop burst and
+        // turns scheduler noise into timeouts. FORCE needs CAP_NET_ADMIN, so
+        // fall back to what the unprivileged limit allows.
+        const int want = 4 << 20;
+        if (setsockopt(*fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0)
+            setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
         // connect() makes the kernel drop datagrams from anyone but the server
         // and report ICMP port-unreachable as ECONNREFUSED on this socket.
         if (connect(*fd, reinterpret_cast<const sockaddr*>(&m_plan.server), sizeof(m_plan.server)) != 0) {

@@ -97,10 +97,12 @@ TEST(LoadgenEndToEnd, UdpClosedLoopIsClean) {
 TEST(LoadgenEndToEnd, UdpOpenLoopWithSizeMixAndThreadsIsClean) {
     TestEchoServer server({});
     ASSERT_TRUE(server.ok());
-    expect_clean(run_loadgen(base("udp", server.udp_port(), "2000") +
-                             std::vector<std::string>{"--clients", "3", "--threads", "2", "--rate", "20000",
+    // A modest rate: loopback UDP drops when a busy CI machine deschedules
+    // the server, and a drop would be a (correctly reported) timeout.
+    expect_clean(run_loadgen(base("udp", server.udp_port(), "1000") +
+                             std::vector<std::string>{"--clients", "3", "--threads", "2", "--rate", "5000",
                                                       "--sizes", "16,64,1400"}),
-                 2000);
+                 1000);
 }
 
 TEST(LoadgenEndToEnd, TcpClosedLoopSurvivesEchoCutIntoSmallPieces) {

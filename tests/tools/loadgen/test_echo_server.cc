@@ -44,7 +44,8 @@ TestEchoServer::TestEchoServer(Config config) : m_config(config) {
     if (m_udp < 0 || m_listen < 0 || pipe(m_stop) != 0) return;
     // Large buffers: an open-loop burst must not be dropped by the server.
     const int big = 4 << 20;
-    setsockopt(m_udp, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    if (setsockopt(m_udp, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0)
+        setsockopt(m_udp, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     m_udp_port = bind_loopback(m_udp);
     m_tcp_port = bind_loopback(m_listen);
     if (m_udp_port == 0 || m_tcp_port == 0 || listen(m_listen, 128) != 0) return;
