@@ -97,7 +97,7 @@ progress() {
 if [ "$(cat "$cache/.ringlet-key" 2>/dev/null)" != "$key" ] || [ ! -f "$cache/Image" ]; then
   total=$(cat "$cache/.ringlet-files" 2>/dev/null || echo 700)
   say "building the kernel (tinyconfig + $(grep -c '^CONFIG_' "$guest_src/kernel.config") options) in $obj_dir"
-  say "expected time: ~15-25 min on 2 busy cores with nice -n 19 make -j$jobs the first time; a minute when cached"
+  say "expected time: ~6-10 min on 2 cores with nice -n 19 make -j$jobs the first time (longer when the machine is busy); seconds when cached"
   mkdir -p "$obj_dir"
   : >"$log"
   kmake tinyconfig >>"$log" 2>&1

@@ -143,6 +143,7 @@ ParseOutcome parse_options(std::span<const char* const> args) {
         } else if (arg == "--proto" || arg == "--host" || arg == "--port" || arg == "--clients" ||
                    arg == "--rate" || arg == "--arrival" || arg == "--size" || arg == "--sizes" ||
                    arg == "--duration" || arg == "--requests" || arg == "--timeout-ms" ||
+                   arg == "--connect-timeout-ms" ||
                    arg == "--threads" || arg == "--seed") {
             if (!need()) return fail(std::string(arg) + ": missing value");
             if (arg == "--proto") {
@@ -184,6 +185,9 @@ ParseOutcome parse_options(std::span<const char* const> args) {
             } else if (arg == "--timeout-ms") {
                 if (!parse_u64(value, 1, 3600000, u)) err = expected("milliseconds in 1..3600000");
                 o.timeout_ms = static_cast<uint32_t>(u);
+            } else if (arg == "--connect-timeout-ms") {
+                if (!parse_u64(value, 1, 3600000, u)) err = expected("milliseconds in 1..3600000");
+                o.connect_timeout_ms = static_cast<uint32_t>(u);
             } else if (arg == "--seed") {
                 if (!parse_u64(value, 0, UINT64_MAX, o.seed)) err = expected("an unsigned integer");
             }
@@ -214,6 +218,7 @@ UDP/TCP echo load generator; checks every echoed byte.
   --duration S           stop issuing after S seconds (10 if no --requests)
   --requests N           stop after N requests in total
   --timeout-ms T         a request unanswered for T ms is a timeout (1000)
+  --connect-timeout-ms T a TCP connect unfinished after T ms is an error (5000)
   --threads T            worker threads, each with its own epoll (1)
   --seed S               seed for the size mix and Poisson arrivals (1)
   --json                 print the summary as JSON on stdout

@@ -38,6 +38,10 @@ struct Options {
     double duration_s = 0;   // 0: not bounded by time
     uint64_t requests = 0;   // 0: not bounded by count
     uint32_t timeout_ms = 1000;
+    // Longer than TCP's first SYN retransmission (1 s): a dropped SYN, as
+    // QEMU's user network drops them when its accept queue is full, is slow,
+    // not broken.
+    uint32_t connect_timeout_ms = 5000;
     uint32_t threads = 1;
     uint64_t seed = 1;
     bool json = false;

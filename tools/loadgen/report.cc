@@ -32,7 +32,8 @@ double rate(uint64_t n, double seconds) { return seconds > 0 ? static_cast<doubl
 }  // namespace
 
 bool run_passed(const Options& options, const Totals& t) {
-    return t.completed > 0 && t.errors == 0 && t.mismatched_responses == 0 && t.mismatched_bytes == 0 &&
+    return t.completed > 0 && t.errors == 0 && t.failed == 0 && t.mismatched_responses == 0 &&
+           t.mismatched_bytes == 0 &&
            (options.allow_timeouts || t.timeouts == 0);
 }
 
@@ -44,7 +45,8 @@ std::string format_text(const Options& o, const Summary& s) {
            std::to_string(o.port) + ", " + mode_text(o) + ", sizes " + sizes_text(o.sizes) + " B, " +
            fmt("%.2f", s.elapsed_s) + " s\n";
     out += "requests    sent " + std::to_string(t.sent) + "  ok " + std::to_string(t.completed) +
-           "  timeouts " + std::to_string(t.timeouts) + "  errors " + std::to_string(t.errors) +
+           "  timeouts " + std::to_string(t.timeouts) + "  failed " + std::to_string(t.failed) +
+           "  errors " + std::to_string(t.errors) +
            "  late " + std::to_string(t.late) + "\n";
     out += "throughput  " + fmt("%.1f", rate(t.completed, s.elapsed_s)) + " req/s, " +
            fmt("%.2f", rate(t.bytes_received, s.elapsed_s) / 1e6) + " MB/s echoed\n";
@@ -93,7 +95,8 @@ std::string format_json(const Options& o, const Summary& s) {
     out += ",\"sizes\":" + json_quote(sizes_text(o.sizes));
     out += ",\"elapsed_s\":" + fmt("%.6f", s.elapsed_s);
     out += ",\"sent\":" + u(t.sent) + ",\"completed\":" + u(t.completed);
-    out += ",\"timeouts\":" + u(t.timeouts) + ",\"errors\":" + u(t.errors) + ",\"late\":" + u(t.late);
+    out += ",\"timeouts\":" + u(t.timeouts) + ",\"failed\":" + u(t.failed) + ",\"errors\":" + u(t.errors);
+    out += ",\"late\":" + u(t.late);
     out += ",\"mismatched_responses\":" + u(t.mismatched_responses);
     out += ",\"mismatched_bytes\":" + u(t.mismatched_bytes);
     out += ",\"bytes_sent\":" + u(t.bytes_sent) + ",\"bytes_received\":" + u(t.bytes_received);

@@ -12,6 +12,7 @@ Totals& Totals::operator+=(const Totals& o) {
     completed += o.completed;
     timeouts += o.timeouts;
     errors += o.errors;
+    failed += o.failed;
     late += o.late;
     mismatched_responses += o.mismatched_responses;
     mismatched_bytes += o.mismatched_bytes;
@@ -37,6 +38,7 @@ Totals WorkerStats::snapshot() const {
     t.completed = get(c.completed);
     t.timeouts = get(c.timeouts);
     t.errors = get(c.errors);
+    t.failed = get(c.failed);
     t.late = get(c.late);
     t.mismatched_responses = get(c.mismatched_responses);
     t.mismatched_bytes = get(c.mismatched_bytes);

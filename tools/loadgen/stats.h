@@ -18,6 +18,7 @@ struct Totals {
     uint64_t completed = 0;             // echoes that matched byte for byte
     uint64_t timeouts = 0;              // requests unanswered within --timeout-ms
     uint64_t errors = 0;                // socket and connection failures (events)
+    uint64_t failed = 0;                // TCP requests lost with a failed connection
     uint64_t late = 0;                  // UDP echoes that came after their timeout
     uint64_t mismatched_responses = 0;  // echoes with at least one wrong byte
     uint64_t mismatched_bytes = 0;      // wrong, missing or extra bytes
@@ -33,7 +34,7 @@ struct Totals {
 class WorkerStats {
 public:
     struct Counters {
-        std::atomic<uint64_t> sent{0}, completed{0}, timeouts{0}, errors{0}, late{0},
+        std::atomic<uint64_t> sent{0}, completed{0}, timeouts{0}, errors{0}, failed{0}, late{0},
             mismatched_responses{0}, mismatched_bytes{0}, bytes_sent{0}, bytes_received{0},
             latency_sum_ns{0};
     };

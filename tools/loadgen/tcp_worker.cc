@@ -18,6 +18,13 @@ namespace {
 // dead server costs a few errors a second, not a busy loop.
 constexpr uint64_t kReconnectBackoffNs = 100000000;
 
+// Connections are dialled one at a time. QEMU's user network (slirp) listens
+// for forwarded ports with a backlog of 1, so a burst of connects loses SYNs
+// that TCP only retries a second later; dialling one by one makes that rarer
+// (not impossible: the host kernel completes a handshake before slirp has
+// accepted the previous one) for the cost of a round trip per client.
+constexpr uint32_t kMaxConnecting = 1;
+
 struct InFlight {
     Payload payload;
     uint64_t t0_ns;    // when the request was due (open loop) or sent (closed)
@@ -47,6 +54,8 @@ public:
 
 private:
     void dial(uint32_t c, uint64_t now);
+    // Dials connections that are down and due, up to kMaxConnecting at once.
+    void dial_more(uint64_t now);
     void on_event(uint32_t c, uint32_t events);
     void on_connected(uint32_t c);
     // Queues one request on connection `c`, timed from `t0`.
@@ -68,6 +77,8 @@ private:
     std::vector<uint8_t> m_rx;
     uint64_t m_outstanding = 0;
     uint32_t m_next_conn = 0;
+    uint32_t m_connecting = 0;   // connections in ConnState::Connecting
+    uint32_t m_dial_cursor = 0;  // where dial_more() resumes its round robin
     bool m_blocked = false;  // open loop: no connection could take a request
 };
 
@@ -96,13 +107,28 @@ void TcpWorker::dial(uint32_t c, uint64_t now) {
     cn.watching_out = true;
     cn.state = ConnState::Connecting;
     cn.connect_started_ns = now;
+    ++m_connecting;
+}
+
+void TcpWorker::dial_more(uint64_t now) {
+    if (!m_core.may_issue(now)) return;
+    for (uint32_t step = 0; step < m_plan.clients && m_connecting < kMaxConnecting; ++step) {
+        const uint32_t c = m_dial_cursor;
+        m_dial_cursor = (m_dial_cursor + 1) % m_plan.clients;
+        if (m_conns[c].state == ConnState::Down && m_conns[c].retry_at_ns <= now) dial(c, now);
+    }
 }
 
 void TcpWorker::drop(uint32_t c, bool timed_out, const std::string& why, uint64_t now) {
     TcpConn& cn = m_conns[c];
-    if (timed_out) WorkerStats::add(m_stats.counters().timeouts, cn.inflight.size());
-    else m_stats.error(why);
+    if (timed_out) {
+        WorkerStats::add(m_stats.counters().timeouts, cn.inflight.size());
+    } else {
+        m_stats.error(why);
+        WorkerStats::add(m_stats.counters().failed, cn.inflight.size());
+    }
     m_outstanding -= cn.inflight.size();
+    if (cn.state == ConnState::Connecting) --m_connecting;
     cn.inflight.clear();
     cn.out.clear();
     cn.out_offset = 0;
@@ -131,12 +157,15 @@ void TcpWorker::on_connected(uint32_t c) {
     int err = 0;
     socklen_t len = sizeof(err);
     if (getsockopt(cn.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    const uint64_t now = now_ns();
     if (err != 0) {
-        drop(c, false, errno_text("connect", err), now_ns());
+        drop(c, false, errno_text("connect", err), now);
+        dial_more(now);
         return;
     }
     cn.state = ConnState::Open;
-    const uint64_t now = now_ns();
+    --m_connecting;
+    dial_more(now);
     if (m_core.closed_loop() && cn.inflight.empty() && m_core.may_issue(now)) issue(c, now);
     else flush(c);
 }
@@ -257,22 +286,22 @@ void TcpWorker::sweep(uint64_t now) {
     const bool issuing = m_core.may_issue(now);
     for (uint32_t c = 0; c < m_plan.clients; ++c) {
         TcpConn& cn = m_conns[c];
-        if (cn.state == ConnState::Connecting && cn.connect_started_ns + m_core.timeout_ns() <= now) {
+        if (cn.state == ConnState::Connecting && cn.connect_started_ns + m_core.connect_timeout_ns() <= now) {
             drop(c, false, "connect: timed out", now);
         } else if (!cn.inflight.empty() && cn.inflight.front().t0_ns + m_core.timeout_ns() <= now) {
             drop(c, true, "", now);
         }
-        if (cn.state == ConnState::Down && issuing && cn.retry_at_ns <= now) dial(c, now);
         if (cn.state == ConnState::Open && m_core.closed_loop() && cn.inflight.empty() && issuing)
             issue(c, now);
     }
+    dial_more(now);
     m_blocked = false;
 }
 
 void TcpWorker::run() {
     if (!m_core.valid()) return;
     const uint64_t start = now_ns();
-    for (uint32_t c = 0; c < m_plan.clients; ++c) dial(c, start);
+    dial_more(start);
     epoll_event events[64];
     while (true) {
         const uint64_t now = now_ns();

@@ -53,6 +53,7 @@ public:
     int epoll_fd() const { return m_ep.get(); }
     bool closed_loop() const { return m_plan.rate == 0; }
     uint64_t timeout_ns() const { return m_timeout_ns; }
+    uint64_t connect_timeout_ns() const { return uint64_t{m_plan.options->connect_timeout_ms} * 1000000; }
 
     // Whether another request may be issued at `now`. Once it says no it says
     // no for good, and the drain deadline starts.

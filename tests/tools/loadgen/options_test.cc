@@ -36,7 +36,8 @@ TEST(Options, DefaultsAreAShortClosedLoopUdpRun) {
 TEST(Options, ParsesEveryOption) {
     const ParseOutcome r = parse({"--proto", "tcp", "--host", "10.0.2.15", "--port=6000", "--clients", "8",
                                   "--rate", "2500.5", "--arrival", "fixed", "--sizes", "64,1024,64",
-                                  "--requests", "1000", "--timeout-ms", "250", "--threads", "2", "--seed", "9",
+                                  "--requests", "1000", "--timeout-ms", "250", "--connect-timeout-ms", "3000",
+                                  "--threads", "2", "--seed", "9",
                                   "--json", "--no-progress", "--allow-timeouts"});
     ASSERT_TRUE(r.ok()) << r.error;
     const Options& o = r.options;
@@ -51,6 +52,7 @@ TEST(Options, ParsesEveryOption) {
     EXPECT_EQ(o.requests, 1000u);
     EXPECT_EQ(o.duration_s, 0.0);  // --requests alone: no time bound
     EXPECT_EQ(o.timeout_ms, 250u);
+    EXPECT_EQ(o.connect_timeout_ms, 3000u);
     EXPECT_EQ(o.threads, 2u);
     EXPECT_EQ(o.seed, 9u);
     EXPECT_TRUE(o.json);
@@ -108,6 +110,7 @@ TEST(Options, RejectsBadNumbers) {
     expect_error({"--duration", "0"}, "--duration");
     expect_error({"--requests", "0"}, "--requests");
     expect_error({"--timeout-ms", "0"}, "--timeout-ms");
+    expect_error({"--connect-timeout-ms", "x"}, "--connect-timeout-ms");
     expect_error({"--threads", "0"}, "--threads");
     expect_error({"--requests", "99999999999999999999999"}, "--requests");
 }

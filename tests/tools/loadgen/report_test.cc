@@ -21,6 +21,9 @@ TEST(Report, PassesOnlyWhenEveryEchoMatched) {
     t.errors = 1;
     EXPECT_FALSE(run_passed(o, t));
     t = clean();
+    t.failed = 1;  // lost with a broken connection
+    EXPECT_FALSE(run_passed(o, t));
+    t = clean();
     t.mismatched_bytes = 1;
     t.mismatched_responses = 1;
     EXPECT_FALSE(run_passed(o, t));
