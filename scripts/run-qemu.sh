@@ -5,21 +5,28 @@
 #
 #   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
-#                       [--initrd FILE|none] [--uboot] [--no-build] [-- extra QEMU args]
-# Without --initrd the built initrd (every app in user/) is loaded. --uboot
+#                       [--initrd FILE|none] [--net SPEC] [--uboot] [--no-build]
+#                       [-- extra QEMU args]
+# Without --initrd the built initrd (every app in user/) is loaded.
+# --net udp:PORT[:GUEST],tcp:PORT[:GUEST],... adds a virtio-net device on QEMU
+# user networking (the guest is 10.0.2.15) with those host ports forwarded
+# from 127.0.0.1. With no --append, the default apps run: the echo server on
+# UDP and TCP port 5555, reachable from the host (--net udp:5555,tcp:5555
+# unless --net is given). --uboot
 # boots the way a VisionFive 2 does: OpenSBI -> U-Boot -> boot.scr -> booti
 # from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0
 extra=()
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
-    --append) append=$2; shift 2 ;;
+    --append) append=$2; append_given=1; shift 2 ;;
+    --net) net=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
     --icount) icount=1; shift ;;
@@ -47,6 +54,23 @@ fi
 image=$build_dir/Image
 [ -f "$image" ] || { echo "run-qemu.sh: no kernel image at $image" >&2; exit 2; }
 
+if [ $append_given -eq 0 ]; then
+  append="init=echo:--udp:5555:--tcp:5555"
+  [ -z "$net" ] && net="udp:5555,tcp:5555"
+  echo "run-qemu.sh: echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" >&2
+fi
+netdev=()
+if [ -n "$net" ]; then
+  fwd=""
+  IFS=, read -r -a rules <<<"$net"
+  for rule in "${rules[@]}"; do
+    IFS=: read -r proto hport gport <<<"$rule"
+    case "$proto" in udp|tcp) ;; *) echo "run-qemu.sh: --net: bad rule '$rule' (udp:PORT or tcp:PORT)" >&2; exit 2 ;; esac
+    case "$hport" in ''|*[!0-9]*) echo "run-qemu.sh: --net: bad port in '$rule'" >&2; exit 2 ;; esac
+    fwd+=",hostfwd=$proto:127.0.0.1:$hport-:${gport:-$hport}"
+  done
+  netdev=(-netdev "user,id=net0$fwd" -device virtio-net-device,netdev=net0)
+fi
 [ -z "$initrd" ] && initrd=$build_dir/initrd.cpio
 if [ "$initrd" != none ] && [ ! -f "$initrd" ]; then
   echo "run-qemu.sh: no initrd at $initrd" >&2; exit 2
@@ -66,6 +90,7 @@ else
   [ "$initrd" != none ] && qemu+=(-initrd "$initrd")
 fi
 [ "$machine" = virt ] && qemu+=(-global virtio-mmio.force-legacy=false)
+qemu+=("${netdev[@]}")
 [ -n "$cpu" ] && qemu+=(-cpu "$cpu")
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
 if [ $gdb -eq 1 ]; then

@@ -1,5 +1,6 @@
 // The C memory and string primitives GCC may call on its own (struct copies,
-// zeroing) and that freestanding code uses through __builtin_*. Built only for
+// zeroing), that freestanding code uses through __builtin_*, and the few
+// string functions lwIP and the libOS call. Built only for
 // riscv64 (kernel and U-mode apps); the host has libc. Compiled with
 // -fno-tree-loop-distribute-patterns so these loops do not become calls to
 // themselves.
@@ -68,6 +69,16 @@ int strncmp(const char* a, const char* b, size_t n) {
         if (a[i] != b[i] || !a[i]) return static_cast<unsigned char>(a[i]) - static_cast<unsigned char>(b[i]);
     }
     return 0;
+}
+
+// Decimal with optional sign and leading blanks (lwIP's netif_find uses it).
+int atoi(const char* s) {
+    while (*s == ' ' || (*s >= '\t' && *s <= '\r')) ++s;
+    bool negative = false;
+    if (*s == '+' || *s == '-') negative = *s++ == '-';
+    int v = 0;
+    while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+    return negative ? -v : v;
 }
 
 }  // extern "C"

@@ -8,6 +8,19 @@
 
 namespace ringlet::backend {
 
+// A device the core must arm before sleeping and service after waking.
+class SleepHook {
+public:
+    // Turns device interrupts on; false if work arrived meanwhile (the core
+    // must not sleep then).
+    virtual bool before_sleep() = 0;
+    // The wait ended with notification bits `fired` (0: the deadline).
+    virtual void after_wake(uint64_t fired) = 0;
+
+protected:
+    ~SleepHook() = default;
+};
+
 class RingletPlatform final : public rt::Platform {
 public:
     // `notification_mask`: which notification bits end a sleep.
@@ -18,9 +31,11 @@ public:
     // could wake the core, so it sleeps 1 ms and lets the caller re-check.
     void block(uint64_t deadline_ns) override;
     void set_notification_mask(uint64_t mask) { m_mask = mask; }
+    void set_sleep_hook(SleepHook* hook) { m_hook = hook; }
 
 private:
     uint64_t m_mask;
+    SleepHook* m_hook = nullptr;
 };
 
 }  // namespace ringlet::backend

@@ -83,7 +83,7 @@ int open_socket(int type, unsigned long port) {
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);  // every interface: QEMU forwards to 10.0.2.15
     if (demi_bind(qd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return -1;
     if (type == SOCK_STREAM && demi_listen(qd, 128) != 0) return -1;
     return qd;

@@ -1,0 +1,103 @@
+#include "net/virtio_nic.h"
+
+namespace ringlet::net {
+
+MacAddress VirtioNic::mac() const {
+    MacAddress m{};
+    const uint8_t* src = m_dev.mac();
+    for (int i = 0; i < 6; ++i) m.bytes[i] = src[i];
+    return m;
+}
+
+Result<uint64_t> VirtioNic::pa_of(const uint8_t* va, uint32_t len) const {
+    if (va < m_region_va || static_cast<uint64_t>(va - m_region_va) + len > m_region_size) return Error::BadAddress;
+    return m_region_pa + static_cast<uint64_t>(va - m_region_va);
+}
+
+Result<void> VirtioNic::post_rx_buffer() {
+    mem::Buffer* b = TRY(m_heap->alloc(virtio::NetDevice::kMinRxBuffer));
+    auto pa = pa_of(b->data(), static_cast<uint32_t>(b->capacity));
+    if (!pa) {
+        m_heap->release(b);
+        return pa.error();
+    }
+    virtio::RxBuffer rx{b->data(), *pa, static_cast<uint32_t>(b->capacity), reinterpret_cast<uint64_t>(b)};
+    if (auto r = m_dev.post_rx(rx); !r) {
+        m_heap->release(b);
+        return r.error();
+    }
+    return {};
+}
+
+Result<void> VirtioNic::start(mem::DmaHeap& heap) {
+    m_heap = &heap;
+    for (uint16_t i = 0; i < m_dev.rx_queue_size(); ++i) TRY(post_rx_buffer());
+    TRY(m_dev.kick_rx());
+    // Poll while busy; interrupts only when the core is about to sleep.
+    m_dev.disable_interrupts();
+    return {};
+}
+
+Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n) {
+    auto drop_all = [&](Error e) -> Result<void> {
+        for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
+        return e;
+    };
+    if (m_broken) return drop_all(Error::IoError);
+    if (n == 0 || n > kMaxTxSegments) return drop_all(Error::InvalidArgument);
+    uint32_t slot = m_tx_next;
+    for (uint32_t k = 0; k < kMaxInFlight && m_tx_count[slot] != 0; ++k) slot = (slot + 1) % kMaxInFlight;
+    if (m_tx_count[slot] != 0) return drop_all(Error::Full);
+    virtio::TxSegment out[kMaxTxSegments];
+    for (uint32_t i = 0; i < n; ++i) {
+        uint8_t* va = segs[i].buf->data() + segs[i].offset;
+        // The first segment's pa must cover the header the driver writes in front.
+        uint32_t lead = i == 0 ? virtio::NetDevice::kHeaderBytes : 0;
+        auto pa = pa_of(va - lead, segs[i].len + lead);
+        if (!pa) return drop_all(pa.error());
+        out[i] = virtio::TxSegment{va, *pa + lead, segs[i].len};
+    }
+    if (auto r = m_dev.transmit(out, n, slot); !r) return drop_all(r.error());
+    for (uint32_t i = 0; i < n; ++i) m_tx[slot][i] = segs[i].buf;
+    m_tx_count[slot] = n;
+    m_tx_next = (slot + 1) % kMaxInFlight;
+    return {};
+}
+
+uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
+    if (m_broken) return 0;
+    uint32_t done = 0;
+    while (done < max) {  // TX completions: give the buffers back
+        auto sent = m_dev.poll_tx();
+        if (!sent) {
+            if (sent.error() != Error::Empty) m_broken = true;  // a misbehaving device: stop using it
+            break;
+        }
+        uint64_t slot = *sent;
+        if (slot >= kMaxInFlight || m_tx_count[slot] == 0) {
+            m_broken = true;
+            break;
+        }
+        for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);
+        m_tx_count[slot] = 0;
+        ++done;
+    }
+    uint32_t received = 0;
+    while (done < max) {
+        auto frame = m_dev.poll_rx();
+        if (!frame) {
+            if (frame.error() != Error::Empty) m_broken = true;
+            break;
+        }
+        auto* b = reinterpret_cast<mem::Buffer*>(frame->cookie);
+        sink.receive(b, static_cast<uint32_t>(frame->data - b->data()), frame->len);
+        // Keep the ring full; if the heap is short the ring runs with fewer.
+        (void)post_rx_buffer();
+        ++received;
+        ++done;
+    }
+    if (received) (void)m_dev.kick_rx();
+    return done;
+}
+
+}  // namespace ringlet::net

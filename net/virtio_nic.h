@@ -1,0 +1,64 @@
+// VirtioNic: the stack's NicPort over the virtio-net driver, inside the app.
+// RX buffers and TX frames are DMA-heap buffers; the heap is one physically
+// contiguous region, so a buffer's device address is region PA + offset.
+// Buffer ownership: a posted RX buffer belongs to the device until it comes
+// back in poll(), then passes (with its reference) to the stack; a TX
+// segment's reference is held until the device reports the frame sent.
+#pragma once
+
+#include <stdint.h>
+
+#include "drivers/virtio/net.h"
+#include "net/netif.h"
+
+namespace ringlet::net {
+
+class VirtioNic final : public NicPort {
+public:
+    static constexpr uint32_t kMaxInFlight = 256;
+
+    // `dev` is brought up (init) by the caller; the heap region [va, va+size)
+    // sits at physical address `pa`.
+    VirtioNic(virtio::NetDevice& dev, const uint8_t* region_va, uint64_t region_pa, uint64_t region_size)
+        : m_dev(dev), m_region_va(region_va), m_region_pa(region_pa), m_region_size(region_size) {}
+
+    // Where the heap region lives, if only known after construction.
+    void set_region(const uint8_t* va, uint64_t pa, uint64_t size) {
+        m_region_va = va;
+        m_region_pa = pa;
+        m_region_size = size;
+    }
+
+    MacAddress mac() const override;
+    uint32_t tx_headroom() const override { return virtio::NetDevice::kHeaderBytes; }
+    Result<void> start(mem::DmaHeap& heap) override;
+    Result<void> transmit(const TxSegment* segs, uint32_t n) override;
+    uint32_t poll(uint32_t max, FrameSink& sink) override;
+
+    // Before the core sleeps: turn device interrupts on; false if work
+    // arrived meanwhile (then do not sleep).
+    bool arm_interrupts() { return !m_dev.enable_interrupts(); }
+    // After a wake-up: acknowledge the device and go back to polling.
+    void on_interrupt() {
+        m_dev.ack_interrupt();
+        m_dev.disable_interrupts();
+    }
+    bool broken() const { return m_broken; }
+
+private:
+    Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
+    Result<void> post_rx_buffer();
+
+    virtio::NetDevice& m_dev;
+    const uint8_t* m_region_va;
+    uint64_t m_region_pa;
+    uint64_t m_region_size;
+    mem::DmaHeap* m_heap = nullptr;
+    // TX frames the device holds: their buffers, by slot (the TX cookie).
+    mem::Buffer* m_tx[kMaxInFlight][kMaxTxSegments] = {};
+    uint32_t m_tx_count[kMaxInFlight] = {};
+    uint32_t m_tx_next = 0;
+    bool m_broken = false;
+};
+
+}  // namespace ringlet::net
