@@ -11,7 +11,7 @@ packages=(
   qemu-system-misc opensbi u-boot-qemu u-boot-tools device-tree-compiler
   googletest libgtest-dev libbenchmark-dev
   gdb-multiarch cpio netcat-openbsd socat curl iproute2 dosfstools mtools fdisk
-  clang lld llvm valgrind dpkg-dev
+  clang lld llvm libclang-rt-14-dev spin valgrind dpkg-dev
 )
 
 sudo_cmd=()
