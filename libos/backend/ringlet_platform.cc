@@ -15,6 +15,8 @@ uint64_t ns_to_ticks(uint64_t ns, uint64_t hz) { return ns / 1000000000ull * hz 
 
 }  // namespace
 
+uint64_t g_sleep_instructions;  // one core per app: no other writer
+
 uint64_t RingletPlatform::now_ns() { return ticks_to_ns(arch::read_time(), user::timebase_hz()); }
 
 void RingletPlatform::block(uint64_t deadline_ns) {
@@ -24,8 +26,12 @@ void RingletPlatform::block(uint64_t deadline_ns) {
     if (m_hook && !m_hook->before_sleep()) return;  // work is already pending
     // Errors are impossible here except a bad mask, which the wait reports
     // by returning at once; the executor re-checks either way.
+    const uint64_t before = arch::read_instret();
     auto fired = arch::user_syscall(kSysWait, m_mask, deadline);
+    g_sleep_instructions += arch::read_instret() - before;
     if (m_hook) m_hook->after_wake(fired.error ? 0 : fired.value);
 }
 
 }  // namespace ringlet::backend
+
+extern "C" unsigned long long ringlet_demi_sleep_instructions(void) { return ringlet::backend::g_sleep_instructions; }

@@ -10,6 +10,11 @@ extern "C" {
  * memory returned) so demi_init may run again; ENOSYS if not initialised. */
 int ringlet_demi_shutdown(void);
 
+/* Instructions this core retired while the libOS slept in the OS (Ringlet's
+ * wait syscall: kernel entry, idle, wake-up), so that a benchmark can count
+ * only the libOS's own work. 0 where the count is not available (Linux). */
+unsigned long long ringlet_demi_sleep_instructions(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "libos/pdpix/ringlet_demi.h"
+
 namespace {
 
 constexpr int kMaxTokens = 1024;
@@ -40,6 +42,57 @@ Conn g_conns[kMaxQds];
 unsigned long g_close_after = 0;
 
 void say(const char* s) { (void)!write(2, s, strlen(s)); }
+
+// --stats N: every N echoed UDP requests, print the instructions the hart
+// retired per request (rdinstret; exact only under QEMU -icount) inside the
+// app's own address space: app, libOS, lwIP and the virtio driver, but not
+// the time asleep in the kernel.
+unsigned long g_stats_every = 0;
+unsigned long g_stats_count = 0;
+unsigned long long g_stats_start = 0;
+
+unsigned long long retired_instructions() {
+#if defined(__riscv)
+    unsigned long long n;
+    asm volatile("rdinstret %0" : "=r"(n));
+    return n;
+#else
+    return 0;  // not readable from user space here
+#endif
+}
+
+void say_number(unsigned long long v) {
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v);
+    char text[24];
+    for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+    (void)!write(2, text, static_cast<size_t>(n));
+}
+
+unsigned long long g_stats_sleep = 0;
+
+void count_request() {
+    if (g_stats_every == 0) return;
+    if (g_stats_count == 0) {
+        g_stats_start = retired_instructions();
+        g_stats_sleep = ringlet_demi_sleep_instructions();
+    }
+    if (++g_stats_count <= g_stats_every) return;
+    // Not counted: what the core retired asleep in the OS (idle time shows up
+    // as instructions under QEMU -icount).
+    unsigned long long spent =
+        retired_instructions() - g_stats_start - (ringlet_demi_sleep_instructions() - g_stats_sleep);
+    say("echo: ");
+    say_number(g_stats_every);
+    say(" requests, ");
+    say_number(spent / g_stats_every);
+    say(" instructions per request\n");
+    g_stats_count = 0;
+}
 
 // Parses a decimal number; false on anything else.
 bool parse_num(const char* s, unsigned long* out) {
@@ -97,6 +150,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             demi_sgarray_t sga = qr.qr_value.sga;
             demi_qtoken_t qt;
             sockaddr_in to = sga.sga_addr;
+            count_request();
             if (demi_pushto(&qt, p.qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
                 (void)track(qt, Kind::Push, p.qd);
             }
@@ -165,8 +219,10 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &tcp_port) || tcp_port > 65535) return 2;
         } else if (strcmp(argv[i], "--close-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_close_after)) return 2;
+        } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
-            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--backend=NAME]\n");
+            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--backend=NAME]\n");
             return 2;
         }
     }
