@@ -5,28 +5,30 @@
 #
 #   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
-#                       [--initrd FILE|none] [--net SPEC] [--uboot] [--no-build]
+#                       [--initrd FILE|none] [--net SPEC] [--disk FILE] [--uboot] [--no-build]
 #                       [-- extra QEMU args]
 # Without --initrd the built initrd (every app in user/) is loaded.
 # --net udp:PORT[:GUEST],tcp:PORT[:GUEST],... adds a virtio-net device on QEMU
 # user networking (the guest is 10.0.2.15) with those host ports forwarded
 # from 127.0.0.1. With no --append, the default apps run: the echo server on
 # UDP and TCP port 5555, reachable from the host (--net udp:5555,tcp:5555
-# unless --net is given). --uboot
+# unless --net is given). --disk FILE adds a virtio-blk device backed by the
+# raw image FILE (created, 16 MiB of zeros, if missing). --uboot
 # boots the way a VisionFive 2 does: OpenSBI -> U-Boot -> boot.scr -> booti
 # from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk=""
 extra=()
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --append) append=$2; append_given=1; shift 2 ;;
     --net) net=$2; shift 2 ;;
+    --disk) disk=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
     --icount) icount=1; shift ;;
@@ -70,6 +72,10 @@ if [ -n "$net" ]; then
     fwd+=",hostfwd=$proto:127.0.0.1:$hport-:${gport:-$hport}"
   done
   netdev=(-netdev "user,id=net0$fwd" -device virtio-net-device,netdev=net0)
+fi
+if [ -n "$disk" ]; then
+  [ -f "$disk" ] || truncate -s 16M "$disk" || { echo "run-qemu.sh: cannot create $disk" >&2; exit 2; }
+  netdev+=(-drive "file=$disk,format=raw,if=none,id=disk0" -device virtio-blk-device,drive=disk0)
 fi
 [ -z "$initrd" ] && initrd=$build_dir/initrd.cpio
 if [ "$initrd" != none ] && [ ! -f "$initrd" ]; then
