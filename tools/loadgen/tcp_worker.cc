@@ -25,6 +25,10 @@ constexpr uint64_t kReconnectBackoffNs = 100000000;
 // accepted the previous one) for the cost of a round trip per client.
 constexpr uint32_t kMaxConnecting = 1;
 
+// A run bounded only by --requests would redial a dead server forever; after
+// this many failed connects in a row, with none succeeding, the worker stops.
+constexpr uint32_t kMaxFailedConnectsInRow = 20;
+
 struct InFlight {
     Payload payload;
     uint64_t t0_ns;    // when the request was due (open loop) or sent (closed)
@@ -79,6 +83,7 @@ private:
     uint32_t m_next_conn = 0;
     uint32_t m_connecting = 0;   // connections in ConnState::Connecting
     uint32_t m_dial_cursor = 0;  // where dial_more() resumes its round robin
+    uint32_t m_failed_connects = 0;  // in a row, since the last connect that worked
     bool m_blocked = false;  // open loop: no connection could take a request
 };
 
@@ -91,6 +96,10 @@ void TcpWorker::dial(uint32_t c, uint64_t now) {
         return;
     }
     cn.fd.reset(*fd);
+    // Connecting from here on, so that drop() counts a failure at any step.
+    cn.state = ConnState::Connecting;
+    cn.connect_started_ns = now;
+    ++m_connecting;
     // Requests are small and latency-bound: do not let Nagle hold them back.
     const int one = 1;
     setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -105,9 +114,6 @@ void TcpWorker::dial(uint32_t c, uint64_t now) {
         return;
     }
     cn.watching_out = true;
-    cn.state = ConnState::Connecting;
-    cn.connect_started_ns = now;
-    ++m_connecting;
 }
 
 void TcpWorker::dial_more(uint64_t now) {
@@ -128,7 +134,14 @@ void TcpWorker::drop(uint32_t c, bool timed_out, const std::string& why, uint64_
         WorkerStats::add(m_stats.counters().failed, cn.inflight.size());
     }
     m_outstanding -= cn.inflight.size();
-    if (cn.state == ConnState::Connecting) --m_connecting;
+    if (cn.state == ConnState::Connecting) {
+        --m_connecting;
+        if (++m_failed_connects == kMaxFailedConnectsInRow) {
+            m_stats.error("tcp: giving up after " + std::to_string(kMaxFailedConnectsInRow) +
+                          " failed connects in a row");
+            m_core.stop_issuing(now);
+        }
+    }
     cn.inflight.clear();
     cn.out.clear();
     cn.out_offset = 0;
@@ -165,6 +178,7 @@ void TcpWorker::on_connected(uint32_t c) {
     }
     cn.state = ConnState::Open;
     --m_connecting;
+    m_failed_connects = 0;
     dial_more(now);
     if (m_core.closed_loop() && cn.inflight.empty() && m_core.may_issue(now)) issue(c, now);
     else flush(c);

@@ -72,11 +72,16 @@ bool WorkerCore::may_issue(uint64_t now) {
     if (m_closed) return false;
     if (m_issued >= m_plan.quota || now >= m_plan.stop_ns ||
         (m_plan.cancel && m_plan.cancel->load(std::memory_order_relaxed))) {
-        m_closed = true;
-        m_drain_deadline_ns = now + m_timeout_ns + m_sweep_every_ns;
+        stop_issuing(now);
         return false;
     }
     return true;
+}
+
+void WorkerCore::stop_issuing(uint64_t now) {
+    if (m_closed) return;
+    m_closed = true;
+    m_drain_deadline_ns = now + m_timeout_ns + m_sweep_every_ns;
 }
 
 uint64_t WorkerCore::next_seq() const {

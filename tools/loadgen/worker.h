@@ -58,6 +58,8 @@ public:
     // Whether another request may be issued at `now`. Once it says no it says
     // no for good, and the drain deadline starts.
     bool may_issue(uint64_t now);
+    // Stops issuing for good from `now` on, as if the run's bound was reached.
+    void stop_issuing(uint64_t now);
     // Whether the worker should give up waiting for outstanding requests.
     bool drain_expired(uint64_t now) const { return m_closed && now >= m_drain_deadline_ns; }
 

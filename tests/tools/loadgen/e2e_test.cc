@@ -175,6 +175,15 @@ TEST(LoadgenEndToEnd, TcpWithoutServerReportsErrorsAndFails) {
     EXPECT_NE(r.out.find("Connection refused"), std::string::npos) << r.out;
 }
 
+TEST(LoadgenEndToEnd, TcpBoundOnlyByRequestsGivesUpOnADeadServer) {
+    // No --duration: without giving up, a closed loop would redial forever.
+    const LoadgenRun r = run_loadgen({"--proto", "tcp", "--port", std::to_string(dead_port(SOCK_STREAM)),
+                                      "--requests", "5", "--clients", "2"});
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_EQ(field(r.out, "completed"), 0) << r.out;
+    EXPECT_NE(r.out.find("giving up after"), std::string::npos) << r.out;
+}
+
 TEST(LoadgenEndToEnd, BadUsageExitsTwo) {
     EXPECT_EQ(run_loadgen({"--clients", "0"}).exit_code, 2);
 }
