@@ -1,73 +1,98 @@
 // The system call and user-fault entry points (called from the trap path).
-// Each call decodes and checks its arguments before doing anything.
+// A system call is decoded (kernel/syscall/decode.h) before anything is done.
+#include "arch/riscv64/layout.h"
 #include "kernel/app_loader.h"
 #include "kernel/arch.h"
 #include "kernel/cap/cap_syscalls.h"
 #include "kernel/console/console.h"
-#include "kernel/lib/symbol_table.h"
+#include "kernel/mm/map_perm.h"
 #include "kernel/sched/dispatch.h"
 #include "kernel/smp/hart_local.h"
+#include "kernel/syscall/decode.h"
 #include "ringlet/syscall_abi.h"
 
 namespace ringlet {
 namespace {
 
-constexpr size_t kMaxPrint = 256;
+// The caller's address space as the decoder sees it.
+class SpaceMemory final : public UserMemory {
+public:
+    explicit SpaceMemory(const AddressSpace& space) : m_space(space) {}
+    Result<void> copy_in(void* dst, uint64_t src, size_t size) const override {
+        return m_space.copy_in(dst, src, size);
+    }
+    Result<void> check_writable(uint64_t addr, size_t size) const override {
+        for (uint64_t page = addr & ~(layout::kPageSize - 1); page < addr + size; page += layout::kPageSize)
+            TRY(m_space.translate_user(page, kMapWrite));
+        return {};
+    }
 
-Result<uint64_t> sys_debug_print(HartLocal& local, uint64_t len, uint64_t ptr) {
-    if (len > kMaxPrint) return Error::InvalidArgument;
-    char text[kMaxPrint];
-    TRY(local.sched.current()->space.copy_in(text, ptr, len));
-    kprintf("%.*s", static_cast<int>(len), text);
-    return len;
+private:
+    const AddressSpace& m_space;
+};
+
+Result<uint64_t> wait(Dispatcher& d, const WaitRequest& req) {
+    uint64_t ready = d.notifications & req.mask;
+    if (ready || (req.deadline && req.deadline <= arch::now())) {
+        d.notifications &= ~ready;
+        return ready;
+    }
+    // Blocks; the result is delivered when the scheduler wakes it
+    // (Scheduler::wake_due sets wake_value).
+    d.wait_mask = req.mask;
+    d.wake_deadline = req.deadline;
+    d.state = DispatcherState::Blocked;
+    return 0;
 }
 
-// dispatcher_start: a0 = name pointer, a1 = name length, a2 = hart index.
-Result<uint64_t> sys_dispatcher_start(HartLocal& local, uint64_t ptr, uint64_t len, uint64_t hart) {
-    if (len == 0 || len >= Dispatcher::kNameMax) return Error::InvalidArgument;
-    char name[Dispatcher::kNameMax];
-    TRY(local.sched.current()->space.copy_in(name, ptr, len));
-    for (uint64_t i = 0; i < len; ++i)
-        if (name[i] == '\0' || name[i] == ' ' || name[i] == '/') return Error::InvalidArgument;
-    AppStart start{name, len, "", 0, hart, timebase_frequency()};
+Result<uint64_t> dispatcher_start(const DispatcherStartRequest& req) {
+    AppStart start{req.name, req.name_len, "", 0, req.hart, timebase_frequency()};
     Dispatcher* d = TRY(start_app(start));
     return d->id;
 }
 
-Result<uint64_t> sys_wait(HartLocal& local, uint64_t mask, uint64_t deadline) {
-    Dispatcher* d = local.sched.current();
-    uint64_t ready = d->notifications & mask;
-    if (ready || (deadline && deadline <= arch::now())) {
-        d->notifications &= ~ready;
-        return ready;
+// Calls whose invoke uses capabilities (and so runs under the CapSpace lock).
+bool uses_caps(SyscallNumber n) {
+    return n != kSysDebugPrint && n != kSysExit && n != kSysWait && n != kSysDispatcherStart;
+}
+
+// Carries out a decoded request that does not touch capabilities.
+Result<uint64_t> invoke(HartLocal& local, Dispatcher& d, const SyscallRequest& req) {
+    switch (req.number) {
+    case kSysDebugPrint:
+        kprintf("%.*s", static_cast<int>(req.debug_print.len), req.debug_print.text);
+        return req.debug_print.len;
+    case kSysExit: end_current(local, req.exit.code); return 0;
+    case kSysWait: return wait(d, req.wait);
+    case kSysDispatcherStart: return dispatcher_start(req.dispatcher_start);
+    default: return Error::Unsupported;
     }
-    if (!mask && !deadline) return Error::InvalidArgument;  // would sleep forever
-    // Blocks: the result is filled in when the dispatcher is woken
-    // (on_return_to_user delivers it through wake_result below).
-    d->wait_mask = mask;
-    d->wake_deadline = deadline;
-    d->state = DispatcherState::Blocked;
-    return 0;
 }
 
 }  // namespace
 
+// Decode (every argument, capability and user pointer checked, user data
+// copied in once), then invoke. For capability calls the CapSpace lock is
+// held across both, so what decode found is still there when invoke uses it;
+// the others run unlocked (starting an app may itself need the lock).
 void on_syscall(TrapFrame& frame) {
     HartLocal& local = *arch::hart_local();
-    const uint64_t n = arch::syscall_number(frame);
-    auto arg = [&](int i) { return arch::syscall_arg(frame, i); };
+    Dispatcher& d = *local.sched.current();
+    SyscallArgs args{arch::syscall_number(frame), {}};
+    for (int i = 0; i < 6; ++i) args.a[i] = arch::syscall_arg(frame, i);
     Result<uint64_t> r = Error::Unsupported;
-    switch (n) {
-    case kSysDebugPrint: r = sys_debug_print(local, arg(0), arg(1)); break;
-    case kSysExit: end_current(local, static_cast<int64_t>(arg(0))); return;
-    case kSysWait: r = sys_wait(local, arg(0), arg(1)); break;
-    case kSysDispatcherStart: r = sys_dispatcher_start(local, arg(0), arg(1), arg(2)); break;
-    default: {
-        const uint64_t args[6] = {arg(0), arg(1), arg(2), arg(3), arg(4), arg(5)};
-        r = cap_syscall(*local.sched.current(), n, args);
-        break;
+    Result<SyscallRequest> req = Error::Unsupported;
+    {
+        CapsGuard guard;
+        SpaceMemory memory(d.space);
+        DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
+                          static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
+        req = decode_syscall(args, ctx);
+        if (req && uses_caps(req->number)) r = invoke_cap_syscall(d, *req);
     }
-    }
+    if (!req) r = req.error();
+    else if (!uses_caps(req->number)) r = invoke(local, d, *req);
+    if (d.state == DispatcherState::Dead) return;  // exit: no one to answer
     arch::set_syscall_result(frame, r.ok() ? 0 : static_cast<uint64_t>(r.error()), r.ok() ? *r : 0);
 }
 

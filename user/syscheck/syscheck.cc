@@ -111,10 +111,10 @@ int main(int, char**) {
     uint64_t other = user::hart_index() == 0 ? 1 : 0;
     auto started = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, other);
     auto here = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index());
-    check((started.error == 0 || is(started, Error::OutOfRange)) && here.error == 0 && here.value != 0,
+    check((started.error == 0 || is(started, Error::InvalidArgument)) && here.error == 0 && here.value != 0,
           "dispatcher_start hello");
-    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, 99), Error::OutOfRange),
-          "dispatcher_start on hart 99 is OutOfRange");
+    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, 99), Error::InvalidArgument),
+          "dispatcher_start on hart 99 is refused");
     check(is(user::syscall(kSysDispatcherStart, 0xffffffc000000000ull, 5, 0), Error::BadAddress),
           "dispatcher_start with a kernel pointer is BadAddress");
     static const char kNope[] = "no_such_app";
