@@ -211,6 +211,7 @@ void BlkQueue::after_wake(uint64_t fired) {
     if (!m_open) return;
     m_dev.disable_interrupts();
     if (!(fired & notify_mask())) return;
+    ++m_interrupts;
     m_dev.ack_interrupt();  // lowers the device's line first ...
     // ... then lets the kernel deliver the next one. A failed ack leaves the
     // IRQ masked; polling still finds every completion, only sleeps get longer.

@@ -97,6 +97,8 @@ public:
 
     // Requests submitted and not yet handed back by the device.
     uint32_t in_flight() const { return m_in_flight; }
+    // Device interrupts taken after a sleep (how often the core slept on it).
+    uint64_t interrupts() const { return m_interrupts; }
     // True once the device broke its ring protocol; every request fails.
     bool broken() const { return m_broken; }
 
@@ -151,6 +153,7 @@ private:
     uint8_t* m_data_va = nullptr;
     uint64_t m_data_pa = 0;
     uint32_t m_in_flight = 0;
+    uint64_t m_interrupts = 0;
     bool m_open = false;
     bool m_broken = false;
     Slot m_slots[kQueueSize];

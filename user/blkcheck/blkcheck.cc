@@ -295,7 +295,8 @@ int run(int argc, char** argv) {
     if (!pattern(write)) ++g_failed;
     boundaries();
     if (g_failed == 0)
-        printf("blkcheck: all checks passed (slept %lu times waiting for the device)\n", g_exec.blocks());
+        printf("blkcheck: all checks passed (executor idle %lu times, %lu device interrupts)\n", g_exec.blocks(),
+               g_queue.interrupts());
     else
         printf("blkcheck: %d checks FAILED\n", g_failed);
     return g_failed == 0 ? 0 : 1;
