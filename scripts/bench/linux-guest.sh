@@ -168,6 +168,7 @@ for rule in "${rules[@]}"; do
   case "$proto" in udp|tcp) ;; *) echo "linux-guest.sh: --net: bad rule '$rule'" >&2; exit 2 ;; esac
   fwd+=",hostfwd=$proto:127.0.0.1:$hport-:${gport:-$hport}"
 done
+# shellcheck disable=SC2054  # the commas belong to QEMU option values
 qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
       -kernel "$cache/Image" -initrd "$cache/initramfs.cpio" -append "$append"
       -display none -serial stdio -monitor none

@@ -33,7 +33,7 @@ start_socat() {
         fi
         pid=$!
         PIDS="$PIDS $pid"
-        for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
             if listening "$table" "$PORT" "$state"; then return 0; fi
             kill -0 "$pid" 2>/dev/null || break   # port taken: socat exited
             sleep 0.1
