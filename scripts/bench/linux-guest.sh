@@ -17,13 +17,16 @@
 #   --timeout S      stop QEMU after S seconds   --jobs N   make -j (2)
 #   --rebuild        forget the cached kernel build and start over
 # Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/.
+# The guest prints "echo-init: instret N requests I instructions X per request"
+# on the console every N requests: everything hart 0 retired in that window,
+# kernel and idle loop included. Exact only with --icount --smp 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 guest_src=$here/linux-guest
 
 cmd=build smp=1 mem=256M net="udp:5555,tcp:5555" icount=0 report_every=10000 timeout_s="" jobs=2 rebuild=0
 extra=()
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 case "${1:-}" in build|run|paths) cmd=$1; shift ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
