@@ -26,7 +26,7 @@ guest_src=$here/linux-guest
 
 cmd=build smp=1 mem=256M net="udp:5555,tcp:5555" icount=0 report_every=10000 timeout_s="" jobs=2 rebuild=0
 extra=()
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 case "${1:-}" in build|run|paths) cmd=$1; shift ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
