@@ -1,6 +1,6 @@
 #include "libos/backend/blk_queue.h"
 
-#include "libos/backend/blk_grants.h"
+#include "libos/backend/device_grants.h"
 #include "ringlet/syscall_abi.h"
 #include "user/rt/syscall.h"
 
@@ -23,10 +23,6 @@ constexpr uint64_t kRingPages = pages_for(kRequestsOffset + virtio::BlkDevice::r
 constexpr uint64_t kIrqAck = 0;
 constexpr uint64_t kIrqBind = 1;
 
-Result<void> check_syscall(const user::SyscallResult& r) {
-    if (r.error) return static_cast<Error>(r.error);
-    return {};
-}
 
 }  // namespace
 
@@ -48,7 +44,7 @@ Result<void> BlkQueue::open() {
     TRY(m_dev.init(cfg));
     // Polling is the fast path; the interrupt is armed only before a sleep.
     m_dev.disable_interrupts();
-    TRY(check_syscall(user::syscall(kSysIrqControl, m_device_cap, kIrqBind, kNotifyBit)));
+    TRY(user::as_result(user::syscall(kSysIrqControl, m_device_cap, kIrqBind, kNotifyBit)));
     m_open = true;
     return {};
 }

@@ -12,6 +12,7 @@
 #include <new>
 
 #include "drivers/virtio/net.h"
+#include "libos/backend/device_grants.h"
 #include "libos/backend/loopback.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/pdpix/resources.h"
@@ -33,10 +34,6 @@ constexpr uint64_t kNotifyBit = 0;
 constexpr uint64_t kDeviceVa = 0x3000000000ull;
 constexpr uint64_t kRingVa = 0x3000100000ull;
 constexpr uint64_t kDmaVa = 0x3001000000ull;
-constexpr uint64_t kMapRw = 3;  // MapPerm read | write
-constexpr uint32_t kVirtioDeviceIdOffset = 0x008;
-constexpr uint32_t kVirtioNetDeviceId = 1;
-constexpr uint64_t kMaxDevices = 16;
 
 alignas(4096) unsigned char g_frames[kFrameBytes];
 alignas(4096) unsigned char g_loopback_dma[kLoopbackDmaBytes];
@@ -65,22 +62,10 @@ private:
 };
 alignas(Network) unsigned char g_network[sizeof(Network)];
 
-Result<uint64_t> check(const user::SyscallResult& r) {
-    if (r.error) return static_cast<Error>(r.error);
-    return r.value;
-}
-
-// A physically contiguous, zeroed, mapped region: its physical address.
-Result<uint64_t> map_frames(uint64_t pages, uint64_t va) {
-    uint64_t cap = TRY(check(user::syscall(kSysFrameAlloc, pages, kFrameContiguous)));
-    TRY(check(user::syscall(kSysFrameMap, cap, va, kMapRw)));
-    return check(user::syscall(kSysFramePhys, cap));
-}
-
 Result<void> Network::open(uint64_t device_cap, uint64_t device_va) {
     m_device_cap = device_cap;
-    uint64_t ring_pa = TRY(map_frames(kRingPages, kRingVa));
-    uint64_t dma_pa = TRY(map_frames(kDmaPages, kDmaVa));
+    uint64_t ring_pa = TRY(backend::map_contiguous(kRingPages, kRingVa));
+    uint64_t dma_pa = TRY(backend::map_contiguous(kDmaPages, kDmaVa));
     m_nic.set_region(reinterpret_cast<const uint8_t*>(kDmaVa), dma_pa, kDmaPages * 4096);
     const uint32_t ring_bytes = virtio::Virtqueue::ring_bytes(kQueueSize);
     virtio::NetConfig cfg;
@@ -90,38 +75,22 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va) {
     cfg.queue_size = kQueueSize;
     cfg.checksum_offload = false;
     TRY(m_dev.init(cfg));
-    TRY(check(user::syscall(kSysIrqControl, device_cap, 1, kNotifyBit)));
+    TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNotifyBit)));
     m_platform.set_sleep_hook(this);
     net::NetConfig ip;  // QEMU user networking defaults: 10.0.2.15/24 via 10.0.2.2
     TRY(m_backend.add_interface(m_nic, ip));
     return {};
 }
 
-// Claims the first virtio-net device; NotFound if the machine has none.
+// Claims the first free virtio-net device; NotFound if the machine has none.
 Result<Network*> open_network() {
-    for (uint64_t i = 0; i < kMaxDevices; ++i) {
-        auto cap = check(user::syscall(kSysDeviceClaim, i));
-        if (!cap) {
-            if (cap.error() == Error::NotFound) break;  // past the last slot
-            continue;                                   // someone else's
-        }
-        if (!check(user::syscall(kSysFrameMap, *cap, kDeviceVa, kMapRw))) {
-            (void)user::syscall(kSysCapDelete, *cap);
-            continue;
-        }
-        uint32_t id = *reinterpret_cast<volatile uint32_t*>(kDeviceVa + kVirtioDeviceIdOffset);
-        if (id != kVirtioNetDeviceId) {
-            (void)user::syscall(kSysCapDelete, *cap);  // unmaps it too
-            continue;
-        }
-        auto* network = new (g_network) Network();
-        if (auto r = network->open(*cap, kDeviceVa); !r) {
-            user::printf("libos: virtio-net device %lu: %s\n", i, error_name(r.error()));
-            return r.error();
-        }
-        return network;
+    backend::ClaimedDevice dev = TRY(backend::claim_virtio_device(backend::kVirtioNetId, kDeviceVa));
+    auto* network = new (g_network) Network();
+    if (auto r = network->open(dev.cap, kDeviceVa); !r) {
+        user::printf("libos: virtio-net device %lu: %s\n", dev.index, error_name(r.error()));
+        return r.error();
     }
-    return Error::NotFound;
+    return network;
 }
 
 }  // namespace

@@ -24,7 +24,11 @@ free_port() {
 port=$(free_port)
 log=$(mktemp)
 cleanup() {
-  pkill -P "$qemu_pid" 2>/dev/null; kill "$qemu_pid" 2>/dev/null
+  # QEMU runs under `timeout --foreground`, which does not pass a kill on to
+  # it: stop QEMU itself (its command line names our port), then the rest.
+  pkill -f "hostfwd=udp:127.0.0.1:$port-" 2>/dev/null
+  kill "$qemu_pid" 2>/dev/null
+  wait "$qemu_pid" 2>/dev/null
   rm -f "$log"
 }
 trap cleanup EXIT

@@ -17,6 +17,12 @@ inline SyscallResult syscall(uint64_t number, uint64_t a0 = 0, uint64_t a1 = 0, 
     return arch::user_syscall(number, a0, a1, a2, a3, a4, a5);
 }
 
+// A syscall's outcome as a Result: its value, or the kernel's Error.
+inline Result<uint64_t> as_result(const SyscallResult& r) {
+    if (r.error) return static_cast<Error>(r.error);
+    return r.value;
+}
+
 // Writes `text` to the console (in chunks the kernel accepts).
 void print(const char* text);
 void print(const char* text, size_t length);

@@ -1,9 +1,7 @@
-// What the kernel grants a libOS driver, taken the way the network backend
-// takes it (ringlet_resources.cc): a device claimed by slot index and its
-// MMIO page mapped, and physically contiguous DMA frames mapped with their
-// physical address. Kept apart from the virtio-blk queue because any libOS
-// device driver needs the same two steps (candidates to share with the
-// network backend).
+// What the kernel grants a libOS driver: a device claimed by slot index with
+// its MMIO page mapped, and physically contiguous DMA frames mapped with their
+// physical address. Every libOS device backend (network, block) takes its
+// device this way.
 #pragma once
 
 #include <stdint.h>

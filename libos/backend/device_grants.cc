@@ -1,4 +1,4 @@
-#include "libos/backend/blk_grants.h"
+#include "libos/backend/device_grants.h"
 
 #include "ringlet/cap_types.h"
 #include "ringlet/syscall_abi.h"
@@ -11,21 +11,16 @@ constexpr uint64_t kMapRw = 3;  // MapPerm read | write
 constexpr uint32_t kVirtioDeviceIdOffset = 0x008;
 constexpr uint64_t kMaxDevices = 16;
 
-Result<uint64_t> check(const user::SyscallResult& r) {
-    if (r.error) return static_cast<Error>(r.error);
-    return r.value;
-}
-
 }  // namespace
 
 Result<ClaimedDevice> claim_virtio_device(uint32_t device_id, uint64_t va) {
     for (uint64_t i = 0; i < kMaxDevices; ++i) {
-        auto cap = check(user::syscall(kSysDeviceClaim, i));
+        auto cap = user::as_result(user::syscall(kSysDeviceClaim, i));
         if (!cap) {
             if (cap.error() == Error::NotFound) break;  // past the last slot
             continue;                                   // claimed by someone else
         }
-        if (!check(user::syscall(kSysFrameMap, *cap, va, kMapRw))) {
+        if (!user::as_result(user::syscall(kSysFrameMap, *cap, va, kMapRw))) {
             (void)user::syscall(kSysCapDelete, *cap);  // best effort: nothing else to undo
             continue;
         }
@@ -42,9 +37,9 @@ Result<ClaimedDevice> claim_virtio_device(uint32_t device_id, uint64_t va) {
 }
 
 Result<uint64_t> map_contiguous(uint64_t pages, uint64_t va) {
-    const uint64_t cap = TRY(check(user::syscall(kSysFrameAlloc, pages, kFrameContiguous)));
-    TRY(check(user::syscall(kSysFrameMap, cap, va, kMapRw)));
-    return check(user::syscall(kSysFramePhys, cap));
+    const uint64_t cap = TRY(user::as_result(user::syscall(kSysFrameAlloc, pages, kFrameContiguous)));
+    TRY(user::as_result(user::syscall(kSysFrameMap, cap, va, kMapRw)));
+    return user::as_result(user::syscall(kSysFramePhys, cap));
 }
 
 }  // namespace ringlet::backend
