@@ -52,41 +52,39 @@ Result<uint64_t> AddressSpace::translate_user(uint64_t va, uint32_t need) const 
     return m->pa;
 }
 
-Result<void> AddressSpace::copy_in(void* dst, uint64_t user_src, size_t size) const {
+// Calls fn(kernel_pointer, offset, chunk) for each page-bounded piece of the
+// user range [va, va+size), after checking that every page allows `need`:
+// a failure leaves nothing half-copied.
+template <typename Fn>
+Result<void> AddressSpace::for_each_user_chunk(uint64_t va, size_t size, uint32_t need, Fn fn) const {
     if (size == 0) return {};
-    if (!user_range(user_src, size)) return Error::BadAddress;
-    auto* out = static_cast<unsigned char*>(dst);
-    // Check every page first so a failure leaves `dst` untouched.
-    for (uint64_t page = user_src & ~(layout::kPageSize - 1); page < user_src + size; page += layout::kPageSize)
-        TRY(translate_user(page, kMapRead));
+    if (!user_range(va, size)) return Error::BadAddress;
+    for (uint64_t page = va & ~(layout::kPageSize - 1); page < va + size; page += layout::kPageSize)
+        TRY(translate_user(page, need));
     size_t done = 0;
     while (done < size) {
-        uint64_t va = user_src + done;
-        size_t chunk = layout::kPageSize - (va & (layout::kPageSize - 1));
+        uint64_t at = va + done;
+        size_t chunk = layout::kPageSize - (at & (layout::kPageSize - 1));
         if (chunk > size - done) chunk = size - done;
-        uint64_t pa = TRY(translate_user(va, kMapRead));
-        __builtin_memcpy(out + done, reinterpret_cast<const void*>(arch::phys_to_virt(pa)), chunk);
+        uint64_t pa = TRY(translate_user(at, need));
+        fn(reinterpret_cast<unsigned char*>(arch::phys_to_virt(pa)), done, chunk);
         done += chunk;
     }
     return {};
 }
 
+Result<void> AddressSpace::copy_in(void* dst, uint64_t user_src, size_t size) const {
+    auto* out = static_cast<unsigned char*>(dst);
+    return for_each_user_chunk(user_src, size, kMapRead, [&](unsigned char* user, size_t offset, size_t chunk) {
+        __builtin_memcpy(out + offset, user, chunk);
+    });
+}
+
 Result<void> AddressSpace::copy_out(uint64_t user_dst, const void* src, size_t size) const {
-    if (size == 0) return {};
-    if (!user_range(user_dst, size)) return Error::BadAddress;
     auto* in = static_cast<const unsigned char*>(src);
-    for (uint64_t page = user_dst & ~(layout::kPageSize - 1); page < user_dst + size; page += layout::kPageSize)
-        TRY(translate_user(page, kMapWrite));
-    size_t done = 0;
-    while (done < size) {
-        uint64_t va = user_dst + done;
-        size_t chunk = layout::kPageSize - (va & (layout::kPageSize - 1));
-        if (chunk > size - done) chunk = size - done;
-        uint64_t pa = TRY(translate_user(va, kMapWrite));
-        __builtin_memcpy(reinterpret_cast<void*>(arch::phys_to_virt(pa)), in + done, chunk);
-        done += chunk;
-    }
-    return {};
+    return for_each_user_chunk(user_dst, size, kMapWrite, [&](unsigned char* user, size_t offset, size_t chunk) {
+        __builtin_memcpy(user, in + offset, chunk);
+    });
 }
 
 }  // namespace ringlet

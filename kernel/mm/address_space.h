@@ -43,6 +43,8 @@ public:
 
 private:
     explicit AddressSpace(uint64_t root) : m_root(root) {}
+    template <typename Fn>
+    Result<void> for_each_user_chunk(uint64_t va, size_t size, uint32_t need, Fn fn) const;
     void release();
     uint64_t m_root = 0;
 };
