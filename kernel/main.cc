@@ -139,17 +139,17 @@ size_t start_initial_apps(const BootArgs& args) {
     for (size_t pos = 0; pos < len;) {
         size_t end = pos;
         while (end < len && list[end] != ',') ++end;
-        size_t spec_end = end;  // name[:args], before any @hart
-        while (spec_end > pos && list[spec_end - 1] != '@' && spec_end - pos > 0) --spec_end;
+        // name[:arg...][@hart]: the hart index follows the last '@', if any.
+        size_t spec_end = end;
+        for (size_t i = pos; i < end; ++i)
+            if (list[i] == '@') spec_end = i;
         size_t hart = 0;
-        if (spec_end > pos) {  // there was an '@'
-            for (size_t i = spec_end; i < end; ++i) {
-                if (list[i] < '0' || list[i] > '9') { hart = ~size_t{0}; break; }
-                hart = hart * 10 + static_cast<size_t>(list[i] - '0');
+        for (size_t i = spec_end + 1; i < end; ++i) {
+            if (list[i] < '0' || list[i] > '9') {
+                hart = ~size_t{0};
+                break;
             }
-            --spec_end;
-        } else {
-            spec_end = end;
+            hart = hart * 10 + static_cast<size_t>(list[i] - '0');
         }
         size_t name_end = pos;
         while (name_end < spec_end && list[name_end] != ':') ++name_end;
