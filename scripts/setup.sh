@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build git ca-certificates
   g++-riscv64-linux-gnu binutils-riscv64-linux-gnu
   qemu-system-misc opensbi u-boot-qemu u-boot-tools device-tree-compiler
-  googletest libgtest-dev libbenchmark-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
   gdb-multiarch cpio netcat-openbsd socat curl iproute2 dosfstools mtools fdisk
   clang lld llvm libclang-rt-14-dev spin valgrind dpkg-dev
 )
