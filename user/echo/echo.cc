@@ -75,6 +75,18 @@ void say_number(unsigned long long v) {
 
 unsigned long long g_stats_sleep = 0;
 
+// --fault-after N (a test hook): after N echoed UDP requests the app touches
+// an unmapped address, so a test can see the OS kill it mid-stream and go on.
+unsigned long g_fault_after = 0;
+unsigned long g_udp_echoed = 0;
+
+void maybe_fault() {
+    if (g_fault_after == 0 || ++g_udp_echoed < g_fault_after) return;
+    say("echo: faulting on purpose (--fault-after)\n");
+    static volatile unsigned long nowhere = 16;  // volatile: the compiler cannot see the address
+    *reinterpret_cast<volatile unsigned long*>(nowhere) = 1;
+}
+
 void count_request() {
     if (g_stats_every == 0) return;
     if (g_stats_count == 0) {
@@ -151,6 +163,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             demi_qtoken_t qt;
             sockaddr_in to = sga.sga_addr;
             count_request();
+            maybe_fault();
             if (demi_pushto(&qt, p.qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
                 (void)track(qt, Kind::Push, p.qd);
             }
@@ -219,10 +232,12 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &tcp_port) || tcp_port > 65535) return 2;
         } else if (strcmp(argv[i], "--close-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_close_after)) return 2;
+        } else if (strcmp(argv[i], "--fault-after") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_fault_after)) return 2;
         } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
-            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--backend=NAME]\n");
+            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--fault-after N] [--backend=NAME]\n");
             return 2;
         }
     }
