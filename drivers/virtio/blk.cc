@@ -28,16 +28,10 @@ constexpr uint32_t kConfigCapacity = 0;
 
 Result<void> BlkDevice::init(const BlkConfig& config) {
     if (m_started) return Error::Busy;
-    m_transport = TRY(MmioTransport::create(config.window));
-    if (m_transport.device_id() != kDeviceBlock) return Error::WrongType;
-    m_started = true;
-    auto up = bring_up(config);
-    if (!up.ok()) {
-        // Section 3.1.1: tell the device we gave up.
-        m_transport.fail();
-        return up.error();
-    }
-    return {};
+    return open_device(m_transport, config.window, kDeviceBlock, [&] {
+        m_started = true;
+        return bring_up(config);
+    });
 }
 
 Result<void> BlkDevice::bring_up(const BlkConfig& config) {

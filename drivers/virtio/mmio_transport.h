@@ -175,4 +175,19 @@ private:
     uint64_t m_features = 0;
 };
 
+// Probes `window` into `transport`, requires DeviceID `device_id` (else
+// WrongType) and runs the device's own `bring_up()`; if that fails, tells the
+// device the driver gave up (FAILED, section 3.1.1) and returns its error.
+template <typename BringUp>
+Result<void> open_device(MmioTransport& transport, MmioWindow window, uint32_t device_id, BringUp&& bring_up) {
+    transport = TRY(MmioTransport::create(window));
+    if (transport.device_id() != device_id) return Error::WrongType;
+    Result<void> up = bring_up();
+    if (!up.ok()) {
+        transport.fail();
+        return up.error();
+    }
+    return {};
+}
+
 }  // namespace ringlet::virtio

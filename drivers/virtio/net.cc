@@ -18,16 +18,10 @@ constexpr uint16_t kStatusLinkUp = 1;
 
 Result<void> NetDevice::init(const NetConfig& config) {
     if (m_started) return Error::Busy;
-    m_transport = TRY(MmioTransport::create(config.window));
-    if (m_transport.device_id() != kDeviceNet) return Error::WrongType;
-    m_started = true;
-    auto up = bring_up(config);
-    if (!up.ok()) {
-        // Section 3.1.1: tell the device we gave up.
-        m_transport.fail();
-        return up.error();
-    }
-    return {};
+    return open_device(m_transport, config.window, kDeviceNet, [&] {
+        m_started = true;
+        return bring_up(config);
+    });
 }
 
 Result<void> NetDevice::bring_up(const NetConfig& config) {

@@ -8,43 +8,18 @@
 #        64 B and 1 KiB messages;
 # and finally that the kernel is still healthy (no panic, no app killed).
 #
-#   net_echo_test.sh LOADGEN [extra run-qemu.sh options]
+#   net_echo_test.sh LOADGEN
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-loadgen=$1; shift
+loadgen=$1
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    if ! ss -Hltun 2>/dev/null | awk '{print $5}' | grep -q ":$p\$"; then echo "$p"; return; fi
-  done
-  echo 24999
-}
+. "$(dirname "$0")/net_boot.sh"
 port=$(free_port)
-log=$(mktemp)
-cleanup() {
-  # QEMU runs under `timeout --foreground`, which does not pass a kill on to
-  # it: stop QEMU itself (its command line names our port), then the rest.
-  pkill -f "hostfwd=udp:127.0.0.1:$port-" 2>/dev/null
-  kill "$qemu_pid" 2>/dev/null
-  wait "$qemu_pid" 2>/dev/null
-  rm -f "$log"
-}
-trap cleanup EXIT
-
-"$root/scripts/run-qemu.sh" --no-build --timeout 400 --net "udp:$port:5555,tcp:$port:5555" \
-  --append "init=echo:--udp:5555:--tcp:5555" "$@" >"$log" 2>&1 &
-qemu_pid=$!
+net_boot_start 400 "udp:$port:5555,tcp:$port:5555" "init=echo:--udp:5555:--tcp:5555"
 
 failed=0
 fail() { echo "FAILED: $*"; failed=1; }
-for _ in $(seq 1 300); do
-  grep -q "libos: network up" "$log" && break
-  kill -0 "$qemu_pid" 2>/dev/null || break
-  sleep 0.1
-done
-grep -q "libos: network up" "$log" || fail "the echo app never brought the network up"
+net_boot_wait || fail "the echo app never brought the network up"
 
 if [ $failed -eq 0 ]; then
   # UDP below loadgen's 16-byte minimum, byte for byte.

@@ -8,27 +8,13 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 loadgen=$1
-port=$((20000 + RANDOM % 20000))
-log=$(mktemp)
-cleanup() {
-  pkill -f "hostfwd=udp:127.0.0.1:$port-" 2>/dev/null
-  kill "$qemu_pid" 2>/dev/null
-  wait "$qemu_pid" 2>/dev/null
-  rm -f "$log"
-}
-trap cleanup EXIT
-
-"$root/scripts/run-qemu.sh" --no-build --timeout 120 --net "udp:$port:5555" \
-  --append "shutdown init=echo:--udp:5555:--fault-after:50,ticker:100" >"$log" 2>&1 &
-qemu_pid=$!
-for _ in $(seq 1 300); do
-  grep -q "libos: network up" "$log" && break
-  sleep 0.1
-done
+. "$(dirname "$0")/net_boot.sh"
+port=$(free_port)
+net_boot_start 120 "udp:$port:5555" "shutdown init=echo:--udp:5555:--fault-after:50,ticker:100"
 
 failed=0
 fail() { echo "FAILED: $*"; failed=1; }
-grep -q "libos: network up" "$log" || fail "the echo app never brought the network up"
+net_boot_wait || fail "the echo app never brought the network up"
 # The client sees the first 49 answers, then silence: timeouts are expected.
 "$loadgen" --proto udp --port "$port" --clients 1 --size 64 --requests 100 --timeout-ms 300 \
   --allow-timeouts --no-progress >/dev/null 2>&1
@@ -48,6 +34,5 @@ grep -q "^app ticker (hart [0-9]*) exited with code 0$" "$log.txt" || fail "the 
 grep -q "^all apps done: powering off$" "$log.txt" || fail "the kernel did not power off after the last app"
 grep -q "PANIC" "$log.txt" && fail "the kernel panicked"
 [ "$rc" -eq 0 ] || fail "QEMU exit code $rc"
-if [ $failed -ne 0 ]; then echo "---- console ----"; tail -40 "$log.txt"; rm -f "$log.txt"; exit 1; fi
-rm -f "$log.txt"
+if [ $failed -ne 0 ]; then echo "---- console ----"; tail -40 "$log.txt"; exit 1; fi
 echo "ok: echo killed after 50 requests, the ticker ticked $ticks_after more times and the machine shut down cleanly"
