@@ -84,7 +84,7 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
     }
     text[text_len - 1] = '\0';
     uint64_t text_va = kUserStackTop - reserved;
-    arch::init_user_frame(d->frame, image->entry(), text_va, {start.hart_index, start.timebase_hz, text_va});
+    arch::init_user_frame(d->frame, image->entry(), text_va, {start.hart_index, start.timebase_hz, text_va, 0});
     return d;
 }
 

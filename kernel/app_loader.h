@@ -36,6 +36,11 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root);
 // Loads `start` and makes it runnable on its hart (by message if that is not
 // this hart). OutOfRange for a hart index the machine does not have.
 Result<Dispatcher*> start_app(const AppStart& start);
+// The two halves of start_app, for a starter that must hand the app its
+// capabilities in between: load (not yet runnable) ...
+Result<Dispatcher*> prepare_app(const AppStart& start);
+// ... and make it runnable on hart start.hart_index.
+void launch_app(Dispatcher* d, size_t hart_index);
 uint64_t timebase_frequency();
 
 }  // namespace ringlet

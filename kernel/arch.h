@@ -89,8 +89,10 @@ void flush_tlb();
 namespace ringlet::arch {
 
 // A user-mode register state that starts at `entry` with stack `sp` and
-// a0..a2 = `args`, interrupts on, FP unit available.
-void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[3]);
+// a0..a3 = `args`, interrupts on, FP unit available.
+void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[4]);
+// Sets argument register a`i` of a user state that has not run yet.
+void set_start_arg(TrapFrame& frame, int i, uint64_t value);
 // Leaves the kernel into the user state `frame` (which must sit at the top
 // of this hart's kernel stack, where the next trap from U-mode lands).
 [[noreturn]] void enter_user(TrapFrame* frame);

@@ -189,16 +189,23 @@ __attribute__((noinline)) void panic_test_fault() {
 
 FrameAllocator& frames() { return g_frames; }
 
-Result<Dispatcher*> start_app(const AppStart& start) {
+Result<Dispatcher*> prepare_app(const AppStart& start) {
     if (start.hart_index >= g_hart_count) return Error::OutOfRange;
-    Dispatcher* d = TRY(load_app(start, g_kernel_space.root_pa));
-    kprintf("init: starting app '%s' on hart %u\n", d->name, g_harts[start.hart_index].hart_id);
-    if (start.hart_index == current_hart_index()) {
-        place_dispatcher(g_harts[start.hart_index], d);
-    } else if (auto r = send_to_hart(start.hart_index, HartMessageType::StartDispatcher, reinterpret_cast<uint64_t>(d));
-               !r) {
-        panic("start_app: %s", error_name(r.error()));
+    return load_app(start, g_kernel_space.root_pa);
+}
+
+void launch_app(Dispatcher* d, size_t hart_index) {
+    kprintf("init: starting app '%s' on hart %u\n", d->name, g_harts[hart_index].hart_id);
+    if (hart_index == current_hart_index()) {
+        place_dispatcher(g_harts[hart_index], d);
+    } else if (auto r = send_to_hart(hart_index, HartMessageType::StartDispatcher, reinterpret_cast<uint64_t>(d)); !r) {
+        panic("launch_app: %s", error_name(r.error()));
     }
+}
+
+Result<Dispatcher*> start_app(const AppStart& start) {
+    Dispatcher* d = TRY(prepare_app(start));
+    launch_app(d, start.hart_index);
     return d;
 }
 

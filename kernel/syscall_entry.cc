@@ -45,10 +45,23 @@ Result<uint64_t> wait(Dispatcher& d, const WaitRequest& req) {
     return 0;
 }
 
-Result<uint64_t> dispatcher_start(const DispatcherStartRequest& req) {
+// Load, hand over the capabilities (under the lock, which loading must not
+// hold: a failed load releases the app, and that takes the lock), launch.
+Result<uint64_t> dispatcher_start(Dispatcher& starter, const DispatcherStartRequest& req) {
     AppStart start{req.name, req.name_len, "", 0, req.hart, timebase_frequency()};
-    Dispatcher* d = TRY(start_app(start));
-    return d->id;
+    Dispatcher* app = TRY(prepare_app(start));
+    Result<uint64_t> cap = Error::Unsupported;
+    {
+        CapsGuard guard;
+        cap = hand_over_caps(starter, *app, req.gift, req.gift_rights);
+    }
+    if (!cap) {
+        app->state = DispatcherState::Dead;
+        discard_dispatcher(app);
+        return cap.error();
+    }
+    launch_app(app, req.hart);
+    return cap;
 }
 
 // Calls whose invoke uses capabilities (and so runs under the CapSpace lock).
@@ -64,7 +77,7 @@ Result<uint64_t> invoke(HartLocal& local, Dispatcher& d, const SyscallRequest& r
         return req.debug_print.len;
     case kSysExit: end_current(local, req.exit.code); return 0;
     case kSysWait: return wait(d, req.wait);
-    case kSysDispatcherStart: return dispatcher_start(req.dispatcher_start);
+    case kSysDispatcherStart: return dispatcher_start(d, req.dispatcher_start);
     default: return Error::Unsupported;
     }
 }

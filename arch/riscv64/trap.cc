@@ -73,11 +73,11 @@ extern "C" void ringlet_trap_handler(TrapFrame* frame) {
 
 namespace arch {
 
-void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[3]) {
+void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[4]) {
     frame = TrapFrame{};
     frame.sepc = entry;
     frame.x[2] = sp;
-    for (int i = 0; i < 3; ++i) frame.x[10 + i] = args[i];
+    for (int i = 0; i < 4; ++i) frame.x[10 + i] = args[i];
     uint64_t status = RINGLET_CSR_READ(sstatus);
     status &= ~(riscv::kSstatusSpp | riscv::kSstatusSie | riscv::kSstatusSum | kSstatusFs);
     frame.sstatus = status | riscv::kSstatusSpie | kSstatusFsInitial;
@@ -108,6 +108,7 @@ void restore_fp(const TrapFrame& frame, const uint64_t* regs) {
 
 uint64_t syscall_number(const TrapFrame& frame) { return frame.x[17]; }
 uint64_t syscall_arg(const TrapFrame& frame, int i) { return frame.x[10 + i]; }
+void set_start_arg(TrapFrame& frame, int i, uint64_t value) { frame.x[10 + i] = value; }
 void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value) {
     frame.x[10] = error;
     frame.x[11] = value;

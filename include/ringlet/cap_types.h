@@ -22,6 +22,7 @@ enum CapType
     kCapFrame = 1,   // physical memory: map it, read its physical address (DMA)
     kCapDevice = 2,  // a device's MMIO registers (mappable like a frame) and its interrupt line
     kCapChannel = 3, // a channel: two SPSC rings in a shared frame plus a notification
+    kCapDispatcher = 4, // another app: Grant on it lets caps be minted into its table
 };
 
 // Rights only ever shrink: a minted child has at most its parent's rights.

@@ -9,7 +9,8 @@
 // App start: the kernel enters the ELF entry point in U-mode with sp at the
 // top of a 64 KiB stack, a0 = the dense index of its hart, a1 = the timebase
 // frequency in Hz (for rdtime), a2 = a NUL-terminated argument string (the
-// app's name, then its arguments, separated by spaces) stored on that stack.
+// app's name, then its arguments, separated by spaces) stored on that stack,
+// a3 = the capability its starter handed it (dispatcher_start's a3), or 0.
 //
 // Capabilities are passed as CapIndex values (slot | generation << 16, see
 // cap_types.h); user pointers are checked against the caller's address space.
@@ -36,7 +37,11 @@ enum SyscallNumber
     kSysWait = 2,
     // Capability operations on the caller's CapTable.
     kSysCapIdentify = 3,   // a0 = cap → value = type | rights << 8
-    kSysCapMint = 4,       // a0 = cap, a1 = rights to keep → value = new cap (a child)
+    // a0 = cap (needs Grant), a1 = rights to keep, a2 = 0: the child goes into
+    // the caller's own table; a2 = a dispatcher cap (needs Grant): into that
+    // app's table (how authority passes between apps) → value = the child's
+    // index in the table it went to.
+    kSysCapMint = 4,
     kSysCapDelete = 5,     // a0 = cap
     kSysCapRevoke = 6,     // a0 = cap: deletes every descendant (unmapping what they mapped)
     // Frames: physical memory.
@@ -44,15 +49,25 @@ enum SyscallNumber
     kSysFrameMap = 8,      // a0 = frame cap, a1 = user va, a2 = perm (kMapRead/Write/Exec bits)
     kSysFrameUnmap = 9,    // a0 = frame cap, a1 = user va
     kSysFramePhys = 10,    // a0 = frame cap → value = physical address (needs kRightDma)
-    // Channels: a pair of SPSC rings in a shared frame plus a notification.
-    kSysChannelCreate = 11,  // a0 = frame cap for the rings, a1 = notification bit → value = channel cap
-    kSysChannelNotify = 12,  // a0 = channel cap: raise the peer's notification bit
+    // Channels: two SPSC rings in a shared frame (one per direction; the
+    // layout is the libOS's, libos/ipc/channel.h) plus a notification each way.
+    // a0 = frame cap (>= 2 pages, needs Read+Write+Map) → value = a channel
+    // cap naming the same memory (mappable like the frame, a child of it:
+    // revoking the frame revokes the channel).
+    kSysChannelCreate = 11,
+    // a0 = channel cap, a1 = 1 bind: the caller becomes one end of the
+    // channel, woken on notification bit a2 → value = its end (0 or 1; the
+    // first binder is end 0); a1 = 0 notify: raise the peer end's bit (held
+    // until the peer binds if it has not yet).
+    kSysChannelControl = 12,
     // Devices and interrupts.
     kSysDeviceClaim = 13,  // a0 = device index (FDT order) → value = device cap (MMIO frame + irq)
     kSysIrqControl = 14,   // a0 = device cap, a1 = 0 ack / 1 bind to notification bit a2
     // Dispatchers.
     // Start initrd app (name a0/a1, no arguments) on the hart with dense
-    // index a2 → value = its dispatcher id. It gets no capabilities.
+    // index a2, handing it a child of cap a3 (0: none; needs Grant) with
+    // rights a4 → value = a dispatcher cap for the new app (Grant: mint
+    // capabilities into its table). The app finds its cap's index in a3.
     kSysDispatcherStart = 15,
     kSysCount = 16,
 };

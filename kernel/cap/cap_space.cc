@@ -49,7 +49,7 @@ Result<int32_t> CapSpace::resolve(uint16_t table, CapIndex cap) const {
 }
 
 Result<CapIndex> CapSpace::insert_root(uint16_t table, uint8_t type, uint32_t rights, uint64_t base, uint64_t size,
-                                       uint32_t irq) {
+                                       uint32_t irq, uint32_t object) {
     if (table >= kMaxTables || type == kCapNull || (rights & ~uint32_t{kRightAll})) return Error::InvalidArgument;
     int32_t n = TRY(new_node());
     CapNode& node = m_nodes[n];
@@ -59,6 +59,7 @@ Result<CapIndex> CapSpace::insert_root(uint16_t table, uint8_t type, uint32_t ri
     node.base = base;
     node.size = size;
     node.irq = irq;
+    node.object = object;
     auto index = place(table, n);
     if (!index) {
         node.in_use = false;  // nothing to undo: it never held anything
@@ -105,6 +106,7 @@ Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_
     child.base = p.base;
     child.size = p.size;
     child.irq = p.irq;
+    child.object = p.object;
     auto index = place(to_table, n);
     if (!index) {
         child.in_use = false;
@@ -117,6 +119,17 @@ Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_
 
 Result<CapIndex> CapSpace::mint(uint16_t table, CapIndex cap, uint32_t rights) {
     return grant(table, cap, table, rights);
+}
+
+Result<CapIndex> CapSpace::derive_object(uint16_t table, CapIndex cap, uint8_t type, uint32_t rights,
+                                         uint32_t object) {
+    if (type == kCapNull || (rights & ~uint32_t{kRightAll})) return Error::InvalidArgument;
+    CapIndex index = TRY(grant(table, cap, table, rights));
+    CapNode& node = m_nodes[TRY(resolve(table, index))];
+    node.type = type;
+    node.owns_object = true;
+    node.object = object;
+    return index;
 }
 
 // Post-order, iteratively (the tree may be deeper than a kernel stack).

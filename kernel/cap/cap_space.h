@@ -32,6 +32,7 @@ struct CapNode {
     uint64_t base = 0;          // object: physical base (frame or MMIO)
     uint64_t size = 0;          //         and size in bytes
     uint32_t irq = 0;           // device: interrupt line
+    uint32_t object = 0;        // channel: its ChannelTable id; dispatcher: its id
     uint16_t table = 0;         // where it lives
     uint16_t slot = 0;
     int32_t parent = kNone;
@@ -58,7 +59,13 @@ public:
 
     // A new root capability in `table` owning the described object.
     Result<CapIndex> insert_root(uint16_t table, uint8_t type, uint32_t rights, uint64_t base, uint64_t size,
-                                 uint32_t irq = 0);
+                                 uint32_t irq = 0, uint32_t object = 0);
+
+    // A new capability of another type over `cap`'s memory, as a child of
+    // it (so revoking `cap` removes it) that owns a kernel object of its own:
+    // how a channel is made from a frame. Needs kRightGrant on `cap`;
+    // `rights` are limited to cap's.
+    Result<CapIndex> derive_object(uint16_t table, CapIndex cap, uint8_t type, uint32_t rights, uint32_t object);
 
     // The node `cap` names in `table`, if it is of `type` (kCapNull: any) and
     // has all of `rights`. BadCapability for an empty, stale or forged

@@ -5,6 +5,8 @@
 #include "kernel/irq/irq_routing.h"
 #include "kernel/lib/spin_lock.h"
 #include "kernel/mm/frames.h"
+#include "kernel/obj/channel_table.h"
+#include "kernel/sched/dispatch.h"
 #include "kernel/panic.h"
 #include "kernel/smp/hart_local.h"
 #include "kernel/smp/mailbox.h"
@@ -13,9 +15,11 @@
 namespace ringlet {
 namespace {
 
-// The machine's capabilities, under g_caps_lock (see CapsGuard).
+// The machine's capabilities and the channel objects they name, under
+// g_caps_lock (see CapsGuard).
 SpinLock g_caps_lock;
 CapSpace g_caps;
+ChannelTable g_channels;
 
 // Devices apps may claim, from the FDT; `claimed` is under g_caps_lock.
 struct Claimable {
@@ -42,6 +46,8 @@ void on_cap_removed(const CapNode& node, void*) {
     } else if (node.type == kCapDevice) {
         for (size_t i = 0; i < g_device_count; ++i)
             if (g_devices[i].base == node.base) g_devices[i].claimed = false;
+    } else if (node.type == kCapChannel) {
+        g_channels.release(node.object);
     }
 }
 
@@ -93,6 +99,52 @@ Result<uint64_t> device_claim(Dispatcher& d, const DeviceClaimRequest& req) {
     return cap;
 }
 
+// The app a dispatcher cap names, if it can still receive capabilities.
+Result<Dispatcher*> receiving_app(const CapNode& dispatcher_cap) {
+    Dispatcher* d = find_dispatcher(dispatcher_cap.object);
+    if (!d || d->caps_closed) return Error::BadCapability;  // it has ended
+    return d;
+}
+
+Result<uint64_t> cap_mint(Dispatcher& d, const CapMintRequest& req) {
+    if (!req.target.node) return g_caps.mint(table_of(d), req.cap.index, req.rights);
+    Dispatcher* to = TRY(receiving_app(*req.target.node));
+    return g_caps.grant(table_of(d), req.cap.index, table_of(*to), req.rights);
+}
+
+Result<uint64_t> channel_create(Dispatcher& d, const ChannelCreateRequest& req) {
+    uint32_t id = TRY(g_channels.create());
+    auto cap = g_caps.derive_object(table_of(d), req.frame.index, kCapChannel,
+                                    kRightRead | kRightWrite | kRightMap | kRightGrant, id);
+    if (!cap) g_channels.release(id);
+    return cap;
+}
+
+// Raises `bit` of dispatcher `id`: directly if it lives on this hart (it is
+// not running: this hart is in a syscall), else by message to its hart.
+Result<void> deliver(uint32_t id, uint32_t bit) {
+    Dispatcher* to = find_dispatcher(id);
+    if (!to || to->caps_closed) return {};  // ending: nobody to wake
+    if (to->hart_index == current_hart_index()) {
+        to->notifications |= 1ull << bit;
+        return {};
+    }
+    return send_to_hart(to->hart_index, HartMessageType::Notify, reinterpret_cast<uint64_t>(to),
+                        static_cast<uint64_t>(id) << 8 | bit);
+}
+
+Result<uint64_t> channel_control(Dispatcher& d, const ChannelControlRequest& req) {
+    const uint32_t channel = req.channel.node->object;
+    if (req.op == ChannelOp::Bind) {
+        ChannelTable::Bound bound = TRY(g_channels.bind(channel, d.id, req.bit));
+        if (bound.pending) d.notifications |= 1ull << req.bit;
+        return bound.end;
+    }
+    ChannelWake wake = TRY(g_channels.notify(channel, d.id));
+    if (wake.owner) TRY(deliver(wake.owner, wake.bit));
+    return 0;
+}
+
 Result<uint64_t> irq_control(Dispatcher& d, const IrqControlRequest& req) {
     HartLocal& local = *arch::hart_local();
     if (req.op == IrqOp::Bind) TRY(bind_irq(local, d, req.device.node->irq, req.bit));
@@ -132,7 +184,7 @@ Result<uint64_t> invoke_cap_syscall(Dispatcher& d, const SyscallRequest& req) {
         return static_cast<uint64_t>(node->type) | static_cast<uint64_t>(node->rights) << 8 |
                (node->size / layout::kPageSize) << 32;
     }
-    case kSysCapMint: return g_caps.mint(table, req.mint.cap.index, req.mint.rights);
+    case kSysCapMint: return cap_mint(d, req.mint);
     case kSysCapDelete: return cap_delete(d, req.cap);
     case kSysCapRevoke: TRY(g_caps.revoke(table, req.cap.cap.index)); return 0;
     case kSysFrameAlloc: return frame_alloc(d, req.frame_alloc);
@@ -141,12 +193,27 @@ Result<uint64_t> invoke_cap_syscall(Dispatcher& d, const SyscallRequest& req) {
     case kSysFramePhys: return req.cap.cap.node->base;
     case kSysDeviceClaim: return device_claim(d, req.device_claim);
     case kSysIrqControl: return irq_control(d, req.irq);
+    case kSysChannelCreate: return channel_create(d, req.channel_create);
+    case kSysChannelControl: return channel_control(d, req.channel);
     default: return Error::Unsupported;
     }
 }
 
+Result<uint64_t> hand_over_caps(Dispatcher& starter, Dispatcher& app, CapIndex gift, uint32_t rights) {
+    if (gift != 0) {
+        // Decode checked it before the app was loaded, outside this lock:
+        // check again, it may have been deleted meanwhile.
+        TRY(g_caps.lookup(table_of(starter), gift, kCapNull, kRightGrant));
+        CapIndex given = TRY(g_caps.grant(table_of(starter), gift, table_of(app), rights));
+        arch::set_start_arg(app.frame, 3, given);
+    }
+    return g_caps.insert_root(table_of(starter), kCapDispatcher, kRightGrant, 0, 0, 0, app.id);
+}
+
 void release_caps(Dispatcher& d) {
     CapsGuard guard;
+    d.caps_closed = true;
+    g_channels.unbind_owner(d.id);
     guard.caps().clear_table(table_of(d));
     d.frames_used = 0;
 }

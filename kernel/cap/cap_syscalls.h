@@ -36,7 +36,14 @@ size_t claimable_device_count();
 // this dispatcher's table. Unsupported for requests that are not of this family.
 Result<uint64_t> invoke_cap_syscall(Dispatcher& d, const SyscallRequest& req);
 
-// Removes every capability of `d` (its mappings and the frames it owned go).
+// For a starter's dispatcher_start, between loading `app` and making it
+// runnable (a CapsGuard is held): gives `app` a child of the starter's cap
+// `gift` with `rights` (0: none; its index goes to the app in a3) and returns
+// a dispatcher cap for `app` in the starter's table.
+Result<uint64_t> hand_over_caps(Dispatcher& starter, Dispatcher& app, CapIndex gift, uint32_t rights);
+
+// Removes every capability of `d` (its mappings and the frames it owned go)
+// and closes its table to new ones; it leaves the ends of its channels.
 void release_caps(Dispatcher& d);
 
 }  // namespace ringlet

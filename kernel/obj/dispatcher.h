@@ -25,6 +25,7 @@ struct Dispatcher {
     AddressSpace space;
 
     uint32_t cap_table = 0;         // its CapTable in the CapSpace (kernel/cap)
+    bool caps_closed = false;       // ending: no capability may be minted into its table
     uint64_t frames_used = 0;       // pages it holds through frame caps (quota)
 
     uint64_t wake_deadline = 0;     // Blocked: wake at this time (0 = no deadline)

@@ -115,8 +115,9 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
             if (slot.state == DispatcherState::Free) {
                 d = &slot;
                 d->state = DispatcherState::Blocked;  // reserved, not yet placed
-                d->id = g_next_id++;
+                __atomic_store_n(&d->id, g_next_id++, __ATOMIC_RELEASE);
                 d->cap_table = static_cast<uint32_t>(&slot - g_pool);
+                d->caps_closed = false;
                 ++g_live;
                 break;
             }
@@ -162,6 +163,19 @@ void shutdown_when_all_done(bool enable) {
         kprintf("all apps done: powering off\n");
         shutdown(0);
     }
+}
+
+Dispatcher* find_dispatcher(uint32_t id) {
+    SpinGuard guard(g_pool_lock);
+    for (auto& d : g_pool)
+        if (d.state != DispatcherState::Free && d.id == id) return &d;
+    return nullptr;
+}
+
+void notify_dispatcher(Dispatcher* d, uint32_t id, uint32_t bit) {
+    if (__atomic_load_n(&d->id, __ATOMIC_ACQUIRE) != id) return;  // ended, slot reused
+    if (d->state == DispatcherState::Free || d->state == DispatcherState::Dead) return;
+    d->notifications |= 1ull << bit;  // picked up by wake_due on the way back to user mode
 }
 
 uint32_t live_dispatchers() { return __atomic_load_n(&g_live, __ATOMIC_ACQUIRE); }

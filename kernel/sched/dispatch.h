@@ -31,6 +31,15 @@ void end_current(HartLocal& local, int64_t code);
 // Frees a dispatcher that never ran (a failed load).
 void discard_dispatcher(Dispatcher* d);
 
+// The live dispatcher with `id` (any hart), or nullptr. The pointer stays
+// valid only while the caller holds the CapSpace lock and the dispatcher's
+// caps are not closed (release_caps runs under that lock before it is freed).
+Dispatcher* find_dispatcher(uint32_t id);
+
+// Raises notification `bit` of `d` if it is still the dispatcher `id`. Only
+// on d's own hart (the Notify message brings it there).
+void notify_dispatcher(Dispatcher* d, uint32_t id, uint32_t bit);
+
 // The number of dispatchers still alive on all harts.
 uint32_t live_dispatchers();
 

@@ -57,6 +57,10 @@ void handle(size_t me, size_t from, const RingMessage& m) {
     case HartMessageType::FlushDone:
         if (m.words[1] == g_counters[me].flush_seq) ++g_counters[me].flush_acks;
         break;
+    case HartMessageType::Notify:
+        notify_dispatcher(reinterpret_cast<Dispatcher*>(m.words[1]), static_cast<uint32_t>(m.words[2] >> 8),
+                          static_cast<uint32_t>(m.words[2] & 0xff));
+        break;
     case HartMessageType::Halt:
         for (;;) arch::idle_wait();
     default: panic("handle: unknown inter-hart message %lu from hart index %zu", m.words[0], from);
@@ -81,12 +85,13 @@ Result<void> init_mailboxes(size_t count) {
     return {};
 }
 
-Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0) {
+Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0, uint64_t arg1) {
     size_t me = current_hart_index();
     if (to >= g_count || to == me) return Error::InvalidArgument;
     RingMessage m{};
     m.words[0] = static_cast<uint64_t>(type);
     m.words[1] = arg0;
+    m.words[2] = arg1;
     for (;;) {
         auto r = producer(me, to).try_push(m);
         if (r) break;

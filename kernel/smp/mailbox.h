@@ -20,6 +20,7 @@ enum class HartMessageType : uint64_t {
     FlushTlb = 2,         // arg0: request sequence number; answered with FlushDone
     FlushDone = 3,        // arg0: the sequence number flushed
     Halt = 4,             // stop this hart (machine shutdown)
+    Notify = 5,           // arg0: Dispatcher* on the receiving hart, arg1: its id << 8 | notification bit
 };
 
 // Sets up the rings for `hart_count` harts (boot hart, before the others start).
@@ -28,7 +29,7 @@ Result<void> init_mailboxes(size_t hart_count);
 // Sends a message to the hart with dense index `to` and wakes it. Waits (while
 // serving this hart's own inbox, so two harts sending to each other cannot
 // deadlock) if that ring is full.
-Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0 = 0);
+Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0 = 0, uint64_t arg1 = 0);
 
 // Handles every message waiting for this hart. Called on a software interrupt.
 void drain_mailbox();

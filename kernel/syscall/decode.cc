@@ -34,10 +34,11 @@ Result<CheckedCap> checked_cap(const DecodeContext& ctx, uint64_t index, uint8_t
     return CheckedCap{index, node};
 }
 
-// Frames and devices are the two capabilities that name mappable memory.
+// Frames, devices and channels (whose rings are a frame) name mappable memory.
 Result<CheckedCap> mappable_cap(const DecodeContext& ctx, uint64_t index, uint32_t rights) {
     CheckedCap cap = TRY(checked_cap(ctx, index, kCapNull, 0));
-    if (cap.node->type != kCapFrame && cap.node->type != kCapDevice) return Error::WrongType;
+    if (cap.node->type != kCapFrame && cap.node->type != kCapDevice && cap.node->type != kCapChannel)
+        return Error::WrongType;
     if ((cap.node->rights & rights) != rights) return Error::NoRights;
     return cap;
 }
@@ -65,11 +66,13 @@ Result<void> decode_wait(const SyscallArgs& args, SyscallRequest& req) {
 }
 
 Result<void> decode_mint(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 2));
+    TRY(unused_from(args, 3));
     if (args.a[1] & ~uint64_t{kRightAll}) return Error::InvalidArgument;
     // Minting needs Grant on the parent (CapSpace::mint's rule, checked early).
     CheckedCap cap = TRY(checked_cap(ctx, args.a[0], kCapNull, kRightGrant));
-    req.mint = CapMintRequest{cap, static_cast<uint32_t>(args.a[1])};
+    CheckedCap target{0, nullptr};
+    if (args.a[2] != 0) target = TRY(checked_cap(ctx, args.a[2], kCapDispatcher, kRightGrant));
+    req.mint = CapMintRequest{cap, static_cast<uint32_t>(args.a[1]), target};
     return ok();
 }
 
@@ -113,36 +116,54 @@ Result<void> decode_frame_unmap(const SyscallArgs& args, const DecodeContext& ct
 }
 
 Result<void> decode_channel_create(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 2));
-    if (args.a[1] >= kNotificationBits) return Error::InvalidArgument;
-    // Both parties map the ring frame read-write; one page per direction.
+    TRY(unused_from(args, 1));
+    // Both parties map the ring frame read-write; at least a page per direction.
     CheckedCap frame = TRY(checked_cap(ctx, args.a[0], kCapFrame, kRightRead | kRightWrite | kRightMap));
     if (frame.node->size < 2 * kUserPageSize) return Error::InvalidArgument;
-    req.channel_create = ChannelCreateRequest{frame, static_cast<uint32_t>(args.a[1])};
+    req.channel_create = ChannelCreateRequest{frame};
+    return ok();
+}
+
+// irq_control and channel_control share their shape: a1 = 1 binds to
+// notification bit a2; a1 = 0 is the other operation (a2 must be 0). True
+// for a bind.
+Result<bool> decode_bind_or_signal(const SyscallArgs& args) {
+    TRY(unused_from(args, 3));
+    if (args.a[1] == 1) {
+        if (args.a[2] >= kNotificationBits) return Error::InvalidArgument;
+        return true;
+    }
+    if (args.a[1] != 0 || args.a[2] != 0) return Error::InvalidArgument;
+    return false;
+}
+
+Result<void> decode_channel_control(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    const bool bind = TRY(decode_bind_or_signal(args));
+    CheckedCap channel = TRY(checked_cap(ctx, args.a[0], kCapChannel, 0));
+    req.channel = ChannelControlRequest{channel, bind ? ChannelOp::Bind : ChannelOp::Notify,
+                                        static_cast<uint32_t>(args.a[2])};
     return ok();
 }
 
 Result<void> decode_irq_control(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 3));
+    const bool bind = TRY(decode_bind_or_signal(args));
     CheckedCap device = TRY(checked_cap(ctx, args.a[0], kCapDevice, 0));
-    if (args.a[1] == static_cast<uint64_t>(IrqOp::Ack)) {
-        if (args.a[2] != 0) return Error::InvalidArgument;
-    } else if (args.a[1] == static_cast<uint64_t>(IrqOp::Bind)) {
-        if (args.a[2] >= kNotificationBits) return Error::InvalidArgument;
-    } else {
-        return Error::InvalidArgument;
-    }
-    req.irq = IrqControlRequest{device, static_cast<IrqOp>(args.a[1]), static_cast<uint32_t>(args.a[2])};
+    req.irq = IrqControlRequest{device, bind ? IrqOp::Bind : IrqOp::Ack, static_cast<uint32_t>(args.a[2])};
     return ok();
 }
 
 Result<void> decode_dispatcher_start(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 3));
+    TRY(unused_from(args, 5));
     const uint64_t len = args.a[1];
     if (len == 0 || len > kMaxAppName) return Error::InvalidArgument;
     if (args.a[2] >= ctx.hart_count) return Error::InvalidArgument;
+    if (args.a[4] & ~uint64_t{kRightAll}) return Error::InvalidArgument;
+    if (args.a[3] == 0 && args.a[4] != 0) return Error::InvalidArgument;  // rights for no cap
+    if (args.a[3] != 0) TRY(checked_cap(ctx, args.a[3], kCapNull, kRightGrant));
     req.dispatcher_start.name_len = len;
     req.dispatcher_start.hart = static_cast<uint32_t>(args.a[2]);
+    req.dispatcher_start.gift = args.a[3];
+    req.dispatcher_start.gift_rights = static_cast<uint32_t>(args.a[4]);
     TRY(copy_in_user(ctx, req.dispatcher_start.name, args.a[0], len));
     // The name is looked up in the initrd as given; a NUL inside it could
     // make the kernel and the archive disagree on what was asked for.
@@ -185,7 +206,7 @@ Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeConte
     // A device's physical address is its MMIO base: as mappable as a frame.
     case kSysFramePhys: TRY(decode_single_cap(args, ctx, req, kCapFrame, kRightDma)); break;
     case kSysChannelCreate: TRY(decode_channel_create(args, ctx, req)); break;
-    case kSysChannelNotify: TRY(decode_single_cap(args, ctx, req, kCapChannel, 0)); break;
+    case kSysChannelControl: TRY(decode_channel_control(args, ctx, req)); break;
     case kSysDeviceClaim:
         TRY(unused_from(args, 1));
         if (args.a[0] >= ctx.device_count) return Error::NotFound;

@@ -70,15 +70,27 @@ struct CheckedCap {
 struct DebugPrintRequest { size_t len; char text[kMaxDebugPrint]; };
 struct ExitRequest { int64_t code; };
 struct WaitRequest { uint64_t mask; uint64_t deadline; };
-struct CapRequest { CheckedCap cap; };                       // identify, delete, revoke, phys, notify
-struct CapMintRequest { CheckedCap cap; uint32_t rights; };
+struct CapRequest { CheckedCap cap; };                       // identify, delete, revoke, phys
+// `target` is the dispatcher cap whose app receives the child (node nullptr:
+// the caller's own table).
+struct CapMintRequest { CheckedCap cap; uint32_t rights; CheckedCap target; };
 struct FrameAllocRequest { uint64_t pages; uint32_t flags; };
 struct FrameMapRequest { CheckedCap cap; uint64_t va; uint32_t perm; };
-struct ChannelCreateRequest { CheckedCap frame; uint32_t bit; };
+struct ChannelCreateRequest { CheckedCap frame; };
+enum class ChannelOp : uint8_t { Notify = 0, Bind = 1 };
+struct ChannelControlRequest { CheckedCap channel; ChannelOp op; uint32_t bit; };
 struct DeviceClaimRequest { uint32_t index; };
 enum class IrqOp : uint8_t { Ack = 0, Bind = 1 };
 struct IrqControlRequest { CheckedCap device; IrqOp op; uint32_t bit; };
-struct DispatcherStartRequest { size_t name_len; char name[kMaxAppName]; uint32_t hart; };
+// `gift`: the cap whose child the new app receives (index 0: none); decode
+// checked it, but it is looked up again under the lock taken after loading.
+struct DispatcherStartRequest {
+    size_t name_len;
+    char name[kMaxAppName];
+    uint32_t hart;
+    CapIndex gift;
+    uint32_t gift_rights;
+};
 
 // One decoded call: `number` says which member of the union is meaningful.
 struct SyscallRequest {
@@ -88,11 +100,12 @@ struct SyscallRequest {
         ExitRequest exit;
         WaitRequest wait;
         CapRequest cap;          // kSysCapIdentify, kSysCapDelete, kSysCapRevoke,
-                                 // kSysFrameUnmap, kSysFramePhys, kSysChannelNotify
+                                 // kSysFrameUnmap, kSysFramePhys
         CapMintRequest mint;
         FrameAllocRequest frame_alloc;
         FrameMapRequest frame_map;
         ChannelCreateRequest channel_create;
+        ChannelControlRequest channel;
         DeviceClaimRequest device_claim;
         IrqControlRequest irq;
         DispatcherStartRequest dispatcher_start;

@@ -1,7 +1,7 @@
 /* U-mode entry of every Ringlet app. The kernel starts it at _start with sp
  * at the top of its stack and a0 = hart index, a1 = timebase frequency,
- * a2 = the argument string (see syscall_abi.h); ringlet_start (runtime.cc)
- * does the rest and never returns. */
+ * a2 = the argument string, a3 = the start capability (see syscall_abi.h);
+ * ringlet_start (runtime.cc) does the rest and never returns. */
     .section .text.start, "ax"
     .globl _start
 _start:

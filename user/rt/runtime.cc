@@ -13,21 +13,24 @@ namespace ringlet::user {
 namespace {
 uint64_t g_hart_index;
 uint64_t g_timebase;
+uint64_t g_start_cap;
 constexpr int kMaxArgs = 16;
 char* g_argv[kMaxArgs + 1];
 }  // namespace
 
 uint64_t hart_index() { return g_hart_index; }
 uint64_t timebase_hz() { return g_timebase; }
+uint64_t start_cap() { return g_start_cap; }
 
 }  // namespace ringlet::user
 
 // Splits the kernel's argument string (in place, on our stack) into argv,
 // runs static constructors and main, and exits with main's result.
-extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args) {
+extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args, uint64_t start_cap) {
     using namespace ringlet::user;
     g_hart_index = hart_index;
     g_timebase = timebase;
+    g_start_cap = start_cap;
     int argc = 0;
     for (char* p = args; p && *p && argc < kMaxArgs;) {
         while (*p == ' ') *p++ = '\0';

@@ -34,6 +34,8 @@ void printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 // The dense index of the hart this app runs on, and the rdtime frequency.
 uint64_t hart_index();
 uint64_t timebase_hz();
+// The capability the app's starter handed it (dispatcher_start), or 0.
+uint64_t start_cap();
 
 // The platform time in timebase ticks, and retired instructions.
 inline uint64_t now() { return arch::read_time(); }

@@ -121,6 +121,50 @@ int main(int, char**) {
     check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kNope), 11, 0), Error::NotFound),
           "dispatcher_start of a missing app is NotFound");
 
+    // Channels: made from a frame, bound once per app, notified.
+    auto ring = user::syscall(kSysFrameAlloc, 2, 0);
+    auto chan = user::syscall(kSysChannelCreate, ring.value);
+    auto chid = user::syscall(kSysCapIdentify, chan.value);
+    check(ring.error == 0 && chan.error == 0 && chid.error == 0 && (chid.value & 0xff) == kCapChannel &&
+              (chid.value >> 32) == 2,
+          "channel_create from a 2-page frame");
+    check(is(user::syscall(kSysChannelCreate, f2.value), Error::InvalidArgument), "a 1-page frame is too small");
+    check(is(user::syscall(kSysChannelCreate, dev.value), Error::WrongType), "a device is no ring frame");
+    check(is(user::syscall(kSysChannelControl, chan.value, 0, 0), Error::NotFound), "notify before binding");
+    auto end = user::syscall(kSysChannelControl, chan.value, 1, 5);
+    check(end.error == 0 && end.value == 0, "bind: the first binder is end 0");
+    check(is(user::syscall(kSysChannelControl, chan.value, 1, 6), Error::Exists), "binding twice is Exists");
+    check(user::syscall(kSysChannelControl, chan.value, 0, 0).error == 0, "notify with no peer yet is held");
+    check(is(user::syscall(kSysChannelControl, f2.value, 0, 0), Error::WrongType), "notify on a frame");
+    check(is(user::syscall(kSysChannelControl, chan.value + (uint64_t{77} << 16), 0, 0), Error::BadCapability),
+          "notify on a forged channel index");
+    check(user::syscall(kSysFrameMap, chan.value, 0x20400000, kMapR | kMapW).error == 0, "a channel maps");
+
+    // Handing capabilities to another app: at start, and later by minting
+    // through its dispatcher cap; never into an app that has ended.
+    auto given = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index(),
+                               chan.value, kRightRead | kRightMap);
+    auto gid = user::syscall(kSysCapIdentify, given.value);
+    check(given.error == 0 && gid.error == 0 && (gid.value & 0xff) == kCapDispatcher,
+          "dispatcher_start hands over a channel and returns a dispatcher cap");
+    check(user::syscall(kSysCapMint, f2.value, kRightRead | kRightMap, given.value).error == 0,
+          "cap_mint into the new app's table");
+    check(is(user::syscall(kSysCapMint, f2.value, kRightRead, f2.value), Error::WrongType),
+          "cap_mint into a frame is WrongType");
+    auto no_grant = user::syscall(kSysCapMint, given.value, 0);
+    check(no_grant.error == 0 && is(user::syscall(kSysCapMint, f2.value, kRightRead, no_grant.value), Error::NoRights),
+          "a dispatcher cap without Grant cannot receive");
+    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, 0, chan.value + (1u << 16),
+                           kRightRead),
+             Error::BadCapability),
+          "dispatcher_start handing over a forged cap is refused");
+    (void)user::syscall(kSysWait, 0, user::now() + user::timebase_hz() / 20);  // the hellos run and end
+    check(is(user::syscall(kSysCapMint, f2.value, kRightRead, given.value), Error::BadCapability),
+          "cap_mint into an app that has ended is BadCapability");
+    check(user::syscall(kSysCapDelete, ring.value).error == 0 &&
+              is(user::syscall(kSysCapIdentify, chan.value), Error::BadCapability),
+          "deleting the ring frame deletes its channel");
+
     user::printf("syscheck: %d failed\n", g_failed);
     return g_failed;
 }

@@ -57,6 +57,35 @@ TEST_F(CapSpaceTest, StaleForgedAndForeignIndicesAreBadCapability) {
     EXPECT_TRUE(m_space->lookup(0, reused, kCapNull, 0).ok());
 }
 
+// A channel made from a frame: its own type and object, the frame's memory,
+// and it goes (with what it was granted to) when the frame is revoked.
+TEST_F(CapSpaceTest, DerivedObjectIsAChildThatOwnsItsObjectButNotTheMemory) {
+    CapIndex frame = root(0, 0x5000);
+    auto channel = m_space->derive_object(0, frame, kCapChannel, kRightRead | kRightWrite | kRightMap | kRightGrant, 7);
+    ASSERT_TRUE(channel.ok());
+    auto node = m_space->lookup(0, *channel, kCapChannel, kRightMap);
+    ASSERT_TRUE(node.ok());
+    EXPECT_EQ((*node)->base, 0x5000u);
+    EXPECT_EQ((*node)->object, 7u);
+    EXPECT_TRUE((*node)->owns_object);
+    auto given = m_space->grant(0, *channel, 3, kRightRead | kRightMap);
+    ASSERT_TRUE(given.ok());
+    auto other = m_space->lookup(3, *given, kCapChannel, 0);
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ((*other)->object, 7u);
+    EXPECT_FALSE((*other)->owns_object);
+    EXPECT_EQ(m_space->lookup(3, *given, kCapNull, kRightWrite).error(), Error::NoRights);
+    EXPECT_EQ(m_space->derive_object(0, frame, kCapNull, 0, 1).error(), Error::InvalidArgument);
+    ASSERT_TRUE(m_space->revoke(0, frame).ok());
+    EXPECT_EQ(m_space->lookup(3, *given, kCapNull, 0).error(), Error::BadCapability);
+    EXPECT_EQ(m_space->lookup(0, *channel, kCapNull, 0).error(), Error::BadCapability);
+    ASSERT_EQ(m_removed.size(), 2u);
+    EXPECT_FALSE(m_removed[0].owned);  // the granted child first, then the channel itself
+    EXPECT_EQ(m_removed[0].table, 3u);
+    EXPECT_TRUE(m_removed[1].owned);
+    EXPECT_TRUE(m_space->lookup(0, frame, kCapFrame, 0).ok());
+}
+
 TEST_F(CapSpaceTest, RightsOnlyShrinkAndMintNeedsGrant) {
     CapIndex cap = root();
     CapIndex a = *m_space->mint(0, cap, kRightRead | kRightMap | kRightGrant);

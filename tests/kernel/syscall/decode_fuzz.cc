@@ -117,11 +117,14 @@ void apply(World& w, uint16_t table, const SyscallRequest& req, uint8_t where) {
     case kSysFramePhys: FUZZ_CHECK(req.cap.cap.node->rights & kRightDma); break;
     case kSysChannelCreate: {
         FUZZ_CHECK(req.channel_create.frame.node->type == kCapFrame);
-        auto r = w.caps.insert_root(table, kCapChannel, kRightAll, req.channel_create.frame.node->base,
-                                    req.channel_create.frame.node->size);
+        auto r = w.caps.derive_object(table, req.channel_create.frame.index, kCapChannel,
+                                      kRightRead | kRightWrite | kRightMap | kRightGrant, 1);
         if (r) remember(w, where, *r);
         break;
     }
+    case kSysChannelControl:
+        FUZZ_CHECK(req.channel.channel.node->type == kCapChannel && req.channel.bit < kNotificationBits);
+        break;
     case kSysDeviceClaim: {
         auto r = w.caps.insert_root(table, kCapDevice, kRightRead | kRightWrite | kRightMap | kRightGrant,
                                     0x10001000 + 0x1000ull * req.device_claim.index, 4096);
@@ -135,8 +138,10 @@ void apply(World& w, uint16_t table, const SyscallRequest& req, uint8_t where) {
     default: break;
     }
     // Every capability a request names belongs to the caller's table.
-    if (req.number == kSysCapIdentify || req.number == kSysChannelNotify || req.number == kSysFramePhys)
+    if (req.number == kSysCapIdentify || req.number == kSysFramePhys)
         FUZZ_CHECK(req.cap.cap.node->in_use && req.cap.cap.node->table == table);
+    if (req.number == kSysCapMint && req.mint.target.node)
+        FUZZ_CHECK(req.mint.target.node->type == kCapDispatcher && (req.mint.target.node->rights & kRightGrant));
 }
 
 }  // namespace

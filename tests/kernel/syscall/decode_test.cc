@@ -225,21 +225,49 @@ TEST_F(DecodeTest, FramePhysNeedsDma) {
 }
 
 TEST_F(DecodeTest, ChannelCreateNeedsARingFrame) {
-    auto r = decode(kSysChannelCreate, m_frame, 5);
+    auto r = decode(kSysChannelCreate, m_frame);
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->channel_create.bit, 5u);
-    EXPECT_EQ(error_of(decode(kSysChannelCreate, m_frame, kNotificationBits)), Error::InvalidArgument);
-    EXPECT_EQ(error_of(decode(kSysChannelCreate, m_device, 1)), Error::WrongType);
+    EXPECT_EQ(r->channel_create.frame.index, m_frame);
+    EXPECT_EQ(error_of(decode(kSysChannelCreate, m_frame, 5)), Error::InvalidArgument);  // reserved
+    EXPECT_EQ(error_of(decode(kSysChannelCreate, m_device)), Error::WrongType);
     CapIndex small = root(kCapFrame, kRightAll, 0x81000000, 4096);
-    EXPECT_EQ(error_of(decode(kSysChannelCreate, small, 1)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysChannelCreate, small)), Error::InvalidArgument);
     CapIndex ro = mint(m_frame, kRightRead | kRightMap);
-    EXPECT_EQ(error_of(decode(kSysChannelCreate, ro, 1)), Error::NoRights);
+    EXPECT_EQ(error_of(decode(kSysChannelCreate, ro)), Error::NoRights);
 }
 
-TEST_F(DecodeTest, ChannelNotifyNeedsAChannel) {
-    EXPECT_EQ(error_of(decode(kSysChannelNotify, m_frame)), Error::WrongType);
-    CapIndex channel = root(kCapChannel, kRightAll, 0x82000000, 8192);
-    EXPECT_TRUE(decode(kSysChannelNotify, channel).ok());
+TEST_F(DecodeTest, ChannelControlBindsOrNotifies) {
+    EXPECT_EQ(error_of(decode(kSysChannelControl, m_frame, 0, 0)), Error::WrongType);
+    CapIndex channel = root(kCapChannel, kRightRead | kRightWrite | kRightMap, 0x82000000, 8192);
+    auto notify = decode(kSysChannelControl, channel, 0, 0);
+    ASSERT_TRUE(notify.ok());
+    EXPECT_EQ(notify->channel.op, ChannelOp::Notify);
+    auto bind = decode(kSysChannelControl, channel, 1, 63);
+    ASSERT_TRUE(bind.ok());
+    EXPECT_EQ(bind->channel.op, ChannelOp::Bind);
+    EXPECT_EQ(bind->channel.bit, 63u);
+    EXPECT_EQ(error_of(decode(kSysChannelControl, channel, 1, 64)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysChannelControl, channel, 0, 1)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysChannelControl, channel, 2, 0)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysChannelControl, channel, 1, 1, 9)), Error::InvalidArgument);
+    // A channel names its ring memory: mappable like the frame it came from.
+    EXPECT_TRUE(decode(kSysFrameMap, channel, 0x20000000, kUserMapRead | kUserMapWrite).ok());
+    EXPECT_EQ(error_of(decode(kSysFramePhys, channel)), Error::NoRights);
+}
+
+TEST_F(DecodeTest, MintIntoAnotherAppNeedsADispatcherCapWithGrant) {
+    CapIndex app = root(kCapDispatcher, kRightGrant, 0, 0);
+    auto r = decode(kSysCapMint, m_frame, kRightRead | kRightMap, app);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->mint.target.index, app);
+    auto own = decode(kSysCapMint, m_frame, kRightRead | kRightMap, 0);
+    ASSERT_TRUE(own.ok());
+    EXPECT_EQ(own->mint.target.node, nullptr);
+    EXPECT_EQ(error_of(decode(kSysCapMint, m_frame, kRightRead, m_frame)), Error::WrongType);
+    CapIndex no_grant = root(kCapDispatcher, 0, 0, 0);
+    EXPECT_EQ(error_of(decode(kSysCapMint, m_frame, kRightRead, no_grant)), Error::NoRights);
+    EXPECT_EQ(error_of(decode(kSysCapMint, m_frame, kRightRead, 4242)), Error::BadCapability);
+    EXPECT_EQ(error_of(decode(kSysCapMint, m_frame, kRightRead, app, 1)), Error::InvalidArgument);
 }
 
 TEST_F(DecodeTest, DeviceClaimIndex) {
@@ -276,6 +304,20 @@ TEST_F(DecodeTest, DispatcherStartCopiesTheName) {
     EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0xffffffffc0200000ull, 5, 0)), Error::BadAddress);
     m_memory.put(0x10300, "a\0b", 3);
     EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0x10300, 3, 0)), Error::InvalidArgument);
+}
+
+TEST_F(DecodeTest, DispatcherStartMayHandOverACap) {
+    m_memory.put(0x10200, "hello", 5);
+    auto r = decode(kSysDispatcherStart, 0x10200, 5, 0, m_frame, kRightRead | kRightMap);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->dispatcher_start.gift, m_frame);
+    EXPECT_EQ(r->dispatcher_start.gift_rights, uint32_t{kRightRead | kRightMap});
+    EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0x10200, 5, 0, 0, kRightRead)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0x10200, 5, 0, m_frame, 1u << 6)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0x10200, 5, 0, 999, 0)), Error::BadCapability);
+    CapIndex no_grant = mint(m_frame, kRightRead | kRightMap);
+    EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0x10200, 5, 0, no_grant, 0)), Error::NoRights);
+    EXPECT_EQ(error_of(decode(kSysDispatcherStart, 0x10200, 5, 0, m_frame, 0, 1)), Error::InvalidArgument);
 }
 
 TEST(CheckUserRange, Edges) {
