@@ -22,7 +22,7 @@ using test::FakeUserMemory;
 
 constexpr uint16_t kApps = 3;
 // Argument registers each call uses, by SyscallNumber.
-constexpr uint8_t kArity[kSysCount] = {2, 1, 2, 1, 2, 1, 1, 2, 3, 2, 1, 2, 1, 1, 3, 3};
+constexpr uint8_t kArity[kSysCount] = {2, 1, 2, 1, 3, 1, 1, 2, 3, 2, 1, 1, 3, 1, 3, 5};
 constexpr size_t kKnown = 64;
 
 #define FUZZ_CHECK(cond) \
@@ -86,9 +86,11 @@ void check_consistent(World& w) {
 void apply(World& w, uint16_t table, const SyscallRequest& req, uint8_t where) {
     switch (req.number) {
     case kSysCapMint: {
-        auto r = w.caps.mint(table, req.mint.cap.index, req.mint.rights);
+        // Into the app the dispatcher cap names (its object is that app's table + 1).
+        uint16_t to = req.mint.target.node ? static_cast<uint16_t>(req.mint.target.node->object - 1) : table;
+        auto r = w.caps.grant(table, req.mint.cap.index, to, req.mint.rights);
         if (r) {
-            auto child = w.caps.lookup(table, *r, kCapNull, 0);
+            auto child = w.caps.lookup(to, *r, kCapNull, 0);
             FUZZ_CHECK(child.ok());
             FUZZ_CHECK(((*child)->rights & ~req.mint.cap.node->rights) == 0);  // rights only shrink
             remember(w, where, *r);
@@ -153,11 +155,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     alignas(World) static unsigned char storage[sizeof(World)];
     World& w = *new (storage) World();
     w.caps.set_remove_hook([](const CapNode&, void* ctx) { ++static_cast<World*>(ctx)->removed; }, &w);
-    // Each app starts with one frame, as the kernel's root capabilities.
+    // Each app starts with one frame, as the kernel's root capabilities, and
+    // a dispatcher cap for the next app (as if it had started it).
     for (uint16_t t = 0; t < kApps; ++t) {
         auto r = w.caps.insert_root(t, kCapFrame, kRightAll, 0x80000000 + t * 0x10000ull, 2 * kUserPageSize);
         FUZZ_CHECK(r.ok());
         remember(w, static_cast<uint8_t>(t), *r);
+        auto d = w.caps.insert_root(t, kCapDispatcher, kRightGrant, 0, 0, 0, (t + 1) % kApps + 1);
+        FUZZ_CHECK(d.ok());
+        remember(w, static_cast<uint8_t>(kApps + t), *d);
     }
     Input in(data, size);
     for (int step = 0; step < 256 && !in.empty(); ++step) {
