@@ -10,7 +10,10 @@
 # Without --initrd the built initrd (every app in user/) is loaded.
 # --net udp:PORT[:GUEST],tcp:PORT[:GUEST],... adds a virtio-net device on QEMU
 # user networking (the guest is 10.0.2.15) with those host ports forwarded
-# from 127.0.0.1. With no --append, the default apps run: the echo server on
+# from 127.0.0.1. --net tap:IFNAME puts the virtio-net device on the existing
+# host tap device IFNAME instead (no scripts run; the host side configures
+# it, e.g. 10.0.2.2/24 inside a network namespace: tests/qemu/net_tap_test.sh).
+# With no --append, the default apps run: the echo server on
 # UDP and TCP port 5555, reachable from the host (--net udp:5555,tcp:5555
 # unless --net is given). --disk FILE adds a virtio-blk device backed by the
 # raw image FILE (created, 16 MiB of zeros, if missing). --uboot
@@ -21,7 +24,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk=""
 extra=()
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }  # the header comment
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
@@ -62,7 +65,11 @@ if [ $append_given -eq 0 ]; then
   echo "run-qemu.sh: echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" >&2
 fi
 netdev=()
-if [ -n "$net" ]; then
+if [[ "$net" == tap:* ]]; then
+  ifname=${net#tap:}
+  case "$ifname" in ''|*[!A-Za-z0-9_.-]*) echo "run-qemu.sh: --net tap:IFNAME: bad interface name '$ifname'" >&2; exit 2 ;; esac
+  netdev=(-netdev "tap,id=net0,ifname=$ifname,script=no,downscript=no" -device virtio-net-device,netdev=net0)
+elif [ -n "$net" ]; then
   fwd=""
   IFS=, read -r -a rules <<<"$net"
   for rule in "${rules[@]}"; do
