@@ -17,7 +17,7 @@
 #   --timeout S      stop QEMU after S seconds   --jobs N   make -j (2)
 #   --rebuild        forget the cached kernel build and start over
 # Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/.
-# The guest prints "echo-init: instret N requests I instructions X per request"
+# The guest prints "echo-init: instret N requests I instructions X per request idle Y per request"
 # on the console every N requests: everything hart 0 retired in that window,
 # kernel and idle loop included. Exact only with --icount --smp 1.
 set -euo pipefail

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Ringlet and Linux side by side (issue 7): the same load generator against
+# Ringlet's user/echo and against the Linux guest (scripts/bench/linux-guest.sh),
+# on the same QEMU machine, harts, memory and netdev options, one guest after
+# the other, round after round; then guest instructions per request under
+# -icount; then the host micro-benchmarks. Writes a Markdown table
+# (results.md), PNG plots and the raw JSON into a results folder it prints.
+#
+#   scripts/bench.sh [options]
+#   --quick            1 round, 1 s per run, UDP and TCP 64 B with 1 client (smoke test)
+#   --ringlet-only     leave out the Linux guest (its first build takes ~6 min)
+#   --rounds N         rounds per guest (3)          --duration S   seconds per run (5)
+#   --smp N            harts for the loadgen phase (1; the icount phase is always 1)
+#   --mem SIZE         guest memory (256M)
+#   --icount-requests N  requests per instret window (20000; 1000 with --quick)
+#   --no-throughput | --no-icount | --no-host   skip a phase
+#   --out DIR          results folder (bench-results/DATE-TIME, ignored by git)
+#   --rv-build DIR     riscv64 build (build/bench-rv)
+#   --host-build DIR   host build, Release without sanitizers (build/bench-host)
+#   --no-build         use what is built
+# Exit status: 0 when every phase ran and the report was written; non-zero,
+# with the reason on stderr, when a build, a boot, a guest or a tool failed.
+# Runs with timeouts or errors are data: they are tabled and flagged.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench_dir=$root/scripts/bench
+
+quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
+out="" rv_build=$root/build/bench-rv host_build=$root/build/bench-host
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; shift ;;
+    --ringlet-only) linux=0; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --icount-requests) icount_n=$2; shift 2 ;;
+    --no-throughput) do_tput=0; shift ;;
+    --no-icount) do_icount=0; shift ;;
+    --no-host) do_host=0; shift ;;
+    --out) out=$2; shift 2 ;;
+    --rv-build) rv_build=$(realpath -m "$2"); shift 2 ;;
+    --host-build) host_build=$(realpath -m "$2"); shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "bench.sh: unknown option '$1'" >&2; usage 2 ;;
+  esac
+done
+if [ $quick -eq 1 ]; then
+  rounds=${rounds:-1} duration=${duration:-1} icount_n=${icount_n:-1000}
+  workloads=("udp 64 1" "tcp 64 1")
+  icount_sizes=(64)
+else
+  rounds=${rounds:-3} duration=${duration:-5} icount_n=${icount_n:-20000}
+  # proto, message bytes, closed-loop clients
+  workloads=("udp 64 1" "udp 64 4" "udp 1024 1" "udp 1024 4"
+             "tcp 64 1" "tcp 64 4" "tcp 1024 1" "tcp 1024 4" "tcp 8192 1" "tcp 8192 4")
+  icount_sizes=(64 1024)
+fi
+for v in "$rounds" "$duration" "$smp" "$icount_n"; do
+  case "$v" in ''|*[!0-9]*|0) echo "bench.sh: --rounds, --duration, --smp and --icount-requests need a positive number" >&2; exit 2 ;; esac
+done
+guests=(ringlet); [ $linux -eq 1 ] && guests+=(linux)
+out=${out:-$root/bench-results/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
+# shellcheck source=scripts/bench/guest.sh
+source "$bench_dir/guest.sh"
+say "results go to $out"
+
+# --- build ------------------------------------------------------------------
+loadgen=$host_build/tools/loadgen/loadgen
+host_benches=("$host_build/tests/libos/bench/libos_bench" "$host_build/tests/libos/bench/ring_bench")
+if [ $build -eq 1 ]; then
+  "$root/scripts/setup.sh"
+  say "building riscv64 (kernel, echo) in $rv_build"
+  cmake --preset riscv64 -B "$rv_build" >"$out/build.log" 2>&1 || die "riscv64 configure; see $out/build.log"
+  cmake --build "$rv_build" -j2 >>"$out/build.log" 2>&1 || die "riscv64 build; see $out/build.log"
+  # Figures come from optimised code without sanitizers; -Werror stays off
+  # because GCC 12 at -O3 warns falsely (-Wrestrict) inside std::string.
+  say "building host Release (loadgen, benchmarks) in $host_build"
+  cmake --preset host -B "$host_build" -DCMAKE_BUILD_TYPE=Release -DRINGLET_SANITIZE=OFF \
+    -DRINGLET_WERROR=OFF -DRINGLET_RISCV_BUILD="$rv_build" >>"$out/build.log" 2>&1 || die "host configure; see $out/build.log"
+  cmake --build "$host_build" -j2 --target loadgen libos_bench ring_bench >>"$out/build.log" 2>&1 ||
+    die "host build; see $out/build.log"
+  if [ $linux -eq 1 ]; then
+    say "Linux guest (cached in ~/.cache/ringlet after its first ~6 min build)"
+    "$bench_dir/linux-guest.sh" build || die "the Linux guest build"
+  fi
+fi
+[ -x "$loadgen" ] || die "no loadgen at $loadgen (build it, or drop --no-build)"
+if [ ! -f "$rv_build/Image" ] || [ ! -f "$rv_build/initrd.cpio" ]; then die "no Image/initrd.cpio in $rv_build"; fi
+if [ $linux -eq 1 ]; then
+  eval "$("$bench_dir/linux-guest.sh" paths 2>/dev/null | grep -E '^(IMAGE|INITRD)=' | sed 's/^/linux_/')"
+  [ -f "${linux_IMAGE:-}" ] || die "the Linux guest is not built (scripts/bench/linux-guest.sh build)"
+fi
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit=$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . 2>/dev/null || echo +dirty)"
+  echo "qemu=$(qemu-system-riscv64 --version | head -1)"
+  echo "host=$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "machine=QEMU virt, -smp $smp, -m $mem, virtio-net (modern) on user networking; $rounds round(s) of ${duration} s per run, $icount_n requests per instret window"
+  echo "guests=${guests[*]}"
+} >"$out/meta.txt"
+
+# --- phase 1: loadgen, round after round, the guests one after the other ------
+if [ $do_tput -eq 1 ]; then
+  total=$((rounds * ${#guests[@]} * ${#workloads[@]})) n=0
+  for round in $(seq 1 "$rounds"); do
+    for guest in "${guests[@]}"; do
+      guest_start "$guest" "$smp" 0 0 "$out/console-$guest-round$round.log"
+      for w in "${workloads[@]}"; do
+        read -r proto size clients <<<"$w"
+        n=$((n + 1))
+        dir=$out/runs/$guest/$proto-$size-c$clients
+        mkdir -p "$dir"
+        json=$dir/round$round.json
+        # Timeouts and errors are data (they go in the table); only a run
+        # that produced no summary at all is a failure of the benchmark.
+        set +e
+        "$loadgen" --proto "$proto" --port "$guest_port" --size "$size" --clients "$clients" \
+          --duration "$duration" --timeout-ms 1000 --json --no-progress --allow-timeouts >"$json" 2>"$dir/round$round.err"
+        rc=$?
+        set -e
+        if [ $rc -gt 1 ] || [ ! -s "$json" ]; then
+          guest_stop
+          die "loadgen exited $rc on $guest $w: $(tail -3 "$dir/round$round.err")"
+        fi
+        guest_alive || die "$guest died during $w; console: $(tail -5 "$guest_log")"
+        say "[$n/$total] round $round $guest $proto ${size} B x$clients: $(jq -r '"\(.requests_per_s|floor) req/s, p50 \(.latency_us.p50) us, p99 \(.latency_us.p99) us, timeouts \(.timeouts), errors \(.errors + .mismatched_responses)"' "$json")"
+      done
+      guest_stop
+    done
+  done
+fi
+
+# --- phase 2: instructions per request under -icount shift=0 -smp 1 -------------
+if [ $do_icount -eq 1 ]; then
+  windows=3
+  for guest in "${guests[@]}"; do
+    for size in "${icount_sizes[@]}"; do
+      log=$out/icount-$guest-udp-$size.log
+      say "icount: $guest, UDP $size B, $windows windows of $icount_n requests (1 client)"
+      guest_start "$guest" 1 1 "$icount_n" "$log"
+      # One window more than needed: the first one carries the warm-up.
+      want=$(( (windows + 1) * (icount_n + 1) + 10 ))
+      set +e
+      "$loadgen" --proto udp --port "$guest_port" --size "$size" --clients 1 --requests "$want" \
+        --timeout-ms 2000 --json --no-progress --allow-timeouts >"$log.json" 2>"$log.err"
+      rc=$?
+      set -e
+      sleep 1
+      guest_stop
+      [ $rc -le 1 ] || die "loadgen exited $rc (icount, $guest $size B): $(tail -3 "$log.err")"
+      got=$(grep -cE "$(guest_icount_regex "$guest")" "$log" || true)
+      [ "$got" -ge 2 ] || die "icount: $guest printed $got instruction figures (want >= 2); see $log"
+      say "icount: $guest UDP $size B: $(grep -E "$(guest_icount_regex "$guest")" "$log" | tail -1 | tr -d '\r')"
+    done
+  done
+fi
+
+# --- phase 3: host micro-benchmarks (Google Benchmark, ns) ----------------------
+if [ $do_host -eq 1 ]; then
+  min_time=0.5; [ $quick -eq 1 ] && min_time=0.05
+  reps=3; [ $quick -eq 1 ] && reps=1
+  for b in "${host_benches[@]}"; do
+    [ -x "$b" ] || die "no host benchmark at $b"
+    name=$(basename "$b")
+    say "host: $name (${reps}x, min time ${min_time}s each)"
+    "$b" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
+      --benchmark_format=json --benchmark_out="$out/host-$name.json" --benchmark_out_format=json \
+      >/dev/null 2>"$out/host-$name.err" || die "$name failed: $(tail -3 "$out/host-$name.err")"
+  done
+fi
+
+# --- report -------------------------------------------------------------------
+python3 "$bench_dir/report.py" "$out" || die "report generation; see above"
+say "table: $out/results.md"
+say "plots: $(find "$out" -maxdepth 1 -name '*.png' -printf '%f ')"
+if grep -q "timeouts or errors" "$out/results.md"; then
+  say "WARNING: some runs had timeouts or errors (flagged in the table)"
+fi
+echo "$out"

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Turns a scripts/bench.sh results folder into results.md and PNG plots.
+
+    report.py RESULTS_DIR
+
+Reads runs/<guest>/<proto>-<size>-c<clients>/round<N>.json (loadgen --json),
+icount-<guest>-udp-<size>.log (guest consoles under -icount) and
+host-<bench>.json (Google Benchmark). Every figure in the table is the
+median over rounds (or instret windows, or repetitions) with the spread
+(min-max) beside it. Plots go through gnuplot (pngcairo).
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+GUESTS = ["ringlet", "linux"]
+NAMES = {"ringlet": "Ringlet", "linux": "Linux 6.1"}
+
+
+def fail(msg):
+    print(f"report.py: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def spread(values, fmt):
+    """'median (min-max)' of values, or just the value when there is one."""
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    if len(values) == 1 or min(values) == max(values):
+        return fmt(med)
+    return f"{fmt(med)} ({fmt(min(values))}–{fmt(max(values))})"
+
+
+def n0(v):
+    return f"{v:,.0f}"
+
+
+def us(v):
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def workload_key(name):
+    proto, size, clients = re.match(r"(udp|tcp)-(\d+)-c(\d+)$", name).groups()
+    return (proto != "udp", int(size), int(clients))
+
+
+def workload_label(name):
+    proto, size, clients = re.match(r"(udp|tcp)-(\d+)-c(\d+)$", name).groups()
+    size = int(size)
+    size_text = f"{size // 1024} KiB" if size >= 1024 and size % 1024 == 0 else f"{size} B"
+    return f"{proto.upper()} {size_text}, {clients} client{'s' if clients != '1' else ''}"
+
+
+def load_runs(out):
+    """{workload: {guest: [summary per round]}}"""
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(out, "runs", "*", "*", "round*.json"))):
+        guest = path.split(os.sep)[-3]
+        workload = path.split(os.sep)[-2]
+        try:
+            with open(path) as f:
+                summary = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            fail(f"{path}: not loadgen JSON ({e})")
+        runs.setdefault(workload, {}).setdefault(guest, []).append(summary)
+    return runs
+
+
+def bad_count(s):
+    return s["timeouts"] + s["errors"] + s["failed"] + s["mismatched_responses"]
+
+
+def throughput_table(runs, lines):
+    guests = [g for g in GUESTS if any(g in r for r in runs.values())]
+    lines.append("| workload | guest | requests/s | vs Linux | p50 µs | p99 µs | p99.9 µs | timeouts + errors |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    flagged = False
+    for w in sorted(runs, key=workload_key):
+        med_rps = {g: statistics.median([s["requests_per_s"] for s in runs[w][g]]) for g in guests if g in runs[w]}
+        for g in guests:
+            rs = runs[w].get(g)
+            if not rs:
+                continue
+            ratio = "-"
+            if g != "linux" and med_rps.get("linux"):
+                ratio = f"{med_rps[g] / med_rps['linux']:.2f}×"
+            bad = [bad_count(s) for s in rs]
+            flagged |= any(bad)
+            lines.append(
+                f"| {workload_label(w)} | {NAMES[g]} | {spread([s['requests_per_s'] for s in rs], n0)} | {ratio} | "
+                f"{spread([s['latency_us']['p50'] for s in rs], us)} | {spread([s['latency_us']['p99'] for s in rs], us)} | "
+                f"{spread([s['latency_us']['p99.9'] for s in rs], us)} | {spread(bad, n0)}{' ⚠' if any(bad) else ''} |")
+    return flagged
+
+
+ICOUNT_RE = {
+    # echo --stats: app, libOS, lwIP and driver; the time in the wait syscall
+    # (kernel path and idle) is already taken out by the app.
+    "ringlet": re.compile(r"^echo: (\d+) requests, (\d+) instructions per request"),
+    # echo-init: everything hart 0 retired (kernel, idle included), and the
+    # idle part estimated from the kernel's idle accounting.
+    "linux": re.compile(r"^echo-init: instret (\d+) requests \d+ instructions ([0-9.]+) per request"
+                        r"(?: idle ([0-9.]+) per request)?"),
+}
+
+
+def load_icount(out):
+    """{size: {guest: [(per_request, idle_per_request or None) per window]}}, warm-up window dropped."""
+    figures = {}
+    for path in glob.glob(os.path.join(out, "icount-*-udp-*.log")):
+        m = re.match(r"icount-(\w+)-udp-(\d+)\.log$", os.path.basename(path))
+        guest, size = m.group(1), int(m.group(2))
+        windows = []
+        with open(path, errors="replace") as f:
+            for line in f:
+                hit = ICOUNT_RE[guest].match(line.strip())
+                if hit:
+                    idle = hit.group(3) if guest == "linux" else None
+                    windows.append((float(hit.group(2)), float(idle) if idle is not None else None))
+        if len(windows) < 2:
+            fail(f"{path}: {len(windows)} instret windows (want at least 2)")
+        figures.setdefault(size, {})[guest] = windows[1:]  # the first window holds the warm-up
+    return figures
+
+
+def icount_table(figures, lines):
+    lines.append("| UDP message | Ringlet: app's own instructions | Linux: all of hart 0, idle included | "
+                 "Linux: idle part (estimate) | Linux without idle |")
+    lines.append("|---|---|---|---|---|")
+    for size in sorted(figures):
+        f = figures[size]
+        r = f.get("ringlet", [])
+        lx = f.get("linux", [])
+        with_idle = [w[0] for w in lx]
+        idle = [w[1] for w in lx if w[1] is not None]
+        busy = [w[0] - w[1] for w in lx if w[1] is not None]
+        lines.append(f"| {size} B | {spread([w[0] for w in r], n0)} | {spread(with_idle, n0)} | {spread(idle, n0)} | "
+                     f"{spread(busy, n0)} |")
+
+
+HOST_ROWS = [
+    ("libos_bench", "BM_PickNext/1", "executor pick-next, 1 ready task", 1),
+    ("libos_bench", "BM_PickNext/4096", "executor pick-next, 4096 ready tasks", 1),
+    ("libos_bench", "BM_YieldRoundTrip", "coroutine yield round trip", 1),
+    ("libos_bench", "BM_SpawnResumeComplete", "spawn + run + complete a task", 1),
+    ("libos_bench", "BM_LoopbackPushPopRoundTrip", "PDPIX loopback push + pop", 1),
+    ("ring_bench", "BM_RingRoundTrip/real_time", "inter-hart ring message, one way (half a round trip)", 0.5),
+    ("ring_bench", "BM_RingRoundTrip/real_time", "inter-hart ring message, round trip", 1),
+    ("ring_bench", "BM_RingStream/real_time", "inter-hart ring message, streamed (per message)", 1),
+]
+TO_NS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def load_host(out):
+    """{(bench, name): [ns per iteration per repetition]}"""
+    found = {}
+    for path in glob.glob(os.path.join(out, "host-*.json")):
+        bench = os.path.basename(path)[len("host-"):-len(".json")]
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            fail(f"{path}: not Google Benchmark JSON ({e})")
+        for b in data.get("benchmarks", []):
+            if b.get("run_type") != "iteration" or b.get("error_occurred"):
+                continue
+            name = b.get("run_name", b["name"])
+            found.setdefault((bench, name), []).append(b["real_time"] * TO_NS[b.get("time_unit", "ns")])
+    return found
+
+
+def host_table(found, lines):
+    lines.append("| host micro-benchmark | ns |")
+    lines.append("|---|---|")
+    for bench, name, text, scale in HOST_ROWS:
+        values = [v * scale for v in found.get((bench, name), [])]
+        if values:
+            lines.append(f"| {text} | {spread(values, lambda v: f'{v:,.1f}')} |")
+
+
+def gnuplot(out, script):
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, cwd=out, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        fail(f"gnuplot failed: {getattr(e, 'stderr', '') or e}")
+
+
+def plots(out, runs, figures):
+    guests = [g for g in GUESTS if any(g in r for r in runs.values())]
+    made = []
+    if runs:
+        order = sorted(runs, key=workload_key)
+        with open(os.path.join(out, "throughput.dat"), "w") as f:
+            for w in order:
+                cols = [f'"{workload_label(w)}"']
+                for g in guests:
+                    v = [s["requests_per_s"] for s in runs[w].get(g, [])] or [0]
+                    cols += [str(statistics.median(v)), str(min(v)), str(max(v))]
+                f.write(" ".join(cols) + "\n")
+        bars = ", ".join(f"'throughput.dat' using {2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i}{':xtic(1)' if i == 0 else ''} "
+                         f"title '{NAMES[g]}'" for i, g in enumerate(guests))
+        gnuplot(out, f"""
+set terminal pngcairo size 1200,600 font ',10'
+set output 'throughput.png'
+set title 'Echo throughput, closed loop (median of rounds, bars: min-max) - QEMU TCG, emulated'
+set ylabel 'requests/s'
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.8 border -1
+set xtics rotate by -30
+set yrange [0:*]
+set key top right
+set grid ytics
+plot {bars}
+""")
+        made.append("throughput.png")
+        with open(os.path.join(out, "latency.dat"), "w") as f:
+            for w in order:
+                cols = [f'"{workload_label(w)}"']
+                for p in ("p50", "p99", "p99.9"):
+                    for g in guests:
+                        v = [s["latency_us"][p] for s in runs[w].get(g, [])] or [0]
+                        cols.append(str(statistics.median(v)))
+                f.write(" ".join(cols) + "\n")
+        series = [(p, g) for p in ("p50", "p99", "p99.9") for g in guests]
+        bars = ", ".join(f"'latency.dat' using {2 + i}{':xtic(1)' if i == 0 else ''} title '{NAMES[g]} {p}'"
+                         for i, (p, g) in enumerate(series))
+        gnuplot(out, f"""
+set terminal pngcairo size 1200,600 font ',10'
+set output 'latency.png'
+set title 'Echo latency percentiles, closed loop (median of rounds) - QEMU TCG, emulated'
+set ylabel 'latency (µs, log scale)'
+set logscale y
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -30
+set key top left
+set grid ytics
+plot {bars}
+""")
+        made.append("latency.png")
+    if figures:
+        with open(os.path.join(out, "instructions.dat"), "w") as f:
+            for size in sorted(figures):
+                fg = figures[size]
+                ring = statistics.median([w[0] for w in fg["ringlet"]]) if "ringlet" in fg else 0
+                lx = fg.get("linux", [])
+                busy = statistics.median([w[0] - w[1] for w in lx if w[1] is not None]) if lx else 0
+                total = statistics.median([w[0] for w in lx]) if lx else 0
+                f.write(f'"UDP {size} B" {ring} {busy} {total}\n')
+        gnuplot(out, """
+set terminal pngcairo size 900,500 font ',10'
+set output 'instructions.png'
+set title 'Guest instructions per echoed request (QEMU -icount shift=0 -smp 1)'
+set ylabel 'instructions per request'
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set key top left
+set grid ytics
+plot 'instructions.dat' using 2:xtic(1) title 'Ringlet (app, without wait syscall + idle)', \\
+     '' using 3 title 'Linux (without idle, estimate)', \\
+     '' using 4 title 'Linux (everything, idle included)'
+""")
+        made.append("instructions.png")
+    return made
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: report.py RESULTS_DIR")
+    out = sys.argv[1]
+    meta = {}
+    if os.path.exists(os.path.join(out, "meta.txt")):
+        with open(os.path.join(out, "meta.txt")) as f:
+            meta = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    runs, figures, host = load_runs(out), load_icount(out), load_host(out)
+    if not runs and not figures and not host:
+        fail(f"{out}: nothing to report")
+    lines = ["# Ringlet vs Linux: echo benchmarks", ""]
+    if meta:
+        lines.append(f"{meta.get('date', '?')}, commit {meta.get('commit', '?')}, {meta.get('qemu', '?')}, "
+                     f"host {meta.get('host', '?')} (load {meta.get('load', '?')}); {meta.get('machine', '')}.")
+        lines.append("")
+    if runs:
+        lines += ["## Throughput and latency (loadgen, closed loop; median of rounds, (min–max) across rounds)", ""]
+        if throughput_table(runs, lines):
+            lines += ["", "⚠ some runs had timeouts or errors (the count is per run; see runs/*/*.json)."]
+        lines.append("")
+    if figures:
+        lines += ["## Guest instructions per echoed UDP request (-icount shift=0 -smp 1; median of windows)", ""]
+        icount_table(figures, lines)
+        lines.append("")
+    if host:
+        lines += ["## Host micro-benchmarks (Google Benchmark, Release; median of repetitions)", ""]
+        host_table(host, lines)
+        lines.append("")
+    made = plots(out, runs, figures)
+    lines += [f"![{p[:-4]}]({p})" for p in made]
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
