@@ -113,7 +113,7 @@ Result<uint64_t> cap_mint(Dispatcher& d, const CapMintRequest& req) {
 }
 
 Result<uint64_t> channel_create(Dispatcher& d, const ChannelCreateRequest& req) {
-    uint32_t id = TRY(g_channels.create());
+    uint32_t id = TRY(g_channels.create(d.id));
     auto cap = g_caps.derive_object(table_of(d), req.frame.index, kCapChannel,
                                     kRightRead | kRightWrite | kRightMap | kRightGrant, id);
     if (!cap) g_channels.release(id);

@@ -8,11 +8,15 @@ ChannelTable::Channel* ChannelTable::find(uint32_t id) {
     return &m_channels[id - 1];
 }
 
-Result<uint32_t> ChannelTable::create() {
+Result<uint32_t> ChannelTable::create(uint32_t creator) {
+    size_t mine = 0;
+    for (const Channel& c : m_channels) mine += c.in_use && c.creator == creator;
+    if (mine >= kMaxPerCreator) return Error::Full;
     for (size_t i = 0; i < kMaxChannels; ++i) {
         if (m_channels[i].in_use) continue;
         m_channels[i] = Channel{};
         m_channels[i].in_use = true;
+        m_channels[i].creator = creator;
         return static_cast<uint32_t>(i + 1);
     }
     return Error::Full;

@@ -30,9 +30,11 @@ struct ChannelWake {
 class ChannelTable {
 public:
     static constexpr size_t kMaxChannels = 64;
+    static constexpr size_t kMaxPerCreator = 16;  // so one app cannot take them all
 
-    // A new channel with both ends unbound → its id (never 0). Full if none free.
-    Result<uint32_t> create();
+    // A new channel made by dispatcher `creator`, both ends unbound → its id
+    // (never 0). Full if none is free or `creator` already has its share.
+    Result<uint32_t> create(uint32_t creator);
     // The channel's last capability went away.
     void release(uint32_t id);
 
@@ -59,6 +61,7 @@ public:
 private:
     struct Channel {
         bool in_use = false;
+        uint32_t creator = 0;
         ChannelEnd ends[2];
     };
     Channel* find(uint32_t id);

@@ -8,18 +8,28 @@ namespace {
 TEST(ChannelTable, IdsAreNeverZeroAndRunOut) {
     ChannelTable t;
     for (size_t i = 0; i < ChannelTable::kMaxChannels; ++i) {
-        auto id = t.create();
+        auto id = t.create(static_cast<uint32_t>(100 + i / ChannelTable::kMaxPerCreator));
         ASSERT_TRUE(id.ok());
         EXPECT_NE(*id, 0u);
     }
-    EXPECT_EQ(t.create().error(), Error::Full);
+    EXPECT_EQ(t.create(999).error(), Error::Full);
     t.release(1);
-    EXPECT_EQ(*t.create(), 1u);
+    EXPECT_EQ(*t.create(999), 1u);
+}
+
+TEST(ChannelTable, OneAppCannotTakeEveryChannel) {
+    ChannelTable t;
+    uint32_t last = 0;
+    for (size_t i = 0; i < ChannelTable::kMaxPerCreator; ++i) last = *t.create(7);
+    EXPECT_EQ(t.create(7).error(), Error::Full);
+    EXPECT_TRUE(t.create(8).ok());  // others still can
+    t.release(last);
+    EXPECT_TRUE(t.create(7).ok());
 }
 
 TEST(ChannelTable, FirstBinderIsEndZeroAndAThirdIsBusy) {
     ChannelTable t;
-    uint32_t id = *t.create();
+    uint32_t id = *t.create(1);
     auto a = t.bind(id, 7, 3);
     ASSERT_TRUE(a.ok());
     EXPECT_EQ(a->end, 0u);
@@ -33,7 +43,7 @@ TEST(ChannelTable, FirstBinderIsEndZeroAndAThirdIsBusy) {
 
 TEST(ChannelTable, NotifyWakesThePeerOnItsOwnBit) {
     ChannelTable t;
-    uint32_t id = *t.create();
+    uint32_t id = *t.create(1);
     ASSERT_TRUE(t.bind(id, 7, 3).ok());
     ASSERT_TRUE(t.bind(id, 9, 5).ok());
     auto to_nine = t.notify(id, 7);
@@ -48,7 +58,7 @@ TEST(ChannelTable, NotifyWakesThePeerOnItsOwnBit) {
 
 TEST(ChannelTable, OutsidersAndUnknownChannelsAreRefused) {
     ChannelTable t;
-    uint32_t id = *t.create();
+    uint32_t id = *t.create(1);
     ASSERT_TRUE(t.bind(id, 7, 3).ok());
     EXPECT_EQ(t.notify(id, 8).error(), Error::NotFound);
     EXPECT_EQ(t.notify(id, 0).error(), Error::NotFound);
@@ -64,7 +74,7 @@ TEST(ChannelTable, OutsidersAndUnknownChannelsAreRefused) {
 
 TEST(ChannelTable, ANotificationBeforeThePeerBindsIsHeldForIt) {
     ChannelTable t;
-    uint32_t id = *t.create();
+    uint32_t id = *t.create(1);
     ASSERT_TRUE(t.bind(id, 7, 3).ok());
     auto held = t.notify(id, 7);
     ASSERT_TRUE(held.ok());
@@ -78,8 +88,8 @@ TEST(ChannelTable, ANotificationBeforeThePeerBindsIsHeldForIt) {
 
 TEST(ChannelTable, AnEndingAppFreesItsEndsForANewHolder) {
     ChannelTable t;
-    uint32_t id = *t.create();
-    uint32_t other = *t.create();
+    uint32_t id = *t.create(1);
+    uint32_t other = *t.create(1);
     ASSERT_TRUE(t.bind(id, 7, 3).ok());
     ASSERT_TRUE(t.bind(id, 9, 5).ok());
     ASSERT_TRUE(t.bind(other, 9, 1).ok());
