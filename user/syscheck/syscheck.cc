@@ -164,6 +164,19 @@ int main(int, char**) {
     check(user::syscall(kSysCapDelete, ring.value).error == 0 &&
               is(user::syscall(kSysCapIdentify, chan.value), Error::BadCapability),
           "deleting the ring frame deletes its channel");
+    auto ring2 = user::syscall(kSysFrameAlloc, 2, 0);
+    int made = 0;
+    user::SyscallResult last{};
+    for (int i = 0; i < 20; ++i) {
+        last = user::syscall(kSysChannelCreate, ring2.value);
+        if (last.error) break;
+        ++made;
+    }
+    check(made == 16 && is(last, Error::Full), "an app may hold 16 channels, the 17th is Full");
+    check(user::syscall(kSysCapDelete, ring2.value).error == 0, "deleting their frame releases them");
+    auto ring3 = user::syscall(kSysFrameAlloc, 2, 0);
+    check(ring3.error == 0 && user::syscall(kSysChannelCreate, ring3.value).error == 0,
+          "after that a new channel can be made again");
 
     user::printf("syscheck: %d failed\n", g_failed);
     return g_failed;
