@@ -105,6 +105,7 @@ fi
   echo "qemu=$(qemu-system-riscv64 --version | head -1)"
   echo "host=$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "duration_s=$duration"
   echo "machine=QEMU virt, -smp $smp, -m $mem, virtio-net (modern) on user networking; $rounds round(s) of ${duration} s per run, $icount_n requests per instret window"
   echo "guests=${guests[*]}"
 } >"$out/meta.txt"
@@ -134,6 +135,14 @@ if [ $do_tput -eq 1 ]; then
         fi
         guest_alive || die "$guest died during $w; console: $(tail -5 "$guest_log")"
         say "[$n/$total] round $round $guest $proto ${size} B x$clients: $(jq -r '"\(.requests_per_s|floor) req/s, p50 \(.latency_us.p50) us, p99 \(.latency_us.p99) us, timeouts \(.timeouts), errors \(.errors + .mismatched_responses)"' "$json")"
+        # A guest that stopped answering would turn every later run into
+        # zeros: note it, and boot it again for the next workload.
+        if [ "$(jq '.timeouts + .errors + .failed' "$json")" -gt 0 ] && ! guest_probe; then
+          echo "$guest, round $round: stopped answering UDP or TCP during $proto $size B x$clients; rebooted" >>"$out/incidents.txt"
+          say "WARNING: $guest stopped answering during $proto $size B x$clients; booting it again"
+          guest_stop
+          guest_start "$guest" "$smp" 0 0 "$out/console-$guest-round$round-after-$proto-$size-c$clients.log"
+        fi
       done
       guest_stop
     done
@@ -163,6 +172,12 @@ if [ $do_icount -eq 1 ]; then
       say "icount: $guest UDP $size B: $(grep -E "$(guest_icount_regex "$guest")" "$log" | tail -1 | tr -d '\r')"
     done
   done
+
+  # The kernel and libOS micro-figures in exact guest instructions.
+  say "icount: user/microbench (syscall, yield, spawn)"
+  RINGLET_RISCV_BUILD=$rv_build "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 --timeout 120 \
+    --append "shutdown init=microbench" >"$out/icount-microbench.log" 2>&1 ||
+    die "microbench under -icount failed; see $out/icount-microbench.log"
 fi
 
 # --- phase 3: host micro-benchmarks (Google Benchmark, ns) ----------------------

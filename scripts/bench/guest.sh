@@ -9,6 +9,7 @@
 #                                             report (0: none). Sets guest_port,
 #                                             guest_pid, guest_log; waits for
 #                                             the echo server.
+#   guest_probe                               0 when it echoes UDP and TCP now
 #   guest_alive / guest_stop
 #   guest_icount_regex GUEST                  the console line with the figure
 # Needs $root, $rv_build, $mem, $linux_IMAGE/$linux_INITRD (for linux), say, die.
@@ -64,10 +65,13 @@ guest_start() {
   done
   grep -q "$ready" "$guest_log" || { guest_stop; die "$guest did not serve within 120 s; see $guest_log"; }
   # Warm-up outside the measurement: ARP, the first TCP connection, caches.
-  "$loadgen" --proto udp --port "$guest_port" --requests 20 --no-progress >/dev/null 2>&1 ||
-    { guest_stop; die "$guest does not echo UDP on port $guest_port; see $guest_log"; }
-  "$loadgen" --proto tcp --port "$guest_port" --requests 20 --no-progress >/dev/null 2>&1 ||
-    { guest_stop; die "$guest does not echo TCP on port $guest_port; see $guest_log"; }
+  guest_probe || { guest_stop; die "$guest does not echo UDP and TCP on port $guest_port; see $guest_log"; }
+}
+
+# Whether the guest echoes a few UDP datagrams and TCP messages right now.
+guest_probe() {
+  "$loadgen" --proto udp --port "$guest_port" --requests 20 --no-progress >/dev/null 2>&1 &&
+    "$loadgen" --proto tcp --port "$guest_port" --requests 20 --no-progress >/dev/null 2>&1
 }
 
 guest_alive() { [ -n "$guest_pid" ] && kill -0 "$guest_pid" 2>/dev/null; }

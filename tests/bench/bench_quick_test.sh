@@ -31,7 +31,8 @@ done
 # Ringlet's echo on rv64 spends thousands of instructions per datagram.
 positive "instructions per 64 B request" "$(cell '^\| 64 B \|' 2)" 1000
 for b in "executor pick-next, 1 ready task" "coroutine yield round trip" "spawn \+ run \+ complete a task" \
-         "PDPIX loopback push \+ pop" "inter-hart ring message, one way" "inter-hart ring message, round trip"; do
+         "PDPIX loopback push \+ pop" "inter-hart ring message, one way" "inter-hart ring message, round trip" \
+         "syscall round trip" "yield round trip"; do
   positive "$b" "$(cell "^\| $b" 2)"
 done
 for p in throughput latency instructions; do
