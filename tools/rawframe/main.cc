@@ -36,6 +36,10 @@ struct Options {
     bool list = false;
 };
 
+// Resending a frame the tap device dropped: how often, and the pause first.
+constexpr int kMaxTries = 50;
+constexpr useconds_t kBackoffUs = 2000;
+
 int usage(int code) {
     fputs("usage: rawframe --ifname IF --dst-mac MAC [--src-ip 10.0.2.2] [--dst-ip 10.0.2.15]\n"
           "                [--udp-port 5555] [--tcp-port 5555] [--live-port N] [--seed 1]\n"
@@ -137,23 +141,38 @@ int main(int argc, char** argv) {
         for (const auto& f : frames) printf("%s %zu\n", f.name.c_str(), f.bytes.size());
         return 0;
     }
-    const uint64_t dropped_before = sender->tx_dropped();
-    size_t via_if = 0, via_inject = 0, skipped = 0;
+    size_t via_if = 0, via_inject = 0, skipped = 0, resent = 0, lost = 0;
     for (const auto& f : frames) {
-        std::string why;
-        auto path = sender->send(f.bytes, why, o.inject_all);
-        if (!path) {
-            fprintf(stderr, "rawframe: frame %s (%zu bytes): %s\n", f.name.c_str(), f.bytes.size(), why.c_str());
-            return 1;
+        // The tap device drops a frame when QEMU has not read the previous
+        // ones yet; its drop counter says so, and the frame goes again after
+        // a pause, so every frame reaches the guest however loaded the host.
+        int tries = 0;
+        for (;;) {
+            const uint64_t dropped = sender->tx_dropped();
+            std::string why;
+            auto path = sender->send(f.bytes, why, o.inject_all);
+            if (!path) {
+                fprintf(stderr, "rawframe: frame %s (%zu bytes): %s\n", f.name.c_str(), f.bytes.size(), why.c_str());
+                return 1;
+            }
+            if (o.gap_us > 0) usleep(static_cast<useconds_t>(o.gap_us));
+            if (*path == Sender::Path::Interface && sender->tx_dropped() != dropped) {
+                if (++tries <= kMaxTries) {
+                    ++resent;
+                    usleep(kBackoffUs);
+                    continue;
+                }
+                ++lost;
+            }
+            if (*path == Sender::Path::Interface) ++via_if;
+            else if (*path == Sender::Path::Injector) ++via_inject;
+            else ++skipped;
+            break;
         }
-        if (*path == Sender::Path::Interface) ++via_if;
-        else if (*path == Sender::Path::Injector) ++via_inject;
-        else ++skipped;
-        if (o.gap_us > 0) usleep(static_cast<useconds_t>(o.gap_us));
     }
     printf("rawframe: sent %zu frames (%zu named, %zu mutations; %zu through %s, %zu through the injector), "
-           "skipped %zu, %s dropped %llu\n",
+           "skipped %zu, resent %zu after drops, lost %zu\n",
            via_if + via_inject, frames.size() - mutations, mutations, via_if, o.ifname.c_str(), via_inject, skipped,
-           o.ifname.c_str(), static_cast<unsigned long long>(sender->tx_dropped() - dropped_before));
+           resent, lost);
     return 0;
 }
