@@ -22,8 +22,13 @@ LwipBackend::~LwipBackend() {
     // are gone, so nothing here may touch them. Wrapped buffers freed from
     // now on only return their wrapper.
     if (m_started) attach_heap(nullptr);
+    // Every interface first: an abort's RST may leave through another one.
     for (uint32_t i = 0; i < m_count; ++i) {
-        if (m_netifs[i] != nullptr) m_netifs[i]->~Netif();  // detaches: lwIP aborts its pcbs
+        if (m_netifs[i] != nullptr) m_netifs[i]->forget_heap();
+    }
+    for (uint32_t i = 0; i < m_count; ++i) {
+        if (m_netifs[i] == nullptr) continue;
+        m_netifs[i]->~Netif();  // detaches: lwIP aborts its pcbs
         m_netifs[i] = nullptr;
     }
     if (m_started) stack_abort_orphan_pcbs();

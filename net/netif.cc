@@ -133,6 +133,10 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len) {
 err_t Netif::link_output(netif* n, pbuf* p) { return static_cast<Netif*>(n->state)->transmit(p); }
 
 err_t Netif::transmit(pbuf* p) {
+    if (m_heap_gone) {
+        ++m_stats.tx_dropped;
+        return ERR_IF;
+    }
     // Plan: the first piece (lwIP's headers) is always copied so the head
     // buffer can carry the NIC's headroom; later DMA pieces go by reference
     // unless that needs more segments than a frame may have.

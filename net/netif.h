@@ -124,6 +124,10 @@ public:
     // Polls the NIC once (completions and received frames).
     uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }
 
+    // The heap is gone (backend teardown): from now on frames lwIP still
+    // sends (the RSTs of netif_remove's aborts) are dropped, not built.
+    void forget_heap() { m_heap_gone = true; }
+
     const NetifStats& stats() const { return m_stats; }
     netif* raw() { return &m_netif; }
     bool attached() const { return m_attached; }
@@ -138,6 +142,7 @@ private:
     netif m_netif{};
     NetifStats m_stats;
     bool m_attached = false;
+    bool m_heap_gone = false;
 };
 
 }  // namespace ringlet::net

@@ -15,7 +15,12 @@ Result<uint64_t> VirtioNic::pa_of(const uint8_t* va, uint32_t len) const {
 }
 
 Result<void> VirtioNic::post_rx_buffer() {
-    mem::Buffer* b = TRY(m_heap->alloc(virtio::NetDevice::kMinRxBuffer));
+    auto alloc = m_heap->alloc(virtio::NetDevice::kMinRxBuffer);
+    if (!alloc) {
+        ++m_stats.rx_refill_failed;
+        return alloc.error();
+    }
+    mem::Buffer* b = *alloc;
     auto pa = pa_of(b->data(), static_cast<uint32_t>(b->capacity));
     if (!pa) {
         m_heap->release(b);
@@ -26,12 +31,13 @@ Result<void> VirtioNic::post_rx_buffer() {
         m_heap->release(b);
         return r.error();
     }
+    ++m_rx_posted;
     return {};
 }
 
 Result<void> VirtioNic::start(mem::DmaHeap& heap) {
     m_heap = &heap;
-    for (uint16_t i = 0; i < m_dev.rx_queue_size(); ++i) TRY(post_rx_buffer());
+    while (m_rx_posted < m_dev.rx_queue_size()) TRY(post_rx_buffer());
     TRY(m_dev.kick_rx());
     // Poll while busy; interrupts only when the core is about to sleep.
     m_dev.disable_interrupts();
@@ -57,15 +63,26 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n) {
         if (!pa) return drop_all(pa.error());
         out[i] = virtio::TxSegment{va, *pa + lead, segs[i].len};
     }
-    if (auto r = m_dev.transmit(out, n, slot); !r) return drop_all(r.error());
+    auto r = m_dev.transmit(out, n, slot);
+    if (!r && r.error() == Error::Full) {
+        // Completions are otherwise reaped by poll(), which may not run
+        // before a burst (one tcp_output) fills the ring: take back what
+        // the device has finished and try again.
+        (void)reap_tx(kMaxInFlight);
+        r = m_dev.transmit(out, n, slot);
+        if (!r && r.error() == Error::Full) m_dev.renotify_tx();  // the device sits on a full ring
+    }
+    if (!r) {
+        if (r.error() == Error::Full) ++m_stats.tx_ring_full;
+        return drop_all(r.error());
+    }
     for (uint32_t i = 0; i < n; ++i) m_tx[slot][i] = segs[i].buf;
     m_tx_count[slot] = n;
     m_tx_next = (slot + 1) % kMaxInFlight;
     return {};
 }
 
-uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
-    if (m_broken) return 0;
+uint32_t VirtioNic::reap_tx(uint32_t max) {
     uint32_t done = 0;
     while (done < max) {  // TX completions: give the buffers back
         auto sent = m_dev.poll_tx();
@@ -82,6 +99,12 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
         m_tx_count[slot] = 0;
         ++done;
     }
+    return done;
+}
+
+uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
+    if (m_broken) return 0;
+    uint32_t done = reap_tx(max);
     uint32_t received = 0;
     while (done < max) {
         auto frame = m_dev.poll_rx();
@@ -89,14 +112,19 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
             if (frame.error() != Error::Empty) m_broken = true;
             break;
         }
+        --m_rx_posted;
         auto* b = reinterpret_cast<mem::Buffer*>(frame->cookie);
         sink.receive(b, static_cast<uint32_t>(frame->data - b->data()), frame->len);
-        // Keep the ring full; if the heap is short the ring runs with fewer.
-        (void)post_rx_buffer();
         ++received;
         ++done;
     }
-    if (received) (void)m_dev.kick_rx();
+    // Keep the ring full. A heap that ran short leaves it with fewer
+    // buffers until a later poll tops it up again: a ring left empty would
+    // make the device hold every frame until the next kick, which never
+    // comes.
+    uint32_t posted = 0;
+    while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) ++posted;
+    if (posted) (void)m_dev.kick_rx();
     return done;
 }
 

@@ -17,6 +17,12 @@ class VirtioNic final : public NicPort {
 public:
     static constexpr uint32_t kMaxInFlight = 256;
 
+    // Where frames were refused on our side of the device.
+    struct Stats {
+        uint64_t tx_ring_full = 0;      // transmit dropped: ring full even after reaping
+        uint64_t rx_refill_failed = 0;  // no DMA buffer to give back to the RX ring
+    };
+
     // `dev` is brought up (init) by the caller; the heap region [va, va+size)
     // sits at physical address `pa`.
     VirtioNic(virtio::NetDevice& dev, const uint8_t* region_va, uint64_t region_pa, uint64_t region_size)
@@ -44,10 +50,15 @@ public:
         m_dev.disable_interrupts();
     }
     bool broken() const { return m_broken; }
+    const Stats& stats() const { return m_stats; }
+    // RX buffers the device holds now.
+    uint32_t rx_posted() const { return m_rx_posted; }
 
 private:
     Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
     Result<void> post_rx_buffer();
+    // Returns the buffers of up to `max` frames the device finished sending.
+    uint32_t reap_tx(uint32_t max);
 
     virtio::NetDevice& m_dev;
     const uint8_t* m_region_va;
@@ -58,6 +69,8 @@ private:
     mem::Buffer* m_tx[kMaxInFlight][kMaxTxSegments] = {};
     uint32_t m_tx_count[kMaxInFlight] = {};
     uint32_t m_tx_next = 0;
+    uint32_t m_rx_posted = 0;
+    Stats m_stats;
     bool m_broken = false;
 };
 

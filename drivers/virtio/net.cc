@@ -186,7 +186,22 @@ bool NetDevice::enable_interrupts(bool tx_completions) {
     // there either way.
     bool pending = m_rx.enable_interrupts();
     if (tx_completions) pending = m_tx.enable_interrupts() || pending;
-    return pending || m_tx.has_used();
+    pending = pending || m_tx.has_used();
+    if (!pending && m_tx.outstanding() > 0) renotify_tx();
+    return pending;
+}
+
+void NetDevice::renotify_tx() {
+    // Section 2.7.10 makes notifications a hint the device may suppress, and
+    // an extra one is harmless. QEMU 7.2's virtio-net with EVENT_IDX has
+    // been seen holding 128 published TX chains while asking (avail_event)
+    // for a notification at the very index the driver had crossed: a
+    // notification lost between its ring walk and its re-arm. Sent again
+    // before the core sleeps or when the ring is full, so a lost one costs
+    // one sleep, not the connection.
+    const Doorbell d = m_transport.doorbell(kTxQueue);
+    d.window.write32(d.offset, d.value);
+    ++m_tx_renotified;
 }
 
 Result<uint64_t> NetDevice::reclaim_rx() {

@@ -164,6 +164,11 @@ public:
     // waits for buffers to come back); true means work arrived meanwhile
     // and the caller must poll instead of sleeping.
     bool enable_interrupts(bool tx_completions = false);
+    // Notifies the TX queue whatever the suppression hint says, so chains a
+    // device sits on get sent (enable_interrupts() does this before a sleep
+    // while TX chains are outstanding; a full ring is the other time).
+    void renotify_tx();
+    uint64_t tx_renotified() const { return m_tx_renotified; }
 
     // Resets the device; afterwards reclaim_rx()/reclaim_tx() hand back every
     // buffer it still held (Empty when done). The NetDevice is then dead.
@@ -191,6 +196,7 @@ private:
     bool m_started = false;
     uint8_t m_mac[6] = {};
     uint64_t m_rx_dropped = 0;
+    uint64_t m_tx_renotified = 0;
     RxSlot m_rx_orphan = {};  // a dropped frame's buffer a broken ring would not take back
     bool m_has_rx_orphan = false;
     RxSlot m_rx_slots[Virtqueue::kMaxSize] = {};  // indexed by the chain's head

@@ -3,9 +3,12 @@
 # host ports forwarded from 127.0.0.1) and drives it with real host clients,
 # checking every echoed byte:
 #   UDP: datagrams of 1..15 bytes with socat, then 10,000 datagrams of
-#        16..1472 bytes with loadgen;
-#   TCP: a 10 MiB stream (1280 x 8 KiB on one connection), then 32 concurrent clients with
-#        64 B and 1 KiB messages;
+#        16..1472 bytes with loadgen, from 1 and then from 4 concurrent
+#        clients, none lost;
+#   TCP: a 10 MiB stream (1280 x 8 KiB on one connection), messages larger
+#        than lwIP's send buffer (64 KiB, 256 KiB, 1 MiB) echoed whole,
+#        then 32 concurrent clients with 64 B and 1 KiB messages, and 8 with
+#        64 KiB..1 MiB ones;
 # and finally that the kernel is still healthy (no panic, no app killed).
 #
 #   net_echo_test.sh LOADGEN
@@ -30,10 +33,18 @@ if [ $failed -eq 0 ]; then
   done
   "$loadgen" --proto udp --port "$port" --clients 1 --sizes 16-1472 --requests 10000 --timeout-ms 2000 \
     --no-progress || fail "loadgen: 10,000 UDP datagrams of 16..1472 bytes"
+  "$loadgen" --proto udp --port "$port" --clients 4 --sizes 16-1472 --requests 10000 --timeout-ms 2000 \
+    --no-progress || fail "loadgen: 10,000 UDP datagrams from 4 concurrent clients"
   "$loadgen" --proto tcp --port "$port" --clients 1 --size 8192 --requests 1280 --timeout-ms 10000 \
     --no-progress || fail "loadgen: 10 MiB over one TCP connection"
+  for size in 65536 262144 1048576; do
+    "$loadgen" --proto tcp --port "$port" --clients 1 --size "$size" --requests 8 --timeout-ms 30000 \
+      --no-progress || fail "loadgen: TCP messages of $size bytes"
+  done
   "$loadgen" --proto tcp --port "$port" --clients 32 --sizes 64,1024 --requests 6400 --timeout-ms 5000 \
     --no-progress || fail "loadgen: 32 concurrent TCP clients, 64 B and 1 KiB messages"
+  "$loadgen" --proto tcp --port "$port" --clients 8 --sizes 65536,262144,1048576 --requests 32 --timeout-ms 60000 \
+    --no-progress || fail "loadgen: 8 concurrent TCP clients, 64 KiB..1 MiB messages"
   echo "after the load" | timeout 5 socat -T2 - "UDP:127.0.0.1:$port" | grep -q "after the load" \
     || fail "echo no longer answers after the load"
 fi

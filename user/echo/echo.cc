@@ -29,11 +29,21 @@ struct Pending {
     demi_qtoken_t qt;
     Kind kind;
     int qd;
+    unsigned long gen;  // the connection's, so a reused qd's stale results are known
 };
 
+// A TCP connection. One push at a time: a popped message waits in `held`
+// while the previous echo is still being pushed, and no pop is outstanding
+// then, so a client that sends faster than it reads is held back by TCP's
+// window instead of filling the DMA heap, and the echo keeps stream order.
 struct Conn {
     bool open = false;
+    bool pushing = false;
+    bool has_held = false;
+    bool eof = false;  // the client closed; close once the echo is out
+    demi_sgarray_t held{};
     unsigned long echoed = 0;
+    unsigned long gen = 0;  // bumped per accepted connection on this qd
 };
 
 Pending g_pending[kMaxTokens];
@@ -121,7 +131,8 @@ bool parse_num(const char* s, unsigned long* out) {
 
 bool track(demi_qtoken_t qt, Kind k, int qd) {
     if (g_npending == kMaxTokens) return false;
-    g_pending[g_npending++] = Pending{qt, k, qd};
+    const unsigned long gen = qd >= 0 && qd < kMaxQds ? g_conns[qd].gen : 0;
+    g_pending[g_npending++] = Pending{qt, k, qd, gen};
     return true;
 }
 
@@ -137,8 +148,26 @@ bool start_accept(int qd) {
 
 void close_conn(int qd) {
     if (qd < 0 || qd >= kMaxQds || !g_conns[qd].open) return;
-    g_conns[qd].open = false;
+    Conn& c = g_conns[qd];
+    c.open = false;
+    if (c.has_held) (void)demi_sgafree(&c.held);
+    c.has_held = false;
     (void)demi_close(qd);  // its pending pop completes as ECANCELED
+}
+
+// Echoes `sga` on connection qd and, unless the client closed, pops the next
+// message; closes the connection on failure.
+void echo_tcp(int qd, demi_sgarray_t& sga) {
+    Conn& c = g_conns[qd];
+    demi_qtoken_t qt;
+    const bool pushed = demi_push(&qt, qd, &sga) == 0 && track(qt, Kind::Push, qd);
+    (void)demi_sgafree(&sga);  // deferred by the libOS until the push is done
+    if (!pushed) {
+        close_conn(qd);
+        return;
+    }
+    c.pushing = true;
+    if (!c.eof && !start_pop(qd, Kind::TcpPop)) close_conn(qd);
 }
 
 int open_socket(int type, unsigned long port) {
@@ -176,7 +205,10 @@ void handle(const Pending& p, demi_qresult_t& qr) {
         if (qr.qr_opcode == DEMI_OPC_ACCEPT) {
             const int c = qr.qr_value.ares.qd;
             if (c >= 0 && c < kMaxQds) {
-                g_conns[c] = Conn{true, 0};
+                Conn fresh;
+                fresh.open = true;
+                fresh.gen = g_conns[c].gen + 1;
+                g_conns[c] = fresh;
                 if (!start_pop(c, Kind::TcpPop)) close_conn(c);
             } else {
                 (void)demi_close(c);
@@ -185,7 +217,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
         (void)start_accept(p.qd);
         return;
     case Kind::TcpPop: {
-        if (!g_conns[p.qd].open) {  // cancelled by our own close
+        if (!g_conns[p.qd].open || g_conns[p.qd].gen != p.gen) {  // cancelled by our own close
             if (qr.qr_opcode == DEMI_OPC_POP) (void)demi_sgafree(&qr.qr_value.sga);
             return;
         }
@@ -193,31 +225,39 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             close_conn(p.qd);
             return;
         }
+        Conn& c = g_conns[p.qd];
         demi_sgarray_t sga = qr.qr_value.sga;
         if (sga.sga_segs[0].sgaseg_len == 0) {  // the client closed first
             (void)demi_sgafree(&sga);
-            close_conn(p.qd);
+            c.eof = true;
+            if (!c.pushing) close_conn(p.qd);  // else once the echo is out
             return;
         }
-        demi_qtoken_t qt;
-        if (demi_push(&qt, p.qd, &sga) == 0) {
-            (void)track(qt, Kind::Push, p.qd);
-        } else {
-            close_conn(p.qd);
+        if (c.pushing) {  // wait for the push in flight: no pop meanwhile
+            c.held = sga;
+            c.has_held = true;
+            return;
         }
-        (void)demi_sgafree(&sga);
-        if (g_conns[p.qd].open && !start_pop(p.qd, Kind::TcpPop)) close_conn(p.qd);
+        echo_tcp(p.qd, sga);
         return;
     }
-    case Kind::Push:
-        if (p.qd >= 0 && p.qd < kMaxQds && g_conns[p.qd].open) {
-            if (qr.qr_opcode != DEMI_OPC_PUSH) {
-                close_conn(p.qd);
-            } else if (g_close_after != 0 && ++g_conns[p.qd].echoed >= g_close_after) {
-                close_conn(p.qd);  // the server closes first
-            }
+    case Kind::Push: {
+        // UDP, or a connection closed since (its qd may serve another now).
+        if (p.qd < 0 || p.qd >= kMaxQds || !g_conns[p.qd].open || g_conns[p.qd].gen != p.gen) return;
+        Conn& c = g_conns[p.qd];
+        c.pushing = false;
+        if (qr.qr_opcode != DEMI_OPC_PUSH) {
+            close_conn(p.qd);
+        } else if (g_close_after != 0 && ++c.echoed >= g_close_after) {
+            close_conn(p.qd);  // the server closes first
+        } else if (c.has_held) {
+            c.has_held = false;
+            echo_tcp(p.qd, c.held);
+        } else if (c.eof) {
+            close_conn(p.qd);
         }
         return;
+    }
     }
 }
 
