@@ -11,7 +11,6 @@ namespace {
 // network backend's 0x30_0000_0000.. window and of the app.
 constexpr uint64_t kDeviceVa = 0x3100000000ull;
 constexpr uint64_t kRingVa = 0x3100100000ull;
-constexpr uint64_t kDataVa = 0x3101000000ull;
 constexpr uint64_t kPageBytes = 4096;
 
 constexpr uint64_t pages_for(uint64_t bytes) { return (bytes + kPageBytes - 1) / kPageBytes; }
@@ -23,17 +22,15 @@ constexpr uint64_t kRingPages = pages_for(kRequestsOffset + virtio::BlkDevice::r
 constexpr uint64_t kIrqAck = 0;
 constexpr uint64_t kIrqBind = 1;
 
-
 }  // namespace
 
-Result<void> BlkQueue::open() {
+Result<void> BlkQueue::open(const virtio::DmaSpan& dma, uint32_t notify_bit) {
     if (m_open) return Error::Busy;
+    if (dma.va == nullptr || dma.len == 0) return Error::InvalidArgument;
     const ClaimedDevice dev = TRY(claim_virtio_device(kVirtioBlkId, kDeviceVa));
     m_device_cap = dev.cap;
     const uint64_t ring_pa = TRY(map_contiguous(kRingPages, kRingVa));
-    m_data_pa = TRY(map_contiguous(kDataPages, kDataVa));
-    m_data_va = reinterpret_cast<uint8_t*>(kDataVa);
-    m_heap = TRY(mem::DmaHeap::create(m_data_va, kDataPages * kPageBytes));
+    m_dma = dma;
 
     virtio::BlkConfig cfg;
     cfg.window = virtio::MmioWindow(kDeviceVa);
@@ -44,38 +41,29 @@ Result<void> BlkQueue::open() {
     TRY(m_dev.init(cfg));
     // Polling is the fast path; the interrupt is armed only before a sleep.
     m_dev.disable_interrupts();
-    TRY(user::as_result(user::syscall(kSysIrqControl, m_device_cap, kIrqBind, kNotifyBit)));
+    TRY(user::as_result(user::syscall(kSysIrqControl, m_device_cap, kIrqBind, notify_bit)));
     m_open = true;
     return {};
 }
 
-Result<void> BlkQueue::start(rt::Executor& exec) {
-    if (!m_open || m_exec != nullptr) return Error::InvalidArgument;
+Result<void> BlkQueue::start(rt::Executor& exec, mem::DmaHeap& heap) {
+    if (!m_open) return Error::InvalidArgument;
+    if (m_exec != nullptr) return Error::Busy;
+    m_poller = TRY(exec.spawn(rt::poll_loop(exec, *this), rt::TaskClass::Poll));
     m_exec = &exec;
-    TRY(exec.spawn(rt::poll_loop(exec, *this), rt::TaskClass::Poll));
+    m_heap = &heap;
     return {};
 }
 
-Result<mem::Buffer*> BlkQueue::alloc(uint32_t len) {
-    mem::Buffer* b = TRY(m_heap.alloc(len));
-    b->len = len;
-    return b;
+void BlkQueue::stop_polling() {
+    if (m_exec == nullptr) return;
+    (void)m_exec->cancel(m_poller);  // already gone is fine
+    m_exec = nullptr;
 }
 
-Result<void> BlkQueue::check(uint64_t offset, uint32_t len, uint32_t capacity, bool writes) const {
-    if (!m_open || m_exec == nullptr) return Error::InvalidArgument;
-    if (m_broken) return Error::IoError;
-    if (len == 0 || len % kBlockSize != 0 || offset % kBlockSize != 0 || len > capacity) return Error::InvalidArgument;
-    // Written so that no sum can wrap: offset <= end and len <= end - offset.
-    const uint64_t end = capacity_bytes();
-    if (offset > end || len > end - offset) return Error::OutOfRange;
-    if (writes && read_only()) return Error::Unsupported;
-    return {};
-}
-
-Result<uint64_t> BlkQueue::pa_of(const uint8_t* va) const {
-    if (va < m_data_va || va >= m_data_va + kDataPages * kPageBytes) return Error::BadAddress;
-    return m_data_pa + static_cast<uint64_t>(va - m_data_va);
+Result<uint64_t> BlkQueue::pa_of(const uint8_t* va, uint32_t len) const {
+    if (va < m_dma.va || va >= m_dma.va + m_dma.len || len > m_dma.va + m_dma.len - va) return Error::BadAddress;
+    return m_dma.pa + static_cast<uint64_t>(va - m_dma.va);
 }
 
 Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len) {
@@ -91,9 +79,9 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b
     if (kind == Kind::Flush) {
         r = m_dev.flush(slot);
     } else {
-        const uint64_t pa = TRY(pa_of(b->data()));
+        const uint64_t pa = TRY(pa_of(b->data(), len));
         const virtio::DmaSpan span{b->data(), pa, len};
-        const uint64_t sector = offset / kBlockSize;
+        const uint64_t sector = offset / kSectorSize;
         r = kind == Kind::Read ? m_dev.read(sector, span, slot) : m_dev.write(sector, span, slot);
     }
     if (!r) return r.error();
@@ -101,7 +89,7 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b
     s = Slot{};
     s.busy = true;
     s.buf = b;
-    if (b != nullptr) m_heap.retain(b);  // the device's reference, dropped at completion
+    if (b != nullptr) m_heap->retain(b);  // the device's reference, dropped at completion
     ++m_in_flight;
     return slot;
 }
@@ -118,6 +106,8 @@ rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, mem::Buf
 }
 
 rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len) {
+    if (m_exec == nullptr) co_return Error::InvalidArgument;
+    if (m_broken) co_return Error::IoError;
     auto slot = co_await submit(kind, offset, b, len);
     if (!slot) co_return slot.error();
     Completion done(this, *slot);
@@ -127,35 +117,14 @@ rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b,
 }
 
 rt::Task<Result<void>> BlkQueue::write(uint64_t offset, mem::Buffer* b, uint32_t len) {
-    if (b == nullptr) co_return Error::InvalidArgument;
-    if (auto ok = check(offset, len, static_cast<uint32_t>(b->capacity), true); !ok) co_return ok.error();
     co_return co_await run(Kind::Write, offset, b, len);
 }
 
-rt::Task<Result<mem::Buffer*>> BlkQueue::read(uint64_t offset, uint32_t len) {
-    if (auto ok = check(offset, len, len, false); !ok) co_return ok.error();
-    auto b = alloc(len);
-    if (!b) co_return b.error();
-    // Held across the wait: if this task is cancelled, the frame's guard
-    // drops the caller's reference (the slot keeps the device's own).
-    mem::BufferRef guard = mem::BufferRef::adopt(&m_heap, *b);
-    auto r = co_await run(Kind::Read, offset, *b, len);
-    if (!r) co_return r.error();  // the guard frees the buffer
-    m_heap.retain(*b);            // the caller's reference, outliving the guard
-    co_return *b;
-}
-
-rt::Task<Result<void>> BlkQueue::read_into(uint64_t offset, mem::Buffer* b, uint32_t len) {
-    if (b == nullptr) co_return Error::InvalidArgument;
-    if (auto ok = check(offset, len, static_cast<uint32_t>(b->capacity), false); !ok) co_return ok.error();
-    auto r = co_await run(Kind::Read, offset, b, len);
-    if (!r) co_return r.error();
-    b->len = len;
-    co_return Result<void>();
+rt::Task<Result<void>> BlkQueue::read(uint64_t offset, mem::Buffer* b, uint32_t len) {
+    co_return co_await run(Kind::Read, offset, b, len);
 }
 
 rt::Task<Result<void>> BlkQueue::flush() {
-    if (auto ok = check(0, kBlockSize, kBlockSize, false); !ok) co_return ok.error();
     if (!can_flush()) co_return Result<void>();  // no volatile cache: writes are already durable
     co_return co_await run(Kind::Flush, 0, nullptr, 0);
 }
@@ -164,7 +133,7 @@ void BlkQueue::complete(uint32_t slot, Error status) {
     Slot& s = m_slots[slot];
     if (!s.busy || s.done) return;  // the driver validated the cookie; be defensive anyway
     --m_in_flight;
-    if (s.buf != nullptr) m_heap.release(s.buf);
+    if (s.buf != nullptr) m_heap->release(s.buf);
     s.buf = nullptr;
     if (s.abandoned) {
         s = Slot{};
@@ -199,14 +168,14 @@ uint32_t BlkQueue::poll(uint32_t max) {
 }
 
 bool BlkQueue::before_sleep() {
-    if (!m_open || m_broken || m_in_flight == 0) return true;  // nothing the device could wake us for
+    // Nothing the device could wake us for, or nobody to poll after it did.
+    if (!m_open || m_broken || m_exec == nullptr || m_in_flight == 0) return true;
     return !m_dev.enable_interrupts();
 }
 
-void BlkQueue::after_wake(uint64_t fired) {
+void BlkQueue::after_wake() {
     if (!m_open) return;
     m_dev.disable_interrupts();
-    if (!(fired & notify_mask())) return;
     ++m_interrupts;
     m_dev.ack_interrupt();  // lowers the device's line first ...
     // ... then lets the kernel deliver the next one. A failed ack leaves the

@@ -22,14 +22,14 @@ uint64_t RingletPlatform::now_ns() { return ticks_to_ns(arch::read_time(), user:
 void RingletPlatform::block(uint64_t deadline_ns) {
     const uint64_t hz = user::timebase_hz();
     uint64_t deadline = deadline_ns == rt::kForever ? 0 : ns_to_ticks(deadline_ns, hz) + 1;
-    if (deadline == 0 && m_mask == 0) deadline = arch::read_time() + hz / 1000;
-    if (m_hook && !m_hook->before_sleep()) return;  // work is already pending
+    if (deadline == 0 && m_hooks.mask() == 0) deadline = arch::read_time() + hz / 1000;
+    if (!m_hooks.arm()) return;  // work is already pending
     // Errors are impossible here except a bad mask, which the wait reports
     // by returning at once; the executor re-checks either way.
     const uint64_t before = arch::read_instret();
-    auto fired = arch::user_syscall(kSysWait, m_mask, deadline);
+    auto fired = arch::user_syscall(kSysWait, m_hooks.mask(), deadline);
     g_sleep_instructions += arch::read_instret() - before;
-    if (m_hook) m_hook->after_wake(fired.error ? 0 : fired.value);
+    if (!fired.error) m_hooks.dispatch(fired.value);
 }
 
 }  // namespace ringlet::backend

@@ -1,41 +1,39 @@
 // rt::Platform on Ringlet: rdtime for the clock and the wait syscall to
 // sleep until a notification (device interrupt, channel) or a deadline.
+//
+// One instance per app (the libOS resources own it), shared by every device
+// the app drives: each device registers a SleepHook on its own notification
+// bit, so the network and the disk can wake the same core.
 #pragma once
 
 #include <stdint.h>
 
+#include "libos/backend/sleep_hooks.h"
 #include "libos/rt/platform.h"
+#include "ringlet/result.h"
 
 namespace ringlet::backend {
 
-// A device the core must arm before sleeping and service after waking.
-class SleepHook {
-public:
-    // Turns device interrupts on; false if work arrived meanwhile (the core
-    // must not sleep then).
-    virtual bool before_sleep() = 0;
-    // The wait ended with notification bits `fired` (0: the deadline).
-    virtual void after_wake(uint64_t fired) = 0;
-
-protected:
-    ~SleepHook() = default;
-};
-
 class RingletPlatform final : public rt::Platform {
 public:
-    // `notification_mask`: which notification bits end a sleep.
-    explicit RingletPlatform(uint64_t notification_mask = 0) : m_mask(notification_mask) {}
+    constexpr RingletPlatform() = default;
+    RingletPlatform(const RingletPlatform&) = delete;
+    RingletPlatform& operator=(const RingletPlatform&) = delete;
+
     uint64_t now_ns() override;
-    // Sleeps in the wait syscall until a notification in the mask or the
-    // deadline. With no deadline and no notifications to wait for, nothing
-    // could wake the core, so it sleeps 1 ms and lets the caller re-check.
+    // Arms every hook, then sleeps in the wait syscall until one of their
+    // notification bits or the deadline; afterwards each hook whose bit
+    // fired is serviced. If a hook reports pending work it returns at once.
+    // With no deadline and no hook, nothing could wake the core, so it
+    // sleeps 1 ms and lets the caller re-check.
     void block(uint64_t deadline_ns) override;
-    void set_notification_mask(uint64_t mask) { m_mask = mask; }
-    void set_sleep_hook(SleepHook* hook) { m_hook = hook; }
+
+    // Adds a device's hook on its notification bit (SleepHooks::add).
+    Result<void> add_sleep_hook(SleepHook& hook, uint32_t bit) { return m_hooks.add(hook, bit); }
+    uint64_t notification_mask() const { return m_hooks.mask(); }
 
 private:
-    uint64_t m_mask;
-    SleepHook* m_hook = nullptr;
+    SleepHooks m_hooks;
 };
 
 }  // namespace ringlet::backend

@@ -1,17 +1,27 @@
 // pdpix::acquire_resources() on Ringlet.
 //
-//   "lwip" (the default when the machine has a virtio-net device): claims the
-//     device, maps its registers, allocates physically contiguous frames for
-//     its rings and for the DMA heap, binds its interrupt to notification
-//     bit 0, and runs lwIP over the virtio-net driver — no syscall on the data
-//     path, the wait syscall only when the core has nothing to do.
-//   "loopback": in-process queues (no device).
+// One app, one set of devices: everything here lives in static storage and is
+// shared by whatever the app opens.
+//   - The platform: one RingletPlatform per app; every device registers its
+//     SleepHook on its own notification bit (network 0, disk 1), so the core
+//     sleeps until any of them (or a timer) needs it.
+//   - The DMA region: physically contiguous frames mapped once; the libOS's
+//     DMA heap (every demi_sgarray_t) lives in it, and both the NIC and the
+//     disk translate buffer addresses with its physical base.
+//   - "lwip" (the default when the machine has a virtio-net device): claims
+//     the device, maps its registers and rings, binds its interrupt, and runs
+//     lwIP over the virtio-net driver — no syscall on the data path, the wait
+//     syscall only when the core has nothing to do. "loopback": in-process
+//     queues (no device).
+//   - Storage: the first virtio-blk device, claimed when the app opens a
+//     storage queue (ringlet_demi_blk_open) and kept for the app's lifetime.
 // Coroutine frames come from a page-aligned arena in .bss.
 #include <string.h>
 
 #include <new>
 
 #include "drivers/virtio/net.h"
+#include "libos/backend/blk_queue.h"
 #include "libos/backend/device_grants.h"
 #include "libos/backend/loopback.h"
 #include "libos/backend/ringlet_platform.h"
@@ -25,48 +35,55 @@ namespace ringlet::pdpix {
 
 namespace {
 constexpr size_t kFrameBytes = 512u << 10;
-constexpr size_t kLoopbackDmaBytes = 2u << 20;
 constexpr uint64_t kDmaPages = 1024;  // 4 MiB: one frame cap, physically contiguous
 constexpr uint64_t kRingPages = 4;
 constexpr uint16_t kQueueSize = 128;
-constexpr uint64_t kNotifyBit = 0;
-// Where the backend maps what the kernel grants (user half, away from the app).
+constexpr uint32_t kNetNotifyBit = 0;
+constexpr uint32_t kBlkNotifyBit = 1;
+// Where the backend maps what the kernel grants (user half, away from the
+// app; the disk's window is at 0x31_0000_0000, see blk_queue.cc).
 constexpr uint64_t kDeviceVa = 0x3000000000ull;
 constexpr uint64_t kRingVa = 0x3000100000ull;
 constexpr uint64_t kDmaVa = 0x3001000000ull;
 
 alignas(4096) unsigned char g_frames[kFrameBytes];
-alignas(4096) unsigned char g_loopback_dma[kLoopbackDmaBytes];
 alignas(backend::LoopbackBackend) unsigned char g_loopback[sizeof(backend::LoopbackBackend)];
 bool g_in_use;
+backend::RingletPlatform g_platform;
+virtio::DmaSpan g_dma;  // va == nullptr until mapped
 
-// The network: device, adapter, stack backend and the platform that sleeps.
+// The DMA region, mapped on first use.
+Result<virtio::DmaSpan> dma_region() {
+    if (g_dma.va == nullptr) {
+        const uint64_t pa = TRY(backend::map_contiguous(kDmaPages, kDmaVa));
+        g_dma = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kDmaVa), pa, static_cast<uint32_t>(kDmaPages * 4096)};
+    }
+    return g_dma;
+}
+
+// The network: device, adapter and stack backend.
 class Network final : public backend::SleepHook {
 public:
-    Result<void> open(uint64_t device_cap, uint64_t device_va);
+    Result<void> open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma);
     bool before_sleep() override { return m_nic.arm_interrupts(); }
-    void after_wake(uint64_t fired) override {
-        if (!(fired & (1ull << kNotifyBit))) return;
+    void after_wake() override {
         m_nic.on_interrupt();  // lowers the device's line first ...
         (void)user::syscall(kSysIrqControl, m_device_cap, 0, 0);  // ... then lets the next one in
     }
     net::LwipBackend& backend() { return m_backend; }
-    uint8_t* dma_va() { return reinterpret_cast<uint8_t*>(kDmaVa); }
 
 private:
     virtio::NetDevice m_dev;
     net::VirtioNic m_nic{m_dev, reinterpret_cast<const uint8_t*>(kDmaVa), 0, 0};
-    backend::RingletPlatform m_platform{1ull << kNotifyBit};
-    net::LwipBackend m_backend{m_platform};
+    net::LwipBackend m_backend{g_platform};
     uint64_t m_device_cap = 0;
 };
 alignas(Network) unsigned char g_network[sizeof(Network)];
 
-Result<void> Network::open(uint64_t device_cap, uint64_t device_va) {
+Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma) {
     m_device_cap = device_cap;
     uint64_t ring_pa = TRY(backend::map_contiguous(kRingPages, kRingVa));
-    uint64_t dma_pa = TRY(backend::map_contiguous(kDmaPages, kDmaVa));
-    m_nic.set_region(reinterpret_cast<const uint8_t*>(kDmaVa), dma_pa, kDmaPages * 4096);
+    m_nic.set_region(dma.va, dma.pa, dma.len);
     const uint32_t ring_bytes = virtio::Virtqueue::ring_bytes(kQueueSize);
     virtio::NetConfig cfg;
     cfg.window = virtio::MmioWindow(device_va);
@@ -75,50 +92,84 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va) {
     cfg.queue_size = kQueueSize;
     cfg.checksum_offload = false;
     TRY(m_dev.init(cfg));
-    TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNotifyBit)));
-    m_platform.set_sleep_hook(this);
+    TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNetNotifyBit)));
+    TRY(g_platform.add_sleep_hook(*this, kNetNotifyBit));
     net::NetConfig ip;  // QEMU user networking defaults: 10.0.2.15/24 via 10.0.2.2
     TRY(m_backend.add_interface(m_nic, ip));
     return {};
 }
 
 // Claims the first free virtio-net device; NotFound if the machine has none.
-Result<Network*> open_network() {
+Result<Network*> open_network(const virtio::DmaSpan& dma) {
     backend::ClaimedDevice dev = TRY(backend::claim_virtio_device(backend::kVirtioNetId, kDeviceVa));
     auto* network = new (g_network) Network();
-    if (auto r = network->open(dev.cap, kDeviceVa); !r) {
+    if (auto r = network->open(dev.cap, kDeviceVa, dma); !r) {
         user::printf("libos: virtio-net device %lu: %s\n", dev.index, error_name(r.error()));
         return r.error();
     }
     return network;
 }
 
+// The machine's virtio-blk device for storage queues, brought up on first
+// open and kept (claimed, its hook registered) until the app exits.
+class RingletStorage final : public Storage {
+public:
+    Result<BlockDevice*> open(rt::Executor& exec, mem::DmaHeap& heap) override {
+        if (m_held) return Error::Busy;
+        if (m_blk == nullptr) {
+            const virtio::DmaSpan dma = TRY(dma_region());
+            auto* blk = new (m_blk_storage) backend::BlkQueue();
+            if (auto r = blk->open(dma, kBlkNotifyBit); !r) {
+                if (r.error() != Error::NotFound) user::printf("libos: virtio-blk: %s\n", error_name(r.error()));
+                blk->~BlkQueue();
+                return r.error();
+            }
+            TRY(g_platform.add_sleep_hook(*blk, kBlkNotifyBit));
+            m_blk = blk;
+        }
+        TRY(m_blk->start(exec, heap));
+        m_held = true;
+        return m_blk;
+    }
+    void close(BlockDevice* dev) override {
+        if (dev != m_blk || !m_held) return;
+        m_blk->stop_polling();
+        m_held = false;
+    }
+
+private:
+    alignas(backend::BlkQueue) unsigned char m_blk_storage[sizeof(backend::BlkQueue)];
+    backend::BlkQueue* m_blk = nullptr;
+    bool m_held = false;
+};
+RingletStorage g_storage;
+
 }  // namespace
 
 Result<Resources> acquire_resources(const char* name) {
     if (g_in_use) return Error::Busy;
+    const bool want_lwip = name == nullptr || name[0] == '\0' || strcmp(name, "lwip") == 0;
+    if (!want_lwip && strcmp(name, "loopback") != 0) return Error::NotFound;
     Resources r;
     r.frame_arena = g_frames;
     r.frame_bytes = kFrameBytes;
-    bool want_lwip = name == nullptr || name[0] == '\0' || strcmp(name, "lwip") == 0;
+    const virtio::DmaSpan dma = TRY(dma_region());
+    r.dma_region = dma.va;
+    r.dma_bytes = dma.len;
+    r.storage = &g_storage;
+    r.platform = &g_platform;
     if (want_lwip) {
-        auto network = open_network();
+        auto network = open_network(dma);
         if (network) {
             user::print("libos: network up: lwIP over virtio-net, 10.0.2.15/24 via 10.0.2.2\n");
             r.backend = &(*network)->backend();
-            r.dma_region = (*network)->dma_va();
-            r.dma_bytes = kDmaPages * 4096;
             g_in_use = true;
             return r;
         }
         if (name != nullptr && name[0] != '\0') return network.error();  // asked for it by name
         user::printf("libos: no network (%s): loopback backend\n", error_name(network.error()));
-    } else if (strcmp(name, "loopback") != 0) {
-        return Error::NotFound;
     }
     r.backend = new (g_loopback) backend::LoopbackBackend();
-    r.dma_region = g_loopback_dma;
-    r.dma_bytes = kLoopbackDmaBytes;
     g_in_use = true;
     return r;
 }

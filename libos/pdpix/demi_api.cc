@@ -54,7 +54,7 @@ int demi_init(const struct demi_args* args) {
         return ENOMEM;
     }
     g_resources = *res;
-    LibOs* l = new (g_storage) LibOs(*res->backend, *pool, *heap);
+    LibOs* l = new (g_storage) LibOs(*res->backend, *pool, *heap, res->storage, res->platform);
     LibOs::set_instance(l);
     if (auto s = l->start(); !s) {
         (void)ringlet_demi_shutdown();
@@ -181,6 +181,46 @@ demi_sgarray_t demi_sgaalloc(size_t len) {
     if (os() == nullptr) return sga;
     auto r = os()->sgaalloc(len);
     return r ? *r : sga;
+}
+
+int ringlet_demi_blk_open(int* qd_out) {
+    if (os() == nullptr) return ENOSYS;
+    if (qd_out == nullptr) return EINVAL;
+    auto r = os()->blk_open();
+    if (r) *qd_out = *r;
+    return r.error() == Error::NotFound ? ENODEV : errno_of(r);
+}
+
+int ringlet_demi_blk_capacity(int qd, uint64_t* bytes_out) {
+    if (os() == nullptr) return ENOSYS;
+    if (bytes_out == nullptr) return EINVAL;
+    auto r = os()->capacity(qd);
+    if (r) *bytes_out = *r;
+    return errno_of(r);
+}
+
+int ringlet_demi_pushat(demi_qtoken_t* qt_out, int qd, const demi_sgarray_t* sga, uint64_t offset) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_pushat(qd, sga, offset);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int ringlet_demi_popat(demi_qtoken_t* qt_out, int qd, uint64_t offset, uint32_t len) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_popat(qd, offset, len);
+    if (r) *qt_out = *r;
+    return errno_of(r);
+}
+
+int ringlet_demi_flush(demi_qtoken_t* qt_out, int qd) {
+    if (os() == nullptr) return ENOSYS;
+    if (qt_out == nullptr) return EINVAL;
+    auto r = os()->start_flush(qd);
+    if (r) *qt_out = *r;
+    return errno_of(r);
 }
 
 int demi_wait(demi_qresult_t* qr_out, demi_qtoken_t qt, const struct timespec* timeout) {

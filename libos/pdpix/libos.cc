@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include <new>
+#include <utility>
+
 #include "libos/pdpix/errno_map.h"
 
 namespace ringlet::pdpix {
@@ -26,8 +29,12 @@ Result<sockaddr_in> ipv4(const sockaddr* addr, socklen_t size) {
 LibOs* LibOs::instance() { return g_instance; }
 void LibOs::set_instance(LibOs* os) { g_instance = os; }
 
-LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap)
-    : m_backend(backend), m_pool(pool), m_heap(heap), m_exec(backend.platform()) {
+LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* storage, rt::Platform* platform)
+    : m_backend(backend),
+      m_storage(storage),
+      m_pool(pool),
+      m_heap(heap),
+      m_exec(platform != nullptr ? *platform : backend.platform()) {
     rt::FramePool::install(&m_pool);
     rt::Executor::install(&m_exec);
 }
@@ -37,15 +44,22 @@ LibOs::~LibOs() {
         if (m_ops[i].state == OpState::Pending) (void)m_exec.cancel(m_ops[i].task);
     }
     for (uint32_t i = 0; i < kMaxQueues; ++i) {
-        if (m_queues[i].queue != nullptr) {
-            m_queues[i].queue->close();
-            m_backend.destroy(m_queues[i].queue);
-        }
+        if (m_queues[i].queue != nullptr) drop(m_queues[i].queue);
     }
     // Poll tasks and anything the app spawned go with the executor.
 }
 
 Result<void> LibOs::start() { return m_backend.start(m_exec, m_heap); }
+
+void LibOs::drop(Queue* q) {
+    q->close();
+    if (q == m_open_storage) {
+        m_open_storage->~StorageQueue();
+        m_open_storage = nullptr;
+    } else {
+        m_backend.destroy(q);
+    }
+}
 
 Result<Queue*> LibOs::lookup(int qd) {
     if (qd < 0 || static_cast<uint32_t>(qd) >= kMaxQueues || m_queues[qd].queue == nullptr) {
@@ -61,8 +75,7 @@ Result<int> LibOs::install(Queue* q) {
             return static_cast<int>(i);
         }
     }
-    q->close();
-    m_backend.destroy(q);
+    drop(q);
     return Error::Full;
 }
 
@@ -106,8 +119,7 @@ Result<void> LibOs::close(int qd) {
         finish(i, DEMI_OPC_FAILED, Error::Ok);
         op.result.qr_ret = ECANCELED;
     }
-    q->close();
-    m_backend.destroy(q);
+    drop(q);
     m_queues[qd].queue = nullptr;
     return {};
 }
@@ -135,6 +147,19 @@ Result<void> LibOs::getpeername(int qd, sockaddr* addr, socklen_t* len) {
     return {};
 }
 
+Result<int> LibOs::blk_open() {
+    if (m_storage == nullptr) return Error::NotFound;
+    if (m_open_storage != nullptr) return Error::Busy;
+    BlockDevice* dev = TRY(m_storage->open(m_exec, m_heap));
+    m_open_storage = new (m_storage_queue) StorageQueue(*m_storage, *dev, m_heap);
+    return install(m_open_storage);
+}
+
+Result<uint64_t> LibOs::capacity(int qd) {
+    Queue* q = TRY(lookup(qd));
+    return q->capacity();
+}
+
 Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
     if (len == 0) return Error::InvalidArgument;
     mem::Buffer* b = TRY(m_heap.alloc(len));
@@ -159,6 +184,16 @@ Result<mem::Buffer*> LibOs::pushable(const demi_sgarray_t* sga) {
 }
 
 // ---- operations ----
+
+Result<demi_qtoken_t> LibOs::launch(uint32_t i, rt::Task<void> task) {
+    auto id = m_exec.spawn(std::move(task));
+    if (!id.ok()) {
+        m_ops[i].state = OpState::Free;  // the refused frame dropped what it held
+        return id.error();
+    }
+    m_ops[i].task = *id;
+    return token(i);
+}
 
 Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
     for (uint32_t i = 0; i < kMaxOps; ++i) {
@@ -224,9 +259,13 @@ rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, mem::BufferRe
 rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {
     sockaddr_in from{};
     auto r = co_await q->pop(&from);
+    finish_pop(i, gen, r, from);
+}
+
+void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r, const sockaddr_in& from) {
     if (m_ops[i].gen != gen) {
-        if (r.ok()) m_heap.release(*r);
-        co_return;
+        if (r.ok()) m_heap.release(*r);  // nobody is left to own it
+        return;
     }
     if (r.ok()) {
         demi_sgarray_t& sga = m_ops[i].result.qr_value.sga;
@@ -269,51 +308,69 @@ Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const
     // The push holds its own reference from now on, so demi_sgafree right
     // after demi_push only defers the free.
     m_heap.retain(b);
-    auto id = m_exec.spawn(run_push(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, b),
-                                    sga->sga_segs[0].sgaseg_len, to != nullptr, dest));
-    if (!id.ok()) {
-        m_ops[i].state = OpState::Free;  // the refused frame dropped the reference
-        return id.error();
-    }
-    m_ops[i].task = *id;
-    return token(i);
+    return launch(i, run_push(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, b), sga->sga_segs[0].sgaseg_len,
+                              to != nullptr, dest));
 }
 
 Result<demi_qtoken_t> LibOs::start_pop(int qd) {
     Queue* q = TRY(lookup(qd));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_POP));
-    auto id = m_exec.spawn(run_pop(i, m_ops[i].gen, q));
-    if (!id.ok()) {
-        m_ops[i].state = OpState::Free;
-        return id.error();
-    }
-    m_ops[i].task = *id;
-    return token(i);
+    return launch(i, run_pop(i, m_ops[i].gen, q));
 }
 
 Result<demi_qtoken_t> LibOs::start_accept(int qd) {
     Queue* q = TRY(lookup(qd));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_ACCEPT));
-    auto id = m_exec.spawn(run_accept(i, m_ops[i].gen, q));
-    if (!id.ok()) {
-        m_ops[i].state = OpState::Free;
-        return id.error();
-    }
-    m_ops[i].task = *id;
-    return token(i);
+    return launch(i, run_accept(i, m_ops[i].gen, q));
 }
 
 Result<demi_qtoken_t> LibOs::start_connect(int qd, const sockaddr* addr, socklen_t size) {
     Queue* q = TRY(lookup(qd));
     const sockaddr_in to = TRY(ipv4(addr, size));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_CONNECT));
-    auto id = m_exec.spawn(run_connect(i, m_ops[i].gen, q, to));
-    if (!id.ok()) {
-        m_ops[i].state = OpState::Free;
-        return id.error();
-    }
-    m_ops[i].task = *id;
-    return token(i);
+    return launch(i, run_connect(i, m_ops[i].gen, q, to));
+}
+
+// ---- storage operations ----
+
+rt::Task<void> LibOs::run_pushat(uint32_t i, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len,
+                                 uint64_t offset) {
+    auto r = co_await q->pushat(ref.get(), len, offset);
+    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+}
+
+rt::Task<void> LibOs::run_popat(uint32_t i, uint32_t gen, Queue* q, uint64_t offset, uint32_t len) {
+    auto r = co_await q->popat(offset, len);
+    finish_pop(i, gen, r, sockaddr_in{});
+}
+
+rt::Task<void> LibOs::run_flush(uint32_t i, uint32_t gen, Queue* q) {
+    auto r = co_await q->flush();
+    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+}
+
+Result<demi_qtoken_t> LibOs::start_pushat(int qd, const demi_sgarray_t* sga, uint64_t offset) {
+    Queue* q = TRY(lookup(qd));
+    mem::Buffer* b = TRY(pushable(sga));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
+    // As demi_push: the result names the sga, which stays the app's; the
+    // write holds its own reference until the device is done.
+    m_ops[i].result.qr_value.sga = *sga;
+    m_heap.retain(b);
+    return launch(i, run_pushat(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, b), sga->sga_segs[0].sgaseg_len,
+                                offset));
+}
+
+Result<demi_qtoken_t> LibOs::start_popat(int qd, uint64_t offset, uint32_t len) {
+    Queue* q = TRY(lookup(qd));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_POP));
+    return launch(i, run_popat(i, m_ops[i].gen, q, offset, len));
+}
+
+Result<demi_qtoken_t> LibOs::start_flush(int qd) {
+    Queue* q = TRY(lookup(qd));
+    const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
+    return launch(i, run_flush(i, m_ops[i].gen, q));
 }
 
 }  // namespace ringlet::pdpix

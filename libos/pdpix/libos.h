@@ -9,6 +9,7 @@
 #include "demi/types.h"
 #include "libos/mem/dma_heap.h"
 #include "libos/pdpix/queue.h"
+#include "libos/pdpix/storage.h"
 #include "libos/rt/executor.h"
 #include "libos/rt/frame_pool.h"
 
@@ -29,7 +30,10 @@ public:
     static constexpr uint32_t kMaxOps = 1024;
 
     // Wires the pieces together; the regions must outlive the LibOs.
-    LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap);
+    // `storage` (may be null: no block device) serves blk_open(); the
+    // executor sleeps through `platform`, else through the backend's.
+    LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* storage = nullptr,
+          rt::Platform* platform = nullptr);
     ~LibOs();
     LibOs(const LibOs&) = delete;
     LibOs& operator=(const LibOs&) = delete;
@@ -51,11 +55,22 @@ public:
     Result<demi_sgarray_t> sgaalloc(size_t len);
     Result<void> sgafree(demi_sgarray_t* sga);
 
+    // --- storage (storage.h): one queue on the machine's block device ---
+    // A storage queue: NotFound without a block device (ENODEV at the C
+    // boundary), Busy while one is open.
+    Result<int> blk_open();
+    Result<uint64_t> capacity(int qd);
+
     // --- asynchronous C operations: each returns a fresh qtoken ---
     Result<demi_qtoken_t> start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size);
     Result<demi_qtoken_t> start_pop(int qd);
     Result<demi_qtoken_t> start_accept(int qd);
     Result<demi_qtoken_t> start_connect(int qd, const sockaddr* addr, socklen_t size);
+    // Storage: write sga at a byte offset (completes as a PUSH), read len
+    // bytes at one (a POP whose sga the app owns), flush (a PUSH of no sga).
+    Result<demi_qtoken_t> start_pushat(int qd, const demi_sgarray_t* sga, uint64_t offset);
+    Result<demi_qtoken_t> start_popat(int qd, uint64_t offset, uint32_t len);
+    Result<demi_qtoken_t> start_flush(int qd);
 
     // --- waits; return 0 or a positive errno (see demi/wait.h) ---
     int wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout);
@@ -107,14 +122,28 @@ private:
     template <typename Pred>
     int run_until(Pred pred, uint64_t deadline);
     Result<mem::Buffer*> pushable(const demi_sgarray_t* sga);
+    // Closes and frees a queue, whichever made it.
+    void drop(Queue* q);
+    // Spawns `task` for op i; frees the op if the executor refuses it.
+    Result<demi_qtoken_t> launch(uint32_t i, rt::Task<void> task);
 
     rt::Task<void> run_push(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len, bool has_to,
                             sockaddr_in to);
     rt::Task<void> run_pop(uint32_t op, uint32_t gen, Queue* q);
+    // Completes pop op i with r (its sga, owned by the app) unless the op
+    // was consumed meanwhile (then the buffer is released).
+    void finish_pop(uint32_t op, uint32_t gen, const Result<mem::Buffer*>& r, const sockaddr_in& from);
     rt::Task<void> run_accept(uint32_t op, uint32_t gen, Queue* q);
     rt::Task<void> run_connect(uint32_t op, uint32_t gen, Queue* q, sockaddr_in to);
+    rt::Task<void> run_pushat(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len, uint64_t offset);
+    rt::Task<void> run_popat(uint32_t op, uint32_t gen, Queue* q, uint64_t offset, uint32_t len);
+    rt::Task<void> run_flush(uint32_t op, uint32_t gen, Queue* q);
 
     Backend& m_backend;
+    Storage* m_storage;
+    // The one storage queue (the device is exclusive), in place: no heap.
+    alignas(StorageQueue) unsigned char m_storage_queue[sizeof(StorageQueue)];
+    StorageQueue* m_open_storage = nullptr;
     rt::FramePool m_pool;
     mem::DmaHeap m_heap;
     rt::Executor m_exec;

@@ -37,6 +37,13 @@ public:
     // stream. Writes the source address for datagrams.
     virtual rt::Task<Result<mem::Buffer*>> pop(sockaddr_in* from);
 
+    // Storage queues (storage.h): write b->data()[0, len) at a byte offset,
+    // read len bytes at one into a new buffer, flush, size in bytes.
+    virtual rt::Task<Result<void>> pushat(mem::Buffer* b, uint32_t len, uint64_t offset);
+    virtual rt::Task<Result<mem::Buffer*>> popat(uint64_t offset, uint32_t len);
+    virtual rt::Task<Result<void>> flush();
+    virtual Result<uint64_t> capacity() { return Error::Unsupported; }
+
     // Releases the backend resources; pending tasks were cancelled already.
     virtual void close() {}
 

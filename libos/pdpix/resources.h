@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "libos/pdpix/queue.h"
+#include "libos/pdpix/storage.h"
 #include "ringlet/result.h"
 
 namespace ringlet::pdpix {
@@ -17,6 +18,8 @@ struct Resources {
     size_t frame_bytes = 0;
     void* dma_region = nullptr;
     size_t dma_bytes = 0;
+    Storage* storage = nullptr;        // the machine's block device; null: none
+    rt::Platform* platform = nullptr;  // where the core sleeps; null: the backend's
 };
 
 // Acquires everything for backend `name` (nullptr: the environment's

@@ -1,7 +1,24 @@
-# qemu.blk_restart: blkcheck writes a pattern through the libOS virtio-blk
-# queue, the host finds it in the image, a second boot finds it intact and a
-# third, after a sector is corrupted on the host, reports that sector.
+# The PDPIX storage queue on virtio-blk, with blkcheck (user/blkcheck).
 # Included from tests/qemu/CMakeLists.txt (RINGLET_RISCV_BUILD is set there).
+#
+# qemu.blk_restart: a pattern written through the storage queue is found on
+# the host, survives a second boot and a host-corrupted sector is reported.
 add_test(NAME qemu.blk_restart COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/blk_test.sh)
 set_tests_properties(qemu.blk_restart PROPERTIES
   ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS qemu)
+
+# qemu.blk_net: one app uses the network and the disk at once (blkcheck
+# serve), driven by socat clients; the host finds every datagram in the image.
+add_test(NAME qemu.blk_net COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/blk_net_test.sh)
+set_tests_properties(qemu.blk_net PROPERTIES
+  ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS qemu)
+
+# qemu.blk_bench: 4 KiB write+read round trips under -icount, each read
+# checked, with the guest instructions per round trip reported (a figure,
+# not an assertion).
+ringlet_qemu_test(qemu.blk_bench
+  CHECKS --exit 0
+         --has "^blkcheck: bench: 200 round trips of 4 KiB write\\+read: [0-9]+ instructions each in the app"
+         --lacks FAILED
+  BOOT_TIMEOUT 100
+  ARGS --icount --disk ${CMAKE_CURRENT_BINARY_DIR}/blk_bench.img --append "shutdown init=blkcheck:bench:200")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# blkcheck's pattern survives a restart of QEMU on the same disk image.
+# blkcheck's pattern, written through the PDPIX storage queue, survives a
+# restart of QEMU on the same disk image.
 #
-#   1. boot on a fresh image: `blkcheck write SEED` writes, flushes, reads
-#      back and verifies 512 sectors, and checks the refused requests;
+#   1. boot on a fresh image: `blkcheck write SEED` pushes (4 writes in
+#      flight), flushes, pops back and verifies 512 sectors, and checks the
+#      errnos of refused requests;
 #   2. on the host: the image holds the pattern (header words of sectors 0
 #      and 511, hash words recomputed here) and nothing past it;
 #   3. boot again on the same image: `blkcheck verify SEED` finds it intact;
@@ -36,17 +38,21 @@ lacks() { ! grep -Eq -- "$2" "$dir/$1.log" || fail "$1 boot: console has /$2/"; 
 show() { echo "---- $1 boot (exit code $rc) ----"; grep -E "blkcheck|PANIC|killed" "$dir/$1.log"; }
 
 refusals() {
-  has "$1" "^blkcheck: read past capacity refused: OutOfRange$"
-  has "$1" "^blkcheck: read straddling the end refused: OutOfRange$"
-  has "$1" "^blkcheck: write past capacity refused: OutOfRange$"
-  has "$1" "^blkcheck: read at a misaligned offset refused: InvalidArgument$"
+  has "$1" "^blkcheck: read past capacity refused: ERANGE$"
+  has "$1" "^blkcheck: read straddling the end refused: ERANGE$"
+  has "$1" "^blkcheck: read at an offset near 2\^64 refused: ERANGE$"
+  has "$1" "^blkcheck: write past capacity refused: ERANGE$"
+  has "$1" "^blkcheck: read at a misaligned offset refused: EINVAL$"
+  has "$1" "^blkcheck: read of a partial sector refused: EINVAL$"
+  has "$1" "^blkcheck: write of a partial sector refused: EINVAL$"
+  has "$1" "^blkcheck: demi_pop on a storage queue refused: ENOTSUP$"
   has "$1" "^blkcheck: read of the last sector: Ok$"
 }
 
 # ---- 1. write -------------------------------------------------------------
 boot write "write:$seed"
 [ $rc -eq 0 ] || fail "write boot: exit code $rc"
-has write "^blkcheck: virtio-blk: 32768 sectors \(16384 KiB\), flush, seed $seed$"
+has write "^blkcheck: storage queue: 32768 sectors \(16384 KiB\), seed $seed$"
 has write "^blkcheck: wrote 512 sectors, verified$"
 refusals write
 has write "^blkcheck: all checks passed"

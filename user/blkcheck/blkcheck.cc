@@ -1,48 +1,47 @@
-// blkcheck: exercises the libOS storage queue (libos/backend/blk_queue.h) on
-// the machine's virtio-blk device.
+// blkcheck: exercises the PDPIX storage queue (ringlet_demi_blk_open and
+// friends, libos/pdpix/ringlet_demi.h) on the machine's virtio-blk device.
 //
-//   blkcheck write [SEED]   writes the pattern over the first kSectors
-//                           sectors (kChunks requests in flight at once),
-//                           flushes, reads it back into poisoned buffers and
-//                           verifies it
-//   blkcheck verify [SEED]  only reads and verifies (e.g. after a restart)
+//   blkcheck write[:SEED]   writes the pattern over the first kSectors
+//                           sectors (kChunks pushes in flight at once),
+//                           flushes, pops it back and verifies it
+//   blkcheck verify[:SEED]  only pops and verifies (e.g. after a restart)
+//   blkcheck bench[:N]      N 4 KiB write+read round trips at byte 4 MiB:
+//                           guest instructions per round trip (rdinstret,
+//                           exact under QEMU -icount), not counting sleeps
+//   blkcheck serve:PORT     the network and the disk in one app (serve.cc)
 //
-// Both modes also check that requests past the end of the disk or not on a
-// sector boundary are refused before they reach the device, and that the
-// last sector is readable. The pattern sector s holds 64 little-endian
-// words: "RINGBLK1", s, SEED, then a hash of (SEED, s, word index), so a
-// sector written elsewhere, by another seed or not at all fails the check.
-// Exit code 0 only when every check held.
+// write and verify also check that requests past the end of the disk, not
+// on a sector boundary or not meant for a storage queue are refused with the
+// right errno, and that the last sector is readable. The pattern sector s
+// holds 64 little-endian words: "RINGBLK1", s, SEED, then a hash of (SEED,
+// s, word index), so a sector written elsewhere, by another seed or not at
+// all fails the check. Exit code 0 only when every check held.
+#include "user/blkcheck/blkcheck.h"
+
+#include <errno.h>
 #include <string.h>
 
-#include "libos/backend/blk_queue.h"
-#include "libos/backend/ringlet_platform.h"
-#include "libos/rt/executor.h"
-#include "libos/rt/frame_pool.h"
 #include "user/rt/syscall.h"
 
-namespace ringlet {
+namespace ringlet::blkcheck {
 namespace {
 
-using backend::BlkQueue;
 using user::printf;
 
 constexpr uint32_t kSectors = 512;  // 256 KiB
-constexpr uint32_t kChunks = 4;     // requests of 64 KiB each, all in flight together
+constexpr uint32_t kChunks = 4;     // pushes of 64 KiB each, all in flight together
 constexpr uint32_t kChunkSectors = kSectors / kChunks;
-constexpr uint32_t kChunkBytes = kChunkSectors * BlkQueue::kBlockSize;
-constexpr uint32_t kWords = BlkQueue::kBlockSize / 8;
+constexpr uint32_t kChunkBytes = kChunkSectors * kSector;
+constexpr uint32_t kWords = kSector / 8;
 constexpr uint64_t kDefaultSeed = 0x5eed0001;
-constexpr uint64_t kPhaseNs = 10'000'000'000ull;  // generous: QEMU without KVM
+constexpr timespec kPhase{10, 0};  // generous: QEMU without KVM
 constexpr uint8_t kPoison = 0xa5;
+constexpr uint64_t kBenchOffset = 4u << 20;
+constexpr uint32_t kBenchBytes = 4096;
 
-alignas(64) unsigned char g_frames[64u << 10];
-rt::FramePool g_pool;
-BlkQueue g_queue;  // static storage: it holds the ~10 KB driver
-backend::RingletPlatform g_platform{BlkQueue::notify_mask()};
-rt::Executor g_exec{g_platform};
 uint64_t g_seed = kDefaultSeed;
 int g_failed = 0;
+int g_disk = -1;
 
 uint64_t mix(uint64_t x) {  // splitmix64's finaliser: every input bit moves every output bit
     x += 0x9e3779b97f4a7c15ull;
@@ -62,149 +61,103 @@ uint64_t expected_word(uint64_t sector, uint32_t word) {
     return mix(g_seed ^ mix(sector * kWords + word));
 }
 
-void fill(uint8_t* data, uint64_t first_sector, uint32_t sectors) {
+uint8_t* seg(const demi_sgarray_t& sga) { return static_cast<uint8_t*>(sga.sga_segs[0].sgaseg_buf); }
+
+// The first word of `sga` (sectors from first_sector on) that differs from
+// the pattern: false, with a MISMATCH line, if there is one.
+bool matches(const demi_sgarray_t& sga, uint64_t first_sector) {
+    const uint32_t sectors = sga.sga_segs[0].sgaseg_len / kSector;
     for (uint32_t s = 0; s < sectors; ++s) {
         for (uint32_t w = 0; w < kWords; ++w) {
-            const uint64_t v = expected_word(first_sector + s, w);
-            memcpy(data + (s * kWords + w) * 8, &v, 8);
-        }
-    }
-}
-
-// One spawned request and what became of it.
-struct Job {
-    Error error = Error::Ok;
-    bool done = false;
-    int64_t bad_sector = -1;  // verification: the first sector that differs
-    uint32_t bad_word = 0;
-    uint64_t got = 0;
-};
-
-void finish(Job* job, Error e) {
-    job->error = e;
-    job->done = true;
-}
-
-rt::Task<void> write_chunk(uint32_t chunk, Job* job) {
-    auto b = g_queue.alloc(kChunkBytes);
-    if (!b) co_return finish(job, b.error());
-    const uint64_t first = uint64_t{chunk} * kChunkSectors;
-    fill((*b)->data(), first, kChunkSectors);
-    auto r = co_await g_queue.write(first * BlkQueue::kBlockSize, *b, kChunkBytes);
-    auto f = g_queue.free(*b);
-    finish(job, !r ? r.error() : f.error());
-}
-
-rt::Task<void> read_chunk(uint32_t chunk, Job* job) {
-    auto b = g_queue.alloc(kChunkBytes);
-    if (!b) co_return finish(job, b.error());
-    // Poisoned first: the heap recycles the write buffers, so a read that
-    // moved no data must not find the pattern already there.
-    memset((*b)->data(), kPoison, kChunkBytes);
-    const uint64_t first = uint64_t{chunk} * kChunkSectors;
-    auto r = co_await g_queue.read_into(first * BlkQueue::kBlockSize, *b, kChunkBytes);
-    if (r) {
-        const uint8_t* data = (*b)->data();
-        for (uint32_t s = 0; s < kChunkSectors && job->bad_sector < 0; ++s) {
-            for (uint32_t w = 0; w < kWords; ++w) {
-                uint64_t v;
-                memcpy(&v, data + (s * kWords + w) * 8, 8);
-                if (v != expected_word(first + s, w)) {
-                    job->bad_sector = static_cast<int64_t>(first + s);
-                    job->bad_word = w;
-                    job->got = v;
-                    break;
-                }
+            uint64_t v;
+            memcpy(&v, seg(sga) + (s * kWords + w) * 8, 8);
+            const uint64_t want = expected_word(first_sector + s, w);
+            if (v != want) {
+                printf("blkcheck: MISMATCH: first bad sector %lu, word %u is 0x%lx, expected 0x%lx\n",
+                       first_sector + s, w, v, want);
+                return false;
             }
         }
     }
-    auto f = g_queue.free(*b);
-    finish(job, !r ? r.error() : f.error());
+    return true;
 }
 
-rt::Task<void> flush_job(Job* job) {
-    auto r = co_await g_queue.flush();
-    finish(job, r.error());
+// Waits for every token (all started, in sector order); false, with a line,
+// if the wait or any operation failed. Results go to qrs.
+bool wait_all(const char* what, const demi_qtoken_t* qts, uint32_t n, demi_qresult_t* qrs) {
+    if (const int e = demi_wait_all(qrs, qts, static_cast<int>(n), &kPhase); e != 0) {
+        printf("blkcheck: %s: wait: %s FAILED\n", what, errno_name(e));
+        return false;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+        if (const int e = op_errno(qrs[i]); e != 0) {
+            printf("blkcheck: %s of sectors %u..%u: %s FAILED\n", what, i * kChunkSectors,
+                   (i + 1) * kChunkSectors - 1, errno_name(e));
+            return false;
+        }
+    }
+    return true;
 }
 
-// A read (through read(), the queue's own buffer) that must end with `want`.
-rt::Task<void> read_expect(uint64_t offset, uint32_t len, Job* job) {
-    auto r = co_await g_queue.read(offset, len);
-    if (!r) co_return finish(job, r.error());
-    finish(job, g_queue.free(*r).error());
-}
-
-rt::Task<void> write_expect(uint64_t offset, uint32_t len, Job* job) {
-    auto b = g_queue.alloc(len);
-    if (!b) co_return finish(job, b.error());
-    memset((*b)->data(), 0, len);
-    auto r = co_await g_queue.write(offset, *b, len);
-    auto f = g_queue.free(*b);
-    finish(job, !r ? r.error() : f.error());
-}
-
-// Runs the spawned jobs to completion (sleeping in the kernel while the
-// device works): false, with a line saying why, on a spawn failure or when
-// kPhaseNs passed first.
-bool run_jobs(const char* what, Job* jobs, uint32_t n) {
-    auto all_done = [&] {
-        for (uint32_t i = 0; i < n; ++i)
-            if (!jobs[i].done) return false;
-        return true;
-    };
-    if (auto r = g_exec.run_until(all_done, g_exec.now_ns() + kPhaseNs); !r) {
-        printf("blkcheck: %s: %s (%u requests in flight) FAILED\n", what, error_name(r.error()), g_queue.in_flight());
+bool write_pattern() {
+    demi_sgarray_t sgas[kChunks];
+    demi_qtoken_t qts[kChunks];
+    demi_qresult_t qrs[kChunks];
+    for (uint32_t c = 0; c < kChunks; ++c) {
+        sgas[c] = demi_sgaalloc(kChunkBytes);
+        if (sgas[c].sga_numsegs != 1) {
+            printf("blkcheck: write: no %u-byte buffer FAILED\n", kChunkBytes);
+            return false;
+        }
+        for (uint32_t s = 0; s < kChunkSectors; ++s) {
+            for (uint32_t w = 0; w < kWords; ++w) {
+                const uint64_t v = expected_word(uint64_t{c} * kChunkSectors + s, w);
+                memcpy(seg(sgas[c]) + (s * kWords + w) * 8, &v, 8);
+            }
+        }
+        if (const int e = ringlet_demi_pushat(&qts[c], g_disk, &sgas[c], uint64_t{c} * kChunkBytes); e != 0) {
+            printf("blkcheck: write: pushat: %s FAILED\n", errno_name(e));
+            return false;
+        }
+    }
+    const bool ok = wait_all("write", qts, kChunks, qrs);
+    for (demi_sgarray_t& s : sgas) (void)demi_sgafree(&s);
+    if (!ok) return false;
+    demi_qtoken_t qt = 0;
+    if (const int e = finish(ringlet_demi_flush(&qt, g_disk), &qt, qrs); e != 0) {
+        printf("blkcheck: flush: %s FAILED\n", errno_name(e));
         return false;
     }
     return true;
 }
 
-bool spawned(const char* what, Result<rt::TaskId> r) {
-    if (r) return true;
-    printf("blkcheck: %s: cannot spawn: %s FAILED\n", what, error_name(r.error()));
-    return false;
-}
-
-// Writes (or, with write false, only reads) and verifies the pattern.
+// Pops (and with write, first pushes) and verifies the pattern.
 bool pattern(bool write) {
-    Job jobs[kChunks];
-    if (write) {
-        for (uint32_t c = 0; c < kChunks; ++c)
-            if (!spawned("write", g_exec.spawn(write_chunk(c, &jobs[c])))) return false;
-        if (!run_jobs("write", jobs, kChunks)) return false;
-        for (uint32_t c = 0; c < kChunks; ++c) {
-            if (jobs[c].error != Error::Ok) {
-                printf("blkcheck: write of sectors %u..%u: %s FAILED\n", c * kChunkSectors, (c + 1) * kChunkSectors - 1,
-                       error_name(jobs[c].error));
-                return false;
-            }
-        }
-        Job flushed;
-        if (!spawned("flush", g_exec.spawn(flush_job(&flushed))) || !run_jobs("flush", &flushed, 1)) return false;
-        if (flushed.error != Error::Ok) {
-            printf("blkcheck: flush: %s FAILED\n", error_name(flushed.error));
-            return false;
-        }
-        for (Job& j : jobs) j = Job{};
+    if (write && !write_pattern()) return false;
+    // Poison the heap's free chunk-sized buffers, which the pops will get
+    // back: a pop that moved no data must not find the pushed pattern there.
+    demi_sgarray_t poison[kChunks];
+    for (demi_sgarray_t& p : poison) {
+        p = demi_sgaalloc(kChunkBytes);
+        if (p.sga_numsegs == 1) memset(seg(p), kPoison, kChunkBytes);
     }
-    for (uint32_t c = 0; c < kChunks; ++c)
-        if (!spawned("read", g_exec.spawn(read_chunk(c, &jobs[c])))) return false;
-    if (!run_jobs("read", jobs, kChunks)) return false;
-    int64_t bad = -1;
+    for (demi_sgarray_t& p : poison) (void)demi_sgafree(&p);
+    demi_qtoken_t qts[kChunks];
+    demi_qresult_t qrs[kChunks];
     for (uint32_t c = 0; c < kChunks; ++c) {
-        if (jobs[c].error != Error::Ok) {
-            printf("blkcheck: read of sectors %u..%u: %s FAILED\n", c * kChunkSectors, (c + 1) * kChunkSectors - 1,
-                   error_name(jobs[c].error));
+        if (const int e = ringlet_demi_popat(&qts[c], g_disk, uint64_t{c} * kChunkBytes, kChunkBytes); e != 0) {
+            printf("blkcheck: read: popat: %s FAILED\n", errno_name(e));
             return false;
         }
-        if (bad < 0 && jobs[c].bad_sector >= 0) bad = c;  // chunks are in sector order: the first is the lowest
     }
-    if (bad >= 0) {
-        const Job& j = jobs[bad];
-        printf("blkcheck: MISMATCH: first bad sector %ld, word %u is 0x%lx, expected 0x%lx\n", j.bad_sector, j.bad_word,
-               j.got, expected_word(static_cast<uint64_t>(j.bad_sector), j.bad_word));
-        return false;
+    if (!wait_all("read", qts, kChunks, qrs)) return false;
+    bool ok = true;
+    for (uint32_t c = 0; c < kChunks; ++c) {
+        // Chunks are in sector order: the first mismatch is the lowest.
+        if (ok && !matches(qrs[c].qr_value.sga, uint64_t{c} * kChunkSectors)) ok = false;
+        (void)demi_sgafree(&qrs[c].qr_value.sga);
     }
+    if (!ok) return false;
     if (write)
         printf("blkcheck: wrote %u sectors, verified\n", kSectors);
     else
@@ -212,40 +165,168 @@ bool pattern(bool write) {
     return true;
 }
 
-// Requests the queue must refuse before submission, and the last sector,
-// which it must serve.
-void boundaries() {
-    const uint64_t end = g_queue.capacity_bytes();
+// Requests the queue must refuse with `want`, and the last sector, which it
+// must serve.
+void boundaries(uint64_t end) {
+    enum class Op { Pop, Push, PlainPop };
     struct Case {
         const char* what;
-        bool write;
+        Op op;
         uint64_t offset;
         uint32_t len;
-        Error want;
+        int want;
     } cases[] = {
-        {"read past capacity", false, end, BlkQueue::kBlockSize, Error::OutOfRange},
-        {"read straddling the end", false, end - BlkQueue::kBlockSize, 2 * BlkQueue::kBlockSize, Error::OutOfRange},
-        {"read at an offset near 2^64", false, ~uint64_t{0} - 511, BlkQueue::kBlockSize, Error::OutOfRange},
-        {"write past capacity", true, end, BlkQueue::kBlockSize, Error::OutOfRange},
-        {"read at a misaligned offset", false, 100, BlkQueue::kBlockSize, Error::InvalidArgument},
-        {"read of a partial sector", false, 0, 100, Error::InvalidArgument},
-        {"read of the last sector", false, end - BlkQueue::kBlockSize, BlkQueue::kBlockSize, Error::Ok},
+        {"read past capacity", Op::Pop, end, kSector, ERANGE},
+        {"read straddling the end", Op::Pop, end - kSector, 2 * kSector, ERANGE},
+        {"read at an offset near 2^64", Op::Pop, ~uint64_t{0} - 511, kSector, ERANGE},
+        {"write past capacity", Op::Push, end, kSector, ERANGE},
+        {"read at a misaligned offset", Op::Pop, 100, kSector, EINVAL},
+        {"read of a partial sector", Op::Pop, 0, 100, EINVAL},
+        {"write of a partial sector", Op::Push, 0, 100, EINVAL},
+        {"demi_pop on a storage queue", Op::PlainPop, 0, 0, ENOTSUP},
+        {"read of the last sector", Op::Pop, end - kSector, kSector, 0},
     };
     for (const Case& c : cases) {
-        Job job;
-        const uint32_t before = g_queue.in_flight();
-        auto task = c.write ? write_expect(c.offset, c.len, &job) : read_expect(c.offset, c.len, &job);
-        if (!spawned(c.what, g_exec.spawn(std::move(task))) || !run_jobs(c.what, &job, 1)) {
-            ++g_failed;
-            continue;
+        demi_qtoken_t qt = 0;
+        demi_qresult_t qr{};
+        int e = 0;
+        demi_sgarray_t sga{};
+        if (c.op == Op::Push) {
+            sga = demi_sgaalloc(c.len);
+            if (sga.sga_numsegs == 1) memset(seg(sga), 0, c.len);
+            e = finish(ringlet_demi_pushat(&qt, g_disk, &sga, c.offset), &qt, &qr);
+            // A refused write leaves the sga the app's: freeing it must work.
+            if (demi_sgafree(&sga) != 0) e = EFAULT;
+        } else if (c.op == Op::Pop) {
+            e = finish(ringlet_demi_popat(&qt, g_disk, c.offset, c.len), &qt, &qr);
+            if (e == 0 && (qr.qr_value.sga.sga_segs[0].sgaseg_len != c.len || demi_sgafree(&qr.qr_value.sga) != 0))
+                e = EFAULT;
+        } else {
+            e = finish(demi_pop(&qt, g_disk), &qt, &qr);
         }
-        const bool ok = job.error == c.want && g_queue.in_flight() == before;
-        if (c.want == Error::Ok)
-            printf("blkcheck: %s: %s%s\n", c.what, error_name(job.error), ok ? "" : " FAILED");
+        const bool ok = e == c.want;
+        if (c.want == 0)
+            printf("blkcheck: %s: %s%s\n", c.what, e == 0 ? "Ok" : errno_name(e), ok ? "" : " FAILED");
         else
-            printf("blkcheck: %s refused: %s%s\n", c.what, error_name(job.error), ok ? "" : " FAILED");
+            printf("blkcheck: %s refused: %s%s\n", c.what, errno_name(e), ok ? "" : " FAILED");
         if (!ok) ++g_failed;
     }
+}
+
+// ROUNDS sequential 4 KiB write+read round trips; prints instructions each.
+int bench(uint64_t rounds) {
+    demi_sgarray_t data = demi_sgaalloc(kBenchBytes);
+    if (data.sga_numsegs != 1) return 1;
+    uint64_t instructions = 0, sleeping = 0;
+    // Round 0 warms up (first-touch paths, the disk's own caches): not counted.
+    for (uint64_t i = 0; i <= rounds; ++i) {
+        memcpy(seg(data), &i, sizeof i);
+        const uint64_t t0 = user::instret();
+        const uint64_t s0 = ringlet_demi_sleep_instructions();
+        demi_qtoken_t qt = 0;
+        demi_qresult_t qr{};
+        int e = finish(ringlet_demi_pushat(&qt, g_disk, &data, kBenchOffset), &qt, &qr);
+        if (e == 0) e = finish(ringlet_demi_popat(&qt, g_disk, kBenchOffset, kBenchBytes), &qt, &qr);
+        uint64_t got = ~i;
+        if (e == 0) {
+            memcpy(&got, seg(qr.qr_value.sga), sizeof got);
+            (void)demi_sgafree(&qr.qr_value.sga);
+        }
+        const uint64_t slept = ringlet_demi_sleep_instructions() - s0;
+        const uint64_t spent = user::instret() - t0;
+        if (e != 0 || got != i) {
+            printf("blkcheck: bench: round %lu: %s FAILED\n", i, e != 0 ? errno_name(e) : "read back wrong data");
+            return 1;
+        }
+        if (i == 0) continue;
+        instructions += spent - slept;
+        sleeping += slept;
+    }
+    (void)demi_sgafree(&data);
+    printf("blkcheck: bench: %lu round trips of 4 KiB write+read: %lu instructions each in the app, %lu asleep\n",
+           rounds, instructions / rounds, sleeping / rounds);
+    return 0;
+}
+
+int run(int argc, char** argv) {
+    const char* mode = argc >= 2 ? argv[1] : "";
+    const bool write = strcmp(mode, "write") == 0;
+    const bool verify = strcmp(mode, "verify") == 0;
+    const bool is_bench = strcmp(mode, "bench") == 0;
+    uint64_t arg = is_bench ? 100 : kDefaultSeed;
+    if (strcmp(mode, "serve") == 0) {
+        if (argc != 3 || !parse_u64(argv[2], &arg)) return 2;
+        return serve(arg);
+    }
+    if ((!write && !verify && !is_bench) || argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg)) ||
+        (is_bench && arg == 0)) {
+        printf("usage: blkcheck write|verify[:SEED] | bench[:ROUNDS] | serve:PORT\n");
+        return 2;
+    }
+    if (start("--backend=loopback", &g_disk) != 0) return 1;
+    uint64_t end = 0;
+    if (const int e = ringlet_demi_blk_capacity(g_disk, &end); e != 0) {
+        printf("blkcheck: capacity: %s FAILED\n", errno_name(e));
+        return 1;
+    }
+    if (is_bench) return bench(arg);
+    g_seed = arg;
+    printf("blkcheck: storage queue: %lu sectors (%lu KiB), seed %lu\n", end / kSector, end / 1024, g_seed);
+    if (end / kSector < kSectors + 1) {
+        printf("blkcheck: disk smaller than the %u-sector pattern FAILED\n", kSectors);
+        return 1;
+    }
+    if (!pattern(write)) ++g_failed;
+    boundaries(end);
+    if (g_failed == 0)
+        printf("blkcheck: all checks passed\n");
+    else
+        printf("blkcheck: %d checks FAILED\n", g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int start(const char* backend_flag, int* qd) {
+    char name[] = "blkcheck";
+    char* argv[] = {name, const_cast<char*>(backend_flag), nullptr};
+    demi_args args{};
+    args.argc = 2;
+    args.argv = argv;
+    if (const int e = demi_init(&args); e != 0) {
+        printf("blkcheck: demi_init: %s FAILED\n", errno_name(e));
+        return 1;
+    }
+    if (const int e = ringlet_demi_blk_open(qd); e != 0) {
+        printf("blkcheck: no storage queue: %s FAILED\n", errno_name(e));
+        return 1;
+    }
+    return 0;
+}
+
+const char* errno_name(int e) {
+    switch (e) {
+    case EINVAL: return "EINVAL";
+    case ERANGE: return "ERANGE";
+    case EIO: return "EIO";
+    case ENOTSUP: return "ENOTSUP";
+    case ENOMEM: return "ENOMEM";
+    case ENODEV: return "ENODEV";
+    case EBUSY: return "EBUSY";
+    case EBADF: return "EBADF";
+    case EFAULT: return "EFAULT";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ECANCELED: return "ECANCELED";
+    default: return "another errno";
+    }
+}
+
+int wait_one(demi_qtoken_t qt, demi_qresult_t* qr) { return demi_wait(qr, qt, &kPhase); }
+
+int finish(int start_rc, const demi_qtoken_t* qt, demi_qresult_t* qr) {
+    if (start_rc != 0) return start_rc;
+    if (const int e = wait_one(*qt, qr); e != 0) return e;
+    return op_errno(*qr);
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -261,48 +342,6 @@ bool parse_u64(const char* s, uint64_t* out) {
     return true;
 }
 
-int run(int argc, char** argv) {
-    const bool write = argc >= 2 && strcmp(argv[1], "write") == 0;
-    const bool verify = argc >= 2 && strcmp(argv[1], "verify") == 0;
-    if ((!write && !verify) || argc > 3 || (argc == 3 && !parse_u64(argv[2], &g_seed))) {
-        printf("usage: blkcheck write|verify [SEED]\n");
-        return 2;
-    }
-    auto pool = rt::FramePool::create(g_frames, sizeof g_frames);
-    if (!pool) {
-        printf("blkcheck: frame pool: %s FAILED\n", error_name(pool.error()));
-        return 1;
-    }
-    g_pool = *pool;
-    rt::FramePool::install(&g_pool);
-    rt::Executor::install(&g_exec);
-    if (auto r = g_queue.open(); !r) {
-        printf("blkcheck: no virtio-blk device: %s FAILED\n", error_name(r.error()));
-        return 1;
-    }
-    g_platform.set_sleep_hook(&g_queue);
-    if (auto r = g_queue.start(g_exec); !r) {
-        printf("blkcheck: start: %s FAILED\n", error_name(r.error()));
-        return 1;
-    }
-    const uint64_t sectors = g_queue.capacity_bytes() / BlkQueue::kBlockSize;
-    printf("blkcheck: virtio-blk: %lu sectors (%lu KiB)%s%s, seed %lu\n", sectors, sectors / 2,
-           g_queue.can_flush() ? ", flush" : "", g_queue.read_only() ? ", read-only" : "", g_seed);
-    if (sectors < kSectors + 1) {
-        printf("blkcheck: disk smaller than the %u-sector pattern FAILED\n", kSectors);
-        return 1;
-    }
-    if (!pattern(write)) ++g_failed;
-    boundaries();
-    if (g_failed == 0)
-        printf("blkcheck: all checks passed (executor idle %lu times, %lu device interrupts)\n", g_exec.blocks(),
-               g_queue.interrupts());
-    else
-        printf("blkcheck: %d checks FAILED\n", g_failed);
-    return g_failed == 0 ? 0 : 1;
-}
+}  // namespace ringlet::blkcheck
 
-}  // namespace
-}  // namespace ringlet
-
-int main(int argc, char** argv) { return ringlet::run(argc, argv); }
+int main(int argc, char** argv) { return ringlet::blkcheck::run(argc, argv); }

@@ -1,0 +1,74 @@
+// SleepHooks: the devices one core arms before it sleeps and services after
+// it wakes, each on its own notification bit. RingletPlatform holds one;
+// plain logic, so it is tested on the host.
+#pragma once
+
+#include <stdint.h>
+
+#include "ringlet/result.h"
+
+namespace ringlet::backend {
+
+// A device the core must arm before sleeping and service after waking.
+class SleepHook {
+public:
+    // Turns device interrupts on; false if work arrived meanwhile (the core
+    // must not sleep then).
+    virtual bool before_sleep() = 0;
+    // The wait ended with this hook's notification bit set: acknowledge the
+    // device, then the kernel.
+    virtual void after_wake() = 0;
+
+protected:
+    ~SleepHook() = default;
+};
+
+class SleepHooks {
+public:
+    static constexpr uint32_t kMaxHooks = 8;
+
+    // Adds `hook`, woken by notification bit `bit` (the bit its device's
+    // interrupt is bound to); the hook must outlive this table.
+    // InvalidArgument for bit >= 64; Exists if the bit is taken; Full
+    // beyond kMaxHooks.
+    Result<void> add(SleepHook& hook, uint32_t bit) {
+        if (bit >= 64) return Error::InvalidArgument;
+        const uint64_t mask = 1ull << bit;
+        if (m_mask & mask) return Error::Exists;
+        if (m_count == kMaxHooks) return Error::Full;
+        m_hooks[m_count++] = Entry{&hook, mask};
+        m_mask |= mask;
+        return {};
+    }
+
+    // Arms every hook in the order added; false as soon as one reports
+    // pending work (the core must not sleep). Hooks armed before it stay
+    // armed: at worst their interrupt ends the next sleep early.
+    bool arm() {
+        for (uint32_t i = 0; i < m_count; ++i) {
+            if (!m_hooks[i].hook->before_sleep()) return false;
+        }
+        return true;
+    }
+
+    // Services each hook whose bit is in `fired` (what the wait returned).
+    void dispatch(uint64_t fired) {
+        for (uint32_t i = 0; i < m_count; ++i) {
+            if (fired & m_hooks[i].bit) m_hooks[i].hook->after_wake();
+        }
+    }
+
+    // The notification bits that end a sleep.
+    uint64_t mask() const { return m_mask; }
+
+private:
+    struct Entry {
+        SleepHook* hook;
+        uint64_t bit;  // as a mask
+    };
+    Entry m_hooks[kMaxHooks] = {};
+    uint32_t m_count = 0;
+    uint64_t m_mask = 0;
+};
+
+}  // namespace ringlet::backend

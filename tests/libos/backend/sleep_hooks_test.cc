@@ -1,0 +1,71 @@
+// SleepHooks (the table inside RingletPlatform): every device is armed
+// before a sleep, only the device whose notification bit fired is serviced.
+#include "libos/backend/sleep_hooks.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ringlet::backend {
+namespace {
+
+struct Hook final : SleepHook {
+    explicit Hook(std::string* log, char name) : log(log), name(name) {}
+    bool before_sleep() override {
+        *log += std::string("arm ") + name + ";";
+        return !busy;
+    }
+    void after_wake() override { *log += std::string("wake ") + name + ";"; }
+    std::string* log;
+    char name;
+    bool busy = false;
+};
+
+TEST(SleepHooks, ArmsAllAndDispatchesByBit) {
+    std::string log;
+    Hook net(&log, 'n'), disk(&log, 'd');
+    SleepHooks hooks;
+    ASSERT_TRUE(hooks.add(net, 0).ok());
+    ASSERT_TRUE(hooks.add(disk, 1).ok());
+    EXPECT_EQ(hooks.mask(), 0b11u);
+    EXPECT_TRUE(hooks.arm());
+    EXPECT_EQ(log, "arm n;arm d;");
+    log.clear();
+    hooks.dispatch(1ull << 1);
+    EXPECT_EQ(log, "wake d;") << "only the disk's bit fired";
+    log.clear();
+    hooks.dispatch(0b11);
+    EXPECT_EQ(log, "wake n;wake d;");
+    log.clear();
+    hooks.dispatch(1ull << 5);  // a bit nobody registered (a channel)
+    hooks.dispatch(0);          // the deadline
+    EXPECT_EQ(log, "");
+}
+
+TEST(SleepHooks, PendingWorkStopsTheSleep) {
+    std::string log;
+    Hook net(&log, 'n'), disk(&log, 'd');
+    SleepHooks hooks;
+    ASSERT_TRUE(hooks.add(net, 0).ok());
+    ASSERT_TRUE(hooks.add(disk, 1).ok());
+    net.busy = true;
+    EXPECT_FALSE(hooks.arm());
+    EXPECT_EQ(log, "arm n;") << "no need to arm the rest";
+}
+
+TEST(SleepHooks, RefusesBadBitsAndDuplicates) {
+    std::string log;
+    Hook a(&log, 'a'), b(&log, 'b');
+    SleepHooks hooks;
+    EXPECT_EQ(hooks.add(a, 64).error(), Error::InvalidArgument);
+    ASSERT_TRUE(hooks.add(a, 63).ok());
+    EXPECT_EQ(hooks.add(b, 63).error(), Error::Exists) << "one device per bit";
+    Hook more[SleepHooks::kMaxHooks] = {Hook(&log, '0'), Hook(&log, '1'), Hook(&log, '2'), Hook(&log, '3'),
+                                        Hook(&log, '4'), Hook(&log, '5'), Hook(&log, '6'), Hook(&log, '7')};
+    for (uint32_t i = 0; i + 1 < SleepHooks::kMaxHooks; ++i) ASSERT_TRUE(hooks.add(more[i], i).ok());
+    EXPECT_EQ(hooks.add(more[7], 40).error(), Error::Full);
+    EXPECT_EQ(hooks.mask(), (1ull << 63) | 0x7f);
+}
+
+}  // namespace
+}  // namespace ringlet::backend

@@ -1,0 +1,43 @@
+// Shared by blkcheck's modes: small helpers over the PDPIX C API and its
+// storage extension (libos/pdpix/ringlet_demi.h).
+#pragma once
+
+#include <demi/libos.h>
+#include <demi/sga.h>
+#include <demi/wait.h>
+#include <stdint.h>
+
+#include "libos/pdpix/ringlet_demi.h"
+
+namespace ringlet::blkcheck {
+
+inline constexpr uint32_t kSector = RINGLET_DEMI_SECTOR_SIZE;
+
+// Starts the libOS with `backend_flag` ("--backend=loopback": disk only;
+// "--backend=lwip": with the network) and opens the storage queue: 0 and
+// *qd, or 1 after a FAILED line.
+int start(const char* backend_flag, int* qd);
+
+// The errno's name ("EINVAL"), or "errno N" for one this app never expects.
+const char* errno_name(int e);
+
+// Waits (bounded: QEMU without KVM is slow, not that slow) for one
+// operation; the operation's own result is in qr. 0, or the wait's errno.
+int wait_one(demi_qtoken_t qt, demi_qresult_t* qr);
+
+// 0 for a completed operation, else its errno (from qr_ret).
+inline int op_errno(const demi_qresult_t& qr) {
+    return qr.qr_opcode == DEMI_OPC_FAILED ? static_cast<int>(qr.qr_ret) : 0;
+}
+
+// Waits for the operation whose start returned `start_rc` and wrote *qt:
+// 0, or the errno of whichever step failed (the start, the wait or the
+// operation). A pointer, so the token is read after the start wrote it.
+int finish(int start_rc, const demi_qtoken_t* qt, demi_qresult_t* qr);
+
+bool parse_u64(const char* s, uint64_t* out);
+
+// blkcheck serve:PORT (serve.cc): the network and the disk in one app.
+int serve(uint64_t port);
+
+}  // namespace ringlet::blkcheck
