@@ -53,11 +53,28 @@ struct TxSegment {
 };
 inline constexpr uint32_t kMaxTxSegments = 8;
 
+// Checksum work a NIC takes off the stack (virtio-net: CSUM, GUEST_CSUM).
+struct NicOffloads {
+    bool tx_checksum = false;  // fills in TCP/UDP checksums on request
+    bool rx_checksum = false;  // may mark received frames as checksum-verified
+};
+
+// Asks the NIC to fill in a TCP/UDP checksum: it sums the frame from byte
+// `start` to its end and stores the folded complement at start + offset,
+// where the stack left the pseudo-header sum.
+struct ChecksumRequest {
+    uint16_t start = 0;
+    uint16_t offset = 0;
+};
+
 // Where a NIC delivers received frames.
 class FrameSink {
 public:
     // Takes over one reference to b; the frame is b->data()[offset, offset+len).
-    virtual void receive(mem::Buffer* b, uint32_t offset, uint32_t len) = 0;
+    // `l4_checksum_verified`: the device vouches for the TCP/UDP checksum
+    // (verified it, or the frame comes from a local sender that left it to
+    // be filled in), so the stack need not check it.
+    virtual void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) = 0;
 
 protected:
     ~FrameSink() = default;
@@ -71,6 +88,8 @@ public:
     // Bytes the device needs in front of a frame inside the first segment's
     // buffer (virtio-net: its 12-byte header).
     virtual uint32_t tx_headroom() const { return 0; }
+    // What the NIC offers (and negotiated); fixed once start() returned.
+    virtual NicOffloads offloads() const { return {}; }
     // Called once before any other call with the heap RX buffers come from
     // and TX references go back to (post RX buffers here).
     virtual Result<void> start(mem::DmaHeap& heap) = 0;
@@ -78,8 +97,9 @@ public:
     // has tx_headroom() bytes of its buffer free before segs[0].offset.
     // Takes over one reference to each segment's buffer whatever the outcome
     // (dropped when the device is done, at once on failure). Full when the
-    // TX ring has no room.
-    virtual Result<void> transmit(const TxSegment* segs, uint32_t n) = 0;
+    // TX ring has no room. `csum` (only if offloads().tx_checksum) asks the
+    // device to fill in the TCP/UDP checksum.
+    virtual Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) = 0;
     // Handles up to `max` completions and received frames (each given to
     // sink.receive()); returns how many it handled.
     virtual uint32_t poll(uint32_t max, FrameSink& sink) = 0;
@@ -95,6 +115,8 @@ struct NetifStats {
     uint64_t tx_dropped = 0;     // no DMA memory or the NIC refused
     uint64_t tx_copied = 0;      // bytes copied into head buffers
     uint64_t tx_zero_copy = 0;   // segments passed by reference
+    uint64_t tx_csum_offloaded = 0;  // TCP/UDP checksums left to the NIC
+    uint64_t rx_csum_verified = 0;   // frames whose TCP/UDP checksum lwIP skipped
 };
 
 class Netif final : public FrameSink {
@@ -119,7 +141,7 @@ public:
     void detach();
 
     // FrameSink: hands one frame to lwIP (or drops and counts it).
-    void receive(mem::Buffer* b, uint32_t offset, uint32_t len) override;
+    void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
 
     // Polls the NIC once (completions and received frames).
     uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }
@@ -136,6 +158,10 @@ private:
     static err_t init_netif(netif* n);
     static err_t link_output(netif* n, pbuf* p);
     err_t transmit(pbuf* p);
+    // With TX offload: where the NIC must fill in frame's TCP/UDP checksum,
+    // after putting the pseudo-header sum in its field (frame: the first
+    // `len` bytes, holding all headers); false if the frame needs none.
+    static bool prepare_checksum(uint8_t* frame, uint32_t len, ChecksumRequest* out);
 
     NicPort& m_nic;
     mem::DmaHeap& m_heap;
@@ -143,6 +169,8 @@ private:
     NetifStats m_stats;
     bool m_attached = false;
     bool m_heap_gone = false;
+    NicOffloads m_offloads;
+    uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
 };
 
 }  // namespace ringlet::net

@@ -37,8 +37,10 @@ public:
 
     MacAddress mac() const override;
     uint32_t tx_headroom() const override { return virtio::NetDevice::kHeaderBytes; }
+    // CSUM and GUEST_CSUM as the device negotiated them.
+    NicOffloads offloads() const override;
     Result<void> start(mem::DmaHeap& heap) override;
-    Result<void> transmit(const TxSegment* segs, uint32_t n) override;
+    Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) override;
     uint32_t poll(uint32_t max, FrameSink& sink) override;
 
     // Before the core sleeps: turn device interrupts on; false if work

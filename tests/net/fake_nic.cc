@@ -12,7 +12,7 @@ FakeNic::~FakeNic() {
     m_rx.clear();
 }
 
-Result<void> FakeNic::transmit(const TxSegment* segs, uint32_t n) {
+Result<void> FakeNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
     Bytes frame;
     if (n == 0 || n > kMaxTxSegments || segs[0].offset < kHeadroom) ++contract_violations;
     for (uint32_t i = 0; i < n; ++i) {
@@ -25,6 +25,24 @@ Result<void> FakeNic::transmit(const TxSegment* segs, uint32_t n) {
         last_buffers[i] = s.buf;
     }
     last_segments = n;
+    if (csum != nullptr) {
+        const size_t at = size_t{csum->start} + csum->offset;
+        if (!offload.tx_checksum || at + 2 > frame.size()) {
+            ++contract_violations;
+        } else {
+            ++csum_requests;
+            last_csum = *csum;
+            last_csum_field = static_cast<uint16_t>(frame[at] << 8 | frame[at + 1]);
+            const uint16_t c = inet_checksum(frame.data() + csum->start, frame.size() - csum->start);
+            frame[at] = static_cast<uint8_t>(c >> 8);
+            frame[at + 1] = static_cast<uint8_t>(c);
+        }
+    }
+    // Whoever filled them in, TCP and UDP checksums must be right on the wire.
+    if (const Parsed p = parse(frame);
+        p.ip && (p.proto == kProtoTcp || p.proto == kProtoUdp) && (p.ip_flags_frag & 0x3fff) == 0 && !p.l4_checksum_ok) {
+        ++wire_checksum_errors;
+    }
     // The "device" is done at once: drop the references we were given.
     for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
     if (fail_tx) return Error::Full;
@@ -57,7 +75,7 @@ uint32_t FakeNic::poll(uint32_t max, FrameSink& sink) {
     while (n < max && !m_rx.empty()) {
         const Rx rx = m_rx.front();
         m_rx.pop_front();
-        sink.receive(rx.buf, kHeadroom, rx.len);
+        sink.receive(rx.buf, kHeadroom, rx.len, offload.rx_checksum && mark_rx_verified);
         ++n;
     }
     return n;

@@ -25,11 +25,14 @@ public:
 
     MacAddress mac() const override { return m_mac; }
     uint32_t tx_headroom() const override { return kHeadroom; }
+    NicOffloads offloads() const override { return offload; }
     Result<void> start(mem::DmaHeap& heap) override {
         m_heap = &heap;
         return {};
     }
-    Result<void> transmit(const TxSegment* segs, uint32_t n) override;
+    // With a checksum request the "device" fills the checksum in as
+    // virtio-net does: over [start, end), on top of what the field holds.
+    Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) override;
     uint32_t poll(uint32_t max, FrameSink& sink) override;
 
     // Queues `frame` for delivery on the next poll and wakes the poll task
@@ -43,6 +46,14 @@ public:
     bool record = true;
     // Refuse transmissions (a full TX ring).
     bool fail_tx = false;
+    // What the NIC offers the stack; set before boot().
+    NicOffloads offload;
+    // Received frames are handed up as checksum-verified (with offload.rx_checksum).
+    bool mark_rx_verified = false;
+    uint64_t csum_requests = 0;
+    ChecksumRequest last_csum;
+    uint16_t last_csum_field = 0;  // the field as the stack left it (the pseudo-header sum)
+    uint64_t wire_checksum_errors = 0;  // TCP/UDP frames sent with a wrong checksum
     // Drop every n-th frame carried over the wire (0: none).
     uint32_t drop_every = 0;
     // Contract checks and counters.

@@ -325,6 +325,28 @@ TEST(VirtioNet, TxCompletionsInterruptOnlyOnRequest) {
     EXPECT_EQ(*f.dev->poll_tx(), 2u);
 }
 
+// A device that asked (avail_event) for no notification yet still sits on
+// published TX chains: before the core sleeps the driver notifies anyway,
+// so a notification the device lost cannot stall transmission for good.
+TEST(VirtioNet, OutstandingTxIsNotifiedAgainBeforeSleeping) {
+    NetFixture f(kAllNet, 8);
+    f.nic.loopback = false;
+    ASSERT_TRUE(f.dev->init(f.cfg).ok());
+    f.nic.set_avail_event(NetDevice::kTxQueue, 0x8000);  // "not before index 0x8001"
+    TxSegment s = f.frame(0, 60, 0);
+    ASSERT_TRUE(f.dev->transmit(&s, 1, 7).ok());
+    EXPECT_EQ(f.nic.queues[NetDevice::kTxQueue].notifies, 0u);  // suppressed, as asked
+    EXPECT_FALSE(f.dev->enable_interrupts());
+    EXPECT_EQ(f.nic.queues[NetDevice::kTxQueue].notifies, 1u);  // sent anyway before sleeping
+    EXPECT_EQ(f.dev->tx_renotified(), 1u);
+    f.nic.service();
+    EXPECT_TRUE(f.dev->enable_interrupts());  // done: report it, no new notification
+    EXPECT_EQ(f.nic.queues[NetDevice::kTxQueue].notifies, 1u);
+    EXPECT_EQ(*f.dev->poll_tx(), 7u);
+    EXPECT_FALSE(f.dev->enable_interrupts());  // nothing outstanding: nothing to say
+    EXPECT_EQ(f.nic.queues[NetDevice::kTxQueue].notifies, 1u);
+}
+
 TEST(VirtioNet, ResetReclaimsEveryBuffer) {
     NetFixture f(kAllNet, 8);
     ASSERT_TRUE(f.dev->init(f.cfg).ok());
