@@ -4,13 +4,13 @@
 # sockets:
 #   a. ping 10.0.2.15 (ARP + ICMP echo through lwIP), also 1400- and 3000-byte
 #      (fragmented) pings: every reply must come back;
-#   b. UDP and TCP echo over the tap, bytes compared;
+#   b. UDP and TCP echo over the tap (64 KiB streams), bytes compared;
 #   c. rawframe's hostile set (runts, oversized frames, bad EtherTypes, broken
 #      IPv4/UDP/TCP/ICMP/ARP headers, fragments, segments with wrong sequence
 #      numbers into a live connection, thousands of seeded mutations) at the
 #      guest's MAC; afterwards no panic or killed app, ping answers, the TCP
 #      connection opened before the barrage echoes exactly what it is sent,
-#      and new UDP/TCP exchanges work.
+#      and new UDP/TCP exchanges work (one with a client that half-closes).
 # Frames a packet socket cannot carry (< 14 bytes, > MTU) reach the guest's
 # NIC through a QEMU filter-redirector on the tap netdev (run-qemu.sh names
 # it net0); a redirector reads one connection only, so the probe has its own. Needs root for unshare -n and the tap device: without it the test
@@ -55,7 +55,8 @@ die() { fail "$*"; show_console; exit 1; }
 
 ip link set lo up
 ip tuntap add dev tap0 mode tap || die "cannot create tap0 (no /dev/net/tun or not root)"
-ip addr add 10.0.2.2/24 dev tap0 && ip link set tap0 up || die "cannot configure tap0"
+ip addr add 10.0.2.2/24 dev tap0 || die "cannot give tap0 its address"
+ip link set tap0 up || die "cannot bring tap0 up"
 
 # --pdeathsig: QEMU dies with this script even if the script is killed.
 setpriv --pdeathsig KILL -- "$root/scripts/run-qemu.sh" --no-build --net tap:tap0 \
@@ -94,6 +95,14 @@ tcp_echo() {
   exec 4>&-
   cmp -s "$1" "$work/echoed" ||
     fail "TCP echo of $size bytes ($2): got $(stat -c %s "$work/echoed") bytes; $(cmp "$1" "$work/echoed" 2>&1 | head -1)"
+}
+
+# A client that half-closes (shutdown after its last byte) still gets the
+# whole echo before the server closes.
+tcp_echo_half_close() {
+  timeout 60 socat -t 30 -T 30 - "TCP:$guest:$port" <"$1" >"$work/echoed"
+  cmp -s "$1" "$work/echoed" ||
+    fail "half-closed TCP echo ($2): got $(stat -c %s "$work/echoed") of $(stat -c %s "$1") bytes"
 }
 
 # a. + b. before anything hostile.
@@ -151,6 +160,7 @@ IFS= read -r -t 10 line <&3
 exec 3>&-
 udp_echo "tap udp after" "after the barrage"
 tcp_echo "$work/data" "after the barrage"
+tcp_echo_half_close "$work/data" "after the barrage"
 
 kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited"
 tr -d '\r' <"$log" | grep -E "PANIC|killed:|fault|assert" && fail "the console reports a panic, fault or killed app"
