@@ -134,10 +134,12 @@ if [ $do_tput -eq 1 ]; then
           die "loadgen exited $rc on $guest $w: $(tail -3 "$dir/round$round.err")"
         fi
         guest_alive || die "$guest died during $w; console: $(tail -5 "$guest_log")"
-        say "[$n/$total] round $round $guest $proto ${size} B x$clients: $(jq -r '"\(.requests_per_s|floor) req/s, p50 \(.latency_us.p50) us, p99 \(.latency_us.p99) us, timeouts \(.timeouts), errors \(.errors + .mismatched_responses)"' "$json")"
+        { read -r bad; read -r summary; } < <(python3 "$bench_dir/report.py" --run "$json") ||
+          die "unreadable loadgen summary $json"
+        say "[$n/$total] round $round $guest $proto ${size} B x$clients: $summary"
         # A guest that stopped answering would turn every later run into
         # zeros: note it, and boot it again for the next workload.
-        if [ "$(jq '.timeouts + .errors + .failed' "$json")" -gt 0 ] && ! guest_probe; then
+        if [ "$bad" -gt 0 ] && ! guest_probe; then
           echo "$guest, round $round: stopped answering UDP or TCP during $proto $size B x$clients; rebooted" >>"$out/incidents.txt"
           say "WARNING: $guest stopped answering during $proto $size B x$clients; booting it again"
           guest_stop

@@ -2,6 +2,7 @@
 """Turns a scripts/bench.sh results folder into results.md and PNG plots.
 
     report.py RESULTS_DIR
+    report.py --run LOADGEN_JSON    (failure count, then a summary line)
 
 Reads runs/<guest>/<proto>-<size>-c<clients>/round<N>.json (loadgen --json),
 icount-<guest>-udp-<size>.log (guest consoles under -icount) and
@@ -335,9 +336,25 @@ plot 'instructions.dat' using 2:xtic(1) title 'Ringlet (without the wait syscall
     return made
 
 
+def run_summary(path):
+    """For bench.sh's progress: the run's failure count, then a one-line summary."""
+    try:
+        with open(path) as f:
+            s = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        fail(f"{path}: not loadgen JSON ({e})")
+    lat = s["latency_us"]
+    print(bad_count(s))
+    print(f"{s['requests_per_s']:.0f} req/s, p50 {lat['p50']:.0f} us, p99 {lat['p99']:.0f} us, "
+          f"timeouts {s['timeouts']}, errors {s['errors'] + s['failed'] + s['mismatched_responses']}")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--run":
+        run_summary(sys.argv[2])
+        return
     if len(sys.argv) != 2:
-        fail("usage: report.py RESULTS_DIR")
+        fail("usage: report.py RESULTS_DIR | report.py --run LOADGEN_JSON")
     out = sys.argv[1]
     meta = {}
     if os.path.exists(os.path.join(out, "meta.txt")):
