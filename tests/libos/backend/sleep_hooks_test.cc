@@ -21,12 +21,19 @@ struct Hook final : SleepHook {
     bool busy = false;
 };
 
-TEST(SleepHooks, ArmsAllAndDispatchesByBit) {
+// The Ringlet resources' layout: the network on bit 0, the disk on bit 1.
+class NetAndDisk : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(hooks.add(net, 0).ok());
+        ASSERT_TRUE(hooks.add(disk, 1).ok());
+    }
     std::string log;
-    Hook net(&log, 'n'), disk(&log, 'd');
+    Hook net{&log, 'n'}, disk{&log, 'd'};
     SleepHooks hooks;
-    ASSERT_TRUE(hooks.add(net, 0).ok());
-    ASSERT_TRUE(hooks.add(disk, 1).ok());
+};
+
+TEST_F(NetAndDisk, ArmsAllAndDispatchesByBit) {
     EXPECT_EQ(hooks.mask(), 0b11u);
     EXPECT_TRUE(hooks.arm());
     EXPECT_EQ(log, "arm n;arm d;");
@@ -42,12 +49,7 @@ TEST(SleepHooks, ArmsAllAndDispatchesByBit) {
     EXPECT_EQ(log, "");
 }
 
-TEST(SleepHooks, PendingWorkStopsTheSleep) {
-    std::string log;
-    Hook net(&log, 'n'), disk(&log, 'd');
-    SleepHooks hooks;
-    ASSERT_TRUE(hooks.add(net, 0).ok());
-    ASSERT_TRUE(hooks.add(disk, 1).ok());
+TEST_F(NetAndDisk, PendingWorkStopsTheSleep) {
     net.busy = true;
     EXPECT_FALSE(hooks.arm());
     EXPECT_EQ(log, "arm n;") << "no need to arm the rest";
