@@ -26,6 +26,7 @@
 #include "libos/backend/loopback.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/pdpix/resources.h"
+#include "net/lwip/sys_glue.h"
 #include "net/lwip_backend.h"
 #include "net/virtio_nic.h"
 #include "ringlet/cap_types.h"
@@ -102,6 +103,8 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
 // Claims the first free virtio-net device; NotFound if the machine has none.
 Result<Network*> open_network(const virtio::DmaSpan& dma) {
     backend::ClaimedDevice dev = TRY(backend::claim_virtio_device(backend::kVirtioNetId, kDeviceVa));
+    // lwIP's assertion reports go to the console, not nowhere.
+    net::set_report_hook([](const char* message) { user::printf("lwip: %s\n", message); });
     auto* network = new (g_network) Network();
     if (auto r = network->open(dev.cap, kDeviceVa, dma); !r) {
         user::printf("libos: virtio-net device %lu: %s\n", dev.index, error_name(r.error()));
