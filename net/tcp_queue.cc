@@ -6,9 +6,10 @@
 // app pops; the window reopens (tcp_recved) only then, which is the flow
 // control. Pushes are copied into lwIP's segments (TCP_WRITE_FLAG_COPY) and
 // complete once queued, as send(2) does; a push waits for tcp_sent when the
-// send buffer is full. Pushes on one connection take turns in the order they
-// were made: a push larger than the send buffer is written as the peer
-// acknowledges, and a later push must not slip its bytes in between. Close
+// send buffer is full. Pushes on one connection run one at a time in the
+// order they were issued (the PDPIX layer's PushTurn line): a push larger
+// than the send buffer is written as the peer acknowledges, and a later push
+// cannot slip its bytes in between. Close
 // is graceful (FIN after queued data) unless data is still unread, in which
 // case lwIP resets the connection, as Linux does.
 #include <arpa/inet.h>
@@ -100,12 +101,6 @@ public:
     rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in*) override {
         if (m_state != State::Connected) co_return m_error != Error::Ok ? m_error : Error::InvalidArgument;
         if (len > b->capacity) co_return Error::InvalidArgument;
-        // The stream's bytes go in push order: wait for the earlier pushes.
-        WriterTurn turn(*this);
-        while (!turn.first()) {
-            co_await m_turn.wait();
-            if (m_state != State::Connected) co_return m_error != Error::Ok ? m_error : Error::Closed;
-        }
         uint32_t off = 0;
         while (off < len) {
             if (m_pcb == nullptr) co_return m_error != Error::Ok ? m_error : Error::Closed;
@@ -203,7 +198,6 @@ public:
         m_changed.notify_all();
         m_readable.notify_all();
         m_writable.notify_all();
-        m_turn.notify_all();
     }
 
     Result<void> getpeername(sockaddr_in* out) override {
@@ -216,32 +210,6 @@ private:
     // A push's place in the connection's FIFO of writers, held for the
     // push's whole life; the first in line may write. Leaving (done, failed
     // or cancelled by close) hands the turn to the next.
-    class WriterTurn {
-    public:
-        explicit WriterTurn(TcpQueue& q) : m_q(q), m_prev(q.m_writers_tail) {
-            if (m_prev != nullptr) {
-                m_prev->m_next = this;
-            } else {
-                m_q.m_writers_head = this;
-            }
-            m_q.m_writers_tail = this;
-        }
-        WriterTurn(const WriterTurn&) = delete;
-        WriterTurn& operator=(const WriterTurn&) = delete;
-        ~WriterTurn() {
-            const bool was_first = first();
-            (m_prev != nullptr ? m_prev->m_next : m_q.m_writers_head) = m_next;
-            (m_next != nullptr ? m_next->m_prev : m_q.m_writers_tail) = m_prev;
-            if (was_first) m_q.m_turn.notify_all();
-        }
-        bool first() const { return m_q.m_writers_head == this; }
-
-    private:
-        TcpQueue& m_q;
-        WriterTurn* m_prev;
-        WriterTurn* m_next = nullptr;
-    };
-
     // Resets the connection and forgets the pcb (an unaccepted connection).
     void abort() {
         if (m_pcb == nullptr) return;
@@ -338,9 +306,6 @@ private:
     rt::Notifier m_changed;
     rt::Notifier m_readable;
     rt::Notifier m_writable;
-    WriterTurn* m_writers_head = nullptr;  // the push writing now
-    WriterTurn* m_writers_tail = nullptr;
-    rt::Notifier m_turn;  // the head of the writers changed
 };
 
 }  // namespace

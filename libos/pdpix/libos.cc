@@ -250,8 +250,9 @@ uint32_t LibOs::pending_ops() const {
     return n;
 }
 
-rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len, bool has_to,
-                               sockaddr_in to) {
+rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t len,
+                               bool has_to, sockaddr_in to) {
+    while (!turn.first()) co_await q->push_line_moved();
     auto r = co_await q->push(ref.get(), len, has_to ? &to : nullptr);
     if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
 }
@@ -308,8 +309,9 @@ Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const
     // The push holds its own reference from now on, so demi_sgafree right
     // after demi_push only defers the free.
     m_heap.retain(b);
-    return launch(i, run_push(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, b), sga->sga_segs[0].sgaseg_len,
-                              to != nullptr, dest));
+    // Its place in the queue's line is taken here, at the call.
+    return launch(i, run_push(i, m_ops[i].gen, q, PushTurn(*q), mem::BufferRef::adopt(&m_heap, b),
+                              sga->sga_segs[0].sgaseg_len, to != nullptr, dest));
 }
 
 Result<demi_qtoken_t> LibOs::start_pop(int qd) {

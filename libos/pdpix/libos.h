@@ -127,8 +127,8 @@ private:
     // Spawns `task` for op i; frees the op if the executor refuses it.
     Result<demi_qtoken_t> launch(uint32_t i, rt::Task<void> task);
 
-    rt::Task<void> run_push(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len, bool has_to,
-                            sockaddr_in to);
+    rt::Task<void> run_push(uint32_t op, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t len,
+                            bool has_to, sockaddr_in to);
     rt::Task<void> run_pop(uint32_t op, uint32_t gen, Queue* q);
     // Completes pop op i with r (its sga, owned by the app) unless the op
     // was consumed meanwhile (then the buffer is released).

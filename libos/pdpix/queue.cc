@@ -2,6 +2,29 @@
 
 namespace ringlet::pdpix {
 
+PushTurn::PushTurn(Queue& q) : m_q(&q), m_prev(q.m_push_tail) {
+    (m_prev != nullptr ? m_prev->m_next : q.m_push_head) = this;
+    q.m_push_tail = this;
+}
+
+// Takes `other`'s place in the line (it is being moved into a task frame).
+PushTurn::PushTurn(PushTurn&& other) : m_q(other.m_q), m_prev(other.m_prev), m_next(other.m_next) {
+    other.m_q = nullptr;
+    if (m_q == nullptr) return;
+    (m_prev != nullptr ? m_prev->m_next : m_q->m_push_head) = this;
+    (m_next != nullptr ? m_next->m_prev : m_q->m_push_tail) = this;
+}
+
+PushTurn::~PushTurn() {
+    if (m_q == nullptr) return;
+    const bool was_first = first();
+    (m_prev != nullptr ? m_prev->m_next : m_q->m_push_head) = m_next;
+    (m_next != nullptr ? m_next->m_prev : m_q->m_push_tail) = m_prev;
+    if (was_first) m_q->m_push_line.notify_all();
+}
+
+bool PushTurn::first() const { return m_q != nullptr && m_q->m_push_head == this; }
+
 // Defaults: the operation does not exist on this kind of queue.
 rt::Task<Result<Queue*>> Queue::accept(sockaddr_in*) { co_return Error::Unsupported; }
 rt::Task<Result<void>> Queue::connect(sockaddr_in) { co_return Error::Unsupported; }

@@ -13,14 +13,43 @@
 
 #include "libos/mem/dma_heap.h"
 #include "libos/rt/executor.h"
+#include "libos/rt/notifier.h"
 #include "libos/rt/task.h"
 #include "ringlet/result.h"
 
 namespace ringlet::pdpix {
 
+class Queue;
+
+// A push's place in its queue's line. Pushes on one queue take effect in the
+// order they were issued (demi_push order), whatever order the executor runs
+// their tasks in: the place is taken when the push is issued, and the push
+// starts only once it is first. It moves with the push into its task's
+// frame; leaving the line (done, failed, cancelled) lets the next one go.
+class PushTurn {
+public:
+    explicit PushTurn(Queue& q);
+    PushTurn(PushTurn&& other);
+    PushTurn(const PushTurn&) = delete;
+    PushTurn& operator=(const PushTurn&) = delete;
+    PushTurn& operator=(PushTurn&&) = delete;
+    ~PushTurn();
+    // Whether every push issued before this one has finished.
+    bool first() const;
+
+private:
+    Queue* m_q;
+    PushTurn* m_prev;
+    PushTurn* m_next = nullptr;
+};
+
 class Queue {
 public:
     virtual ~Queue() = default;
+
+    // Waits for the line of pushes to move: `while (!turn.first()) co_await
+    // q->push_line_moved();` before calling push().
+    rt::Notifier::Awaiter push_line_moved() { return m_push_line.wait(); }
 
     // Synchronous socket setup; Unsupported unless the backend overrides.
     virtual Result<void> bind(const sockaddr_in& addr) { (void)addr; return Error::Unsupported; }
@@ -56,6 +85,12 @@ public:
         return Error::Unsupported;
     }
     virtual Result<void> getpeername(sockaddr_in* out) { (void)out; return Error::Unsupported; }
+
+private:
+    friend class PushTurn;
+    PushTurn* m_push_head = nullptr;  // the push that may run
+    PushTurn* m_push_tail = nullptr;
+    rt::Notifier m_push_line;
 };
 
 class Backend {

@@ -162,6 +162,8 @@ rt::Task<Result<void>> LibOs::push(int qd, demi_sgarray_t sga) {
     auto b = pushable(&sga);
     if (!b) co_return b.error();
     mem::BufferRef ref(&m_heap, *b);  // held until the device is done
+    PushTurn turn(**q);
+    while (!turn.first()) co_await (*q)->push_line_moved();
     co_return co_await (*q)->push(ref.get(), sga.sga_segs[0].sgaseg_len, nullptr);
 }
 
@@ -171,6 +173,8 @@ rt::Task<Result<void>> LibOs::pushto(int qd, demi_sgarray_t sga, sockaddr_in to)
     auto b = pushable(&sga);
     if (!b) co_return b.error();
     mem::BufferRef ref(&m_heap, *b);
+    PushTurn turn(**q);
+    while (!turn.first()) co_await (*q)->push_line_moved();
     co_return co_await (*q)->push(ref.get(), sga.sga_segs[0].sgaseg_len, &to);
 }
 

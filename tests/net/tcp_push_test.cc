@@ -193,5 +193,46 @@ TEST_F(TcpPushTest, APushStalledByAPeerThatDoesNotReadHoldsUpNoOtherQueue) {
     finish({stalled, stalled_srv, echo_srv});
 }
 
+// Two demi_pushes issued back to back go on the wire in call order, even
+// when the executor happens to run the second one's task first: freeing two
+// task slots in turn leaves the free list handing the first push the
+// higher slot, which the ready set's lowest-first pick runs later.
+TEST_F(TcpPushTest, BackToBackPushesKeepCallOrder) {
+    boot(true);
+    int srv = -1;
+    const int c = connect_pair(7103, &srv);
+    for (int round = 0; round < 4; ++round) {
+        bool done_a = false, done_b = false;
+        auto mark = [](bool* done) -> rt::Task<void> {
+            *done = true;
+            co_return;
+        };
+        ASSERT_TRUE(os->executor().spawn(mark(&done_a)).ok());
+        ASSERT_TRUE(os->executor().spawn(mark(&done_b)).ok());
+        ASSERT_TRUE(run_until([&] { return done_a && done_b; }));
+        demi_sgarray_t first = sga_with(Bytes(3000, static_cast<uint8_t>('a' + round)));
+        demi_sgarray_t second = sga_with(Bytes(3000, static_cast<uint8_t>('A' + round)));
+        const demi_qtoken_t qa = *os->start_push(c, &first, nullptr, 0);
+        const demi_qtoken_t qb = *os->start_push(c, &second, nullptr, 0);
+        ASSERT_TRUE(os->sgafree(&first).ok());
+        ASSERT_TRUE(os->sgafree(&second).ok());
+        EXPECT_EQ(wait(qa).qr_opcode, DEMI_OPC_PUSH);
+        EXPECT_EQ(wait(qb).qr_opcode, DEMI_OPC_PUSH);
+        Bytes got;
+        while (got.size() < 6000) {
+            const demi_qresult_t p = wait(*os->start_pop(srv));
+            ASSERT_EQ(p.qr_opcode, DEMI_OPC_POP);
+            demi_sgarray_t sga = p.qr_value.sga;
+            const auto* b = static_cast<const uint8_t*>(sga.sga_segs[0].sgaseg_buf);
+            got.insert(got.end(), b, b + sga.sga_segs[0].sgaseg_len);
+            ASSERT_TRUE(os->sgafree(&sga).ok());
+        }
+        ASSERT_EQ(got.size(), 6000u);
+        EXPECT_EQ(got[0], 'a' + round) << "round " << round << ": the second push's bytes came first";
+        EXPECT_EQ(got[5999], 'A' + round) << "round " << round;
+    }
+    finish({c, srv});
+}
+
 }  // namespace
 }  // namespace ringlet::net::test
