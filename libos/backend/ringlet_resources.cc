@@ -91,8 +91,9 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
     cfg.rx_ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa), ring_pa, ring_bytes};
     cfg.tx_ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa + 2 * 4096), ring_pa + 2 * 4096, ring_bytes};
     cfg.queue_size = kQueueSize;
-    cfg.checksum_offload = false;
-    TRY(m_dev.init(cfg));
+    TRY(m_dev.init(cfg));  // checksum offload where offered (a tap backend; not QEMU user networking)
+    user::printf("libos: virtio-net features offered 0x%lx, negotiated 0x%lx\n", m_dev.transport().device_features(),
+                 m_dev.features());
     TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNetNotifyBit)));
     TRY(g_platform.add_sleep_hook(*this, kNetNotifyBit));
     net::NetConfig ip;  // QEMU user networking defaults: 10.0.2.15/24 via 10.0.2.2

@@ -75,6 +75,7 @@ void ringlet_lwip_assert(const char* message, const char* file, int line) {
     ++ringlet::net::g_asserts;
     (void)file;
     (void)line;
+    ringlet::net::report("assertion failed:");  // its own line: a console check can look for it
     ringlet::net::report(message);
 }
 
