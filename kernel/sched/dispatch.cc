@@ -40,8 +40,10 @@ void release(Dispatcher* d) {
     // space freed below.
     unbind_irqs(*arch::hart_local(), *d);
     release_caps(*d);
-    // Off this space before its tables go.
-    arch::activate_page_table(g_kernel_root);
+    // Off this space before its tables go — if it is the one this hart runs
+    // in (an app that never ran, discarded during another app's syscall, is
+    // not: that app's space must stay active).
+    if (arch::hart_local()->sched.current() == d) arch::activate_page_table(g_kernel_root);
     d->space = AddressSpace();
     OwnedFrames& owned = g_owned[slot_of(d)];
     for (size_t i = 0; i < owned.used; ++i) {

@@ -164,6 +164,15 @@ int main(int, char**) {
     check(user::syscall(kSysCapDelete, ring.value).error == 0 &&
               is(user::syscall(kSysCapIdentify, chan.value), Error::BadCapability),
           "deleting the ring frame deletes its channel");
+    // A start that fails after loading (no slot left for the dispatcher cap)
+    // discards the new app and leaves the caller running in its own space.
+    int minted = 0;
+    while (user::syscall(kSysCapMint, f2.value, kRightRead).error == 0) ++minted;
+    auto no_slot = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index());
+    check(minted > 0 && is(no_slot, Error::Full), "dispatcher_start with a full cap table is Full");
+    static volatile uint64_t still_mine = 7;
+    check(user::syscall(kSysCapRevoke, f2.value).error == 0 && still_mine == 7,
+          "and the caller goes on in its own address space");
     auto ring2 = user::syscall(kSysFrameAlloc, 2, 0);
     int made = 0;
     user::SyscallResult last{};
