@@ -141,8 +141,11 @@ int main(int, char**) {
     check(user::syscall(kSysFrameMap, chan.value, 0x20400000, kMapR | kMapW).error == 0, "a channel maps");
 
     // Handing capabilities to another app: at start, and later by minting
-    // through its dispatcher cap; never into an app that has ended.
-    auto given = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index(),
+    // through its dispatcher cap; never into an app that has ended. The
+    // receiver is a ticker (it lives ~100 ms), so it is still there for the
+    // mint even if this app's slice ends in between.
+    static const char kTicker[] = "ticker";
+    auto given = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kTicker), 6, user::hart_index(),
                                chan.value, kRightRead | kRightMap);
     auto gid = user::syscall(kSysCapIdentify, given.value);
     check(given.error == 0 && gid.error == 0 && (gid.value & 0xff) == kCapDispatcher,
@@ -158,9 +161,14 @@ int main(int, char**) {
                            kRightRead),
              Error::BadCapability),
           "dispatcher_start handing over a forged cap is refused");
-    (void)user::syscall(kSysWait, 0, user::now() + user::timebase_hz() / 20);  // the hellos run and end
-    check(is(user::syscall(kSysCapMint, f2.value, kRightRead, given.value), Error::BadCapability),
-          "cap_mint into an app that has ended is BadCapability");
+    // Wait (up to 5 s, in 20 ms naps) for the ticker to end.
+    user::SyscallResult late{};
+    for (int i = 0; i < 250; ++i) {
+        late = user::syscall(kSysCapMint, f2.value, kRightRead, given.value);
+        if (late.error != 0) break;
+        (void)user::syscall(kSysWait, 0, user::now() + user::timebase_hz() / 50);
+    }
+    check(is(late, Error::BadCapability), "cap_mint into an app that has ended is BadCapability");
     check(user::syscall(kSysCapDelete, ring.value).error == 0 &&
               is(user::syscall(kSysCapIdentify, chan.value), Error::BadCapability),
           "deleting the ring frame deletes its channel");
