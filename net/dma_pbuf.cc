@@ -1,5 +1,7 @@
 #include "net/dma_pbuf.h"
 
+#include <stddef.h>
+
 #include "lwip/pbuf.h"
 
 namespace ringlet::net {
@@ -11,6 +13,26 @@ struct DmaPbuf {
     mem::Buffer* buffer;
     DmaPbuf* next_free;
 };
+
+// The in-place wrapper at the very end of the buffer's header, so lwIP's
+// bound (payload may grow down to the pbuf struct's end) is data() - 8.
+struct InPlace {
+    uint8_t busy;
+    pbuf_custom custom;
+};
+constexpr size_t kInPlaceAt = sizeof(mem::Buffer::stack) - sizeof(InPlace);
+static_assert(sizeof(InPlace) <= sizeof(mem::Buffer::stack), "the in-place wrapper fits the header's scratch");
+static_assert(offsetof(mem::Buffer, stack) + sizeof(mem::Buffer::stack) == sizeof(mem::Buffer),
+              "the scratch ends where data() starts");
+static_assert(offsetof(InPlace, custom) + sizeof(pbuf_custom) == sizeof(InPlace), "the pbuf ends the wrapper");
+
+InPlace* in_place_of(mem::Buffer* b) { return reinterpret_cast<InPlace*>(b->stack + kInPlaceAt); }
+mem::Buffer* buffer_of(InPlace* w) {
+    return reinterpret_cast<mem::Buffer*>(reinterpret_cast<uint8_t*>(w) - kInPlaceAt - offsetof(mem::Buffer, stack));
+}
+InPlace* in_place_of(const pbuf* p) {
+    return reinterpret_cast<InPlace*>(reinterpret_cast<uint8_t*>(const_cast<pbuf*>(p)) - offsetof(InPlace, custom));
+}
 
 DmaPbuf g_pool[kDmaPbufs];
 DmaPbuf* g_free = nullptr;
@@ -35,14 +57,34 @@ void free_dma_pbuf(pbuf* p) {
     --g_live;
 }
 
+void free_in_place(pbuf* p) {
+    InPlace* w = in_place_of(p);
+    w->busy = 0;
+    --g_live;
+    if (g_heap != nullptr) g_heap->release(buffer_of(w));
+}
+
 }  // namespace
 
 void attach_heap(mem::DmaHeap* heap) { g_heap = heap; }
 mem::DmaHeap* attached_heap() { return g_heap; }
 
-pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len) {
+pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len, bool in_place) {
     if (!g_pool_ready) init_pool();
     const bool fits = len > 0 && len <= 0xffff && offset <= b->capacity && len <= b->capacity - offset;
+    const auto n = static_cast<u16_t>(len);
+    if (fits && in_place && in_place_of(b)->busy == 0) {
+        InPlace* w = in_place_of(b);
+        w->busy = 1;
+        w->custom.custom_free_function = free_in_place;
+        ++g_live;
+        // PBUF_RAM's type bits say "payload follows the struct in one piece",
+        // which lets lwIP prepend headers; the custom flag still routes the
+        // free to us (pbuf_free checks it first, pbuf_realloc skips it).
+        pbuf* p = pbuf_alloced_custom(PBUF_RAW, n, PBUF_RAM, &w->custom, b->data() + offset, n);
+        if (p == nullptr) free_in_place(&w->custom.pbuf);
+        return p;
+    }
     if (!fits || g_free == nullptr) {
         if (g_heap != nullptr) g_heap->release(b);
         return nullptr;
@@ -53,22 +95,33 @@ pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len) {
     d->buffer = b;
     d->custom.custom_free_function = free_dma_pbuf;
     ++g_live;
-    const auto n = static_cast<u16_t>(len);
     pbuf* p = pbuf_alloced_custom(PBUF_RAW, n, PBUF_REF, &d->custom, b->data() + offset, n);
     if (p == nullptr) free_dma_pbuf(&d->custom.pbuf);  // drops the reference too
     return p;
 }
 
+bool is_in_place(const pbuf* p) {
+    return (p->flags & PBUF_FLAG_IS_CUSTOM) != 0 &&
+           reinterpret_cast<const pbuf_custom*>(p)->custom_free_function == free_in_place;
+}
+
 bool dma_segment(const pbuf* p, mem::Buffer** b, uint32_t* offset) {
     if ((p->flags & PBUF_FLAG_IS_CUSTOM) == 0) return false;
-    const auto* d = reinterpret_cast<const DmaPbuf*>(p);
-    if (d->custom.custom_free_function != free_dma_pbuf) return false;  // another kind (IP_FRAG's)
+    mem::Buffer* buf;
+    const auto free_fn = reinterpret_cast<const pbuf_custom*>(p)->custom_free_function;
+    if (free_fn == free_dma_pbuf) {
+        buf = reinterpret_cast<const DmaPbuf*>(p)->buffer;
+    } else if (free_fn == free_in_place) {
+        buf = buffer_of(in_place_of(p));
+    } else {
+        return false;  // another kind (IP_FRAG's)
+    }
     const auto* payload = static_cast<const uint8_t*>(p->payload);
-    uint8_t* data = d->buffer->data();
+    uint8_t* data = buf->data();
     // pbuf_header_force may have moved the payload: only a slice that is
     // still inside the buffer can be handed to a device.
-    if (payload < data || payload + p->len > data + d->buffer->capacity) return false;
-    *b = d->buffer;
+    if (payload < data || payload + p->len > data + buf->capacity) return false;
+    *b = buf;
     *offset = static_cast<uint32_t>(payload - data);
     return true;
 }

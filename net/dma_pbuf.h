@@ -1,11 +1,21 @@
-// DMA pbufs: lwIP custom pbufs (PBUF_REF) whose payload lives in a DMA-heap
-// Buffer, so received frames and UDP payloads cross lwIP without a copy.
+// DMA pbufs: lwIP custom pbufs whose payload lives in a DMA-heap Buffer, so
+// received frames and pushed payloads cross lwIP without a copy.
 //
 // Each wrapper holds one reference to its Buffer and drops it when lwIP frees
-// the pbuf. The wrappers come from one fixed pool (lwIP is one stack per
-// process, so the pool is too). References go back to the heap attached with
-// attach_heap(); after detach_heap() (the libOS heap is being torn down) a
-// freed wrapper only returns to the pool.
+// the pbuf. Two kinds:
+// - in place: the pbuf is built inside the Buffer's own header (its `stack`
+//   scratch), just before the data. lwIP then treats it as contiguous memory
+//   (like PBUF_RAM) and prepends headers into the headroom in front of the
+//   payload - a pushed datagram leaves as one descriptor, a received frame
+//   can be answered in place. One per buffer at a time.
+// - pooled: PBUF_REF from a fixed pool, for a buffer whose in-place wrapper
+//   is busy or that has no headroom; lwIP then chains its headers in front.
+// lwIP bounds header growth only by the pbuf struct's own address, which
+// for an in-place wrapper is 8 bytes before data(): callers ask for in place
+// only when the headroom holds every header lwIP will add.
+// References go back to the heap attached with attach_heap(); after
+// detach_heap() (the libOS heap is being torn down) a freed wrapper only
+// returns to the pool.
 #pragma once
 
 #include <stdint.h>
@@ -24,15 +34,19 @@ void attach_heap(mem::DmaHeap* heap);
 mem::DmaHeap* attached_heap();
 
 // Wraps b->data()[offset, offset + len) as a pbuf (layer PBUF_RAW), taking
-// over one reference to b. On failure (no wrapper left, len 0 or beyond the
+// over one reference to b; in place if `in_place` and b's in-place wrapper
+// is free, else pooled. On failure (no wrapper left, len 0 or beyond the
 // buffer, len > 65535) the reference is dropped and nullptr is returned.
-pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len);
+pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len, bool in_place = false);
 
 // If p is a DMA pbuf whose payload still lies inside its Buffer, the buffer
 // and the payload's offset in its data(); false otherwise.
 bool dma_segment(const pbuf* p, mem::Buffer** b, uint32_t* offset);
 
-// Wrappers handed out now (for leak checks).
+// Whether p is b's in-place wrapper (headers lwIP added are in b's memory).
+bool is_in_place(const pbuf* p);
+
+// Wrappers handed out now (for leak checks), pooled and in place.
 uint32_t dma_pbufs_live();
 
 }  // namespace ringlet::net

@@ -58,7 +58,10 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     m_started = true;
     // Every NIC runs before any interface comes up: bringing one up sends
     // a gratuitous ARP, which may reach another of our NICs.
-    for (uint32_t i = 0; i < m_count; ++i) TRY(m_nics[i]->start(heap));
+    for (uint32_t i = 0; i < m_count; ++i) {
+        TRY(m_nics[i]->start(heap));
+        if (m_nics[i]->tx_headroom() > m_tx_headroom) m_tx_headroom = m_nics[i]->tx_headroom();
+    }
     for (uint32_t i = 0; i < m_count; ++i) {
         m_netifs[i] = new (m_netif_storage[i]) Netif(*m_nics[i], heap);
         TRY(m_netifs[i]->attach(m_configs[i], i == 0));

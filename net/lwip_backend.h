@@ -51,6 +51,8 @@ public:
     // queued an earlier lwIP timer (connect, write, close).
     void kick();
     mem::DmaHeap& heap() { return *m_heap; }
+    // The most any NIC needs in front of a frame (virtio-net: its header).
+    uint32_t tx_headroom() const { return m_tx_headroom; }
     rt::Executor& executor() { return *m_exec; }
 
     Netif* interface(uint32_t i) { return i < m_count ? m_netifs[i] : nullptr; }
@@ -71,6 +73,7 @@ private:
     // The Netifs live here (no heap on the target); built at start().
     alignas(Netif) unsigned char m_netif_storage[kMaxInterfaces][sizeof(Netif)];
     uint32_t m_count = 0;
+    uint32_t m_tx_headroom = 0;
     rt::TaskId m_poller;
     LwipTimer m_timer;
     bool m_started = false;

@@ -6,6 +6,7 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/pbuf.h"
 #include "lwip/prot/ip.h"
+#include "libos/mem/dataplane_stats.h"
 #include "net/dma_pbuf.h"
 #include "netif/ethernet.h"
 
@@ -180,24 +181,62 @@ bool Netif::prepare_checksum(uint8_t* frame, uint32_t len, ChecksumRequest* out)
 
 err_t Netif::link_output(netif* n, pbuf* p) { return static_cast<Netif*>(n->state)->transmit(p); }
 
+// Bytes of Ethernet + IPv4 + TCP/UDP headers at the front of a frame (0 if
+// it is not such a frame): what a copy of the frame's head copies that is
+// not payload.
+static uint32_t header_bytes(const uint8_t* f, uint32_t len) {
+    constexpr uint32_t kEth = 14;
+    if (len < kEth + 20 || be16(f + 12) != 0x0800) return len < kEth ? len : kEth;
+    const uint32_t ihl = (f[kEth] & 0x0fu) * 4;
+    const uint8_t proto = f[kEth + 9];
+    uint32_t l4 = 0;
+    if (proto == IP_PROTO_UDP) l4 = 8;
+    if (proto == IP_PROTO_TCP && len >= kEth + ihl + 13) l4 = (f[kEth + ihl + 12] >> 4) * 4u;
+    const uint32_t n = kEth + ihl + l4;
+    return n < len ? n : len;
+}
+
+// Where a piece of an outgoing frame can be handed to the device without a
+// copy: a DMA pbuf, or any pbuf whose bytes lie in one DMA-heap buffer
+// (TCP's references to pushed data, IP fragments' slices of a datagram).
+bool Netif::by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off) {
+    if (dma_segment(q, b, off)) return true;
+    if (!m_heap.contains(q->payload)) return false;
+    auto owner = m_heap.owner_of(q->payload);
+    if (!owner) return false;
+    const auto* payload = static_cast<const uint8_t*>(q->payload);
+    if (payload + q->len > (*owner)->data() + (*owner)->capacity) return false;
+    *b = *owner;
+    *off = static_cast<uint32_t>(payload - (*owner)->data());
+    return true;
+}
+
 err_t Netif::transmit(pbuf* p) {
     if (m_heap_gone) {
         ++m_stats.tx_dropped;
         return ERR_IF;
     }
-    // Plan: the first piece (lwIP's headers) is always copied so the head
-    // buffer can carry the NIC's headroom; later DMA pieces go by reference
-    // unless that needs more segments than a frame may have.
     const pbuf* first = p;
     while (first != nullptr && first->len == 0) first = first->next;
     if (first == nullptr) return ERR_VAL;
+    const uint32_t headroom = m_nic.tx_headroom();
+    // Plan. The first piece holds every header lwIP wrote; it goes by
+    // reference only if it sits in a DMA buffer with the device's headroom
+    // in front (an in-place pbuf: a pushed datagram, or a received frame
+    // answered in place). Later pieces go by reference wherever their bytes
+    // are in the DMA heap. The rest is copied, in runs, into one new head
+    // buffer - unless that needs more segments than a frame may have, then
+    // the whole frame is copied.
+    mem::Buffer* fb = nullptr;
+    uint32_t foff = 0;
+    const bool first_by_ref = dma_segment(first, &fb, &foff) && foff >= headroom;
     uint32_t copy_bytes = 0, segments = 0;
     bool in_run = false;
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;
         mem::Buffer* b;
         uint32_t off;
-        if (q != first && dma_segment(q, &b, &off)) {
+        if (q == first ? first_by_ref : by_reference(q, &b, &off)) {
             ++segments;
             in_run = false;
         } else {
@@ -206,23 +245,25 @@ err_t Netif::transmit(pbuf* p) {
             in_run = true;
         }
     }
-    const bool by_reference = segments <= kMaxTxSegments;
-    if (!by_reference) copy_bytes = p->tot_len;
-    const uint32_t headroom = m_nic.tx_headroom();
-    auto head = m_heap.alloc(headroom + copy_bytes);
-    if (!head) {
-        ++m_stats.tx_dropped;
-        return ERR_MEM;
+    const bool by_ref = segments <= kMaxTxSegments;
+    if (!by_ref) copy_bytes = p->tot_len;
+    mem::Buffer* h = nullptr;
+    if (copy_bytes > 0) {
+        auto head = m_heap.alloc(headroom + copy_bytes);
+        if (!head) {
+            ++m_stats.tx_dropped;
+            return ERR_MEM;
+        }
+        h = *head;
+        h->app_owned = false;  // a stack buffer: demi_sgafree must refuse it
     }
-    mem::Buffer* h = *head;
-    h->app_owned = false;  // a stack buffer: demi_sgafree must refuse it
     TxSegment segs[kMaxTxSegments];
-    uint32_t n = 0, pos = headroom;
+    uint32_t n = 0, pos = headroom, payload_copied = 0;
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;
-        mem::Buffer* b;
-        uint32_t off;
-        if (by_reference && q != first && dma_segment(q, &b, &off)) {
+        mem::Buffer* b = fb;
+        uint32_t off = foff;
+        if (by_ref && (q == first ? first_by_ref : by_reference(q, &b, &off))) {
             m_heap.retain(b);
             segs[n++] = TxSegment{b, off, q->len};
             ++m_stats.tx_zero_copy;
@@ -230,6 +271,8 @@ err_t Netif::transmit(pbuf* p) {
         }
         memcpy(h->data() + pos, q->payload, q->len);
         m_stats.tx_copied += q->len;
+        // Header bytes lwIP wrote into its own memory are not payload.
+        payload_copied += q == first ? q->len - header_bytes(static_cast<const uint8_t*>(q->payload), q->len) : q->len;
         if (n > 0 && segs[n - 1].buf == h && segs[n - 1].offset + segs[n - 1].len == pos) {
             segs[n - 1].len += q->len;
         } else {
@@ -238,11 +281,16 @@ err_t Netif::transmit(pbuf* p) {
         }
         pos += q->len;
     }
-    h->len = pos;
-    m_heap.release(h);  // the segments hold their own references now
-    // Every header lwIP wrote is in the first piece, the head copy.
+    if (h != nullptr) {
+        h->len = pos;
+        m_heap.release(h);  // the segments hold their own references now
+    }
+    mem::count_payload_copy(payload_copied);
+    if (payload_copied == 0) ++mem::g_dataplane_stats.tx_by_reference;
+    // Every header lwIP wrote is in the first segment.
     ChecksumRequest csum;
-    const bool offload = m_offloads.tx_checksum && prepare_checksum(h->data() + headroom, segs[0].len, &csum);
+    const bool offload = m_offloads.tx_checksum &&
+                         prepare_checksum(segs[0].buf->data() + segs[0].offset, segs[0].len, &csum);
     if (offload) ++m_stats.tx_csum_offloaded;
     if (!m_nic.transmit(segs, n, offload ? &csum : nullptr).ok()) {
         ++m_stats.tx_dropped;

@@ -158,6 +158,9 @@ private:
     static err_t init_netif(netif* n);
     static err_t link_output(netif* n, pbuf* p);
     err_t transmit(pbuf* p);
+    // Whether q's bytes can go to the device by reference: their buffer
+    // and offset.
+    bool by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off);
     // With TX offload: where the NIC must fill in frame's TCP/UDP checksum,
     // after putting the pseudo-header sum in its field (frame: the first
     // `len` bytes, holding all headers); false if the frame needs none.

@@ -17,6 +17,7 @@
 
 #include <new>
 
+#include "libos/mem/dataplane_stats.h"
 #include "libos/rt/notifier.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
@@ -98,9 +99,9 @@ public:
         co_return m_error != Error::Ok ? m_error : Error::Closed;
     }
 
-    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in*) override {
+    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t start, uint32_t len, const sockaddr_in*) override {
         if (m_state != State::Connected) co_return m_error != Error::Ok ? m_error : Error::InvalidArgument;
-        if (len > b->capacity) co_return Error::InvalidArgument;
+        if (start > b->capacity || len > b->capacity - start) co_return Error::InvalidArgument;
         uint32_t off = 0;
         while (off < len) {
             if (m_pcb == nullptr) co_return m_error != Error::Ok ? m_error : Error::Closed;
@@ -110,8 +111,9 @@ public:
             if (n > 0xffff) n = 0xffff;
             if (n > 0) {
                 const u8_t flags = TCP_WRITE_FLAG_COPY | (off + n < len ? TCP_WRITE_FLAG_MORE : 0);
-                const err_t e = tcp_write(m_pcb, b->data() + off, static_cast<u16_t>(n), flags);
+                const err_t e = tcp_write(m_pcb, b->data() + start + off, static_cast<u16_t>(n), flags);
                 if (e == ERR_OK) {
+                    mem::count_payload_copy(n);
                     off += n;
                     continue;
                 }
@@ -143,6 +145,7 @@ public:
                 if (!r) co_return r.error();
                 mem::Buffer* b = *r;
                 (void)pbuf_copy_partial(m_rx, b->data(), static_cast<u16_t>(n), 0);
+                mem::count_payload_copy(n);
                 m_rx = pbuf_free_header(m_rx, static_cast<u16_t>(n));
                 // Reopen the window only for what the app has taken.
                 if (m_pcb != nullptr) tcp_recved(m_pcb, static_cast<u16_t>(n));

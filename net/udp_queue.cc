@@ -1,16 +1,24 @@
-// UDP queues on lwIP's raw API.
+// UDP queues on lwIP's raw API, zero-copy both ways.
 //
-// Received datagrams are copied out of the frame's DMA buffer into a fresh
-// DMA buffer sized to the payload (the buffer PDPIX hands the app must start
-// at a heap block's data(); see the final report), with the source address
-// in Buffer::meta, and queued until popped; the frame's buffer goes back at
-// once. Pushes go out without a copy: the app's buffer is wrapped as a DMA
-// pbuf, and the NIC reads it in place.
+// RX: a received datagram stays in the DMA buffer the NIC wrote it into.
+// The queue takes a reference to that buffer, notes where the payload
+// starts (Buffer::off/len) and the source address (Buffer::meta), and lets
+// lwIP free its wrapper; the buffer itself goes to the app on pop and back
+// to the heap on demi_sgafree. A pop already waiting is completed straight
+// from the receive callback. Copies happen only where a datagram is not one
+// piece of one buffer (a reassembled IP fragment chain) or when the app
+// holds so much received memory that lending more could starve the RX ring
+// (see kLendLimit); each copied byte is counted (mem::DataplaneStats).
+// TX: the app's buffer is wrapped in place when its headroom can take the
+// UDP/IP/Ethernet and virtio headers and nobody else uses it, so lwIP
+// prepends them into the headroom and the frame leaves as one descriptor;
+// otherwise it goes by reference behind a header lwIP allocates.
 #include <arpa/inet.h>
 #include <string.h>
 
 #include <new>
 
+#include "libos/mem/dataplane_stats.h"
 #include "libos/rt/notifier.h"
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
@@ -28,6 +36,15 @@ constexpr uint32_t kMaxDatagram = 65507;
 // Datagrams waiting to be popped; more are dropped, as a full socket buffer
 // would, so a flood cannot eat the DMA heap.
 constexpr uint32_t kMaxQueued = 512;
+// Headers lwIP puts in front of a datagram's payload (UDP 8, IPv4 20 without
+// options, Ethernet 14); the NIC's own header comes on top.
+constexpr uint32_t kUdpFrameHeaders = 8 + 20 + 14;
+// Policy against RX starvation: received buffers are lent to the app (zero
+// copy) while the heap has at least this share free; beyond it a datagram
+// is copied into a buffer of its own size and its RX buffer goes back at
+// once, so an app that holds what it pops cannot leave the NIC without
+// buffers to receive into.
+constexpr uint32_t kLendLimitPercent = 75;
 
 class UdpQueue final : public pdpix::Queue {
 public:
@@ -42,41 +59,35 @@ public:
         return lwip_result(udp_bind(m_pcb, &ip, ntohs(a.sin_port)));
     }
 
-    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in* to) override {
-        // No connected UDP in PDPIX: every push names its destination.
-        if (to == nullptr) co_return Error::InvalidArgument;
-        if (m_pcb == nullptr) co_return Error::Closed;
-        if (len > kMaxDatagram) co_return Error::Truncated;
-        if (len > b->capacity) co_return Error::InvalidArgument;
-        // The wrapper takes its own reference: lwIP may keep the pbuf (ARP
-        // queue, fragments) after this push completes and the app frees.
-        m_be.heap().retain(b);
-        pbuf* p = len == 0 ? pbuf_alloc(PBUF_TRANSPORT, 0, PBUF_RAM) : wrap_dma(b, 0, len);
-        if (len == 0) m_be.heap().release(b);
-        if (p == nullptr) {
-            // No wrapper left: fall back to one copy into lwIP's memory.
-            p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(len), PBUF_RAM);
-            if (p == nullptr) co_return Error::OutOfMemory;
-            (void)pbuf_take(p, b->data(), static_cast<u16_t>(len));
+    // A datagram never waits: it is handed to the link (or refused) now.
+    Result<void> try_push(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to) override {
+        return send(b, off, len, to, 1);
+    }
+
+    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to) override {
+        // The caller's task holds one reference, the app maybe another.
+        co_return send(b, off, len, to, 2);
+    }
+
+    Result<mem::Buffer*> try_pop(sockaddr_in* from) override {
+        if (mem::Buffer* b = take()) {
+            memcpy(from, b->meta, sizeof *from);
+            b->app_owned = true;
+            return b;
         }
-        ip_addr_t dst;
-        ip_addr_set_ip4_u32(&dst, to->sin_addr.s_addr);
-        const err_t e = udp_sendto(m_pcb, p, &dst, ntohs(to->sin_port));
-        pbuf_free(p);
-        m_be.kick();
-        // Like a host stack: a datagram is "sent" once handed to the link;
-        // an unresolved ARP queues it (ERR_OK), a refused NIC is an error.
-        co_return lwip_result(e);
+        if (m_pcb == nullptr) return Error::Closed;
+        return Error::WouldBlock;
+    }
+
+    bool park_pop(pdpix::PopWaiter* w) override {
+        park(w);
+        return true;
     }
 
     rt::Task<Result<mem::Buffer*>> pop(sockaddr_in* from) override {
         for (;;) {
-            if (mem::Buffer* b = take()) {
-                memcpy(from, b->meta, sizeof *from);
-                b->app_owned = true;
-                co_return b;
-            }
-            if (m_pcb == nullptr) co_return Error::Closed;
+            auto r = try_pop(from);
+            if (r.ok() || r.error() != Error::WouldBlock) co_return r;
             co_await m_ready.wait();
         }
     }
@@ -87,36 +98,106 @@ public:
             m_pcb = nullptr;
         }
         while (mem::Buffer* b = take()) m_be.heap().release(b);
+        const sockaddr_in none{};
+        while (pdpix::PopWaiter* w = take_parked_pop()) w->complete(Error::Closed, none);
         m_ready.notify_all();
     }
 
     uint64_t dropped() const { return m_dropped; }
 
 private:
+    // `holders`: references the caller and the app hold at most; any more
+    // means someone else (the device, another push) still uses the buffer,
+    // and its headroom must not be rewritten.
+    Result<void> send(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to, uint32_t holders) {
+        // No connected UDP in PDPIX: every push names its destination.
+        if (to == nullptr) return Error::InvalidArgument;
+        if (m_pcb == nullptr) return Error::Closed;
+        if (len > kMaxDatagram) return Error::Truncated;
+        if (off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
+        const uint32_t headroom = kUdpFrameHeaders + m_be.tx_headroom();
+        const bool alone = b->refs <= holders - (b->app_owned ? 0 : 1);
+        pbuf* p;
+        if (len == 0) {
+            p = pbuf_alloc(PBUF_TRANSPORT, 0, PBUF_RAM);
+        } else {
+            // The wrapper takes its own reference: lwIP may keep the pbuf
+            // (ARP queue, fragments) after this push completes.
+            m_be.heap().retain(b);
+            p = wrap_dma(b, off, len, alone && off >= headroom);
+        }
+        if (p == nullptr && len > 0) {
+            // No wrapper left: fall back to one copy into lwIP's memory.
+            p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(len), PBUF_RAM);
+            if (p == nullptr) return Error::OutOfMemory;
+            (void)pbuf_take(p, b->data() + off, static_cast<u16_t>(len));
+            mem::count_payload_copy(len);
+        } else if (p == nullptr) {
+            return Error::OutOfMemory;
+        } else if (is_in_place(p)) {
+            ++mem::g_dataplane_stats.tx_in_place;
+        }
+        ip_addr_t dst;
+        ip_addr_set_ip4_u32(&dst, to->sin_addr.s_addr);
+        const err_t e = udp_sendto(m_pcb, p, &dst, ntohs(to->sin_port));
+        pbuf_free(p);
+        // Like a host stack: a datagram is "sent" once handed to the link;
+        // an unresolved ARP queues it (ERR_OK), a refused NIC is an error.
+        return lwip_result(e);
+    }
+
     static void on_recv(void* arg, udp_pcb*, pbuf* p, const ip_addr_t* addr, u16_t port) {
         static_cast<UdpQueue*>(arg)->deliver(p, addr, port);
     }
 
+    // The datagram p as a buffer of its own (payload at b->begin()), or
+    // nullptr if the heap is out of memory. Frees p.
+    mem::Buffer* adopt(pbuf* p) {
+        mem::DmaHeap& heap = m_be.heap();
+        mem::Buffer* frame;
+        uint32_t off;
+        const bool lend = p->next == nullptr && p->len == p->tot_len && dma_segment(p, &frame, &off) &&
+                          heap.bytes_live() * 100 < heap.bytes_total() * kLendLimitPercent;
+        if (lend) {
+            heap.retain(frame);
+            frame->off = off;
+            frame->len = p->tot_len;
+            pbuf_free(p);  // its wrapper goes; the buffer is ours now
+            ++mem::g_dataplane_stats.rx_lent;
+            return frame;
+        }
+        // A fragment chain, or memory is short: one counted copy.
+        auto copy = heap.alloc(p->tot_len);
+        if (copy) {
+            (void)pbuf_copy_partial(p, (*copy)->data(), p->tot_len, 0);
+            mem::count_payload_copy(p->tot_len);
+            ++mem::g_dataplane_stats.rx_copied;
+        }
+        pbuf_free(p);
+        return copy ? *copy : nullptr;
+    }
+
     void deliver(pbuf* p, const ip_addr_t* addr, u16_t port) {
-        if (m_queued >= kMaxQueued) {
+        if (m_queued >= kMaxQueued && !has_parked_pops()) {
             ++m_dropped;
             pbuf_free(p);
             return;
         }
-        auto copy = m_be.heap().alloc(p->tot_len);
-        if (!copy) {
+        mem::Buffer* b = adopt(p);
+        if (b == nullptr) {
             ++m_dropped;
-            pbuf_free(p);
             return;
         }
-        mem::Buffer* b = *copy;
         b->app_owned = false;  // the queue's until popped
-        (void)pbuf_copy_partial(p, b->data(), p->tot_len, 0);
-        pbuf_free(p);  // the frame's DMA buffer goes back now
         sockaddr_in src{};
         src.sin_family = AF_INET;
         src.sin_port = htons(port);
         src.sin_addr.s_addr = ip4_addr_get_u32(ip_2_ip4(addr));
+        if (pdpix::PopWaiter* w = take_parked_pop()) {
+            b->app_owned = true;
+            w->complete(b, src);
+            return;
+        }
         static_assert(sizeof src <= sizeof b->meta);
         memcpy(b->meta, &src, sizeof src);
         b->next = nullptr;

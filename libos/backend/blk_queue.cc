@@ -66,7 +66,7 @@ Result<uint64_t> BlkQueue::pa_of(const uint8_t* va, uint32_t len) const {
     return m_dma.pa + static_cast<uint64_t>(va - m_dma.va);
 }
 
-Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len) {
+Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
     uint32_t slot = kQueueSize;
     for (uint32_t i = 0; i < kQueueSize; ++i) {
         if (!m_slots[i].busy) {
@@ -79,8 +79,8 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b
     if (kind == Kind::Flush) {
         r = m_dev.flush(slot);
     } else {
-        const uint64_t pa = TRY(pa_of(b->data(), len));
-        const virtio::DmaSpan span{b->data(), pa, len};
+        const uint64_t pa = TRY(pa_of(b->data() + off, len));
+        const virtio::DmaSpan span{b->data() + off, pa, len};
         const uint64_t sector = offset / kSectorSize;
         r = kind == Kind::Read ? m_dev.read(sector, span, slot) : m_dev.write(sector, span, slot);
     }
@@ -94,9 +94,9 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b
     return slot;
 }
 
-rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len) {
+rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
     for (;;) {
-        auto slot = try_submit(kind, offset, b, len);
+        auto slot = try_submit(kind, offset, b, off, len);
         if (slot || slot.error() != Error::Full) co_return slot;
         // Ring full: hand back what finished (the poll task may be parked
         // behind this very task's yields) and let other tasks run.
@@ -105,10 +105,10 @@ rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, mem::Buf
     }
 }
 
-rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len) {
+rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
     if (m_exec == nullptr) co_return Error::InvalidArgument;
     if (m_broken) co_return Error::IoError;
-    auto slot = co_await submit(kind, offset, b, len);
+    auto slot = co_await submit(kind, offset, b, off, len);
     if (!slot) co_return slot.error();
     Completion done(this, *slot);
     const Error status = co_await done;
@@ -116,17 +116,17 @@ rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b,
     co_return Result<void>();
 }
 
-rt::Task<Result<void>> BlkQueue::write(uint64_t offset, mem::Buffer* b, uint32_t len) {
-    co_return co_await run(Kind::Write, offset, b, len);
+rt::Task<Result<void>> BlkQueue::write(uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
+    co_return co_await run(Kind::Write, offset, b, off, len);
 }
 
 rt::Task<Result<void>> BlkQueue::read(uint64_t offset, mem::Buffer* b, uint32_t len) {
-    co_return co_await run(Kind::Read, offset, b, len);
+    co_return co_await run(Kind::Read, offset, b, 0, len);
 }
 
 rt::Task<Result<void>> BlkQueue::flush() {
     if (!can_flush()) co_return Result<void>();  // no volatile cache: writes are already durable
-    co_return co_await run(Kind::Flush, 0, nullptr, 0);
+    co_return co_await run(Kind::Flush, 0, nullptr, 0, 0);
 }
 
 void BlkQueue::complete(uint32_t slot, Error status) {

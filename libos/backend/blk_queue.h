@@ -64,7 +64,7 @@ public:
     bool read_only() const override { return m_dev.read_only(); }
     // IoError once the device broke its ring; BadAddress for a buffer
     // outside the DMA region; InvalidArgument before start().
-    rt::Task<Result<void>> write(uint64_t offset, mem::Buffer* b, uint32_t len) override;
+    rt::Task<Result<void>> write(uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) override;
     rt::Task<Result<void>> read(uint64_t offset, mem::Buffer* b, uint32_t len) override;
     // Ok at once when the device has no write cache (no VIRTIO_BLK_F_FLUSH:
     // writes are durable when they complete).
@@ -114,10 +114,11 @@ private:
     };
 
     // Submits one request into a free slot: the slot index, or Full.
-    Result<uint32_t> try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len);
+    // b's bytes are data()[off, off + len).
+    Result<uint32_t> try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
     // try_submit, waiting (and draining completions) while the ring is full.
-    rt::Task<Result<uint32_t>> submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len);
-    rt::Task<Result<void>> run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len);
+    rt::Task<Result<uint32_t>> submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
+    rt::Task<Result<void>> run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
     Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
     void complete(uint32_t slot, Error status);
 

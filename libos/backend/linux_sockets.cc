@@ -72,15 +72,16 @@ public:
         }
     }
 
-    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in* to) override {
+    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t start, uint32_t len, const sockaddr_in* to) override {
+        const uint8_t* bytes = b->data() + start;
         uint32_t off = 0;
         while (off < len) {
             ssize_t n;
             if (to != nullptr) {
-                n = ::sendto(m_fd, b->data() + off, len - off, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(to),
+                n = ::sendto(m_fd, bytes + off, len - off, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(to),
                              sizeof *to);
             } else {
-                n = ::send(m_fd, b->data() + off, len - off, MSG_NOSIGNAL);
+                n = ::send(m_fd, bytes + off, len - off, MSG_NOSIGNAL);
             }
             if (n >= 0) {
                 off += static_cast<uint32_t>(n);

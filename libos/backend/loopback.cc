@@ -106,7 +106,7 @@ public:
         co_return Result<void>();
     }
 
-    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in* to) override {
+    rt::Task<Result<void>> push(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to) override {
         Inbox* dest = nullptr;
         if (m_kind == Kind::Pipe) {
             dest = &m_pipe->inbox;
@@ -128,7 +128,7 @@ public:
         }
         auto copy = m_be->heap().alloc(len);
         if (!copy) co_return copy.error();
-        memcpy((*copy)->data(), b->data(), len);
+        memcpy((*copy)->data(), b->data() + off, len);
         (*copy)->app_owned = false;  // owned by the queue until popped
         memcpy((*copy)->meta, &m_local, sizeof m_local);
         dest->append(*copy);

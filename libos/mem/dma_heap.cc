@@ -2,14 +2,21 @@
 
 namespace ringlet::mem {
 
+namespace {
+constexpr size_t kGranule = DmaHeap::kMinBlock;
+}
+
 Result<DmaHeap> DmaHeap::create(void* region, size_t size) {
-    if (region == nullptr || (reinterpret_cast<uintptr_t>(region) & 63) != 0 || size < kMinBlock) {
-        return Error::InvalidArgument;
-    }
+    if (region == nullptr || (reinterpret_cast<uintptr_t>(region) & 63) != 0) return Error::InvalidArgument;
+    // The map covers every granule the region could hold; it takes 1/128 of
+    // the region, rounded up to whole granules so blocks stay aligned.
+    const size_t map_bytes = (size / kGranule * sizeof(uint16_t) + kGranule - 1) / kGranule * kGranule;
+    if (size < map_bytes + kMinBlock) return Error::InvalidArgument;
     DmaHeap h;
-    h.m_base = static_cast<uint8_t*>(region);
+    h.m_map = static_cast<uint16_t*>(region);
+    h.m_base = static_cast<uint8_t*>(region) + map_bytes;
     h.m_next = h.m_base;
-    h.m_end = h.m_base + size;
+    h.m_end = static_cast<uint8_t*>(region) + size;
     return h;
 }
 
@@ -21,39 +28,46 @@ Result<Buffer*> DmaHeap::alloc(size_t len) {
     if (b != nullptr) {
         m_free[cls] = b->next;
     } else {
-        // Blocks are aligned to their own size class's 64-byte multiple; the
-        // bump pointer stays 64-byte aligned because every class is.
+        // Every block size is a multiple of the granule, so blocks start on
+        // granule boundaries (and 64-byte aligned).
         if (static_cast<size_t>(m_end - m_next) < block_size(cls)) return Error::OutOfMemory;
         b = reinterpret_cast<Buffer*>(m_next);
+        const size_t first = static_cast<size_t>(m_next - m_base) / kGranule;
+        for (size_t g = 0; g < block_size(cls) / kGranule; ++g) m_map[first + g] = static_cast<uint16_t>(g);
         m_next += block_size(cls);
     }
     b->magic = kLive;
     b->refs = 1;
     b->cls = cls;
     b->len = static_cast<uint32_t>(len);
+    b->off = 0;
     b->capacity = block_size(cls) - sizeof(Buffer);
     b->next = nullptr;
     b->app_owned = true;
     ++m_live;
+    m_bytes_live += block_size(cls);
     return b;
 }
 
-Result<Buffer*> DmaHeap::app_buffer(void* data) {
-    auto* p = static_cast<uint8_t*>(data);
-    // Every block starts 64-byte aligned and data follows a 64-byte header.
-    if (p == nullptr || !contains(p) || p < m_base + sizeof(Buffer) || p >= m_next ||
-        (reinterpret_cast<uintptr_t>(p) & 63) != 0) {
-        return Error::BadAddress;
-    }
-    auto* b = reinterpret_cast<Buffer*>(p - sizeof(Buffer));
+Result<Buffer*> DmaHeap::owner_of(const void* ptr) {
+    const auto* p = static_cast<const uint8_t*>(ptr);
+    if (p == nullptr || p < m_base || p >= m_next) return Error::BadAddress;
+    const size_t g = static_cast<size_t>(p - m_base) / kGranule;
+    auto* b = reinterpret_cast<Buffer*>(m_base + (g - m_map[g]) * kGranule);
     if (b->magic == kFree) return Error::InvalidArgument;
-    if (b->magic != kLive || b->cls >= kClasses) return Error::BadAddress;  // inside a block, not its start
-    if (!b->app_owned) return Error::InvalidArgument;                       // freed, push still in flight
+    if (b->magic != kLive || b->cls >= kClasses) return Error::BadAddress;
+    if (p < b->data()) return Error::BadAddress;  // inside the header
     return b;
 }
 
-Result<void> DmaHeap::app_free(void* data) {
-    Buffer* b = TRY(app_buffer(data));
+Result<Buffer*> DmaHeap::app_buffer(const void* p) {
+    Buffer* b = TRY(owner_of(p));
+    if (!b->app_owned) return Error::InvalidArgument;  // freed, push still in flight
+    return b;
+}
+
+Result<void> DmaHeap::app_free(const void* p) {
+    Buffer* b = TRY(app_buffer(p));
     b->app_owned = false;
     release(b);
     return {};
@@ -69,6 +83,7 @@ void DmaHeap::release(Buffer* b) {
     b->next = m_free[b->cls];
     m_free[b->cls] = b;
     --m_live;
+    m_bytes_live -= block_size(b->cls);
 }
 
 }  // namespace ringlet::mem

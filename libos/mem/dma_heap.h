@@ -1,12 +1,21 @@
 // DmaHeap: reference-counted I/O buffers carved from a region the kernel
 // granted (mmap on Linux), the memory behind every demi_sgarray_t.
 //
-// Each buffer has a 64-byte header just before its data: a magic word, the
-// reference count, whether the app still owns it, its size class and length.
-// References: the app holds one from alloc (or pop) until demi_sgafree; a push
-// holds one until the device is done. The buffer returns to its free list
-// when the count reaches zero, so freeing an sga still in flight is deferred.
-// Freestanding: no heap, no std containers.
+// Each buffer has a 128-byte header just before its data: a magic word, the
+// reference count, whether the app still owns it, its size class, where its
+// valid bytes are, and a scratch area the network stack uses to wrap the
+// buffer in place (net/dma_pbuf.h). References: the app holds one from alloc
+// (or pop) until demi_sgafree; a push holds one until the device is done.
+// The buffer returns to its free list when the count reaches zero, so
+// freeing an sga still in flight is deferred.
+//
+// Zero-copy means an sga may point anywhere inside a buffer's data (a popped
+// datagram starts after the frame headers it arrived with; sgaalloc leaves
+// headroom for the headers a push prepends). owner_of() finds the buffer of
+// any such pointer in O(1) through a granule map kept at the front of the
+// region: one 16-bit entry per 256-byte granule saying how many granules back
+// its block starts, written once when the block is carved (blocks are never
+// split or merged). Freestanding: no heap, no std containers.
 #pragma once
 
 #include <stddef.h>
@@ -20,15 +29,22 @@ struct Buffer {
     uint32_t magic;
     uint32_t refs;
     uint32_t cls;        // size class index
-    uint32_t len;        // bytes of valid data
+    uint32_t len;        // bytes of valid data, from data() + off
     uint64_t capacity;   // usable bytes after the header
     Buffer* next;        // link for free lists and for backends' queues
+    uint32_t off;        // where the valid data starts in data()
     bool app_owned;      // the app holds a reference (cleared by sgafree)
-    uint8_t pad[15];
+    uint8_t pad[3];
     uint8_t meta[16];    // backend scratch: a queued datagram's source address
+    uint8_t pad2[8];
+    // The network stack's per-buffer scratch (an lwIP pbuf built in place,
+    // so headers can be prepended into the headroom without a copy). Free
+    // for the stack's use while the buffer is live; never touched here.
+    alignas(16) uint8_t stack[64];
     uint8_t* data() { return reinterpret_cast<uint8_t*>(this) + sizeof(Buffer); }
+    uint8_t* begin() { return data() + off; }  // the valid bytes
 };
-static_assert(sizeof(Buffer) == 64, "header keeps data cache-line aligned");
+static_assert(sizeof(Buffer) == 128, "header keeps data cache-line aligned");
 
 class DmaHeap {
 public:
@@ -36,24 +52,35 @@ public:
     static constexpr size_t kMinBlock = 256;
     static constexpr uint32_t kLive = 0x444d414c;  // "DMAL"
     static constexpr uint32_t kFree = 0x444d4146;  // "DMAF"
+    // What demi_sgaalloc leaves free in front of the app's bytes: the
+    // virtio-net header (12), Ethernet (14), IPv4 (20) and UDP (8) headers
+    // fit, so a datagram goes out from the app's buffer as one descriptor.
+    // 64 keeps the app's bytes cache-line aligned.
+    static constexpr uint32_t kHeadroom = 64;
 
     // A heap over [region, region + size). InvalidArgument if the region is
-    // null, not 64-byte aligned or too small for one block.
+    // null, not 64-byte aligned or too small for its map and one block.
     static Result<DmaHeap> create(void* region, size_t size);
     DmaHeap() = default;
 
     // A buffer with capacity >= len, owned by the app (one reference), or
-    // OutOfMemory / InvalidArgument (len above the largest class).
+    // OutOfMemory / InvalidArgument (len above the largest class). Its valid
+    // bytes are [data(), data() + len).
     Result<Buffer*> alloc(size_t len);
 
-    // The live buffer whose data starts at `data`: BadAddress if the pointer
-    // is not a buffer of this heap, InvalidArgument if the buffer was freed
-    // by the app (use after free, double free).
-    Result<Buffer*> app_buffer(void* data);
+    // The live buffer whose data holds `p` (anywhere in [data(), data() +
+    // capacity)): BadAddress if the pointer is not inside a buffer's data
+    // (foreign, in a header, never handed out), InvalidArgument if that
+    // buffer is free.
+    Result<Buffer*> owner_of(const void* p);
 
-    // Drops the app's reference (demi_sgafree); the memory is reused once
-    // no push holds it. Errors as app_buffer().
-    Result<void> app_free(void* data);
+    // owner_of(), and the app must still own it: InvalidArgument if the app
+    // freed it (use after free, double free).
+    Result<Buffer*> app_buffer(const void* p);
+
+    // Drops the app's reference (demi_sgafree) to the buffer holding `p`; the
+    // memory is reused once no push holds it. Errors as app_buffer().
+    Result<void> app_free(const void* p);
 
     // Takes one more reference (a push in flight).
     void retain(Buffer* b) { ++b->refs; }
@@ -64,16 +91,22 @@ public:
         return reinterpret_cast<const uint8_t*>(p) >= m_base && reinterpret_cast<const uint8_t*>(p) < m_end;
     }
     uint32_t live() const { return m_live; }  // buffers with refs > 0
+    // Bytes of blocks in use and of the whole carvable region: the RX path
+    // copies instead of lending buffers when the app holds too much.
+    size_t bytes_live() const { return m_bytes_live; }
+    size_t bytes_total() const { return static_cast<size_t>(m_end - m_base); }
     size_t largest() const { return (kMinBlock << (kClasses - 1)) - sizeof(Buffer); }
 
 private:
     static size_t block_size(uint32_t cls) { return kMinBlock << cls; }
 
-    uint8_t* m_base = nullptr;
+    uint16_t* m_map = nullptr;  // granule -> granules back to its block's start
+    uint8_t* m_base = nullptr;  // first block (after the map)
     uint8_t* m_next = nullptr;
     uint8_t* m_end = nullptr;
     Buffer* m_free[kClasses] = {};
     uint32_t m_live = 0;
+    size_t m_bytes_live = 0;
 };
 
 // RAII reference for code that holds a buffer across suspension points (a

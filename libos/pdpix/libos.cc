@@ -37,11 +37,16 @@ LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* s
       m_exec(platform != nullptr ? *platform : backend.platform()) {
     rt::FramePool::install(&m_pool);
     rt::Executor::install(&m_exec);
+    for (uint32_t i = 0; i < kMaxOps; ++i) {
+        m_ops[i].next_free = i + 1;  // kMaxOps ends the list
+        m_ops[i].waiter.os = this;
+        m_ops[i].waiter.index = i;
+    }
 }
 
 LibOs::~LibOs() {
     for (uint32_t i = 0; i < kMaxOps; ++i) {
-        if (m_ops[i].state == OpState::Pending) (void)m_exec.cancel(m_ops[i].task);
+        if (m_ops[i].state == OpState::Pending) cancel_op(i);
     }
     for (uint32_t i = 0; i < kMaxQueues; ++i) {
         if (m_queues[i].queue != nullptr) drop(m_queues[i].queue);
@@ -115,7 +120,7 @@ Result<void> LibOs::close(int qd) {
     for (uint32_t i = 0; i < kMaxOps; ++i) {
         Op& op = m_ops[i];
         if (op.state != OpState::Pending || op.qd != qd) continue;
-        (void)m_exec.cancel(op.task);
+        cancel_op(i);
         finish(i, DEMI_OPC_FAILED, Error::Ok);
         op.result.qr_ret = ECANCELED;
     }
@@ -161,12 +166,16 @@ Result<uint64_t> LibOs::capacity(int qd) {
 }
 
 Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
-    if (len == 0) return Error::InvalidArgument;
-    mem::Buffer* b = TRY(m_heap.alloc(len));
+    if (len == 0 || len > m_heap.largest() - mem::DmaHeap::kHeadroom) return Error::InvalidArgument;
+    // Headroom in front: a push prepends its headers (and the device's) in
+    // place, so the app's bytes leave as they are, in one descriptor.
+    mem::Buffer* b = TRY(m_heap.alloc(len + mem::DmaHeap::kHeadroom));
+    b->off = mem::DmaHeap::kHeadroom;
+    b->len = static_cast<uint32_t>(len);
     demi_sgarray_t sga;
     memset(&sga, 0, sizeof sga);
     sga.sga_numsegs = 1;
-    sga.sga_segs[0].sgaseg_buf = b->data();
+    sga.sga_segs[0].sgaseg_buf = b->begin();
     sga.sga_segs[0].sgaseg_len = static_cast<uint32_t>(len);
     return sga;
 }
@@ -176,11 +185,16 @@ Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
     return m_heap.app_free(sga->sga_segs[0].sgaseg_buf);
 }
 
-Result<mem::Buffer*> LibOs::pushable(const demi_sgarray_t* sga) {
+Result<LibOs::Slice> LibOs::pushable(const demi_sgarray_t* sga) {
     if (sga == nullptr || sga->sga_numsegs != 1) return Error::InvalidArgument;
-    mem::Buffer* b = TRY(m_heap.app_buffer(sga->sga_segs[0].sgaseg_buf));
-    if (sga->sga_segs[0].sgaseg_len == 0 || sga->sga_segs[0].sgaseg_len > b->capacity) return Error::InvalidArgument;
-    return b;
+    // The segment may start anywhere in its buffer (a popped payload, or
+    // past sgaalloc's headroom); all of it must lie inside.
+    const auto* start = static_cast<const uint8_t*>(sga->sga_segs[0].sgaseg_buf);
+    mem::Buffer* b = TRY(m_heap.app_buffer(start));
+    const auto off = static_cast<uint32_t>(start - b->data());
+    const uint32_t len = sga->sga_segs[0].sgaseg_len;
+    if (len == 0 || len > b->capacity - off) return Error::InvalidArgument;
+    return Slice{b, off, len};
 }
 
 // ---- operations ----
@@ -188,27 +202,42 @@ Result<mem::Buffer*> LibOs::pushable(const demi_sgarray_t* sga) {
 Result<demi_qtoken_t> LibOs::launch(uint32_t i, rt::Task<void> task) {
     auto id = m_exec.spawn(std::move(task));
     if (!id.ok()) {
-        m_ops[i].state = OpState::Free;  // the refused frame dropped what it held
+        // The refused frame dropped what it held; the token was never given.
+        m_ops[i].state = OpState::Done;
+        demi_qresult_t unused;
+        consume(i, &unused);
         return id.error();
     }
     m_ops[i].task = *id;
+    m_ops[i].has_task = true;
     return token(i);
 }
 
+void LibOs::cancel_op(uint32_t i) {
+    Op& op = m_ops[i];
+    if (op.has_task) (void)m_exec.cancel(op.task);
+    op.has_task = false;
+    if (op.parked != nullptr) op.parked->unpark_pop(&op.waiter);
+    op.parked = nullptr;
+}
+
 Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
-    for (uint32_t i = 0; i < kMaxOps; ++i) {
-        Op& op = m_ops[i];
-        if (op.state != OpState::Free) continue;
-        op.state = OpState::Pending;
-        op.waiting = false;
-        op.qd = qd;
-        memset(&op.result, 0, sizeof op.result);
-        op.result.qr_opcode = opc;
-        op.result.qr_qd = qd;
-        op.result.qr_qt = token(i);
-        return i;
-    }
-    return Error::Full;
+    // O(1): the free operations form a list through next_free.
+    if (m_free_op >= kMaxOps) return Error::Full;
+    const uint32_t i = m_free_op;
+    Op& op = m_ops[i];
+    m_free_op = op.next_free;
+    ++m_ops_in_use;
+    op.state = OpState::Pending;
+    op.waiting = false;
+    op.has_task = false;
+    op.parked = nullptr;
+    op.qd = qd;
+    memset(&op.result, 0, sizeof op.result);
+    op.result.qr_opcode = opc;
+    op.result.qr_qd = qd;
+    op.result.qr_qt = token(i);
+    return i;
 }
 
 demi_qtoken_t LibOs::token(uint32_t op) const {
@@ -241,20 +270,26 @@ void LibOs::consume(uint32_t i, demi_qresult_t* out) {
     *out = op.result;
     op.state = OpState::Free;
     op.waiting = false;
+    op.has_task = false;
     ++op.gen;  // the token is now stale
+    op.next_free = m_free_op;
+    m_free_op = i;
+    --m_ops_in_use;
 }
 
-uint32_t LibOs::pending_ops() const {
-    uint32_t n = 0;
-    for (const Op& op : m_ops) n += op.state != OpState::Free ? 1 : 0;
-    return n;
-}
+uint32_t LibOs::pending_ops() const { return m_ops_in_use; }
 
-rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t len,
-                               bool has_to, sockaddr_in to) {
+rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t off,
+                               uint32_t len, bool has_to, sockaddr_in to) {
     while (!turn.first()) co_await q->push_line_moved();
-    auto r = co_await q->push(ref.get(), len, has_to ? &to : nullptr);
+    auto r = co_await q->push(ref.get(), off, len, has_to ? &to : nullptr);
     if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+}
+
+void LibOs::OpWaiter::complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) {
+    Op& op = os->m_ops[index];
+    op.parked = nullptr;
+    os->finish_pop(index, op.gen, r, from);
 }
 
 rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {
@@ -271,7 +306,7 @@ void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r, 
     if (r.ok()) {
         demi_sgarray_t& sga = m_ops[i].result.qr_value.sga;
         sga.sga_numsegs = 1;
-        sga.sga_segs[0].sgaseg_buf = (*r)->data();
+        sga.sga_segs[0].sgaseg_buf = (*r)->begin();
         sga.sga_segs[0].sgaseg_len = (*r)->len;
         sga.sga_addr = from;
     }
@@ -301,22 +336,44 @@ rt::Task<void> LibOs::run_connect(uint32_t i, uint32_t gen, Queue* q, sockaddr_i
 
 Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size) {
     Queue* q = TRY(lookup(qd));
-    mem::Buffer* b = TRY(pushable(sga));
+    const Slice s = TRY(pushable(sga));
     sockaddr_in dest{};
     if (to != nullptr) dest = TRY(ipv4(to, size));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
     m_ops[i].result.qr_value.sga = *sga;
+    // Nothing ahead in the queue's line: the backend may send it right now,
+    // and the operation completes here, with no task.
+    if (q->push_line_empty()) {
+        auto r = q->try_push(s.buf, s.off, s.len, to != nullptr ? &dest : nullptr);
+        if (r.ok() || r.error() != Error::WouldBlock) {
+            finish(i, DEMI_OPC_PUSH, r.error());
+            return token(i);
+        }
+    }
     // The push holds its own reference from now on, so demi_sgafree right
     // after demi_push only defers the free.
-    m_heap.retain(b);
+    m_heap.retain(s.buf);
     // Its place in the queue's line is taken here, at the call.
-    return launch(i, run_push(i, m_ops[i].gen, q, PushTurn(*q), mem::BufferRef::adopt(&m_heap, b),
-                              sga->sga_segs[0].sgaseg_len, to != nullptr, dest));
+    return launch(i, run_push(i, m_ops[i].gen, q, PushTurn(*q), mem::BufferRef::adopt(&m_heap, s.buf), s.off, s.len,
+                              to != nullptr, dest));
 }
 
 Result<demi_qtoken_t> LibOs::start_pop(int qd) {
     Queue* q = TRY(lookup(qd));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_POP));
+    // Data already there completes the pop at once; else the queue keeps it
+    // parked and completes it from its receive path. A task only for
+    // backends that can do neither.
+    sockaddr_in from{};
+    auto r = q->try_pop(&from);
+    if (r.ok() || r.error() != Error::WouldBlock) {
+        finish_pop(i, m_ops[i].gen, r, from);
+        return token(i);
+    }
+    if (q->park_pop(&m_ops[i].waiter)) {
+        m_ops[i].parked = q;
+        return token(i);
+    }
     return launch(i, run_pop(i, m_ops[i].gen, q));
 }
 
@@ -335,9 +392,9 @@ Result<demi_qtoken_t> LibOs::start_connect(int qd, const sockaddr* addr, socklen
 
 // ---- storage operations ----
 
-rt::Task<void> LibOs::run_pushat(uint32_t i, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len,
+rt::Task<void> LibOs::run_pushat(uint32_t i, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t off, uint32_t len,
                                  uint64_t offset) {
-    auto r = co_await q->pushat(ref.get(), len, offset);
+    auto r = co_await q->pushat(ref.get(), off, len, offset);
     if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
 }
 
@@ -353,14 +410,13 @@ rt::Task<void> LibOs::run_flush(uint32_t i, uint32_t gen, Queue* q) {
 
 Result<demi_qtoken_t> LibOs::start_pushat(int qd, const demi_sgarray_t* sga, uint64_t offset) {
     Queue* q = TRY(lookup(qd));
-    mem::Buffer* b = TRY(pushable(sga));
+    const Slice s = TRY(pushable(sga));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
     // As demi_push: the result names the sga, which stays the app's; the
     // write holds its own reference until the device is done.
     m_ops[i].result.qr_value.sga = *sga;
-    m_heap.retain(b);
-    return launch(i, run_pushat(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, b), sga->sga_segs[0].sgaseg_len,
-                                offset));
+    m_heap.retain(s.buf);
+    return launch(i, run_pushat(i, m_ops[i].gen, q, mem::BufferRef::adopt(&m_heap, s.buf), s.off, s.len, offset));
 }
 
 Result<demi_qtoken_t> LibOs::start_popat(int qd, uint64_t offset, uint32_t len) {

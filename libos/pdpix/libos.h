@@ -15,7 +15,9 @@
 
 namespace ringlet::pdpix {
 
-// A received sga (owned by the app) and, for datagrams, its source.
+// A received sga (owned by the app) and, for datagrams, its source. Its
+// bytes lie in the buffer they arrived in (zero-copy): the segment points
+// into it wherever the payload starts; demi_sgafree takes that pointer.
 struct Popped {
     demi_sgarray_t sga;
 };
@@ -96,14 +98,31 @@ public:
 
 private:
     enum class OpState : uint8_t { Free, Pending, Done };
+    // A pop parked on its queue completes through this (no task).
+    class OpWaiter final : public PopWaiter {
+    public:
+        void complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) override;
+        LibOs* os = nullptr;
+        uint32_t index = 0;
+    };
     struct Op {
         OpState state = OpState::Free;
         bool waiting = false;    // a wait holds this token now
+        bool has_task = false;   // a task carries it out (else inline or parked)
         uint32_t gen = 0;        // bumped when the token is consumed
+        uint32_t next_free = 0;  // free-list link while Free
         uint64_t done_seq = 0;   // completion order, for wait_next_n
         int qd = -1;
         rt::TaskId task;
+        Queue* parked = nullptr;  // the queue a pop waits on (through `waiter`)
+        OpWaiter waiter;
         demi_qresult_t result{};
+    };
+    // An sga's bytes: the buffer holding them and where they are in it.
+    struct Slice {
+        mem::Buffer* buf;
+        uint32_t off;
+        uint32_t len;
     };
     struct Slot {
         Queue* queue = nullptr;
@@ -121,21 +140,24 @@ private:
     // Runs the executor until pred() or the deadline: 0 or ETIMEDOUT.
     template <typename Pred>
     int run_until(Pred pred, uint64_t deadline);
-    Result<mem::Buffer*> pushable(const demi_sgarray_t* sga);
+    Result<Slice> pushable(const demi_sgarray_t* sga);
+    // Stops op i's task or takes it off the queue it is parked on.
+    void cancel_op(uint32_t i);
     // Closes and frees a queue, whichever made it.
     void drop(Queue* q);
     // Spawns `task` for op i; frees the op if the executor refuses it.
     Result<demi_qtoken_t> launch(uint32_t i, rt::Task<void> task);
 
-    rt::Task<void> run_push(uint32_t op, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t len,
-                            bool has_to, sockaddr_in to);
+    rt::Task<void> run_push(uint32_t op, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t off,
+                            uint32_t len, bool has_to, sockaddr_in to);
     rt::Task<void> run_pop(uint32_t op, uint32_t gen, Queue* q);
     // Completes pop op i with r (its sga, owned by the app) unless the op
     // was consumed meanwhile (then the buffer is released).
     void finish_pop(uint32_t op, uint32_t gen, const Result<mem::Buffer*>& r, const sockaddr_in& from);
     rt::Task<void> run_accept(uint32_t op, uint32_t gen, Queue* q);
     rt::Task<void> run_connect(uint32_t op, uint32_t gen, Queue* q, sockaddr_in to);
-    rt::Task<void> run_pushat(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t len, uint64_t offset);
+    rt::Task<void> run_pushat(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t off, uint32_t len,
+                              uint64_t offset);
     rt::Task<void> run_popat(uint32_t op, uint32_t gen, Queue* q, uint64_t offset, uint32_t len);
     rt::Task<void> run_flush(uint32_t op, uint32_t gen, Queue* q);
 
@@ -148,6 +170,8 @@ private:
     mem::DmaHeap m_heap;
     rt::Executor m_exec;
     uint64_t m_done_seq = 0;
+    uint32_t m_free_op = 0;       // head of the free operations (kMaxOps: none)
+    uint32_t m_ops_in_use = 0;
     Slot m_queues[kMaxQueues];
     Op m_ops[kMaxOps];
 };

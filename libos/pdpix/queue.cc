@@ -25,12 +25,38 @@ PushTurn::~PushTurn() {
 
 bool PushTurn::first() const { return m_q != nullptr && m_q->m_push_head == this; }
 
+void Queue::park(PopWaiter* w) {
+    w->m_next = nullptr;
+    (m_pop_tail != nullptr ? m_pop_tail->m_next : m_pop_head) = w;
+    m_pop_tail = w;
+}
+
+PopWaiter* Queue::take_parked_pop() {
+    PopWaiter* w = m_pop_head;
+    if (w == nullptr) return nullptr;
+    m_pop_head = w->m_next;
+    if (m_pop_head == nullptr) m_pop_tail = nullptr;
+    w->m_next = nullptr;
+    return w;
+}
+
+void Queue::unpark_pop(PopWaiter* w) {
+    PopWaiter* prev = nullptr;
+    for (PopWaiter* cur = m_pop_head; cur != nullptr; prev = cur, cur = cur->m_next) {
+        if (cur != w) continue;
+        (prev != nullptr ? prev->m_next : m_pop_head) = cur->m_next;
+        if (m_pop_tail == cur) m_pop_tail = prev;
+        cur->m_next = nullptr;
+        return;
+    }
+}
+
 // Defaults: the operation does not exist on this kind of queue.
 rt::Task<Result<Queue*>> Queue::accept(sockaddr_in*) { co_return Error::Unsupported; }
 rt::Task<Result<void>> Queue::connect(sockaddr_in) { co_return Error::Unsupported; }
-rt::Task<Result<void>> Queue::push(mem::Buffer*, uint32_t, const sockaddr_in*) { co_return Error::Unsupported; }
+rt::Task<Result<void>> Queue::push(mem::Buffer*, uint32_t, uint32_t, const sockaddr_in*) { co_return Error::Unsupported; }
 rt::Task<Result<mem::Buffer*>> Queue::pop(sockaddr_in*) { co_return Error::Unsupported; }
-rt::Task<Result<void>> Queue::pushat(mem::Buffer*, uint32_t, uint64_t) { co_return Error::Unsupported; }
+rt::Task<Result<void>> Queue::pushat(mem::Buffer*, uint32_t, uint32_t, uint64_t) { co_return Error::Unsupported; }
 rt::Task<Result<mem::Buffer*>> Queue::popat(uint64_t, uint32_t) { co_return Error::Unsupported; }
 rt::Task<Result<void>> Queue::flush() { co_return Error::Unsupported; }
 

@@ -21,6 +21,25 @@ namespace ringlet::pdpix {
 
 class Queue;
 
+// An operation parked on a queue until data arrives (a demi_pop that found
+// nothing): the queue completes it straight from its receive path, so a
+// pop that has to wait costs no task. Intrusive FIFO link; owned by the
+// PDPIX layer's operation table.
+class PopWaiter {
+public:
+    // The popped buffer (the waiter's owner takes the reference; its valid
+    // bytes are b->begin()[0, b->len)) or the error, and for datagrams the
+    // source. Runs inside the backend's receive path: record, never block.
+    virtual void complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) = 0;
+
+protected:
+    ~PopWaiter() = default;
+
+private:
+    friend class Queue;
+    PopWaiter* m_next = nullptr;
+};
+
 // A push's place in its queue's line. Pushes on one queue take effect in the
 // order they were issued (demi_push order), whatever order the executor runs
 // their tasks in: the place is taken when the push is issued, and the push
@@ -51,6 +70,33 @@ public:
     // q->push_line_moved();` before calling push().
     rt::Notifier::Awaiter push_line_moved() { return m_push_line.wait(); }
 
+    // Whether no push is in line: a new push may then run at once.
+    bool push_line_empty() const { return m_push_head == nullptr; }
+
+    // --- the inline fast path (no task): backends that can answer at once
+    // override these; WouldBlock sends the PDPIX layer to the task path. ---
+    // Sends buffer b's bytes data()[off, off + len) now (to `to` for
+    // datagrams) if that needs no waiting; the caller keeps its reference
+    // for the call only (a backend that holds the bytes longer retains).
+    virtual Result<void> try_push(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to) {
+        (void)b, (void)off, (void)len, (void)to;
+        return Error::WouldBlock;
+    }
+    // A received buffer if one is waiting (caller owns it; valid bytes at
+    // b->begin()), else WouldBlock.
+    virtual Result<mem::Buffer*> try_pop(sockaddr_in* from) {
+        (void)from;
+        return Error::WouldBlock;
+    }
+    // Parks w until data arrives (after try_pop said WouldBlock); false if
+    // this backend cannot complete pops itself (then a task waits).
+    virtual bool park_pop(PopWaiter* w) {
+        (void)w;
+        return false;
+    }
+    // Takes a parked waiter back (its operation was cancelled).
+    void unpark_pop(PopWaiter* w);
+
     // Synchronous socket setup; Unsupported unless the backend overrides.
     virtual Result<void> bind(const sockaddr_in& addr) { (void)addr; return Error::Unsupported; }
     virtual Result<void> listen(int backlog) { (void)backlog; return Error::Unsupported; }
@@ -59,16 +105,17 @@ public:
     virtual rt::Task<Result<Queue*>> accept(sockaddr_in* peer);
     // Connects a stream socket.
     virtual rt::Task<Result<void>> connect(sockaddr_in addr);
-    // Sends b->data()[0, len) (to `to` for datagrams when non-null). The
-    // caller holds a reference to b until the task finishes.
-    virtual rt::Task<Result<void>> push(mem::Buffer* b, uint32_t len, const sockaddr_in* to);
-    // Receives into a new buffer owned by the caller; len 0 means end of
-    // stream. Writes the source address for datagrams.
+    // Sends b->data()[off, off + len) (to `to` for datagrams when
+    // non-null). The caller holds a reference to b until the task finishes.
+    virtual rt::Task<Result<void>> push(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to);
+    // Receives into a buffer owned by the caller, its bytes at b->begin()
+    // (b->len of them; 0 means end of stream). Writes the source address
+    // for datagrams.
     virtual rt::Task<Result<mem::Buffer*>> pop(sockaddr_in* from);
 
-    // Storage queues (storage.h): write b->data()[0, len) at a byte offset,
+    // Storage queues (storage.h): write b->data()[off, off + len) at a byte offset,
     // read len bytes at one into a new buffer, flush, size in bytes.
-    virtual rt::Task<Result<void>> pushat(mem::Buffer* b, uint32_t len, uint64_t offset);
+    virtual rt::Task<Result<void>> pushat(mem::Buffer* b, uint32_t off, uint32_t len, uint64_t offset);
     virtual rt::Task<Result<mem::Buffer*>> popat(uint64_t offset, uint32_t len);
     virtual rt::Task<Result<void>> flush();
     virtual Result<uint64_t> capacity() { return Error::Unsupported; }
@@ -86,8 +133,16 @@ public:
     }
     virtual Result<void> getpeername(sockaddr_in* out) { (void)out; return Error::Unsupported; }
 
+protected:
+    bool has_parked_pops() const { return m_pop_head != nullptr; }
+    // The oldest parked pop, removed from the line; nullptr if none.
+    PopWaiter* take_parked_pop();
+    void park(PopWaiter* w);
+
 private:
     friend class PushTurn;
+    PopWaiter* m_pop_head = nullptr;
+    PopWaiter* m_pop_tail = nullptr;
     PushTurn* m_push_head = nullptr;  // the push that may run
     PushTurn* m_push_tail = nullptr;
     rt::Notifier m_push_line;

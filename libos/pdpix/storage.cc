@@ -14,10 +14,10 @@ Result<void> StorageQueue::check(uint64_t offset, uint32_t len, uint64_t room, b
     return {};
 }
 
-rt::Task<Result<void>> StorageQueue::pushat(mem::Buffer* b, uint32_t len, uint64_t offset) {
-    if (b == nullptr) co_return Error::InvalidArgument;
-    if (auto ok = check(offset, len, b->capacity, true); !ok) co_return ok.error();
-    co_return co_await m_dev.write(offset, b, len);
+rt::Task<Result<void>> StorageQueue::pushat(mem::Buffer* b, uint32_t off, uint32_t len, uint64_t offset) {
+    if (b == nullptr || off > b->capacity) co_return Error::InvalidArgument;
+    if (auto ok = check(offset, len, b->capacity - off, true); !ok) co_return ok.error();
+    co_return co_await m_dev.write(offset, b, off, len);
 }
 
 rt::Task<Result<mem::Buffer*>> StorageQueue::popat(uint64_t offset, uint32_t len) {

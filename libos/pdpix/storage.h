@@ -28,13 +28,13 @@ public:
 
     virtual uint64_t capacity_bytes() const = 0;
     virtual bool read_only() const = 0;
-    // Writes b->data()[0, len) at byte `offset`. The caller has checked that
+    // Writes b->data()[off, off + len) at byte `offset`. The caller has checked that
     // offset and len are whole sectors inside the device, and holds a
     // reference to b until the task ends; if the task is destroyed early the
     // device keeps its own until it is done. BadAddress for a buffer the
     // device cannot reach; the device's status otherwise (IoError,
     // Unsupported, BadFormat, Truncated).
-    virtual rt::Task<Result<void>> write(uint64_t offset, mem::Buffer* b, uint32_t len) = 0;
+    virtual rt::Task<Result<void>> write(uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) = 0;
     // Reads len bytes at `offset` into b (zero-copy); as write().
     virtual rt::Task<Result<void>> read(uint64_t offset, mem::Buffer* b, uint32_t len) = 0;
     // Completes once every write completed before it is durable.
@@ -62,10 +62,11 @@ public:
     StorageQueue(Storage& storage, BlockDevice& dev, mem::DmaHeap& heap)
         : m_storage(storage), m_dev(dev), m_heap(heap) {}
 
-    // Writes b->data()[0, len) at byte `offset`. InvalidArgument unless
-    // offset and len are whole sectors and len fits b; OutOfRange past the
-    // end; Unsupported on a read-only device; else the device's result.
-    rt::Task<Result<void>> pushat(mem::Buffer* b, uint32_t len, uint64_t offset) override;
+    // Writes b->data()[off, off + len) at byte `offset`. InvalidArgument
+    // unless offset and len are whole sectors and the bytes lie in b;
+    // OutOfRange past the end; Unsupported on a read-only device; else the
+    // device's result.
+    rt::Task<Result<void>> pushat(mem::Buffer* b, uint32_t off, uint32_t len, uint64_t offset) override;
     // Reads len bytes at `offset` into a new buffer owned by the caller.
     // Errors as pushat(), plus the heap's (OutOfMemory, InvalidArgument for
     // len above its largest buffer).

@@ -150,7 +150,7 @@ rt::Task<Result<Popped>> LibOs::pop(int qd) {
     auto r = co_await (*q)->pop(&from);
     if (!r) co_return r.error();
     p.sga.sga_numsegs = 1;
-    p.sga.sga_segs[0].sgaseg_buf = (*r)->data();
+    p.sga.sga_segs[0].sgaseg_buf = (*r)->begin();
     p.sga.sga_segs[0].sgaseg_len = (*r)->len;
     p.sga.sga_addr = from;
     co_return p;
@@ -159,23 +159,23 @@ rt::Task<Result<Popped>> LibOs::pop(int qd) {
 rt::Task<Result<void>> LibOs::push(int qd, demi_sgarray_t sga) {
     auto q = lookup(qd);
     if (!q) co_return q.error();
-    auto b = pushable(&sga);
-    if (!b) co_return b.error();
-    mem::BufferRef ref(&m_heap, *b);  // held until the device is done
+    auto s = pushable(&sga);
+    if (!s) co_return s.error();
+    mem::BufferRef ref(&m_heap, s->buf);  // held until the device is done
     PushTurn turn(**q);
     while (!turn.first()) co_await (*q)->push_line_moved();
-    co_return co_await (*q)->push(ref.get(), sga.sga_segs[0].sgaseg_len, nullptr);
+    co_return co_await (*q)->push(ref.get(), s->off, s->len, nullptr);
 }
 
 rt::Task<Result<void>> LibOs::pushto(int qd, demi_sgarray_t sga, sockaddr_in to) {
     auto q = lookup(qd);
     if (!q) co_return q.error();
-    auto b = pushable(&sga);
-    if (!b) co_return b.error();
-    mem::BufferRef ref(&m_heap, *b);
+    auto s = pushable(&sga);
+    if (!s) co_return s.error();
+    mem::BufferRef ref(&m_heap, s->buf);
     PushTurn turn(**q);
     while (!turn.first()) co_await (*q)->push_line_moved();
-    co_return co_await (*q)->push(ref.get(), sga.sga_segs[0].sgaseg_len, &to);
+    co_return co_await (*q)->push(ref.get(), s->off, s->len, &to);
 }
 
 rt::Task<Result<Accepted>> LibOs::accept(int qd) {

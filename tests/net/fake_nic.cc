@@ -13,6 +13,33 @@ FakeNic::~FakeNic() {
 }
 
 Result<void> FakeNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
+    if (hold_tx && n > 0 && n <= kMaxTxSegments) {
+        Held h{};
+        for (uint32_t i = 0; i < n; ++i) {
+            h.segs[i] = segs[i];
+            last_buffers[i] = segs[i].buf;
+            last_offsets[i] = segs[i].offset;
+        }
+        last_segments = n;
+        h.n = n;
+        h.has_csum = csum != nullptr;
+        if (csum != nullptr) h.csum = *csum;
+        m_held.push_back(h);
+        return {};
+    }
+    return send(segs, n, csum);
+}
+
+void FakeNic::release_held() {
+    hold_tx = false;
+    while (!m_held.empty()) {
+        const Held h = m_held.front();
+        m_held.pop_front();
+        (void)send(h.segs, h.n, h.has_csum ? &h.csum : nullptr);
+    }
+}
+
+Result<void> FakeNic::send(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
     Bytes frame;
     if (n == 0 || n > kMaxTxSegments || segs[0].offset < kHeadroom) ++contract_violations;
     for (uint32_t i = 0; i < n; ++i) {
@@ -23,6 +50,7 @@ Result<void> FakeNic::transmit(const TxSegment* segs, uint32_t n, const Checksum
             frame.insert(frame.end(), s.buf->data() + s.offset, s.buf->data() + s.offset + s.len);
         }
         last_buffers[i] = s.buf;
+        last_offsets[i] = s.offset;
     }
     last_segments = n;
     if (csum != nullptr) {

@@ -61,8 +61,22 @@ public:
     uint64_t frames_out = 0, frames_dropped = 0;
     uint32_t last_segments = 0;
     mem::Buffer* last_buffers[kMaxTxSegments] = {};
+    uint32_t last_offsets[kMaxTxSegments] = {};
+    // Keep transmitted frames "in flight" (references held, bytes not yet
+    // read) until release_held(): what a slow device does.
+    bool hold_tx = false;
+    void release_held();
 
 private:
+    struct Held {
+        TxSegment segs[kMaxTxSegments];
+        uint32_t n;
+        bool has_csum;
+        ChecksumRequest csum;
+    };
+    std::deque<Held> m_held;
+    Result<void> send(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum);
+
     struct Rx {
         mem::Buffer* buf;
         uint32_t len;

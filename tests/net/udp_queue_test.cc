@@ -1,4 +1,5 @@
 // net/udp_queue: PDPIX UDP over lwIP, driven through a real LibOs.
+#include "libos/mem/dataplane_stats.h"
 #include "tests/net/net_fixture.h"
 
 namespace ringlet::net::test {
@@ -56,13 +57,20 @@ TEST_F(UdpQueueTest, PushtoProducesACorrectFrameWithoutCopyingThePayload) {
     const Bytes payload = pattern(1000, 9);
     demi_sgarray_t sga = sga_with(payload);
     const sockaddr_in to = addr(kPeerIp, 7000);
+    const uint64_t copied = mem::g_dataplane_stats.payload_bytes_copied;
     const demi_qtoken_t qt = *os->start_push(qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to);
     const demi_qresult_t r = wait(qt);
     ASSERT_EQ(r.qr_opcode, DEMI_OPC_PUSH);
     ASSERT_EQ(nic_a.sent.size(), 1u);
-    // Header copy + the app's buffer by reference.
-    EXPECT_EQ(nic_a.last_segments, 2u);
-    EXPECT_EQ(nic_a.last_buffers[1]->data(), sga.sga_segs[0].sgaseg_buf);
+    // One descriptor: the headers were prepended in the app's own buffer's
+    // headroom, so the frame the device reads starts 42 bytes before the
+    // app's bytes, inside the buffer the app pushed.
+    EXPECT_EQ(nic_a.last_segments, 1u);
+    auto pushed = os->heap().owner_of(sga.sga_segs[0].sgaseg_buf);
+    ASSERT_TRUE(pushed.ok());
+    EXPECT_EQ(nic_a.last_buffers[0], *pushed);
+    EXPECT_EQ(nic_a.last_buffers[0]->data() + nic_a.last_offsets[0] + 42, sga.sga_segs[0].sgaseg_buf);
+    EXPECT_EQ(mem::g_dataplane_stats.payload_bytes_copied, copied);
     Parsed p = next_sent(nic_a);
     EXPECT_TRUE(same_mac(p.dst, kPeerMac));
     EXPECT_TRUE(same_mac(p.src, kMacA));
@@ -166,5 +174,130 @@ TEST_F(UdpQueueTest, TwoInterfacesExchangeDatagramsOverTheWire) {
     EXPECT_TRUE(os->close(client).ok());
 }
 
+
+// The echo an app does (pop, push the same sga back): the payload never
+// moves. The popped sga points into the RX buffer the NIC filled, the push
+// prepends its headers into that buffer's front and the device reads the
+// frame from it as one descriptor. No payload byte is copied.
+TEST_F(UdpQueueTest, EchoOfAPoppedDatagramCopiesNoPayload) {
+    boot();
+    learn_peer();
+    const int qd = udp_socket(*os, kIpA, 5555);
+    const uint64_t copied = mem::g_dataplane_stats.payload_bytes_copied;
+    const uint64_t lent = mem::g_dataplane_stats.rx_lent;
+    const uint64_t in_place = mem::g_dataplane_stats.tx_in_place;
+    const uint32_t live = os->heap().live();
+    int n = 0;
+    for (size_t size : {1u, 64u, 100u, 1024u, 1472u}) {
+        const Bytes payload = pattern(size, static_cast<uint8_t>(size));
+        const demi_qtoken_t pop = *os->start_pop(qd);
+        nic_a.inject(ethernet(kMacA, kPeerMac, kEthIpv4,
+                              ipv4_packet(kPeerIp, kIpA, kProtoUdp, udp_segment(kPeerIp, kIpA, 4000, 5555, payload))));
+        const demi_qresult_t r = wait(pop);
+        ASSERT_EQ(r.qr_opcode, DEMI_OPC_POP) << size;
+        demi_sgarray_t sga = r.qr_value.sga;
+        ASSERT_EQ(sga.sga_segs[0].sgaseg_len, size);
+        ASSERT_EQ(memcmp(sga.sga_segs[0].sgaseg_buf, payload.data(), size), 0);
+        // In the RX buffer, right after the NIC header and the frame's headers.
+        auto rx = os->heap().owner_of(sga.sga_segs[0].sgaseg_buf);
+        ASSERT_TRUE(rx.ok());
+        EXPECT_EQ(static_cast<uint8_t*>(sga.sga_segs[0].sgaseg_buf) - (*rx)->data(), FakeNic::kHeadroom + 42);
+        const sockaddr_in back = sga.sga_addr;
+        const demi_qresult_t w =
+            wait(*os->start_push(qd, &sga, reinterpret_cast<const sockaddr*>(&back), sizeof back));
+        ASSERT_EQ(w.qr_opcode, DEMI_OPC_PUSH);
+        EXPECT_EQ(nic_a.last_segments, 1u);
+        EXPECT_EQ(nic_a.last_buffers[0], *rx) << "the device reads the RX buffer itself";
+        EXPECT_EQ(nic_a.last_offsets[0], FakeNic::kHeadroom);
+        Parsed p = next_sent(nic_a);
+        EXPECT_TRUE(p.l4_checksum_ok);
+        EXPECT_EQ(p.dport, 4000);
+        EXPECT_EQ(p.payload, payload);
+        EXPECT_TRUE(os->sgafree(&sga).ok());
+        ++n;
+    }
+    EXPECT_EQ(mem::g_dataplane_stats.payload_bytes_copied, copied);
+    EXPECT_EQ(mem::g_dataplane_stats.rx_lent - lent, static_cast<uint64_t>(n));
+    EXPECT_EQ(mem::g_dataplane_stats.tx_in_place - in_place, static_cast<uint64_t>(n));
+    EXPECT_EQ(nic_a.contract_violations, 0u);
+    EXPECT_TRUE(os->close(qd).ok());
+    EXPECT_EQ(os->heap().live(), live);
+    EXPECT_EQ(dma_pbufs_live(), 0u);
+}
+
+// A buffer the app pushed twice at once: the second push must not rewrite
+// headers the device may still be reading, so it goes behind a header of
+// its own; both frames are right.
+TEST_F(UdpQueueTest, TwoPushesOfOneBufferDoNotShareItsHeadroom) {
+    boot();
+    learn_peer();
+    const int qd = udp_socket(*os, kIpA, 5556);
+    nic_a.hold_tx = true;  // the device keeps both frames in flight
+    const Bytes payload = pattern(200, 4);
+    demi_sgarray_t sga = sga_with(payload);
+    const sockaddr_in to1 = addr(kPeerIp, 7001), to2 = addr(kPeerIp, 7002);
+    wait(*os->start_push(qd, &sga, reinterpret_cast<const sockaddr*>(&to1), sizeof to1));
+    EXPECT_EQ(nic_a.last_segments, 1u);
+    wait(*os->start_push(qd, &sga, reinterpret_cast<const sockaddr*>(&to2), sizeof to2));
+    EXPECT_EQ(nic_a.last_segments, 2u) << "headers of its own";
+    nic_a.release_held();
+    Parsed a = next_sent(nic_a);
+    Parsed b = next_sent(nic_a);
+    EXPECT_EQ(a.dport, 7001);
+    EXPECT_EQ(b.dport, 7002);
+    EXPECT_TRUE(a.l4_checksum_ok && b.l4_checksum_ok);
+    EXPECT_EQ(a.payload, payload);
+    EXPECT_EQ(b.payload, payload);
+    EXPECT_TRUE(os->sgafree(&sga).ok());
+    EXPECT_TRUE(os->close(qd).ok());
+}
+
+// The RX starvation policy: while the app holds more than 3/4 of the DMA
+// heap, received datagrams are copied (and counted) so their RX buffers go
+// straight back to the ring; once it lets go, they are lent again.
+TEST_F(UdpQueueTest, AnAppHoldingMostOfTheHeapGetsCopiesNotRxBuffers) {
+    boot();
+    const int qd = udp_socket(*os, kIpA, 5557);
+    std::vector<demi_sgarray_t> hoard;
+    while (os->heap().bytes_live() * 100 < os->heap().bytes_total() * 80) {
+        auto s = os->sgaalloc(60000);
+        ASSERT_TRUE(s.ok());
+        hoard.push_back(*s);
+    }
+    const Bytes payload = pattern(500, 7);
+    auto exchange = [&] {
+        const demi_qtoken_t pop = *os->start_pop(qd);
+        nic_a.inject(ethernet(kMacA, kPeerMac, kEthIpv4,
+                              ipv4_packet(kPeerIp, kIpA, kProtoUdp, udp_segment(kPeerIp, kIpA, 4000, 5557, payload))));
+        demi_qresult_t r = wait(pop);
+        EXPECT_EQ(r.qr_opcode, DEMI_OPC_POP);
+        EXPECT_EQ(memcmp(r.qr_value.sga.sga_segs[0].sgaseg_buf, payload.data(), payload.size()), 0);
+        EXPECT_TRUE(os->sgafree(&r.qr_value.sga).ok());
+    };
+    uint64_t copied = mem::g_dataplane_stats.rx_copied;
+    exchange();
+    EXPECT_EQ(mem::g_dataplane_stats.rx_copied, copied + 1) << "copied under pressure";
+    for (demi_sgarray_t& s : hoard) EXPECT_TRUE(os->sgafree(&s).ok());
+    copied = mem::g_dataplane_stats.rx_copied;
+    const uint64_t lent = mem::g_dataplane_stats.rx_lent;
+    exchange();
+    EXPECT_EQ(mem::g_dataplane_stats.rx_copied, copied);
+    EXPECT_EQ(mem::g_dataplane_stats.rx_lent, lent + 1);
+    EXPECT_TRUE(os->close(qd).ok());
+}
+
+// A pop with nothing queued waits on the queue itself (no task), and a
+// close completes it as cancelled.
+TEST_F(UdpQueueTest, APendingPopNeedsNoTaskAndCloseCancelsIt) {
+    boot();
+    const int qd = udp_socket(*os, kIpA, 5558);
+    const uint32_t tasks = os->executor().live_tasks();
+    const demi_qtoken_t pop = *os->start_pop(qd);
+    EXPECT_EQ(os->executor().live_tasks(), tasks) << "no task spawned for a waiting pop";
+    EXPECT_TRUE(os->close(qd).ok());
+    const demi_qresult_t r = wait(pop);
+    EXPECT_EQ(r.qr_opcode, DEMI_OPC_FAILED);
+    EXPECT_EQ(r.qr_ret, ECANCELED);
+}
 }  // namespace
 }  // namespace ringlet::net::test

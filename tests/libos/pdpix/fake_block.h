@@ -20,6 +20,7 @@ public:
     struct Request {
         Kind kind;
         uint64_t offset;
+        uint32_t off;  // where the bytes start in buf->data()
         uint32_t len;
         mem::Buffer* buf;
         Error status = Error::Ok;
@@ -31,13 +32,13 @@ public:
 
     uint64_t capacity_bytes() const override { return disk.size(); }
     bool read_only() const override { return ro; }
-    rt::Task<Result<void>> write(uint64_t offset, mem::Buffer* b, uint32_t len) override {
-        co_return co_await submit(Kind::Write, offset, b, len);
+    rt::Task<Result<void>> write(uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) override {
+        co_return co_await submit(Kind::Write, offset, b, off, len);
     }
     rt::Task<Result<void>> read(uint64_t offset, mem::Buffer* b, uint32_t len) override {
-        co_return co_await submit(Kind::Read, offset, b, len);
+        co_return co_await submit(Kind::Read, offset, b, 0, len);
     }
-    rt::Task<Result<void>> flush() override { co_return co_await submit(Kind::Flush, 0, nullptr, 0); }
+    rt::Task<Result<void>> flush() override { co_return co_await submit(Kind::Flush, 0, nullptr, 0, 0); }
 
     // Finishes request i with its status: moves the data if Ok, drops the
     // device's buffer reference and wakes the task (if it still exists).
@@ -45,7 +46,7 @@ public:
         Request& r = requests[i];
         if (r.done) return;
         r.done = true;
-        if (r.status == Error::Ok && r.kind == Kind::Write) std::memcpy(&disk[r.offset], r.buf->data(), r.len);
+        if (r.status == Error::Ok && r.kind == Kind::Write) std::memcpy(&disk[r.offset], r.buf->data() + r.off, r.len);
         if (r.status == Error::Ok && r.kind == Kind::Read) std::memcpy(r.buf->data(), &disk[r.offset], r.len);
         if (r.buf != nullptr) heap->release(r.buf);
         r.buf = nullptr;
@@ -73,15 +74,15 @@ private:
         void await_resume() const {}
     };
 
-    rt::Task<Result<void>> submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t len) {
+    rt::Task<Result<void>> submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
         // A real device would corrupt memory on a bad request: the queue
         // must never send one.
         if (kind != Kind::Flush && (offset % kSectorSize != 0 || len % kSectorSize != 0 || len == 0 ||
-                                    offset + len > disk.size() || len > b->capacity)) {
+                                    offset + len > disk.size() || off + len > b->capacity)) {
             bad_requests++;
             co_return Error::BadFormat;
         }
-        Request r{kind, offset, len, b, Error::Ok, false, rt::Waker{}};
+        Request r{kind, offset, off, len, b, Error::Ok, false, rt::Waker{}};
         if (!fail_next.empty()) {
             r.status = fail_next.front();
             fail_next.pop_front();

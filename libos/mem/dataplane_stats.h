@@ -1,0 +1,24 @@
+// Counters that make the dataplane's zero-copy claim checkable: every place
+// that copies payload bytes (rather than headers) adds them here, so a test
+// can assert the count stays 0 for an echo, and `ringlet_demi_stats` shows
+// it to apps. One libOS instance per core and one core per app today, so
+// the counters are plain per-process variables written only by that core.
+#pragma once
+
+#include <stdint.h>
+
+namespace ringlet::mem {
+
+struct DataplaneStats {
+    uint64_t payload_bytes_copied = 0;  // payload bytes moved by a CPU copy, any path
+    uint64_t rx_lent = 0;               // received payloads handed to the app in their RX buffer
+    uint64_t rx_copied = 0;             // received payloads copied (chained/fragmented, or heap pressure)
+    uint64_t tx_in_place = 0;           // frames sent from the app's buffer with headers prepended in place
+    uint64_t tx_by_reference = 0;       // frames whose payload went to the device by reference
+};
+
+inline DataplaneStats g_dataplane_stats;
+
+inline void count_payload_copy(uint64_t bytes) { g_dataplane_stats.payload_bytes_copied += bytes; }
+
+}  // namespace ringlet::mem
