@@ -14,7 +14,9 @@ namespace {
 // lwIP is one stack per process: at most one backend drives it.
 LwipBackend* g_running = nullptr;
 
-uint64_t platform_clock(void* ctx) { return static_cast<rt::Platform*>(ctx)->now_ns(); }
+// lwIP's clock is the executor's (read once per round, not per sys_now()),
+// and the platform's once the executor is gone (teardown).
+uint64_t backend_clock(void* ctx) { return static_cast<LwipBackend*>(ctx)->clock_ns(); }
 }  // namespace
 
 LwipBackend::~LwipBackend() {
@@ -22,6 +24,7 @@ LwipBackend::~LwipBackend() {
     // are gone, so nothing here may touch them. Wrapped buffers freed from
     // now on only return their wrapper.
     if (m_started) attach_heap(nullptr);
+    m_exec = nullptr;
     // Every interface first: an abort's RST may leave through another one.
     for (uint32_t i = 0; i < m_count; ++i) {
         if (m_netifs[i] != nullptr) m_netifs[i]->forget_heap();
@@ -52,7 +55,7 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     const MacAddress mac = m_nics[0]->mac();
     uint64_t seed = m_platform.now_ns();
     for (uint8_t b : mac.bytes) seed = seed * 131 + b;
-    TRY(stack_init(platform_clock, &m_platform, seed));
+    TRY(stack_init(backend_clock, this, seed));
     attach_heap(&heap);
     g_running = this;
     m_started = true;
@@ -90,25 +93,39 @@ uint32_t LwipBackend::poll(uint32_t max) {
     for (uint32_t i = 0; i < m_count; ++i) {
         if (m_netifs[i] != nullptr && handled < max) handled += m_netifs[i]->poll(max - handled);
     }
-    (void)stack_check_timeouts();
-    kick();
+    // lwIP's timers run only once the earliest is due; frames handled may
+    // have started an earlier one (TCP's), which kick() notices.
+    if (m_exec->now_ns() >= m_lwip_due) {
+        (void)stack_check_timeouts();
+        kick();
+    } else if (handled > 0) {
+        kick();
+    }
     return handled;
 }
 
 void LwipBackend::kick() {
     if (m_exec == nullptr) return;
-    m_exec->remove_timer(&m_timer);
     const uint32_t ms = stack_next_timeout_ms();
-    if (ms == ~uint32_t{0}) return;
-    m_timer.deadline_ns = m_exec->now_ns() + static_cast<uint64_t>(ms) * 1000000u;
+    const uint64_t due = ms == ~uint32_t{0} ? rt::kForever : m_exec->now_ns() + static_cast<uint64_t>(ms) * 1000000u;
+    // lwIP counts in whole ms: the same deadline, re-derived a little
+    // later, lands within a ms of the armed one - leave the timer be.
+    if (m_timer_armed && (due > m_lwip_due ? due - m_lwip_due : m_lwip_due - due) <= 1000000u) return;
+    m_exec->remove_timer(&m_timer);
+    m_timer_armed = false;
+    m_lwip_due = due;
+    if (due == rt::kForever) return;
+    m_timer.deadline_ns = due;
     // A full timer heap only delays lwIP's timers to the next poll turn.
-    (void)m_exec->add_timer(&m_timer);
+    m_timer_armed = m_exec->add_timer(&m_timer);
 }
 
 void LwipBackend::on_timer(rt::Timer* t) {
     // Runs inside the executor between tasks: only wake the poll task, which
     // runs lwIP's timers in its own turn.
-    static_cast<LwipTimer*>(t)->owner->m_exec->notify_pollers();
+    LwipBackend* be = static_cast<LwipTimer*>(t)->owner;
+    be->m_timer_armed = false;  // the executor took it off its heap
+    be->m_exec->notify_pollers();
 }
 
 }  // namespace ringlet::net

@@ -51,6 +51,8 @@ public:
     // queued an earlier lwIP timer (connect, write, close).
     void kick();
     mem::DmaHeap& heap() { return *m_heap; }
+    // lwIP's clock: the executor's round time while it runs.
+    uint64_t clock_ns() { return m_exec != nullptr ? m_exec->now_ns() : m_platform.now_ns(); }
     // The most any NIC needs in front of a frame (virtio-net: its header).
     uint32_t tx_headroom() const { return m_tx_headroom; }
     rt::Executor& executor() { return *m_exec; }
@@ -76,6 +78,8 @@ private:
     uint32_t m_tx_headroom = 0;
     rt::TaskId m_poller;
     LwipTimer m_timer;
+    bool m_timer_armed = false;
+    uint64_t m_lwip_due = 0;  // when lwIP's earliest timer is due (ns)
     bool m_started = false;
     bool m_stopping = false;
 };

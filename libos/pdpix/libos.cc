@@ -233,8 +233,11 @@ Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
     op.has_task = false;
     op.parked = nullptr;
     op.qd = qd;
-    memset(&op.result, 0, sizeof op.result);
+    // Every field set once, no memset: the value is the sga (push/pop),
+    // the accepted queue, or all zeros (the paths that give none clear it
+    // in finish()).
     op.result.qr_opcode = opc;
+    op.result.qr_ret = 0;
     op.result.qr_qd = qd;
     op.result.qr_qt = token(i);
     return i;
@@ -260,8 +263,11 @@ void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
     if (e != Error::Ok) {
         op.result.qr_opcode = DEMI_OPC_FAILED;
         op.result.qr_ret = to_errno(e);
+        // A failed push keeps its sga (the app's, to retry or free).
+        if (opc != DEMI_OPC_PUSH) memset(&op.result.qr_value, 0, sizeof op.result.qr_value);
     } else {
         op.result.qr_opcode = opc;
+        if (opc == DEMI_OPC_CONNECT) memset(&op.result.qr_value, 0, sizeof op.result.qr_value);
     }
 }
 
@@ -305,6 +311,7 @@ void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r, 
     }
     if (r.ok()) {
         demi_sgarray_t& sga = m_ops[i].result.qr_value.sga;
+        sga.sga_buf = nullptr;
         sga.sga_numsegs = 1;
         sga.sga_segs[0].sgaseg_buf = (*r)->begin();
         sga.sga_segs[0].sgaseg_len = (*r)->len;
@@ -321,6 +328,7 @@ rt::Task<void> LibOs::run_accept(uint32_t i, uint32_t gen, Queue* q) {
     if (r.ok()) {
         auto qd = install(*r);
         if (qd.ok()) {
+            memset(&m_ops[i].result.qr_value, 0, sizeof m_ops[i].result.qr_value);
             m_ops[i].result.qr_value.ares.qd = *qd;
             m_ops[i].result.qr_value.ares.addr = peer;
         }
@@ -428,6 +436,7 @@ Result<demi_qtoken_t> LibOs::start_popat(int qd, uint64_t offset, uint32_t len) 
 Result<demi_qtoken_t> LibOs::start_flush(int qd) {
     Queue* q = TRY(lookup(qd));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
+    memset(&m_ops[i].result.qr_value, 0, sizeof m_ops[i].result.qr_value);  // an empty sga
     return launch(i, run_flush(i, m_ops[i].gen, q));
 }
 

@@ -9,7 +9,7 @@ namespace ringlet::pdpix {
 uint64_t LibOs::deadline(const timespec* timeout) {
     if (timeout == nullptr) return rt::kForever;
     const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(timeout->tv_nsec);
-    const uint64_t now = m_exec.now_ns();
+    const uint64_t now = m_exec.refresh_now();
     return ns > rt::kForever - now ? rt::kForever : now + ns;
 }
 

@@ -18,6 +18,7 @@ Executor* Executor::current() { return g_current; }
 void Executor::install(Executor* e) { g_current = e; }
 
 Executor::Executor(Platform& platform, ExecutorConfig config) : m_platform(platform), m_config(config) {
+    m_now = m_platform.now_ns();
     // Free list in index order, so the first spawn gets slot 0.
     for (uint32_t i = kMaxTasks; i-- > 0;) {
         m_slots[i].next = m_free_head;
@@ -134,8 +135,7 @@ bool Executor::has_ready() const {
 
 void Executor::fire_timers() {
     if (m_timers.size() == 0) return;
-    const uint64_t now = m_platform.now_ns();
-    while (Timer* t = m_timers.pop_due(now)) t->fire(t);
+    while (Timer* t = m_timers.pop_due(m_now)) t->fire(t);
 }
 
 void Executor::notify_pollers() {
@@ -153,6 +153,7 @@ void Executor::notify_pollers() {
 uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
     Executor* const outer = g_current;
     g_current = this;
+    refresh_now();
     fire_timers();
     uint32_t resumes = 0;
     if (!has_ready()) {
@@ -160,6 +161,7 @@ uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
             const uint64_t t = m_timers.earliest();
             ++m_blocks;
             m_platform.block(t < deadline_ns ? t : deadline_ns);
+            refresh_now();
             notify_pollers();
             fire_timers();
         }
@@ -208,6 +210,7 @@ uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
 
 void Executor::run_until_idle() {
     for (;;) {
+        refresh_now();
         fire_timers();
         if (!has_ready()) return;
         run_once(false);

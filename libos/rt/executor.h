@@ -110,7 +110,11 @@ public:
     bool add_timer(Timer* t) { return m_timers.insert(t); }
     void remove_timer(Timer* t) { m_timers.remove(t); }
 
-    uint64_t now_ns() { return m_platform.now_ns(); }
+    // The time as of the start of this round (or the end of the last
+    // sleep): the clock is read once per round, not by every timer check.
+    uint64_t now_ns() const { return m_now; }
+    // Reads the clock now (for deadlines an app computes between rounds).
+    uint64_t refresh_now() { return m_now = m_platform.now_ns(); }
     const ExecutorConfig& config() const { return m_config; }
     Platform& platform() { return m_platform; }
     bool has_ready() const;
@@ -206,6 +210,7 @@ private:
     int32_t m_running = -1;
     uint32_t m_live = 0;
     uint64_t m_blocks = 0;
+    uint64_t m_now = 0;
     uint32_t m_idle_pollers = 0;
     Slot m_slots[kMaxTasks];
 };
