@@ -19,6 +19,7 @@
 #   --guest-port P      the app's port in the guest (5555)
 #   --top K             flat-profile rows (25; 0 = all)   --markdown   Markdown tables
 #   --keep-log FILE     keep the exec log there (it is deleted otherwise)
+#   --keep-console FILE keep the guest's serial console there
 #   --no-build          use what is built (build/riscv64, build/host)
 #   --loadgen PATH, --profiler PATH   the host tools (default: in build/host)
 # Build directories: RINGLET_RISCV_BUILD (build/riscv64), RINGLET_HOST_BUILD (build/host).
@@ -42,7 +43,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 app="echo --udp 5555 --tcp 5555" app_elf="" workload=udp:64 requests=200 warmup=200 port="" guest_port=5555
-top=25 markdown=0 keep_log="" build=1 loadgen="" profiler=""
+top=25 markdown=0 keep_log="" keep_console="" build=1 loadgen="" profiler=""
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }  # the header comment
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -56,6 +57,7 @@ while [ $# -gt 0 ]; do
     --top) top=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
     --keep-log) keep_log=$2; shift 2 ;;
+    --keep-console) keep_console=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --loadgen) loadgen=$2; shift 2 ;;
     --profiler) profiler=$2; shift 2 ;;
@@ -167,6 +169,7 @@ grep -E "PANIC|killed:" "$console" >&2 && die "the guest reported a panic or a k
 [ -s "$exec_log" ] || die "QEMU wrote no exec log"
 say "exec log: $(grep -c '^Trace' "$exec_log") trace lines"
 [ -n "$keep_log" ] && cp "$exec_log" "$keep_log"
+[ -n "$keep_console" ] && cp "$console" "$keep_console"
 
 args=(--log "$exec_log" --kernel "$kernel_elf" --app "$app_elf" --requests "$requests" --top "$top")
 [ $markdown -eq 1 ] && args+=(--markdown)

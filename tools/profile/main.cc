@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <iostream>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,7 @@ using namespace ringlet::profile;
 
 constexpr const char* kUsage = R"(usage: ringlet-profile --log EXEC_LOG [--kernel ELF] [--app ELF] [--requests N]
                        [--top K] [--markdown] [--full-names] [--title TEXT]
-                       [--nm PROG] [--readelf PROG]
+                       [--nm PROG] [--readelf PROG] [--marks PC,PC...]
 Reads QEMU's `-d exec,nochain` log of a -singlestep run (one Trace line per
 instruction; lines QEMU took back are not counted), attributes every retired
 instruction to a function of the kernel or app ELF, and prints totals, a
@@ -35,6 +36,9 @@ per-layer summary and a flat profile (self instructions and calls per request).
   --full-names    demangled names with their parameter lists
   --nm, --readelf the binutils that read the riscv64 ELFs
                   (riscv64-linux-gnu-nm, riscv64-linux-gnu-readelf)
+  --marks PCS     before the report, one "mark 0xPC INDEX" line each time one of
+                  these (hex) pcs retires: INDEX counts retired instructions
+                  from 0, so the distance between two marks is exact
 Layers come from each function's DWARF compile unit (the file it was compiled
 from); code without debug information is classified by name.
 )";
@@ -76,6 +80,36 @@ bool load_module(SymbolTable& table, ModuleKind kind, const std::string& elf, co
     return true;
 }
 
+// Feeds the profile and notes when a marked pc retires, as the index of the
+// instruction in the window (0 = the first): a test compares distances
+// between marks with the guest's own rdinstret deltas.
+struct MarkingSink {
+    Profile& profile;
+    const std::set<uint64_t>& marks;
+    std::vector<std::pair<uint64_t, uint64_t>> hits;
+    uint64_t index;
+    void operator()(const Retired& r) {
+        if (marks.count(r.pc)) hits.emplace_back(r.pc, index);
+        ++index;
+        profile.add(r);
+    }
+};
+
+// "0x10a86,0x116b8" -> the set; false on anything else.
+bool parse_marks(std::string_view s, std::set<uint64_t>& out) {
+    while (!s.empty()) {
+        const size_t comma = s.find(',');
+        std::string_view tok = s.substr(0, comma);
+        if (tok.starts_with("0x")) tok.remove_prefix(2);
+        uint64_t v = 0;
+        auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v, 16);
+        if (tok.empty() || ec != std::errc{} || p != tok.data() + tok.size()) return false;
+        out.insert(v);
+        s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+    }
+    return true;
+}
+
 bool parse_count(const char* s, uint64_t& out) {
     const size_t len = strlen(s);
     auto [p, ec] = std::from_chars(s, s + len, out);
@@ -87,6 +121,7 @@ bool parse_count(const char* s, uint64_t& out) {
 int main(int argc, char** argv) {
     std::string log_path, kernel, app, nm = "riscv64-linux-gnu-nm", readelf = "riscv64-linux-gnu-readelf";
     ReportOptions opt;
+    std::set<uint64_t> marks;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         const bool has_value = i + 1 < argc;
@@ -117,6 +152,8 @@ int main(int argc, char** argv) {
         } else if (a == "--requests" && parse_count(argv[i + 1], n) && n > 0) {
             opt.requests = n;
             ++i;
+        } else if (a == "--marks" && parse_marks(argv[i + 1], marks)) {
+            ++i;
         } else if (a == "--top" && parse_count(argv[i + 1], n)) {
             opt.top = n;
             ++i;
@@ -141,7 +178,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     Profile profile(table);
-    ExecLogReader<Profile> reader(profile);
+    MarkingSink sink{profile, marks, {}, 0};
+    ExecLogReader<MarkingSink> reader(sink);
     char* line = nullptr;
     size_t cap = 0;
     ssize_t len;
@@ -157,6 +195,7 @@ int main(int argc, char** argv) {
         std::cerr << "ringlet-profile: no instructions in " << log_path << " (was it recorded with -d exec?)\n";
         return 1;
     }
+    for (const auto& [pc, index] : sink.hits) std::cout << "mark 0x" << std::hex << pc << std::dec << ' ' << index << '\n';
     print_report(std::cout, profile, LogCounters{reader.undone(), reader.unmatched_undo()}, opt);
     return 0;
 }
