@@ -74,10 +74,12 @@ struct RxFrame {
 };
 
 // One piece of a frame to transmit.
+// No default member values: arrays of these on the TX path would be
+// zeroed (a memset call) on every frame; they are always filled in whole.
 struct TxSegment {
-    uint8_t* va = nullptr;
-    uint64_t pa = 0;
-    uint32_t len = 0;
+    uint8_t* va;
+    uint64_t pa;
+    uint32_t len;
 };
 
 // Ask the device to compute the checksum over [start, end of frame) and

@@ -27,9 +27,11 @@
 namespace ringlet::virtio {
 
 // One physically contiguous piece of a buffer, as the device sees it.
+// No default member values: the per-frame arrays of these are filled in
+// whole, and defaults would make the compiler zero them first.
 struct Segment {
-    uint64_t pa = 0;
-    uint32_t len = 0;
+    uint64_t pa;
+    uint32_t len;
 };
 
 // A chain the device has finished with.

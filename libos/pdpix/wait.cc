@@ -37,6 +37,10 @@ int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) 
     uint32_t i = 0;
     if (const int e = decode(qt, &i); e != 0) return e;
     if (m_ops[i].waiting) return EALREADY;
+    if (m_ops[i].state == OpState::Done) {  // completed inline: no clock, no executor
+        consume(i, out);
+        return 0;
+    }
     m_ops[i].waiting = true;
     const int e = run_until([&] { return m_ops[i].state == OpState::Done; }, deadline(timeout));
     m_ops[i].waiting = false;
@@ -56,6 +60,13 @@ int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, 
         if (m_ops[idx[k]].waiting) {  // in use by another wait, or listed twice
             e = EALREADY;
             break;
+        }
+        if (m_ops[idx[k]].state == OpState::Done) {
+            // Already complete (an inline completion): no clock, no executor.
+            for (int j = 0; j < k; ++j) m_ops[idx[j]].waiting = false;
+            *offset = k;
+            consume(idx[k], out);
+            return 0;
         }
         m_ops[idx[k]].waiting = true;
     }
