@@ -46,6 +46,16 @@ bool dma_segment(const pbuf* p, mem::Buffer** b, uint32_t* offset);
 // Whether p is b's in-place wrapper (headers lwIP added are in b's memory).
 bool is_in_place(const pbuf* p);
 
+// The RX starvation policy: received buffers are lent to the app (zero
+// copy) while at least a quarter of the heap is free; beyond that a payload
+// is copied into a buffer of its own size and its RX buffer goes back at
+// once, so an app that holds what it pops cannot leave the NIC without
+// buffers to receive into. Each such copy is counted (DataplaneStats).
+inline constexpr uint32_t kLendLimitPercent = 75;
+inline bool may_lend_rx(const mem::DmaHeap& heap) {
+    return heap.bytes_live() * 100 < heap.bytes_total() * kLendLimitPercent;
+}
+
 // Wrappers handed out now (for leak checks), pooled and in place.
 uint32_t dma_pbufs_live();
 

@@ -181,18 +181,24 @@ bool Netif::prepare_checksum(uint8_t* frame, uint32_t len, ChecksumRequest* out)
 
 err_t Netif::link_output(netif* n, pbuf* p) { return static_cast<Netif*>(n->state)->transmit(p); }
 
-// Bytes of Ethernet + IPv4 + TCP/UDP headers at the front of a frame (0 if
-// it is not such a frame): what a copy of the frame's head copies that is
-// not payload.
+// Bytes at the front of a frame that are not an app's TCP/UDP payload
+// (Ethernet, IPv4 and TCP/UDP headers; all of an ARP, ICMP or other frame):
+// what a copy of the frame's head copies that the payload counter skips.
 static uint32_t header_bytes(const uint8_t* f, uint32_t len) {
     constexpr uint32_t kEth = 14;
-    if (len < kEth + 20 || be16(f + 12) != 0x0800) return len < kEth ? len : kEth;
+    if (len < kEth + 20 || be16(f + 12) != 0x0800) return len;
     const uint32_t ihl = (f[kEth] & 0x0fu) * 4;
     const uint8_t proto = f[kEth + 9];
-    uint32_t l4 = 0;
-    if (proto == IP_PROTO_UDP) l4 = 8;
-    if (proto == IP_PROTO_TCP && len >= kEth + ihl + 13) l4 = (f[kEth + ihl + 12] >> 4) * 4u;
-    const uint32_t n = kEth + ihl + l4;
+    uint32_t n = kEth + ihl;
+    if ((be16(f + kEth + 6) & 0x1fff) != 0) {
+        // A later fragment: no L4 header, the rest is payload.
+    } else if (proto == IP_PROTO_UDP) {
+        n += 8;
+    } else if (proto == IP_PROTO_TCP && len >= kEth + ihl + 13) {
+        n += (f[kEth + ihl + 12] >> 4) * 4u;
+    } else {
+        return len;
+    }
     return n < len ? n : len;
 }
 

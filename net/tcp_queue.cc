@@ -1,12 +1,18 @@
 // TCP queues on lwIP's raw API (tcp_recv, tcp_sent, tcp_err, tcp_accept).
 //
 // Every lwIP callback only records what happened and wakes the waiting task
-// through a Notifier; tasks do the work in their own turn. Received pbufs
-// stay chained in the queue (zero-copy, in the NIC's DMA buffers) until the
-// app pops; the window reopens (tcp_recved) only then, which is the flow
-// control. Pushes are copied into lwIP's segments (TCP_WRITE_FLAG_COPY) and
-// complete once queued, as send(2) does; a push waits for tcp_sent when the
-// send buffer is full. Pushes on one connection run one at a time in the
+// through a Notifier; tasks do the work in their own turn. Zero-copy both
+// ways: received pbufs stay chained in the queue, in the NIC's DMA buffers,
+// and a pop hands the app the next segment's bytes in the buffer they
+// arrived in (copied only when the app holds too much of the heap, see
+// may_lend_rx); the window reopens (tcp_recved) only as the app pops, which
+// is the flow control. A push gives lwIP a reference to the app's bytes
+// (tcp_write without TCP_WRITE_FLAG_COPY) and the connection holds the
+// buffer (TcpTxRefs) until the peer acknowledges them, so retransmissions
+// read the same memory and the device sends from it by reference. A push
+// completes once queued, as send(2) does - inline when the send buffer has
+// room, else it waits for tcp_sent. The app must not change a pushed sga's
+// bytes (it frees it; the memory is reused after the acknowledgement). Pushes on one connection run one at a time in the
 // order they were issued (the PDPIX layer's PushTurn line): a push larger
 // than the send buffer is written as the peer acknowledges, and a later push
 // cannot slip its bytes in between. Close
@@ -21,9 +27,11 @@
 #include "libos/rt/notifier.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "net/dma_pbuf.h"
 #include "net/lwip_backend.h"
 #include "net/lwip_error.h"
 #include "net/queues.h"
+#include "net/tcp_tx_refs.h"
 
 namespace ringlet::net {
 
@@ -37,6 +45,55 @@ constexpr uint32_t kMaxBacklog = 64;
 static_assert(TCP_WND + TCP_MSS < 0xffff, "unread data must fit one pbuf chain");
 
 enum class State : uint8_t { Fresh, Connecting, Connected, Listening, Closed };
+
+// Connections the app closed while lwIP still holds references to pushed
+// bytes (unacknowledged, or a FIN still to go): their buffers stay held here
+// until the peer acknowledges them or lwIP gives the pcb up. lwIP is one
+// stack per process, so the pool is too.
+struct OrphanTx {
+    bool used = false;
+    TcpTxRefs refs;
+};
+constexpr uint32_t kMaxOrphans = 32;
+OrphanTx g_orphans[kMaxOrphans];
+
+void forget_orphan(OrphanTx* o, tcp_pcb* pcb) {
+    if (pcb != nullptr) {
+        tcp_arg(pcb, nullptr);
+        tcp_sent(pcb, nullptr);
+        tcp_err(pcb, nullptr);
+    }
+    o->refs.release_all();
+    o->used = false;
+}
+
+err_t orphan_sent(void* arg, tcp_pcb* pcb, u16_t len) {
+    auto* o = static_cast<OrphanTx*>(arg);
+    if (o == nullptr) return ERR_OK;
+    o->refs.acked(len);
+    if (o->refs.empty()) forget_orphan(o, pcb);
+    return ERR_OK;
+}
+
+void orphan_err(void* arg, err_t) {
+    // The pcb is gone, and lwIP's references with it.
+    if (auto* o = static_cast<OrphanTx*>(arg)) forget_orphan(o, nullptr);
+}
+
+// Keeps `refs` alive until lwIP is done with pcb; false if no room (the
+// caller must then reset the connection, which drops lwIP's references).
+bool adopt_orphan(tcp_pcb* pcb, TcpTxRefs& refs) {
+    for (OrphanTx& o : g_orphans) {
+        if (o.used) continue;
+        o.used = true;
+        refs.move_to(o.refs);
+        tcp_arg(pcb, &o);
+        tcp_sent(pcb, orphan_sent);
+        tcp_err(pcb, orphan_err);
+        return true;
+    }
+    return false;
+}
 
 class TcpQueue final : public pdpix::Queue {
 public:
@@ -99,6 +156,21 @@ public:
         co_return m_error != Error::Ok ? m_error : Error::Closed;
     }
 
+    // The whole push fits the send buffer now: written and sent here, no task.
+    Result<void> try_push(mem::Buffer* b, uint32_t start, uint32_t len, const sockaddr_in*) override {
+        if (m_state != State::Connected || m_pcb == nullptr) return Error::WouldBlock;  // the task reports it
+        if (start > b->capacity || len > b->capacity - start) return Error::InvalidArgument;
+        if (len > tcp_sndbuf(m_pcb) || tcp_sndqueuelen(m_pcb) >= TCP_SND_QUEUELEN || !m_tx.has_room()) {
+            return Error::WouldBlock;
+        }
+        const err_t e = write(b, start, len, false);
+        if (e == ERR_MEM) return Error::WouldBlock;
+        if (e != ERR_OK) return from_lwip(e);
+        (void)tcp_output(m_pcb);
+        m_be.kick();
+        return {};
+    }
+
     rt::Task<Result<void>> push(mem::Buffer* b, uint32_t start, uint32_t len, const sockaddr_in*) override {
         if (m_state != State::Connected) co_return m_error != Error::Ok ? m_error : Error::InvalidArgument;
         if (start > b->capacity || len > b->capacity - start) co_return Error::InvalidArgument;
@@ -106,14 +178,12 @@ public:
         while (off < len) {
             if (m_pcb == nullptr) co_return m_error != Error::Ok ? m_error : Error::Closed;
             uint32_t room = tcp_sndbuf(m_pcb);
-            if (tcp_sndqueuelen(m_pcb) >= TCP_SND_QUEUELEN) room = 0;
+            if (tcp_sndqueuelen(m_pcb) >= TCP_SND_QUEUELEN || !m_tx.has_room()) room = 0;
             uint32_t n = len - off < room ? len - off : room;
             if (n > 0xffff) n = 0xffff;
             if (n > 0) {
-                const u8_t flags = TCP_WRITE_FLAG_COPY | (off + n < len ? TCP_WRITE_FLAG_MORE : 0);
-                const err_t e = tcp_write(m_pcb, b->data() + start + off, static_cast<u16_t>(n), flags);
+                const err_t e = write(b, start + off, n, off + n < len);
                 if (e == ERR_OK) {
-                    mem::count_payload_copy(n);
                     off += n;
                     continue;
                 }
@@ -140,12 +210,18 @@ public:
         if (m_state == State::Fresh || m_state == State::Listening) co_return Error::InvalidArgument;
         for (;;) {
             if (m_rx != nullptr) {
+                if (mem::Buffer* lent = lend_head()) {
+                    *from = m_peer;
+                    co_return lent;
+                }
+                // Not one DMA segment, or the app holds too much: a counted copy.
                 const uint32_t n = m_rx->tot_len < kMaxPop ? m_rx->tot_len : kMaxPop;
                 auto r = m_be.heap().alloc(n);
                 if (!r) co_return r.error();
                 mem::Buffer* b = *r;
                 (void)pbuf_copy_partial(m_rx, b->data(), static_cast<u16_t>(n), 0);
                 mem::count_payload_copy(n);
+                ++mem::g_dataplane_stats.rx_copied;
                 m_rx = pbuf_free_header(m_rx, static_cast<u16_t>(n));
                 // Reopen the window only for what the app has taken.
                 if (m_pcb != nullptr) tcp_recved(m_pcb, static_cast<u16_t>(n));
@@ -185,8 +261,16 @@ public:
                 tcp_err(pcb, nullptr);
                 // FIN after queued data, or RST with unread data. ERR_MEM
                 // means no FIN could be queued: reset rather than leak.
-                if (tcp_close(pcb) != ERR_OK) tcp_abort(pcb);
+                // lwIP may keep sending the app's bytes after this: their
+                // buffers stay held until it is done (orphans).
+                const bool graceful = tcp_close(pcb) == ERR_OK;
+                if (!graceful) {
+                    tcp_abort(pcb);
+                } else if (!m_tx.empty() && !adopt_orphan(pcb, m_tx)) {
+                    tcp_abort(pcb);  // nowhere to keep them: reset, which drops lwIP's references
+                }
             }
+            m_tx.release_all();  // lwIP holds none of them any more (or the orphan does)
             m_be.kick();
         }
         // Connections nobody accepted: reset them.
@@ -221,6 +305,34 @@ private:
         tcp_arg(pcb, nullptr);
         tcp_err(pcb, nullptr);
         tcp_abort(pcb);
+        m_tx.release_all();
+    }
+
+    // Writes b->data()[start, start + n) by reference (no copy), recording
+    // the buffer until the bytes are acknowledged. lwIP's error otherwise.
+    err_t write(mem::Buffer* b, uint32_t start, uint32_t n, bool more) {
+        const u8_t flags = more ? TCP_WRITE_FLAG_MORE : 0;
+        const err_t e = tcp_write(m_pcb, b->data() + start, static_cast<u16_t>(n), flags);
+        if (e == ERR_OK) m_tx.add(&m_be.heap(), b, n);
+        return e;
+    }
+
+    // The next received segment as the buffer it arrived in (payload at
+    // begin()), taken off the chain with the window reopened; nullptr if
+    // it must be copied instead.
+    mem::Buffer* lend_head() {
+        mem::Buffer* b;
+        uint32_t off;
+        if (!dma_segment(m_rx, &b, &off) || !may_lend_rx(m_be.heap())) return nullptr;
+        const uint16_t n = m_rx->len;
+        m_be.heap().retain(b);
+        b->off = off;
+        b->len = n;
+        b->app_owned = true;
+        m_rx = pbuf_free_header(m_rx, n);  // its wrapper goes; the buffer is the app's
+        if (m_pcb != nullptr) tcp_recved(m_pcb, n);
+        ++mem::g_dataplane_stats.rx_lent;
+        return b;
     }
 
     static TcpQueue* self(void* arg) { return static_cast<TcpQueue*>(arg); }
@@ -277,8 +389,11 @@ private:
         return ERR_OK;
     }
 
-    static err_t on_sent(void* arg, tcp_pcb*, u16_t) {
-        if (TcpQueue* q = self(arg)) q->m_writable.notify_all();
+    static err_t on_sent(void* arg, tcp_pcb*, u16_t len) {
+        if (TcpQueue* q = self(arg)) {
+            q->m_tx.acked(len);
+            q->m_writable.notify_all();
+        }
         return ERR_OK;
     }
 
@@ -288,6 +403,7 @@ private:
         TcpQueue* q = self(arg);
         if (q == nullptr) return;
         q->m_pcb = nullptr;
+        q->m_tx.release_all();  // the pcb, and lwIP's references, are gone
         q->m_error = err == ERR_ABRT ? Error::TimedOut : Error::Closed;
         q->m_changed.notify_all();
         q->m_readable.notify_all();
@@ -300,6 +416,7 @@ private:
     Error m_error = Error::Ok;
     bool m_eof = false;
     pbuf* m_rx = nullptr;  // received, not yet popped
+    TcpTxRefs m_tx;        // pushed buffers lwIP still refers to
     sockaddr_in m_peer{};
     TcpQueue* m_backlog[kMaxBacklog] = {};
     uint32_t m_backlog_head = 0;

@@ -8,7 +8,7 @@
 // from the receive callback. Copies happen only where a datagram is not one
 // piece of one buffer (a reassembled IP fragment chain) or when the app
 // holds so much received memory that lending more could starve the RX ring
-// (see kLendLimit); each copied byte is counted (mem::DataplaneStats).
+// (may_lend_rx); each copied byte is counted (mem::DataplaneStats).
 // TX: the app's buffer is wrapped in place when its headroom can take the
 // UDP/IP/Ethernet and virtio headers and nobody else uses it, so lwIP
 // prepends them into the headroom and the frame leaves as one descriptor;
@@ -39,12 +39,6 @@ constexpr uint32_t kMaxQueued = 512;
 // Headers lwIP puts in front of a datagram's payload (UDP 8, IPv4 20 without
 // options, Ethernet 14); the NIC's own header comes on top.
 constexpr uint32_t kUdpFrameHeaders = 8 + 20 + 14;
-// Policy against RX starvation: received buffers are lent to the app (zero
-// copy) while the heap has at least this share free; beyond it a datagram
-// is copied into a buffer of its own size and its RX buffer goes back at
-// once, so an app that holds what it pops cannot leave the NIC without
-// buffers to receive into.
-constexpr uint32_t kLendLimitPercent = 75;
 
 class UdpQueue final : public pdpix::Queue {
 public:
@@ -157,7 +151,7 @@ private:
         mem::Buffer* frame;
         uint32_t off;
         const bool lend = p->next == nullptr && p->len == p->tot_len && dma_segment(p, &frame, &off) &&
-                          heap.bytes_live() * 100 < heap.bytes_total() * kLendLimitPercent;
+                          may_lend_rx(heap);
         if (lend) {
             heap.retain(frame);
             frame->off = off;

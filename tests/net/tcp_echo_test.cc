@@ -1,6 +1,7 @@
 // Two interfaces of one lwIP stack joined by a fake wire: a PDPIX TCP client
 // on 10.0.2.15 and an echo server on 10.0.2.16, 1 MiB echoed with every byte
 // checked, on a clean wire and on one that loses frames.
+#include "libos/mem/dataplane_stats.h"
 #include "lwip/opt.h"
 #include "tests/net/net_fixture.h"
 
@@ -45,7 +46,7 @@ protected:
         uint64_t sent = 0;
         uint32_t chunk = 1;
         while (sent < total) {
-            chunk = chunk * 7 % 9000 + 1;  // 1..9000 bytes, irregular
+            chunk = m_fixed_chunk != 0 ? m_fixed_chunk : chunk * 7 % 9000 + 1;  // 1..9000 bytes, irregular
             const uint32_t n = static_cast<uint32_t>(total - sent < chunk ? total - sent : chunk);
             auto s = os->sgaalloc(n);
             if (!s.ok()) {
@@ -84,6 +85,10 @@ protected:
     void echo(uint64_t total) {
         boot(true);
         nic_a.record = nic_b.record = false;
+        // Zero-copy both ways: the client pushes sgaalloc'd buffers, the
+        // server pushes back the very segments it popped - no payload byte
+        // is copied by the CPU anywhere (the fake wire's "DMA" is the device's).
+        const uint64_t copied = mem::g_dataplane_stats.payload_bytes_copied;
         const uint32_t live = os->heap().live();
         const int l = *os->socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in at = addr(kIpB, 7000);
@@ -102,6 +107,7 @@ protected:
         EXPECT_TRUE(m_sender_done);
         EXPECT_EQ(m_received, total);
         EXPECT_EQ(m_mismatches, 0u);
+        EXPECT_EQ(mem::g_dataplane_stats.payload_bytes_copied, copied) << "payload bytes copied";
         // Both directions really crossed the wire in full-sized segments.
         EXPECT_GE(nic_a.frames_out, total / TCP_MSS);
         EXPECT_GE(nic_b.frames_out, total / TCP_MSS);
@@ -117,6 +123,7 @@ protected:
         EXPECT_EQ(nic_a.wire_checksum_errors + nic_b.wire_checksum_errors, 0u);
     }
 
+    uint32_t m_fixed_chunk = 0;  // 0: irregular 1..9000-byte pushes
     uint64_t m_received = 0;
     uint64_t m_mismatches = 0;
     uint32_t m_failures = 0;
@@ -125,6 +132,25 @@ protected:
 };
 
 TEST_F(TcpEchoTest, EchoesOneMebibyteEveryByteChecked) { echo(1u << 20); }
+
+// Messages of 64 B, 1 KiB, 8 KiB and 64 KiB: none copied (echo() asserts
+// the payload-copy counter did not move).
+TEST_F(TcpEchoTest, EchoOf64ByteMessagesCopiesNoPayload) {
+    m_fixed_chunk = 64;
+    echo(64 * 64);
+}
+TEST_F(TcpEchoTest, EchoOf1KiBMessagesCopiesNoPayload) {
+    m_fixed_chunk = 1024;
+    echo(1024 * 32);
+}
+TEST_F(TcpEchoTest, EchoOf8KiBMessagesCopiesNoPayload) {
+    m_fixed_chunk = 8192;
+    echo(8192 * 16);
+}
+TEST_F(TcpEchoTest, EchoOf64KiBMessagesCopiesNoPayload) {
+    m_fixed_chunk = 65536;
+    echo(65536 * 8);
+}
 
 // Both NICs offer checksum offload: every TCP checksum on the wire was
 // finished by the (fake) device, and lwIP checked none it was told were good.

@@ -1,0 +1,47 @@
+#include "net/tcp_tx_refs.h"
+
+#include "net/dma_pbuf.h"
+
+namespace ringlet::net {
+
+void TcpTxRefs::add(mem::DmaHeap* heap, mem::Buffer* b, uint32_t bytes) {
+    m_heap = heap;
+    if (b != nullptr) heap->retain(b);
+    m_entries[(m_head + m_count) % kMaxPushes] = Entry{b, bytes};
+    ++m_count;
+}
+
+void TcpTxRefs::acked(uint32_t bytes) {
+    while (bytes > 0 && m_count > 0) {
+        Entry& e = m_entries[m_head];
+        const uint32_t n = bytes < e.left ? bytes : e.left;
+        e.left -= n;
+        bytes -= n;
+        if (e.left != 0) break;
+        // A heap torn down already (backend teardown) is not released into.
+        if (e.buf != nullptr && attached_heap() != nullptr) m_heap->release(e.buf);
+        m_head = (m_head + 1) % kMaxPushes;
+        --m_count;
+    }
+}
+
+void TcpTxRefs::release_all() {
+    while (m_count > 0) {
+        Entry& e = m_entries[m_head];
+        if (e.buf != nullptr && attached_heap() != nullptr) m_heap->release(e.buf);
+        m_head = (m_head + 1) % kMaxPushes;
+        --m_count;
+    }
+}
+
+void TcpTxRefs::move_to(TcpTxRefs& to) {
+    to.m_heap = m_heap;
+    while (m_count > 0) {
+        to.m_entries[(to.m_head + to.m_count) % kMaxPushes] = m_entries[m_head];
+        ++to.m_count;
+        m_head = (m_head + 1) % kMaxPushes;
+        --m_count;
+    }
+}
+
+}  // namespace ringlet::net
