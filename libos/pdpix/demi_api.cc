@@ -6,6 +6,7 @@
 #include "demi/libos.h"
 #include "demi/sga.h"
 #include "demi/wait.h"
+#include "libos/mem/dataplane_stats.h"
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
@@ -72,6 +73,17 @@ int ringlet_demi_shutdown(void) {
     ringlet::rt::FramePool::install(nullptr);
     ringlet::pdpix::release_resources(g_resources);
     g_resources = {};
+    return 0;
+}
+
+int ringlet_demi_stats(struct ringlet_demi_stats* out) {
+    if (out == nullptr) return EINVAL;
+    const ringlet::mem::DataplaneStats& s = ringlet::mem::g_dataplane_stats;
+    out->payload_bytes_copied = s.payload_bytes_copied;
+    out->rx_lent = s.rx_lent;
+    out->rx_copied = s.rx_copied;
+    out->tx_in_place = s.tx_in_place;
+    out->tx_by_reference = s.tx_by_reference;
     return 0;
 }
 

@@ -18,6 +18,22 @@ int ringlet_demi_shutdown(void);
  * only the libOS's own work. 0 where the count is not available (Linux). */
 unsigned long long ringlet_demi_sleep_instructions(void);
 
+/* The dataplane's zero-copy accounting on this core, since start: payload
+ * bytes the CPU copied anywhere between the device and the app (0 on the
+ * zero-copy paths; a reassembled IP fragment chain or an app holding more
+ * than 3/4 of the DMA heap makes copies, counted here), received payloads
+ * lent to the app in their RX buffer or copied, and frames sent with the
+ * headers prepended in the app's buffer or with the payload by reference. */
+struct ringlet_demi_stats {
+    uint64_t payload_bytes_copied;
+    uint64_t rx_lent;
+    uint64_t rx_copied;
+    uint64_t tx_in_place;
+    uint64_t tx_by_reference;
+};
+/* Fills *out; EINVAL for NULL. */
+int ringlet_demi_stats(struct ringlet_demi_stats *out);
+
 /* ---- Storage queues ----
  * A storage queue is the machine's block device (virtio-blk on Ringlet) as a
  * PDPIX queue. Data moves in whole sectors at byte offsets: every offset and

@@ -18,7 +18,7 @@ loadgen=$1
 
 . "$(dirname "$0")/net_boot.sh"
 port=$(free_port)
-net_boot_start 400 "udp:$port:5555,tcp:$port:5555" "init=echo:--udp:5555:--tcp:5555"
+net_boot_start 400 "udp:$port:5555,tcp:$port:5555" "init=echo:--udp:5555:--tcp:5555:--stats:2000"
 
 failed=0
 fail() { echo "FAILED: $*"; failed=1; }
@@ -47,6 +47,20 @@ if [ $failed -eq 0 ]; then
     --no-progress || fail "loadgen: 8 concurrent TCP clients, 64 KiB..1 MiB messages"
   echo "after the load" | timeout 5 socat -T2 - "UDP:127.0.0.1:$port" | grep -q "after the load" \
     || fail "echo no longer answers after the load"
+  # Zero-copy: after all of the above (UDP up to 1472 B, TCP up to 1 MiB
+  # messages), a stats window (--stats 2000) reports the payload bytes the
+  # libOS copied since start: none.
+  "$loadgen" --proto udp --port "$port" --clients 1 --size 64 --requests 2100 --timeout-ms 2000 \
+    --no-progress || fail "loadgen: UDP after the load"
+  sleep 1
+  dp=$(tr -d '\r' <"$log" | grep -E '^echo: dataplane: ' | tail -1)
+  echo "${dp:-no dataplane line}"
+  case "$dp" in
+    "echo: dataplane: copied=0 "*) ;;
+    *) fail "echo copied payload bytes (or printed no dataplane line): '$dp'" ;;
+  esac
+  lent=$(echo "$dp" | sed -n 's/.* lent=\([0-9]*\).*/\1/p')
+  [ "${lent:-0}" -ge 20000 ] || fail "fewer received payloads lent than UDP datagrams echoed: '$dp'"
 fi
 
 kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited during the test"

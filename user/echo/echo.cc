@@ -113,6 +113,21 @@ void count_request() {
     say(" requests, ");
     say_number(spent / g_stats_every);
     say(" instructions per request\n");
+    // And the zero-copy accounting since start (tests read copied=0).
+    struct ringlet_demi_stats dp;
+    if (ringlet_demi_stats(&dp) == 0) {
+        say("echo: dataplane: copied=");
+        say_number(dp.payload_bytes_copied);
+        say(" lent=");
+        say_number(dp.rx_lent);
+        say(" rx_copied=");
+        say_number(dp.rx_copied);
+        say(" in_place=");
+        say_number(dp.tx_in_place);
+        say(" by_reference=");
+        say_number(dp.tx_by_reference);
+        say("\n");
+    }
     g_stats_count = 0;
 }
 
