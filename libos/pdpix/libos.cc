@@ -10,7 +10,6 @@
 namespace ringlet::pdpix {
 
 namespace {
-LibOs* g_instance = nullptr;
 
 // Token layout: tag (8 bits) | generation (24) | op index (32). The tag makes
 // a random or zero value malformed rather than a valid-looking token.
@@ -26,8 +25,6 @@ Result<sockaddr_in> ipv4(const sockaddr* addr, socklen_t size) {
 }
 }  // namespace
 
-LibOs* LibOs::instance() { return g_instance; }
-void LibOs::set_instance(LibOs* os) { g_instance = os; }
 
 LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* storage, rt::Platform* platform)
     : m_backend(backend),

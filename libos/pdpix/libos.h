@@ -92,9 +92,10 @@ public:
     rt::FramePool& frame_pool() { return m_pool; }
     uint32_t pending_ops() const;
 
-    // The instance demi_* calls use (set by demi_init).
-    static LibOs* instance();
-    static void set_instance(LibOs* os);
+    // The instance demi_* calls use (set by demi_init). Inline: every
+    // demi_* call asks.
+    static LibOs* instance() { return s_instance; }
+    static void set_instance(LibOs* os) { s_instance = os; }
 
 private:
     enum class OpState : uint8_t { Free, Pending, Done };
@@ -160,6 +161,8 @@ private:
                               uint64_t offset);
     rt::Task<void> run_popat(uint32_t op, uint32_t gen, Queue* q, uint64_t offset, uint32_t len);
     rt::Task<void> run_flush(uint32_t op, uint32_t gen, Queue* q);
+
+    static inline LibOs* s_instance = nullptr;
 
     Backend& m_backend;
     Storage* m_storage;
