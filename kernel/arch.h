@@ -101,8 +101,9 @@ void set_start_arg(TrapFrame& frame, int i, uint64_t value);
 void save_fp(TrapFrame& frame, uint64_t* regs);
 void restore_fp(const TrapFrame& frame, const uint64_t* regs);
 // Syscall convention accessors: number, arguments, results.
-uint64_t syscall_number(const TrapFrame& frame);
-uint64_t syscall_arg(const TrapFrame& frame, int i);
+// The call number and its six argument registers, in one call (the
+// syscall path reads them all).
+void syscall_args(const TrapFrame& frame, uint64_t& number, uint64_t (&args)[6]);
 void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value);
 uint64_t fault_pc(const TrapFrame& frame);
 uint64_t fault_address(const TrapFrame& frame);
@@ -120,6 +121,13 @@ void on_syscall(TrapFrame& frame);
 void on_user_fault(TrapFrame& frame, const char* cause);
 // Last step before any return to U-mode: may switch `frame` to another app.
 void on_return_to_user(TrapFrame& frame);
+// The same in two halves, for the system call path, whose frame is complete
+// only if a switch follows: true if the current app runs on (its timer is
+// armed; nothing else to do); false if the caller must complete the frame
+// and call switch_dispatchers(frame), which saves the current app (blocked,
+// ended, or out of slice) and loads the next one into `frame`.
+bool return_to_user_keeps_current();
+void switch_dispatchers(TrapFrame& frame);
 // An exception the kernel does not expect: from kernel mode it panics.
 [[noreturn]] void on_kernel_fault(TrapFrame& frame, const char* cause);
 }  // namespace ringlet

@@ -5,6 +5,7 @@
 #include "kernel/arch.h"
 #include "kernel/cap/cap_syscalls.h"
 #include "kernel/console/console.h"
+#include "kernel/irq/irq_routing.h"
 #include "kernel/mm/map_perm.h"
 #include "kernel/sched/dispatch.h"
 #include "kernel/smp/hart_local.h"
@@ -31,7 +32,10 @@ private:
     const AddressSpace& m_space;
 };
 
-Result<uint64_t> wait(Dispatcher& d, const WaitRequest& req) {
+// Before it sleeps, a wait for a device's bit first lets the device's next
+// interrupt in (see complete_delivered_irqs): one syscall per sleep/wake.
+Result<uint64_t> wait(HartLocal& local, Dispatcher& d, const WaitRequest& req) {
+    if (d.irq_in_service & req.mask) complete_delivered_irqs(local, d, req.mask);
     uint64_t ready = d.notifications & req.mask;
     if (ready || (req.deadline && req.deadline <= arch::now())) {
         d.notifications &= ~ready;
@@ -64,36 +68,36 @@ Result<uint64_t> dispatcher_start(Dispatcher& starter, const DispatcherStartRequ
     return cap;
 }
 
-// Calls whose invoke uses capabilities (and so runs under the CapSpace lock).
-bool uses_caps(SyscallNumber n) {
-    return n != kSysDebugPrint && n != kSysExit && n != kSysWait && n != kSysDispatcherStart;
-}
-
-// Carries out a decoded request that does not touch capabilities.
-Result<uint64_t> invoke(HartLocal& local, Dispatcher& d, const SyscallRequest& req) {
-    switch (req.number) {
-    case kSysDebugPrint:
-        kprintf("%.*s", static_cast<int>(req.debug_print.len), req.debug_print.text);
-        return req.debug_print.len;
-    case kSysExit: end_current(local, req.exit.code); return 0;
-    case kSysWait: return wait(d, req.wait);
-    case kSysDispatcherStart: return dispatcher_start(d, req.dispatcher_start);
-    default: return Error::Unsupported;
+// The calls that touch no capability: decoded (kernel/syscall/decode.h) and
+// carried out without the CapSpace lock and without a SyscallRequest. Safe
+// unlocked because each touches only the caller and its own hart: wait and
+// exit change the caller's dispatcher, which only this hart touches; the
+// debug text is read through the caller's page table, which another hart
+// may change (a revoke unmapping a frame cap) but whose pages are freed only
+// after every hart has acknowledged the TLB shootdown — and this hart
+// acknowledges only with interrupts on (idle or U-mode), never inside this
+// call, so what the walk finds stays mapped memory until the call ends.
+Result<uint64_t> invoke_capability_free(HartLocal& local, Dispatcher& d, const SyscallArgs& args) {
+    switch (args.number) {
+    case kSysWait: return wait(local, d, TRY(decode_wait(args)));
+    case kSysExit: end_current(local, TRY(decode_exit(args)).code); return 0;
+    default: {
+        DebugPrintRequest req;
+        TRY(decode_debug_print(args, SpaceMemory(d.space), layout::kUserTop, req));
+        kprintf("%.*s", static_cast<int>(req.len), req.text);
+        return req.len;
+    }
     }
 }
 
-}  // namespace
+// dispatcher_start loads under no lock (its invoke takes the lock itself).
+bool uses_caps(SyscallNumber n) { return n != kSysDispatcherStart; }
 
-// Decode (every argument, capability and user pointer checked, user data
-// copied in once), then invoke. For capability calls the CapSpace lock is
-// held across both, so what decode found is still there when invoke uses it;
-// the others run unlocked (starting an app may itself need the lock).
-void on_syscall(TrapFrame& frame) {
-    HartLocal& local = *arch::hart_local();
-    Dispatcher& d = *local.sched.current();
-    SyscallArgs args{arch::syscall_number(frame), {}};
-    for (int i = 0; i < 6; ++i) args.a[i] = arch::syscall_arg(frame, i);
-    Result<uint64_t> r = Error::Unsupported;
+// Decode then invoke, for a call that names capabilities. The CapSpace lock
+// is held across both, so what decode found is still there when invoke uses
+// it; dispatcher_start runs its invoke unlocked (starting an app may itself
+// need the lock).
+Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
     Result<SyscallRequest> req = Error::Unsupported;
     {
         CapsGuard guard;
@@ -101,10 +105,23 @@ void on_syscall(TrapFrame& frame) {
         DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
                           static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
         req = decode_syscall(args, ctx);
-        if (req && uses_caps(req->number)) r = invoke_cap_syscall(d, *req);
+        if (req && uses_caps(req->number)) return invoke_cap_syscall(d, *req);
     }
-    if (!req) r = req.error();
-    else if (!uses_caps(req->number)) r = invoke(local, d, *req);
+    if (!req) return req.error();
+    return dispatcher_start(d, req->dispatcher_start);
+}
+
+}  // namespace
+
+// Every call is decoded (every argument, capability and user pointer
+// checked, user data copied in once), then invoked.
+void on_syscall(TrapFrame& frame) {
+    HartLocal& local = *arch::hart_local();
+    Dispatcher& d = *local.sched.current();
+    SyscallArgs args;
+    arch::syscall_args(frame, args.number, args.a);
+    Result<uint64_t> r = is_capability_free(args.number) ? invoke_capability_free(local, d, args)
+                                                          : invoke_with_caps(d, args);
     if (d.state == DispatcherState::Dead) return;  // exit: no one to answer
     arch::set_syscall_result(frame, r.ok() ? 0 : static_cast<uint64_t>(r.error()), r.ok() ? *r : 0);
 }

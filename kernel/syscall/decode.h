@@ -118,6 +118,27 @@ struct SyscallArgs {
     uint64_t a[6];    // a0..a5
 };
 
+// The calls that touch no capability (debug_print, exit, wait) have their own
+// decoders: the kernel runs them on a fast path that takes no CapSpace lock
+// and builds no SyscallRequest (whose union is sized by the largest call).
+// decode_syscall uses the same functions for these numbers, so both paths
+// accept and refuse exactly the same arguments.
+
+// wait: a0 = mask, a1 = deadline; a2..a5 must be 0. InvalidArgument for a
+// nonzero reserved register or for no bit and no deadline (a sleep forever).
+Result<WaitRequest> decode_wait(const SyscallArgs& args);
+// exit: a0 = code; a1..a5 must be 0.
+Result<ExitRequest> decode_exit(const SyscallArgs& args);
+// debug_print: a0 = length (<= kMaxDebugPrint), a1 = text; a2..a5 must be 0.
+// Copies the text into `out` through `memory` (nothing else of `ctx` is
+// used: no capability, so no lock is needed).
+Result<void> decode_debug_print(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top,
+                                DebugPrintRequest& out);
+// True for the calls above (their numbers, whatever the arguments).
+constexpr bool is_capability_free(uint64_t number) {
+    return number == kSysDebugPrint || number == kSysExit || number == kSysWait;
+}
+
 // Decodes and checks one system call made by the app described by `ctx`.
 // Errors: Unsupported for a number outside the ABI; InvalidArgument for an
 // argument outside its domain or a nonzero unused register; BadAddress for a
