@@ -68,14 +68,11 @@ extern "C" void ringlet_trap_handler(TrapFrame* frame) {
     if (from_user) on_return_to_user(*frame);
 }
 
-// An ecall from U-mode. `frame` holds only the registers the C ABI does not
-// preserve (trap_entry.S): true if the hart must switch dispatchers, and
-// then the caller completes the frame and calls ringlet_syscall_switch.
-extern "C" bool ringlet_syscall_handler(TrapFrame* frame) {
-    frame->sepc += 4;  // resume after the ecall
-    on_syscall(*frame);
-    return !return_to_user_keeps_current();
-}
+// An ecall from U-mode (trap_entry.S has moved sepc past it). `frame`
+// holds only the registers the C ABI does not preserve: false if the hart
+// must switch dispatchers, and then the caller completes the frame and calls
+// ringlet_syscall_switch.
+extern "C" bool ringlet_syscall_handler(TrapFrame* frame) { return on_syscall(*frame); }
 
 extern "C" void ringlet_syscall_switch(TrapFrame* frame) { switch_dispatchers(*frame); }
 
@@ -114,21 +111,7 @@ void restore_fp(const TrapFrame& frame, const uint64_t* regs) {
         : "t0", "memory");
 }
 
-void syscall_args(const TrapFrame& frame, uint64_t& number, uint64_t (&args)[6]) {
-    // Written out: the loop is not unrolled at -O2 and this is the syscall path.
-    number = frame.x[17];
-    args[0] = frame.x[10];
-    args[1] = frame.x[11];
-    args[2] = frame.x[12];
-    args[3] = frame.x[13];
-    args[4] = frame.x[14];
-    args[5] = frame.x[15];
-}
 void set_start_arg(TrapFrame& frame, int i, uint64_t value) { frame.x[10 + i] = value; }
-void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value) {
-    frame.x[10] = error;
-    frame.x[11] = value;
-}
 uint64_t fault_pc(const TrapFrame& frame) { return frame.sepc; }
 uint64_t fault_address(const TrapFrame& frame) { return frame.stval; }
 

@@ -79,18 +79,19 @@ trap_vector:
     csrr    t0, sscratch
     sd      t0, 4*8(sp)
     csrw    sscratch, zero
-    csrr    t0, sepc
-    sd      t0, TF_SEPC(sp)
     csrr    t0, sstatus
     sd      t0, TF_SSTATUS(sp)
+    csrr    t1, sepc
     csrr    t0, scause
     sd      t0, TF_SCAUSE(sp)
-    li      t1, 8                       /* environment call from U-mode */
-    bne     t0, t1, .Luser_trap
+    li      t2, 8                       /* environment call from U-mode */
+    bne     t0, t2, .Luser_trap
+    addi    t1, t1, 4                   /* resume after the ecall */
+    sd      t1, TF_SEPC(sp)
     mv      s0, zero                    /* backtraces stop at the trap */
     mv      a0, sp
-    call    ringlet_syscall_handler
-    bnez    a0, .Lsyscall_switch
+    call    ringlet_syscall_handler     /* false: switch dispatchers */
+    beqz    a0, .Lsyscall_switch
     /* The same app resumes: restore what was saved (s1-s11 never left). */
     ld      t0, TF_SEPC(sp)
     csrw    sepc, t0
@@ -115,6 +116,7 @@ trap_vector:
     j       trap_return
 
 .Luser_trap:                            /* not a syscall: the whole frame */
+    sd      t1, TF_SEPC(sp)
     SAVE_S1_TO_S11
     j       .Lsave_stval
 

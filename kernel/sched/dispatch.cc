@@ -74,10 +74,7 @@ void program_timer(HartLocal& local, uint64_t earliest_wake) {
     } else {
         s.set_slice_end(0);
     }
-    const uint64_t at = deadline ? deadline : HartLocal::kTimerOff;
-    if (at == local.timer_armed) return;  // unchanged since the last arm
-    local.timer_armed = at;
-    arch::set_timer(at, local.has_sstc);
+    arm_timer(local, deadline ? deadline : HartLocal::kTimerOff);
 }
 
 // Picks the next dispatcher, sleeping until one is runnable.
@@ -209,15 +206,16 @@ void end_current(HartLocal& local, int64_t code) {
     kprintf("app %s (hart %u) exited with code %ld\n", d->name, local.hart_id, code);
 }
 
-bool return_to_user_keeps_current() {
-    HartLocal& local = *arch::hart_local();
+void write_timer(HartLocal& local, uint64_t at) {
+    local.timer_armed = at;
+    arch::set_timer(at, local.has_sstc);
+}
+
+bool keeps_current_among_others(HartLocal& local) {
     Scheduler& s = local.sched;
-    Dispatcher* cur = s.current();
     uint64_t now = arch::now();
     uint64_t earliest = s.wake_due(now);
-    bool keeps_running = cur && cur->state == DispatcherState::Runnable;
-    bool slice_over = s.slice_end() && now >= s.slice_end() && s.has_waiting();
-    if (!keeps_running || slice_over) return false;
+    if (s.slice_end() && now >= s.slice_end() && s.has_waiting()) return false;
     program_timer(local, earliest);
     return true;
 }
@@ -238,7 +236,7 @@ void switch_dispatchers(TrapFrame& frame) {
 }
 
 void on_return_to_user(TrapFrame& frame) {
-    if (!return_to_user_keeps_current()) switch_dispatchers(frame);
+    if (!return_to_user_keeps_current(*arch::hart_local())) switch_dispatchers(frame);
 }
 
 }  // namespace ringlet

@@ -20,15 +20,6 @@ Result<void> check_user_range(uint64_t addr, uint64_t size, uint64_t user_top) {
 
 namespace {
 
-// Arguments a[first..5] are reserved: they must be zero, so that a later ABI
-// can give them meaning without old binaries passing garbage there.
-Result<void> unused_from(const SyscallArgs& args, int first) {
-    uint64_t any = 0;  // one test, not one branch per register (the syscall fast path)
-    for (int i = first; i < 6; ++i) any |= args.a[i];
-    if (any != 0) return Error::InvalidArgument;
-    return ok();
-}
-
 // The capability named by `index`, of `type` (kCapNull: any) with `rights`.
 Result<CheckedCap> checked_cap(const DecodeContext& ctx, uint64_t index, uint8_t type, uint32_t rights) {
     CapNode* node = TRY(ctx.caps->lookup(ctx.table, index, type, rights));
@@ -168,18 +159,6 @@ Result<void> decode_single_cap(const SyscallArgs& args, const DecodeContext& ctx
 }
 
 }  // namespace
-
-Result<WaitRequest> decode_wait(const SyscallArgs& args) {
-    TRY(unused_from(args, 2));
-    // No bit to wait for and no deadline would sleep forever.
-    if (args.a[0] == 0 && args.a[1] == 0) return Error::InvalidArgument;
-    return WaitRequest{args.a[0], args.a[1]};
-}
-
-Result<ExitRequest> decode_exit(const SyscallArgs& args) {
-    TRY(unused_from(args, 1));
-    return ExitRequest{static_cast<int64_t>(args.a[0])};
-}
 
 Result<void> decode_debug_print(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top,
                                 DebugPrintRequest& out) {
