@@ -64,7 +64,7 @@ Result<void> ack_irq(HartLocal& local, Dispatcher& d, uint32_t irq) {
 }
 
 void complete_delivered_irqs(HartLocal& local, Dispatcher& d, uint64_t mask) {
-    const uint64_t delivered = d.irq_in_service & mask & ~d.notifications;
+    const uint64_t delivered = irq_bits_to_complete(d.irq_in_service, mask, d.notifications);
     if (!delivered) return;
     for (uint8_t i = 0; i < d.irq_line_count; ++i) {
         Binding& b = g_bindings[d.irq_lines[i]];

@@ -42,6 +42,14 @@ void init_hart_interrupts(HartLocal& local);
 Result<void> bind_irq(HartLocal& local, Dispatcher& d, uint32_t irq, uint32_t bit);
 // The app is done with the last interrupt of `irq`: let the next one in.
 Result<void> ack_irq(HartLocal& local, Dispatcher& d, uint32_t irq);
+// The notification bits whose interrupt a wait(mask) acknowledges: lines in
+// service (claimed, `in_service`) whose bit the wait asks for and whose
+// notification was already handed to the app (no longer `pending`). A bit
+// still pending has not been seen: the app cannot have serviced its device.
+constexpr uint64_t irq_bits_to_complete(uint64_t in_service, uint64_t wait_mask, uint64_t pending) {
+    return in_service & wait_mask & ~pending;
+}
+
 // Completes the lines of `d` that are in service, bound to a bit in `mask`,
 // and whose notification `d` has already been given (the bit is no longer
 // pending): wait's implicit acknowledgement (see above). Only on d's hart.
