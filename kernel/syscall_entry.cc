@@ -54,8 +54,8 @@ void set_result(TrapFrame& frame, const Result<uint64_t>& r) {
 // A wait for the bit of a device interrupt the caller was given earlier
 // first lets the device's next interrupt in (complete_delivered_irqs): the
 // app waits for the bit again only once it has serviced the device, so one
-// syscall per sleep/wake cycle. Apart from on_syscall's fast path, which
-// handles a wait with no interrupt in service.
+// syscall per sleep/wake cycle. (on_syscall handles a wait with no
+// interrupt in service inline.)
 [[gnu::noinline]] bool wait_completing_irqs(HartLocal& local, TrapFrame& frame, Dispatcher& d,
                                             const WaitRequest& req) {
     complete_delivered_irqs(local, d, req.mask);
@@ -87,11 +87,13 @@ Result<uint64_t> dispatcher_start(Dispatcher& starter, const DispatcherStartRequ
 // without a SyscallRequest, like wait. Safe unlocked because each touches
 // only the caller and its own hart: wait and exit change the caller's
 // dispatcher, which only this hart touches; the debug text is read through
-// the caller's page table, which another hart may change (a revoke unmapping
-// a frame cap) but whose pages are freed only after every hart has
-// acknowledged the TLB shootdown — and this hart acknowledges only with
-// interrupts on (idle or U-mode), never inside this call, so what the walk
-// finds stays mapped memory until the call ends.
+// the caller's page table, whose tables live as long as the space (unmap
+// only clears leaves) and which another hart changes only by clearing a
+// leaf (a revoke unmapping a frame cap); the frame behind a cleared leaf is
+// freed only after every hart has acknowledged the TLB shootdown, and this
+// hart acknowledges only with interrupts on (idle or U-mode), never inside
+// this call — so whatever the walk finds stays the app's memory until the
+// call ends, just as for the MMU.
 Result<uint64_t> exit_or_print(HartLocal& local, Dispatcher& d, const SyscallArgs& args) {
     if (args.number == kSysExit) {
         end_current(local, TRY(decode_exit(args)).code);
