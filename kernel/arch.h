@@ -20,10 +20,10 @@ void early_putchar(char c);
 
 // Installs the trap vector and this hart's HartLocal (tp, sscratch = 0).
 void init_hart(HartLocal* local);
-HartLocal* hart_local();
+inline HartLocal* hart_local();  // inline: arch/riscv64/arch_inline.h
 
 // The platform's monotonic time, in timebase ticks (BootInfo::timebase_frequency).
-uint64_t now();
+inline uint64_t now();
 // One timer interrupt at absolute time `deadline`; Sstc when the hart has it.
 void set_timer(uint64_t deadline, bool sstc);
 void timer_off(bool sstc);
@@ -101,9 +101,10 @@ void set_start_arg(TrapFrame& frame, int i, uint64_t value);
 void save_fp(TrapFrame& frame, uint64_t* regs);
 void restore_fp(const TrapFrame& frame, const uint64_t* regs);
 // Syscall convention accessors: number, arguments, results.
-uint64_t syscall_number(const TrapFrame& frame);
-uint64_t syscall_arg(const TrapFrame& frame, int i);
-void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value);
+// The call number and its six argument registers, in one call (the
+// syscall path reads them all).
+inline void syscall_args(const TrapFrame& frame, uint64_t& number, uint64_t (&args)[6]);
+inline void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value);
 uint64_t fault_pc(const TrapFrame& frame);
 uint64_t fault_address(const TrapFrame& frame);
 
@@ -114,12 +115,23 @@ namespace ringlet {
 void on_timer_interrupt();
 void on_software_interrupt();
 void on_external_interrupt();
-// An ecall from U-mode; sepc already points past it.
-void on_syscall(TrapFrame& frame);
+// An ecall from U-mode; sepc already points past it. `frame` holds only the
+// registers the C ABI does not preserve (and sepc, sstatus, scause). True if
+// the calling app runs on; false if the caller must complete the frame and
+// call switch_dispatchers(frame).
+bool on_syscall(TrapFrame& frame);
 // Any other exception from U-mode: the app dies, the kernel goes on.
 void on_user_fault(TrapFrame& frame, const char* cause);
 // Last step before any return to U-mode: may switch `frame` to another app.
 void on_return_to_user(TrapFrame& frame);
+// Its second half, after on_syscall returned false: saves the current app
+// (blocked, ended, or out of slice) and loads the next one into `frame`.
+void switch_dispatchers(TrapFrame& frame);
 // An exception the kernel does not expect: from kernel mode it panics.
 [[noreturn]] void on_kernel_fault(TrapFrame& frame, const char* cause);
 }  // namespace ringlet
+
+// The inline definitions (the host build, which runs none of this, has none).
+#ifndef RINGLET_HOST_BUILD
+#include "arch/riscv64/arch_inline.h"
+#endif

@@ -85,6 +85,7 @@ size_t start_initial_apps(const BootArgs& args);
     local->online = true;
     kprintf("hart %u online\n", local->hart_id);
     // One timer interrupt proves this hart's timer path before it runs apps.
+    local->timer_armed = 0;  // set behind the scheduler's back: unknown to it
     arch::set_timer(arch::now() + g_timer_interval, local->has_sstc);
     while (__atomic_load_n(&local->timer_ticks, __ATOMIC_ACQUIRE) == 0) arch::idle_wait();
     if (local->index == 0) {
@@ -217,6 +218,7 @@ void on_timer_interrupt() {
     HartLocal* local = arch::hart_local();
     __atomic_fetch_add(&local->timer_ticks, 1, __ATOMIC_RELEASE);
     arch::timer_off(local->has_sstc);
+    local->timer_armed = HartLocal::kTimerOff;
     // The boot hart sleeps until every hart has reported; wake it to look.
     if (local->index != 0) (void)arch::send_ipi(g_harts[0].hart_id);
 }

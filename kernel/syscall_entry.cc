@@ -5,6 +5,7 @@
 #include "kernel/arch.h"
 #include "kernel/cap/cap_syscalls.h"
 #include "kernel/console/console.h"
+#include "kernel/irq/irq_routing.h"
 #include "kernel/mm/map_perm.h"
 #include "kernel/sched/dispatch.h"
 #include "kernel/smp/hart_local.h"
@@ -31,18 +32,35 @@ private:
     const AddressSpace& m_space;
 };
 
-Result<uint64_t> wait(Dispatcher& d, const WaitRequest& req) {
+// wait's invoke: returns the bits in the mask that are pending (clearing
+// them), or 0 once the deadline has passed; otherwise blocks the caller
+// (Scheduler::wake_due delivers the result when it wakes it).
+inline Result<uint64_t> wait(Dispatcher& d, const WaitRequest& req) {
     uint64_t ready = d.notifications & req.mask;
     if (ready || (req.deadline && req.deadline <= arch::now())) {
         d.notifications &= ~ready;
         return ready;
     }
-    // Blocks; the result is delivered when the scheduler wakes it
-    // (Scheduler::wake_due sets wake_value).
     d.wait_mask = req.mask;
     d.wake_deadline = req.deadline;
     d.state = DispatcherState::Blocked;
     return 0;
+}
+
+void set_result(TrapFrame& frame, const Result<uint64_t>& r) {
+    arch::set_syscall_result(frame, r.ok() ? 0 : static_cast<uint64_t>(r.error()), r.ok() ? *r : 0);
+}
+
+// A wait for the bit of a device interrupt the caller was given earlier
+// first lets the device's next interrupt in (complete_delivered_irqs): the
+// app waits for the bit again only once it has serviced the device, so one
+// syscall per sleep/wake cycle. (on_syscall handles a wait with no
+// interrupt in service inline.)
+[[gnu::noinline]] bool wait_completing_irqs(HartLocal& local, TrapFrame& frame, Dispatcher& d,
+                                            const WaitRequest& req) {
+    complete_delivered_irqs(local, d, req.mask);
+    set_result(frame, wait(d, req));
+    return return_to_user_keeps_current(local);
 }
 
 // Load, hand over the capabilities (under the lock, which loading must not
@@ -64,36 +82,34 @@ Result<uint64_t> dispatcher_start(Dispatcher& starter, const DispatcherStartRequ
     return cap;
 }
 
-// Calls whose invoke uses capabilities (and so runs under the CapSpace lock).
-bool uses_caps(SyscallNumber n) {
-    return n != kSysDebugPrint && n != kSysExit && n != kSysWait && n != kSysDispatcherStart;
-}
-
-// Carries out a decoded request that does not touch capabilities.
-Result<uint64_t> invoke(HartLocal& local, Dispatcher& d, const SyscallRequest& req) {
-    switch (req.number) {
-    case kSysDebugPrint:
-        kprintf("%.*s", static_cast<int>(req.debug_print.len), req.debug_print.text);
-        return req.debug_print.len;
-    case kSysExit: end_current(local, req.exit.code); return 0;
-    case kSysWait: return wait(d, req.wait);
-    case kSysDispatcherStart: return dispatcher_start(d, req.dispatcher_start);
-    default: return Error::Unsupported;
+// exit and debug_print, which touch no capability either: decoded
+// (kernel/syscall/decode.h) and carried out without the CapSpace lock and
+// without a SyscallRequest, like wait. Safe unlocked because each touches
+// only the caller and its own hart: wait and exit change the caller's
+// dispatcher, which only this hart touches; the debug text is read through
+// the caller's page table, whose tables live as long as the space (unmap
+// only clears leaves) and which another hart changes only by clearing a
+// leaf (a revoke unmapping a frame cap); the frame behind a cleared leaf is
+// freed only after every hart has acknowledged the TLB shootdown, and this
+// hart acknowledges only with interrupts on (idle or U-mode), never inside
+// this call — so whatever the walk finds stays the app's memory until the
+// call ends, just as for the MMU.
+Result<uint64_t> exit_or_print(HartLocal& local, Dispatcher& d, const SyscallArgs& args) {
+    if (args.number == kSysExit) {
+        end_current(local, TRY(decode_exit(args)).code);
+        return 0;
     }
+    DebugPrintRequest req;
+    TRY(decode_debug_print(args, SpaceMemory(d.space), layout::kUserTop, req));
+    kprintf("%.*s", static_cast<int>(req.len), req.text);
+    return req.len;
 }
 
-}  // namespace
-
-// Decode (every argument, capability and user pointer checked, user data
-// copied in once), then invoke. For capability calls the CapSpace lock is
-// held across both, so what decode found is still there when invoke uses it;
-// the others run unlocked (starting an app may itself need the lock).
-void on_syscall(TrapFrame& frame) {
-    HartLocal& local = *arch::hart_local();
-    Dispatcher& d = *local.sched.current();
-    SyscallArgs args{arch::syscall_number(frame), {}};
-    for (int i = 0; i < 6; ++i) args.a[i] = arch::syscall_arg(frame, i);
-    Result<uint64_t> r = Error::Unsupported;
+// Decode then invoke, for a call that names capabilities. The CapSpace lock
+// is held across both, so what decode found is still there when invoke uses
+// it; dispatcher_start runs its invoke unlocked (starting an app may itself
+// need the lock).
+Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
     Result<SyscallRequest> req = Error::Unsupported;
     {
         CapsGuard guard;
@@ -101,12 +117,39 @@ void on_syscall(TrapFrame& frame) {
         DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
                           static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
         req = decode_syscall(args, ctx);
-        if (req && uses_caps(req->number)) r = invoke_cap_syscall(d, *req);
+        if (req && req->number != kSysDispatcherStart) return invoke_cap_syscall(d, *req);
     }
-    if (!req) r = req.error();
-    else if (!uses_caps(req->number)) r = invoke(local, d, *req);
-    if (d.state == DispatcherState::Dead) return;  // exit: no one to answer
-    arch::set_syscall_result(frame, r.ok() ? 0 : static_cast<uint64_t>(r.error()), r.ok() ? *r : 0);
+    if (!req) return req.error();
+    return dispatcher_start(d, req->dispatcher_start);
+}
+
+// Every call but wait (on_syscall's fast path).
+[[gnu::noinline]] bool on_other_syscall(HartLocal& local, TrapFrame& frame) {
+    SyscallArgs args;
+    arch::syscall_args(frame, args.number, args.a);
+    Dispatcher& d = *local.sched.current();
+    Result<uint64_t> r =
+        is_capability_free(args.number) ? exit_or_print(local, d, args) : invoke_with_caps(d, args);
+    if (d.state != DispatcherState::Dead) set_result(frame, r);  // exit: no one to answer
+    return return_to_user_keeps_current(local);
+}
+
+}  // namespace
+
+// Every call is decoded (every argument, capability and user pointer
+// checked, user data copied in once), then invoked. wait, the call an app
+// makes on every sleep, is decoded and invoked right here: no lock, no
+// request bigger than its two words, no call it does not need.
+bool on_syscall(TrapFrame& frame) {
+    HartLocal& local = *arch::hart_local();
+    SyscallArgs args;
+    arch::syscall_args(frame, args.number, args.a);
+    if (args.number != kSysWait) return on_other_syscall(local, frame);
+    Dispatcher& d = *local.sched.current();
+    Result<WaitRequest> req = decode_wait(args);
+    if (req && (d.irq_in_service & req->mask)) return wait_completing_irqs(local, frame, d, *req);
+    set_result(frame, req ? wait(d, *req) : Result<uint64_t>(req.error()));
+    return return_to_user_keeps_current(local);
 }
 
 void on_user_fault(TrapFrame& frame, const char* cause) {

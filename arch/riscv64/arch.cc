@@ -61,14 +61,6 @@ void init_hart(HartLocal* local) {
     RINGLET_CSR_WRITE(scounteren, 7);
 }
 
-HartLocal* hart_local() {
-    HartLocal* local;
-    asm volatile("mv %0, tp" : "=r"(local));
-    return local;
-}
-
-uint64_t now() { return riscv::read_time(); }
-
 void set_timer(uint64_t deadline, bool sstc) {
     if (sstc) asm volatile("csrw %0, %1" ::"i"(kCsrStimecmp), "r"(deadline));
     else sbi::set_timer(deadline);

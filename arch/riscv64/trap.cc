@@ -62,14 +62,19 @@ extern "C" void ringlet_trap_handler(TrapFrame* frame) {
         }
     } else if (!from_user) {
         on_kernel_fault(*frame, exception_name(cause));
-    } else if (cause == 8) {
-        frame->sepc += 4;  // resume after the ecall
-        on_syscall(*frame);
-    } else {
+    } else {  // an ecall from U-mode takes ringlet_syscall_handler instead
         on_user_fault(*frame, exception_name(cause));
     }
     if (from_user) on_return_to_user(*frame);
 }
+
+// An ecall from U-mode (trap_entry.S has moved sepc past it). `frame`
+// holds only the registers the C ABI does not preserve: false if the hart
+// must switch dispatchers, and then the caller completes the frame and calls
+// ringlet_syscall_switch.
+extern "C" bool ringlet_syscall_handler(TrapFrame* frame) { return on_syscall(*frame); }
+
+extern "C" void ringlet_syscall_switch(TrapFrame* frame) { switch_dispatchers(*frame); }
 
 namespace arch {
 
@@ -106,13 +111,7 @@ void restore_fp(const TrapFrame& frame, const uint64_t* regs) {
         : "t0", "memory");
 }
 
-uint64_t syscall_number(const TrapFrame& frame) { return frame.x[17]; }
-uint64_t syscall_arg(const TrapFrame& frame, int i) { return frame.x[10 + i]; }
 void set_start_arg(TrapFrame& frame, int i, uint64_t value) { frame.x[10 + i] = value; }
-void set_syscall_result(TrapFrame& frame, uint64_t error, uint64_t value) {
-    frame.x[10] = error;
-    frame.x[11] = value;
-}
 uint64_t fault_pc(const TrapFrame& frame) { return frame.sepc; }
 uint64_t fault_address(const TrapFrame& frame) { return frame.stval; }
 

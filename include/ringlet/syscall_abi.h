@@ -33,7 +33,10 @@ enum SyscallNumber
     kSysExit = 1,
     // Block until a notification in mask a0 is pending or the time a1 (in
     // timebase ticks, 0 = none) passes. Returns (value) and clears the
-    // pending bits in the mask; 0 when the deadline passed first.
+    // pending bits in the mask; 0 when the deadline passed first. First it
+    // acknowledges the device interrupts it delivered earlier on bits in a0
+    // (as irq_control's ack would): waiting for a bit again says the app has
+    // serviced the device, so the next interrupt may come. a2..a5 must be 0.
     kSysWait = 2,
     // Capability operations on the caller's CapTable.
     kSysCapIdentify = 3,   // a0 = cap → value = type | rights << 8
@@ -62,7 +65,9 @@ enum SyscallNumber
     kSysChannelControl = 12,
     // Devices and interrupts.
     kSysDeviceClaim = 13,  // a0 = device index (FDT order) → value = device cap (MMIO frame + irq)
-    kSysIrqControl = 14,   // a0 = device cap, a1 = 0 ack / 1 bind to notification bit a2
+    // a0 = device cap, a1 = 1 bind to notification bit a2 / 0 ack: let the
+    // next interrupt in now (optional: the next wait on the bit does it).
+    kSysIrqControl = 14,
     // Dispatchers.
     // Start initrd app (name a0/a1, no arguments) on the hart with dense
     // index a2, handing it a child of cap a3 (0: none; needs Grant) with

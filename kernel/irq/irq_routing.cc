@@ -42,6 +42,11 @@ Result<void> bind_irq(HartLocal& local, Dispatcher& d, uint32_t irq, uint32_t bi
     if (!__atomic_compare_exchange_n(&g_bindings[irq].dispatcher, &expected, &d, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return expected == &d ? Error::Exists : Error::Busy;
+    if (d.irq_line_count == Dispatcher::kMaxIrqLines) {
+        __atomic_store_n(&g_bindings[irq].dispatcher, nullptr, __ATOMIC_RELEASE);
+        return Error::Full;
+    }
+    d.irq_lines[d.irq_line_count++] = static_cast<uint16_t>(irq);
     g_bindings[irq].hart_index = local.index;
     g_bindings[irq].bit = bit;
     g_bindings[irq].in_service = false;
@@ -58,6 +63,18 @@ Result<void> ack_irq(HartLocal& local, Dispatcher& d, uint32_t irq) {
     return {};
 }
 
+void complete_delivered_irqs(HartLocal& local, Dispatcher& d, uint64_t mask) {
+    const uint64_t delivered = irq_bits_to_complete(d.irq_in_service, mask, d.notifications);
+    if (!delivered) return;
+    for (uint8_t i = 0; i < d.irq_line_count; ++i) {
+        Binding& b = g_bindings[d.irq_lines[i]];
+        if (!b.in_service || !(delivered & (1ull << b.bit))) continue;
+        b.in_service = false;
+        g_plic.complete(d.irq_lines[i], context_of(local));
+    }
+    d.irq_in_service &= ~delivered;
+}
+
 void unbind_irqs(HartLocal& local, Dispatcher& d) {
     for (uint32_t irq = 1; irq < kMaxIrq; ++irq) {
         Binding& b = g_bindings[irq];
@@ -67,6 +84,8 @@ void unbind_irqs(HartLocal& local, Dispatcher& d) {
         b.in_service = false;
         __atomic_store_n(&b.dispatcher, nullptr, __ATOMIC_RELEASE);
     }
+    d.irq_line_count = 0;
+    d.irq_in_service = 0;
 }
 
 void handle_external_interrupt(HartLocal& local) {
@@ -81,6 +100,7 @@ void handle_external_interrupt(HartLocal& local) {
             continue;
         }
         b->in_service = true;
+        b->dispatcher->irq_in_service |= 1ull << b->bit;
         b->dispatcher->notifications |= 1ull << b->bit;  // picked up by wake_due
     }
 }

@@ -31,6 +31,13 @@ struct Dispatcher {
     uint64_t wake_deadline = 0;     // Blocked: wake at this time (0 = no deadline)
     uint64_t notifications = 0;     // pending notification bits, cleared by wait
     uint64_t wait_mask = 0;         // Blocked: which bits end the wait
+    // Device interrupt lines bound to this dispatcher's notification bits
+    // (kernel/irq/irq_routing.h; at most one per claimable device) and the
+    // bits whose line is claimed at the PLIC, waiting to be completed.
+    static constexpr size_t kMaxIrqLines = 8;
+    uint16_t irq_lines[kMaxIrqLines] = {};
+    uint8_t irq_line_count = 0;
+    uint64_t irq_in_service = 0;
     int64_t exit_code = 0;
     bool has_wake_value = false;    // a blocking call's result to deliver on resume
     uint64_t wake_value = 0;

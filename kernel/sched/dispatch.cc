@@ -74,8 +74,7 @@ void program_timer(HartLocal& local, uint64_t earliest_wake) {
     } else {
         s.set_slice_end(0);
     }
-    if (deadline) arch::set_timer(deadline, local.has_sstc);
-    else arch::timer_off(local.has_sstc);
+    arm_timer(local, deadline ? deadline : HartLocal::kTimerOff);
 }
 
 // Picks the next dispatcher, sleeping until one is runnable.
@@ -130,6 +129,8 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
     for (; name[i] && i + 1 < Dispatcher::kNameMax; ++i) d->name[i] = name[i];
     d->name[i] = '\0';
     d->notifications = d->wait_mask = d->wake_deadline = 0;
+    d->irq_line_count = 0;
+    d->irq_in_service = 0;
     d->exit_code = 0;
     d->next = nullptr;
     g_owned[slot_of(d)].used = 0;
@@ -205,19 +206,24 @@ void end_current(HartLocal& local, int64_t code) {
     kprintf("app %s (hart %u) exited with code %ld\n", d->name, local.hart_id, code);
 }
 
-void on_return_to_user(TrapFrame& frame) {
-    HartLocal& local = *arch::hart_local();
+void write_timer(HartLocal& local, uint64_t at) {
+    local.timer_armed = at;
+    arch::set_timer(at, local.has_sstc);
+}
+
+bool keeps_current_among_others(HartLocal& local) {
     Scheduler& s = local.sched;
-    Dispatcher* cur = s.current();
     uint64_t now = arch::now();
     uint64_t earliest = s.wake_due(now);
-    bool keeps_running = cur && cur->state == DispatcherState::Runnable;
-    bool slice_over = s.slice_end() && now >= s.slice_end() && s.has_waiting();
-    if (keeps_running && !slice_over) {
-        program_timer(local, earliest);
-        return;
-    }
-    if (cur) {
+    if (s.slice_end() && now >= s.slice_end() && s.has_waiting()) return false;
+    program_timer(local, earliest);
+    return true;
+}
+
+void switch_dispatchers(TrapFrame& frame) {
+    HartLocal& local = *arch::hart_local();
+    Scheduler& s = local.sched;
+    if (Dispatcher* cur = s.current()) {
         cur->frame = frame;
         arch::save_fp(cur->frame, g_fp_state[slot_of(cur)]);
         if (cur->state == DispatcherState::Runnable) s.enqueue(cur);
@@ -227,6 +233,10 @@ void on_return_to_user(TrapFrame& frame) {
     }
     Dispatcher* next = pick_or_idle(local);
     switch_in(next, frame);
+}
+
+void on_return_to_user(TrapFrame& frame) {
+    if (!return_to_user_keeps_current(*arch::hart_local())) switch_dispatchers(frame);
 }
 
 }  // namespace ringlet

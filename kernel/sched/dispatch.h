@@ -5,11 +5,10 @@
 #include <stdint.h>
 
 #include "kernel/obj/dispatcher.h"
+#include "kernel/smp/hart_local.h"
 #include "ringlet/result.h"
 
 namespace ringlet {
-
-struct HartLocal;
 
 // A fresh dispatcher named `name` with an empty address space, not yet
 // runnable. The pool is shared by all harts (control plane only, locked).
@@ -24,6 +23,33 @@ void place_dispatcher(HartLocal& local, Dispatcher* d);
 
 // This hart's scheduling loop: runs its dispatchers, sleeps when none can run.
 [[noreturn]] void run_dispatchers(HartLocal& local);
+
+// Sets this hart's timer to `at` (HartLocal::kTimerOff: off), unless it is
+// set to that already: most returns to U-mode change nothing, and a write is
+// an SBI call where the hart has no Sstc.
+void write_timer(HartLocal& local, uint64_t at);
+inline void arm_timer(HartLocal& local, uint64_t at) {
+    if (at != local.timer_armed) write_timer(local, at);
+}
+
+// return_to_user_keeps_current when others share the hart (wakes the
+// blocked dispatchers that are due, checks the slice).
+bool keeps_current_among_others(HartLocal& local);
+
+// Whether the dispatcher running on `local` goes on when this hart returns
+// to U-mode (it is runnable, its slice has not run out while others wait);
+// if so, its timer is armed. Wakes the blocked dispatchers that are due.
+inline bool return_to_user_keeps_current(HartLocal& local) {
+    Scheduler& s = local.sched;
+    Dispatcher* cur = s.current();
+    if (!cur || cur->state != DispatcherState::Runnable) return false;
+    if (s.has_waiting() || s.has_blocked()) return keeps_current_among_others(local);
+    // Alone on the hart, nobody to wake: no slice, no deadline, and no need
+    // to read the time (the common case of a syscall that returns at once).
+    s.set_slice_end(0);
+    arm_timer(local, HartLocal::kTimerOff);
+    return true;
+}
 
 // Ends the current dispatcher with `code` (exit syscall or fault).
 void end_current(HartLocal& local, int64_t code);

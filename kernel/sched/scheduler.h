@@ -21,6 +21,7 @@ public:
     // Takes the next runnable dispatcher, or nullptr.
     Dispatcher* pick();
     bool has_waiting() const { return m_head != nullptr; }
+    bool has_blocked() const { return m_blocked != nullptr; }
 
     // Blocked dispatchers of this hart, for deadline and notification wakeups.
     void add_blocked(Dispatcher* d);

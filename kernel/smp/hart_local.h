@@ -28,6 +28,11 @@ struct HartLocal {
     bool has_sstc = false;
     volatile bool online = false;
     volatile uint64_t timer_ticks = 0;
+    // The time this hart's timer is set to (kTimerOff: off; 0: unknown, so the
+    // next arm writes): re-arming at the same time is skipped, an SBI call
+    // (or stimecmp write) saved on most returns to U-mode.
+    static constexpr uint64_t kTimerOff = ~0ull;
+    uint64_t timer_armed = 0;
     Scheduler sched;
 };
 

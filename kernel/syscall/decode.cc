@@ -20,14 +20,6 @@ Result<void> check_user_range(uint64_t addr, uint64_t size, uint64_t user_top) {
 
 namespace {
 
-// Arguments a[first..5] are reserved: they must be zero, so that a later ABI
-// can give them meaning without old binaries passing garbage there.
-Result<void> unused_from(const SyscallArgs& args, int first) {
-    for (int i = first; i < 6; ++i)
-        if (args.a[i] != 0) return Error::InvalidArgument;
-    return ok();
-}
-
 // The capability named by `index`, of `type` (kCapNull: any) with `rights`.
 Result<CheckedCap> checked_cap(const DecodeContext& ctx, uint64_t index, uint8_t type, uint32_t rights) {
     CapNode* node = TRY(ctx.caps->lookup(ctx.table, index, type, rights));
@@ -47,22 +39,6 @@ Result<void> copy_in_user(const DecodeContext& ctx, void* dst, uint64_t src, uin
     if (len == 0) return ok();
     TRY(check_user_range(src, len, ctx.user_top));
     return ctx.memory->copy_in(dst, src, len);
-}
-
-Result<void> decode_debug_print(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 2));
-    const uint64_t len = args.a[0];
-    if (len > kMaxDebugPrint) return Error::InvalidArgument;
-    req.debug_print.len = len;
-    return copy_in_user(ctx, req.debug_print.text, args.a[1], len);
-}
-
-Result<void> decode_wait(const SyscallArgs& args, SyscallRequest& req) {
-    TRY(unused_from(args, 2));
-    // No bit to wait for and no deadline would sleep forever.
-    if (args.a[0] == 0 && args.a[1] == 0) return Error::InvalidArgument;
-    req.wait = WaitRequest{args.a[0], args.a[1]};
-    return ok();
 }
 
 Result<void> decode_mint(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
@@ -184,18 +160,26 @@ Result<void> decode_single_cap(const SyscallArgs& args, const DecodeContext& ctx
 
 }  // namespace
 
+Result<void> decode_debug_print(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top,
+                                DebugPrintRequest& out) {
+    TRY(unused_from(args, 2));
+    const uint64_t len = args.a[0];
+    if (len > kMaxDebugPrint) return Error::InvalidArgument;
+    out.len = len;
+    if (len == 0) return ok();
+    TRY(check_user_range(args.a[1], len, user_top));
+    return memory.copy_in(out.text, args.a[1], len);
+}
+
 Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeContext& ctx) {
     if (args.number >= kSysCount) return Error::Unsupported;
     SyscallRequest req;
     __builtin_memset(&req, 0, sizeof req);
     req.number = static_cast<SyscallNumber>(args.number);
     switch (req.number) {
-    case kSysDebugPrint: TRY(decode_debug_print(args, ctx, req)); break;
-    case kSysExit:
-        TRY(unused_from(args, 1));
-        req.exit = ExitRequest{static_cast<int64_t>(args.a[0])};
-        break;
-    case kSysWait: TRY(decode_wait(args, req)); break;
+    case kSysDebugPrint: TRY(decode_debug_print(args, *ctx.memory, ctx.user_top, req.debug_print)); break;
+    case kSysExit: req.exit = TRY(decode_exit(args)); break;
+    case kSysWait: req.wait = TRY(decode_wait(args)); break;
     case kSysCapIdentify:
     case kSysCapDelete:
     case kSysCapRevoke: TRY(decode_single_cap(args, ctx, req, kCapNull, 0)); break;

@@ -118,6 +118,44 @@ struct SyscallArgs {
     uint64_t a[6];    // a0..a5
 };
 
+// The calls that touch no capability (debug_print, exit, wait) have their own
+// decoders: the kernel runs them on a fast path that takes no CapSpace lock
+// and builds no SyscallRequest (whose union is sized by the largest call).
+// decode_syscall uses the same functions for these numbers, so both paths
+// accept and refuse exactly the same arguments.
+
+// Ok if arguments a[first..5] are zero: they are reserved, so that a later
+// ABI can give them meaning without old binaries passing garbage there.
+// (Inline, and one test rather than a branch per register: the fast path.)
+inline Result<void> unused_from(const SyscallArgs& args, int first) {
+    uint64_t any = 0;
+    for (int i = first; i < 6; ++i) any |= args.a[i];
+    if (any != 0) return Error::InvalidArgument;
+    return ok();
+}
+
+// wait: a0 = mask, a1 = deadline; a2..a5 must be 0. InvalidArgument for a
+// nonzero reserved register or for no bit and no deadline (a sleep forever).
+inline Result<WaitRequest> decode_wait(const SyscallArgs& args) {
+    TRY(unused_from(args, 2));
+    if (args.a[0] == 0 && args.a[1] == 0) return Error::InvalidArgument;
+    return WaitRequest{args.a[0], args.a[1]};
+}
+// exit: a0 = code; a1..a5 must be 0.
+inline Result<ExitRequest> decode_exit(const SyscallArgs& args) {
+    TRY(unused_from(args, 1));
+    return ExitRequest{static_cast<int64_t>(args.a[0])};
+}
+// debug_print: a0 = length (<= kMaxDebugPrint), a1 = text; a2..a5 must be 0.
+// Copies the text into `out` through `memory` (nothing else of `ctx` is
+// used: no capability, so no lock is needed).
+Result<void> decode_debug_print(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top,
+                                DebugPrintRequest& out);
+// True for the calls above (their numbers, whatever the arguments).
+constexpr bool is_capability_free(uint64_t number) {
+    return number == kSysDebugPrint || number == kSysExit || number == kSysWait;
+}
+
 // Decodes and checks one system call made by the app described by `ctx`.
 // Errors: Unsupported for a number outside the ABI; InvalidArgument for an
 // argument outside its domain or a nonzero unused register; BadAddress for a

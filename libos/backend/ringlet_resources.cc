@@ -67,22 +67,20 @@ class Network final : public backend::SleepHook {
 public:
     Result<void> open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma);
     bool before_sleep() override { return m_nic.arm_interrupts(); }
-    void after_wake() override {
-        m_nic.on_interrupt();  // lowers the device's line first ...
-        (void)user::syscall(kSysIrqControl, m_device_cap, 0, 0);  // ... then lets the next one in
-    }
+    // Lowers the device's line. The kernel lets the next interrupt in when
+    // this core next waits for kNetNotifyBit (wait completes the delivered
+    // interrupt: kernel/irq/irq_routing.h), so a wake-up costs no syscall.
+    void after_wake() override { m_nic.on_interrupt(); }
     net::LwipBackend& backend() { return m_backend; }
 
 private:
     virtio::NetDevice m_dev;
     net::VirtioNic m_nic{m_dev, reinterpret_cast<const uint8_t*>(kDmaVa), 0, 0};
     net::LwipBackend m_backend{g_platform};
-    uint64_t m_device_cap = 0;
 };
 alignas(Network) unsigned char g_network[sizeof(Network)];
 
 Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma) {
-    m_device_cap = device_cap;
     uint64_t ring_pa = TRY(backend::map_contiguous(kRingPages, kRingVa));
     m_nic.set_region(dma.va, dma.pa, dma.len);
     const uint32_t ring_bytes = virtio::Virtqueue::ring_bytes(kQueueSize);

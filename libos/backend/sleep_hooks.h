@@ -16,7 +16,8 @@ public:
     // must not sleep then).
     virtual bool before_sleep() = 0;
     // The wait ended with this hook's notification bit set: acknowledge the
-    // device, then the kernel.
+    // device (lower its interrupt line). The kernel's side needs no call:
+    // the next wait for the bit completes the interrupt at the PLIC.
     virtual void after_wake() = 0;
 
 protected:

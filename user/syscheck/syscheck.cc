@@ -105,6 +105,18 @@ int main(int, char**) {
     check(is(user::syscall(kSysIrqControl, f2.value, 1, 0), Error::WrongType), "a frame has no interrupt");
     auto woke = user::syscall(kSysWait, 1ull << 3, user::now() + user::timebase_hz() / 100);
     check(woke.error == 0 && woke.value == 0, "wait for a quiet interrupt ends at its deadline");
+    // wait, exit and debug_print take the kernel's lock-free fast path: it
+    // must refuse what the general decoder refuses.
+    check(is(user::syscall(kSysWait, 0, 0), Error::InvalidArgument), "wait with no bit and no deadline refused");
+    check(is(user::syscall(kSysWait, 1ull << 3, 1, 0, 0, 0, 9), Error::InvalidArgument),
+          "wait with a reserved register set refused");
+    auto past = user::syscall(kSysWait, 1ull << 3, 1);
+    check(past.error == 0 && past.value == 0, "wait on a bound bit with its deadline past returns 0 at once");
+    check(is(user::syscall(kSysDebugPrint, 257, reinterpret_cast<uint64_t>("x")), Error::InvalidArgument),
+          "debug_print longer than 256 bytes refused");
+    check(is(user::syscall(kSysDebugPrint, 8, 0xffffffc000000000ull), Error::BadAddress),
+          "debug_print of kernel memory is BadAddress");
+    check(is(user::syscall(kSysExit, 0, 1), Error::InvalidArgument), "exit with a reserved register set refused");
 
     // Starting another app on another hart (or this one, on a 1-hart machine).
     static const char kHello[] = "hello";

@@ -102,6 +102,52 @@ TEST_F(DecodeTest, WaitNeedsABitOrADeadline) {
     EXPECT_TRUE(decode(kSysWait, 1, 0).ok());
 }
 
+// The kernel's fast path decodes wait, exit and debug_print with their own
+// decoders, without a CapSpace: they must agree with decode_syscall on every
+// argument, accepted or refused.
+TEST_F(DecodeTest, FastPathDecodersAgreeWithTheGeneralDecoder) {
+    m_memory.put(0x10100, "fast", 4);
+    const uint64_t values[] = {0, 1, 4, 5, 9, kMaxDebugPrint + 1, 0x10100, FakeUserMemory::kUserTop - 2,
+                               0xffffffc000000000ull, ~0ull};
+    for (uint64_t n : {kSysWait, kSysExit, kSysDebugPrint}) {
+        EXPECT_TRUE(is_capability_free(n));
+        for (uint64_t a0 : values)
+            for (uint64_t a1 : values)
+                for (uint64_t a2 : {0ull, 3ull}) {
+                    const SyscallArgs args{n, {a0, a1, 0, 0, 0, a2}};
+                    const auto general = decode_syscall(args, m_ctx);
+                    if (n == kSysWait) {
+                        const auto fast = decode_wait(args);
+                        ASSERT_EQ(fast.ok(), general.ok()) << a0 << " " << a1 << " " << a2;
+                        if (!fast.ok()) EXPECT_EQ(fast.error(), general.error());
+                        else EXPECT_TRUE(fast->mask == general->wait.mask && fast->deadline == general->wait.deadline);
+                    } else if (n == kSysExit) {
+                        const auto fast = decode_exit(args);
+                        ASSERT_EQ(fast.ok(), general.ok());
+                        if (!fast.ok()) EXPECT_EQ(fast.error(), general.error());
+                        else EXPECT_EQ(fast->code, general->exit.code);
+                    } else {
+                        DebugPrintRequest out;
+                        const auto fast = decode_debug_print(args, m_memory, FakeUserMemory::kUserTop, out);
+                        ASSERT_EQ(fast.ok(), general.ok()) << a0 << " " << a1 << " " << a2;
+                        if (!fast.ok()) EXPECT_EQ(fast.error(), general.error());
+                        else EXPECT_EQ(std::string(out.text, out.len),
+                                       std::string(general->debug_print.text, general->debug_print.len));
+                    }
+                }
+    }
+    for (uint64_t n = kSysCapIdentify; n <= kSysCount; ++n) EXPECT_FALSE(is_capability_free(n)) << n;
+}
+
+TEST_F(DecodeTest, FastPathWaitRefusesWhatCouldNeverEnd) {
+    EXPECT_EQ(decode_wait(SyscallArgs{kSysWait, {0, 0, 0, 0, 0, 0}}).error(), Error::InvalidArgument);
+    EXPECT_EQ(decode_wait(SyscallArgs{kSysWait, {1, 0, 0, 0, 1, 0}}).error(), Error::InvalidArgument);
+    auto r = decode_wait(SyscallArgs{kSysWait, {0x8, 77, 0, 0, 0, 0}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->mask, 0x8u);
+    EXPECT_EQ(r->deadline, 77u);
+}
+
 TEST_F(DecodeTest, CapIdentifyDeleteRevokeLookUpTheCap) {
     for (uint64_t n : {kSysCapIdentify, kSysCapDelete, kSysCapRevoke}) {
         auto r = decode(n, m_frame);
