@@ -19,7 +19,6 @@ constexpr uint64_t kRingBytes = virtio::Virtqueue::ring_bytes(BlkQueue::kQueueSi
 constexpr uint64_t kRequestsOffset = pages_for(kRingBytes) * kPageBytes;
 constexpr uint64_t kRingPages = pages_for(kRequestsOffset + virtio::BlkDevice::request_bytes(BlkQueue::kQueueSize));
 
-constexpr uint64_t kIrqAck = 0;
 constexpr uint64_t kIrqBind = 1;
 
 }  // namespace
@@ -177,10 +176,10 @@ void BlkQueue::after_wake() {
     if (!m_open) return;
     m_dev.disable_interrupts();
     ++m_interrupts;
-    m_dev.ack_interrupt();  // lowers the device's line first ...
-    // ... then lets the kernel deliver the next one. A failed ack leaves the
-    // IRQ masked; polling still finds every completion, only sleeps get longer.
-    (void)user::syscall(kSysIrqControl, m_device_cap, kIrqAck, 0);
+    // Lowers the device's line; the kernel completes the interrupt at the
+    // PLIC when this core next waits for the disk's bit (wait folds the
+    // acknowledgement in), so a wake-up costs no syscall of its own.
+    m_dev.ack_interrupt();
 }
 
 BlkQueue::Completion::~Completion() {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Instruction budgets of the echo dataplane (label perf), two figures of one
+# workload - 64-byte UDP echoes from one closed-loop host client:
+#   --figure profile  every instruction the hart retired per request, kernel
+#                     sleep/wake path included, idle excluded (WFI retires
+#                     nothing): scripts/profile.sh's total over 200 requests
+#   --figure stats    echo --stats under -icount: what the app's core retired
+#                     per request minus its time inside wait (read in the guest)
+# Both are instruction counts under -icount shift=0 (not timings): the same
+# build reads the same figure to within a few instructions.
+#
+#   perf_echo_budget.sh --figure profile|stats --budget N [--size B] LOADGEN
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+figure_kind="" budget="" size=64 margin=10
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --figure) figure_kind=$2; shift 2 ;;
+    --budget) budget=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+loadgen=${1:?loadgen path}
+limit=$(( budget * (100 + margin) / 100 ))
+
+case "$figure_kind" in
+  profile)
+    out=$("$root/scripts/profile.sh" --no-build --workload "udp:$size" --requests 200 --warmup 200 \
+           --loadgen "$loadgen" 2>&1)
+    figure=$(echo "$out" | sed -nE 's/^instructions retired in the window: [0-9,]+ over [0-9]+ requests = ([0-9,]+)(\.[0-9]+)? per request$/\1/p' | tr -d ,)
+    ;;
+  stats)
+    . "$(dirname "$0")/net_boot.sh"
+    port=$(free_port)
+    log=$(mktemp)
+    trap net_boot_cleanup EXIT
+    "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 --timeout 300 --net "udp:$port:5555" \
+      --append "init=echo:--udp:5555:--stats:1000" >"$log" 2>&1 &
+    qemu_pid=$!
+    net_boot_wait || { echo "FAILED: echo never brought the network up"; tail -20 "$log"; exit 1; }
+    "$loadgen" --proto udp --port "$port" --size "$size" --requests 3100 --timeout-ms 3000 --no-progress \
+      --allow-timeouts >/dev/null 2>&1
+    sleep 1
+    out=$(tr -d '\r' <"$log")
+    # The last window (the first one holds the warm-up).
+    figure=$(echo "$out" | sed -nE 's/^echo: [0-9]+ requests, ([0-9]+) instructions per request$/\1/p' | tail -n 1)
+    ;;
+  *) echo "perf_echo_budget.sh: --figure profile|stats" >&2; exit 2 ;;
+esac
+if [ -z "$figure" ]; then
+  echo "FAILED: no figure"; echo "$out" | tail -30; exit 1
+fi
+if [ "$figure" -gt "$limit" ]; then
+  echo "FAILED: $figure instructions per $size-byte UDP echo, budget $budget (+$margin % = $limit)"
+  echo "$out" | tail -40; exit 1
+fi
+echo "ok: $figure instructions per $size-byte UDP echo ($figure_kind), budget $budget (+$margin % = $limit)"
