@@ -52,6 +52,16 @@ inline void store_piece(unsigned char* d, uint64_t v, size_t n) {
     if (n & 1) *d = static_cast<unsigned char>(v);
 }
 
+// Loads n (< 8) bytes at s into the low bytes of a word, each piece exactly
+// (no byte past s + n is read). Precondition: s is 8-byte aligned.
+inline uint64_t load_piece(const unsigned char* s, size_t n) {
+    uint64_t v = 0;
+    if (n & 4) v = *reinterpret_cast<const Half*>(s);
+    if (n & 2) v |= static_cast<uint64_t>(*reinterpret_cast<const Quarter*>(s + (n & 4))) << ((n & 4) * 8);
+    if (n & 1) v |= static_cast<uint64_t>(s[n & 6]) << ((n & 6) * 8);
+    return v;
+}
+
 // Copies n < 16 bytes; word and piece stores when both ends are 8-aligned.
 inline void copy_small(unsigned char* d, const unsigned char* s, size_t n) {
     if (((addr(d) | addr(s)) & 7) == 0) {
@@ -60,11 +70,7 @@ inline void copy_small(unsigned char* d, const unsigned char* s, size_t n) {
             d += 8;
             s += 8;
         }
-        uint64_t v = 0;
-        if (n & 4) v = *reinterpret_cast<const Half*>(s);
-        if (n & 2) v |= static_cast<uint64_t>(*reinterpret_cast<const Quarter*>(s + (n & 4))) << ((n & 4) * 8);
-        if (n & 1) v |= static_cast<uint64_t>(s[n & 6]) << ((n & 6) * 8);
-        store_piece(d, v, n & 7);
+        store_piece(d, load_piece(s, n & 7), n & 7);
         return;
     }
     for (size_t i = 0; i < n; ++i) d[i] = s[i];
@@ -98,12 +104,7 @@ inline void copy_forward(void* dst, const void* src, size_t n) {
         }
         for (; words != 0; --words) *dw++ = *sw++;
         if (tail != 0) {
-            // The aligned word holding the tail: its unused bytes are not stored.
-            s = reinterpret_cast<const unsigned char*>(sw);
-            uint64_t v = 0;
-            if (tail & 4) v = *reinterpret_cast<const Half*>(s);
-            if (tail & 2) v |= static_cast<uint64_t>(*reinterpret_cast<const Quarter*>(s + (tail & 4))) << ((tail & 4) * 8);
-            if (tail & 1) v |= static_cast<uint64_t>(s[tail & 6]) << ((tail & 6) * 8);
+            const uint64_t v = load_piece(reinterpret_cast<const unsigned char*>(sw), tail);
             store_piece(reinterpret_cast<unsigned char*>(dw), v, tail);
         }
         return;
