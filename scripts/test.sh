@@ -11,6 +11,9 @@ scripts/setup.sh
 echo "== building riscv64 (kernel Image, apps)"
 cmake --preset riscv64 -DRINGLET_WERROR=ON >/dev/null
 cmake --build --preset riscv64 -- -j"$jobs"
+echo "== building riscv64-zbb (the same with Zbb, for qemu.zbb)"
+cmake --preset riscv64-zbb -DRINGLET_WERROR=ON >/dev/null
+cmake --build --preset riscv64-zbb -- -j"$jobs"
 echo "== building host (unit tests, tools)"
 cmake --preset host -DRINGLET_WERROR=ON >/dev/null
 cmake --build --preset host -- -j"$jobs"

@@ -9,8 +9,18 @@ set(CMAKE_NM riscv64-linux-gnu-nm CACHE FILEPATH "")
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 # rv64gc is what every target hart has (QEMU virt, the JH7110's U74). Zbb is
-# not assumed: the U74 has it, but a plain rv64gc CPU would trap.
-set(RINGLET_ARCH_FLAGS "-march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax")
+# not assumed: the U74 and QEMU's default rv64 CPU have it, but a plain rv64gc
+# CPU would trap. RINGLET_ZBB=ON (preset riscv64-zbb) adds it for all target
+# code: count-trailing-zeros, byte swaps, min/max become single instructions.
+# The flags below are fixed at a build folder's first configure; the top-level
+# CMakeLists.txt refuses a later change of RINGLET_ZBB.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES RINGLET_ZBB)
+if(RINGLET_ZBB)
+  set(RINGLET_MARCH rv64gc_zbb)
+else()
+  set(RINGLET_MARCH rv64gc)
+endif()
+set(RINGLET_ARCH_FLAGS "-march=${RINGLET_MARCH} -mabi=lp64d -mcmodel=medany -mno-relax")
 set(RINGLET_FREESTANDING_FLAGS "-ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit -fno-stack-protector -fno-pic -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections")
 set(CMAKE_C_FLAGS_INIT "${RINGLET_ARCH_FLAGS} -ffreestanding -fno-pic -fno-stack-protector -fno-omit-frame-pointer")
 set(CMAKE_CXX_FLAGS_INIT "${RINGLET_ARCH_FLAGS} ${RINGLET_FREESTANDING_FLAGS}")

@@ -1,5 +1,7 @@
 #include "drivers/virtio/blk.h"
 
+#include "ringlet/bits.h"
+
 namespace ringlet::virtio {
 
 namespace {
@@ -70,7 +72,7 @@ Result<uint64_t> BlkDevice::refresh_capacity() {
 int32_t BlkDevice::alloc_slot() {
     for (uint32_t w = 0; w < Virtqueue::kMaxSize / 64; ++w) {
         if (m_slot_free[w] != 0) {
-            uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(m_slot_free[w]));
+            uint32_t bit = count_trailing_zeros(m_slot_free[w]);
             m_slot_free[w] &= ~(1ull << bit);
             return static_cast<int32_t>(w * 64 + bit);
         }

@@ -1,5 +1,7 @@
 #include "drivers/virtio/virtqueue.h"
 
+#include "ringlet/bits.h"
+
 namespace ringlet::virtio {
 
 namespace {
@@ -77,7 +79,7 @@ Result<Virtqueue> Virtqueue::setup(MmioTransport& transport, uint16_t index, Dma
 int32_t Virtqueue::alloc_desc() {
     for (uint32_t w = 0; w < kMaxSize / 64; ++w) {
         if (m_free_bits[w] != 0) {
-            uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(m_free_bits[w]));
+            uint32_t bit = count_trailing_zeros(m_free_bits[w]);
             m_free_bits[w] &= ~(1ull << bit);
             --m_free_count;
             return static_cast<int32_t>(w * 64 + bit);

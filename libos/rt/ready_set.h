@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "ringlet/bits.h"
+
 namespace ringlet::rt {
 
 class ReadySet {
@@ -77,9 +79,9 @@ public:
 
 private:
     static constexpr uint64_t bit(uint32_t i) { return uint64_t{1} << i; }
-    // __builtin_ctzll is one `ctz` instruction when built with Zbb and a short
-    // libgcc-free sequence otherwise. Precondition: x != 0.
-    static uint32_t ctz(uint64_t x) { return static_cast<uint32_t>(__builtin_ctzll(x)); }
+    // One `ctz` instruction with Zbb, a branch-free de Bruijn lookup otherwise
+    // (never a libgcc call). Precondition: x != 0.
+    static uint32_t ctz(uint64_t x) { return count_trailing_zeros(x); }
 
     uint64_t m_summary = 0;
     uint64_t m_words[kWords] = {};

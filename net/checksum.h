@@ -1,0 +1,25 @@
+// The Internet checksum (RFC 1071) lwIP uses for every IPv4, ICMP, UDP and TCP
+// sum it computes in software (LWIP_CHKSUM in net/lwip/lwipopts.h).
+// Plain C declarations: lwipopts.h includes this from lwIP's C sources.
+#ifndef RINGLET_NET_CHECKSUM_H
+#define RINGLET_NET_CHECKSUM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The one's-complement sum of len bytes at data (any alignment, any length),
+ * not inverted, folded to 16 bits, in the byte order lwIP's own
+ * lwip_standard_chksum returns: stored to memory as a native uint16_t it
+ * reads as the sum in network order. The sum is taken as if data[0] were the
+ * high byte of the first 16-bit word, whatever the address's parity; an odd
+ * last byte is padded with a zero. 0 only for all-zero data; len <= 0 gives 0. */
+uint16_t ringlet_chksum(const void* data, int len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGLET_NET_CHECKSUM_H */
