@@ -8,6 +8,7 @@
 #include "lwip/prot/ip.h"
 #include "libos/mem/dataplane_stats.h"
 #include "net/dma_pbuf.h"
+#include "net/udp_fast_path.h"
 #include "netif/ethernet.h"
 
 namespace ringlet::net {
@@ -110,6 +111,7 @@ Result<void> Netif::attach(const NetConfig& cfg, bool make_default) {
     ip4_addr_set_u32(&gw, cfg.gateway);
     if (netif_add(&m_netif, &ip, &mask, &gw, this, init_netif, ethernet_input) == nullptr) return Error::OutOfMemory;
     m_attached = true;
+    m_mac = m_nic.mac();
     // lwIP keeps the IP header and ICMP checksums (cheap, and no device
     // does them); TCP and UDP ones go to a NIC that fills them in.
     m_offloads = m_nic.offloads();
@@ -134,6 +136,16 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         ++m_stats.rx_dropped;
         m_heap.release(b);
         return;
+    }
+    if (m_udp_sink != nullptr) {
+        UdpFrame f;
+        const bool verified = l4_checksum_verified && m_offloads.rx_checksum;
+        if (parse_udp_frame(b->data() + offset, len, verified, &f) && f.dst_ip == address() &&
+            m_udp_sink->deliver_udp(b, offset, f)) {
+            ++m_stats.rx_frames;
+            ++m_stats.rx_fast;
+            return;
+        }
     }
     pbuf* p = wrap_dma(b, offset, len);  // consumes the reference either way
     if (p == nullptr) {
@@ -215,6 +227,23 @@ bool Netif::by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off) {
     *b = *owner;
     *off = static_cast<uint32_t>(payload - (*owner)->data());
     return true;
+}
+
+Result<void> Netif::transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len) {
+    if (m_heap_gone) return Error::Closed;
+    if (off < m_nic.tx_headroom() || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
+    ChecksumRequest csum;
+    const bool offload = m_offloads.tx_checksum && prepare_checksum(b->data() + off, len, &csum);
+    if (offload) ++m_stats.tx_csum_offloaded;
+    m_heap.retain(b);
+    const TxSegment seg{b, off, len};
+    if (auto r = m_nic.transmit(&seg, 1, offload ? &csum : nullptr); !r) {
+        ++m_stats.tx_dropped;
+        return r.error();
+    }
+    ++m_stats.tx_frames;
+    ++m_stats.tx_fast;
+    return {};
 }
 
 err_t Netif::transmit(pbuf* p) {

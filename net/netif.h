@@ -108,6 +108,8 @@ protected:
     ~NicPort() = default;
 };
 
+class UdpFastSink;
+
 struct NetifStats {
     uint64_t rx_frames = 0;      // handed to lwIP
     uint64_t rx_dropped = 0;     // refused before lwIP: runt, oversized, no wrapper
@@ -117,6 +119,8 @@ struct NetifStats {
     uint64_t tx_zero_copy = 0;   // segments passed by reference
     uint64_t tx_csum_offloaded = 0;  // TCP/UDP checksums left to the NIC
     uint64_t rx_csum_verified = 0;   // frames whose TCP/UDP checksum lwIP skipped
+    uint64_t rx_fast = 0;            // datagrams the UDP fast path took (not lwIP)
+    uint64_t tx_fast = 0;            // frames sent whole from one buffer (transmit_in_place)
 };
 
 class Netif final : public FrameSink {
@@ -142,6 +146,20 @@ public:
 
     // FrameSink: hands one frame to lwIP (or drops and counts it).
     void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
+
+    // Plain UDP datagrams to this interface's address go to `sink` first
+    // (net/udp_fast_path.h); nullptr: everything goes to lwIP.
+    void set_udp_sink(UdpFastSink* sink) { m_udp_sink = sink; }
+    // Sends the frame b->data()[off, off + len) as it is (its headers
+    // written already), the NIC's headroom in front of it: one descriptor.
+    // Takes its own reference to b. The NIC's error (Full) otherwise.
+    Result<void> transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len);
+    MacAddress mac() const { return m_mac; }
+    uint32_t address() const { return ip4_addr_get_u32(netif_ip4_addr(&m_netif)); }
+    uint32_t netmask() const { return ip4_addr_get_u32(netif_ip4_netmask(&m_netif)); }
+    uint32_t gateway() const { return ip4_addr_get_u32(netif_ip4_gw(&m_netif)); }
+    bool tx_checksum_offload() const { return m_offloads.tx_checksum; }
+    uint16_t mtu() const { return m_netif.mtu; }
 
     // Polls the NIC once (completions and received frames).
     uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }
@@ -174,6 +192,8 @@ private:
     bool m_heap_gone = false;
     NicOffloads m_offloads;
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
+    UdpFastSink* m_udp_sink = nullptr;
+    MacAddress m_mac{};  // the NIC's, read once at attach()
 };
 
 }  // namespace ringlet::net

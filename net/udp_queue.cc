@@ -20,12 +20,14 @@
 
 #include "libos/mem/dataplane_stats.h"
 #include "libos/rt/notifier.h"
+#include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 #include "net/dma_pbuf.h"
 #include "net/lwip_backend.h"
 #include "net/lwip_error.h"
 #include "net/queues.h"
+#include "net/udp_fast_path.h"
 
 namespace ringlet::net {
 
@@ -40,7 +42,7 @@ constexpr uint32_t kMaxQueued = 512;
 // options, Ethernet 14); the NIC's own header comes on top.
 constexpr uint32_t kUdpFrameHeaders = 8 + 20 + 14;
 
-class UdpQueue final : public pdpix::Queue {
+class UdpQueue final : public pdpix::Queue, public UdpFastReceiver {
 public:
     UdpQueue(LwipBackend& be, udp_pcb* pcb) : m_be(be), m_pcb(pcb) { udp_recv(m_pcb, on_recv, this); }
     ~UdpQueue() override { close(); }
@@ -50,7 +52,26 @@ public:
         if (m_pcb->local_port != 0) return Error::InvalidArgument;  // bound already
         ip_addr_t ip;
         ip_addr_set_ip4_u32(&ip, a.sin_addr.s_addr);
-        return lwip_result(udp_bind(m_pcb, &ip, ntohs(a.sin_port)));
+        TRY(lwip_result(udp_bind(m_pcb, &ip, ntohs(a.sin_port))));
+        // lwIP holds the port; the fast path takes plain datagrams to it
+        // (a full table only means they go through lwIP).
+        m_fast = m_be.add_fast_port(htons(m_pcb->local_port), a.sin_addr.s_addr, this);
+        return {};
+    }
+
+    // The fast path's delivery: a well-formed datagram to our port, its
+    // payload at b->data()[off, off + len).
+    bool receive_fast(mem::Buffer* b, uint32_t off, uint32_t len, uint32_t src_ip, uint16_t src_port) override {
+        if (m_pcb == nullptr || !may_lend_rx(m_be.heap())) return false;  // lwIP's path copies
+        b->off = off;
+        b->len = len;
+        ++mem::g_dataplane_stats.rx_lent;
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        src.sin_port = src_port;
+        src.sin_addr.s_addr = src_ip;
+        enqueue(b, src);
+        return true;
     }
 
     // A datagram never waits: it is handed to the link (or refused) now.
@@ -65,7 +86,7 @@ public:
 
     Result<mem::Buffer*> try_pop(sockaddr_in* from) override {
         if (mem::Buffer* b = take()) {
-            memcpy(from, b->meta, sizeof *from);
+            __builtin_memcpy(from, b->meta, sizeof *from);
             b->app_owned = true;
             return b;
         }
@@ -87,6 +108,8 @@ public:
     }
 
     void close() override {
+        if (m_fast) m_be.remove_fast_port(this);
+        m_fast = false;
         if (m_pcb != nullptr) {
             udp_remove(m_pcb);
             m_pcb = nullptr;
@@ -111,6 +134,10 @@ private:
         if (off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
         const uint32_t headroom = kUdpFrameHeaders + m_be.tx_headroom();
         const bool alone = b->refs <= holders - (b->app_owned ? 0 : 1);
+        if (alone && off >= headroom && len > 0) {
+            auto fast = send_fast(b, off, len, *to);
+            if (fast.ok() || fast.error() != Error::WouldBlock) return fast;
+        }
         pbuf* p;
         if (len == 0) {
             p = pbuf_alloc(PBUF_TRANSPORT, 0, PBUF_RAM);
@@ -138,6 +165,58 @@ private:
         // Like a host stack: a datagram is "sent" once handed to the link;
         // an unresolved ARP queues it (ERR_OK), a refused NIC is an error.
         return lwip_result(e);
+    }
+
+    // The fast path's send: headers written into the headroom in front of
+    // the payload, one descriptor, no lwIP. WouldBlock when it does not
+    // apply (lwIP's path then sends): a datagram that needs fragments, a
+    // broadcast, or a next hop the ARP table does not know yet.
+    Result<void> send_fast(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in& to) {
+        const uint32_t dst = to.sin_addr.s_addr;
+        const uint8_t first = static_cast<uint8_t>(dst);
+        if (m_pcb->local_port == 0 || first >= 224 || dst == 0 || dst == 0xffffffffu || to.sin_port == 0) {
+            return Error::WouldBlock;
+        }
+        const uint32_t local = ip4_addr_get_u32(ip_2_ip4(&m_pcb->local_ip));
+        uint32_t hop = 0;
+        Netif* n = m_be.route(dst, local, &hop);
+        if (n == nullptr || len > n->mtu() - 28u) return Error::WouldBlock;
+        if ((dst | n->netmask()) == 0xffffffffu) return Error::WouldBlock;  // a subnet's broadcast
+        const eth_addr* mac = neighbour(n, hop);
+        if (mac == nullptr) return Error::WouldBlock;
+        UdpHeaderSpec spec;
+        spec.src_mac = n->mac();
+        spec.dst_mac = mac->addr;
+        spec.src_ip = local != 0 ? local : n->address();
+        spec.dst_ip = dst;
+        spec.src_port = htons(m_pcb->local_port);
+        spec.dst_port = to.sin_port;
+        spec.ip_id = m_ip_id++;
+        spec.ttl = m_pcb->ttl;
+        spec.software_checksum = !n->tx_checksum_offload();
+        write_udp_headers(b->data() + off - kUdpHeaders, len, spec);
+        TRY(n->transmit_in_place(b, off - kUdpHeaders, len + kUdpHeaders));
+        ++mem::g_dataplane_stats.tx_in_place;
+        return {};
+    }
+
+    // hop's MAC from lwIP's ARP table (stable entries only), remembering
+    // where it was found so the next datagram to it checks one entry.
+    const eth_addr* neighbour(Netif* n, uint32_t hop) {
+        ip4_addr_t* ip;
+        struct netif* nif;
+        eth_addr* mac;
+        if (m_arp_hint >= 0 && etharp_get_entry(static_cast<size_t>(m_arp_hint), &ip, &nif, &mac) &&
+            ip4_addr_get_u32(ip) == hop && nif == n->raw()) {
+            return mac;
+        }
+        ip4_addr_t want;
+        ip4_addr_set_u32(&want, hop);
+        const ip4_addr_t* found_ip;
+        const ssize_t i = etharp_find_addr(n->raw(), &want, &mac, &found_ip);
+        if (i < 0) return nullptr;
+        m_arp_hint = static_cast<int32_t>(i);
+        return mac;
     }
 
     static void on_recv(void* arg, udp_pcb*, pbuf* p, const ip_addr_t* addr, u16_t port) {
@@ -182,18 +261,29 @@ private:
             ++m_dropped;
             return;
         }
-        b->app_owned = false;  // the queue's until popped
         sockaddr_in src{};
         src.sin_family = AF_INET;
         src.sin_port = htons(port);
         src.sin_addr.s_addr = ip4_addr_get_u32(ip_2_ip4(addr));
+        enqueue(b, src);
+    }
+
+    // Hands b (the datagram, one reference) to a parked pop, else queues it
+    // (dropped beyond kMaxQueued, as a full socket buffer would).
+    void enqueue(mem::Buffer* b, const sockaddr_in& src) {
+        b->app_owned = false;  // the queue's until popped
         if (pdpix::PopWaiter* w = take_parked_pop()) {
             b->app_owned = true;
             w->complete(b, src);
             return;
         }
+        if (m_queued >= kMaxQueued) {
+            ++m_dropped;
+            m_be.heap().release(b);
+            return;
+        }
         static_assert(sizeof src <= sizeof b->meta);
-        memcpy(b->meta, &src, sizeof src);
+        __builtin_memcpy(b->meta, &src, sizeof src);
         b->next = nullptr;
         if (m_tail == nullptr) {
             m_head = m_tail = b;
@@ -221,6 +311,9 @@ private:
     mem::Buffer* m_tail = nullptr;
     uint32_t m_queued = 0;
     uint64_t m_dropped = 0;
+    bool m_fast = false;       // in the backend's fast-path table
+    int32_t m_arp_hint = -1;   // ARP table entry of the last next hop
+    uint16_t m_ip_id = 1;      // IPv4 ids of fast-path datagrams (never fragmented)
     rt::Notifier m_ready;
 };
 

@@ -19,7 +19,7 @@ constexpr uint64_t kTag = 0x52;  // 'R'
 Result<sockaddr_in> ipv4(const sockaddr* addr, socklen_t size) {
     if (addr == nullptr || size < static_cast<socklen_t>(sizeof(sockaddr_in))) return Error::InvalidArgument;
     sockaddr_in in;
-    memcpy(&in, addr, sizeof in);
+    __builtin_memcpy(&in, addr, sizeof in);
     if (in.sin_family != AF_INET) return Error::Unsupported;
     return in;
 }
