@@ -51,7 +51,7 @@ private:
 struct ExecutorConfig {
     uint32_t app_budget = 64;       // app resumes per round before others get a turn
     uint32_t poll_batch = 32;       // items a poll task may handle before yielding
-    uint32_t idle_poll_rounds = 2;  // empty polls before a poll task parks
+    uint32_t idle_poll_rounds = 1;  // empty polls before a poll task parks (a wake-up re-polls)
 };
 
 class Executor {
