@@ -24,3 +24,22 @@ ringlet_perf_test(perf.syscall_round_trip
   BUDGET ${RINGLET_BUDGET_SYSCALL_ROUND_TRIP}
   LINE "^microbench: syscall round trip: ([0-9]+) instructions$"
   ARGS --append "shutdown init=microbench")
+
+# The 64-byte UDP echo (user/echo, one closed-loop host client), two ways
+# (tests/qemu/perf_echo_budget.sh): the exact profile total - every
+# instruction the hart retired per request, kernel sleep/wake included, idle
+# excluded - and the figure echo --stats reads in the guest at full speed
+# (everything but its time inside wait). Measured on 2026-12-02 after the
+# zero-copy dataplane and the UDP fast path: 5,279 and 6,511-6,637 (they were
+# 14,433 and ~16,900 before issue 13's work).
+set(RINGLET_BUDGET_UDP_ECHO_64_PROFILE 5300)
+set(RINGLET_BUDGET_UDP_ECHO_64_STATS 6640)
+foreach(kind profile stats)
+  string(TOUPPER ${kind} KIND)
+  add_test(NAME perf.udp_echo_64_${kind}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/perf_echo_budget.sh --figure ${kind}
+            --budget ${RINGLET_BUDGET_UDP_ECHO_64_${KIND}} $<TARGET_FILE:ringlet_loadgen>)
+  set_tests_properties(perf.udp_echo_64_${kind} PROPERTIES
+    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}"
+    TIMEOUT 300 LABELS "qemu;perf;net" RESOURCE_LOCK qemu_net)
+endforeach()
