@@ -180,6 +180,19 @@ if [ $do_icount -eq 1 ]; then
   RINGLET_RISCV_BUILD=$rv_build "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 --timeout 120 \
     --append "shutdown init=microbench" >"$out/icount-microbench.log" 2>&1 ||
     die "microbench under -icount failed; see $out/icount-microbench.log"
+
+  # Ringlet's whole cost per request, exactly: every instruction the hart
+  # retired (app, libOS, driver, kernel incl. the sleep/wake path; idle
+  # retires nothing) over 200 requests, by scripts/profile.sh.
+  if [ ${#guests[@]} -gt 0 ] && [ "${guests[0]}" = ringlet ]; then
+    for w in udp:64 udp:1024 tcp:64; do
+      [ $quick -eq 1 ] && [ "$w" != udp:64 ] && continue
+      say "profile: ringlet echo, $w (200 requests)"
+      RINGLET_RISCV_BUILD=$rv_build "$root/scripts/profile.sh" --no-build --workload "$w" --requests 200 \
+        --loadgen "$loadgen" --profiler "$host_build/tools/profile/ringlet-profile" --markdown >"$out/profile-${w/:/-}.md" 2>"$out/profile-${w/:/-}.err" ||
+        die "profile.sh $w failed; see $out/profile-${w/:/-}.err"
+    done
+  fi
 fi
 
 # --- phase 3: host micro-benchmarks (Google Benchmark, ns) ----------------------
@@ -198,6 +211,21 @@ fi
 
 # --- report -------------------------------------------------------------------
 python3 "$bench_dir/report.py" "$out" || die "report generation; see above"
+# The exact profiles' totals under the table, with the files that hold them.
+if ls "$out"/profile-*.md >/dev/null 2>&1; then
+  {
+    echo
+    echo "Ringlet echo, exact guest profile (scripts/profile.sh, 200 requests, every retired instruction incl. the kernel):"
+    echo
+    echo "| workload | instructions per request | profile |"
+    echo "|---|---|---|"
+    for f in "$out"/profile-*.md; do
+      w=$(basename "$f" .md); w=${w#profile-}
+      total=$(grep -m1 -oE '= [0-9,.]+ per request' "$f" | grep -oE '[0-9,.]+' || echo "?")
+      echo "| ${w/-/ } | $total | $(basename "$f") |"
+    done
+  } >>"$out/results.md"
+fi
 say "table: $out/results.md"
 say "plots: $(find "$out" -maxdepth 1 -name '*.png' -printf '%f ')"
 if grep -q "timeouts or errors" "$out/results.md"; then

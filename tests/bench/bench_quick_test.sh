@@ -30,6 +30,8 @@ for w in "UDP 64 B, 1 client" "TCP 64 B, 1 client"; do
 done
 # Ringlet's echo on rv64 spends thousands of instructions per datagram.
 positive "instructions per 64 B request" "$(cell '^\| 64 B \|' 2)" 1000
+# The exact profile of the same echo (kernel included).
+positive "profiled instructions per 64 B UDP echo" "$(cell '^\| udp 64 \|' 2)" 1000
 for b in "executor pick-next, 1 ready task" "coroutine yield round trip" "spawn \+ run \+ complete a task" \
          "PDPIX loopback push \+ pop" "inter-hart ring message, one way" "inter-hart ring message, round trip" \
          "syscall round trip" "yield round trip"; do
