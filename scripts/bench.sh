@@ -86,7 +86,7 @@ if [ $build -eq 1 ]; then
   say "building host Release (loadgen, benchmarks) in $host_build"
   cmake --preset host -B "$host_build" -DCMAKE_BUILD_TYPE=Release -DRINGLET_SANITIZE=OFF \
     -DRINGLET_WERROR=OFF -DRINGLET_RISCV_BUILD="$rv_build" >>"$out/build.log" 2>&1 || die "host configure; see $out/build.log"
-  cmake --build "$host_build" -j2 --target loadgen libos_bench ring_bench >>"$out/build.log" 2>&1 ||
+  cmake --build "$host_build" -j2 --target loadgen libos_bench ring_bench ringlet-profile >>"$out/build.log" 2>&1 ||
     die "host build; see $out/build.log"
   if [ $linux -eq 1 ]; then
     say "Linux guest (cached in ~/.cache/ringlet after its first ~6 min build)"
