@@ -2,12 +2,16 @@
 // same code runs over virtio-net on the target and over a fake NIC in tests.
 //
 // RX: the NIC hands each received frame, still in its DMA buffer, to
-// Netif::receive(); the frame is wrapped as a DMA pbuf (no copy) and given to
-// lwIP's ethernet_input; the buffer goes back to the heap when lwIP frees the
-// pbuf. TX: lwIP's pbuf chain becomes TxSegments: the headers (and any data
-// in lwIP's own memory) are copied once into one DMA buffer that has the
-// NIC's headroom in front; payload already in DMA buffers (UDP pushes)
-// is passed by reference.
+// Netif::receive(); a plain UDP datagram to a bound port goes to its queue
+// directly (net/udp_fast_path.h), anything else is wrapped as a DMA pbuf (no
+// copy) and given to lwIP's ethernet_input; the buffer goes back to the heap
+// when its last holder lets go. TX: a frame built in place in one DMA buffer
+// (the fast path, or lwIP's headers prepended into an in-place pbuf) goes to
+// the NIC as one segment; otherwise lwIP's pbuf chain becomes TxSegments:
+// headers in lwIP's own memory are copied into one DMA buffer with the NIC's
+// headroom in front, and every piece whose bytes are in the DMA heap (UDP and
+// TCP payloads) is passed by reference. Payload bytes copied are counted
+// (mem::DataplaneStats).
 #pragma once
 
 #include <stdint.h>
