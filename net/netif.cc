@@ -8,6 +8,7 @@
 #include "lwip/prot/ip.h"
 #include "libos/mem/dataplane_stats.h"
 #include "net/dma_pbuf.h"
+#include "net/inet_sum.h"
 #include "net/udp_fast_path.h"
 #include "netif/ethernet.h"
 
@@ -29,12 +30,7 @@ bool parse_number(const char* text, uint32_t length, uint32_t* i, uint32_t max, 
     return digits > 0;
 }
 
-// The 16-bit ones' complement sum (RFC 1071) of big-endian words, folded.
-uint16_t fold(uint32_t sum) {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+using inet::be16;
 
 bool starts_with(const char* word, uint32_t length, const char* prefix) {
     const uint32_t n = static_cast<uint32_t>(strlen(prefix));
@@ -181,11 +177,7 @@ bool Netif::prepare_checksum(uint8_t* frame, uint32_t len, ChecksumRequest* out)
     const uint32_t l4_len = be16(ip + 2) - ihl;
     if (field == 0 || be16(ip + 2) < ihl + field + 2 || kEth + ihl + field + 2 > len) return false;
     // Section 5.1.6.2 of virtio: the field holds the pseudo-header sum.
-    uint32_t sum = be16(ip + 12) + be16(ip + 14) + be16(ip + 16) + be16(ip + 18) + proto + l4_len;
-    const uint16_t pseudo = fold(sum);
-    uint8_t* f = frame + kEth + ihl + field;
-    f[0] = static_cast<uint8_t>(pseudo >> 8);
-    f[1] = static_cast<uint8_t>(pseudo);
+    inet::put_be16(frame + kEth + ihl + field, inet::fold(inet::pseudo_sum(ip, proto, l4_len)));
     out->start = static_cast<uint16_t>(kEth + ihl);
     out->offset = static_cast<uint16_t>(field);
     return true;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "net/checksum.h"
+#include "net/inet_sum.h"
 
 namespace ringlet::net {
 
@@ -12,11 +13,10 @@ constexpr uint32_t kEth = 14;
 constexpr uint32_t kIp = 20;
 constexpr uint8_t kProtoUdp = 17;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void put_be16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
+using inet::be16;
+using inet::fold;
+using inet::put_be16;
+
 uint32_t load32(const uint8_t* p) {
     uint32_t v;
     __builtin_memcpy(&v, p, 4);
@@ -29,14 +29,7 @@ uint32_t sum_of(const void* data, uint32_t len) {
     const uint16_t s = ringlet_chksum(data, static_cast<int>(len));
     return static_cast<uint32_t>(__builtin_bswap16(s));
 }
-uint16_t fold(uint32_t sum) {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
-// The pseudo-header sum (RFC 768) of a UDP datagram, host order, unfolded.
-uint32_t pseudo_sum(const uint8_t* ip, uint32_t udp_len) {
-    return be16(ip + 12) + be16(ip + 14) + be16(ip + 16) + be16(ip + 18) + kProtoUdp + udp_len;
-}
+uint32_t pseudo_sum(const uint8_t* ip, uint32_t udp_len) { return inet::pseudo_sum(ip, kProtoUdp, udp_len); }
 
 }  // namespace
 

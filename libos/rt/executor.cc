@@ -152,9 +152,17 @@ void Executor::notify_pollers() {
 
 uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
     Executor* const outer = g_current;
-    g_current = this;
+    g_current = this;  // timers fire as this core's executor, as tasks run
     refresh_now();
     fire_timers();
+    const uint32_t resumes = run_round(may_block, deadline_ns);
+    g_current = outer;
+    return resumes;
+}
+
+uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
+    Executor* const outer = g_current;
+    g_current = this;
     uint32_t resumes = 0;
     if (!has_ready()) {
         if (may_block) {
@@ -213,7 +221,7 @@ void Executor::run_until_idle() {
         refresh_now();
         fire_timers();
         if (!has_ready()) return;
-        run_once(false);
+        run_round(false, kForever);  // the clock was just read, the timers just run
     }
 }
 

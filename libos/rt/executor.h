@@ -195,6 +195,10 @@ private:
     void run_slot(uint32_t slot);
     void free_slot(uint32_t slot);
     void fire_timers();
+    // One round after the clock was read and due timers fired: poll tasks,
+    // app tasks by priority, one background task; blocks when none is ready
+    // and may_block.
+    uint32_t run_round(bool may_block, uint64_t deadline_ns);
     void fifo_push(Fifo& f, uint32_t slot);
     int32_t fifo_pop(Fifo& f);
     void fifo_remove(Fifo& f, uint32_t slot);
