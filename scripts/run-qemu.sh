@@ -6,7 +6,7 @@
 #   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
 #                       [--initrd FILE|none] [--net SPEC] [--disk FILE] [--uboot] [--no-build]
-#                       [-- extra QEMU args]
+#                       [--app NAME] [-- extra QEMU args]
 # Without --initrd the built initrd (every app in user/) is loaded.
 # --net udp:PORT[:GUEST],tcp:PORT[:GUEST],... adds a virtio-net device on QEMU
 # user networking (the guest is 10.0.2.15) with those host ports forwarded
@@ -19,10 +19,12 @@
 # raw image FILE (created, 16 MiB of zeros, if missing). --uboot
 # boots the way a VisionFive 2 does: OpenSBI -> U-Boot -> boot.scr -> booti
 # from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
+# --app NAME boots one of the served apps with its usual host ports:
+#   echo   UDP and TCP 5555 (the default)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk=""
+smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
 extra=()
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }  # the header comment
 while [ $# -gt 0 ]; do
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --append) append=$2; append_given=1; shift 2 ;;
     --net) net=$2; shift 2 ;;
     --disk) disk=$2; shift 2 ;;
+    --app) app=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
     --icount) icount=1; shift ;;
@@ -59,10 +62,19 @@ fi
 image=$build_dir/Image
 [ -f "$image" ] || { echo "run-qemu.sh: no kernel image at $image" >&2; exit 2; }
 
-if [ $append_given -eq 0 ]; then
-  append="init=echo:--udp:5555:--tcp:5555"
-  [ -z "$net" ] && net="udp:5555,tcp:5555"
-  echo "run-qemu.sh: echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" >&2
+[ $append_given -eq 0 ] && [ -z "$app" ] && app=echo
+# Each served app: its boot arguments, host port forwards and a hint.
+case "$app" in
+  '') ;;
+  echo)
+    app_append="init=echo:--udp:5555:--tcp:5555" app_net="udp:5555,tcp:5555"
+    app_hint="echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" ;;
+  *) echo "run-qemu.sh: --app: unknown app '$app' (echo)" >&2; exit 2 ;;
+esac
+if [ -n "$app" ]; then
+  [ $append_given -eq 0 ] && append=$app_append
+  [ -z "$net" ] && net=$app_net
+  echo "run-qemu.sh: $app_hint" >&2
 fi
 netdev=()
 if [[ "$net" == tap:* ]]; then
