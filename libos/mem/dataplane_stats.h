@@ -1,8 +1,8 @@
 // Counters that make the dataplane's zero-copy claim checkable: every place
 // that copies payload bytes (rather than headers) adds them here, so a test
 // can assert the count stays 0 for an echo, and `ringlet_demi_stats` shows
-// it to apps. One libOS instance per core and one core per app today, so
-// the counters are plain per-process variables written only by that core.
+// it to apps. One libOS instance per core: the counters are thread-local
+// (per core, through tp on Ringlet), written only by that core.
 #pragma once
 
 #include <stdint.h>
@@ -17,7 +17,7 @@ struct DataplaneStats {
     uint64_t tx_by_reference = 0;       // frames whose payload went to the device by reference
 };
 
-inline DataplaneStats g_dataplane_stats;
+inline thread_local DataplaneStats g_dataplane_stats;  // per core
 
 inline void count_payload_copy(uint64_t bytes) { g_dataplane_stats.payload_bytes_copied += bytes; }
 

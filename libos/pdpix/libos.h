@@ -92,8 +92,8 @@ public:
     rt::FramePool& frame_pool() { return m_pool; }
     uint32_t pending_ops() const;
 
-    // The instance demi_* calls use (set by demi_init). Inline: every
-    // demi_* call asks.
+    // The instance demi_* calls on this core use (set by demi_init on this
+    // core). Inline: every demi_* call asks.
     static LibOs* instance() { return s_instance; }
     static void set_instance(LibOs* os) { s_instance = os; }
 
@@ -162,7 +162,8 @@ private:
     rt::Task<void> run_popat(uint32_t op, uint32_t gen, Queue* q, uint64_t offset, uint32_t len);
     rt::Task<void> run_flush(uint32_t op, uint32_t gen, Queue* q);
 
-    static inline LibOs* s_instance = nullptr;
+    // Per core: each core of an app runs its own LibOs (thread-local, via tp).
+    static inline thread_local LibOs* s_instance = nullptr;
 
     Backend& m_backend;
     Storage* m_storage;

@@ -3,11 +3,9 @@
 namespace ringlet::rt {
 
 namespace {
-#if __STDC_HOSTED__ && !defined(RINGLET_FREESTANDING)
-thread_local Executor* g_current = nullptr;  // host: a thread stands for a core
-#else
-Executor* g_current = nullptr;  // target: one libOS instance per core, no TLS yet
-#endif
+// Per core: on the host a thread stands for a core; on Ringlet each core of
+// an app has its own thread-local block, addressed through tp (user/rt/tls.h).
+thread_local Executor* g_current = nullptr;
 
 // A task awaited something that never parks it (not a Ringlet awaitable), so
 // nothing could ever make it ready again: a programming error.

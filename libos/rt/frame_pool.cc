@@ -3,13 +3,8 @@
 namespace ringlet::rt {
 
 namespace {
-#if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && !defined(RINGLET_FREESTANDING)
-// Hosted: each thread acts as a core (tests run several executors at once).
+// Per core (a host thread acts as one; on Ringlet tp addresses each core's block).
 thread_local FramePool* g_current = nullptr;
-#else
-// Freestanding U-mode: one libOS per core, no TLS set up yet.
-FramePool* g_current = nullptr;
-#endif
 }  // namespace
 
 Result<FramePool> FramePool::create(void* arena, size_t size) {

@@ -1,13 +1,15 @@
 // operator new/delete for U-mode apps: power-of-two size classes carved from
 // a fixed arena in .bss, each class with its own free list. Only control
 // objects (queues, backends) come from here; I/O buffers come from the DMA
-// heap and coroutine frames from the executor's pool. One heap per app; apps
-// are single-threaded (one executor per core), so no lock.
+// heap and coroutine frames from the executor's pool. One heap per app,
+// shared by the cores it spans: a spin lock guards it (any core may allocate
+// or free; control plane only, never on a packet's path).
 #include <stddef.h>
 #include <stdint.h>
 
 #include <new>
 
+#include "user/rt/heap.h"
 #include "user/rt/syscall.h"
 
 namespace {
@@ -22,8 +24,17 @@ struct FreeBlock {
 };
 
 alignas(16) unsigned char g_arena[kArenaBytes];
-size_t g_used;
-FreeBlock* g_free[kMaxShift + 1];
+size_t g_used;                       // under g_lock
+FreeBlock* g_free[kMaxShift + 1];    // under g_lock
+uint32_t g_lock;  // 0 free, 1 held (a word: amoswap.w)
+
+struct HeapGuard {
+    HeapGuard() {
+        while (__atomic_exchange_n(&g_lock, 1u, __ATOMIC_ACQUIRE)) {
+        }
+    }
+    ~HeapGuard() { __atomic_store_n(&g_lock, 0u, __ATOMIC_RELEASE); }
+};
 
 size_t class_of(size_t n) {
     size_t shift = kMinShift;
@@ -34,6 +45,7 @@ size_t class_of(size_t n) {
 void* allocate(size_t n) {
     size_t shift = class_of(n);
     if (shift > kMaxShift) return nullptr;
+    HeapGuard guard;
     unsigned char* block;
     if (FreeBlock* f = g_free[shift]) {
         g_free[shift] = f->next;
@@ -57,6 +69,7 @@ void release(void* p) {
         ringlet::user::exit(134);
     }
     auto* f = reinterpret_cast<FreeBlock*>(block);
+    HeapGuard guard;
     f->next = g_free[shift];
     g_free[shift] = f;
 }
@@ -71,6 +84,8 @@ void* allocate_or_die(size_t n) {
 }
 
 }  // namespace
+
+void* ringlet::user::heap_try_allocate(size_t n) { return allocate(n); }
 
 void* operator new(size_t n) { return allocate_or_die(n); }
 void* operator new[](size_t n) { return allocate_or_die(n); }

@@ -3,6 +3,7 @@
 
 #include "kernel/console/format.h"
 #include "user/rt/syscall.h"
+#include "user/rt/tls.h"
 
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
@@ -11,14 +12,27 @@ extern "C" int main(int argc, char** argv);
 
 namespace ringlet::user {
 namespace {
-uint64_t g_hart_index;
+thread_local uint64_t t_hart_index;  // .tbss: each core's own
+constexpr uint64_t kTlsMagic = 0x52494e474c544c53ull;
 uint64_t g_timebase;
 uint64_t g_start_cap;
 constexpr int kMaxArgs = 16;
 char* g_argv[kMaxArgs + 1];
 }  // namespace
 
-uint64_t hart_index() { return g_hart_index; }
+// .tdata: a core whose block lacks this value did not get the image copied.
+// External linkage, so the compiler cannot fold the check away.
+thread_local uint64_t t_tls_magic = kTlsMagic;
+
+uint64_t hart_index() { return t_hart_index; }
+void set_hart_index(uint64_t index) { t_hart_index = index; }
+
+void check_tls() {
+    if (t_tls_magic != kTlsMagic) {
+        print("rt: thread-local block not initialised\n");
+        exit(134);
+    }
+}
 uint64_t timebase_hz() { return g_timebase; }
 uint64_t start_cap() { return g_start_cap; }
 
@@ -28,7 +42,16 @@ uint64_t start_cap() { return g_start_cap; }
 // runs static constructors and main, and exits with main's result.
 extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args, uint64_t start_cap) {
     using namespace ringlet::user;
-    g_hart_index = hart_index;
+    // This core's thread_local block, before anything (constructors included)
+    // touches a thread_local variable.
+    auto block = tls_block_create();
+    if (!block) {
+        print("rt: no memory for thread-local storage\n");
+        exit(134);
+    }
+    tls_install(*block);
+    check_tls();
+    t_hart_index = hart_index;
     g_timebase = timebase;
     g_start_cap = start_cap;
     int argc = 0;

@@ -31,8 +31,12 @@ void printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 [[noreturn]] void exit(int64_t code);
 
-// The dense index of the hart this app runs on, and the rdtime frequency.
+// The dense index of the hart this core of the app runs on (per core), and
+// the rdtime frequency.
 uint64_t hart_index();
+void set_hart_index(uint64_t index);
+// Exits (code 134) unless this core's thread-local block holds the image.
+void check_tls();
 uint64_t timebase_hz();
 // The capability the app's starter handed it (dispatcher_start), or 0.
 uint64_t start_cap();
