@@ -57,6 +57,7 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
     __builtin_memcpy(app_name, name, n);
     app_name[n] = '\0';
     Dispatcher* d = TRY(create_dispatcher(app_name, kernel_root));
+    d->granted_harts = 1ull << start.hart_index;  // its own; a starter may grant more
     auto fail = [&](Error e) -> Result<Dispatcher*> {
         d->state = DispatcherState::Dead;
         discard_dispatcher(d);

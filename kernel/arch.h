@@ -93,6 +93,9 @@ namespace ringlet::arch {
 void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[4]);
 // Sets argument register a`i` of a user state that has not run yet.
 void set_start_arg(TrapFrame& frame, int i, uint64_t value);
+// Sets the thread pointer of a user state that has not run yet (each core
+// of a spanned app starts with its own thread-local block).
+void set_start_thread_pointer(TrapFrame& frame, uint64_t tp);
 // Leaves the kernel into the user state `frame` (which must sit at the top
 // of this hart's kernel stack, where the next trap from U-mode lands).
 [[noreturn]] void enter_user(TrapFrame* frame);

@@ -122,10 +122,34 @@ void on_all_online() {
     }
 }
 
-// Starts the apps of `init=name[:arg...][@hart],...` (default: hello, if
-// the initrd has it), each on the hart with that dense index (default 0),
-// with its ':'-separated arguments. Apps for other harts travel there as
-// messages. Returns how many started.
+// The harts of an init spec's "@..." part: "N", "N-M" or "all" (dense
+// indices); 0 if malformed or none of them exists.
+uint64_t parse_harts(const char* s, size_t len) {
+    if (len == 3 && s[0] == 'a' && s[1] == 'l' && s[2] == 'l')
+        return g_hart_count >= 64 ? ~0ull : (1ull << g_hart_count) - 1;
+    size_t first = 0, last = 0, i = 0;
+    bool range = false;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; ++i) first = first * 10 + static_cast<size_t>(s[i] - '0');
+    if (i == 0) return 0;
+    last = first;
+    if (i < len && s[i] == '-') {
+        size_t j = ++i;
+        last = 0;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; ++i) last = last * 10 + static_cast<size_t>(s[i] - '0');
+        range = i > j;
+        if (!range) return 0;
+    }
+    if (i != len || last < first || last >= g_hart_count || last >= 64) return 0;
+    uint64_t mask = 0;
+    for (size_t h = first; h <= last; ++h) mask |= 1ull << h;
+    return mask;
+}
+
+// Starts the apps of `init=name[:arg...][@harts],...` (default: hello, if
+// the initrd has it), with their ':'-separated arguments. "@N" runs it on
+// the hart with dense index N (default 0); "@N-M" or "@all" starts it on the
+// first of them and lets it span onto the rest (user/rt/cores.h). Apps for
+// other harts travel there as messages. Returns how many started.
 size_t start_initial_apps(const BootArgs& args) {
     if (!g_boot_info.has_initrd) {
         kprintf("no initrd: no apps to start\n");
@@ -144,14 +168,8 @@ size_t start_initial_apps(const BootArgs& args) {
         size_t spec_end = end;
         for (size_t i = pos; i < end; ++i)
             if (list[i] == '@') spec_end = i;
-        size_t hart = 0;
-        for (size_t i = spec_end + 1; i < end; ++i) {
-            if (list[i] < '0' || list[i] > '9') {
-                hart = ~size_t{0};
-                break;
-            }
-            hart = hart * 10 + static_cast<size_t>(list[i] - '0');
-        }
+        uint64_t harts = spec_end < end ? parse_harts(list + spec_end + 1, end - spec_end - 1) : 1;
+        size_t hart = harts ? static_cast<size_t>(__builtin_ctzll(harts)) : ~size_t{0};
         size_t name_end = pos;
         while (name_end < spec_end && list[name_end] != ':') ++name_end;
         char arg_text[256];
@@ -167,10 +185,13 @@ size_t start_initial_apps(const BootArgs& args) {
         }
         AppStart start{name, static_cast<size_t>(name_len), arg_text, arg_len, hart,
                        g_boot_info.timebase_frequency};
-        if (auto d = start_app(start); !d) {
+        auto d = prepare_app(start);
+        if (!d) {
             kprintf("init: cannot start app '%.*s': %s\n", name_len, name, error_name(d.error()));
             continue;
         }
+        (*d)->granted_harts = harts;  // before it runs: it may span onto these
+        launch_app(*d, hart);
         ++started;
     }
     return started;

@@ -82,6 +82,21 @@ Result<uint64_t> dispatcher_start(Dispatcher& starter, const DispatcherStartRequ
     return cap;
 }
 
+// The calls about dispatchers, run after the CapSpace lock is dropped
+// (they take the dispatcher pool's lock, and starting an app may need the
+// CapSpace lock itself).
+constexpr bool is_dispatcher_call(SyscallNumber n) {
+    return n == kSysDispatcherStart || n == kSysDispatcherSpan || n == kSysAppHarts;
+}
+
+// A new core of the caller's app, made runnable on its hart.
+Result<uint64_t> dispatcher_span(Dispatcher& d, const DispatcherSpanRequest& req) {
+    SpanStart start{req.entry, req.stack_top, req.thread_pointer, req.arg};
+    Dispatcher* member = TRY(span_dispatcher(d, req.hart, start));
+    launch_app(member, req.hart);
+    return 0;
+}
+
 // exit and debug_print, which touch no capability either: decoded
 // (kernel/syscall/decode.h) and carried out without the CapSpace lock and
 // without a SyscallRequest, like wait. Safe unlocked because each touches
@@ -100,7 +115,7 @@ Result<uint64_t> exit_or_print(HartLocal& local, Dispatcher& d, const SyscallArg
         return 0;
     }
     DebugPrintRequest req;
-    TRY(decode_debug_print(args, SpaceMemory(d.space), layout::kUserTop, req));
+    TRY(decode_debug_print(args, SpaceMemory(domain_of(d).space), layout::kUserTop, req));
     kprintf("%.*s", static_cast<int>(req.len), req.text);
     return req.len;
 }
@@ -113,13 +128,15 @@ Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
     Result<SyscallRequest> req = Error::Unsupported;
     {
         CapsGuard guard;
-        SpaceMemory memory(d.space);
+        SpaceMemory memory(domain_of(d).space);
         DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
                           static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
         req = decode_syscall(args, ctx);
-        if (req && req->number != kSysDispatcherStart) return invoke_cap_syscall(d, *req);
+        if (req && !is_dispatcher_call(req->number)) return invoke_cap_syscall(d, *req);
     }
     if (!req) return req.error();
+    if (req->number == kSysDispatcherSpan) return dispatcher_span(d, req->dispatcher_span);
+    if (req->number == kSysAppHarts) return domain_granted_harts(d);
     return dispatcher_start(d, req->dispatcher_start);
 }
 

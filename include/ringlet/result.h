@@ -38,6 +38,7 @@ enum class Error : int32_t {
     Unsupported,       // valid request the implementation does not offer
     IoError,           // the device reported a failure
     Fault,             // the requesting context faulted
+    WrongCore,         // the object belongs to another core (per-core state is not shared)
 };
 
 // A short stable name for an error ("OutOfMemory"), for logs and panics.
@@ -64,6 +65,7 @@ constexpr const char* error_name(Error e) {
     case Error::Unsupported: return "Unsupported";
     case Error::IoError: return "IoError";
     case Error::Fault: return "Fault";
+    case Error::WrongCore: return "WrongCore";
     }
     return "UnknownError";
 }

@@ -74,7 +74,15 @@ enum SyscallNumber
     // rights a4 → value = a dispatcher cap for the new app (Grant: mint
     // capabilities into its table). The app finds its cap's index in a3.
     kSysDispatcherStart = 15,
-    kSysCount = 16,
+    // Span the calling app onto the hart with dense index a0 (one it was
+    // granted, where it does not run yet): a new dispatcher in the same
+    // address space starts at a1 with sp = a2, tp = a3, a0 = its hart index,
+    // a1 = a4 → value = 0. Every dispatcher of the app ends when one ends.
+    kSysDispatcherSpan = 16,
+    // → value = the harts this app may span onto, bit i = dense index i
+    // (its own included).
+    kSysAppHarts = 17,
+    kSysCount = 18,
 };
 
 // frame_map permissions (a2). The same bits as the kernel's MapPerm

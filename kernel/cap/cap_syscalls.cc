@@ -54,7 +54,8 @@ void on_cap_removed(const CapNode& node, void*) {
 uint16_t table_of(const Dispatcher& d) { return static_cast<uint16_t>(d.cap_table); }
 
 Result<uint64_t> frame_alloc(Dispatcher& d, const FrameAllocRequest& req) {
-    if (d.frames_used + req.pages > kFrameQuotaPages) return Error::OutOfMemory;
+    Dispatcher& app = domain_of(d);  // a spanned app's cores share one quota
+    if (app.frames_used + req.pages > kFrameQuotaPages) return Error::OutOfMemory;
     // Every frame cap is physically contiguous: a DMA ring or buffer can use it as is.
     uint64_t pa = TRY(frames().alloc(req.pages));
     __builtin_memset(reinterpret_cast<void*>(arch::phys_to_virt(pa)), 0, req.pages * layout::kPageSize);
@@ -63,14 +64,15 @@ Result<uint64_t> frame_alloc(Dispatcher& d, const FrameAllocRequest& req) {
         (void)frames().free(pa, req.pages);
         return cap.error();
     }
-    d.frames_used += req.pages;
+    app.frames_used += req.pages;
     return *cap;
 }
 
 Result<uint64_t> frame_map(Dispatcher& d, const FrameMapRequest& req) {
     CapNode* node = req.cap.node;
-    TRY(d.space.map(req.va, node->base, node->size, req.perm));
-    node->map_root = d.space.root();
+    AddressSpace& space = domain_of(d).space;
+    TRY(space.map(req.va, node->base, node->size, req.perm));
+    node->map_root = space.root();
     node->map_va = req.va;
     return 0;
 }
@@ -85,7 +87,7 @@ Result<uint64_t> frame_unmap(const CapRequest& req) {
 
 Result<uint64_t> cap_delete(Dispatcher& d, const CapRequest& req) {
     const CapNode* node = req.cap.node;
-    if (node->owns_object && node->type == kCapFrame) d.frames_used -= node->size / layout::kPageSize;
+    if (node->owns_object && node->type == kCapFrame) domain_of(d).frames_used -= node->size / layout::kPageSize;
     TRY(g_caps.remove(table_of(d), req.cap.index));
     return 0;
 }
@@ -208,6 +210,12 @@ Result<uint64_t> hand_over_caps(Dispatcher& starter, Dispatcher& app, CapIndex g
         arch::set_start_arg(app.frame, 3, given);
     }
     return g_caps.insert_root(table_of(starter), kCapDispatcher, kRightGrant, 0, 0, 0, app.id);
+}
+
+void release_member_caps(Dispatcher& d) {
+    CapsGuard guard;
+    d.caps_closed = true;
+    g_channels.unbind_owner(d.id);
 }
 
 void release_caps(Dispatcher& d) {

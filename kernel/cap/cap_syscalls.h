@@ -45,5 +45,8 @@ Result<uint64_t> hand_over_caps(Dispatcher& starter, Dispatcher& app, CapIndex g
 // Removes every capability of `d` (its mappings and the frames it owned go)
 // and closes its table to new ones; it leaves the ends of its channels.
 void release_caps(Dispatcher& d);
+// A member of a spanned app ends while others go on: only its own channel
+// bindings go (the table is the app's, released with its last member).
+void release_member_caps(Dispatcher& d);
 
 }  // namespace ringlet

@@ -2,6 +2,13 @@
 // saved user registers, its address space, and what it waits for. A
 // dispatcher lives on one hart; only that hart's scheduler touches it after
 // it has been placed there.
+//
+// An app may span several harts (Barrelfish's "spanned domain"): one
+// dispatcher per hart, all sharing the first one's address space, capability
+// table and frames. That first dispatcher leads the domain: it holds what the
+// members share and outlives them (a leader that ends first stays, Dead and
+// off every queue, until the last member has gone). The members' own state
+// (registers, tp, notifications, interrupt lines, wait) is theirs alone.
 #pragma once
 
 #include <stddef.h>
@@ -43,6 +50,18 @@ struct Dispatcher {
     uint64_t wake_value = 0;
 
     Dispatcher* next = nullptr;     // run queue link (owned by the hart's scheduler)
+
+    // The spanned domain (see above). Written under the dispatcher pool's
+    // lock (kernel/sched/dispatch.cc); `leader` is fixed once placed.
+    Dispatcher* leader = nullptr;   // nullptr: this dispatcher leads its domain
+    uint32_t members = 0;           // leader: live dispatchers of the domain, itself included
+    uint64_t member_harts = 0;      // leader: dense hart indices with a live member (bit per hart)
+    uint64_t granted_harts = 0;     // leader: the harts its starter lets it span onto
+    bool ending = false;            // leader: one member ended; the others are being ended
 };
+
+// The dispatcher that holds what `d`'s domain shares (itself if it leads).
+inline Dispatcher& domain_of(Dispatcher& d) { return d.leader ? *d.leader : d; }
+inline const Dispatcher& domain_of(const Dispatcher& d) { return d.leader ? *d.leader : d; }
 
 }  // namespace ringlet

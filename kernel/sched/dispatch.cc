@@ -8,6 +8,7 @@
 #include "kernel/mm/frames.h"
 #include "kernel/panic.h"
 #include "kernel/smp/hart_local.h"
+#include "kernel/smp/mailbox.h"
 
 namespace ringlet {
 namespace {
@@ -35,32 +36,96 @@ bool g_shutdown_when_done = false;
 
 size_t slot_of(const Dispatcher* d) { return static_cast<size_t>(d - g_pool); }
 
-void release(Dispatcher* d) {
-    // Its interrupts and capabilities first: their mappings live in the
-    // space freed below.
-    unbind_irqs(*arch::hart_local(), *d);
-    release_caps(*d);
-    // Off this space before its tables go — if it is the one this hart runs
-    // in (an app that never ran, discarded during another app's syscall, is
-    // not: that app's space must stay active).
-    if (arch::hart_local()->sched.current() == d) arch::activate_page_table(g_kernel_root);
-    d->space = AddressSpace();
-    OwnedFrames& owned = g_owned[slot_of(d)];
-    for (size_t i = 0; i < owned.used; ++i) {
-        if (auto r = frames().free(owned.pa[i], owned.count[i]); !r)
-            panic("release: frames of %s: %s", d->name, error_name(r.error()));
-    }
-    owned.used = 0;
+// Returns a dispatcher's slot to the pool; the machine powers off after the
+// last one if asked to.
+void free_slot(Dispatcher* d) {
     uint32_t left;
     {
         SpinGuard guard(g_pool_lock);
         d->state = DispatcherState::Free;
+        d->leader = nullptr;
         left = --g_live;
     }
     if (left == 0 && __atomic_load_n(&g_shutdown_when_done, __ATOMIC_ACQUIRE)) {
         kprintf("all apps done: powering off\n");
         shutdown(0);
     }
+}
+
+// Asks every other live member of `d`'s domain to end (each on its own hart,
+// by message). Once per domain: the first member to end does it.
+void end_other_members(Dispatcher* d) {
+    Dispatcher& dom = domain_of(*d);
+    struct Target {
+        Dispatcher* d;
+        uint32_t id, hart;
+    } targets[kMaxDispatchers];
+    size_t n = 0;
+    {
+        SpinGuard guard(g_pool_lock);
+        if (dom.ending || dom.members <= 1) {
+            dom.ending = true;
+            return;
+        }
+        dom.ending = true;
+        for (auto& m : g_pool) {
+            if (&m == d || m.state == DispatcherState::Free || &domain_of(m) != &dom) continue;
+            if (&m == &dom && m.state == DispatcherState::Dead) continue;  // a leader waiting for its members
+            targets[n++] = Target{&m, m.id, m.hart_index};
+        }
+    }
+    kprintf("app %s: ending it on every hart it spans\n", dom.name);
+    for (size_t i = 0; i < n; ++i) {
+        if (targets[i].hart == current_hart_index()) {
+            kill_dispatcher(targets[i].d, targets[i].id);
+        } else if (auto r = send_to_hart(targets[i].hart, HartMessageType::EndDispatcher,
+                                         reinterpret_cast<uint64_t>(targets[i].d), targets[i].id);
+                   !r) {
+            panic("end_other_members: %s", error_name(r.error()));
+        }
+    }
+}
+
+// Frees what the whole domain shares: its capabilities, address space and
+// frames. The last member to go does it.
+void release_domain(Dispatcher& dom) {
+    release_caps(dom);
+    // Off this space before its tables go — if it is the one this hart runs
+    // in (an app that never ran, discarded during another app's syscall, is
+    // not: that app's space must stay active).
+    Dispatcher* cur = arch::hart_local()->sched.current();
+    if (cur && &domain_of(*cur) == &dom) arch::activate_page_table(g_kernel_root);
+    dom.space = AddressSpace();
+    OwnedFrames& owned = g_owned[slot_of(&dom)];
+    for (size_t i = 0; i < owned.used; ++i) {
+        if (auto r = frames().free(owned.pa[i], owned.count[i]); !r)
+            panic("release: frames of %s: %s", dom.name, error_name(r.error()));
+    }
+    owned.used = 0;
+}
+
+void release(Dispatcher* d) {
+    // Its interrupts and channel bindings first: their mappings live in the
+    // space freed below.
+    unbind_irqs(*arch::hart_local(), *d);
+    end_other_members(d);
+    Dispatcher& dom = domain_of(*d);
+    uint32_t members_left;
+    {
+        SpinGuard guard(g_pool_lock);
+        members_left = --dom.members;
+        dom.member_harts &= ~(1ull << d->hart_index);
+    }
+    if (members_left > 0) {
+        release_member_caps(*d);
+        // A leader stays (Dead, on no queue) while members use its space.
+        if (d != &dom) free_slot(d);
+        return;
+    }
+    if (d != &dom) release_member_caps(*d);
+    release_domain(dom);
+    if (d != &dom) free_slot(d);
+    free_slot(&dom);
 }
 
 // Arms this hart's timer for the earliest of: a blocked dispatcher's
@@ -96,7 +161,7 @@ Dispatcher* pick_or_idle(HartLocal& local) {
 
 // Loads `d` into `frame` (the trap frame at the kernel stack top).
 void switch_in(Dispatcher* d, TrapFrame& frame) {
-    arch::activate_page_table(d->space.root());
+    arch::activate_page_table(domain_of(*d).space.root());
     frame = d->frame;
     if (d->has_wake_value) {
         arch::set_syscall_result(frame, 0, d->wake_value);
@@ -119,6 +184,10 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
                 __atomic_store_n(&d->id, g_next_id++, __ATOMIC_RELEASE);
                 d->cap_table = static_cast<uint32_t>(&slot - g_pool);
                 d->caps_closed = false;
+                d->leader = nullptr;
+                d->members = 1;
+                d->member_harts = d->granted_harts = 0;
+                d->ending = false;
                 ++g_live;
                 break;
             }
@@ -153,8 +222,97 @@ Result<void> dispatcher_own_frames(Dispatcher* d, uint64_t pa, uint64_t count) {
 }
 
 void place_dispatcher(HartLocal& local, Dispatcher* d) {
+    Dispatcher& dom = domain_of(*d);
+    bool ending;
+    {
+        // Under the lock end_other_members takes: either it sees this member
+        // placed (and ends it) or this sees the domain ending.
+        SpinGuard guard(g_pool_lock);
+        ending = dom.ending;
+        if (!ending) dom.member_harts |= 1ull << local.index;
+    }
     d->hart_index = local.index;
+    if (ending) {
+        d->state = DispatcherState::Dead;
+        release(d);
+        return;
+    }
     local.sched.enqueue(d);
+}
+
+Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const SpanStart& start) {
+    Dispatcher& dom = domain_of(from);
+    if (hart_index >= hart_count() || hart_index >= 64) return Error::OutOfRange;
+    Dispatcher* d = nullptr;
+    {
+        SpinGuard guard(g_pool_lock);
+        if (!(dom.granted_harts >> hart_index & 1)) return Error::NoRights;
+        if (dom.ending) return Error::BadCapability;  // the app is ending
+        // One dispatcher per hart and domain: a core's state is per hart.
+        if (dom.member_harts >> hart_index & 1) return Error::Busy;
+        for (auto& slot : g_pool) {
+            if (slot.state == DispatcherState::Free) {
+                d = &slot;
+                break;
+            }
+        }
+        if (!d) return Error::Full;
+        // Reserved but not placed: place_dispatcher sets the hart bit, so a
+        // second span to this hart before then is refused only by this bit.
+        dom.member_harts |= 1ull << hart_index;
+        d->state = DispatcherState::Blocked;
+        __atomic_store_n(&d->id, g_next_id++, __ATOMIC_RELEASE);
+        d->leader = &dom;
+        d->cap_table = dom.cap_table;
+        d->caps_closed = false;
+        d->members = 0;
+        d->member_harts = d->granted_harts = 0;
+        d->ending = false;
+        ++dom.members;
+        ++g_live;
+    }
+    __builtin_memcpy(d->name, dom.name, Dispatcher::kNameMax);
+    d->notifications = d->wait_mask = d->wake_deadline = 0;
+    d->irq_line_count = 0;
+    d->irq_in_service = 0;
+    d->exit_code = 0;
+    d->has_wake_value = false;
+    d->next = nullptr;
+    arch::init_user_frame(d->frame, start.entry, start.stack_top, {hart_index, start.arg, 0, 0});
+    arch::set_start_thread_pointer(d->frame, start.thread_pointer);
+    return d;
+}
+
+uint64_t domain_granted_harts(Dispatcher& d) {
+    SpinGuard guard(g_pool_lock);
+    return domain_of(d).granted_harts;
+}
+
+void kill_dispatcher(Dispatcher* d, uint32_t id) {
+    if (__atomic_load_n(&d->id, __ATOMIC_ACQUIRE) != id) return;  // gone, slot reused
+    HartLocal& local = *arch::hart_local();
+    switch (d->state) {
+    case DispatcherState::Free:
+    case DispatcherState::Dead: return;
+    case DispatcherState::Blocked:
+        if (local.sched.current() == d) break;  // in a syscall on this hart
+        local.sched.remove_blocked(d);
+        d->state = DispatcherState::Dead;
+        kprintf("app %s (hart %u) ended with its app\n", d->name, local.hart_id);
+        release(d);
+        return;
+    case DispatcherState::Runnable:
+        if (local.sched.current() == d) break;
+        local.sched.remove_runnable(d);
+        d->state = DispatcherState::Dead;
+        kprintf("app %s (hart %u) ended with its app\n", d->name, local.hart_id);
+        release(d);
+        return;
+    }
+    // Running here (this message interrupted it): it ends on its way back to
+    // U-mode (return_to_user_keeps_current sees it Dead).
+    d->state = DispatcherState::Dead;
+    kprintf("app %s (hart %u) ended with its app\n", d->name, local.hart_id);
 }
 
 void discard_dispatcher(Dispatcher* d) { release(d); }
@@ -171,7 +329,7 @@ void shutdown_when_all_done(bool enable) {
 Dispatcher* find_dispatcher(uint32_t id) {
     SpinGuard guard(g_pool_lock);
     for (auto& d : g_pool)
-        if (d.state != DispatcherState::Free && d.id == id) return &d;
+        if (d.state != DispatcherState::Free && d.state != DispatcherState::Dead && d.id == id) return &d;
     return nullptr;
 }
 

@@ -18,8 +18,30 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root);
 Result<void> dispatcher_own_frames(Dispatcher* d, uint64_t pa, uint64_t count);
 
 // Makes `d` runnable on hart `local`. Before that hart runs (boot), the boot
-// hart may call this directly; afterwards only the hart itself does.
+// hart may call this directly; afterwards only the hart itself does. A member
+// of a domain that is ending is ended instead.
 void place_dispatcher(HartLocal& local, Dispatcher* d);
+
+// Where a new member of a spanned app starts: its own stack and thread-local
+// block (tp), and one argument (a1; a0 is the hart index).
+struct SpanStart {
+    uint64_t entry;
+    uint64_t stack_top;
+    uint64_t thread_pointer;
+    uint64_t arg;
+};
+// A new dispatcher of `from`'s app on hart `hart_index` (not yet placed):
+// same address space, capabilities and frames. AccessDenied unless the app
+// was granted that hart; Busy if the app already runs there; OutOfRange for
+// a hart the machine lacks; Full when no dispatcher is free.
+Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const SpanStart& start);
+
+// The harts `d`'s app may span onto (bit = dense index).
+uint64_t domain_granted_harts(Dispatcher& d);
+
+// Ends dispatcher `d` (if it is still `id`) because another member of its
+// app ended. Only on d's own hart (the EndDispatcher message brings it there).
+void kill_dispatcher(Dispatcher* d, uint32_t id);
 
 // This hart's scheduling loop: runs its dispatchers, sleeps when none can run.
 [[noreturn]] void run_dispatchers(HartLocal& local);
@@ -51,7 +73,8 @@ inline bool return_to_user_keeps_current(HartLocal& local) {
     return true;
 }
 
-// Ends the current dispatcher with `code` (exit syscall or fault).
+// Ends the current dispatcher with `code` (exit syscall or fault); every other
+// dispatcher of its app ends with it.
 void end_current(HartLocal& local, int64_t code);
 
 // Frees a dispatcher that never ran (a failed load).

@@ -19,6 +19,18 @@ Dispatcher* Scheduler::pick() {
     return d;
 }
 
+void Scheduler::remove_runnable(Dispatcher* d) {
+    Dispatcher* prev = nullptr;
+    for (Dispatcher* p = m_head; p; prev = p, p = p->next) {
+        if (p != d) continue;
+        if (prev) prev->next = d->next;
+        else m_head = d->next;
+        if (m_tail == d) m_tail = prev;
+        d->next = nullptr;
+        return;
+    }
+}
+
 void Scheduler::add_blocked(Dispatcher* d) {
     d->state = DispatcherState::Blocked;
     d->next = m_blocked;

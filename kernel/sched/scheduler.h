@@ -20,6 +20,8 @@ public:
     void enqueue(Dispatcher* d);
     // Takes the next runnable dispatcher, or nullptr.
     Dispatcher* pick();
+    // Takes `d` off the run queue (it is ending).
+    void remove_runnable(Dispatcher* d);
     bool has_waiting() const { return m_head != nullptr; }
     bool has_blocked() const { return m_blocked != nullptr; }
 

@@ -61,6 +61,9 @@ void handle(size_t me, size_t from, const RingMessage& m) {
         notify_dispatcher(reinterpret_cast<Dispatcher*>(m.words[1]), static_cast<uint32_t>(m.words[2] >> 8),
                           static_cast<uint32_t>(m.words[2] & 0xff));
         break;
+    case HartMessageType::EndDispatcher:
+        kill_dispatcher(reinterpret_cast<Dispatcher*>(m.words[1]), static_cast<uint32_t>(m.words[2]));
+        break;
     case HartMessageType::Halt:
         for (;;) arch::idle_wait();
     default: panic("handle: unknown inter-hart message %lu from hart index %zu", m.words[0], from);

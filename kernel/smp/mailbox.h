@@ -21,6 +21,7 @@ enum class HartMessageType : uint64_t {
     FlushDone = 3,        // arg0: the sequence number flushed
     Halt = 4,             // stop this hart (machine shutdown)
     Notify = 5,           // arg0: Dispatcher* on the receiving hart, arg1: its id << 8 | notification bit
+    EndDispatcher = 6,    // arg0: Dispatcher* on the receiving hart, arg1: its id (its app is ending)
 };
 
 // Sets up the rings for `hart_count` harts (boot hart, before the others start).

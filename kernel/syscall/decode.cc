@@ -7,7 +7,7 @@ namespace ringlet {
 static_assert(uint64_t{kUserMapRead} == kMapRead && uint64_t{kUserMapWrite} == kMapWrite &&
                   uint64_t{kUserMapExec} == kMapExec,
               "the ABI's frame_map permissions must be the kernel's MapPerm bits");
-static_assert(kSysCount == 16, "a new syscall needs a decoder case below");
+static_assert(kSysCount == 18, "a new syscall needs a decoder case below");
 
 Result<void> UserMemory::copy_in(void*, uint64_t, size_t) const { return Error::BadAddress; }
 Result<void> UserMemory::check_writable(uint64_t, size_t) const { return Error::BadAddress; }
@@ -148,6 +148,20 @@ Result<void> decode_dispatcher_start(const SyscallArgs& args, const DecodeContex
     return ok();
 }
 
+// The new dispatcher's pc, stack and tp must lie in the user half (the
+// stack 16-byte aligned, as the psABI wants at a call); its argument is the
+// app's business.
+Result<void> decode_dispatcher_span(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 5));
+    if (args.a[0] >= ctx.hart_count) return Error::OutOfRange;
+    const uint64_t entry = args.a[1], sp = args.a[2], tp = args.a[3];
+    if (entry == 0 || entry >= ctx.user_top || (entry & 1)) return Error::BadAddress;
+    if (sp == 0 || sp > ctx.user_top || (sp & 15)) return Error::BadAddress;
+    if (tp >= ctx.user_top) return Error::BadAddress;
+    req.dispatcher_span = DispatcherSpanRequest{static_cast<uint32_t>(args.a[0]), entry, sp, tp, args.a[4]};
+    return ok();
+}
+
 // Calls that take one capability and nothing else.
 Result<void> decode_single_cap(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req, uint8_t type,
                                uint32_t rights) {
@@ -198,6 +212,8 @@ Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeConte
         break;
     case kSysIrqControl: TRY(decode_irq_control(args, ctx, req)); break;
     case kSysDispatcherStart: TRY(decode_dispatcher_start(args, ctx, req)); break;
+    case kSysDispatcherSpan: TRY(decode_dispatcher_span(args, ctx, req)); break;
+    case kSysAppHarts: TRY(unused_from(args, 0)); break;
     case kSysCount: return Error::Unsupported;
     }
     return req;

@@ -92,6 +92,12 @@ struct DispatcherStartRequest {
     uint32_t gift_rights;
 };
 
+// A new dispatcher of the caller's app on `hart` (kernel/sched/dispatch.h).
+struct DispatcherSpanRequest {
+    uint32_t hart;
+    uint64_t entry, stack_top, thread_pointer, arg;
+};
+
 // One decoded call: `number` says which member of the union is meaningful.
 struct SyscallRequest {
     SyscallNumber number;
@@ -109,6 +115,7 @@ struct SyscallRequest {
         DeviceClaimRequest device_claim;
         IrqControlRequest irq;
         DispatcherStartRequest dispatcher_start;
+        DispatcherSpanRequest dispatcher_span;
     };
 };
 

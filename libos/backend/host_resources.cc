@@ -15,6 +15,16 @@ namespace {
 constexpr size_t kFrameBytes = 16u << 20;  // coroutine frames
 constexpr size_t kDmaBytes = 64u << 20;    // I/O buffers (touched lazily)
 
+// A host thread stands for a core: each gets the next core index the first
+// time it initialises a libOS, and keeps it.
+uint32_t g_next_core;
+thread_local int64_t t_core = -1;
+
+uint32_t this_core() {
+    if (t_core < 0) t_core = __atomic_fetch_add(&g_next_core, 1, __ATOMIC_RELAXED);
+    return static_cast<uint32_t>(t_core);
+}
+
 void* map(size_t n) {
     void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? nullptr : p;
@@ -25,6 +35,7 @@ Result<Resources> acquire_resources(const char* name) {
     if (name == nullptr) name = getenv("RINGLET_BACKEND");
     if (name == nullptr || name[0] == '\0') name = "linux";
     Resources r;
+    r.core = this_core();
     if (strcmp(name, "loopback") == 0) {
         r.backend = new backend::LoopbackBackend();
     } else if (strcmp(name, "linux") == 0) {

@@ -19,8 +19,9 @@ using ringlet::pdpix::to_errno;
 
 namespace {
 // The LibOs lives in static storage: no general heap on the target.
-alignas(LibOs) unsigned char g_storage[sizeof(LibOs)];
-ringlet::pdpix::Resources g_resources;
+// Each core's LibOs (slot = its core index) and what it was built from.
+alignas(LibOs) unsigned char g_storage[LibOs::kMaxCores][sizeof(LibOs)];
+thread_local ringlet::pdpix::Resources g_resources;
 
 LibOs* os() { return LibOs::instance(); }
 
@@ -48,6 +49,10 @@ int demi_init(const struct demi_args* args) {
     if (os() != nullptr) return EEXIST;
     auto res = ringlet::pdpix::acquire_resources(backend_arg(args));
     if (!res) return res.error() == Error::NotFound ? EINVAL : errno_of(res);
+    if (res->core >= LibOs::kMaxCores) {
+        ringlet::pdpix::release_resources(*res);
+        return ENOBUFS;
+    }
     auto pool = ringlet::rt::FramePool::create(res->frame_arena, res->frame_bytes);
     auto heap = ringlet::mem::DmaHeap::create(res->dma_region, res->dma_bytes);
     if (!pool || !heap) {
@@ -55,7 +60,7 @@ int demi_init(const struct demi_args* args) {
         return ENOMEM;
     }
     g_resources = *res;
-    LibOs* l = new (g_storage) LibOs(*res->backend, *pool, *heap, res->storage, res->platform);
+    LibOs* l = new (g_storage[res->core]) LibOs(*res->backend, *pool, *heap, res->storage, res->platform, res->core);
     LibOs::set_instance(l);
     if (auto s = l->start(); !s) {
         (void)ringlet_demi_shutdown();

@@ -31,6 +31,7 @@ constexpr int to_errno(Error e) {
     case Error::Unsupported: return ENOTSUP;
     case Error::IoError: return EIO;
     case Error::Fault: return EFAULT;
+    case Error::WrongCore: return EXDEV;
     }
     return EIO;
 }

@@ -26,8 +26,10 @@ Result<sockaddr_in> ipv4(const sockaddr* addr, socklen_t size) {
 }  // namespace
 
 
-LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* storage, rt::Platform* platform)
-    : m_backend(backend),
+LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* storage, rt::Platform* platform,
+             uint32_t core)
+    : m_core(core),
+      m_backend(backend),
       m_storage(storage),
       m_pool(pool),
       m_heap(heap),
@@ -64,17 +66,18 @@ void LibOs::drop(Queue* q) {
 }
 
 Result<Queue*> LibOs::lookup(int qd) {
-    if (qd < 0 || static_cast<uint32_t>(qd) >= kMaxQueues || m_queues[qd].queue == nullptr) {
-        return Error::BadCapability;
-    }
-    return m_queues[qd].queue;
+    if (qd < 0) return Error::BadCapability;
+    const uint32_t core = static_cast<uint32_t>(qd) / kMaxQueues, i = static_cast<uint32_t>(qd) % kMaxQueues;
+    if (core != m_core) return core < kMaxCores ? Error::WrongCore : Error::BadCapability;
+    if (m_queues[i].queue == nullptr) return Error::BadCapability;
+    return m_queues[i].queue;
 }
 
 Result<int> LibOs::install(Queue* q) {
     for (uint32_t i = 0; i < kMaxQueues; ++i) {
         if (m_queues[i].queue == nullptr) {
             m_queues[i].queue = q;
-            return static_cast<int>(i);
+            return static_cast<int>(m_core * kMaxQueues + i);
         }
     }
     drop(q);
@@ -122,7 +125,7 @@ Result<void> LibOs::close(int qd) {
         op.result.qr_ret = ECANCELED;
     }
     drop(q);
-    m_queues[qd].queue = nullptr;
+    m_queues[static_cast<uint32_t>(qd) % kMaxQueues].queue = nullptr;
     return {};
 }
 

@@ -30,12 +30,16 @@ class LibOs {
 public:
     static constexpr uint32_t kMaxQueues = 1024;
     static constexpr uint32_t kMaxOps = 1024;
+    // One LibOs per core. A qd names its core (qd / kMaxQueues): a queue is
+    // used only on the core that made it, and another core's qd is refused
+    // with WrongCore (EXDEV), never raced on.
+    static constexpr uint32_t kMaxCores = 8;
 
     // Wires the pieces together; the regions must outlive the LibOs.
     // `storage` (may be null: no block device) serves blk_open(); the
     // executor sleeps through `platform`, else through the backend's.
     LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* storage = nullptr,
-          rt::Platform* platform = nullptr);
+          rt::Platform* platform = nullptr, uint32_t core = 0);
     ~LibOs();
     LibOs(const LibOs&) = delete;
     LibOs& operator=(const LibOs&) = delete;
@@ -91,6 +95,7 @@ public:
     mem::DmaHeap& heap() { return m_heap; }
     rt::FramePool& frame_pool() { return m_pool; }
     uint32_t pending_ops() const;
+    uint32_t core() const { return m_core; }
 
     // The instance demi_* calls on this core use (set by demi_init on this
     // core). Inline: every demi_* call asks.
@@ -165,6 +170,7 @@ private:
     // Per core: each core of an app runs its own LibOs (thread-local, via tp).
     static inline thread_local LibOs* s_instance = nullptr;
 
+    uint32_t m_core;
     Backend& m_backend;
     Storage* m_storage;
     // The one storage queue (the device is exclusive), in place: no heap.

@@ -20,10 +20,13 @@ struct Resources {
     size_t dma_bytes = 0;
     Storage* storage = nullptr;        // the machine's block device; null: none
     rt::Platform* platform = nullptr;  // where the core sleeps; null: the backend's
+    uint32_t core = 0;                 // this core's index (< LibOs::kMaxCores): its qds carry it
 };
 
 // Acquires everything for backend `name` (nullptr: the environment's
-// RINGLET_BACKEND, else the default). NotFound for an unknown name.
+// RINGLET_BACKEND, else the default) for the calling core: each core of an
+// app (each thread on the host) runs its own libOS instance. NotFound for an
+// unknown name; Full beyond LibOs::kMaxCores cores.
 Result<Resources> acquire_resources(const char* name);
 
 // Returns what acquire_resources() handed out.

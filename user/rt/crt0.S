@@ -9,3 +9,12 @@ _start:
     mv      ra, zero
     call    ringlet_start
 1:  j       1b
+
+/* Entry of each further core of a spanned app (user/rt/cores.h): the kernel
+ * starts it with sp and tp set, a0 = hart index, a1 = the start block. */
+    .globl _core_start
+_core_start:
+    mv      s0, zero
+    mv      ra, zero
+    call    ringlet_core_start
+1:  j       1b

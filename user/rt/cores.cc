@@ -1,0 +1,50 @@
+#include "user/rt/cores.h"
+
+#include "user/rt/syscall.h"
+#include "user/rt/tls.h"
+
+extern "C" void _core_start();
+
+namespace ringlet::user {
+
+// What a new core needs to begin (ringlet_core_start reads it).
+struct CoreStart {
+    CoreMain fn;
+    void* arg;
+};
+
+namespace {
+
+constexpr uint64_t kCoreStackBytes = 64 * 1024;
+
+// One stack and start block per possible core; slot i is taken by the
+// core started on hart i (one core per hart), so no allocation races.
+alignas(16) unsigned char g_stacks[kMaxCores][kCoreStackBytes];
+CoreStart g_starts[kMaxCores];
+
+}  // namespace
+
+uint64_t granted_harts() {
+    auto r = as_result(syscall(kSysAppHarts));
+    return r ? *r : 0;
+}
+
+Result<void> start_core(uint32_t hart_index, CoreMain fn, void* arg) {
+    if (hart_index >= kMaxCores) return Error::OutOfRange;
+    void* tls = TRY(tls_block_create());
+    g_starts[hart_index] = CoreStart{fn, arg};
+    const uint64_t stack_top = reinterpret_cast<uint64_t>(g_stacks[hart_index] + kCoreStackBytes);
+    TRY(as_result(syscall(kSysDispatcherSpan, hart_index, reinterpret_cast<uint64_t>(&_core_start), stack_top,
+                          reinterpret_cast<uint64_t>(tls), reinterpret_cast<uint64_t>(&g_starts[hart_index]))));
+    return {};
+}
+
+}  // namespace ringlet::user
+
+// A further core's first C++: its tp is set; record where it runs and go.
+extern "C" [[noreturn]] void ringlet_core_start(uint64_t hart_index, ringlet::user::CoreStart* start) {
+    using namespace ringlet::user;
+    check_tls();
+    set_hart_index(hart_index);
+    exit(start->fn(start->arg));
+}
