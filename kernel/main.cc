@@ -7,7 +7,7 @@
 #include "arch/riscv64/layout.h"
 #include "kernel/app_loader.h"
 #include "kernel/arch.h"
-#include "kernel/cap/cap_syscalls.h"
+#include "kernel/cap/machine_caps.h"
 #include "kernel/lib/boot_args.h"
 #include "kernel/console/console.h"
 #include "kernel/fdt/fdt.h"

@@ -47,6 +47,13 @@ enum
 #endif
 { kFrameContiguous = 1u << 0 };
 
+// The ABI's sizes: these values cross the kernel/user boundary in registers
+// and in channel messages, from C and C++ alike.
 #ifdef __cplusplus
+static_assert(sizeof(CapIndex) == 8, "CapIndex is one register");
+static_assert(sizeof(CapType) == 1, "CapType is one byte of cap_identify's value");
+static_assert(sizeof(CapRights) == 4, "CapRights fits cap_identify's bits 8..39");
 }  // namespace ringlet
+#else
+_Static_assert(sizeof(CapIndex) == 8, "CapIndex is one register");
 #endif

@@ -40,6 +40,8 @@ enum class Error : int32_t {
     Fault,             // the requesting context faulted
     WrongCore,         // the object belongs to another core (per-core state is not shared)
 };
+// The syscall ABI returns it in a0; kernel and user space must agree.
+static_assert(sizeof(Error) == 4, "Error is the syscall ABI's 32-bit code");
 
 // A short stable name for an error ("OutOfMemory"), for logs and panics.
 constexpr const char* error_name(Error e) {
@@ -70,6 +72,10 @@ constexpr const char* error_name(Error e) {
     return "UnknownError";
 }
 
+// Called only where a Result<T> is provably built from Error::Ok (see
+// Result(Error)); declared, never defined, so such a build fails.
+[[gnu::error("Result<T>(Error::Ok): a Result without a value needs a failure code, not Error::Ok")]] void
+result_from_error_ok();
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -77,7 +83,14 @@ public:
     Result(const T& value) : m_error(Error::Ok) { new (&m_value) T(value); }
     Result(T&& value) : m_error(Error::Ok) { new (&m_value) T(std::move(value)); }
     // Precondition: e != Error::Ok (an error without a value is meaningless).
-    Result(Error e) : m_error(e == Error::Ok ? Error::InvalidArgument : e) {}
+    // Where the compiler can see that e is Error::Ok — `return Error::Ok;`
+    // from a function returning Result<T>, or a path that passes it in — the
+    // build fails (the optimised builds, which are every preset's; GCC and
+    // Clang). A runtime Ok it cannot see still becomes InvalidArgument, never
+    // a success without a value.
+    [[gnu::always_inline]] Result(Error e) : m_error(e == Error::Ok ? Error::InvalidArgument : e) {
+        if (__builtin_constant_p(e == Error::Ok) && e == Error::Ok) result_from_error_ok();
+    }
 
     Result(const Result& o) : m_error(o.m_error) {
         if (ok()) new (&m_value) T(o.m_value);

@@ -98,5 +98,6 @@ enum
 };
 
 #ifdef __cplusplus
+static_assert(sizeof(SyscallNumber) == 8, "the call number is one register (a7)");
 }  // namespace ringlet
 #endif

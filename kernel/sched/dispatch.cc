@@ -1,7 +1,7 @@
 #include "kernel/sched/dispatch.h"
 
 #include "kernel/arch.h"
-#include "kernel/cap/cap_syscalls.h"
+#include "kernel/cap/machine_caps.h"
 #include "kernel/irq/irq_routing.h"
 #include "kernel/console/console.h"
 #include "kernel/lib/spin_lock.h"

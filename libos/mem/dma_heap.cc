@@ -1,5 +1,7 @@
 #include "libos/mem/dma_heap.h"
 
+#include "libos/rt/panic.h"
+
 namespace ringlet::mem {
 
 namespace {
@@ -76,7 +78,7 @@ Result<void> DmaHeap::app_free(const void* p) {
 void DmaHeap::release(Buffer* b) {
     // Dropping a reference nobody holds means a libOS bug: stop before the
     // free lists are corrupted.
-    if (b->magic != kLive || b->refs == 0) __builtin_trap();
+    if (b->magic != kLive || b->refs == 0) rt::panic("DmaHeap::release: buffer not live or no reference held");
     if (--b->refs != 0) return;
     b->magic = kFree;
     b->app_owned = false;

@@ -1,5 +1,7 @@
 #include "libos/rt/executor.h"
 
+#include "libos/rt/panic.h"
+
 namespace ringlet::rt {
 
 namespace {
@@ -9,7 +11,7 @@ thread_local Executor* g_current = nullptr;
 
 // A task awaited something that never parks it (not a Ringlet awaitable), so
 // nothing could ever make it ready again: a programming error.
-[[noreturn]] void panic_unparked() { __builtin_trap(); }
+[[noreturn]] void panic_unparked() { panic("Executor: a task awaited something that never parks it"); }
 }  // namespace
 
 Executor* Executor::current() { return g_current; }

@@ -1,5 +1,7 @@
 #include "libos/rt/frame_pool.h"
 
+#include "libos/rt/panic.h"
+
 namespace ringlet::rt {
 
 namespace {
@@ -44,7 +46,7 @@ void FramePool::release(void* frame) {
     auto* h = reinterpret_cast<Header*>(block);
     // A bad header means memory corruption or a foreign pointer: an invariant
     // is broken and continuing would corrupt the free lists.
-    if (h->magic != kMagic || h->cls >= kClasses) __builtin_trap();
+    if (h->magic != kMagic || h->cls >= kClasses) panic("FramePool::release: bad frame header (corrupt or foreign pointer)");
     FramePool* pool = h->pool;
     const uint32_t cls = h->cls;
     h->magic = 0;  // catches a double release

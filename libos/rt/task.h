@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "libos/rt/frame_pool.h"
+#include "libos/rt/panic.h"
 #include "ringlet/result.h"
 
 namespace ringlet::rt {
@@ -51,7 +52,7 @@ struct PromiseBase {
 
     // Built with -fno-exceptions on the target; on the host nothing throws
     // through a task either, so reaching this is a broken invariant.
-    void unhandled_exception() noexcept { __builtin_trap(); }
+    void unhandled_exception() noexcept { panic("Task::unhandled_exception: an exception left a task"); }
 
     std::coroutine_handle<> m_continuation;
 };
@@ -126,7 +127,8 @@ public:
                 if constexpr (std::is_constructible_v<T, Error>) {
                     return T(Error::OutOfMemory);
                 } else {
-                    __builtin_trap();  // a Task<void> or Task<int> cannot report OOM
+                    // A Task<void> or Task<int> cannot report OOM.
+                    panic("Task::await_resume: no frame for a task that cannot report OutOfMemory");
                 }
             }
             return m_handle.promise().take();

@@ -1,15 +1,17 @@
 // The system call and user-fault entry points (called from the trap path).
-// A system call is decoded (kernel/syscall/decode.h) before anything is done.
+// A system call is decoded (kernel/syscall/decode.h) before anything is done,
+// then invoked by its family (kernel/syscall/invoke.h); wait, exit and
+// debug_print, which name no capability, are carried out here.
 #include "arch/riscv64/layout.h"
-#include "kernel/app_loader.h"
 #include "kernel/arch.h"
-#include "kernel/cap/cap_syscalls.h"
+#include "kernel/cap/machine_caps.h"
 #include "kernel/console/console.h"
 #include "kernel/irq/irq_routing.h"
 #include "kernel/mm/map_perm.h"
 #include "kernel/sched/dispatch.h"
 #include "kernel/smp/hart_local.h"
 #include "kernel/syscall/decode.h"
+#include "kernel/syscall/invoke.h"
 #include "ringlet/syscall_abi.h"
 
 namespace ringlet {
@@ -63,38 +65,11 @@ void set_result(TrapFrame& frame, const Result<uint64_t>& r) {
     return return_to_user_keeps_current(local);
 }
 
-// Load, hand over the capabilities (under the lock, which loading must not
-// hold: a failed load releases the app, and that takes the lock), launch.
-Result<uint64_t> dispatcher_start(Dispatcher& starter, const DispatcherStartRequest& req) {
-    AppStart start{req.name, req.name_len, "", 0, req.hart, timebase_frequency()};
-    Dispatcher* app = TRY(prepare_app(start));
-    Result<uint64_t> cap = Error::Unsupported;
-    {
-        CapsGuard guard;
-        cap = hand_over_caps(starter, *app, req.gift, req.gift_rights);
-    }
-    if (!cap) {
-        app->state = DispatcherState::Dead;
-        discard_dispatcher(app);
-        return cap.error();
-    }
-    launch_app(app, req.hart);
-    return cap;
-}
-
 // The calls about dispatchers, run after the CapSpace lock is dropped
 // (they take the dispatcher pool's lock, and starting an app may need the
 // CapSpace lock itself).
 constexpr bool is_dispatcher_call(SyscallNumber n) {
     return n == kSysDispatcherStart || n == kSysDispatcherSpan || n == kSysAppHarts;
-}
-
-// A new core of the caller's app, made runnable on its hart.
-Result<uint64_t> dispatcher_span(Dispatcher& d, const DispatcherSpanRequest& req) {
-    SpanStart start{req.entry, req.stack_top, req.thread_pointer, req.arg};
-    Dispatcher* member = TRY(span_dispatcher(d, req.hart, start));
-    launch_app(member, req.hart);
-    return 0;
 }
 
 // exit and debug_print, which touch no capability either: decoded
@@ -120,6 +95,25 @@ Result<uint64_t> exit_or_print(HartLocal& local, Dispatcher& d, const SyscallArg
     return req.len;
 }
 
+// The family that carries out `req` (kernel/syscall/invoke.h).
+Result<uint64_t> invoke_locked(CapsGuard& guard, Dispatcher& d, const SyscallRequest& req) {
+    switch (req.number) {
+    case kSysCapIdentify:
+    case kSysCapMint:
+    case kSysCapDelete:
+    case kSysCapRevoke: return invoke_cap_call(guard, d, req);
+    case kSysFrameAlloc:
+    case kSysFrameMap:
+    case kSysFrameUnmap:
+    case kSysFramePhys: return invoke_frame_call(guard, d, req);
+    case kSysChannelCreate:
+    case kSysChannelControl: return invoke_channel_call(guard, d, req);
+    case kSysDeviceClaim:
+    case kSysIrqControl: return invoke_device_call(guard, d, req);
+    default: return Error::Unsupported;  // the capability-free calls never come here
+    }
+}
+
 // Decode then invoke, for a call that names capabilities. The CapSpace lock
 // is held across both, so what decode found is still there when invoke uses
 // it; dispatcher_start runs its invoke unlocked (starting an app may itself
@@ -132,12 +126,12 @@ Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
         DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
                           static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
         req = decode_syscall(args, ctx);
-        if (req && !is_dispatcher_call(req->number)) return invoke_cap_syscall(d, *req);
+        if (req && !is_dispatcher_call(req->number)) return invoke_locked(guard, d, *req);
     }
     if (!req) return req.error();
-    if (req->number == kSysDispatcherSpan) return dispatcher_span(d, req->dispatcher_span);
+    if (req->number == kSysDispatcherSpan) return invoke_dispatcher_span(d, req->dispatcher_span);
     if (req->number == kSysAppHarts) return domain_granted_harts(d);
-    return dispatcher_start(d, req->dispatcher_start);
+    return invoke_dispatcher_start(d, req->dispatcher_start);
 }
 
 // Every call but wait (on_syscall's fast path).
