@@ -380,18 +380,24 @@ void FakeNic::service() {
 
 // ---------------------------------------------------------------- FakeDisk
 
-FakeDisk::FakeDisk(DmaArena* a, uint64_t features, uint64_t sectors)
-    : FakeDevice(a, kDeviceBlock, features, 1, 60), data(sectors * 512) {
+FakeDisk::FakeDisk(DmaArena* a, uint64_t features, uint64_t sectors, uint16_t num_queues)
+    : FakeDevice(a, kDeviceBlock, features, num_queues, 60), data(sectors * 512), requests_on(num_queues) {
     memcpy(config.data(), &sectors, 8);  // capacity, in 512-byte sectors
+    memcpy(config.data() + 34, &num_queues, 2);
 }
 
 void FakeDisk::service() {
+    for (uint32_t q = 0; q < queues.size(); ++q) service_queue(q);
+}
+
+void FakeDisk::service_queue(uint32_t q) {
     DeviceChain c;
-    while (next_chain(0, c)) {
+    while (next_chain(q, c)) {
+        ++requests_on[q];
         std::vector<uint8_t> in = c.gather();
         if (in.size() < 16 || c.writable.empty() || c.writable.back().len != 1) {
             errors.push_back("malformed blk request chain");
-            complete(0, c.head, 0);
+            complete(q, c.head, 0);
             continue;
         }
         uint32_t type;
@@ -429,7 +435,7 @@ void FakeDisk::service() {
         }
         if (force_status >= 0) st = static_cast<uint8_t>(force_status);
         c.writable.back().va[0] = st;
-        complete(0, c.head, short_len ? written - 1 : written);
+        complete(q, c.head, short_len ? written - 1 : written);
     }
 }
 

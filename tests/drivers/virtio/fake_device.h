@@ -181,10 +181,11 @@ private:
     }
 };
 
-// A disk of `sectors` 512-byte sectors held in memory.
+// A disk of `sectors` 512-byte sectors held in memory, with `num_queues`
+// request queues (config num_queues; VIRTIO_BLK_F_MQ is the caller's to offer).
 class FakeDisk : public FakeDevice {
 public:
-    FakeDisk(DmaArena* arena, uint64_t features, uint64_t sectors);
+    FakeDisk(DmaArena* arena, uint64_t features, uint64_t sectors, uint16_t num_queues = 1);
     void service();
     void on_notify(uint32_t) override { service(); }
 
@@ -193,6 +194,10 @@ public:
     int64_t ioerr_sector = -1;      // a request touching this sector gets IOERR
     bool short_len = false;         // misbehave: report one byte less than written
     uint32_t flushes = 0;
+    std::vector<uint32_t> requests_on;  // requests served per queue
+
+private:
+    void service_queue(uint32_t q);
 };
 
 }  // namespace ringlet::virtio::test
