@@ -5,7 +5,8 @@
 # app mqcheck brings up 4 queue pairs with RSS programmed from
 # net/flow_steering (the control queue's answer decides), then receives UDP
 # datagrams from 64 source ports; every one must arrive on the queue pair
-# (core) the software steering computes for its flow, spread over all four.
+# (core) the software steering computes for its flow, spread over all four,
+# and come back, echoed from that pair's TX queue, to the socket it left.
 # Then each of the disk's 4 request queues writes and reads back a sector.
 # Needs root for unshare -n and the tap device (CI runs as root).
 #
@@ -60,18 +61,33 @@ grep -q "mqcheck: net receiving" "$log" || die "the guest never brought the queu
 mac=$(tr -d '\r' <"$log" | sed -n 's/^mqcheck: net mac \([0-9a-f:]*\).*/\1/p' | head -1)
 ip neigh replace 10.0.2.15 lladdr "$mac" dev tap0 nud permanent || die "cannot add the guest's neighbour entry"
 
-# $frames datagrams from 64 source ports (several flows per core).
-python3 - "$frames" <<'PY' || fail "could not send the datagrams"
-import socket, sys, time
+# $frames datagrams from 64 source ports (several flows per core); each
+# echo must come back to the socket that sent it, byte for byte.
+python3 - "$frames" <<'PY' || fail "the echoes did not all come back"
+import select, socket, sys, time
 n = int(sys.argv[1])
 socks = []
 for i in range(64):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("10.0.2.2", 40000 + i))
+    s.setblocking(False)
     socks.append(s)
+want = {}
 for i in range(n):
-    socks[i % 64].sendto(b"mq %d" % i, ("10.0.2.15", 7777))
+    msg = b"mq %d" % i
+    socks[i % 64].sendto(msg, ("10.0.2.15", 7777))
+    want.setdefault(i % 64, []).append(msg)
     time.sleep(0.002)
+got = {}
+deadline = time.time() + 20
+while sum(len(v) for v in got.values()) < n and time.time() < deadline:
+    ready, _, _ = select.select(socks, [], [], 0.5)
+    for s in ready:
+        data, addr = s.recvfrom(2048)
+        got.setdefault(socks.index(s), []).append(data)
+bad = [i for i in want if sorted(want[i]) != sorted(got.get(i, []))]
+print("echoes back: %d of %d, sockets with wrong echoes: %d" % (sum(len(v) for v in got.values()), n, len(bad)))
+sys.exit(1 if bad else 0)
 PY
 
 for _ in $(seq 1 600); do

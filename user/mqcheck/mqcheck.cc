@@ -4,9 +4,11 @@
 // qemu.net_mq; the per-core libOS uses the same calls).
 //
 //   init=mqcheck:FRAMES   after bring-up, receives FRAMES UDP datagrams to
-//                         port 7777 on all pairs (or gives up after 30 s) and
+//                         port 7777 on all pairs (or gives up after 30 s),
 //                         reports on which pair each arrived and whether that
-//                         is the core net/flow_steering computes for it.
+//                         is the core net/flow_steering computes for it, and
+//                         echoes each back from its RX buffer on the same
+//                         pair's TX queue.
 #include <string.h>
 
 #include "drivers/virtio/blk.h"
@@ -19,6 +21,25 @@
 using namespace ringlet;
 
 namespace {
+
+// Turns a received IPv4/UDP frame into its echo in place: swapping the
+// addresses and ports leaves both checksums right (one's-complement sums
+// do not depend on the order of their terms).
+void swap_bytes(uint8_t* a, uint8_t* b, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) {
+        uint8_t t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+void make_echo(uint8_t* frame, const uint8_t* mac) {
+    memcpy(frame, frame + 6, 6);  // to the sender
+    memcpy(frame + 6, mac, 6);
+    uint8_t* ip = frame + 14;
+    swap_bytes(ip + 12, ip + 16, 4);
+    uint8_t* udp = ip + (ip[0] & 0x0f) * 4;
+    swap_bytes(udp, udp + 2, 2);
+}
 
 constexpr uint16_t kPairs = 4;
 constexpr uint16_t kQueueSize = 64;
@@ -72,6 +93,9 @@ int check_net(uint64_t ring_pa, uint64_t buf_pa, uint32_t frames) {
     cfg.tx_ring = rings[0].tx_ring;
     cfg.queue_size = kQueueSize;
     cfg.multiqueue = &mq;
+    // Whole checksums from the device: an echo is the received frame with
+    // addresses swapped, so a partial checksum would go back unfinished.
+    cfg.checksum_offload = false;
     if (auto r = g_net[0].init(cfg); !r) {
         user::printf("mqcheck: virtio-net init: %s\n", error_name(r.error()));
         return 1;
@@ -95,10 +119,16 @@ int check_net(uint64_t ring_pa, uint64_t buf_pa, uint32_t frames) {
         if (!g_net[k].kick_rx()) return 1;
     }
     user::printf("mqcheck: net receiving\n");
-    uint32_t per_pair[kPairs] = {}, udp = 0, on_core = 0, elsewhere = 0, other = 0, other_on_0 = 0;
+    uint32_t per_pair[kPairs] = {}, udp = 0, on_core = 0, elsewhere = 0, other = 0, other_on_0 = 0, echoed = 0;
     const uint64_t deadline = user::now() + 30 * user::timebase_hz();
-    while (udp < frames && user::now() < deadline) {
+    while ((udp < frames || echoed < udp) && user::now() < deadline) {
         for (uint16_t k = 0; k < pairs; ++k) {
+            if (auto sent = g_net[k].poll_tx(); sent) {
+                ++echoed;
+                const uint64_t n = *sent;
+                virtio::RxBuffer b{reinterpret_cast<uint8_t*>(kBufVa) + n * kBuf, buf_pa + n * kBuf, kBuf, n};
+                if (!g_net[k].post_rx(b) || !g_net[k].kick_rx()) return 1;
+            }
             auto f = g_net[k].poll_rx();
             if (!f) continue;
             net::FlowTuple flow;
@@ -110,6 +140,12 @@ int check_net(uint64_t ring_pa, uint64_t buf_pa, uint32_t frames) {
                 } else {
                     ++elsewhere;
                 }
+                // Echo from this very buffer on this pair's TX queue (the
+                // RX header's 12 bytes are the TX header's headroom); the
+                // buffer goes back to RX once the device has sent it.
+                make_echo(f->data, mac);
+                virtio::TxSegment seg{f->data, buf_pa + f->cookie * kBuf + virtio::NetDevice::kHeaderBytes, f->len};
+                if (g_net[k].transmit(&seg, 1, f->cookie)) continue;
             } else {
                 ++other;
                 if (k == 0) ++other_on_0;
@@ -118,9 +154,11 @@ int check_net(uint64_t ring_pa, uint64_t buf_pa, uint32_t frames) {
             if (!g_net[k].post_rx(b) || !g_net[k].kick_rx()) return 1;
         }
     }
-    user::printf("mqcheck: net udp %u, per pair %u %u %u %u, on their flow's core %u, elsewhere %u; other %u (on pair 0: %u)\n",
-                 udp, per_pair[0], per_pair[1], per_pair[2], per_pair[3], on_core, elsewhere, other, other_on_0);
-    return udp == frames && elsewhere == 0 ? 0 : 1;
+    user::printf("mqcheck: net udp %u, per pair %u %u %u %u, on their flow's core %u, elsewhere %u, echoed %u; "
+                 "other %u (on pair 0: %u)\n",
+                 udp, per_pair[0], per_pair[1], per_pair[2], per_pair[3], on_core, elsewhere, echoed, other,
+                 other_on_0);
+    return udp == frames && elsewhere == 0 && echoed == frames ? 0 : 1;
 }
 
 int check_blk(uint64_t ring_pa, uint64_t buf_pa) {
