@@ -1,7 +1,9 @@
 // BlkDevice: a virtio-blk driver (virtio 1.2 section 5.2) over one
 // MmioTransport and one request queue (queue 0) - or, with VIRTIO_BLK_F_MQ
 // and BlkConfig::queues > 1, one BlkDevice per request queue, each usable
-// on its own from its own core (section 5.2.5: queue k is requestq k+1).
+// on its own from its own core (section 5.2.5: queue k is requestq k+1):
+// each touches only its queue's ring and QueueNotify; ack_interrupt(),
+// refresh_capacity() and reset() are device-wide, one core's business.
 //
 // A request is a three-part chain (section 5.2.6): a 16-byte header the
 // device reads, the caller's data buffer (read by the device for a write,

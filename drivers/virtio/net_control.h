@@ -22,6 +22,15 @@
 // software) and status()/status_text() say why, for a console message.
 // HASH_REPORT is never negotiated: it would grow the 12-byte virtio_net_hdr
 // the single-queue fast path is built around.
+//
+// Cores after init(): each pair's NetDevice touches only its own queues'
+// rings and writes QueueNotify (one 32-bit store naming its queue), so the
+// pairs run on different harts with no lock. Device-wide, hence one core's
+// business: InterruptStatus/InterruptAck (ack_interrupt()), config space
+// (link_up()), reset() (it resets every pair). virtio-mmio has one
+// interrupt line for all queues: whichever core takes it acks it and wakes
+// the others; each core's enable_interrupts() before it sleeps re-reads its
+// own used ring, so a core never sleeps on work that already arrived.
 #pragma once
 
 #include <stdint.h>
