@@ -23,8 +23,11 @@ struct RequestHeader {
 static_assert(sizeof(RequestHeader) == 16, "virtio_blk_req header layout");
 constexpr uint32_t kStatusOffset = 16;
 
-// Config space (section 5.2.4): capacity is a 64-bit field at offset 0.
+// Config space (section 5.2.4): capacity is a 64-bit field at offset 0;
+// num_queues (le16, with MQ) follows geometry, blk_size, topology and
+// writeback.
 constexpr uint32_t kConfigCapacity = 0;
+constexpr uint32_t kConfigNumQueues = 34;
 
 }  // namespace
 
@@ -40,21 +43,59 @@ Result<void> BlkDevice::bring_up(const BlkConfig& config) {
     // Section 5.2.5: RO must be honoured if offered (we accept it and refuse
     // writes); FLUSH lets us ask for durability. SIZE_MAX/SEG_MAX are not
     // taken: each request has one data segment of the caller's size.
-    m_features = TRY(m_transport.negotiate(blk_feature::kRo | blk_feature::kFlush | feature::kEventIdx, 0));
+    // MQ only when more than one queue is wanted.
+    uint64_t wanted = blk_feature::kRo | blk_feature::kFlush | feature::kEventIdx;
+    if (config.queues > 1) wanted |= blk_feature::kMq;
+    m_features = TRY(m_transport.negotiate(wanted, 0));
     m_capacity = TRY(refresh_capacity());
+    TRY(setup_queue(0, config.ring, config.requests, config.queue_size));
+    // Every queue is set up before DRIVER_OK (section 3.1.1 step 7).
+    if (config.queues > 1) TRY(setup_more_queues(config));
+    return m_transport.driver_ok();
+}
 
+Result<void> BlkDevice::setup_queue(uint16_t index, DmaSpan ring, DmaSpan requests, uint16_t queue_size) {
     {
-        auto q = Virtqueue::setup(m_transport, 0, config.ring, config.queue_size);
+        auto q = Virtqueue::setup(m_transport, index, ring, queue_size);
         if (!q.ok()) return q.error();
         m_vq = *q;
     }
-    if (config.requests.va == nullptr || (reinterpret_cast<uintptr_t>(config.requests.va) & 15) != 0 ||
-        (config.requests.pa & 15) != 0 || config.requests.len < request_bytes(m_vq.size())) {
+    if (requests.va == nullptr || (reinterpret_cast<uintptr_t>(requests.va) & 15) != 0 || (requests.pa & 15) != 0 ||
+        requests.len < request_bytes(m_vq.size())) {
         return Error::InvalidArgument;
     }
-    m_requests = config.requests;
+    m_queue_index = index;
+    m_requests = requests;
     for (uint16_t i = 0; i < m_vq.size(); ++i) m_slot_free[i / 64] |= 1ull << (i % 64);
-    return m_transport.driver_ok();
+    return {};
+}
+
+Result<void> BlkDevice::setup_more_queues(const BlkConfig& config) {
+    // Section 5.2.5: without MQ there is one queue; with it, num_queues.
+    if ((m_features & blk_feature::kMq) == 0) return {};
+    uint16_t n = 0;
+    TRY(m_transport.read_config_consistent([&] { n = m_transport.config16(kConfigNumQueues); }));
+    if (n == 0) return Error::BadFormat;
+    m_device_queues = n;
+    uint16_t use = config.queues < n ? config.queues : n;
+    if (use > 1 && (config.more == nullptr || config.more_memory == nullptr)) return Error::InvalidArgument;
+    for (uint16_t k = 1; k < use; ++k) {
+        if (config.more[k] == nullptr) return Error::InvalidArgument;
+        TRY(config.more[k]->attach_queue(*this, k, config.more_memory[k], config.queue_size));
+    }
+    m_active_queues = use;
+    return {};
+}
+
+Result<void> BlkDevice::attach_queue(BlkDevice& primary, uint16_t index, const BlkQueueMemory& memory,
+                                     uint16_t queue_size) {
+    if (m_started || this == &primary) return Error::Busy;
+    m_transport = primary.m_transport;
+    m_features = primary.m_features;
+    m_capacity = primary.m_capacity;
+    TRY(setup_queue(index, memory.ring, memory.requests, queue_size));
+    m_started = true;
+    return {};
 }
 
 Result<uint64_t> BlkDevice::refresh_capacity() {

@@ -1,5 +1,9 @@
 // BlkDevice: a virtio-blk driver (virtio 1.2 section 5.2) over one
-// MmioTransport and one request queue (queue 0).
+// MmioTransport and one request queue (queue 0) - or, with VIRTIO_BLK_F_MQ
+// and BlkConfig::queues > 1, one BlkDevice per request queue, each usable
+// on its own from its own core (section 5.2.5: queue k is requestq k+1):
+// each touches only its queue's ring and QueueNotify; ack_interrupt(),
+// refresh_capacity() and reset() are device-wide, one core's business.
 //
 // A request is a three-part chain (section 5.2.6): a 16-byte header the
 // device reads, the caller's data buffer (read by the device for a write,
@@ -24,13 +28,28 @@ inline constexpr uint64_t kSegMax = 1ull << 2;
 inline constexpr uint64_t kRo = 1ull << 5;
 inline constexpr uint64_t kBlkSize = 1ull << 6;
 inline constexpr uint64_t kFlush = 1ull << 9;
+inline constexpr uint64_t kMq = 1ull << 12;
 }  // namespace blk_feature
+
+class BlkDevice;
+
+// One more request queue's memory (as BlkConfig's ring and requests).
+struct BlkQueueMemory {
+    DmaSpan ring;
+    DmaSpan requests;
+};
 
 struct BlkConfig {
     MmioWindow window;
     DmaSpan ring;      // >= Virtqueue::ring_bytes(queue_size), 16-byte aligned
     DmaSpan requests;  // >= BlkDevice::request_bytes(queue_size), 16-byte aligned
     uint16_t queue_size = Virtqueue::kMaxSize;  // upper bound; the device may offer fewer
+    // Multiqueue: request queues wanted (1 = as ever). more[k] (an inert
+    // BlkDevice) drives queue k over more_memory[k], 1 <= k < queues; the
+    // device may offer fewer (active_queues() says how many are live).
+    uint16_t queues = 1;
+    BlkDevice* const* more = nullptr;
+    const BlkQueueMemory* more_memory = nullptr;
 };
 
 // A finished request.
@@ -73,6 +92,12 @@ public:
     uint64_t features() const { return m_features; }
     uint16_t queue_size() const { return m_vq.size(); }
     MmioTransport& transport() { return m_transport; }
+    // The request queue this BlkDevice drives (0 for the one init() set up).
+    uint16_t queue_index() const { return m_queue_index; }
+    // On the BlkDevice init() set up: request queues live, 1..queues asked
+    // for (1 without VIRTIO_BLK_F_MQ); num_queues the device offers.
+    uint16_t active_queues() const { return m_active_queues; }
+    uint16_t device_queues() const { return m_device_queues; }
 
     // Submits a read of buffer.len bytes from `sector` into `buffer` and
     // notifies the device. InvalidArgument if len is 0 or not a multiple of
@@ -108,6 +133,11 @@ private:
     };
 
     Result<void> bring_up(const BlkConfig& config);
+    Result<void> setup_queue(uint16_t index, DmaSpan ring, DmaSpan requests, uint16_t queue_size);
+    Result<void> setup_more_queues(const BlkConfig& config);
+    // Makes this inert BlkDevice the driver of queue `index` of `primary`.
+    Result<void> attach_queue(BlkDevice& primary, uint16_t index, const BlkQueueMemory& memory,
+                              uint16_t queue_size);
     Result<void> submit(uint32_t type, uint64_t sector, const DmaSpan* data, bool device_writes, uint64_t cookie);
     Result<void> check_range(uint64_t sector, const DmaSpan& buffer) const;
     int32_t alloc_slot();
@@ -118,6 +148,9 @@ private:
     uint64_t m_features = 0;
     uint64_t m_capacity = 0;
     bool m_started = false;
+    uint16_t m_queue_index = 0;
+    uint16_t m_active_queues = 1;
+    uint16_t m_device_queues = 1;
     uint64_t m_slot_free[Virtqueue::kMaxSize / 64] = {};
     Slot m_slots[Virtqueue::kMaxSize] = {};
 };

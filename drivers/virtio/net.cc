@@ -1,5 +1,7 @@
 #include "drivers/virtio/net.h"
 
+#include "drivers/virtio/net_control.h"
+
 namespace ringlet::virtio {
 
 namespace {
@@ -27,10 +29,11 @@ Result<void> NetDevice::init(const NetConfig& config) {
 Result<void> NetDevice::bring_up(const NetConfig& config) {
     // Section 5.1.5: MAC and STATUS are read from config space; EVENT_IDX
     // saves notifications; checksum offload only when the caller can use it.
-    // MRG_RXBUF, GSO, CTRL_VQ and MQ are never asked for, so each RX buffer
-    // holds one whole frame and there is exactly one queue pair.
+    // MRG_RXBUF and GSO are never asked for, so each RX buffer holds one
+    // whole frame; CTRL_VQ, MQ and RSS only for config.multiqueue.
     uint64_t wanted = net_feature::kMac | net_feature::kStatus | feature::kEventIdx;
     if (config.checksum_offload) wanted |= net_feature::kCsum | net_feature::kGuestCsum;
+    if (config.multiqueue != nullptr) wanted |= config.multiqueue->wanted_features();
     m_features = TRY(m_transport.negotiate(wanted, 0));
 
     if (has_mac()) {
@@ -41,21 +44,46 @@ Result<void> NetDevice::bring_up(const NetConfig& config) {
     }
 
     // Section 5.1.5: receiveq1 is queue 0, transmitq1 is queue 1.
-    {
-        auto q = Virtqueue::setup(m_transport, kRxQueue, config.rx_ring, config.queue_size);
-        if (!q.ok()) return q.error();
-        m_rx = *q;
-    }
-    {
-        auto q = Virtqueue::setup(m_transport, kTxQueue, config.tx_ring, config.queue_size);
-        if (!q.ok()) return q.error();
-        m_tx = *q;
-    }
+    TRY(setup_pair(config.rx_ring, config.tx_ring, config.queue_size));
     // The TX queue interrupts are not needed: completions are reaped when
     // transmitting or polling. RX keeps the spec's default (enabled) until
     // the caller decides to poll.
     m_tx.disable_interrupts();
-    return m_transport.driver_ok();
+    // More pairs and the control queue: set up before DRIVER_OK (section
+    // 3.1.1 step 7), switched on by control commands after it.
+    if (config.multiqueue != nullptr) TRY(config.multiqueue->setup_queues(*this, config.queue_size));
+    TRY(m_transport.driver_ok());
+    if (config.multiqueue != nullptr) config.multiqueue->activate();
+    return {};
+}
+
+Result<void> NetDevice::attach_pair(NetDevice& primary, uint16_t pair, DmaSpan rx_ring, DmaSpan tx_ring,
+                                    uint16_t queue_size) {
+    if (m_started || this == &primary) return Error::Busy;
+    m_transport = primary.m_transport;
+    m_features = primary.m_features;
+    __builtin_memcpy(m_mac, primary.m_mac, sizeof m_mac);
+    m_pair = pair;
+    TRY(setup_pair(rx_ring, tx_ring, queue_size));
+    m_tx.disable_interrupts();
+    m_started = true;
+    return {};
+}
+
+Result<void> NetDevice::setup_pair(DmaSpan rx_ring, DmaSpan tx_ring, uint16_t queue_size) {
+    // Section 5.1.2: receiveqN is queue 2(N-1), transmitqN is 2(N-1)+1.
+    // No TRY: its temporary would copy each ~5 KB queue once more.
+    {
+        auto q = Virtqueue::setup(m_transport, static_cast<uint16_t>(2 * m_pair + kRxQueue), rx_ring, queue_size);
+        if (!q.ok()) return q.error();
+        m_rx = *q;
+    }
+    {
+        auto q = Virtqueue::setup(m_transport, static_cast<uint16_t>(2 * m_pair + kTxQueue), tx_ring, queue_size);
+        if (!q.ok()) return q.error();
+        m_tx = *q;
+    }
+    return {};
 }
 
 bool NetDevice::link_up() const {
@@ -199,7 +227,7 @@ void NetDevice::renotify_tx() {
     // notification lost between its ring walk and its re-arm. Sent again
     // before the core sleeps or when the ring is full, so a lost one costs
     // one sleep, not the connection.
-    const Doorbell d = m_transport.doorbell(kTxQueue);
+    const Doorbell d = m_transport.doorbell(static_cast<uint16_t>(2 * m_pair + kTxQueue));
     d.window.write32(d.offset, d.value);
     ++m_tx_renotified;
 }

@@ -10,7 +10,8 @@
 // descriptor.
 //
 // Negotiated when offered: MAC, STATUS, EVENT_IDX, and (if asked) CSUM and
-// GUEST_CSUM. One queue pair only: multiqueue needs the control queue.
+// GUEST_CSUM. One queue pair unless NetConfig::multiqueue asks for more
+// (net_control.h: MQ, CTRL_VQ, RSS; one NetDevice per pair).
 #pragma once
 
 #include <stdint.h>
@@ -30,7 +31,11 @@ inline constexpr uint64_t kMrgRxbuf = 1ull << 15;
 inline constexpr uint64_t kStatus = 1ull << 16;
 inline constexpr uint64_t kCtrlVq = 1ull << 17;
 inline constexpr uint64_t kMq = 1ull << 22;
+inline constexpr uint64_t kHashReport = 1ull << 57;
+inline constexpr uint64_t kRss = 1ull << 60;
 }  // namespace net_feature
+
+class NetMultiQueue;
 
 // struct virtio_net_hdr with VIRTIO_F_VERSION_1 (section 5.1.6): num_buffers
 // is always present, so the header is 12 bytes.
@@ -51,6 +56,7 @@ struct NetConfig {
     DmaSpan tx_ring;               // likewise
     uint16_t queue_size = Virtqueue::kMaxSize;  // upper bound; the device may offer fewer
     bool checksum_offload = true;  // negotiate CSUM / GUEST_CSUM when offered
+    NetMultiQueue* multiqueue = nullptr;  // more queue pairs + RSS (net_control.h); nullptr = one pair
 };
 
 // A receive buffer: [va, va+len) at physical pa, returned with `cookie`.
@@ -124,6 +130,15 @@ public:
     uint16_t rx_queue_size() const { return m_rx.size(); }
     uint16_t tx_queue_size() const { return m_tx.size(); }
     MmioTransport& transport() { return m_transport; }
+    // The queue pair this NetDevice drives: 0 for the one init() brought up.
+    uint16_t queue_pair() const { return m_pair; }
+
+    // For NetMultiQueue (net_control.h), during primary.init(), before
+    // DRIVER_OK: makes this inert NetDevice the driver of queue pair `pair`
+    // (queues 2*pair and 2*pair+1) of the device `primary` negotiated. Busy
+    // if this one is already in use; Virtqueue::setup()'s errors.
+    Result<void> attach_pair(NetDevice& primary, uint16_t pair, DmaSpan rx_ring, DmaSpan tx_ring,
+                             uint16_t queue_size);
 
     // Link state from the config status field (section 5.1.4); always true
     // when the device does not offer VIRTIO_NET_F_STATUS.
@@ -189,12 +204,14 @@ private:
     };
 
     Result<void> bring_up(const NetConfig& config);
+    Result<void> setup_pair(DmaSpan rx_ring, DmaSpan tx_ring, uint16_t queue_size);
     Result<void> add_rx(const RxSlot& slot);
 
     MmioTransport m_transport;
     Virtqueue m_rx;
     Virtqueue m_tx;
     uint64_t m_features = 0;
+    uint16_t m_pair = 0;
     bool m_started = false;
     uint8_t m_mac[6] = {};
     uint64_t m_rx_dropped = 0;

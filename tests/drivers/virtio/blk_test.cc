@@ -271,5 +271,116 @@ TEST(VirtioBlk, InterruptsOnlyWhenArmed) {
     EXPECT_EQ(f.wait().cookie, 2u);
 }
 
+// Multiqueue (VIRTIO_BLK_F_MQ): one BlkDevice per request queue.
+struct BlkMqFixture {
+    static constexpr uint16_t kQueue = 16;
+    DmaArena arena{8 << 20};
+    FakeDisk disk;
+    std::unique_ptr<BlkDevice> devs[4];
+    BlkDevice* more[4] = {};
+    BlkQueueMemory memory[4] = {};
+    BlkConfig cfg;
+    DmaSpan buf;
+
+    BlkMqFixture(uint64_t features, uint16_t device_queues, uint16_t want)
+        : disk(&arena, features, kSectors, device_queues) {
+        disk.auto_service = true;
+        for (int k = 0; k < 4; ++k) {
+            devs[k] = std::make_unique<BlkDevice>();
+            more[k] = devs[k].get();
+            memory[k].ring = arena.alloc(Virtqueue::ring_bytes(kQueue), 4096);
+            memory[k].requests = arena.alloc(BlkDevice::request_bytes(kQueue), 64);
+        }
+        cfg.window = disk.window();
+        cfg.ring = memory[0].ring;
+        cfg.requests = memory[0].requests;
+        cfg.queue_size = kQueue;
+        cfg.queues = want;
+        cfg.more = more;
+        cfg.more_memory = memory;
+        buf = arena.alloc(64 * 1024, 4096);
+    }
+    ~BlkMqFixture() {
+        for (const auto& e : disk.errors) ADD_FAILURE() << "device saw: " << e;
+    }
+    DmaSpan span(uint32_t k, uint32_t half) const {
+        uint32_t off = k * 8192 + half * 4096;
+        return DmaSpan{buf.va + off, buf.pa + off, 4096};
+    }
+    // Queue k writes its own region and reads it back: all four queues
+    // have requests in flight at once, each completes on its own queue.
+    void write_and_verify(uint16_t queues) {
+        for (uint16_t k = 0; k < queues; ++k) {
+            DmaSpan w = span(k, 0);
+            for (uint32_t i = 0; i < w.len; ++i) w.va[i] = static_cast<uint8_t>(k * 17 + i * 3);
+            ASSERT_TRUE(devs[k]->write(k * 64, w, 100 + k).ok());
+        }
+        for (uint16_t k = 0; k < queues; ++k) {
+            auto c = devs[k]->poll();
+            ASSERT_TRUE(c.ok());
+            EXPECT_EQ(c->cookie, 100u + k);
+            EXPECT_EQ(c->status, Error::Ok);
+            ASSERT_TRUE(devs[k]->read(k * 64, span(k, 1), 200 + k).ok());
+        }
+        for (uint16_t k = 0; k < queues; ++k) {
+            auto c = devs[k]->poll();
+            ASSERT_TRUE(c.ok());
+            EXPECT_EQ(c->cookie, 200u + k);
+            EXPECT_EQ(0, memcmp(span(k, 0).va, span(k, 1).va, 4096)) << "queue " << k;
+            EXPECT_EQ(disk.requests_on[k], 2u) << "queue " << k;
+        }
+    }
+};
+
+TEST(VirtioBlk, FourRequestQueuesEachUsedOnItsOwn) {
+    BlkMqFixture f(kFeatures | blk_feature::kMq, 4, 4);
+    ASSERT_TRUE(f.devs[0]->init(f.cfg).ok());
+    EXPECT_NE(f.disk.driver_features & blk_feature::kMq, 0u);
+    EXPECT_EQ(f.devs[0]->active_queues(), 4);
+    EXPECT_EQ(f.devs[0]->device_queues(), 4);
+    for (uint16_t k = 0; k < 4; ++k) {
+        EXPECT_EQ(f.devs[k]->queue_index(), k);
+        EXPECT_EQ(f.devs[k]->capacity(), kSectors);
+        EXPECT_EQ(f.disk.queues[k].ready, 1u);
+    }
+    f.write_and_verify(4);
+    EXPECT_EQ(f.devs[3]->flush(7).ok(), true);
+    auto c = f.devs[3]->poll();
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(f.disk.flushes, 1u);
+}
+
+TEST(VirtioBlk, FewerQueuesOfferedThanWanted) {
+    BlkMqFixture f(kFeatures | blk_feature::kMq, 2, 4);
+    ASSERT_TRUE(f.devs[0]->init(f.cfg).ok());
+    EXPECT_EQ(f.devs[0]->active_queues(), 2);
+    EXPECT_EQ(f.devs[2]->queue_index(), 0);  // never attached
+    f.write_and_verify(2);
+}
+
+TEST(VirtioBlk, WithoutMqOneQueue) {
+    BlkMqFixture f(kFeatures, 4, 4);  // num_queues says 4, but MQ is not offered
+    ASSERT_TRUE(f.devs[0]->init(f.cfg).ok());
+    EXPECT_EQ(f.disk.driver_features & blk_feature::kMq, 0u);
+    EXPECT_EQ(f.devs[0]->active_queues(), 1);
+    EXPECT_EQ(f.disk.queues[1].ready, 0u);
+    f.write_and_verify(1);
+}
+
+TEST(VirtioBlk, OneQueueWantedDoesNotAskForMq) {
+    BlkMqFixture f(kFeatures | blk_feature::kMq, 4, 1);
+    ASSERT_TRUE(f.devs[0]->init(f.cfg).ok());
+    EXPECT_EQ(f.disk.driver_features, kFeatures);
+    EXPECT_EQ(f.devs[0]->active_queues(), 1);
+    f.write_and_verify(1);
+}
+
+TEST(VirtioBlk, MqWithoutQueueObjectsIsRefused) {
+    BlkMqFixture f(kFeatures | blk_feature::kMq, 4, 4);
+    f.cfg.more = nullptr;
+    EXPECT_EQ(f.devs[0]->init(f.cfg).error(), Error::InvalidArgument);
+    EXPECT_NE(f.disk.status & status::kFailed, 0u);
+}
+
 }  // namespace
 }  // namespace ringlet::virtio

@@ -314,59 +314,90 @@ void FakeDevice::raise_config_change() {
 
 // ----------------------------------------------------------------- FakeNic
 
-FakeNic::FakeNic(DmaArena* a, uint64_t features) : FakeDevice(a, kDeviceNet, features, 2, 12) {
+FakeNic::FakeNic(DmaArena* a, uint64_t features, uint16_t pairs)
+    : FakeDevice(a, kDeviceNet, features,
+                 pairs > 1 || (features & (1ull << 17)) ? 2u * pairs + 1 : 2u,  // + control queue
+                 pairs > 1 || (features & (1ull << 17)) ? 24u : 12u),
+      max_pairs(pairs),
+      pending_rx_pair(pairs) {
     const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
     memcpy(config.data(), mac, 6);
     config[6] = 1;  // status: VIRTIO_NET_S_LINK_UP
+    if (config.size() >= 24) {
+        // max_virtqueue_pairs, and QEMU 7.2's RSS limits: a 40-byte key, 128
+        // table entries, IPv4/TCPv4/UDPv4 (+ IPv6 ones, 0x1ff in all).
+        memcpy(&config[8], &pairs, 2);
+        config[17] = 40;
+        uint16_t table = 128;
+        memcpy(&config[18], &table, 2);
+        uint32_t types = 0x1ff;
+        memcpy(&config[20], &types, 4);
+    }
 }
+
+void FakeNic::inject_on(uint16_t pair, std::vector<uint8_t> frame) { pending_for(pair).push_back(std::move(frame)); }
 
 void FakeNic::service() {
     DeviceChain c;
-    while (next_chain(1, c)) {
-        std::vector<uint8_t> bytes = c.gather();
-        if (!c.writable.empty()) errors.push_back("TX chain has writable descriptors");
-        if (bytes.size() < kHdr) {
-            errors.push_back("TX chain shorter than the net header");
-            complete(1, c.head, 0);
-            continue;
+    for (uint16_t pair = 0; pair < max_pairs; ++pair) {
+        const uint32_t txq = 2u * pair + 1;
+        while (next_chain(txq, c)) {
+            std::vector<uint8_t> bytes = c.gather();
+            if (!c.writable.empty()) errors.push_back("TX chain has writable descriptors");
+            if (pair >= active_pairs) errors.push_back("TX on a queue pair the device does not use");
+            if (bytes.size() < kHdr) {
+                errors.push_back("TX chain shorter than the net header");
+                complete(txq, c.head, 0);
+                continue;
+            }
+            sent_hdrs.emplace_back(bytes.begin(), bytes.begin() + kHdr);
+            std::vector<uint8_t> frame(bytes.begin() + kHdr, bytes.end());
+            if (loopback) pending_for(pair).push_back(frame);
+            sent.push_back(std::move(frame));
+            sent_pair.push_back(pair);
+            complete(txq, c.head, 0);
         }
-        sent_hdrs.emplace_back(bytes.begin(), bytes.begin() + kHdr);
-        std::vector<uint8_t> frame(bytes.begin() + kHdr, bytes.end());
-        if (loopback) pending_rx.push_back(frame);
-        sent.push_back(std::move(frame));
-        complete(1, c.head, 0);
-    }
-    while (!pending_rx.empty() && next_chain(0, c)) {
-        const std::vector<uint8_t>& frame = pending_rx.front();
-        if (!c.readable.empty()) errors.push_back("RX chain has readable descriptors");
-        std::vector<uint8_t> buf(kHdr + frame.size());
-        buf[0] = rx_hdr_flags;
-        buf[10] = 1;  // num_buffers = 1
-        memcpy(buf.data() + kHdr, frame.data(), frame.size());
-        if (buf.size() > c.writable_bytes()) {
-            errors.push_back("RX buffer too small for a frame");
-            buf.resize(c.writable_bytes());
+        auto& pending = pending_for(pair);
+        const uint32_t rxq = 2u * pair;
+        while (!pending.empty() && next_chain(rxq, c)) {
+            const std::vector<uint8_t>& frame = pending.front();
+            if (!c.readable.empty()) errors.push_back("RX chain has readable descriptors");
+            std::vector<uint8_t> buf(kHdr + frame.size());
+            buf[0] = rx_hdr_flags;
+            buf[10] = 1;  // num_buffers = 1
+            memcpy(buf.data() + kHdr, frame.data(), frame.size());
+            if (buf.size() > c.writable_bytes()) {
+                errors.push_back("RX buffer too small for a frame");
+                buf.resize(c.writable_bytes());
+            }
+            uint32_t n = c.scatter(buf.data(), static_cast<uint32_t>(buf.size()));
+            complete(rxq, c.head, n);
+            pending.pop_front();
         }
-        uint32_t n = c.scatter(buf.data(), static_cast<uint32_t>(buf.size()));
-        complete(0, c.head, n);
-        pending_rx.pop_front();
     }
+    if (queues.size() > 2u * max_pairs) service_control();
 }
 
 // ---------------------------------------------------------------- FakeDisk
 
-FakeDisk::FakeDisk(DmaArena* a, uint64_t features, uint64_t sectors)
-    : FakeDevice(a, kDeviceBlock, features, 1, 60), data(sectors * 512) {
+FakeDisk::FakeDisk(DmaArena* a, uint64_t features, uint64_t sectors, uint16_t num_queues)
+    : FakeDevice(a, kDeviceBlock, features, num_queues, 60), data(sectors * 512), requests_on(num_queues) {
     memcpy(config.data(), &sectors, 8);  // capacity, in 512-byte sectors
+    memcpy(config.data() + 34, &num_queues, 2);
 }
 
 void FakeDisk::service() {
+    for (uint32_t q = 0; q < queues.size(); ++q) service_queue(q);
+}
+
+void FakeDisk::service_queue(uint32_t q) {
     DeviceChain c;
-    while (next_chain(0, c)) {
+    while (next_chain(q, c)) {
+        ++requests_on[q];
         std::vector<uint8_t> in = c.gather();
         if (in.size() < 16 || c.writable.empty() || c.writable.back().len != 1) {
             errors.push_back("malformed blk request chain");
-            complete(0, c.head, 0);
+            complete(q, c.head, 0);
             continue;
         }
         uint32_t type;
@@ -404,7 +435,7 @@ void FakeDisk::service() {
         }
         if (force_status >= 0) st = static_cast<uint8_t>(force_status);
         c.writable.back().va[0] = st;
-        complete(0, c.head, short_len ? written - 1 : written);
+        complete(q, c.head, short_len ? written - 1 : written);
     }
 }
 

@@ -138,28 +138,54 @@ private:
 };
 
 // A NIC: frames the driver transmits are recorded and (if loopback) arrive
-// on the RX queue; tests can also inject frames.
+// on the RX queue of the same pair; tests can also inject frames. With
+// max_pairs > 1 (or CTRL_VQ offered) it has max_pairs queue pairs and a
+// control queue (fake_net_control.cc) that answers MQ commands as QEMU does.
 class FakeNic : public FakeDevice {
 public:
     static constexpr uint32_t kHdr = 12;
-    FakeNic(DmaArena* arena, uint64_t features);
+    FakeNic(DmaArena* arena, uint64_t features, uint16_t max_pairs = 1);
 
-    // Consumes TX chains, then delivers pending frames into RX buffers.
+    // Consumes TX chains, then delivers pending frames into RX buffers, on
+    // every pair; then answers control commands.
     void service();
     void on_notify(uint32_t) override { service(); }
     void inject(std::vector<uint8_t> frame) { pending_rx.push_back(std::move(frame)); }
+    void inject_on(uint16_t pair, std::vector<uint8_t> frame);
+
+    // Multiqueue: what the control queue received and did.
+    uint16_t max_pairs;
+    uint16_t active_pairs = 1;            // the device's curr_queue_pairs
+    bool refuse_commands = false;         // ack every command with VIRTIO_NET_ERR
+    bool ignore_commands = false;         // never complete a command
+    std::vector<std::vector<uint8_t>> commands;  // each command's bytes: class, command, data
+    bool rss_on = false;
+    uint32_t rss_hash_types = 0;
+    uint16_t rss_unclassified = 0;
+    std::vector<uint16_t> rss_table;
+    std::vector<uint8_t> rss_key;
+    std::vector<uint16_t> sent_pair;      // the pair each sent frame came on
+    std::vector<std::deque<std::vector<uint8_t>>> pending_rx_pair;  // [0] unused: pending_rx
 
     bool loopback = true;
     std::vector<std::vector<uint8_t>> sent;      // frames without the header
     std::vector<std::vector<uint8_t>> sent_hdrs; // the 12-byte headers
     std::deque<std::vector<uint8_t>> pending_rx;
     uint8_t rx_hdr_flags = 0;  // virtio_net_hdr.flags the device puts on RX
+
+private:
+    void service_control();
+    uint8_t run_command(const std::vector<uint8_t>& c);
+    std::deque<std::vector<uint8_t>>& pending_for(uint16_t pair) {
+        return pair == 0 ? pending_rx : pending_rx_pair[pair];
+    }
 };
 
-// A disk of `sectors` 512-byte sectors held in memory.
+// A disk of `sectors` 512-byte sectors held in memory, with `num_queues`
+// request queues (config num_queues; VIRTIO_BLK_F_MQ is the caller's to offer).
 class FakeDisk : public FakeDevice {
 public:
-    FakeDisk(DmaArena* arena, uint64_t features, uint64_t sectors);
+    FakeDisk(DmaArena* arena, uint64_t features, uint64_t sectors, uint16_t num_queues = 1);
     void service();
     void on_notify(uint32_t) override { service(); }
 
@@ -168,6 +194,10 @@ public:
     int64_t ioerr_sector = -1;      // a request touching this sector gets IOERR
     bool short_len = false;         // misbehave: report one byte less than written
     uint32_t flushes = 0;
+    std::vector<uint32_t> requests_on;  // requests served per queue
+
+private:
+    void service_queue(uint32_t q);
 };
 
 }  // namespace ringlet::virtio::test

@@ -1,0 +1,121 @@
+#include "net/flow_steering.h"
+
+namespace ringlet::net {
+
+const uint8_t kDefaultRssKey[kRssKeyBytes] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+namespace {
+
+constexpr size_t kEthHeader = 14;
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint16_t kFragMask = 0x3fff;  // MF flag and fragment offset
+
+uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t load_be32(const uint8_t* p) {
+    return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+           static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+
+// The 32 key bits starting at bit `bit` (bit 0 = the MSB of key[0]).
+uint32_t key_window(const uint8_t* key, size_t bit) {
+    size_t byte = bit / 8;
+    uint32_t shift = bit % 8;
+    uint64_t w = static_cast<uint64_t>(load_be32(key + byte)) << 8 | key[byte + 4];
+    return static_cast<uint32_t>(w >> (8 - shift));
+}
+
+void put_be32(uint8_t* p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
+
+}  // namespace
+
+uint32_t toeplitz_hash(const uint8_t* key, size_t key_len, const uint8_t* data, size_t len) {
+    // Section 5.1.6.4.3 (Microsoft RSS): for each input bit set, from the
+    // most significant bit of the first byte on, XOR in the 32 key bits
+    // that start at that bit position. A bit of byte i needs key bytes
+    // i..i+4, and i + 4 <= len + 3 < key_len.
+    if (key == nullptr || data == nullptr || key_len < len + 4) return 0;
+    uint32_t result = 0;
+    for (size_t i = 0; i < len; ++i) {
+        for (uint32_t b = 0; b < 8; ++b) {
+            if ((data[i] & (0x80u >> b)) != 0) result ^= key_window(key, i * 8 + b);
+        }
+    }
+    return result;
+}
+
+FlowSteering::FlowSteering() { (void)init(1); }
+
+Result<void> FlowSteering::init(uint16_t cores, const uint8_t* key) {
+    if (cores == 0 || cores > kMaxSteeringCores) return Error::InvalidArgument;
+    if (key == nullptr) key = kDefaultRssKey;
+    for (uint32_t i = 0; i < kRssKeyBytes; ++i) m_key[i] = key[i];
+    m_cores = cores;
+    // Round-robin: with 128 entries and 1, 2 or 4 cores every core gets the
+    // same share of the hash space (other counts differ by one entry).
+    for (uint32_t i = 0; i < kSteeringTableEntries; ++i) m_table[i] = static_cast<uint16_t>(i % cores);
+    // Toeplitz is linear over XOR, so the hash of 12 bytes is the XOR of
+    // each byte's contribution at its position: precompute them.
+    for (uint32_t i = 0; i < kFlowTupleBytes; ++i) {
+        for (uint32_t v = 0; v < 256; ++v) {
+            uint32_t h = 0;
+            for (uint32_t b = 0; b < 8; ++b) {
+                if ((v & (0x80u >> b)) != 0) h ^= key_window(m_key, i * 8 + b);
+            }
+            m_lut[i][v] = h;
+        }
+    }
+    return {};
+}
+
+uint32_t FlowSteering::hash(const FlowTuple& flow) const {
+    uint8_t in[kFlowTupleBytes];
+    put_be32(in, flow.src_ip);
+    put_be32(in + 4, flow.dst_ip);
+    in[8] = static_cast<uint8_t>(flow.src_port >> 8);
+    in[9] = static_cast<uint8_t>(flow.src_port);
+    in[10] = static_cast<uint8_t>(flow.dst_port >> 8);
+    in[11] = static_cast<uint8_t>(flow.dst_port);
+    uint32_t h = 0;
+    for (uint32_t i = 0; i < kFlowTupleBytes; ++i) h ^= m_lut[i][in[i]];
+    return h;
+}
+
+bool FlowSteering::parse_flow(const uint8_t* frame, size_t len, FlowTuple* out) {
+    if (frame == nullptr || len < kEthHeader + 20) return false;
+    if (load_be16(frame + 12) != kEtherTypeIpv4) return false;  // ARP, IPv6, VLAN tags: core 0
+    const uint8_t* ip = frame + kEthHeader;
+    if ((ip[0] >> 4) != 4) return false;
+    size_t ihl = static_cast<size_t>(ip[0] & 0x0f) * 4;
+    if (ihl < 20) return false;
+    // A fragment carries no ports (or only the first does): not hashable.
+    if ((load_be16(ip + 6) & kFragMask) != 0) return false;
+    uint8_t proto = ip[9];
+    if (proto != kProtoTcp && proto != kProtoUdp) return false;
+    if (len < kEthHeader + ihl + 4) return false;  // the ports must be inside the frame
+    const uint8_t* l4 = ip + ihl;
+    out->src_ip = load_be32(ip + 12);
+    out->dst_ip = load_be32(ip + 16);
+    out->src_port = load_be16(l4);
+    out->dst_port = load_be16(l4 + 2);
+    return true;
+}
+
+uint16_t FlowSteering::core_for_frame(const uint8_t* frame, size_t len) const {
+    if (m_cores == 1) return 0;
+    FlowTuple flow;
+    if (!parse_flow(frame, len, &flow)) return 0;
+    return core_for_flow(flow);
+}
+
+}  // namespace ringlet::net
