@@ -5,6 +5,7 @@
 #include <demi/sga.h>
 #include <demi/wait.h>
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <new>
 #include <string.h>
 #include <time.h>
@@ -122,6 +123,12 @@ void Server::accepted(int qd) {
     c->parser = RequestParser(m_cfg.limits);
     c->deadline = now_ms() + m_cfg.idle_ms;
     m_by_qd[qd] = c;
+    // A response is two pushes (head, then the file's buffers): without
+    // this, Nagle holds the body back until the head is acknowledged (a
+    // delayed ACK later) on Linux. lwIP's queues disable Nagle themselves
+    // (and refuse the option: ignored).
+    const int one = 1;
+    (void)demi_setsockopt(qd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ++m_stats.connections_accepted;
     ++m_stats.connections_open;
     ++m_stats.core[0].connections;

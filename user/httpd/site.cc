@@ -126,14 +126,11 @@ Str content_type_for(Str path) {
         {".gif", "image/gif"},                 {".ico", "image/x-icon"},
         {".wasm", "application/wasm"},         {".xml", "application/xml"},
     };
-    const size_t slash = [&] {
-        size_t s = 0;
-        for (size_t i = 0; i < path.n; ++i) {
-            if (path[i] == '/') s = i;
-        }
-        return s;
-    }();
-    const Str name = path.from(slash);
+    size_t name_at = 0;  // after the last '/'
+    for (size_t i = 0; i < path.n; ++i) {
+        if (path[i] == '/') name_at = i + 1;
+    }
+    const Str name = path.from(name_at);
     for (const Type& t : kTypes) {
         if (name.n > t.ext.n && Str(name.p + name.n - t.ext.n, t.ext.n).equals_nocase(t.ext)) return t.type;
     }
