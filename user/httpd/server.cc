@@ -62,6 +62,7 @@ public:
 
 private:
     bool track(demi_qtoken_t qt, Kind k, int qd, uint64_t gen);
+    bool start_accept();
     void accepted(int qd);
     void popped(Conn& c, demi_qresult_t& qr);
     void pushed(Conn& c, const demi_qresult_t& qr);
@@ -82,6 +83,7 @@ private:
     Pending m_pending[kMaxTokens];
     int m_npending = 0;
     int m_listen = -1;
+    bool m_accepting = false;
     Conn m_conns[kMaxConns];
     Conn* m_by_qd[kMaxQds] = {};
     uint64_t m_next_gen = 1;
@@ -92,6 +94,12 @@ bool Server::track(demi_qtoken_t qt, Kind k, int qd, uint64_t gen) {
     if (m_npending == kMaxTokens) return false;  // cannot happen: sized for the worst case
     m_pending[m_npending++] = Pending{qt, k, qd, gen};
     return true;
+}
+
+bool Server::start_accept() {
+    demi_qtoken_t qt;
+    m_accepting = demi_accept(&qt, m_listen) == 0 && track(qt, Kind::Accept, m_listen, 0);
+    return m_accepting;
 }
 
 Conn* Server::conn_of(int qd, uint64_t gen) {
@@ -228,20 +236,24 @@ void Server::process(Conn& c) {
 }
 
 // Appends the held sga's bytes to the input buffer, answering requests as
-// they complete; keeps what does not fit while the push budget is spent.
+// they complete; keeps what is left while the push budget is spent.
 void Server::feed(Conn& c) {
     const auto* bytes = static_cast<const char*>(c.held.sga_segs[0].sgaseg_buf);
     const uint32_t total = c.held.sga_segs[0].sgaseg_len;
-    while (c.held_off < total && !c.closing) {
+    for (;;) {
+        process(c);  // first: what an earlier feed left unanswered
+        if (c.closing || c.pushes >= kMaxPushes) return;  // the rest waits (close frees it)
+        if (c.held_off == total) break;
         if (c.len == 0 && c.skip == 0) c.deadline = now_ms() + m_cfg.idle_ms;  // a request starts
         size_t take = total - c.held_off;
         if (take > kInBuf - c.len) take = kInBuf - c.len;
-        if (take == 0) return;  // full until pushes drain (the parser refuses a full buffer otherwise)
+        if (take == 0) {  // cannot happen: the parser refuses a full buffer
+            send(c, error_response(431, m_out, sizeof m_out));
+            return;
+        }
         memcpy(c.in + c.len, bytes + c.held_off, take);
         c.len += take;
         c.held_off += static_cast<uint32_t>(take);
-        process(c);
-        if (c.pushes >= kMaxPushes && c.held_off < total) return;
     }
     (void)demi_sgafree(&c.held);
     c.has_held = false;
@@ -320,11 +332,13 @@ int Server::run() {
         say("httpd: cannot listen\n");
         return 1;
     }
-    demi_qtoken_t qt;
-    if (demi_accept(&qt, m_listen) != 0 || !track(qt, Kind::Accept, m_listen, 0)) return 1;
+    if (!start_accept()) return 1;
     say("httpd: serving\n");
     static demi_qtoken_t qts[kMaxTokens];
     for (;;) {
+        // An accept the libOS could not take (all its operations in use)
+        // is tried again as operations complete.
+        if (!m_accepting) (void)start_accept();
         uint64_t next = UINT64_MAX;
         for (const Conn& c : m_conns) {
             if (c.open && c.deadline < next) next = c.deadline;
@@ -351,8 +365,9 @@ int Server::run() {
         const Pending p = m_pending[idx];
         m_pending[idx] = m_pending[--m_npending];  // order does not matter
         if (p.kind == Kind::Accept) {
+            m_accepting = false;
             if (qr.qr_opcode == DEMI_OPC_ACCEPT) accepted(qr.qr_value.ares.qd);
-            if (demi_accept(&qt, m_listen) != 0 || !track(qt, Kind::Accept, m_listen, 0)) return 1;
+            (void)start_accept();
         } else {
             Conn* c = conn_of(p.qd, p.gen);
             if (c == nullptr) {  // a closed connection's leftovers

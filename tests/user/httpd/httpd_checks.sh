@@ -52,6 +52,12 @@ c -0 -D - -o /dev/null "$url/1k.bin" | grep -qi "^Connection: close" || fail "HT
 got=$(raw 'GET /style.css HTTP/1.1\r\nHost: h\r\n\r\nGET /nope HTTP/1.1\r\nHost: h\r\n\r\nGET /style.css HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n' \
   | grep '^HTTP/1.1' | tr '\n' ' ')
 [ "$got" = "HTTP/1.1 200 OK HTTP/1.1 404 Not Found HTTP/1.1 200 OK " ] || fail "pipelining: '$got'"
+# Beyond the push budget (4 file responses in flight per connection): 24
+# pipelined requests in one write are all answered.
+reqs=""
+for _ in $(seq 1 23); do reqs+='GET /64k.bin HTTP/1.1\r\nHost: h\r\n\r\n'; done  # raw()'s printf expands them
+n=$(raw "${reqs}GET /1k.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n" | grep -ao 'HTTP/1.1 200 OK' | wc -l)
+[ "$n" = 24 ] || fail "24 pipelined requests: $n answers"
 
 # Errors.
 [ "$(code "$url/nope.html")" = 404 ] || fail "404"
