@@ -27,6 +27,12 @@ demi_sgarray_t read_at(int qd, uint64_t offset, uint32_t len) {
 
 const uint8_t kEmpty[1] = {0};  // where an empty file's bytes "are"
 
+// Gives the storage queue back however the load ends.
+struct QueueCloser {
+    int qd;
+    ~QueueCloser() { (void)demi_close(qd); }
+};
+
 }  // namespace
 
 bool FileBuffers::alloc_chunks(const File& f, FileChunks* out, const char** why) {
@@ -68,6 +74,7 @@ bool FileBuffers::from_disk(Site& site, const char** why) {
         *why = "no block device to read the content tree from";
         return false;
     }
+    const QueueCloser closer{qd};
     uint32_t have = 0, need = RINGLET_DEMI_SECTOR_SIZE;
     while (need > have) {
         const uint32_t len = round_up(need, RINGLET_DEMI_SECTOR_SIZE);
@@ -113,7 +120,6 @@ bool FileBuffers::from_disk(Site& site, const char** why) {
         }
         site.set_loaded(i, c.count ? static_cast<const uint8_t*>(c.chunk[0].sga_segs[0].sgaseg_buf) : kEmpty, hash);
     }
-    (void)demi_close(qd);
     return true;
 }
 
