@@ -35,6 +35,30 @@ start "$port" --idle-timeout 2000 || exit 1
 "$here/httpd_checks.sh" "$port" 2000 3 || failed=1
 kill -0 "${pids[0]}" 2>/dev/null || { echo "FAILED: httpd exited"; failed=1; }
 
+# The connection limit (64): a 65th connection is closed at once, the 64
+# idle ones are closed after --idle-timeout, and then the server serves again.
+python3 - "$port" <<'PY' || failed=1
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+time.sleep(0.5)
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(5)
+try:
+    refused = extra.recv(1) == b""
+except (ConnectionResetError, socket.timeout):
+    refused = False
+if not refused:
+    print("FAILED: a 65th connection was not closed at once")
+    sys.exit(1)
+held[0].settimeout(10)
+if held[0].recv(1) != b"":
+    print("FAILED: an idle connection was not closed")
+    sys.exit(1)
+PY
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" = 200 ] \
+  || { echo "FAILED: not serving after the connection limit"; failed=1; }
+
 # --root DIR: a real directory.
 mkdir -p "$tmp/root/sub"
 printf 'root file\n' >"$tmp/root/sub/a.txt"
