@@ -21,6 +21,7 @@
 # from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
 # --app NAME boots one of the served apps with its usual host ports:
 #   echo   UDP and TCP 5555 (the default)
+#   httpd  TCP 8080 (the HTTP server: curl http://127.0.0.1:8080/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -69,7 +70,10 @@ case "$app" in
   echo)
     app_append="init=echo:--udp:5555:--tcp:5555" app_net="udp:5555,tcp:5555"
     app_hint="echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" ;;
-  *) echo "run-qemu.sh: --app: unknown app '$app' (echo)" >&2; exit 2 ;;
+  httpd)
+    app_append="init=httpd:--port:8080" app_net="tcp:8080"
+    app_hint="httpd on TCP port 8080; try: curl http://127.0.0.1:8080/" ;;
+  *) echo "run-qemu.sh: --app: unknown app '$app' (echo, httpd)" >&2; exit 2 ;;
 esac
 if [ -n "$app" ]; then
   [ $append_given -eq 0 ] && append=$app_append

@@ -1,0 +1,394 @@
+#include "user/httpd/server.h"
+
+#include <arpa/inet.h>
+#include <demi/libos.h>
+#include <demi/sga.h>
+#include <demi/wait.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <new>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libos/pdpix/ringlet_demi.h"
+#include "user/httpd/clock.h"
+
+namespace httpd {
+
+namespace {
+
+constexpr int kMaxConns = 64;
+constexpr int kMaxQds = 1024;
+constexpr uint32_t kMaxPushes = 8;  // per connection: 4 responses with a body
+constexpr size_t kInBuf = 8192;     // per connection: Limits::max_head at most
+// A response may push a whole file's chunks past the budget once.
+constexpr int kMaxTokens = 1 + kMaxConns * (1 + kMaxPushes + kMaxChunks);
+
+enum class Kind : uint8_t { Accept, Pop, Push };
+
+struct Pending {
+    demi_qtoken_t qt;
+    Kind kind;
+    int qd;
+    uint64_t gen;  // the connection's, so a reused qd's stale results are known
+};
+
+struct Conn {
+    bool open = false;
+    bool popping = false;
+    bool closing = false;  // close once the pushes in flight are done
+    bool has_held = false;  // a popped sga not yet fully appended
+    int qd = -1;
+    uint64_t gen = 0;
+    uint32_t pushes = 0;
+    uint64_t skip = 0;      // body bytes of the last request still to drop
+    uint64_t deadline = 0;  // ms: see server.h
+    demi_sgarray_t held{};
+    uint32_t held_off = 0;
+    size_t len = 0;
+    RequestParser parser;
+    char in[kInBuf];
+};
+
+void say(const char* s) { (void)!write(2, s, strlen(s)); }
+
+class Server {
+public:
+    Server(const Site& site, const FileBuffers& files, const Config& cfg) : m_site(site), m_files(files), m_cfg(cfg) {
+        if (m_cfg.limits.max_head > kInBuf) m_cfg.limits.max_head = kInBuf;
+    }
+    int run();
+
+private:
+    bool track(demi_qtoken_t qt, Kind k, int qd, uint64_t gen);
+    bool start_accept();
+    void accepted(int qd);
+    void popped(Conn& c, demi_qresult_t& qr);
+    void pushed(Conn& c, const demi_qresult_t& qr);
+    void feed(Conn& c);
+    void process(Conn& c);
+    void resume(Conn& c);
+    bool push(Conn& c, const demi_sgarray_t* sga);
+    void send(Conn& c, const Response& r);
+    void start_pop(Conn& c);
+    void close_now(Conn& c);
+    void expire(uint64_t now);
+    Conn* conn_of(int qd, uint64_t gen);
+
+    const Site& m_site;
+    const FileBuffers& m_files;
+    Config m_cfg;
+    Stats m_stats;
+    Pending m_pending[kMaxTokens];
+    int m_npending = 0;
+    int m_listen = -1;
+    bool m_accepting = false;
+    Conn m_conns[kMaxConns];
+    Conn* m_by_qd[kMaxQds] = {};
+    uint64_t m_next_gen = 1;
+    char m_out[kResponseBuffer];
+};
+
+bool Server::track(demi_qtoken_t qt, Kind k, int qd, uint64_t gen) {
+    if (m_npending == kMaxTokens) return false;  // cannot happen: sized for the worst case
+    m_pending[m_npending++] = Pending{qt, k, qd, gen};
+    return true;
+}
+
+bool Server::start_accept() {
+    demi_qtoken_t qt;
+    m_accepting = demi_accept(&qt, m_listen) == 0 && track(qt, Kind::Accept, m_listen, 0);
+    return m_accepting;
+}
+
+Conn* Server::conn_of(int qd, uint64_t gen) {
+    if (qd < 0 || qd >= kMaxQds || m_by_qd[qd] == nullptr) return nullptr;
+    Conn* c = m_by_qd[qd];
+    return c->open && c->gen == gen ? c : nullptr;
+}
+
+void Server::accepted(int qd) {
+    Conn* c = nullptr;
+    for (Conn& k : m_conns) {
+        if (!k.open) {
+            c = &k;
+            break;
+        }
+    }
+    if (c == nullptr || qd < 0 || qd >= kMaxQds) {
+        ++m_stats.connections_refused;  // each slow client holds one slot, no more
+        (void)demi_close(qd);
+        return;
+    }
+    c->open = true;
+    c->popping = c->closing = c->has_held = false;
+    c->qd = qd;
+    c->gen = m_next_gen++;
+    c->pushes = 0;
+    c->skip = 0;
+    c->len = 0;
+    c->parser = RequestParser(m_cfg.limits);
+    c->deadline = now_ms() + m_cfg.idle_ms;
+    m_by_qd[qd] = c;
+    // A response is two pushes (head, then the file's buffers): without
+    // this, Nagle holds the body back until the head is acknowledged (a
+    // delayed ACK later) on Linux. lwIP's queues disable Nagle themselves
+    // (and refuse the option: ignored).
+    const int one = 1;
+    (void)demi_setsockopt(qd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ++m_stats.connections_accepted;
+    ++m_stats.connections_open;
+    ++m_stats.core[0].connections;
+    start_pop(*c);
+}
+
+void Server::start_pop(Conn& c) {
+    demi_qtoken_t qt;
+    if (demi_pop(&qt, c.qd) != 0 || !track(qt, Kind::Pop, c.qd, c.gen)) {
+        close_now(c);
+        return;
+    }
+    c.popping = true;
+}
+
+void Server::close_now(Conn& c) {
+    if (!c.open) return;
+    c.open = false;
+    if (c.has_held) (void)demi_sgafree(&c.held);
+    c.has_held = false;
+    m_by_qd[c.qd] = nullptr;
+    --m_stats.connections_open;
+    (void)demi_close(c.qd);  // its pending operations complete as cancelled
+}
+
+bool Server::push(Conn& c, const demi_sgarray_t* sga) {
+    demi_qtoken_t qt;
+    if (demi_push(&qt, c.qd, sga) != 0 || !track(qt, Kind::Push, c.qd, c.gen)) return false;
+    ++c.pushes;
+    return true;
+}
+
+void Server::send(Conn& c, const Response& r) {
+    ++m_stats.requests;
+    ++m_stats.core[0].requests;
+    ++m_stats.by_class[r.status / 100 < 6 ? r.status / 100 : 5];
+    if (r.close) c.closing = true;
+    demi_sgarray_t head = demi_sgaalloc(r.head_len);
+    bool ok = r.head_len > 0 && head.sga_numsegs == 1;
+    if (ok) {
+        memcpy(head.sga_segs[0].sgaseg_buf, m_out, r.head_len);
+        ok = push(c, &head);
+    }
+    if (head.sga_numsegs == 1) (void)demi_sgafree(&head);  // deferred until the push is done
+    uint64_t sent = ok ? r.head_len : 0;
+    if (ok && r.file != nullptr) {
+        // The body: the file's own buffers, pushed by reference, never
+        // copied or freed (they live as long as the server).
+        const FileChunks& fc = m_files.chunks(m_site, r.file);
+        for (uint32_t i = 0; ok && i < fc.count; ++i) {
+            ok = push(c, &fc.chunk[i]);
+            if (ok) {
+                sent += fc.chunk[i].sga_segs[0].sgaseg_len;
+                m_stats.body_bytes_zero_copy += fc.chunk[i].sga_segs[0].sgaseg_len;
+            }
+        }
+    }
+    m_stats.bytes_sent += sent;
+    m_stats.core[0].bytes_sent += sent;
+    if (!ok) c.closing = true;  // a response cut short: the connection cannot go on
+}
+
+// Answers every complete request in the buffer, in order, until it needs
+// more bytes, the push budget is spent or the connection is closing.
+void Server::process(Conn& c) {
+    while (!c.closing && c.pushes < kMaxPushes) {
+        if (c.skip > 0 && c.len > 0) {
+            const size_t drop = c.skip < c.len ? static_cast<size_t>(c.skip) : c.len;
+            memmove(c.in, c.in + drop, c.len - drop);
+            c.len -= drop;
+            c.skip -= drop;
+            c.parser.reset();
+            continue;
+        }
+        if (c.len == 0) return;
+        Request req;
+        const ParseResult pr = c.parser.parse(c.in, c.len, &req);
+        if (pr.status == ParseStatus::NeedMore) return;
+        if (pr.status == ParseStatus::Error) {
+            send(c, error_response(pr.error, m_out, sizeof m_out));
+            return;
+        }
+        struct ringlet_demi_stats dp {};
+        if (ringlet_demi_stats(&dp) == 0) {
+            m_stats.dp_copied = dp.payload_bytes_copied;
+            m_stats.dp_by_reference = dp.tx_by_reference;
+        }
+        send(c, respond(req, m_site, m_stats, m_out, sizeof m_out));
+        // The request's bytes go (the views into them die here); its body,
+        // if any, is dropped as it comes.
+        memmove(c.in, c.in + pr.head_bytes, c.len - pr.head_bytes);
+        c.len -= pr.head_bytes;
+        c.skip = req.content_length;
+        c.parser.reset();
+        c.deadline = now_ms() + m_cfg.idle_ms;
+    }
+}
+
+// Appends the held sga's bytes to the input buffer, answering requests as
+// they complete; keeps what is left while the push budget is spent.
+void Server::feed(Conn& c) {
+    const auto* bytes = static_cast<const char*>(c.held.sga_segs[0].sgaseg_buf);
+    const uint32_t total = c.held.sga_segs[0].sgaseg_len;
+    for (;;) {
+        process(c);  // first: what an earlier feed left unanswered
+        if (c.closing || c.pushes >= kMaxPushes) return;  // the rest waits (close frees it)
+        if (c.held_off == total) break;
+        if (c.len == 0 && c.skip == 0) c.deadline = now_ms() + m_cfg.idle_ms;  // a request starts
+        size_t take = total - c.held_off;
+        if (take > kInBuf - c.len) take = kInBuf - c.len;
+        if (take == 0) {  // cannot happen: the parser refuses a full buffer
+            send(c, error_response(431, m_out, sizeof m_out));
+            return;
+        }
+        memcpy(c.in + c.len, bytes + c.held_off, take);
+        c.len += take;
+        c.held_off += static_cast<uint32_t>(take);
+    }
+    (void)demi_sgafree(&c.held);
+    c.has_held = false;
+}
+
+// After a pop or a finished push: go on with held bytes, then pop again if
+// there is room.
+void Server::resume(Conn& c) {
+    if (!c.open) return;
+    if (c.closing) {
+        if (c.pushes == 0) close_now(c);
+        return;
+    }
+    if (c.has_held) feed(c);
+    else process(c);
+    if (c.closing) {
+        if (c.pushes == 0) close_now(c);
+        return;
+    }
+    if (!c.has_held && !c.popping && c.pushes < kMaxPushes) start_pop(c);
+}
+
+void Server::popped(Conn& c, demi_qresult_t& qr) {
+    c.popping = false;
+    if (qr.qr_opcode != DEMI_OPC_POP) {
+        close_now(c);
+        return;
+    }
+    demi_sgarray_t sga = qr.qr_value.sga;
+    if (sga.sga_segs[0].sgaseg_len == 0 || c.closing) {  // the client closed, or we are closing
+        (void)demi_sgafree(&sga);
+        if (c.pushes == 0) close_now(c);
+        else c.closing = true;
+        return;
+    }
+    c.held = sga;
+    c.held_off = 0;
+    c.has_held = true;
+    resume(c);
+}
+
+void Server::pushed(Conn& c, const demi_qresult_t& qr) {
+    --c.pushes;
+    if (qr.qr_opcode != DEMI_OPC_PUSH) {
+        close_now(c);
+        return;
+    }
+    c.deadline = now_ms() + m_cfg.idle_ms;  // the client is reading
+    if (!c.popping) resume(c);
+    else if (c.closing && c.pushes == 0) close_now(c);
+}
+
+void Server::expire(uint64_t now) {
+    for (Conn& c : m_conns) {
+        if (!c.open || now < c.deadline) continue;
+        ++m_stats.timeouts;
+        if ((c.len > 0 || c.skip > 0 || c.has_held) && c.pushes == 0 && !c.closing) {
+            send(c, error_response(408, m_out, sizeof m_out));  // a request under way
+            c.closing = true;
+            c.deadline = now + m_cfg.idle_ms;  // and if even that is not read
+        } else {
+            close_now(c);  // idle, or not reading what we send
+        }
+    }
+}
+
+int Server::run() {
+    if (demi_socket(&m_listen, AF_INET, SOCK_STREAM, 0) != 0) return 1;
+    sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(m_cfg.port);
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (demi_bind(m_listen, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+        demi_listen(m_listen, 128) != 0) {
+        say("httpd: cannot listen\n");
+        return 1;
+    }
+    if (!start_accept()) return 1;
+    say("httpd: serving\n");
+    static demi_qtoken_t qts[kMaxTokens];
+    for (;;) {
+        // An accept the libOS could not take (all its operations in use)
+        // is tried again as operations complete.
+        if (!m_accepting) (void)start_accept();
+        uint64_t next = UINT64_MAX;
+        for (const Conn& c : m_conns) {
+            if (c.open && c.deadline < next) next = c.deadline;
+        }
+        const uint64_t now = now_ms();
+        timespec ts{};
+        if (next != UINT64_MAX && next > now) {
+            const uint64_t ms = next - now;
+            ts.tv_sec = static_cast<time_t>(ms / 1000);
+            ts.tv_nsec = static_cast<long>(ms % 1000) * 1'000'000;
+        }
+        for (int i = 0; i < m_npending; ++i) qts[i] = m_pending[i].qt;
+        demi_qresult_t qr;
+        int idx = -1;
+        const int e = demi_wait_any(&qr, &idx, qts, m_npending, next == UINT64_MAX ? nullptr : &ts);
+        if (e == ETIMEDOUT) {
+            expire(now_ms());
+            continue;
+        }
+        if (e != 0) {
+            say("httpd: wait failed\n");
+            return 1;
+        }
+        const Pending p = m_pending[idx];
+        m_pending[idx] = m_pending[--m_npending];  // order does not matter
+        if (p.kind == Kind::Accept) {
+            m_accepting = false;
+            if (qr.qr_opcode == DEMI_OPC_ACCEPT) accepted(qr.qr_value.ares.qd);
+            (void)start_accept();
+        } else {
+            Conn* c = conn_of(p.qd, p.gen);
+            if (c == nullptr) {  // a closed connection's leftovers
+                if (qr.qr_opcode == DEMI_OPC_POP) (void)demi_sgafree(&qr.qr_value.sga);
+            } else if (p.kind == Kind::Pop) {
+                popped(*c, qr);
+            } else {
+                pushed(*c, qr);
+            }
+        }
+        if (now_ms() >= next) expire(now_ms());
+    }
+}
+
+}  // namespace
+
+int serve(const Site& site, const FileBuffers& files, const Config& config) {
+    // Big (the connection buffers): static storage, not the stack.
+    alignas(Server) static unsigned char storage[sizeof(Server)];
+    Server* server = new (storage) Server(site, files, config);
+    return server->run();
+}
+
+}  // namespace httpd
