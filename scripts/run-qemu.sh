@@ -21,6 +21,8 @@
 # from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
 # --app NAME boots one of the served apps with its usual host ports:
 #   echo   UDP and TCP 5555 (the default)
+#   kv     the RESP key-value server on TCP 6379, its log on --disk FILE
+#          (default build/kv-disk.img, created on first use)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -69,7 +71,11 @@ case "$app" in
   echo)
     app_append="init=echo:--udp:5555:--tcp:5555" app_net="udp:5555,tcp:5555"
     app_hint="echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" ;;
-  *) echo "run-qemu.sh: --app: unknown app '$app' (echo)" >&2; exit 2 ;;
+  kv)
+    app_append="init=kv:--port:6379" app_net="tcp:6379:6379"
+    [ -z "$disk" ] && disk=$root/build/kv-disk.img
+    app_hint="kv (Redis protocol) on TCP port 6379, log on $disk; try: redis-cli -p 6379 set a 1" ;;
+  *) echo "run-qemu.sh: --app: unknown app '$app' (echo, kv)" >&2; exit 2 ;;
 esac
 if [ -n "$app" ]; then
   [ $append_given -eq 0 ] && append=$app_append

@@ -270,28 +270,32 @@ const Command* lookup(Slice name) {
     return nullptr;
 }
 
-// Appends s (at most 128 bytes of it, as Redis does) to the reply text.
-size_t quote_into(char* buf, size_t at, size_t cap, Slice s) {
-    const size_t n = s.n > 128 ? 128 : s.n;
-    for (size_t i = 0; i < n && at + 1 < cap; ++i) {
+// Appends up to `max` bytes of s to buf at `at` (CR/LF shown as spaces so
+// the error stays one line); returns the new end.
+size_t quote_into(char* buf, size_t at, Slice s, size_t max) {
+    const size_t n = s.n > max ? max : s.n;
+    for (size_t i = 0; i < n; ++i) {
         const uint8_t c = s.p[i];
-        buf[at++] = (c == '\r' || c == '\n') ? ' ' : static_cast<char>(c);  // keep the reply one line
+        buf[at++] = (c == '\r' || c == '\n') ? ' ' : static_cast<char>(c);
     }
     return at;
 }
 
+// As Redis: the name (up to 128 bytes), then arguments while the list of
+// them is shorter than 128 bytes, each cut to what is left of those 128.
 void unknown_command(const Request& r, Reply& out) {
-    char buf[2048];
+    char buf[512];
     const char head[] = "ERR unknown command '";
     size_t at = sizeof head - 1;
     memcpy(buf, head, at);
-    at = quote_into(buf, at, sizeof buf, r.argv[0]);
+    at = quote_into(buf, at, r.argv[0], 128);
     const char mid[] = "', with args beginning with: ";
     memcpy(buf + at, mid, sizeof mid - 1);
     at += sizeof mid - 1;
-    for (size_t i = 1; i < r.argc && at + 140 < sizeof buf; ++i) {
+    const size_t args_start = at;
+    for (size_t i = 1; i < r.argc && at - args_start < 128; ++i) {
         buf[at++] = '\'';
-        at = quote_into(buf, at, sizeof buf, r.argv[i]);
+        at = quote_into(buf, at, r.argv[i], 128 - (at - 1 - args_start));
         buf[at++] = '\'';
         buf[at++] = ' ';
     }

@@ -4,6 +4,14 @@ namespace kv {
 
 namespace {
 
+// memchr: the freestanding libc on Ringlet has none.
+const uint8_t* find_byte(const uint8_t* p, size_t n, uint8_t c) {
+    for (size_t i = 0; i < n; ++i) {
+        if (p[i] == c) return p + i;
+    }
+    return nullptr;
+}
+
 ParseResult need_more() { return {ParseStatus::NeedMore, 0, nullptr}; }
 ParseResult error(const char* why) { return {ParseStatus::Error, 0, why}; }
 
@@ -11,12 +19,12 @@ ParseResult error(const char* why) { return {ParseStatus::Error, 0, why}; }
 // if it has not arrived yet. A lone '\n' does not end a RESP header line.
 int64_t find_crlf(const uint8_t* data, size_t len, size_t from) {
     if (len <= from) return -1;
-    const void* hit = memchr(data + from, '\r', len - from);
+    const uint8_t* hit = find_byte(data + from, len - from, '\r');
     while (hit != nullptr) {
-        const size_t at = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
+        const size_t at = static_cast<size_t>(hit - data);
         if (at + 1 >= len) return -1;  // "\r" is last: the "\n" is still coming
         if (data[at + 1] == '\n') return static_cast<int64_t>(at);
-        hit = memchr(data + at + 1, '\r', len - at - 1);
+        hit = find_byte(data + at + 1, len - at - 1, '\r');
     }
     return -1;
 }
@@ -27,9 +35,9 @@ bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n
 // before it is dropped). Quotes are not interpreted (Redis does; clients
 // that need binary-safe arguments use multibulk).
 ParseResult parse_inline(const uint8_t* data, size_t len, Request& out) {
-    const void* nl = memchr(data, '\n', len);
+    const uint8_t* nl = find_byte(data, len, '\n');
     if (nl == nullptr) return len > kMaxInline ? error("too big inline request") : need_more();
-    const size_t end = static_cast<size_t>(static_cast<const uint8_t*>(nl) - data);
+    const size_t end = static_cast<size_t>(nl - data);
     if (end > kMaxInline) return error("too big inline request");
     out.argc = 0;
     size_t i = 0;
