@@ -18,8 +18,10 @@ bool Log::reserve(size_t payload_bytes) {
     const uint64_t need = log::kRecordHeader + payload_bytes;
     if (m_pending_len + need > kMaxPending) return false;
     if (m_area_end + m_pending_len + need <= m_sb.area_bytes) return true;
-    // The area is full: a snapshot of the live data may fit in the other.
-    if (compact() != 0) return false;
+    // The area is full: a snapshot of the live data may fit in the other,
+    // if it leaves room to go on (else every write would compact again).
+    const uint64_t live = m_store.payload_bytes() + m_store.size() * log::kRecordHeader;
+    if (live + need > m_sb.area_bytes / 4 * 3 || compact() != 0) return false;
     return m_area_end + m_pending_len + need <= m_sb.area_bytes;
 }
 
