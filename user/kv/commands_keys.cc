@@ -234,7 +234,7 @@ void cmd_flushall(Context& ctx, const Request& r, Reply& out) {
 
 void cmd_info(Context& ctx, const Request&, Reply& out) {
     Text t;
-    t.add("# Server\r\nredis_version:7.0.0\r\nkv_server:ringlet-kv\r\nos:");
+    t.add("# Server\r\nkv_server:ringlet-kv\r\nos:");
     t.add(ctx.stats.os);
     t.add("\r\n");
     t.field("uptime_in_seconds", (ctx.store.now() - ctx.stats.started_ms) / 1000);

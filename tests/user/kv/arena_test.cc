@@ -8,7 +8,7 @@
 namespace kv {
 namespace {
 
-TEST(Arena, BlocksAreAlignedDistinctAndReused) {
+TEST(KvArena, BlocksAreAlignedDistinctAndReused) {
     alignas(16) static unsigned char region[1 << 20];
     Arena a(region, sizeof region);
     void* p = a.alloc(10);
@@ -24,7 +24,7 @@ TEST(Arena, BlocksAreAlignedDistinctAndReused) {
     EXPECT_EQ(a.alloc(12), p);  // same class: the freed block comes back
 }
 
-TEST(Arena, ExhaustionIsNullNotACrash) {
+TEST(KvArena, ExhaustionIsNullNotACrash) {
     alignas(16) static unsigned char region[64 * 1024];
     Arena a(region, sizeof region);
     std::vector<void*> got;

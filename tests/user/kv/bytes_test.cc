@@ -6,7 +6,7 @@
 namespace kv {
 namespace {
 
-TEST(Bytes, ParseI64AcceptsWhatRedisAccepts) {
+TEST(KvBytes, ParseI64AcceptsWhatRedisAccepts) {
     int64_t v = 0;
     EXPECT_TRUE(parse_i64("0", &v));
     EXPECT_EQ(v, 0);
@@ -18,7 +18,7 @@ TEST(Bytes, ParseI64AcceptsWhatRedisAccepts) {
     EXPECT_EQ(v, INT64_MIN);
 }
 
-TEST(Bytes, ParseI64RefusesTheRest) {
+TEST(KvBytes, ParseI64RefusesTheRest) {
     int64_t v = 0;
     for (const char* s : {"", "-", "+1", " 1", "1 ", "01", "-0", "1a", "9223372036854775808",
                           "-9223372036854775809", "99999999999999999999", "1.5"}) {
@@ -26,7 +26,7 @@ TEST(Bytes, ParseI64RefusesTheRest) {
     }
 }
 
-TEST(Bytes, FormatRoundTrips) {
+TEST(KvBytes, FormatRoundTrips) {
     char buf[24];
     for (int64_t v : {int64_t{0}, int64_t{7}, int64_t{-7}, INT64_MAX, INT64_MIN}) {
         const size_t n = format_i64(v, buf);
@@ -36,7 +36,7 @@ TEST(Bytes, FormatRoundTrips) {
     }
 }
 
-TEST(Bytes, EqualsWordIgnoresAsciiCase) {
+TEST(KvBytes, EqualsWordIgnoresAsciiCase) {
     EXPECT_TRUE(Slice("GeT").equals_word("get"));
     EXPECT_FALSE(Slice("gets").equals_word("get"));
     EXPECT_FALSE(Slice("ge").equals_word("get"));

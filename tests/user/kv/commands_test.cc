@@ -31,7 +31,7 @@ public:
     std::vector<std::string> log;
 };
 
-class Commands : public ::testing::Test {
+class KvCommands : public ::testing::Test {
 protected:
     std::string run(std::vector<std::string> words) {
         Context ctx{store, stats, &journal};
@@ -46,7 +46,7 @@ protected:
     bool quit = false;
 };
 
-TEST_F(Commands, PingEchoSelectQuit) {
+TEST_F(KvCommands, PingEchoSelectQuit) {
     EXPECT_EQ(run({"PING"}), "+PONG\r\n");
     EXPECT_EQ(run({"ping", "hi"}), "$2\r\nhi\r\n");
     EXPECT_EQ(run({"ECHO", "x y"}), "$3\r\nx y\r\n");
@@ -56,7 +56,7 @@ TEST_F(Commands, PingEchoSelectQuit) {
     EXPECT_TRUE(quit);
 }
 
-TEST_F(Commands, UnknownCommandAndArityAreWordedAsRedis) {
+TEST_F(KvCommands, UnknownCommandAndArityAreWordedAsRedis) {
     EXPECT_EQ(run({"foo"}), "-ERR unknown command 'foo', with args beginning with: \r\n");
     EXPECT_EQ(run({"foo", "a", "b"}), "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n");
     EXPECT_EQ(run({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
@@ -66,7 +66,7 @@ TEST_F(Commands, UnknownCommandAndArityAreWordedAsRedis) {
     EXPECT_EQ(run({"no\r\nsuch"}), "-ERR unknown command 'no  such', with args beginning with: \r\n");
 }
 
-TEST_F(Commands, SetGetAndOptions) {
+TEST_F(KvCommands, SetGetAndOptions) {
     EXPECT_EQ(run({"GET", "k"}), "$-1\r\n");
     EXPECT_EQ(run({"SET", "k", "v"}), "+OK\r\n");
     EXPECT_EQ(run({"GET", "k"}), "$1\r\nv\r\n");
@@ -83,7 +83,7 @@ TEST_F(Commands, SetGetAndOptions) {
     EXPECT_EQ(run({"GETSET", "new", "z"}), "$-1\r\n");
 }
 
-TEST_F(Commands, ExpiryFamily) {
+TEST_F(KvCommands, ExpiryFamily) {
     store.set_now(10'000);
     EXPECT_EQ(run({"SET", "k", "v", "EX", "10"}), "+OK\r\n");
     EXPECT_EQ(run({"TTL", "k"}), ":10\r\n");
@@ -108,7 +108,7 @@ TEST_F(Commands, ExpiryFamily) {
     EXPECT_EQ(run({"EXPIRE", "s", "9223372036854775807"}), "-ERR invalid expire time in 'expire' command\r\n");
 }
 
-TEST_F(Commands, Counters) {
+TEST_F(KvCommands, Counters) {
     EXPECT_EQ(run({"INCR", "c"}), ":1\r\n");
     EXPECT_EQ(run({"INCRBY", "c", "41"}), ":42\r\n");
     EXPECT_EQ(run({"DECR", "c"}), ":41\r\n");
@@ -122,7 +122,7 @@ TEST_F(Commands, Counters) {
     EXPECT_EQ(run({"DECRBY", "c", "-9223372036854775808"}), "-ERR decrement would overflow\r\n");
 }
 
-TEST_F(Commands, StringsAndMulti) {
+TEST_F(KvCommands, StringsAndMulti) {
     EXPECT_EQ(run({"APPEND", "a", "he"}), ":2\r\n");
     EXPECT_EQ(run({"APPEND", "a", "llo"}), ":5\r\n");
     EXPECT_EQ(run({"STRLEN", "a"}), ":5\r\n");
@@ -133,7 +133,7 @@ TEST_F(Commands, StringsAndMulti) {
     EXPECT_EQ(run({"EXISTS", "a", "a", "x"}), ":2\r\n");
 }
 
-TEST_F(Commands, KeysScanDbsizeFlushall) {
+TEST_F(KvCommands, KeysScanDbsizeFlushall) {
     run({"MSET", "user:1", "a", "user:2", "b", "other", "c"});
     EXPECT_EQ(run({"DBSIZE"}), ":3\r\n");
     const std::string keys = run({"KEYS", "user:*"});
@@ -149,7 +149,7 @@ TEST_F(Commands, KeysScanDbsizeFlushall) {
     EXPECT_EQ(run({"DBSIZE"}), ":0\r\n");
 }
 
-TEST_F(Commands, ServerIntrospection) {
+TEST_F(KvCommands, ServerIntrospection) {
     const std::string info = run({"INFO"});
     EXPECT_NE(info.find("# Keyspace"), std::string::npos);
     EXPECT_NE(info.find("aof_enabled:1"), std::string::npos);
@@ -160,7 +160,7 @@ TEST_F(Commands, ServerIntrospection) {
     EXPECT_EQ(run({"COMMAND", "COUNT"}), ":" + std::to_string(command_count()) + "\r\n");
 }
 
-TEST_F(Commands, WritesRecordTheirEffect) {
+TEST_F(KvCommands, WritesRecordTheirEffect) {
     store.set_now(1000);
     run({"SET", "k", "v", "PX", "100"});
     run({"INCR", "n"});
@@ -174,7 +174,7 @@ TEST_F(Commands, WritesRecordTheirEffect) {
                                                      "expire k 0", "del k", "flushall"}));
 }
 
-TEST_F(Commands, AFullLogRefusesWritesButServesReads) {
+TEST_F(KvCommands, AFullLogRefusesWritesButServesReads) {
     run({"SET", "k", "v"});
     journal.room = false;
     EXPECT_EQ(run({"SET", "k", "w"}), "-ERR disk full: no room in the append-only log for this write\r\n");

@@ -10,7 +10,7 @@ namespace {
 
 bool m(const char* p, const char* s) { return glob_match(Slice(p), Slice(s)); }
 
-TEST(Glob, Wildcards) {
+TEST(KvGlob, Wildcards) {
     EXPECT_TRUE(m("*", ""));
     EXPECT_TRUE(m("*", "anything"));
     EXPECT_TRUE(m("user:*", "user:42"));
@@ -21,7 +21,7 @@ TEST(Glob, Wildcards) {
     EXPECT_FALSE(m("*a*b", "xxbxxa"));
 }
 
-TEST(Glob, Sets) {
+TEST(KvGlob, Sets) {
     EXPECT_TRUE(m("h[ae]llo", "hallo"));
     EXPECT_FALSE(m("h[ae]llo", "hillo"));
     EXPECT_TRUE(m("h[^e]llo", "hallo"));
@@ -31,13 +31,13 @@ TEST(Glob, Sets) {
     EXPECT_FALSE(m("k[a-c]", "kd"));
 }
 
-TEST(Glob, Escapes) {
+TEST(KvGlob, Escapes) {
     EXPECT_TRUE(m("a\\*b", "a*b"));
     EXPECT_FALSE(m("a\\*b", "axb"));
     EXPECT_TRUE(m("[\\]]", "]"));
 }
 
-TEST(Glob, HostilePatternsStayLinearish) {
+TEST(KvGlob, HostilePatternsStayLinearish) {
     const std::string subject(5000, 'a');
     std::string pattern;
     for (int i = 0; i < 50; ++i) pattern += "*a";

@@ -22,7 +22,7 @@ namespace {
 
 std::string str(Slice s) { return std::string(reinterpret_cast<const char*>(s.p), s.n); }
 
-class LogTest : public ::testing::Test {
+class KvLog : public ::testing::Test {
 protected:
     void SetUp() override {
         char tmpl[] = "/tmp/kv_journal_XXXXXX";
@@ -106,7 +106,7 @@ protected:
     std::unique_ptr<Log> log;
 };
 
-TEST_F(LogTest, CommitsBecomeDurableAndSurviveARestart) {
+TEST_F(KvLog, CommitsBecomeDurableAndSurviveARestart) {
     ASSERT_EQ(boot(), 0);
     set("a", "1");
     set("b", "2");
@@ -126,7 +126,7 @@ TEST_F(LogTest, CommitsBecomeDurableAndSurviveARestart) {
     EXPECT_EQ(get("c"), "4");
 }
 
-TEST_F(LogTest, ConcurrentWritersShareOneCommit) {
+TEST_F(KvLog, ConcurrentWritersShareOneCommit) {
     ASSERT_EQ(boot(), 0);
     set("first", "1");
     log->commit();  // in flight now
@@ -138,7 +138,7 @@ TEST_F(LogTest, ConcurrentWritersShareOneCommit) {
     EXPECT_NE(text.find("log_commits:2\r\n"), std::string::npos) << text;
 }
 
-TEST_F(LogTest, DeletesExpiriesAndFlushallReplay) {
+TEST_F(KvLog, DeletesExpiriesAndFlushallReplay) {
     ASSERT_EQ(boot(), 0);
     set("a", "1");
     set("b", "2");
@@ -160,7 +160,7 @@ TEST_F(LogTest, DeletesExpiriesAndFlushallReplay) {
     EXPECT_EQ(get("z"), "26");
 }
 
-TEST_F(LogTest, TornTailIsTruncatedAndLaterWritesFollowIt) {
+TEST_F(KvLog, TornTailIsTruncatedAndLaterWritesFollowIt) {
     ASSERT_EQ(boot(), 0);
     set("keep", "1");
     drive();
@@ -186,7 +186,7 @@ TEST_F(LogTest, TornTailIsTruncatedAndLaterWritesFollowIt) {
     EXPECT_EQ(get("torn"), "(nil)");
 }
 
-TEST_F(LogTest, CompactionKeepsTheDataAndACrashBeforeItsSuperblockLosesNothing) {
+TEST_F(KvLog, CompactionKeepsTheDataAndACrashBeforeItsSuperblockLosesNothing) {
     ASSERT_EQ(boot(), 0);
     for (int round = 0; round < 20; ++round) {
         for (int i = 0; i < 10; ++i) set("k" + std::to_string(i), std::to_string(round));
@@ -213,7 +213,7 @@ TEST_F(LogTest, CompactionKeepsTheDataAndACrashBeforeItsSuperblockLosesNothing) 
     EXPECT_EQ(get("k9"), "19");
 }
 
-TEST_F(LogTest, AFullAreaCompactsItselfAndThenRefuses) {
+TEST_F(KvLog, AFullAreaCompactsItselfAndThenRefuses) {
     ASSERT_EQ(boot(), 0);
     const std::string value(1000, 'v');
     // Overwriting one key forever: compaction keeps making room.
@@ -241,7 +241,7 @@ TEST_F(LogTest, AFullAreaCompactsItselfAndThenRefuses) {
     EXPECT_EQ(store->size(), keys);  // everything accepted is there
 }
 
-TEST_F(LogTest, AFailedFlushFailsItsCommitAndTheNextOneSucceeds) {
+TEST_F(KvLog, AFailedFlushFailsItsCommitAndTheNextOneSucceeds) {
     setenv("RINGLET_DISK_FAIL_FLUSH", "2", 1);  // the boot's superblock flush, then this commit's
     ASSERT_EQ(boot(), 0);
     set("a", "1");
@@ -258,7 +258,7 @@ TEST_F(LogTest, AFailedFlushFailsItsCommitAndTheNextOneSucceeds) {
     EXPECT_EQ(get("b"), "2");
 }
 
-TEST_F(LogTest, ANonEmptyDiskWithoutSuperblockIsNotFormatted) {
+TEST_F(KvLog, ANonEmptyDiskWithoutSuperblockIsNotFormatted) {
     write_file(0, std::vector<uint8_t>(512, 0x55));
     EXPECT_NE(boot(), 0);
 }

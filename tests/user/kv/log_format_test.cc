@@ -41,13 +41,13 @@ std::vector<std::string> scan_all(Scanner& sc, const std::vector<uint8_t>& area,
     return keys;
 }
 
-TEST(LogFormat, Crc32cKnownAnswer) {
+TEST(KvLogFormat, Crc32cKnownAnswer) {
     EXPECT_EQ(crc32c("123456789", 9), 0xe3069283u);  // the standard check value
     // Continuing a checksum over pieces equals one pass.
     EXPECT_EQ(crc32c("6789", 4, crc32c("12345", 5)), 0xe3069283u);
 }
 
-TEST(LogFormat, RecordRoundTrip) {
+TEST(KvLogFormat, RecordRoundTrip) {
     Record r;
     r.type = RecordType::Expire;
     r.generation = 3;
@@ -75,7 +75,7 @@ TEST(LogFormat, RecordRoundTrip) {
     }
 }
 
-TEST(LogFormat, ScannerReadsRecordsSplitAnywhere) {
+TEST(KvLogFormat, ScannerReadsRecordsSplitAnywhere) {
     std::vector<uint8_t> area;
     for (int i = 0; i < 20; ++i) put(area, encode(1, 1, static_cast<uint64_t>(i + 1), std::to_string(i).c_str(), "v"));
     const size_t used = area.size();
@@ -89,7 +89,7 @@ TEST(LogFormat, ScannerReadsRecordsSplitAnywhere) {
     }
 }
 
-TEST(LogFormat, TornTailIsDetectedAndMeasured) {
+TEST(KvLogFormat, TornTailIsDetectedAndMeasured) {
     std::vector<uint8_t> area;
     put(area, encode(1, 1, 1, "a", "1"));
     const size_t good = area.size();
@@ -104,7 +104,7 @@ TEST(LogFormat, TornTailIsDetectedAndMeasured) {
     EXPECT_EQ(sc.discarded(), torn.size() + 4);  // the length the torn record claimed
 }
 
-TEST(LogFormat, GarbageAfterTheLogIsATornTail) {
+TEST(KvLogFormat, GarbageAfterTheLogIsATornTail) {
     std::vector<uint8_t> area;
     put(area, encode(1, 1, 1, "a", "1"));
     area.resize(area.size() + 100, 0xab);
@@ -115,7 +115,7 @@ TEST(LogFormat, GarbageAfterTheLogIsATornTail) {
     EXPECT_EQ(sc.records(), 1u);
 }
 
-TEST(LogFormat, StaleRecordsEndTheLogCleanly) {
+TEST(KvLogFormat, StaleRecordsEndTheLogCleanly) {
     // An older generation (the area's previous use) ends the log.
     std::vector<uint8_t> area;
     put(area, encode(2, 1, 1, "new", "1"));
@@ -125,7 +125,7 @@ TEST(LogFormat, StaleRecordsEndTheLogCleanly) {
     EXPECT_EQ(sc.state(), Scanner::State::CleanEnd);
 }
 
-TEST(LogFormat, EpochRuleKeepsRecordsBehindATruncationOut) {
+TEST(KvLogFormat, EpochRuleKeepsRecordsBehindATruncationOut) {
     // Boot 1 wrote seq 1..3; seq 2 was torn, so boot 2 truncated there and
     // wrote its own seq 2 of the same length. The old seq 3 now follows it
     // with the right sequence number, but from an older epoch: not taken.
@@ -143,7 +143,7 @@ TEST(LogFormat, EpochRuleKeepsRecordsBehindATruncationOut) {
     EXPECT_EQ(scan_all(sc2, gap, 4096), std::vector<std::string>{"a"});
 }
 
-TEST(LogFormat, SuperblockRoundTripAndChecks) {
+TEST(KvLogFormat, SuperblockRoundTripAndChecks) {
     Superblock sb;
     ASSERT_TRUE(layout_for(16u << 20, &sb));
     EXPECT_EQ(sb.area_offset[0], kAreasStart);

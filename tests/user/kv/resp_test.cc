@@ -20,7 +20,7 @@ ParseResult parse(const std::string& s, Request& r, size_t limit = kLimit) {
     return parse_request(reinterpret_cast<const uint8_t*>(kept.data()), kept.size(), limit, r);
 }
 
-TEST(Resp, MultibulkRequest) {
+TEST(KvResp, MultibulkRequest) {
     static Request r;
     const std::string s = "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$5\r\nhe\r\no\r\n";
     const ParseResult p = parse(s, r);
@@ -32,7 +32,7 @@ TEST(Resp, MultibulkRequest) {
     EXPECT_EQ(arg(r, 2), "he\r\no");  // binary-safe: CRLF inside a bulk string
 }
 
-TEST(Resp, EveryPrefixNeedsMoreAndTheWholeCompletes) {
+TEST(KvResp, EveryPrefixNeedsMoreAndTheWholeCompletes) {
     static Request r;
     const std::string s = "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n";
     for (size_t cut = 0; cut < s.size(); ++cut) {
@@ -43,7 +43,7 @@ TEST(Resp, EveryPrefixNeedsMoreAndTheWholeCompletes) {
     EXPECT_EQ(arg(r, 1), "");
 }
 
-TEST(Resp, PipelinedRequestsOneAtATime) {
+TEST(KvResp, PipelinedRequestsOneAtATime) {
     static Request r;
     const std::string s = "*1\r\n$4\r\nPING\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPI";
     size_t off = 0;
@@ -61,7 +61,7 @@ TEST(Resp, PipelinedRequestsOneAtATime) {
     EXPECT_EQ(s.substr(off), "*1\r\n$4\r\nPI");
 }
 
-TEST(Resp, InlineCommands) {
+TEST(KvResp, InlineCommands) {
     static Request r;
     ParseResult p = parse("SET  k\tv\r\n", r);
     ASSERT_EQ(p.status, ParseStatus::Complete);
@@ -76,7 +76,7 @@ TEST(Resp, InlineCommands) {
     EXPECT_EQ(parse("PIN", r).status, ParseStatus::NeedMore);
 }
 
-TEST(Resp, EmptyAndNullMultibulkAreSkipped) {
+TEST(KvResp, EmptyAndNullMultibulkAreSkipped) {
     static Request r;
     ParseResult p = parse("*0\r\n", r);
     EXPECT_EQ(p.status, ParseStatus::Complete);
@@ -86,7 +86,7 @@ TEST(Resp, EmptyAndNullMultibulkAreSkipped) {
     EXPECT_EQ(p.consumed, 5u);
 }
 
-TEST(Resp, BadLengthPrefixes) {
+TEST(KvResp, BadLengthPrefixes) {
     static Request r;
     struct Case {
         const char* in;
@@ -110,7 +110,7 @@ TEST(Resp, BadLengthPrefixes) {
     }
 }
 
-TEST(Resp, HugeDeclaredLengthsAreRefusedBeforeTheBytesArrive) {
+TEST(KvResp, HugeDeclaredLengthsAreRefusedBeforeTheBytesArrive) {
     static Request r;
     // 100 MB is valid RESP but more than this connection may buffer: refused
     // at the header, not after buffering towards it.
@@ -123,14 +123,14 @@ TEST(Resp, HugeDeclaredLengthsAreRefusedBeforeTheBytesArrive) {
     EXPECT_EQ(p.status, ParseStatus::Error);
 }
 
-TEST(Resp, OverlongHeaderAndInlineLinesAreErrors) {
+TEST(KvResp, OverlongHeaderAndInlineLinesAreErrors) {
     static Request r;
     EXPECT_EQ(parse(std::string(kMaxInline + 1, 'a'), r).status, ParseStatus::Error);
     EXPECT_STREQ(parse("*" + std::string(kMaxInline + 1, '1'), r).error, "too big mbulk count string");
     EXPECT_STREQ(parse("*1\r\n$" + std::string(kMaxInline + 1, '1'), r).error, "too big bulk count string");
 }
 
-TEST(Resp, TooManyArguments) {
+TEST(KvResp, TooManyArguments) {
     static Request r;
     std::string s = "*" + std::to_string(kMaxArgs + 1) + "\r\n";
     EXPECT_EQ(parse(s, r).status, ParseStatus::Error);

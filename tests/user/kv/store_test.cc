@@ -12,7 +12,7 @@ namespace {
 
 std::string s(Slice x) { return std::string(reinterpret_cast<const char*>(x.p), x.n); }
 
-TEST(Store, SetFindReplaceDelete) {
+TEST(KvStore, SetFindReplaceDelete) {
     Store st;
     EXPECT_EQ(st.find("k"), nullptr);
     ASSERT_TRUE(st.set("k", "v1", 0));
@@ -27,7 +27,7 @@ TEST(Store, SetFindReplaceDelete) {
     EXPECT_EQ(st.payload_bytes(), 0u);
 }
 
-TEST(Store, BinaryKeysAndEmptyValues) {
+TEST(KvStore, BinaryKeysAndEmptyValues) {
     Store st;
     const uint8_t key[] = {0, 1, 0, 255};
     ASSERT_TRUE(st.set(Slice(key, 4), "", 0));
@@ -37,14 +37,14 @@ TEST(Store, BinaryKeysAndEmptyValues) {
     EXPECT_EQ(st.find(Slice(key, 3)), nullptr);
 }
 
-TEST(Store, GrowsAndKeepsEveryKey) {
+TEST(KvStore, GrowsAndKeepsEveryKey) {
     Store st;
     for (int i = 0; i < 10000; ++i) ASSERT_TRUE(st.set(std::to_string(i).c_str(), "x", 0));
     for (int i = 0; i < 10000; ++i) ASSERT_NE(st.find(std::to_string(i).c_str()), nullptr) << i;
     EXPECT_EQ(st.size(), 10000u);
 }
 
-TEST(Store, AppendGrowsInPlace) {
+TEST(KvStore, AppendGrowsInPlace) {
     Store st;
     ASSERT_TRUE(st.set("k", "ab", 0));
     Entry* e = st.find("k");
@@ -53,7 +53,7 @@ TEST(Store, AppendGrowsInPlace) {
     EXPECT_EQ(st.payload_bytes(), 203u);
 }
 
-TEST(Store, LazyExpiry) {
+TEST(KvStore, LazyExpiry) {
     Store st;
     st.set_now(1000);
     ASSERT_TRUE(st.set("k", "v", 1500));
@@ -67,7 +67,7 @@ TEST(Store, LazyExpiry) {
     EXPECT_EQ(st.with_expiry(), 0u);
 }
 
-TEST(Store, PeriodicExpiryRemovesKeysNobodyReads) {
+TEST(KvStore, PeriodicExpiryRemovesKeysNobodyReads) {
     Store st;
     st.set_now(0);
     for (int i = 0; i < 1000; ++i) ASSERT_TRUE(st.set(std::to_string(i).c_str(), "v", i % 2 ? 10 : 0));
@@ -78,7 +78,7 @@ TEST(Store, PeriodicExpiryRemovesKeysNobodyReads) {
     EXPECT_EQ(st.size(), 500u);
 }
 
-TEST(Store, ScanVisitsEveryKeyEvenAcrossAResize) {
+TEST(KvStore, ScanVisitsEveryKeyEvenAcrossAResize) {
     Store st;
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(st.set(("a" + std::to_string(i)).c_str(), "v", 0));
     std::set<std::string> seen;
@@ -93,7 +93,7 @@ TEST(Store, ScanVisitsEveryKeyEvenAcrossAResize) {
     for (int i = 0; i < 100; ++i) EXPECT_TRUE(seen.count("a" + std::to_string(i))) << i;
 }
 
-TEST(Store, SetExpireCountsKeysWithExpiry) {
+TEST(KvStore, SetExpireCountsKeysWithExpiry) {
     Store st;
     ASSERT_TRUE(st.set("k", "v", 0));
     Entry* e = st.find("k");
