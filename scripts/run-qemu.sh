@@ -22,6 +22,8 @@
 # --app NAME boots one of the served apps with its usual host ports:
 #   echo   UDP and TCP 5555 (the default)
 #   httpd  TCP 8080 (the HTTP server: curl http://127.0.0.1:8080/)
+#   kv     the RESP key-value server on TCP 6379, its log on --disk FILE
+#          (default build/kv-disk.img, created on first use)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -73,7 +75,11 @@ case "$app" in
   httpd)
     app_append="init=httpd:--port:8080" app_net="tcp:8080"
     app_hint="httpd on TCP port 8080; try: curl http://127.0.0.1:8080/" ;;
-  *) echo "run-qemu.sh: --app: unknown app '$app' (echo, httpd)" >&2; exit 2 ;;
+  kv)
+    app_append="init=kv:--port:6379" app_net="tcp:6379:6379"
+    [ -z "$disk" ] && disk=$root/build/kv-disk.img
+    app_hint="kv (Redis protocol) on TCP port 6379, log on $disk; try: redis-cli -p 6379 set a 1" ;;
+  *) echo "run-qemu.sh: --app: unknown app '$app' (echo, httpd, kv)" >&2; exit 2 ;;
 esac
 if [ -n "$app" ]; then
   [ $append_given -eq 0 ] && append=$app_append

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "libos/backend/host_disk.h"
 #include "libos/backend/linux_sockets.h"
 #include "libos/backend/loopback.h"
 #include "libos/pdpix/resources.h"
@@ -51,11 +52,13 @@ Result<Resources> acquire_resources(const char* name) {
     }
     r.frame_bytes = kFrameBytes;
     r.dma_bytes = kDmaBytes;
+    r.storage = backend::HostDisk::from_env();  // RINGLET_DISK=PATH: a file as the block device
     return r;
 }
 
 void release_resources(Resources& r) {
     delete r.backend;
+    delete static_cast<backend::HostDisk*>(r.storage);
     if (r.frame_arena != nullptr) munmap(r.frame_arena, kFrameBytes);
     if (r.dma_region != nullptr) munmap(r.dma_region, kDmaBytes);
     r = Resources{};
