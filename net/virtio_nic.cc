@@ -135,9 +135,15 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     // buffers until a later poll tops it up again: a ring left empty would
     // make the device hold every frame until the next kick, which never
     // comes.
-    uint32_t posted = 0;
-    while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) ++posted;
-    if (posted) (void)m_dev.kick_rx();
+    // Refilled in batches (kRxRefillBatch, or at once when the ring runs
+    // low), so one kick publishes several buffers instead of one per frame.
+    const uint32_t size = m_dev.rx_queue_size();
+    const uint32_t missing = size - m_rx_posted;
+    if (missing >= kRxRefillBatch || (missing > 0 && m_rx_posted < size / 2)) {
+        uint32_t posted = 0;
+        while (m_rx_posted < size && post_rx_buffer().ok()) ++posted;
+        if (posted) (void)m_dev.kick_rx();
+    }
     return done;
 }
 
