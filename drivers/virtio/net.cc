@@ -180,6 +180,18 @@ Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t coo
     return {};
 }
 
+Result<void> NetDevice::transmit_one(const TxSegment& seg, uint64_t cookie) {
+    if (seg.va == nullptr || seg.len < kMinFrame || seg.len > kMaxFrame) return Error::InvalidArgument;
+    if (seg.pa < kHeaderBytes) return Error::InvalidArgument;
+    // Check for room before writing into the caller's headroom.
+    if (m_tx.broken()) return Error::BadFormat;
+    if (m_tx.free_descriptors() == 0) return Error::Full;
+    write_header(seg.va - kHeaderBytes, NetHeader{});  // section 5.1.6.2: nothing for the device to do
+    TRY(m_tx.add_one(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, false, cookie));
+    TRY(m_tx.kick());
+    return {};
+}
+
 Result<void> NetDevice::kick_tx() {
     TRY(m_tx.kick());
     return {};

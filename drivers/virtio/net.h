@@ -148,6 +148,10 @@ public:
     // CSUM was negotiated). Full if the TX ring is full. The buffers belong
     // to the device until poll_tx() returns `cookie`.
     Result<void> queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
+    // transmit() of a frame in one segment without checksum offload (the
+    // UDP fast path's frames): the same checks and errors, no segment
+    // array, queued and published at once.
+    Result<void> transmit_one(const TxSegment& seg, uint64_t cookie);
     // Publishes queued TX frames, notifying the device if it wants it.
     Result<void> kick_tx();
     // queue_tx() then kick_tx().
