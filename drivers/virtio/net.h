@@ -194,6 +194,8 @@ private:
 
     Result<void> bring_up(const NetConfig& config);
     Result<void> add_rx(const RxSlot& slot);
+    static bool read_rx_offload(const uint8_t* va, RxFrame* f);
+    Result<void> drop_rx(const RxSlot& slot);
 
     MmioTransport m_transport;
     Virtqueue m_rx;
