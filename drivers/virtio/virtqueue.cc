@@ -127,27 +127,24 @@ Result<uint16_t> Virtqueue::add(const Segment* readable, uint32_t nr, const Segm
     if (total > 0xffffffffull) return Error::InvalidArgument;
 
     // Section 2.7.13.1: place each element in a free descriptor, readable
-    // ones without VIRTQ_DESC_F_WRITE, and link them with NEXT.
-    int32_t head = -1;
-    int32_t prev = -1;
+    // ones without VIRTQ_DESC_F_WRITE, and link them with NEXT. The next
+    // descriptor is taken before the current one is written, so each is
+    // written once (it is memory the device reads).
+    const int32_t head = alloc_desc();  // cannot fail: m_free_count >= n was checked
+    int32_t d = head;
     for (uint32_t i = 0; i < n; ++i) {
-        const Segment& s = i < nr ? readable[i] : writable[i - nr];
-        int32_t d = alloc_desc();  // cannot fail: m_free_count >= n was checked
+        const bool w = i >= nr;
+        const Segment& s = w ? writable[i - nr] : readable[i];
+        const bool last = i + 1 == n;
+        const uint16_t next = last ? 0 : static_cast<uint16_t>(alloc_desc());
         Desc& desc_d = desc()[d];
         desc_d.addr = s.pa;
         desc_d.len = s.len;
-        desc_d.flags = i >= nr ? kDescWrite : 0;
-        desc_d.next = 0;
-        m_next[d] = 0;
+        desc_d.flags = static_cast<uint16_t>((w ? kDescWrite : 0) | (last ? 0 : kDescNext));
+        desc_d.next = next;
+        m_next[d] = next;
         m_state[d] = SlotState::Body;
-        if (prev >= 0) {
-            desc()[prev].flags = static_cast<uint16_t>(desc()[prev].flags | kDescNext);
-            desc()[prev].next = static_cast<uint16_t>(d);
-            m_next[prev] = static_cast<uint16_t>(d);
-        } else {
-            head = d;
-        }
-        prev = d;
+        d = next;
     }
     uint16_t h = static_cast<uint16_t>(head);
     m_state[h] = SlotState::Pending;
