@@ -259,11 +259,23 @@ err_t Netif::transmit(pbuf* p) {
     const bool first_by_ref = dma_segment(first, &fb, &foff) && foff >= headroom;
     uint32_t copy_bytes = 0, segments = 0;
     bool in_run = false;
+    // What the plan found for the first pieces, so the build below does
+    // not look each one up in the heap again (a TCP frame: two pieces).
+    struct Found {
+        mem::Buffer* buf;  // nullptr: copied
+        uint32_t off;
+    };
+    constexpr uint32_t kRemembered = 2 * kMaxTxSegments;
+    Found found[kRemembered];
+    uint32_t pieces = 0;
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;
-        mem::Buffer* b;
-        uint32_t off;
-        if (q == first ? first_by_ref : by_reference(q, &b, &off)) {
+        mem::Buffer* b = fb;
+        uint32_t off = foff;
+        const bool ref = q == first ? first_by_ref : by_reference(q, &b, &off);
+        if (pieces < kRemembered) found[pieces] = Found{ref ? b : nullptr, off};
+        ++pieces;
+        if (ref) {
             ++segments;
             in_run = false;
         } else {
@@ -286,11 +298,21 @@ err_t Netif::transmit(pbuf* p) {
     }
     TxSegment segs[kMaxTxSegments];
     uint32_t n = 0, pos = headroom, payload_copied = 0;
+    uint32_t piece = 0;
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;
         mem::Buffer* b = fb;
         uint32_t off = foff;
-        if (by_ref && (q == first ? first_by_ref : by_reference(q, &b, &off))) {
+        bool ref;
+        if (piece < kRemembered) {
+            b = found[piece].buf;
+            off = found[piece].off;
+            ref = b != nullptr;
+        } else {
+            ref = q == first ? first_by_ref : by_reference(q, &b, &off);
+        }
+        ++piece;
+        if (by_ref && ref) {
             m_heap.retain(b);
             segs[n++] = TxSegment{b, off, q->len};
             ++m_stats.tx_zero_copy;

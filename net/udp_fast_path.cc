@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "net/checksum.h"
-#include "net/inet_sum.h"
 
 namespace ringlet::net {
 
@@ -13,81 +12,129 @@ constexpr uint32_t kEth = 14;
 constexpr uint32_t kIp = 20;
 constexpr uint8_t kProtoUdp = 17;
 
-using inet::be16;
-using inet::fold;
-using inet::put_be16;
+// The headers are read and written as native 16-bit words: the one's-
+// complement sum does not depend on byte order (RFC 1071 section 2), so
+// checksums are summed, checked and stored without byte swaps, and fields
+// are compared against constants in network order. That needs a 2-aligned
+// copy of the headers: the frame itself when it is (always, on the device's
+// buffers), else a local copy.
+using Half16 [[gnu::may_alias]] = uint16_t;
 
-uint32_t load32(const uint8_t* p) {
-    uint32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
+inline uint16_t ld16(const uint8_t* p) { return *reinterpret_cast<const Half16*>(p); }
+inline void st16(uint8_t* p, uint16_t v) { *reinterpret_cast<Half16*>(p) = v; }
+// A network-order 16-bit field as a host value / a host value in network order.
+inline uint32_t swap16(uint16_t v) { return static_cast<uint16_t>(v << 8 | v >> 8); }
+
+// The network-order constants as a native load sees them.
+constexpr uint16_t kTypeIpv4 = 0x0008;       // 0x0800
+constexpr uint16_t kFragMask = 0xff3f;       // 0x3fff: MF and the offset
+constexpr uint16_t kProtoWord = 0x1100;      // the pseudo-header's 0x0011
+
+// Folds a 32-bit sum of 16-bit words to 16 bits.
+inline uint16_t fold32(uint32_t s) {
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    return static_cast<uint16_t>(s);
 }
 
-// ringlet_chksum's sum as a host-order 16-bit value (it returns the sum
-// laid out in network order in a native uint16_t).
-uint32_t sum_of(const void* data, uint32_t len) {
-    const uint16_t s = ringlet_chksum(data, static_cast<int>(len));
-    return static_cast<uint32_t>(__builtin_bswap16(s));
+// The 20-byte IPv4 header at ip (2-aligned), summed as native words.
+inline uint32_t ip_header_sum(const uint8_t* ip) {
+    uint32_t s = 0;
+#pragma GCC unroll 10
+    for (uint32_t i = 0; i < kIp; i += 2) s += ld16(ip + i);
+    return s;
 }
-uint32_t pseudo_sum(const uint8_t* ip, uint32_t udp_len) { return inet::pseudo_sum(ip, kProtoUdp, udp_len); }
+
+// The pseudo-header (addresses from ip, protocol, the UDP length field as it
+// stands in the header at udp) plus the 8-byte UDP header: native words.
+inline uint32_t udp_header_sum(const uint8_t* ip, const uint8_t* udp) {
+    return ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord + ld16(udp + 4) + ld16(udp) +
+           ld16(udp + 2) + ld16(udp + 4) + ld16(udp + 6);
+}
+
+// A 32-bit field (an address, kept in network order) from 2-aligned bytes.
+inline uint32_t ld32(const uint8_t* p) { return static_cast<uint32_t>(ld16(p)) | static_cast<uint32_t>(ld16(p + 2)) << 16; }
 
 }  // namespace
 
-bool parse_udp_frame(const uint8_t* f, uint32_t len, bool l4_verified, UdpFrame* out) {
-    if (len < kEth + kIp + 8 || be16(f + 12) != 0x0800) return false;
+bool parse_udp_frame(const uint8_t* frame, uint32_t len, bool l4_verified, UdpFrame* out) {
+    if (len < kUdpHeaders) return false;
+    alignas(4) uint8_t copy[kUdpHeaders + 2];
+    const uint8_t* f = frame;
+    if ((reinterpret_cast<uintptr_t>(frame) & 1) != 0) {
+        // Two bytes in, so the IPv4 header is 4-aligned like on the device's buffers.
+        __builtin_memcpy(copy + 2, frame, kUdpHeaders);
+        f = copy + 2;
+    }
+    if (ld16(f + 12) != kTypeIpv4) return false;
     const uint8_t* ip = f + kEth;
     if (ip[0] != 0x45 || ip[9] != kProtoUdp) return false;  // IPv4, no options, UDP
-    const uint32_t total = be16(ip + 2);
+    const uint32_t total = swap16(ld16(ip + 2));
     if (total < kIp + 8 || total > len - kEth) return false;  // longer frames: Ethernet padding
-    if ((be16(ip + 6) & 0x3fff) != 0) return false;            // MF or an offset: a fragment
-    if (fold(sum_of(ip, kIp)) != 0xffff) return false;         // header checksum
-    const uint32_t dst = load32(ip + 16);
+    if ((ld16(ip + 6) & kFragMask) != 0) return false;         // MF or an offset: a fragment
+    if (fold32(ip_header_sum(ip)) != 0xffff) return false;     // header checksum
+    const uint32_t src = ld32(ip + 12);
+    const uint32_t dst = ld32(ip + 16);
     const uint8_t first = static_cast<uint8_t>(dst);  // network order: the first octet
-    if (first >= 224 || dst == 0xffffffffu || load32(ip + 12) == 0) return false;  // multicast, broadcast
+    if (first >= 224 || dst == 0xffffffffu || src == 0) return false;  // multicast, broadcast
     const uint8_t* udp = ip + kIp;
-    const uint32_t udp_len = be16(udp + 4);
+    const uint32_t udp_len = swap16(ld16(udp + 4));
     if (udp_len != total - kIp) return false;
-    if (be16(udp + 2) == 0) return false;  // port 0
-    const uint16_t csum = be16(udp + 6);
-    if (csum != 0 && !l4_verified && fold(pseudo_sum(ip, udp_len) + sum_of(udp, udp_len)) != 0xffff) return false;
-    out->src_ip = load32(ip + 12);
+    if (ld16(udp + 2) == 0) return false;  // port 0
+    if (ld16(udp + 6) != 0 && !l4_verified) {
+        // The payload is summed where it lies (any alignment), after the
+        // 8-byte header, so its words line up with the header's.
+        const uint32_t sum = udp_header_sum(ip, udp) + ringlet_chksum(frame + kUdpHeaders, static_cast<int>(udp_len - 8));
+        if (fold32(sum) != 0xffff) return false;
+    }
+    out->src_ip = src;
     out->dst_ip = dst;
-    __builtin_memcpy(&out->src_port, udp, 2);
-    __builtin_memcpy(&out->dst_port, udp + 2, 2);
-    out->payload_off = kEth + kIp + 8;
+    out->src_port = ld16(udp);
+    out->dst_port = ld16(udp + 2);
+    out->payload_off = kUdpHeaders;
     out->payload_len = udp_len - 8;
     return true;
 }
 
-void write_udp_headers(uint8_t* f, uint32_t payload_len, const UdpHeaderSpec& s) {
+void write_udp_headers(uint8_t* frame, uint32_t payload_len, const UdpHeaderSpec& s) {
+    alignas(4) uint8_t copy[kUdpHeaders + 2];
+    const bool aligned = (reinterpret_cast<uintptr_t>(frame) & 1) == 0;
+    uint8_t* f = aligned ? frame : copy + 2;
     __builtin_memcpy(f, s.dst_mac, 6);
     __builtin_memcpy(f + 6, s.src_mac.bytes, 6);
-    put_be16(f + 12, 0x0800);
+    st16(f + 12, kTypeIpv4);
     uint8_t* ip = f + kEth;
+    const uint32_t udp_len = 8 + payload_len;
     ip[0] = 0x45;
     ip[1] = 0;
-    put_be16(ip + 2, static_cast<uint16_t>(kIp + 8 + payload_len));
-    put_be16(ip + 4, s.ip_id);
-    put_be16(ip + 6, 0);
+    st16(ip + 2, static_cast<uint16_t>(swap16(static_cast<uint16_t>(kIp + udp_len))));
+    st16(ip + 4, static_cast<uint16_t>(swap16(s.ip_id)));
+    st16(ip + 6, 0);
     ip[8] = s.ttl;
     ip[9] = kProtoUdp;
-    put_be16(ip + 10, 0);
-    __builtin_memcpy(ip + 12, &s.src_ip, 4);
-    __builtin_memcpy(ip + 16, &s.dst_ip, 4);
-    put_be16(ip + 10, static_cast<uint16_t>(~fold(sum_of(ip, kIp))));
+    st16(ip + 10, 0);
+    st16(ip + 12, static_cast<uint16_t>(s.src_ip));
+    st16(ip + 14, static_cast<uint16_t>(s.src_ip >> 16));
+    st16(ip + 16, static_cast<uint16_t>(s.dst_ip));
+    st16(ip + 18, static_cast<uint16_t>(s.dst_ip >> 16));
+    st16(ip + 10, static_cast<uint16_t>(~fold32(ip_header_sum(ip))));
     uint8_t* udp = ip + kIp;
-    const uint32_t udp_len = 8 + payload_len;
-    __builtin_memcpy(udp, &s.src_port, 2);
-    __builtin_memcpy(udp + 2, &s.dst_port, 2);
-    put_be16(udp + 4, static_cast<uint16_t>(udp_len));
-    put_be16(udp + 6, 0);
+    st16(udp, s.src_port);
+    st16(udp + 2, s.dst_port);
+    st16(udp + 4, static_cast<uint16_t>(swap16(static_cast<uint16_t>(udp_len))));
+    st16(udp + 6, 0);
     if (s.software_checksum) {
-        uint16_t c = static_cast<uint16_t>(~fold(pseudo_sum(ip, udp_len) + sum_of(udp, udp_len)));
-        put_be16(udp + 6, c == 0 ? 0xffff : c);  // 0 would mean "no checksum"
+        const uint32_t sum =
+            udp_header_sum(ip, udp) + ringlet_chksum(frame + kUdpHeaders, static_cast<int>(payload_len));
+        const uint16_t c = static_cast<uint16_t>(~fold32(sum));
+        st16(udp + 6, c == 0 ? 0xffff : c);  // 0 would mean "no checksum"
     } else {
-        // Section 5.1.6.2 of virtio: the NIC adds the rest to the pseudo-header sum.
-        put_be16(udp + 6, fold(pseudo_sum(ip, udp_len)));
+        // Section 5.1.6.2 of virtio: the NIC adds the rest to the pseudo-header
+        // sum (addresses, protocol, length; not the UDP header's own words).
+        const uint32_t pseudo = ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord + ld16(udp + 4);
+        st16(udp + 6, fold32(pseudo));
     }
+    if (!aligned) __builtin_memcpy(frame, f, kUdpHeaders);
 }
 
 }  // namespace ringlet::net

@@ -51,6 +51,47 @@ Result<void> VirtioNic::start(mem::DmaHeap& heap) {
     return {};
 }
 
+int32_t VirtioNic::free_tx_slot() const {
+    uint32_t slot = m_tx_next;
+    for (uint32_t k = 0; k < kMaxInFlight && m_tx_count[slot] != 0; ++k) slot = (slot + 1) % kMaxInFlight;
+    return m_tx_count[slot] == 0 ? static_cast<int32_t>(slot) : -1;
+}
+
+template <typename Send>
+Result<void> VirtioNic::send_reaping(Send send) {
+    auto r = send();
+    if (!r && r.error() == Error::Full) {
+        // Completions are otherwise reaped by poll(), which may not run
+        // before a burst (one tcp_output) fills the ring: take back what
+        // the device has finished and try again.
+        (void)reap_tx(kMaxInFlight);
+        r = send();
+        if (!r && r.error() == Error::Full) m_dev.renotify_tx();  // the device sits on a full ring
+    }
+    if (!r && r.error() == Error::Full) ++m_stats.tx_ring_full;
+    return r;
+}
+
+Result<void> VirtioNic::transmit_one(const TxSegment& seg) {
+    const int32_t slot = free_tx_slot();
+    uint8_t* va = seg.buf->data() + seg.offset;
+    // The pa must cover the header the driver writes in front.
+    auto pa = pa_of(va - virtio::NetDevice::kHeaderBytes, seg.len + virtio::NetDevice::kHeaderBytes);
+    Result<void> r = slot < 0 ? Result<void>(Error::Full) : pa ? Result<void>() : Result<void>(pa.error());
+    if (r) {
+        const virtio::TxSegment out{va, *pa + virtio::NetDevice::kHeaderBytes, seg.len};
+        r = send_reaping([&] { return m_dev.transmit_one(out, static_cast<uint64_t>(slot)); });
+    }
+    if (!r) {
+        m_heap->release(seg.buf);
+        return r.error();
+    }
+    m_tx[slot][0] = seg.buf;
+    m_tx_count[slot] = 1;
+    m_tx_next = (static_cast<uint32_t>(slot) + 1) % kMaxInFlight;
+    return {};
+}
+
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
     auto drop_all = [&](Error e) -> Result<void> {
         for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
@@ -58,9 +99,9 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     };
     if (m_broken) return drop_all(Error::IoError);
     if (n == 0 || n > kMaxTxSegments) return drop_all(Error::InvalidArgument);
-    uint32_t slot = m_tx_next;
-    for (uint32_t k = 0; k < kMaxInFlight && m_tx_count[slot] != 0; ++k) slot = (slot + 1) % kMaxInFlight;
-    if (m_tx_count[slot] != 0) return drop_all(Error::Full);
+    if (n == 1 && csum == nullptr) return transmit_one(segs[0]);  // the UDP fast path's frames
+    const int32_t slot = free_tx_slot();
+    if (slot < 0) return drop_all(Error::Full);
     virtio::TxSegment out[kMaxTxSegments];
     for (uint32_t i = 0; i < n; ++i) {
         uint8_t* va = segs[i].buf->data() + segs[i].offset;
@@ -73,22 +114,11 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     virtio::TxChecksum offload;
     if (csum != nullptr) offload = virtio::TxChecksum{csum->start, csum->offset};
     const virtio::TxChecksum* want = csum != nullptr ? &offload : nullptr;
-    auto r = m_dev.transmit(out, n, slot, want);
-    if (!r && r.error() == Error::Full) {
-        // Completions are otherwise reaped by poll(), which may not run
-        // before a burst (one tcp_output) fills the ring: take back what
-        // the device has finished and try again.
-        (void)reap_tx(kMaxInFlight);
-        r = m_dev.transmit(out, n, slot, want);
-        if (!r && r.error() == Error::Full) m_dev.renotify_tx();  // the device sits on a full ring
-    }
-    if (!r) {
-        if (r.error() == Error::Full) ++m_stats.tx_ring_full;
-        return drop_all(r.error());
-    }
+    auto r = send_reaping([&] { return m_dev.transmit(out, n, static_cast<uint64_t>(slot), want); });
+    if (!r) return drop_all(r.error());
     for (uint32_t i = 0; i < n; ++i) m_tx[slot][i] = segs[i].buf;
     m_tx_count[slot] = n;
-    m_tx_next = (slot + 1) % kMaxInFlight;
+    m_tx_next = (static_cast<uint32_t>(slot) + 1) % kMaxInFlight;
     return {};
 }
 
@@ -135,9 +165,15 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     // buffers until a later poll tops it up again: a ring left empty would
     // make the device hold every frame until the next kick, which never
     // comes.
-    uint32_t posted = 0;
-    while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) ++posted;
-    if (posted) (void)m_dev.kick_rx();
+    // Refilled in batches (kRxRefillBatch, or at once when the ring runs
+    // low), so one kick publishes several buffers instead of one per frame.
+    const uint32_t size = m_dev.rx_queue_size();
+    const uint32_t missing = size - m_rx_posted;
+    if (missing >= kRxRefillBatch || (missing > 0 && m_rx_posted < size / 2)) {
+        uint32_t posted = 0;
+        while (m_rx_posted < size && post_rx_buffer().ok()) ++posted;
+        if (posted) (void)m_dev.kick_rx();
+    }
     return done;
 }
 

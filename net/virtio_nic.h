@@ -16,6 +16,9 @@ namespace ringlet::net {
 class VirtioNic final : public NicPort {
 public:
     static constexpr uint32_t kMaxInFlight = 256;
+    // RX buffers given back to the device in one go (fewer kicks); the
+    // ring is refilled at once whenever it is less than half full.
+    static constexpr uint32_t kRxRefillBatch = 8;
 
     // Where frames were refused on our side of the device.
     struct Stats {
@@ -61,6 +64,13 @@ private:
     Result<void> post_rx_buffer();
     // Returns the buffers of up to `max` frames the device finished sending.
     uint32_t reap_tx(uint32_t max);
+    // A TX slot with no frame in it (from m_tx_next on), or -1.
+    int32_t free_tx_slot() const;
+    // send(), and once more after reaping completions if the ring was full.
+    template <typename Send>
+    Result<void> send_reaping(Send send);
+    // transmit() of one segment without offload: fewer steps per frame.
+    Result<void> transmit_one(const TxSegment& seg);
 
     virtio::NetDevice& m_dev;
     const uint8_t* m_region_va;

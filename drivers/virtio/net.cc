@@ -16,6 +16,21 @@ constexpr uint32_t kConfigMac = 0;
 constexpr uint32_t kConfigStatus = 6;
 constexpr uint16_t kStatusLinkUp = 1;
 
+// Stores a virtio_net_hdr at dst: three 32-bit stores when dst allows (the
+// usual case, a buffer's start), else bytewise.
+void write_header(uint8_t* dst, const NetHeader& h) {
+    using Half [[gnu::may_alias]] = uint32_t;
+    if ((reinterpret_cast<uintptr_t>(dst) & 3) == 0) {
+        auto* w = reinterpret_cast<Half*>(dst);
+        w[0] = static_cast<uint32_t>(h.flags) | static_cast<uint32_t>(h.gso_type) << 8 |
+               static_cast<uint32_t>(h.hdr_len) << 16;
+        w[1] = static_cast<uint32_t>(h.gso_size) | static_cast<uint32_t>(h.csum_start) << 16;
+        w[2] = static_cast<uint32_t>(h.csum_offset) | static_cast<uint32_t>(h.num_buffers) << 16;
+        return;
+    }
+    __builtin_memcpy(dst, &h, sizeof h);
+}
+
 }  // namespace
 
 Result<void> NetDevice::init(const NetConfig& config) {
@@ -93,8 +108,7 @@ bool NetDevice::link_up() const {
 
 Result<void> NetDevice::add_rx(const RxSlot& slot) {
     // Section 5.1.6.3: a receive buffer is device-writable only.
-    Segment s{slot.pa, slot.len};
-    uint16_t head = TRY(m_rx.add(nullptr, 0, &s, 1, slot.cookie));
+    uint16_t head = TRY(m_rx.add_one(Segment{slot.pa, slot.len}, true, slot.cookie));
     m_rx_slots[head] = slot;
     return {};
 }
@@ -109,13 +123,44 @@ Result<void> NetDevice::kick_rx() {
     return {};
 }
 
+// The offload fields of a received frame's header (GUEST_CSUM only); false
+// if its checksum field lies outside the frame. Out of line, like
+// drop_rx(): the common frame needs neither, and poll_rx() stays small.
+[[gnu::noinline]] bool NetDevice::read_rx_offload(const uint8_t* va, RxFrame* f) {
+    // Section 2.7.8.1: trust only the first len bytes; the header is within them.
+    NetHeader h;
+    __builtin_memcpy(&h, va, sizeof h);
+    f->csum_valid = (h.flags & kHdrDataValid) != 0;
+    f->csum_partial = (h.flags & kHdrNeedsCsum) != 0;
+    f->csum_start = h.csum_start;
+    f->csum_offset = h.csum_offset;
+    // The checksum field must lie inside the frame.
+    return !f->csum_partial || static_cast<uint32_t>(h.csum_start) + h.csum_offset + 2u <= f->len;
+}
+
+[[gnu::noinline]] Result<void> NetDevice::drop_rx(const RxSlot& slot) {
+    // A runt or a bogus header: the frame is useless, the buffer is not.
+    // Give it straight back to the device (a slot was just freed, so only a
+    // broken ring can refuse it).
+    ++m_rx_dropped;
+    auto again = add_rx(slot);
+    if (!again.ok()) {
+        // Only a broken ring refuses it: keep the buffer for reclaim_rx().
+        m_rx_orphan = slot;
+        m_has_rx_orphan = true;
+        return again.error();
+    }
+    TRY(m_rx.kick());
+    return {};
+}
+
 Result<RxFrame> NetDevice::poll_rx() {
     for (;;) {
         Completion c = TRY(m_rx.pop());
         // pop() checked c.head < size and c.len <= the buffer's length.
-        RxSlot slot = m_rx_slots[c.head];
-        m_rx_slots[c.head] = RxSlot{};
-
+        // The slot keeps its stale copy until add_rx() reuses it: only a
+        // chain the device returns (in flight, checked by pop()) is read.
+        const RxSlot& slot = m_rx_slots[c.head];
         RxFrame f;
         f.cookie = slot.cookie;
         f.buffer = slot.va;
@@ -123,34 +168,11 @@ Result<RxFrame> NetDevice::poll_rx() {
         bool ok = c.len >= kHeaderBytes + kMinFrame;
         if (ok) {
             f.len = c.len - kHeaderBytes;
-            // Section 2.7.8.1: trust only the first len bytes; the header
-            // is within them.
-            NetHeader h;
-            __builtin_memcpy(&h, slot.va, sizeof h);
             // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
-            if ((m_features & net_feature::kGuestCsum) != 0) {
-                f.csum_valid = (h.flags & kHdrDataValid) != 0;
-                f.csum_partial = (h.flags & kHdrNeedsCsum) != 0;
-                f.csum_start = h.csum_start;
-                f.csum_offset = h.csum_offset;
-                // The checksum field must lie inside the frame.
-                if (f.csum_partial && static_cast<uint32_t>(h.csum_start) + h.csum_offset + 2u > f.len) ok = false;
-            }
+            if ((m_features & net_feature::kGuestCsum) != 0) ok = read_rx_offload(slot.va, &f);
         }
         if (ok) return f;
-
-        // A runt or a bogus header: the frame is useless, the buffer is not.
-        // Give it straight back to the device (a slot was just freed, so
-        // only a broken ring can refuse it).
-        ++m_rx_dropped;
-        auto again = add_rx(slot);
-        if (!again.ok()) {
-            // Only a broken ring refuses it: keep the buffer for reclaim_rx().
-            m_rx_orphan = slot;
-            m_has_rx_orphan = true;
-            return again.error();
-        }
-        TRY(m_rx.kick());
+        TRY(drop_rx(slot));
     }
 }
 
@@ -177,14 +199,31 @@ Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t coo
 
     // Header in the headroom, so header + first segment are one readable
     // descriptor (section 2.7.4: framing is free), the rest follow.
-    Segment chain[kMaxTxSegments];
-    chain[0] = Segment{segs[0].pa - kHeaderBytes, segs[0].len + kHeaderBytes};
-    for (uint32_t i = 1; i < n; ++i) chain[i] = Segment{segs[i].pa, segs[i].len};
+    const Segment first{segs[0].pa - kHeaderBytes, segs[0].len + kHeaderBytes};
     // Check for room before writing into the caller's headroom.
     if (m_tx.broken()) return Error::BadFormat;
     if (m_tx.free_descriptors() < n) return Error::Full;
-    __builtin_memcpy(segs[0].va - kHeaderBytes, &h, sizeof h);
+    write_header(segs[0].va - kHeaderBytes, h);
+    if (n == 1) {  // a frame in one buffer: the fast path's case
+        TRY(m_tx.add_one(first, false, cookie));
+        return {};
+    }
+    Segment chain[kMaxTxSegments];
+    chain[0] = first;
+    for (uint32_t i = 1; i < n; ++i) chain[i] = Segment{segs[i].pa, segs[i].len};
     TRY(m_tx.add(chain, n, nullptr, 0, cookie));
+    return {};
+}
+
+Result<void> NetDevice::transmit_one(const TxSegment& seg, uint64_t cookie) {
+    if (seg.va == nullptr || seg.len < kMinFrame || seg.len > kMaxFrame) return Error::InvalidArgument;
+    if (seg.pa < kHeaderBytes) return Error::InvalidArgument;
+    // Check for room before writing into the caller's headroom.
+    if (m_tx.broken()) return Error::BadFormat;
+    if (m_tx.free_descriptors() == 0) return Error::Full;
+    write_header(seg.va - kHeaderBytes, NetHeader{});  // section 5.1.6.2: nothing for the device to do
+    TRY(m_tx.add_one(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, false, cookie));
+    TRY(m_tx.kick());
     return {};
 }
 

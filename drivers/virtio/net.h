@@ -163,6 +163,10 @@ public:
     // CSUM was negotiated). Full if the TX ring is full. The buffers belong
     // to the device until poll_tx() returns `cookie`.
     Result<void> queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
+    // transmit() of a frame in one segment without checksum offload (the
+    // UDP fast path's frames): the same checks and errors, no segment
+    // array, queued and published at once.
+    Result<void> transmit_one(const TxSegment& seg, uint64_t cookie);
     // Publishes queued TX frames, notifying the device if it wants it.
     Result<void> kick_tx();
     // queue_tx() then kick_tx().
@@ -206,6 +210,8 @@ private:
     Result<void> bring_up(const NetConfig& config);
     Result<void> setup_pair(DmaSpan rx_ring, DmaSpan tx_ring, uint16_t queue_size);
     Result<void> add_rx(const RxSlot& slot);
+    static bool read_rx_offload(const uint8_t* va, RxFrame* f);
+    Result<void> drop_rx(const RxSlot& slot);
 
     MmioTransport m_transport;
     Virtqueue m_rx;

@@ -1,6 +1,5 @@
 #include "drivers/virtio/virtqueue.h"
 
-#include "ringlet/bits.h"
 
 namespace ringlet::virtio {
 
@@ -45,6 +44,8 @@ Result<Virtqueue> Virtqueue::create(const VirtqueueConfig& config) {
     q.m_ring_pa = config.ring.pa;
     q.m_doorbell = config.doorbell;
     q.m_size = size;
+    q.m_avail = reinterpret_cast<uint16_t*>(q.m_ring + avail_offset(size));
+    q.m_used = q.m_ring + used_offset(size);
     q.m_event_idx = config.event_idx;
     q.m_free_count = size;
     for (uint16_t i = 0; i < size; ++i) q.m_free_bits[i / 64] |= 1ull << (i % 64);
@@ -76,19 +77,15 @@ Result<Virtqueue> Virtqueue::setup(MmioTransport& transport, uint16_t index, Dma
     return q;
 }
 
-int32_t Virtqueue::alloc_desc() {
-    for (uint32_t w = 0; w < kMaxSize / 64; ++w) {
-        if (m_free_bits[w] != 0) {
-            uint32_t bit = count_trailing_zeros(m_free_bits[w]);
-            m_free_bits[w] &= ~(1ull << bit);
-            --m_free_count;
-            return static_cast<int32_t>(w * 64 + bit);
-        }
+// Inline: pop_next() stays a leaf function (no registers saved per pop).
+[[gnu::always_inline]] inline void Virtqueue::free_chain(uint16_t head) {
+    if (m_chain_len[head] == 1) {  // the per-packet case: one descriptor
+        m_state[head] = SlotState::Free;
+        m_free_bits[head / 64] |= 1ull << (head % 64);
+        ++m_free_count;
+        m_chain_len[head] = 0;
+        return;
     }
-    return -1;
-}
-
-void Virtqueue::free_chain(uint16_t head) {
     // Walk our own copy of the links: the descriptor table is in memory the
     // device could have scribbled on, and m_chain_len bounds the walk anyway.
     uint16_t d = head;
@@ -130,27 +127,24 @@ Result<uint16_t> Virtqueue::add(const Segment* readable, uint32_t nr, const Segm
     if (total > 0xffffffffull) return Error::InvalidArgument;
 
     // Section 2.7.13.1: place each element in a free descriptor, readable
-    // ones without VIRTQ_DESC_F_WRITE, and link them with NEXT.
-    int32_t head = -1;
-    int32_t prev = -1;
+    // ones without VIRTQ_DESC_F_WRITE, and link them with NEXT. The next
+    // descriptor is taken before the current one is written, so each is
+    // written once (it is memory the device reads).
+    const int32_t head = alloc_desc();  // cannot fail: m_free_count >= n was checked
+    int32_t d = head;
     for (uint32_t i = 0; i < n; ++i) {
-        const Segment& s = i < nr ? readable[i] : writable[i - nr];
-        int32_t d = alloc_desc();  // cannot fail: m_free_count >= n was checked
+        const bool w = i >= nr;
+        const Segment& s = w ? writable[i - nr] : readable[i];
+        const bool last = i + 1 == n;
+        const uint16_t next = last ? 0 : static_cast<uint16_t>(alloc_desc());
         Desc& desc_d = desc()[d];
         desc_d.addr = s.pa;
         desc_d.len = s.len;
-        desc_d.flags = i >= nr ? kDescWrite : 0;
-        desc_d.next = 0;
-        m_next[d] = 0;
+        desc_d.flags = static_cast<uint16_t>((w ? kDescWrite : 0) | (last ? 0 : kDescNext));
+        desc_d.next = next;
+        m_next[d] = next;
         m_state[d] = SlotState::Body;
-        if (prev >= 0) {
-            desc()[prev].flags = static_cast<uint16_t>(desc()[prev].flags | kDescNext);
-            desc()[prev].next = static_cast<uint16_t>(d);
-            m_next[prev] = static_cast<uint16_t>(d);
-        } else {
-            head = d;
-        }
-        prev = d;
+        d = next;
     }
     uint16_t h = static_cast<uint16_t>(head);
     m_state[h] = SlotState::Pending;
@@ -161,6 +155,31 @@ Result<uint16_t> Virtqueue::add(const Segment* readable, uint32_t nr, const Segm
     // Section 2.7.13.2: the head goes into the next free avail ring slot;
     // the device ignores it until idx moves past it in kick().
     uint16_t slot = static_cast<uint16_t>((m_avail_idx + m_added) & (m_size - 1));
+    avail()[2 + slot] = h;
+    m_avail_shadow[slot] = h;
+    ++m_added;
+    return h;
+}
+
+Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint64_t cookie) {
+    if (m_broken) return Error::BadFormat;
+    // A segment is at most 4 GiB - 1, below add()'s 2^32 chain limit.
+    if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
+    if (m_free_count == 0) return Error::Full;
+    const int32_t d = alloc_desc();  // cannot fail: a descriptor is free
+    Desc& desc_d = desc()[d];
+    desc_d.addr = s.pa;
+    desc_d.len = s.len;
+    desc_d.flags = writable ? kDescWrite : 0;
+    desc_d.next = 0;
+    const uint16_t h = static_cast<uint16_t>(d);
+    m_next[h] = 0;
+    m_state[h] = SlotState::Pending;
+    m_chain_len[h] = 1;
+    m_writable[h] = writable ? s.len : 0;
+    m_cookie[h] = cookie;
+    // Section 2.7.13.2, as in add().
+    const uint16_t slot = static_cast<uint16_t>((m_avail_idx + m_added) & (m_size - 1));
     avail()[2 + slot] = h;
     m_avail_shadow[slot] = h;
     ++m_added;
@@ -214,7 +233,7 @@ Result<Completion> Virtqueue::fail_bad_device() {
     return Error::BadFormat;
 }
 
-Result<Completion> Virtqueue::pop() {
+Result<Completion> Virtqueue::pop_next() {
     if (m_broken) return Error::BadFormat;
     if (m_last_used == m_used_seen) {
         uint16_t idx = load_used_idx();

@@ -22,6 +22,7 @@
 
 #include "drivers/virtio/mmio_transport.h"
 #include "drivers/virtio/mmio_window.h"
+#include "ringlet/bits.h"
 #include "ringlet/result.h"
 
 namespace ringlet::virtio {
@@ -90,6 +91,10 @@ public:
     // chain over 4 GiB (section 2.7.5.2).
     Result<uint16_t> add(const Segment* readable, uint32_t nr, const Segment* writable, uint32_t nw,
                          uint64_t cookie);
+    // add() of a chain of one segment, device-writable if `writable` (an
+    // RX buffer) else readable (a TX frame): the per-packet case, with the
+    // same checks and errors, and no loops.
+    Result<uint16_t> add_one(const Segment& s, bool writable, uint64_t cookie);
 
     // Publishes every chain added since the last kick and notifies the
     // device unless it asked not to be (section 2.7.13 steps 4-7). Returns
@@ -100,7 +105,14 @@ public:
     // BadFormat (queue now broken) if the device wrote an impossible used
     // index, an id that is out of range or not in flight, or a length
     // beyond the chain's writable capacity (sections 2.7.8, 2.7.14).
-    Result<Completion> pop();
+    Result<Completion> pop() {
+        // Nothing new (the common poll): one load of the used idx, no call.
+        if (!m_broken && m_last_used == m_used_seen &&
+            __atomic_load_n(reinterpret_cast<const uint16_t*>(used() + 2), __ATOMIC_RELAXED) == m_last_used) {
+            return Error::Empty;
+        }
+        return pop_next();
+    }
 
     // True if the device has returned chains pop() has not taken yet (a
     // cheap read of the used index; pop() still validates).
@@ -137,16 +149,31 @@ private:
         uint16_t next;
     };
     Desc* desc() const { return reinterpret_cast<Desc*>(m_ring); }
-    uint16_t* avail() const { return reinterpret_cast<uint16_t*>(m_ring + avail_offset(m_size)); }
-    uint8_t* used() const { return m_ring + used_offset(m_size); }
+    // Cached at create(): the offsets depend on the size, and every add,
+    // kick and pop needs them.
+    uint16_t* avail() const { return m_avail; }
+    uint8_t* used() const { return m_used; }
     uint16_t* used_event() const { return avail() + 2 + m_size; }
     uint16_t load_used_idx() const;
 
-    int32_t alloc_desc();
+    int32_t alloc_desc() {
+        for (uint32_t w = 0; w < kMaxSize / 64; ++w) {
+            if (m_free_bits[w] != 0) {
+                const uint32_t bit = count_trailing_zeros(m_free_bits[w]);
+                m_free_bits[w] &= m_free_bits[w] - 1;  // clears the lowest set bit, the one found
+                --m_free_count;
+                return static_cast<int32_t>(w * 64 + bit);
+            }
+        }
+        return -1;
+    }
     void free_chain(uint16_t head);
+    Result<Completion> pop_next();
     Result<Completion> fail_bad_device();
 
     uint8_t* m_ring = nullptr;
+    uint16_t* m_avail = nullptr;  // m_ring + avail_offset(m_size)
+    uint8_t* m_used = nullptr;    // m_ring + used_offset(m_size)
     uint64_t m_ring_pa = 0;
     Doorbell m_doorbell;
     uint16_t m_size = 0;

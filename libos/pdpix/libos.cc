@@ -6,20 +6,17 @@
 #include <utility>
 
 #include "libos/pdpix/errno_map.h"
+#include "libos/pdpix/packed_copy.h"
 
 namespace ringlet::pdpix {
 
 namespace {
 
-// Token layout: tag (8 bits) | generation (24) | op index (32). The tag makes
-// a random or zero value malformed rather than a valid-looking token.
-constexpr uint64_t kTag = 0x52;  // 'R'
-
 // Only IPv4 addresses are valid on PDPIX sockets.
 Result<sockaddr_in> ipv4(const sockaddr* addr, socklen_t size) {
     if (addr == nullptr || size < static_cast<socklen_t>(sizeof(sockaddr_in))) return Error::InvalidArgument;
     sockaddr_in in;
-    __builtin_memcpy(&in, addr, sizeof in);
+    copy_packed(&in, reinterpret_cast<const sockaddr_in*>(addr));
     if (in.sin_family != AF_INET) return Error::Unsupported;
     return in;
 }
@@ -244,16 +241,7 @@ Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
 }
 
 demi_qtoken_t LibOs::token(uint32_t op) const {
-    return (kTag << 56) | (static_cast<uint64_t>(m_ops[op].gen & 0xffffff) << 32) | op;
-}
-
-int LibOs::decode(demi_qtoken_t qt, uint32_t* op) const {
-    const uint64_t idx = qt & 0xffffffff;
-    if ((qt >> 56) != kTag || idx >= kMaxOps) return EINVAL;
-    const Op& o = m_ops[idx];
-    if (((qt >> 32) & 0xffffff) != (o.gen & 0xffffff) || o.state == OpState::Free) return ESTALE;
-    *op = static_cast<uint32_t>(idx);
-    return 0;
+    return (kTokenTag << 56) | (static_cast<uint64_t>(m_ops[op].gen & 0xffffff) << 32) | op;
 }
 
 void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
@@ -273,7 +261,7 @@ void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
 
 void LibOs::consume(uint32_t i, demi_qresult_t* out) {
     Op& op = m_ops[i];
-    *out = op.result;
+    copy_packed(out, &op.result);
     op.state = OpState::Free;
     op.waiting = false;
     op.has_task = false;
@@ -315,7 +303,7 @@ void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r, 
         sga.sga_numsegs = 1;
         sga.sga_segs[0].sgaseg_buf = (*r)->begin();
         sga.sga_segs[0].sgaseg_len = (*r)->len;
-        sga.sga_addr = from;
+        copy_bytes<sizeof from>(reinterpret_cast<unsigned char*>(&sga) + offsetof(demi_sgarray_t, sga_addr), &from);
     }
     finish(i, DEMI_OPC_POP, r.error());
 }
@@ -348,7 +336,7 @@ Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const
     sockaddr_in dest{};
     if (to != nullptr) dest = TRY(ipv4(to, size));
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
-    m_ops[i].result.qr_value.sga = *sga;
+    copy_packed(&m_ops[i].result.qr_value.sga, sga);
     // Nothing ahead in the queue's line: the backend may send it right now,
     // and the operation completes here, with no task.
     if (q->push_line_empty()) {

@@ -4,6 +4,7 @@
 // (pop/push/pushto/accept/connect) from their own tasks instead.
 #pragma once
 
+#include <errno.h>
 #include <stdint.h>
 
 #include "demi/types.h"
@@ -122,7 +123,7 @@ private:
         rt::TaskId task;
         Queue* parked = nullptr;  // the queue a pop waits on (through `waiter`)
         OpWaiter waiter;
-        demi_qresult_t result{};
+        alignas(8) demi_qresult_t result{};  // aligned: copied out in words (packed_copy.h)
     };
     // An sga's bytes: the buffer holding them and where they are in it.
     struct Slice {
@@ -138,8 +139,19 @@ private:
     Result<int> install(Queue* q);
     Result<uint32_t> new_op(int qd, demi_opcode_t opc);
     demi_qtoken_t token(uint32_t op) const;
-    // EINVAL malformed, ESTALE consumed, else 0 with *op set.
-    int decode(demi_qtoken_t qt, uint32_t* op) const;
+    // Token layout: tag (8 bits) | generation (24) | op index (32). The tag
+    // makes a random or zero value malformed rather than a valid-looking token.
+    static constexpr uint64_t kTokenTag = 0x52;  // 'R'
+    // EINVAL malformed, ESTALE consumed, else 0 with *op set. Inline:
+    // every wait decodes each of its tokens.
+    int decode(demi_qtoken_t qt, uint32_t* op) const {
+        const uint64_t idx = qt & 0xffffffff;
+        if ((qt >> 56) != kTokenTag || idx >= kMaxOps) return EINVAL;
+        const Op& o = m_ops[idx];
+        if (((qt >> 32) & 0xffffff) != (o.gen & 0xffffff) || o.state == OpState::Free) return ESTALE;
+        *op = static_cast<uint32_t>(idx);
+        return 0;
+    }
     void finish(uint32_t op, demi_opcode_t opc, Error e);
     void consume(uint32_t op, demi_qresult_t* out);
     uint64_t deadline(const timespec* timeout);

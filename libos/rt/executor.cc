@@ -184,27 +184,33 @@ uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
         run_slot(static_cast<uint32_t>(i));
         ++resumes;
     }
-    // 2. App tasks by strict priority, round-robin inside a class.
-    uint32_t served = 0;
-    for (uint32_t budget = m_config.app_budget; budget > 0; --budget) {
-        uint32_t c = 0;
-        while (c < kAppClasses && m_app[c].empty()) ++c;
-        if (c == kAppClasses) break;
-        const int32_t i = m_app[c].first_from(m_cursor[c]);
-        m_app[c].clear(static_cast<uint32_t>(i));
-        m_cursor[c] = static_cast<uint32_t>(i) + 1;
-        served |= 1u << c;
-        run_slot(static_cast<uint32_t>(i));
-        ++resumes;
-    }
-    // 3. Aging: every class that was ready but got no turn gets one.
-    for (uint32_t c = 0; c < kAppClasses; ++c) {
-        if ((served & (1u << c)) != 0 || m_app[c].empty()) continue;
-        const int32_t i = m_app[c].first_from(m_cursor[c]);
-        m_app[c].clear(static_cast<uint32_t>(i));
-        m_cursor[c] = static_cast<uint32_t>(i) + 1;
-        run_slot(static_cast<uint32_t>(i));
-        ++resumes;
+    // No app task ready (the usual round of an app whose operations all
+    // complete inline): steps 2 and 3 would only look at empty classes.
+    bool any_app = false;
+    for (uint32_t c = 0; c < kAppClasses; ++c) any_app = any_app || !m_app[c].empty();
+    if (any_app) {
+        // 2. App tasks by strict priority, round-robin inside a class.
+        uint32_t served = 0;
+        for (uint32_t budget = m_config.app_budget; budget > 0; --budget) {
+            uint32_t c = 0;
+            while (c < kAppClasses && m_app[c].empty()) ++c;
+            if (c == kAppClasses) break;
+            const int32_t i = m_app[c].first_from(m_cursor[c]);
+            m_app[c].clear(static_cast<uint32_t>(i));
+            m_cursor[c] = static_cast<uint32_t>(i) + 1;
+            served |= 1u << c;
+            run_slot(static_cast<uint32_t>(i));
+            ++resumes;
+        }
+        // 3. Aging: every class that was ready but got no turn gets one.
+        for (uint32_t c = 0; c < kAppClasses; ++c) {
+            if ((served & (1u << c)) != 0 || m_app[c].empty()) continue;
+            const int32_t i = m_app[c].first_from(m_cursor[c]);
+            m_app[c].clear(static_cast<uint32_t>(i));
+            m_cursor[c] = static_cast<uint32_t>(i) + 1;
+            run_slot(static_cast<uint32_t>(i));
+            ++resumes;
+        }
     }
     // 4. One background task per round: progress, never a flood.
     const int32_t b = fifo_pop(m_fifo[kFifoBackground]);

@@ -45,6 +45,21 @@ void fix_ip_checksum(Bytes& f) {
     f[25] = static_cast<uint8_t>(c);
 }
 
+// Headers of a reply from us (port 5555) to them (port 4000).
+UdpHeaderSpec reply_spec(bool software_checksum, uint16_t ip_id) {
+    UdpHeaderSpec s{};
+    s.src_mac = kUs;
+    s.dst_mac = kThem.bytes;
+    s.src_ip = kUsIp;
+    s.dst_ip = kThemIp;
+    s.src_port = htons(5555);
+    s.dst_port = htons(4000);
+    s.ip_id = ip_id;
+    s.ttl = 64;
+    s.software_checksum = software_checksum;
+    return s;
+}
+
 TEST(UdpFastPath, AcceptsAPlainDatagramAndFindsItsParts) {
     for (size_t n : {0u, 1u, 18u, 64u, 1472u}) {
         const Bytes f = datagram(n);
@@ -114,17 +129,7 @@ TEST(UdpFastPath, WrittenHeadersParseBackWithRightChecksums) {
         const Bytes p = payload_of(333);
         Bytes f(kUdpHeaders + p.size());
         std::copy(p.begin(), p.end(), f.begin() + kUdpHeaders);
-        UdpHeaderSpec s{};
-        s.src_mac = kUs;
-        s.dst_mac = kThem.bytes;
-        s.src_ip = kUsIp;
-        s.dst_ip = kThemIp;
-        s.src_port = htons(5555);
-        s.dst_port = htons(4000);
-        s.ip_id = 77;
-        s.ttl = 64;
-        s.software_checksum = software;
-        write_udp_headers(f.data(), static_cast<uint32_t>(p.size()), s);
+        write_udp_headers(f.data(), static_cast<uint32_t>(p.size()), reply_spec(software, 77));
         const Parsed got = parse(f);
         ASSERT_TRUE(got.ip);
         EXPECT_TRUE(same_mac(got.dst, kThem));
@@ -142,6 +147,61 @@ TEST(UdpFastPath, WrittenHeadersParseBackWithRightChecksums) {
             EXPECT_TRUE(accepts(f, &u));
         } else {
             EXPECT_FALSE(got.l4_checksum_ok) << "left for the NIC: the pseudo-header sum only";
+        }
+    }
+}
+
+// The fast path reads and writes the headers as native 16-bit words, through
+// a local copy when the frame is not 2-aligned: every alignment must give
+// the same answers and the same bytes (odd and even payload sizes).
+TEST(UdpFastPath, AnyAlignmentParsesAndWritesTheSame) {
+    for (size_t n : {0u, 1u, 63u, 64u, 333u}) {
+        const Bytes f = datagram(n);
+        UdpFrame want;
+        ASSERT_TRUE(accepts(f, &want));
+        Bytes ref;
+        for (uint32_t shift = 0; shift < 8; ++shift) {
+            Bytes space(f.size() + 8);
+            std::copy(f.begin(), f.end(), space.begin() + shift);
+            UdpFrame u;
+            ASSERT_TRUE(parse_udp_frame(space.data() + shift, static_cast<uint32_t>(f.size()), false, &u)) << n << " at " << shift;
+            EXPECT_EQ(u.src_ip, want.src_ip);
+            EXPECT_EQ(u.dst_ip, want.dst_ip);
+            EXPECT_EQ(u.src_port, want.src_port);
+            EXPECT_EQ(u.dst_port, want.dst_port);
+            EXPECT_EQ(u.payload_len, want.payload_len);
+            space[shift + 40] ^= 0x40;  // the UDP checksum is now wrong
+            EXPECT_FALSE(parse_udp_frame(space.data() + shift, static_cast<uint32_t>(f.size()), false, &u)) << n;
+
+            for (bool software : {true, false}) {
+                const Bytes p = payload_of(n);
+                Bytes out(kUdpHeaders + p.size() + 8, 0xee);
+                std::copy(p.begin(), p.end(), out.begin() + shift + kUdpHeaders);
+                write_udp_headers(out.data() + shift, static_cast<uint32_t>(p.size()), reply_spec(software, 0x1234));
+                const Bytes frame(out.begin() + shift, out.begin() + shift + kUdpHeaders + p.size());
+                EXPECT_EQ(out[shift + frame.size()], 0xee) << "nothing written past the frame";
+                if (shift > 0) {
+                    EXPECT_EQ(out[shift - 1], 0xee) << "nothing written before it";
+                }
+                const Parsed got = parse(frame);
+                ASSERT_TRUE(got.ip);
+                EXPECT_TRUE(got.ip_checksum_ok);
+                EXPECT_EQ(got.payload, p);
+                if (software) {
+                    EXPECT_TRUE(got.l4_checksum_ok) << n << " at " << shift;
+                } else {
+                    // The field holds the folded pseudo-header sum (RFC 768).
+                    uint32_t want_sum = 0;
+                    for (int i = 26; i < 34; i += 2) want_sum += static_cast<uint32_t>(frame[i] << 8 | frame[i + 1]);
+                    want_sum += 17 + static_cast<uint32_t>(8 + n);
+                    while (want_sum >> 16) want_sum = (want_sum & 0xffff) + (want_sum >> 16);
+                    EXPECT_EQ(static_cast<uint32_t>(frame[40] << 8 | frame[41]), want_sum);
+                }
+                if (software && shift == 0) ref = frame;
+                if (software && shift > 0) {
+                    EXPECT_EQ(frame, ref) << n << " at " << shift;
+                }
+            }
         }
     }
 }

@@ -203,7 +203,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     switch (p.kind) {
     case Kind::UdpPop: {
         if (qr.qr_opcode == DEMI_OPC_POP) {
-            demi_sgarray_t sga = qr.qr_value.sga;
+            alignas(8) demi_sgarray_t sga = qr.qr_value.sga;
             demi_qtoken_t qt;
             sockaddr_in to = sga.sga_addr;
             count_request();
@@ -212,7 +212,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
                 // A datagram usually leaves at once (the libOS completes the
                 // push inline): take its result now rather than through the
                 // event loop; only a push that must wait (ARP) is tracked.
-                demi_qresult_t done;
+                alignas(8) demi_qresult_t done;  // aligned: the libOS copies results in words
                 const timespec now{0, 0};
                 if (demi_wait(&done, qt, &now) != 0) (void)track(qt, Kind::Push, p.qd);
             }
@@ -246,7 +246,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             return;
         }
         Conn& c = g_conns[p.qd];
-        demi_sgarray_t sga = qr.qr_value.sga;
+        alignas(8) demi_sgarray_t sga = qr.qr_value.sga;
         if (sga.sga_segs[0].sgaseg_len == 0) {  // the client closed first
             (void)demi_sgafree(&sga);
             c.eof = true;
@@ -330,7 +330,7 @@ int main(int argc, char* argv[]) {
     demi_qtoken_t qts[kMaxTokens];
     for (;;) {
         for (int i = 0; i < g_npending; ++i) qts[i] = g_pending[i].qt;
-        demi_qresult_t qr;
+        alignas(8) demi_qresult_t qr;  // aligned: the libOS copies results in words
         int idx = -1;
         const int e = demi_wait_any(&qr, &idx, qts, g_npending, nullptr);
         if (e != 0) {

@@ -118,6 +118,49 @@ TEST_F(VirtioQueueTest, ChainReachesDeviceAndCompletes) {
     EXPECT_EQ(f.vq.outstanding(), 0);
 }
 
+// add_one(): the per-packet single-descriptor chain, mixed with add()'s
+// chains, with the same checks and the same device view.
+TEST_F(VirtioQueueTest, SingleSegmentChainsMixWithLongerOnes) {
+    EXPECT_EQ(f.vq.add_one(f.seg(0, 0), false, 1).error(), Error::InvalidArgument);
+    EXPECT_EQ(f.vq.add_one(Segment{~0ull - 3, 8}, true, 1).error(), Error::InvalidArgument);
+    EXPECT_EQ(f.vq.free_descriptors(), 8);
+    Segment r[2] = {f.seg(0, 10), f.seg(10, 6)};
+    auto tx = f.vq.add_one(f.seg(100, 60), false, 11);  // a frame to send
+    auto rx = f.vq.add_one(f.seg(1024, 1526), true, 22);  // a buffer to fill
+    auto two = f.vq.add(r, 2, nullptr, 0, 33);
+    ASSERT_TRUE(tx.ok() && rx.ok() && two.ok());
+    EXPECT_EQ(f.vq.free_descriptors(), 4);
+    ASSERT_TRUE(f.vq.kick().ok());
+    DeviceChain c[3];
+    for (auto& chain : c) ASSERT_TRUE(f.dev.next_chain(0, chain));
+    EXPECT_EQ(c[0].head, *tx);
+    ASSERT_EQ(c[0].readable.size(), 1u);
+    EXPECT_EQ(c[0].readable[0].len, 60u);
+    EXPECT_TRUE(c[0].writable.empty());
+    EXPECT_EQ(c[1].head, *rx);
+    EXPECT_TRUE(c[1].readable.empty());
+    ASSERT_EQ(c[1].writable.size(), 1u);
+    EXPECT_EQ(c[1].writable[0].len, 1526u);
+    EXPECT_EQ(c[2].readable.size(), 2u);
+    // Completions in another order; a readable-only chain reports no bytes.
+    f.dev.complete(0, c[1].head, 1000);
+    f.dev.complete(0, c[2].head, 0);
+    f.dev.complete(0, c[0].head, 0);
+    const uint64_t cookies[3] = {22, 33, 11};
+    const uint32_t lens[3] = {1000, 0, 0};
+    for (int i = 0; i < 3; ++i) {
+        auto done = f.vq.pop();
+        ASSERT_TRUE(done.ok());
+        EXPECT_EQ(done->cookie, cookies[i]);
+        EXPECT_EQ(done->len, lens[i]);
+    }
+    EXPECT_EQ(f.vq.pop().error(), Error::Empty);
+    EXPECT_EQ(f.vq.free_descriptors(), 8);
+    // Every descriptor can be taken one by one, then the queue is full.
+    for (uint64_t i = 0; i < 8; ++i) ASSERT_TRUE(f.vq.add_one(f.seg(uint32_t(i) * 64, 64), true, i).ok());
+    EXPECT_EQ(f.vq.add_one(f.seg(0, 64), true, 9).error(), Error::Full);
+}
+
 TEST_F(VirtioQueueTest, PublishingFencesInSpecOrder) {
     uint64_t before_w = f.dev.fences[0], before_full = f.dev.fences[2], before_r = f.dev.fences[1];
     f.add_one(1);
@@ -398,6 +441,16 @@ TEST_F(VirtioBadDeviceTest, LengthOnReadOnlyChain) {
     ASSERT_TRUE(f.dev.next_chain(0, c));
     f.dev.complete(0, c.head, 1);  // nothing was writable
     expect_broken();
+}
+
+TEST_F(VirtioBadDeviceTest, LengthBeyondASingleBuffer) {
+    ASSERT_TRUE(f.vq.add_one(f.seg(0, 100), true, 1).ok());
+    ASSERT_TRUE(f.vq.kick().ok());
+    DeviceChain c;
+    ASSERT_TRUE(f.dev.next_chain(0, c));
+    f.dev.complete(0, c.head, 101);
+    expect_broken();
+    EXPECT_EQ(f.vq.add_one(f.seg(0, 100), true, 2).error(), Error::BadFormat);
 }
 
 TEST_F(VirtioBadDeviceTest, BrokenQueueStillReclaims) {
