@@ -10,14 +10,12 @@
 namespace ringlet {
 namespace {
 
-// The machine's capabilities and the channel objects they name, under
-// g_caps_lock (see CapsGuard).
+// The machine's capabilities, the channel objects they name and the boot's
+// roots, under g_caps_lock (see CapsGuard).
 SpinLock g_caps_lock;
 CapSpace g_caps;
 ChannelTable g_channels;
-
-ClaimableDevice g_devices[BootInfo::kMaxVirtio];
-size_t g_device_count;
+BootCaps g_boot_caps;
 
 // CapSpace's remove hook: undo the node's mapping, and for a root its object.
 void on_cap_removed(const CapNode& node, void*) {
@@ -30,12 +28,12 @@ void on_cap_removed(const CapNode& node, void*) {
     if (node.type == kCapFrame) {
         if (auto r = frames().free(node.base, node.size / layout::kPageSize); !r)
             panic("on_cap_removed: free frames: %s", error_name(r.error()));
-    } else if (node.type == kCapDevice) {
-        for (size_t i = 0; i < g_device_count; ++i)
-            if (g_devices[i].base == node.base) g_devices[i].claimed = false;
     } else if (node.type == kCapChannel) {
         g_channels.release(node.object);
     }
+    // Memory pools, devices, harts and the image own nothing to free: a
+    // pool's budget returns through CapSpace's charges, and the roots of
+    // the others stay in the kernel's table.
 }
 
 }  // namespace
@@ -51,25 +49,41 @@ CapsGuard::CapsGuard() {
 CapsGuard::~CapsGuard() { g_caps_lock.unlock(); }
 CapSpace& CapsGuard::caps() { return g_caps; }
 ChannelTable& CapsGuard::channels() { return g_channels; }
-ClaimableDevice& CapsGuard::device(size_t index) { return g_devices[index]; }
 
-void set_claimable_devices(const BootInfo& info) {
-    g_device_count = info.virtio_count;
-    for (size_t i = 0; i < info.virtio_count; ++i) {
+Result<void> create_boot_caps(const BootInfo& info, uint32_t hart_count) {
+    BootDevice devices[BootCaps::kMaxDevices];
+    size_t count = info.virtio_count < BootCaps::kMaxDevices ? info.virtio_count : BootCaps::kMaxDevices;
+    for (size_t i = 0; i < count; ++i) {
         uint64_t base = info.virtio[i].base & ~(layout::kPageSize - 1);
         uint64_t end = (info.virtio[i].base + info.virtio[i].size + layout::kPageSize - 1) & ~(layout::kPageSize - 1);
-        g_devices[i] = ClaimableDevice{base, end - base, info.virtio[i].irq, false};
+        devices[i] = BootDevice{base, end - base, info.virtio[i].irq};
     }
+    const PhysRange initrd = info.has_initrd ? info.initrd : PhysRange{};
+    CapsGuard guard;
+    return g_boot_caps.create(guard.caps(), devices, count, hart_count, initrd.base, initrd.size);
 }
 
-size_t claimable_device_count() { return g_device_count; }
+Result<void> record_start_cap(Dispatcher& app, const StartCap& cap) {
+    if (app.start_cap_count >= kMaxStartCaps) return Error::Full;
+    app.start_caps[app.start_cap_count++] = cap;
+    arch::set_start_arg(app.frame, 5, app.start_cap_count);
+    return {};
+}
+
+Result<void> give_init_caps(Dispatcher& app, uint64_t budget, uint32_t device_mask) {
+    CapsGuard guard;
+    const size_t room = kMaxStartCaps - app.start_cap_count;
+    StartCap given[kMaxStartCaps];
+    size_t n = TRY(g_boot_caps.give_init_caps(guard.caps(), table_of(app), budget, device_mask, given, room));
+    for (size_t i = 0; i < n; ++i) TRY(record_start_cap(app, given[i]));  // room was checked
+    return {};
+}
 
 void release_caps(Dispatcher& d) {
     CapsGuard guard;
     d.caps_closed = true;
     g_channels.unbind_owner(d.id);
     guard.caps().clear_table(table_of(d));
-    d.frames_used = 0;
 }
 
 }  // namespace ringlet

@@ -101,7 +101,6 @@ Result<uint64_t> invoke_locked(CapsGuard& guard, Dispatcher& d, const SyscallReq
     case kSysFramePhys: return invoke_frame_call(guard, d, req);
     case kSysChannelCreate:
     case kSysChannelControl: return invoke_channel_call(guard, d, req);
-    case kSysDeviceClaim:
     case kSysIrqControl: return invoke_device_call(guard, d, req);
     default: return Error::Unsupported;  // the capability-free calls never come here
     }
@@ -117,7 +116,7 @@ Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
         CapsGuard guard;
         SpaceMemory memory(d.space);
         DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
-                          static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
+                          static_cast<uint32_t>(hart_count())};
         req = decode_syscall(args, ctx);
         if (req && req->number != kSysDispatcherStart) return invoke_locked(guard, d, *req);
     }
