@@ -224,6 +224,23 @@ void CapSpace::clear_table(uint16_t table) {
     }
 }
 
+Result<bool> CapSpace::descendant_mapped(uint16_t table, CapIndex cap) const {
+    const int32_t root = TRY(resolve(table, cap));
+    // Pre-order walk over first-child / next-sibling links, no recursion.
+    int32_t n = m_nodes[root].first_child;
+    while (n != kNone) {
+        if (m_nodes[n].map_root) return true;
+        if (m_nodes[n].first_child != kNone) {
+            n = m_nodes[n].first_child;
+            continue;
+        }
+        while (n != root && m_nodes[n].next_sibling == kNone) n = m_nodes[n].parent;
+        if (n == root) break;
+        n = m_nodes[n].next_sibling;
+    }
+    return false;
+}
+
 size_t CapSpace::caps_in_table(uint16_t table) const {
     if (table >= kMaxTables || !m_slots_ready) return 0;
     size_t count = 0;

@@ -115,6 +115,9 @@ public:
     void clear_table(uint16_t table);
 
     size_t nodes_in_use() const { return m_used; }
+    // Whether any descendant of `cap` in `table` has a mapping (any app can
+    // still reach the object's memory through one). BadCapability as lookup.
+    Result<bool> descendant_mapped(uint16_t table, CapIndex cap) const;
     // Inspection for consistency checks (tests, the fuzzer): the node at
     // position `i` (< kMaxNodes) if in use, else nullptr; and the position of
     // the pool memory node `i` draws from.

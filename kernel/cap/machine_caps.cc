@@ -2,6 +2,9 @@
 
 #include "arch/riscv64/layout.h"
 #include "kernel/arch.h"
+#include "kernel/cap/device_reset.h"
+#include "kernel/console/console.h"
+#include "kernel/irq/irq_routing.h"
 #include "kernel/lib/spin_lock.h"
 #include "kernel/mm/frames.h"
 #include "kernel/panic.h"
@@ -17,6 +20,42 @@ CapSpace g_caps;
 ChannelTable g_channels;
 BootCaps g_boot_caps;
 
+// A device's registers through the kernel's own mapping of its slot.
+class MmioRegs final : public DeviceRegs {
+public:
+    explicit MmioRegs(uint64_t base) : m_regs(layout::phys_to_virt(base)) {}
+    uint32_t read32(uint32_t offset) override { return *reinterpret_cast<volatile uint32_t*>(m_regs + offset); }
+    void write32(uint32_t offset, uint32_t value) override {
+        *reinterpret_cast<volatile uint32_t*>(m_regs + offset) = value;
+    }
+
+private:
+    uint64_t m_regs;
+};
+
+// Polls of Status after a reset: QEMU resets at once; real devices finish
+// within microseconds. Bounded so a broken device cannot hang the kernel.
+constexpr uint32_t kResetPolls = 1u << 20;
+
+// A device cap goes (its node is already unlinked). If its registers were
+// mapped through it and no other cap maps them, nobody can drive the device
+// any more — but it may still own buffers the app posted: reset it and let go
+// of its interrupt line, before the caller frees anything the device may
+// still write into (CapSpace::clear_table removes device caps first). A cap
+// that never mapped the registers (a supervisor's, which only hands the
+// device on) changes nothing; the last cap going leaves nothing mapped.
+void hand_back_device(const CapNode& node) {
+    if (node.object >= g_boot_caps.device_count() || !node.map_root) return;
+    auto mapped = g_caps.descendant_mapped(CapSpace::kKernelTable, g_boot_caps.device_root(node.object));
+    if (!mapped || *mapped) return;  // another app still drives it
+    MmioRegs regs(node.base);
+    Result<void> reset = reset_virtio_mmio(regs, kResetPolls);
+    release_irq_line(*arch::hart_local(), node.irq);
+    if (reset) kprintf("device: slot %u handed back (reset)\n", node.object);
+    else if (reset.error() != Error::NotFound)
+        kprintf("device: slot %u handed back, reset failed: %s\n", node.object, error_name(reset.error()));
+}
+
 // CapSpace's remove hook: undo the node's mapping, and for a root its object.
 void on_cap_removed(const CapNode& node, void*) {
     if (node.map_root) {
@@ -24,6 +63,7 @@ void on_cap_removed(const CapNode& node, void*) {
             panic("on_cap_removed: unmap %p: %s", reinterpret_cast<void*>(node.map_va), error_name(r.error()));
         if (auto r = shootdown_tlbs(); !r) panic("on_cap_removed: TLB shootdown: %s", error_name(r.error()));
     }
+    if (node.type == kCapDevice && node.table != CapSpace::kKernelTable) hand_back_device(node);
     if (!node.owns_object) return;
     if (node.type == kCapFrame) {
         if (auto r = frames().free(node.base, node.size / layout::kPageSize); !r)

@@ -64,6 +64,22 @@ TEST_F(BootCapsTest, WhenTheAppEndsTheKernelKeepsItsRoots) {
     EXPECT_EQ(m_given[*n - 1].tag, 1u);
 }
 
+// What the kernel's hand-back asks: does any app still map the device?
+TEST_F(BootCapsTest, DescendantMappedSeesMappingsAtAnyDepth) {
+    const CapIndex root = m_boot.device_root(0);
+    auto n = m_boot.give_init_caps(*m_caps, 5, 4096, 0b1, m_given, kMaxStartCaps);
+    ASSERT_TRUE(n.ok());
+    const CapIndex held = m_given[*n - 1].index;  // the supervisor's: never mapped
+    const CapIndex passed = *m_caps->grant(5, held, 6, kRightMap);
+    EXPECT_FALSE(*m_caps->descendant_mapped(CapSpace::kKernelTable, root));
+    (*m_caps->lookup(6, passed, kCapDevice, 0))->map_root = 0x1000;  // the driver app maps it
+    EXPECT_TRUE(*m_caps->descendant_mapped(CapSpace::kKernelTable, root));
+    EXPECT_FALSE(*m_caps->descendant_mapped(CapSpace::kKernelTable, m_boot.device_root(1)));
+    m_caps->clear_table(6);  // the driver app ends
+    EXPECT_FALSE(*m_caps->descendant_mapped(CapSpace::kKernelTable, root));
+    EXPECT_EQ(m_caps->descendant_mapped(7, root).error(), Error::BadCapability);
+}
+
 TEST_F(BootCapsTest, TooSmallAListLeavesNothingBehind) {
     EXPECT_EQ(m_boot.give_init_caps(*m_caps, 5, 4096, 0b111, m_given, 3).error(), Error::Full);
     EXPECT_EQ(m_caps->caps_in_table(5), 0u);
