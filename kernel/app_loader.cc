@@ -57,7 +57,7 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
     __builtin_memcpy(app_name, name, n);
     app_name[n] = '\0';
     Dispatcher* d = TRY(create_dispatcher(app_name, kernel_root));
-    d->granted_harts = 1ull << start.hart_index;  // its own; a starter may grant more
+    d->placement_harts = 1ull << start.hart_index;  // its own; init= may ask for more
     auto fail = [&](Error e) -> Result<Dispatcher*> {
         d->state = DispatcherState::Dead;
         discard_dispatcher(d);
@@ -74,18 +74,27 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
     }
     auto stack = map_zeroed(d, kUserStackTop - kUserStackSize, kUserStackSize, kMapRead | kMapWrite, nullptr, 0, 0);
     if (!stack) return fail(stack.error());
-    // "name args\0" at the top of the stack, which starts below it, 16-aligned.
+    // "name args\0" at the top of the stack, which starts below it, 16-aligned,
+    // and below that room for the StartCap list (filled in before it runs).
     size_t text_len = name_len + (start.args_len ? 1 + start.args_len : 0) + 1;
-    size_t reserved = (text_len + 15) & ~size_t{15};
-    char* text = reinterpret_cast<char*>(*stack + kUserStackSize - reserved);
+    size_t text_reserved = (text_len + 15) & ~size_t{15};
+    size_t reserved = text_reserved + kMaxStartCaps * sizeof(StartCap);
+    char* text = reinterpret_cast<char*>(*stack + kUserStackSize - text_reserved);
     __builtin_memcpy(text, name, name_len);
     if (start.args_len) {
         text[name_len] = ' ';
         __builtin_memcpy(text + name_len + 1, start.args, start.args_len);
     }
     text[text_len - 1] = '\0';
-    uint64_t text_va = kUserStackTop - reserved;
-    arch::init_user_frame(d->frame, image->entry(), text_va, {start.hart_index, start.timebase_hz, text_va, 0});
+    uint64_t text_va = kUserStackTop - text_reserved;
+    d->start_caps = reinterpret_cast<StartCap*>(*stack + kUserStackSize - reserved);
+    d->start_caps_va = kUserStackTop - reserved;
+    d->start_cap_count = 0;
+    // The stack starts below the StartCap list.
+    arch::init_user_frame(d->frame, image->entry(), d->start_caps_va,
+                          {start.hart_index, start.timebase_hz, text_va, 0});
+    arch::set_start_arg(d->frame, 4, d->start_caps_va);
+    arch::set_start_arg(d->frame, 5, 0);
     return d;
 }
 

@@ -145,18 +145,59 @@ uint64_t parse_harts(const char* s, size_t len) {
     return mask;
 }
 
+// The memory budget of each init= app: `app_mem=MiB`, default 32 MiB.
+uint64_t init_app_budget(const BootArgs& args) {
+    size_t len = 0;
+    const char* text = args.value("app_mem", &len);
+    uint64_t mib = 0;
+    for (size_t i = 0; text && i < len && i < 7 && text[i] >= '0' && text[i] <= '9'; ++i)
+        mib = mib * 10 + static_cast<uint64_t>(text[i] - '0');
+    return (mib ? mib : 32) << 20;
+}
+
+// True if no init entry before `pos` in `list` is named `name`.
+bool first_of_name(const char* list, size_t pos, const char* name, size_t name_len) {
+    for (size_t p = 0; p < pos;) {
+        size_t e = p;
+        while (e < pos && list[e] != ':' && list[e] != '@' && list[e] != ',') ++e;
+        if (e - p == name_len && __builtin_memcmp(list + p, name, name_len) == 0) return false;
+        while (p < pos && list[p] != ',') ++p;
+        ++p;
+    }
+    return true;
+}
+
+// Loads an init= app, gives it its root capabilities, makes it runnable.
+Result<Dispatcher*> start_init_app(const AppStart& start, uint64_t budget, uint32_t device_mask, uint64_t harts) {
+    Dispatcher* d = TRY(prepare_app(start));
+    d->placement_harts = harts;  // before it runs: it reads them to span
+    if (auto r = give_init_caps(*d, budget, device_mask); !r) {
+        d->state = DispatcherState::Dead;
+        discard_dispatcher(d);
+        return r.error();
+    }
+    launch_app(d, start.hart_index);
+    return d;
+}
+
 // Starts the apps of `init=name[:arg...][@harts],...` (default: hello, if
-// the initrd has it), with their ':'-separated arguments. "@N" runs it on
-// the hart with dense index N (default 0); "@N-M" or "@all" starts it on the
-// first of them and lets it span onto the rest (user/rt/cores.h). Apps for
-// other harts travel there as messages. Returns how many started.
+// the initrd has it), with their ':'-separated arguments and their root
+// capabilities (the devices `dev=` names for it, kernel/cap/boot_caps.h).
+// "@N" runs it on the hart with dense index N (default 0); "@N-M" or "@all"
+// starts it on the first and asks it to span onto the rest (user/rt/cores.h;
+// its hart caps are the authority). Apps for other harts travel there as
+// messages. Returns how many started.
 size_t start_initial_apps(const BootArgs& args) {
     if (!g_boot_info.has_initrd) {
         kprintf("no initrd: no apps to start\n");
         return 0;
     }
     set_initrd(g_boot_info.initrd);
-    set_claimable_devices(g_boot_info);
+    if (auto r = create_boot_caps(g_boot_info, static_cast<uint32_t>(g_hart_count)); !r)
+        panic("start_initial_apps: boot capabilities: %s", error_name(r.error()));
+    const uint64_t budget = init_app_budget(args);
+    size_t dev_len = 0;
+    const char* dev = args.value("dev", &dev_len);
     size_t len = 0;
     const char* list = args.value("init", &len);
     if (!list) list = "hello", len = 5;
@@ -178,6 +219,9 @@ size_t start_initial_apps(const BootArgs& args) {
             arg_text[arg_len++] = list[i] == ':' ? ' ' : list[i];
         const char* name = list + pos;
         int name_len = static_cast<int>(name_end - pos);
+        const uint32_t devices = boot_device_mask(dev, dev_len, name, static_cast<size_t>(name_len), pos == 0,
+                                                  first_of_name(list, pos, name, static_cast<size_t>(name_len)),
+                                                  g_boot_info.virtio_count);
         pos = end + 1;
         if (hart >= g_hart_count) {
             kprintf("init: app '%.*s': no such hart index\n", name_len, name);
@@ -185,13 +229,10 @@ size_t start_initial_apps(const BootArgs& args) {
         }
         AppStart start{name, static_cast<size_t>(name_len), arg_text, arg_len, hart,
                        g_boot_info.timebase_frequency};
-        auto d = prepare_app(start);
-        if (!d) {
+        if (auto d = start_init_app(start, budget, devices, harts); !d) {
             kprintf("init: cannot start app '%.*s': %s\n", name_len, name, error_name(d.error()));
             continue;
         }
-        (*d)->granted_harts = harts;  // before it runs: it may span onto these
-        launch_app(*d, hart);
         ++started;
     }
     return started;

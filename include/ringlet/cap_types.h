@@ -23,6 +23,9 @@ enum CapType
     kCapDevice = 2,  // a device's MMIO registers (mappable like a frame) and its interrupt line
     kCapChannel = 3, // a channel: two SPSC rings in a shared frame plus a notification
     kCapDispatcher = 4, // another app: Grant on it lets caps be minted into its table
+    kCapMemory = 5,  // a memory budget in bytes: frame_alloc draws frames from it (Alloc)
+    kCapHart = 6,    // a hart: the right to run a dispatcher there (Run)
+    kCapImage = 7,   // the initrd's app images: the right to start them (Exec)
 };
 
 // Rights only ever shrink: a minted child has at most its parent's rights.
@@ -33,11 +36,15 @@ enum CapRights
 {
     kRightRead = 1u << 0,   // map readable
     kRightWrite = 1u << 1,  // map writable
-    kRightExec = 1u << 2,   // map executable
+    kRightExec = 1u << 2,   // map executable; image: start apps from it
     kRightMap = 1u << 3,    // map at all
     kRightDma = 1u << 4,    // learn the physical address (hand it to a device)
     kRightGrant = 1u << 5,  // mint children from it
-    kRightAll = 0x3f,
+    kRightAlloc = 1u << 6,  // memory: draw frames from its budget
+    kRightRun = 1u << 7,    // hart: start a dispatcher on it
+    kRightAll = 0xff,
+    // What a fresh frame cap carries (Alloc and Run mean nothing for memory).
+    kRightFrameAll = kRightRead | kRightWrite | kRightExec | kRightMap | kRightDma | kRightGrant,
 };
 
 // frame_alloc flags.

@@ -10,7 +10,9 @@
 // top of a 64 KiB stack, a0 = the dense index of its hart, a1 = the timebase
 // frequency in Hz (for rdtime), a2 = a NUL-terminated argument string (the
 // app's name, then its arguments, separated by spaces) stored on that stack,
-// a3 = the capability its starter handed it (dispatcher_start's a3), or 0.
+// a3 = the first capability its starter handed it (dispatcher_start's first
+// gift), or 0; a4/a5 = the user address and count of the StartCap array
+// describing every capability it starts with (ringlet/start_caps.h).
 //
 // Capabilities are passed as CapIndex values (slot | generation << 16, see
 // cap_types.h); user pointers are checked against the caller's address space.
@@ -39,16 +41,26 @@ enum SyscallNumber
     // serviced the device, so the next interrupt may come. a2..a5 must be 0.
     kSysWait = 2,
     // Capability operations on the caller's CapTable.
-    kSysCapIdentify = 3,   // a0 = cap → value = type | rights << 8
+    // a0 = cap → value = type | rights << 8 | info << 32, where info is the
+    // size in pages (frame, device, channel), the budget left in pages
+    // (memory), the dense hart index (hart), 1 while the app runs (dispatcher).
+    kSysCapIdentify = 3,
     // a0 = cap (needs Grant), a1 = rights to keep, a2 = 0: the child goes into
     // the caller's own table; a2 = a dispatcher cap (needs Grant): into that
-    // app's table (how authority passes between apps) → value = the child's
-    // index in the table it went to.
+    // app's table (how authority passes between apps); a3 = budget in bytes
+    // (memory caps only, page multiple; 0 for every other type): a memory
+    // child with a budget of its own, carved from the parent's (OutOfMemory if
+    // more than the parent has left; returned when the child goes). A memory
+    // child minted with a3 = 0 draws from its parent's budget. → value = the
+    // child's index in the table it went to.
     kSysCapMint = 4,
     kSysCapDelete = 5,     // a0 = cap
     kSysCapRevoke = 6,     // a0 = cap: deletes every descendant (unmapping what they mapped)
     // Frames: physical memory.
-    kSysFrameAlloc = 7,    // a0 = pages, a1 = flags (kFrameContiguous) → value = frame cap
+    // a0 = memory cap (needs Alloc), a1 = pages, a2 = flags (kFrameContiguous)
+    // → value = frame cap, a child of the memory cap, charged to its budget
+    // (OutOfMemory when the budget is short) until the frame cap goes.
+    kSysFrameAlloc = 7,
     kSysFrameMap = 8,      // a0 = frame cap, a1 = user va, a2 = perm (kMapRead/Write/Exec bits)
     kSysFrameUnmap = 9,    // a0 = frame cap, a1 = user va
     kSysFramePhys = 10,    // a0 = frame cap → value = physical address (needs kRightDma)
@@ -64,23 +76,28 @@ enum SyscallNumber
     // until the peer binds if it has not yet).
     kSysChannelControl = 12,
     // Devices and interrupts.
-    kSysDeviceClaim = 13,  // a0 = device index (FDT order) → value = device cap (MMIO frame + irq)
+    // 13 was device_claim (any app took any device by slot index): retired,
+    // always Unsupported. Device caps are created at boot and handed to the
+    // apps the boot line names.
+    kSysRetired13 = 13,
     // a0 = device cap, a1 = 1 bind to notification bit a2 / 0 ack: let the
     // next interrupt in now (optional: the next wait on the bit does it).
     kSysIrqControl = 14,
     // Dispatchers.
-    // Start initrd app (name a0/a1, no arguments) on the hart with dense
-    // index a2, handing it a child of cap a3 (0: none; needs Grant) with
-    // rights a4 → value = a dispatcher cap for the new app (Grant: mint
-    // capabilities into its table). The app finds its cap's index in a3.
+    // a0 = image cap (needs Exec), a1/a2 = user address and length of the
+    // start line "name arg arg..." (name: an app in the image), a3 = hart cap
+    // (needs Run), a4/a5 = user address and count of a StartGift list (count
+    // <= kMaxStartGifts; 0: none) → value = a dispatcher cap for the new app
+    // (Grant: mint capabilities into its table). The app finds its gifts in
+    // its StartCap list (and the first one in a3).
     kSysDispatcherStart = 15,
-    // Span the calling app onto the hart with dense index a0 (one it was
-    // granted, where it does not run yet): a new dispatcher in the same
-    // address space starts at a1 with sp = a2, tp = a3, a0 = its hart index,
-    // a1 = a4 → value = 0. Every dispatcher of the app ends when one ends.
+    // Span the calling app onto the hart that hart cap a0 (Run) names, where
+    // it does not run yet: a new dispatcher in the same address space starts
+    // at a1 with sp = a2, tp = a3, a0 = its hart index, a1 = a4 → value = 0.
+    // Every dispatcher of the app ends when one ends.
     kSysDispatcherSpan = 16,
-    // → value = the harts this app may span onto, bit i = dense index i
-    // (its own included).
+    // → value = the harts the app's starter asked it to run on (init=NAME@0-3),
+    // bit i = dense index i, its own included.
     kSysAppHarts = 17,
     kSysCount = 18,
 };

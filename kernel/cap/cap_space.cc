@@ -94,10 +94,28 @@ void CapSpace::unlink(int32_t node) {
     n.parent = n.next_sibling = n.prev_sibling = kNone;
 }
 
-Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights) {
+int32_t CapSpace::pool_of(int32_t n) const {
+    // A memory node without a budget of its own was granted from one that
+    // has one (or from another such node): some ancestor is its pool.
+    while (!m_nodes[n].owns_object) n = m_nodes[n].parent;
+    return n;
+}
+
+uint64_t CapSpace::budget_left(const CapNode& node) const {
+    if (node.type != kCapMemory) return 0;
+    const CapNode& pool = m_nodes[pool_of(static_cast<int32_t>(&node - m_nodes))];
+    return pool.size - pool.used;
+}
+
+Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights,
+                                 uint64_t budget) {
     int32_t parent = TRY(resolve(from_table, cap));
     if (!(m_nodes[parent].rights & kRightGrant)) return Error::NoRights;
     if (to_table >= kMaxTables) return Error::InvalidArgument;
+    if (budget != 0) {
+        if (m_nodes[parent].type != kCapMemory) return Error::InvalidArgument;
+        if (budget > budget_left(m_nodes[parent])) return Error::OutOfMemory;  // never more than the parent has
+    }
     int32_t n = TRY(new_node());
     CapNode& child = m_nodes[n];
     const CapNode& p = m_nodes[parent];
@@ -114,6 +132,28 @@ Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_
         return index.error();
     }
     link_child(parent, n);
+    if (budget != 0) {
+        child.owns_object = true;  // a pool of its own
+        child.size = budget;
+        child.charge = budget;
+        m_nodes[pool_of(parent)].used += budget;
+    }
+    return index;
+}
+
+Result<CapIndex> CapSpace::draw(uint16_t table, CapIndex memory, uint8_t type, uint32_t rights, uint64_t base,
+                                uint64_t size) {
+    if (type == kCapNull || type == kCapMemory || (rights & ~uint32_t{kRightAll})) return Error::InvalidArgument;
+    int32_t parent = TRY(resolve(table, memory));
+    if (m_nodes[parent].type != kCapMemory) return Error::WrongType;
+    if (!(m_nodes[parent].rights & kRightAlloc)) return Error::NoRights;
+    if (size > budget_left(m_nodes[parent])) return Error::OutOfMemory;
+    // A root's node (it owns its object), then hung under the memory cap.
+    CapIndex index = TRY(insert_root(table, type, rights, base, size));
+    int32_t n = TRY(resolve(table, index));
+    link_child(parent, n);
+    m_nodes[n].charge = size;
+    m_nodes[pool_of(parent)].used += size;
     return index;
 }
 
@@ -132,6 +172,18 @@ Result<CapIndex> CapSpace::derive_object(uint16_t table, CapIndex cap, uint8_t t
     return index;
 }
 
+// Gives the node's charge back to its pool (still there: removal is
+// post-order, parents after children), runs the hook, frees the node.
+void CapSpace::free_node(int32_t n) {
+    CapNode& node = m_nodes[n];
+    if (node.charge && node.parent != kNone) m_nodes[pool_of(node.parent)].used -= node.charge;
+    unlink(n);
+    if (m_hook) m_hook(node, m_hook_ctx);
+    m_slots[node.table][node.slot] = kNone;
+    node.in_use = false;
+    --m_used;
+}
+
 // Post-order, iteratively (the tree may be deeper than a kernel stack).
 void CapSpace::remove_subtree(int32_t root, bool keep_root) {
     int32_t n = root;
@@ -139,19 +191,10 @@ void CapSpace::remove_subtree(int32_t root, bool keep_root) {
         while (m_nodes[n].first_child != kNone) n = m_nodes[n].first_child;  // deepest first child
         if (n == root) break;
         int32_t parent = m_nodes[n].parent;
-        unlink(n);
-        if (m_hook) m_hook(m_nodes[n], m_hook_ctx);
-        m_slots[m_nodes[n].table][m_nodes[n].slot] = kNone;
-        m_nodes[n].in_use = false;
-        --m_used;
+        free_node(n);
         n = parent;
     }
-    if (keep_root) return;
-    unlink(root);
-    if (m_hook) m_hook(m_nodes[root], m_hook_ctx);
-    m_slots[m_nodes[root].table][m_nodes[root].slot] = kNone;
-    m_nodes[root].in_use = false;
-    --m_used;
+    if (!keep_root) free_node(root);
 }
 
 Result<void> CapSpace::remove(uint16_t table, CapIndex cap) {
@@ -170,10 +213,32 @@ Result<void> CapSpace::revoke(uint16_t table, CapIndex cap) {
 
 void CapSpace::clear_table(uint16_t table) {
     if (table >= kMaxTables || !m_slots_ready) return;
-    for (uint16_t s = 0; s < kSlots; ++s) {
-        int32_t n = m_slots[table][s];
-        if (n != kNone) remove_subtree(n, false);
+    // Device caps first: the hook hands a device back (reset) when its last
+    // cap goes, and that must happen before the frames it may still write
+    // into are freed.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (uint16_t s = 0; s < kSlots; ++s) {
+            int32_t n = m_slots[table][s];
+            if (n != kNone && (pass == 1 || m_nodes[n].type == kCapDevice)) remove_subtree(n, false);
+        }
     }
+}
+
+Result<bool> CapSpace::descendant_mapped(uint16_t table, CapIndex cap) const {
+    const int32_t root = TRY(resolve(table, cap));
+    // Pre-order walk over first-child / next-sibling links, no recursion.
+    int32_t n = m_nodes[root].first_child;
+    while (n != kNone) {
+        if (m_nodes[n].map_root) return true;
+        if (m_nodes[n].first_child != kNone) {
+            n = m_nodes[n].first_child;
+            continue;
+        }
+        while (n != root && m_nodes[n].next_sibling == kNone) n = m_nodes[n].parent;
+        if (n == root) break;
+        n = m_nodes[n].next_sibling;
+    }
+    return false;
 }
 
 size_t CapSpace::caps_in_table(uint16_t table) const {

@@ -8,7 +8,12 @@
 //     mint share it with fewer or equal rights;
 //   * remove(cap) removes the cap and every descendant; revoke(cap) removes
 //     only the descendants; the object is released when its root goes;
-//   * a mapping belongs to the cap that made it and goes away with it.
+//   * a mapping belongs to the cap that made it and goes away with it;
+//   * memory caps are budgets (bytes): a memory node that owns its object is
+//     a pool (a root, or a child minted with a budget carved from its
+//     parent's pool); one without draws from its nearest pool ancestor.
+//     Whatever is drawn (a frame, a child pool) is a child node carrying a
+//     `charge` against that pool, given back when the node goes.
 //
 // The kernel keeps one CapSpace for the machine (control plane, never a fast
 // path) behind one lock; see kernel/cap/cap_syscalls.cc.
@@ -29,10 +34,12 @@ struct CapNode {
     bool owns_object = false;   // the root: releasing it releases the object
     uint8_t type = kCapNull;
     uint32_t rights = 0;
-    uint64_t base = 0;          // object: physical base (frame or MMIO)
-    uint64_t size = 0;          //         and size in bytes
+    uint64_t base = 0;          // object: physical base (frame, MMIO, initrd)
+    uint64_t size = 0;          //         and size in bytes; memory: the pool's budget
+    uint64_t used = 0;          // memory pool: bytes drawn from the budget
+    uint64_t charge = 0;        // bytes this node holds against its parent's pool
     uint32_t irq = 0;           // device: interrupt line
-    uint32_t object = 0;        // channel: its ChannelTable id; dispatcher: its id
+    uint32_t object = 0;        // channel: its ChannelTable id; dispatcher: its id; hart: its dense index
     uint16_t table = 0;         // where it lives
     uint16_t slot = 0;
     int32_t parent = kNone;
@@ -43,13 +50,16 @@ struct CapNode {
     uint64_t map_va = 0;
 };
 // 2048 of them live in the kernel's .bss: a new field is a deliberate choice.
-static_assert(sizeof(CapNode) == 72, "CapNode layout changed: update the size and kMaxNodes' memory budget");
+static_assert(sizeof(CapNode) == 88, "CapNode layout changed: update the size and kMaxNodes' memory budget");
 
 class CapSpace {
 public:
     static constexpr size_t kMaxNodes = 2048;
-    static constexpr size_t kMaxTables = 64;
-    static constexpr size_t kSlots = 64;
+    // One table per dispatcher slot, plus the kernel's own (kKernelTable),
+    // which holds the roots of what boot creates (devices, harts, the initrd).
+    static constexpr size_t kMaxTables = 65;
+    static constexpr uint16_t kKernelTable = 64;
+    static constexpr size_t kSlots = 128;
 
     // Called for every node just before it is freed (its mapping and, for a
     // root, its object must be undone by the callee).
@@ -79,17 +89,40 @@ public:
     Result<CapIndex> mint(uint16_t table, CapIndex cap, uint32_t rights);
 
     // A child of `cap` (same rights subset rule) placed in another table:
-    // how authority passes between apps. Needs kRightGrant.
-    Result<CapIndex> grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights);
+    // how authority passes between apps. Needs kRightGrant. `budget` (bytes)
+    // is for memory caps only: nonzero makes the child a pool of its own,
+    // charged to cap's pool (OutOfMemory if that has less left); zero makes
+    // a child that draws from cap's pool. InvalidArgument for a budget on
+    // any other type.
+    Result<CapIndex> grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights,
+                           uint64_t budget = 0);
+
+    // Draws `size` bytes from the pool of memory cap `memory` (needs
+    // kRightAlloc): a new node of `type` owning [base, base + size) with
+    // `rights`, a child of `memory` in the same table, charged to the pool
+    // until it goes. OutOfMemory if the pool has less than `size` left.
+    Result<CapIndex> draw(uint16_t table, CapIndex memory, uint8_t type, uint32_t rights, uint64_t base,
+                          uint64_t size);
+    // Bytes left in the pool `node` (a memory node) draws from.
+    uint64_t budget_left(const CapNode& node) const;
 
     // Removes `cap` and all its descendants (in any table).
     Result<void> remove(uint16_t table, CapIndex cap);
     // Removes all descendants of `cap`, keeping `cap` itself.
     Result<void> revoke(uint16_t table, CapIndex cap);
-    // Removes every capability in `table` (its app has ended).
+    // Removes every capability in `table` (its app has ended), its device
+    // caps before all others.
     void clear_table(uint16_t table);
 
     size_t nodes_in_use() const { return m_used; }
+    // Whether any descendant of `cap` in `table` has a mapping (any app can
+    // still reach the object's memory through one). BadCapability as lookup.
+    Result<bool> descendant_mapped(uint16_t table, CapIndex cap) const;
+    // Inspection for consistency checks (tests, the fuzzer): the node at
+    // position `i` (< kMaxNodes) if in use, else nullptr; and the position of
+    // the pool memory node `i` draws from.
+    const CapNode* node_at(size_t i) const { return i < kMaxNodes && m_nodes[i].in_use ? &m_nodes[i] : nullptr; }
+    size_t pool_index(size_t i) const { return static_cast<size_t>(pool_of(static_cast<int32_t>(i))); }
     size_t caps_in_table(uint16_t table) const;
 
 private:
@@ -99,6 +132,8 @@ private:
     void link_child(int32_t parent, int32_t child);
     void unlink(int32_t node);
     void remove_subtree(int32_t node, bool keep_root);
+    void free_node(int32_t node);
+    int32_t pool_of(int32_t memory_node) const;
 
     CapNode m_nodes[kMaxNodes];
     int32_t m_slots[kMaxTables][kSlots];

@@ -1,28 +1,21 @@
 // The machine's capabilities: the one CapSpace, the channel objects its caps
-// name, the devices apps may claim, and what the kernel does when a
-// capability goes away. The system calls that use them live one family per
-// file under kernel/syscall/.
+// name, the root capabilities boot creates (kernel/cap/boot_caps.h), and what
+// the kernel does when a capability goes away. The system calls that use
+// them live one family per file under kernel/syscall/.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/cap/boot_caps.h"
 #include "kernel/cap/cap_space.h"
 #include "kernel/fdt/boot_info.h"
 #include "kernel/obj/channel_table.h"
 #include "kernel/obj/dispatcher.h"
 #include "ringlet/result.h"
+#include "ringlet/start_caps.h"
 
 namespace ringlet {
-
-// A device apps may claim (a virtio-mmio slot from the FDT): its page-rounded
-// register window and interrupt line. `claimed` is under the CapSpace lock.
-struct ClaimableDevice {
-    uint64_t base;
-    uint64_t size;
-    uint32_t irq;
-    bool claimed;
-};
 
 // Holds the lock of the machine's CapSpace. Any hart may change capabilities
 // (control plane); while it waits for the lock a hart keeps serving its
@@ -38,13 +31,21 @@ public:
     CapSpace& caps();
     // The channel objects channel caps name.
     ChannelTable& channels();
-    // The claimable device with FDT index `index` (< claimable_device_count()).
-    ClaimableDevice& device(size_t index);
 };
 
-// The devices apps may claim (virtio-mmio slots from the FDT). Boot only.
-void set_claimable_devices(const BootInfo& info);
-size_t claimable_device_count();
+// Creates the boot's root capabilities (kernel table): a device cap per
+// virtio-mmio slot of `info`, a hart cap per each of `hart_count` harts, the
+// image cap over the initrd. Boot hart, once, before any app starts.
+Result<void> create_boot_caps(const BootInfo& info, uint32_t hart_count);
+
+// Gives init= app `app` (loaded, not yet runnable) its root capabilities
+// (BootCaps::give_init_caps: a `budget`-byte memory pool, every hart, the
+// image, the devices in `device_mask`) and lists them in its StartCap list.
+Result<void> give_init_caps(Dispatcher& app, uint64_t budget, uint32_t device_mask);
+
+// Appends `cap` to the StartCap list of `app` (loaded, not yet runnable) and
+// updates its a5 (the count). Full when the list is.
+Result<void> record_start_cap(Dispatcher& app, const StartCap& cap);
 
 // The CapTable of `d` in the CapSpace.
 inline uint16_t table_of(const Dispatcher& d) { return static_cast<uint16_t>(d.cap_table); }

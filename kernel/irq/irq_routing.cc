@@ -75,6 +75,23 @@ void complete_delivered_irqs(HartLocal& local, Dispatcher& d, uint64_t mask) {
     d.irq_in_service &= ~delivered;
 }
 
+void release_irq_line(HartLocal& local, uint32_t irq) {
+    if (irq == 0 || irq >= kMaxIrq) return;
+    Binding& b = g_bindings[irq];
+    Dispatcher* d = b.dispatcher;
+    if (!d || b.hart_index != local.index) return;
+    (void)g_plic.enable(irq, context_of(local), false);
+    if (b.in_service) g_plic.complete(irq, context_of(local));
+    d->irq_in_service &= ~(1ull << b.bit);
+    for (uint8_t i = 0; i < d->irq_line_count; ++i) {
+        if (d->irq_lines[i] != irq) continue;
+        d->irq_lines[i] = d->irq_lines[--d->irq_line_count];
+        break;
+    }
+    b.in_service = false;
+    __atomic_store_n(&b.dispatcher, nullptr, __ATOMIC_RELEASE);
+}
+
 void unbind_irqs(HartLocal& local, Dispatcher& d) {
     for (uint32_t irq = 1; irq < kMaxIrq; ++irq) {
         Binding& b = g_bindings[irq];

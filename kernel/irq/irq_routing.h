@@ -54,6 +54,11 @@ constexpr uint64_t irq_bits_to_complete(uint64_t in_service, uint64_t wait_mask,
 // and whose notification `d` has already been given (the bit is no longer
 // pending): wait's implicit acknowledgement (see above). Only on d's hart.
 void complete_delivered_irqs(HartLocal& local, Dispatcher& d, uint64_t mask);
+// The device behind `irq` has been handed back (its last app-held cap went):
+// if the line is bound on this hart, mask it, complete it if in service and
+// forget the binding. A binding on another hart stays with its app (masked
+// there once the app ends or the next app binds the line after it).
+void release_irq_line(HartLocal& local, uint32_t irq);
 // Forgets every binding of `d` (it is ending) and masks those lines.
 void unbind_irqs(HartLocal& local, Dispatcher& d);
 

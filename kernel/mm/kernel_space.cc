@@ -49,6 +49,9 @@ Result<KernelSpace> build_kernel_space(const BootInfo& info, uint64_t load_pa) {
     if (info.uart.kind != UartKind::None) TRY(map_mmio(root, info.uart.base, info.uart.size));
     if (info.power.present) TRY(map_mmio(root, info.power.base, layout::kPageSize));
     if (info.plic.present) TRY(map_mmio(root, info.plic.base, info.plic.size));
+    // The virtio-mmio slots: the kernel resets a device when its last app-held
+    // capability goes (kernel/cap/device_reset.h); apps drive them otherwise.
+    for (size_t i = 0; i < info.virtio_count; ++i) TRY(map_mmio(root, info.virtio[i].base, info.virtio[i].size));
     return KernelSpace{root};
 }
 

@@ -15,7 +15,7 @@ struct KernelSpace {
 
 // Builds the final kernel page table (not yet active): text RX, rodata R,
 // data/bss RW, the boot stack's guard page unmapped, RAM at the direct map RW
-// and NX, and the UART, power device and PLIC registers RW.
+// and NX, and the UART, power device, PLIC and virtio-mmio registers RW.
 Result<KernelSpace> build_kernel_space(const BootInfo& info, uint64_t load_pa);
 
 struct KernelStack {

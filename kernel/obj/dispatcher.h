@@ -16,6 +16,7 @@
 
 #include "arch/riscv64/trap_frame.h"
 #include "kernel/mm/address_space.h"
+#include "ringlet/start_caps.h"
 
 namespace ringlet {
 
@@ -33,7 +34,11 @@ struct Dispatcher {
 
     uint32_t cap_table = 0;         // its CapTable in the CapSpace (kernel/cap)
     bool caps_closed = false;       // ending: no capability may be minted into its table
-    uint64_t frames_used = 0;       // pages it holds through frame caps (quota)
+    // The StartCap list on its stack (ringlet/start_caps.h), filled in before
+    // it first runs: where the kernel writes it, where the app reads it.
+    StartCap* start_caps = nullptr;
+    uint64_t start_caps_va = 0;
+    uint32_t start_cap_count = 0;
 
     uint64_t wake_deadline = 0;     // Blocked: wake at this time (0 = no deadline)
     uint64_t notifications = 0;     // pending notification bits, cleared by wait
@@ -56,7 +61,8 @@ struct Dispatcher {
     Dispatcher* leader = nullptr;   // nullptr: this dispatcher leads its domain
     uint32_t members = 0;           // leader: live dispatchers of the domain, itself included
     uint64_t member_harts = 0;      // leader: dense hart indices with a live member (bit per hart)
-    uint64_t granted_harts = 0;     // leader: the harts its starter lets it span onto
+    uint64_t placement_harts = 0;   // leader: the harts its starter asks it to run on (init=NAME@0-3);
+                                    // the authority to run there is a Hart cap
     bool ending = false;            // leader: one member ended; the others are being ended
 };
 

@@ -186,7 +186,7 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
                 d->caps_closed = false;
                 d->leader = nullptr;
                 d->members = 1;
-                d->member_harts = d->granted_harts = 0;
+                d->member_harts = d->placement_harts = 0;
                 d->ending = false;
                 ++g_live;
                 break;
@@ -246,7 +246,6 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
     Dispatcher* d = nullptr;
     {
         SpinGuard guard(g_pool_lock);
-        if (!(dom.granted_harts >> hart_index & 1)) return Error::NoRights;
         if (dom.ending) return Error::BadCapability;  // the app is ending
         // One dispatcher per hart and domain: a core's state is per hart.
         if (dom.member_harts >> hart_index & 1) return Error::Busy;
@@ -266,7 +265,7 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
         d->cap_table = dom.cap_table;
         d->caps_closed = false;
         d->members = 0;
-        d->member_harts = d->granted_harts = 0;
+        d->member_harts = d->placement_harts = 0;
         d->ending = false;
         ++dom.members;
         ++g_live;
@@ -283,9 +282,9 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
     return d;
 }
 
-uint64_t domain_granted_harts(Dispatcher& d) {
+uint64_t domain_placement_harts(Dispatcher& d) {
     SpinGuard guard(g_pool_lock);
-    return domain_of(d).granted_harts;
+    return domain_of(d).placement_harts;
 }
 
 void kill_dispatcher(Dispatcher* d, uint32_t id) {

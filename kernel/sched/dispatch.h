@@ -31,13 +31,14 @@ struct SpanStart {
     uint64_t arg;
 };
 // A new dispatcher of `from`'s app on hart `hart_index` (not yet placed):
-// same address space, capabilities and frames. AccessDenied unless the app
-// was granted that hart; Busy if the app already runs there; OutOfRange for
-// a hart the machine lacks; Full when no dispatcher is free.
+// same address space, capabilities and frames. The caller has checked the
+// authority (a Hart cap with Run, kernel/cap/boot_caps.h). Busy if the app
+// already runs there; BadCapability if it is ending; OutOfRange for a hart
+// the machine lacks; Full when no dispatcher is free.
 Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const SpanStart& start);
 
-// The harts `d`'s app may span onto (bit = dense index).
-uint64_t domain_granted_harts(Dispatcher& d);
+// The harts `d`'s starter asked it to run on (bit = dense index; init=@N-M).
+uint64_t domain_placement_harts(Dispatcher& d);
 
 // Ends dispatcher `d` (if it is still `id`) because another member of its
 // app ended. Only on d's own hart (the EndDispatcher message brings it there).

@@ -1,5 +1,6 @@
 #include "kernel/syscall/decode.h"
 
+#include "kernel/cap/boot_caps.h"
 #include "kernel/mm/map_perm.h"
 
 namespace ringlet {
@@ -42,22 +43,31 @@ Result<void> copy_in_user(const DecodeContext& ctx, void* dst, uint64_t src, uin
 }
 
 Result<void> decode_mint(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 3));
+    TRY(unused_from(args, 4));
     if (args.a[1] & ~uint64_t{kRightAll}) return Error::InvalidArgument;
     // Minting needs Grant on the parent (CapSpace::mint's rule, checked early).
     CheckedCap cap = TRY(checked_cap(ctx, args.a[0], kCapNull, kRightGrant));
+    const uint64_t budget = args.a[3];
+    if (budget != 0) {
+        if (cap.node->type != kCapMemory || budget % kUserPageSize) return Error::InvalidArgument;
+        // A child never gets more than its parent has left.
+        if (budget > ctx.caps->budget_left(*cap.node)) return Error::OutOfMemory;
+    }
     CheckedCap target{0, nullptr};
     if (args.a[2] != 0) target = TRY(checked_cap(ctx, args.a[2], kCapDispatcher, kRightGrant));
-    req.mint = CapMintRequest{cap, static_cast<uint32_t>(args.a[1]), target};
+    req.mint = CapMintRequest{cap, static_cast<uint32_t>(args.a[1]), target, budget};
     return ok();
 }
 
-Result<void> decode_frame_alloc(const SyscallArgs& args, SyscallRequest& req) {
-    TRY(unused_from(args, 2));
-    const uint64_t pages = args.a[0];
+Result<void> decode_frame_alloc(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
+    TRY(unused_from(args, 3));
+    const uint64_t pages = args.a[1];
     if (pages == 0 || pages > kMaxFrameAllocPages) return Error::InvalidArgument;
-    if (args.a[1] & ~uint64_t{kFrameContiguous}) return Error::InvalidArgument;
-    req.frame_alloc = FrameAllocRequest{pages, static_cast<uint32_t>(args.a[1])};
+    if (args.a[2] & ~uint64_t{kFrameContiguous}) return Error::InvalidArgument;
+    // Memory comes only from a budget the caller holds.
+    CheckedCap memory = TRY(checked_cap(ctx, args.a[0], kCapMemory, kRightAlloc));
+    if (pages * kUserPageSize > ctx.caps->budget_left(*memory.node)) return Error::OutOfMemory;
+    req.frame_alloc = FrameAllocRequest{memory, pages, static_cast<uint32_t>(args.a[2])};
     return ok();
 }
 
@@ -128,23 +138,34 @@ Result<void> decode_irq_control(const SyscallArgs& args, const DecodeContext& ct
     return ok();
 }
 
+// a0 image cap, a1/a2 start line, a3 hart cap, a4/a5 gift list.
 Result<void> decode_dispatcher_start(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
-    TRY(unused_from(args, 5));
-    const uint64_t len = args.a[1];
-    if (len == 0 || len > kMaxAppName) return Error::InvalidArgument;
-    if (args.a[2] >= ctx.hart_count) return Error::InvalidArgument;
-    if (args.a[4] & ~uint64_t{kRightAll}) return Error::InvalidArgument;
-    if (args.a[3] == 0 && args.a[4] != 0) return Error::InvalidArgument;  // rights for no cap
-    if (args.a[3] != 0) TRY(checked_cap(ctx, args.a[3], kCapNull, kRightGrant));
-    req.dispatcher_start.name_len = len;
-    req.dispatcher_start.hart = static_cast<uint32_t>(args.a[2]);
-    req.dispatcher_start.gift = args.a[3];
-    req.dispatcher_start.gift_rights = static_cast<uint32_t>(args.a[4]);
-    TRY(copy_in_user(ctx, req.dispatcher_start.name, args.a[0], len));
-    // The name is looked up in the initrd as given; a NUL inside it could
-    // make the kernel and the archive disagree on what was asked for.
+    DispatcherStartRequest& out = req.dispatcher_start;
+    const uint64_t len = args.a[2];
+    if (len == 0 || len > kMaxStartLine) return Error::InvalidArgument;
+    const uint64_t gift_count = args.a[5];
+    if (gift_count > kMaxStartGifts || (gift_count == 0 && args.a[4] != 0)) return Error::InvalidArgument;
+    TRY(checked_cap(ctx, args.a[0], kCapImage, kRightExec));  // the right to start apps from the initrd
+    const uint32_t hart = TRY(hart_from_cap(*ctx.caps, ctx.table, args.a[3]));
+    if (hart >= ctx.hart_count) return Error::InvalidArgument;
+    TRY(copy_in_user(ctx, out.gifts, args.a[4], gift_count * sizeof(StartGift)));
+    for (uint64_t i = 0; i < gift_count; ++i) {
+        const StartGift& g = out.gifts[i];
+        if (g.reserved != 0 || (g.rights & ~uint32_t{kRightAll})) return Error::InvalidArgument;
+        TRY(checked_cap(ctx, g.cap, kCapNull, kRightGrant));
+    }
+    TRY(copy_in_user(ctx, out.line, args.a[1], len));
+    // The name is looked up in the initrd as given; a NUL inside the line
+    // could make the kernel and the archive disagree on what was asked for.
+    size_t name_len = 0;
+    while (name_len < len && out.line[name_len] != ' ') ++name_len;
+    if (name_len == 0) return Error::InvalidArgument;
     for (size_t i = 0; i < len; ++i)
-        if (req.dispatcher_start.name[i] == '\0') return Error::InvalidArgument;
+        if (out.line[i] == '\0') return Error::InvalidArgument;
+    out.line_len = len;
+    out.name_len = name_len;
+    out.hart = hart;
+    out.gift_count = static_cast<uint32_t>(gift_count);
     return ok();
 }
 
@@ -153,12 +174,12 @@ Result<void> decode_dispatcher_start(const SyscallArgs& args, const DecodeContex
 // app's business.
 Result<void> decode_dispatcher_span(const SyscallArgs& args, const DecodeContext& ctx, SyscallRequest& req) {
     TRY(unused_from(args, 5));
-    if (args.a[0] >= ctx.hart_count) return Error::OutOfRange;
+    const uint32_t hart = TRY(hart_from_cap(*ctx.caps, ctx.table, args.a[0]));  // the authority: Run there
     const uint64_t entry = args.a[1], sp = args.a[2], tp = args.a[3];
     if (entry == 0 || entry >= ctx.user_top || (entry & 1)) return Error::BadAddress;
     if (sp == 0 || sp > ctx.user_top || (sp & 15)) return Error::BadAddress;
     if (tp >= ctx.user_top) return Error::BadAddress;
-    req.dispatcher_span = DispatcherSpanRequest{static_cast<uint32_t>(args.a[0]), entry, sp, tp, args.a[4]};
+    req.dispatcher_span = DispatcherSpanRequest{hart, entry, sp, tp, args.a[4]};
     return ok();
 }
 
@@ -198,18 +219,14 @@ Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeConte
     case kSysCapDelete:
     case kSysCapRevoke: TRY(decode_single_cap(args, ctx, req, kCapNull, 0)); break;
     case kSysCapMint: TRY(decode_mint(args, ctx, req)); break;
-    case kSysFrameAlloc: TRY(decode_frame_alloc(args, req)); break;
+    case kSysFrameAlloc: TRY(decode_frame_alloc(args, ctx, req)); break;
     case kSysFrameMap: TRY(decode_frame_map(args, ctx, req)); break;
     case kSysFrameUnmap: TRY(decode_frame_unmap(args, ctx, req)); break;
     // A device's physical address is its MMIO base: as mappable as a frame.
     case kSysFramePhys: TRY(decode_single_cap(args, ctx, req, kCapFrame, kRightDma)); break;
     case kSysChannelCreate: TRY(decode_channel_create(args, ctx, req)); break;
     case kSysChannelControl: TRY(decode_channel_control(args, ctx, req)); break;
-    case kSysDeviceClaim:
-        TRY(unused_from(args, 1));
-        if (args.a[0] >= ctx.device_count) return Error::NotFound;
-        req.device_claim = DeviceClaimRequest{static_cast<uint32_t>(args.a[0])};
-        break;
+    case kSysRetired13: return Error::Unsupported;  // device_claim: devices are capabilities now
     case kSysIrqControl: TRY(decode_irq_control(args, ctx, req)); break;
     case kSysDispatcherStart: TRY(decode_dispatcher_start(args, ctx, req)); break;
     case kSysDispatcherSpan: TRY(decode_dispatcher_span(args, ctx, req)); break;

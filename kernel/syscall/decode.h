@@ -23,6 +23,7 @@
 #include "kernel/cap/cap_space.h"
 #include "ringlet/cap_types.h"
 #include "ringlet/result.h"
+#include "ringlet/start_caps.h"
 #include "ringlet/syscall_abi.h"
 
 namespace ringlet {
@@ -30,7 +31,7 @@ namespace ringlet {
 // Limits decode enforces (part of the ABI's documented domains).
 inline constexpr size_t kMaxDebugPrint = 256;        // bytes per debug_print
 inline constexpr uint64_t kMaxFrameAllocPages = 1024; // 4 MiB per frame cap
-inline constexpr size_t kMaxAppName = 64;            // bytes of a dispatcher_start name
+inline constexpr size_t kMaxStartLine = 128;         // bytes of a dispatcher_start line ("name args")
 inline constexpr uint64_t kNotificationBits = 64;    // notification bits per dispatcher
 inline constexpr uint64_t kUserPageSize = 4096;
 
@@ -56,8 +57,7 @@ struct DecodeContext {
     uint16_t table;            // the caller's CapTable
     const UserMemory* memory;  // the caller's address space
     uint64_t user_top;         // first address above the user half
-    uint32_t hart_count;       // harts a dispatcher may be started on
-    uint32_t device_count;     // devices that may be claimed
+    uint32_t hart_count;       // harts the machine has (a hart cap names one of them)
 };
 
 // A capability named by the caller, already looked up and checked. `node`
@@ -72,24 +72,29 @@ struct ExitRequest { int64_t code; };
 struct WaitRequest { uint64_t mask; uint64_t deadline; };
 struct CapRequest { CheckedCap cap; };                       // identify, delete, revoke, phys
 // `target` is the dispatcher cap whose app receives the child (node nullptr:
-// the caller's own table).
-struct CapMintRequest { CheckedCap cap; uint32_t rights; CheckedCap target; };
-struct FrameAllocRequest { uint64_t pages; uint32_t flags; };
+// the caller's own table); `budget` (bytes, memory caps only, 0: none) makes
+// the child a pool of its own, carved from cap's.
+struct CapMintRequest { CheckedCap cap; uint32_t rights; CheckedCap target; uint64_t budget; };
+// `memory`: the memory cap whose budget pays (decode checked it has enough).
+struct FrameAllocRequest { CheckedCap memory; uint64_t pages; uint32_t flags; };
 struct FrameMapRequest { CheckedCap cap; uint64_t va; uint32_t perm; };
 struct ChannelCreateRequest { CheckedCap frame; };
 enum class ChannelOp : uint8_t { Notify = 0, Bind = 1 };
 struct ChannelControlRequest { CheckedCap channel; ChannelOp op; uint32_t bit; };
-struct DeviceClaimRequest { uint32_t index; };
 enum class IrqOp : uint8_t { Ack = 0, Bind = 1 };
 struct IrqControlRequest { CheckedCap device; IrqOp op; uint32_t bit; };
-// `gift`: the cap whose child the new app receives (index 0: none); decode
-// checked it, but it is looked up again under the lock taken after loading.
+// `line`: "name args..." (name_len bytes of name, then a space and the
+// arguments, if any); `hart`: the dense index the hart cap named; `gifts`:
+// the caps whose children the new app receives. Decode checked every cap,
+// but invoke runs unlocked while it loads the app, so the gifts are looked
+// up again under the lock taken after loading.
 struct DispatcherStartRequest {
+    size_t line_len;
     size_t name_len;
-    char name[kMaxAppName];
+    char line[kMaxStartLine];
     uint32_t hart;
-    CapIndex gift;
-    uint32_t gift_rights;
+    uint32_t gift_count;
+    StartGift gifts[kMaxStartGifts];
 };
 
 // A new dispatcher of the caller's app on `hart` (kernel/sched/dispatch.h).
@@ -112,7 +117,6 @@ struct SyscallRequest {
         FrameMapRequest frame_map;
         ChannelCreateRequest channel_create;
         ChannelControlRequest channel;
-        DeviceClaimRequest device_claim;
         IrqControlRequest irq;
         DispatcherStartRequest dispatcher_start;
         DispatcherSpanRequest dispatcher_span;
@@ -169,7 +173,8 @@ constexpr bool is_capability_free(uint64_t number) {
 // user range that is outside the user half or not accessible; BadCapability,
 // WrongType, NoRights from capability checks; Busy / NotFound where the
 // state of a capability already rules the call out (map of a mapped cap,
-// unmap of an unmapped one, claim of a device that does not exist).
+// unmap of an unmapped one); OutOfMemory where a memory cap's budget is
+// short (frame_alloc, a budgeted cap_mint).
 Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeContext& ctx);
 
 // Ok if [addr, addr + size) lies inside [kUserPageSize, user_top) without

@@ -1,4 +1,5 @@
-// device_claim, irq_control: a device's registers and its interrupt line.
+// irq_control: a device cap's interrupt line. (Device caps themselves are
+// created at boot and handed out by the boot line: kernel/cap/boot_caps.h.)
 #include "kernel/arch.h"
 #include "kernel/irq/irq_routing.h"
 #include "kernel/smp/hart_local.h"
@@ -6,15 +7,6 @@
 
 namespace ringlet {
 namespace {
-
-Result<uint64_t> device_claim(CapsGuard& guard, Dispatcher& d, const DeviceClaimRequest& req) {
-    ClaimableDevice& dev = guard.device(req.index);
-    if (dev.claimed) return Error::Busy;
-    uint32_t rights = kRightRead | kRightWrite | kRightMap | kRightGrant;
-    CapIndex cap = TRY(guard.caps().insert_root(table_of(d), kCapDevice, rights, dev.base, dev.size, dev.irq));
-    dev.claimed = true;
-    return cap;
-}
 
 Result<uint64_t> irq_control(Dispatcher& d, const IrqControlRequest& req) {
     HartLocal& local = *arch::hart_local();
@@ -25,9 +17,8 @@ Result<uint64_t> irq_control(Dispatcher& d, const IrqControlRequest& req) {
 
 }  // namespace
 
-Result<uint64_t> invoke_device_call(CapsGuard& guard, Dispatcher& d, const SyscallRequest& req) {
+Result<uint64_t> invoke_device_call(CapsGuard&, Dispatcher& d, const SyscallRequest& req) {
     switch (req.number) {
-    case kSysDeviceClaim: return device_claim(guard, d, req.device_claim);
     case kSysIrqControl: return irq_control(d, req.irq);
     default: return Error::Unsupported;
     }

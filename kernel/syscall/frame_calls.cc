@@ -9,20 +9,18 @@
 namespace ringlet {
 namespace {
 
-constexpr uint64_t kFrameQuotaPages = 8192;  // 32 MiB per app
-
+// Decode checked the memory cap's budget covers the frames; the pages come
+// from the machine's pool (which may still be short) and the new frame cap
+// is a child of the memory cap, charged to its budget until it goes.
 Result<uint64_t> frame_alloc(CapSpace& caps, Dispatcher& d, const FrameAllocRequest& req) {
-    Dispatcher& app = domain_of(d);  // a spanned app's cores share one quota
-    if (app.frames_used + req.pages > kFrameQuotaPages) return Error::OutOfMemory;
     // Every frame cap is physically contiguous: a DMA ring or buffer can use it as is.
     uint64_t pa = TRY(frames().alloc(req.pages));
     __builtin_memset(reinterpret_cast<void*>(arch::phys_to_virt(pa)), 0, req.pages * layout::kPageSize);
-    auto cap = caps.insert_root(table_of(d), kCapFrame, kRightAll, pa, req.pages * layout::kPageSize);
+    auto cap = caps.draw(table_of(d), req.memory.index, kCapFrame, kRightFrameAll, pa, req.pages * layout::kPageSize);
     if (!cap) {
         (void)frames().free(pa, req.pages);
         return cap.error();
     }
-    app.frames_used += req.pages;
     return *cap;
 }
 

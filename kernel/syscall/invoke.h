@@ -29,7 +29,7 @@ Result<uint64_t> invoke_device_call(CapsGuard& guard, Dispatcher& d, const Sysca
 // (a failed load releases the app). It takes the guard only to hand over the
 // capabilities, between loading the app and making it runnable.
 Result<uint64_t> invoke_dispatcher_start(Dispatcher& starter, const DispatcherStartRequest& req);
-// dispatcher_span: a new core of the caller's app on a granted hart
+// dispatcher_span: a new core of the caller's app on the hart its Hart cap names
 // (kernel/sched/dispatch.h span_dispatcher), made runnable there. Unlocked:
 // it takes only the dispatcher pool's lock.
 Result<uint64_t> invoke_dispatcher_span(Dispatcher& d, const DispatcherSpanRequest& req);

@@ -108,7 +108,6 @@ Result<uint64_t> invoke_locked(CapsGuard& guard, Dispatcher& d, const SyscallReq
     case kSysFramePhys: return invoke_frame_call(guard, d, req);
     case kSysChannelCreate:
     case kSysChannelControl: return invoke_channel_call(guard, d, req);
-    case kSysDeviceClaim:
     case kSysIrqControl: return invoke_device_call(guard, d, req);
     default: return Error::Unsupported;  // the capability-free calls never come here
     }
@@ -124,13 +123,13 @@ Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
         CapsGuard guard;
         SpaceMemory memory(domain_of(d).space);
         DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
-                          static_cast<uint32_t>(hart_count()), static_cast<uint32_t>(claimable_device_count())};
+                          static_cast<uint32_t>(hart_count())};
         req = decode_syscall(args, ctx);
         if (req && !is_dispatcher_call(req->number)) return invoke_locked(guard, d, *req);
     }
     if (!req) return req.error();
     if (req->number == kSysDispatcherSpan) return invoke_dispatcher_span(d, req->dispatcher_span);
-    if (req->number == kSysAppHarts) return domain_granted_harts(d);
+    if (req->number == kSysAppHarts) return domain_placement_harts(d);
     return invoke_dispatcher_start(d, req->dispatcher_start);
 }
 

@@ -1,7 +1,8 @@
-// What the kernel grants a libOS driver: a device claimed by slot index with
-// its MMIO page mapped, and physically contiguous DMA frames mapped with their
-// physical address. Every libOS device backend (network, block) takes its
-// device this way.
+// What the kernel grants a libOS driver: a device cap the app started with
+// (the boot line names which app gets which device) with its MMIO page
+// mapped, and physically contiguous DMA frames from the app's memory cap,
+// mapped, with their physical address. Every libOS device backend (network,
+// block) takes its device this way.
 #pragma once
 
 #include <stdint.h>
@@ -16,16 +17,17 @@ inline constexpr uint32_t kVirtioBlkId = 2;
 
 struct ClaimedDevice {
     uint64_t cap = 0;    // the device capability (MMIO page + IRQ)
-    uint64_t index = 0;  // its slot in the kernel's device table
+    uint64_t index = 0;  // its virtio-mmio slot (FDT order)
 };
 
-// Claims the first unclaimed virtio-mmio device whose DeviceID is
-// `device_id` and leaves its MMIO page mapped read-write at `va` (page
-// aligned, unused). Devices of other types are released again. NotFound if
-// no such device is free; the syscall's error if the final mapping fails.
+// Takes the first device cap among the app's start capabilities whose
+// virtio DeviceID is `device_id` and that is not mapped yet, and leaves its
+// MMIO page mapped read-write at `va` (page aligned, unused). Devices of
+// other types are unmapped again. NotFound if the app holds no such device.
 Result<ClaimedDevice> claim_virtio_device(uint32_t device_id, uint64_t va);
 
-// Allocates `pages` physically contiguous, zeroed frames, maps them
+// Allocates `pages` physically contiguous, zeroed frames (from the app's
+// memory cap, user::memory_cap()), maps them
 // read-write at `va` and returns their physical address. The frame cap is
 // kept for the app's lifetime (the kernel reclaims it at exit).
 Result<uint64_t> map_contiguous(uint64_t pages, uint64_t va);

@@ -7,7 +7,7 @@
 # when core 0 exits the others end with it, everything is released once (the
 # machine powers off after the last dispatcher). A bad hart range is refused.
 ringlet_qemu_test(qemu.cores_span_4
-  CHECKS --exit 0 --lacks PANIC --has "^cores: on hart 0, granted harts 0xf$"
+  CHECKS --exit 0 --lacks PANIC --has "^cores: on hart 0, asked to run on harts 0xf$"
          --has "^cores: 4 of 4 cores up$" --has "^cores: spanning checks passed$"
          --has "^app cores \\(hart 0\\) exited with code 0$"
          --count "^app cores \\(hart [123]\\) ended with its app$" 3

@@ -119,16 +119,14 @@ int echoer(CapIndex channel) {
 }
 
 int starter() {
-    CapIndex frame = must(user::as_result(user::syscall(kSysFrameAlloc, kPages, 0)), "frame_alloc");
+    CapIndex frame = must(user::as_result(user::frame_alloc(kPages)), "frame_alloc");
     must(user::as_result(user::syscall(kSysFrameMap, frame, kFrameVa, kMapR | kMapW)), "map frame");
     CapIndex channel = must(user::as_result(user::syscall(kSysChannelCreate, frame)), "channel_create");
     must(user::as_result(user::syscall(kSysFrameMap, channel, kChannelVa, kMapR | kMapW)), "map channel");
     uint64_t end = must(user::as_result(user::syscall(kSysChannelControl, channel, 1, kStarterBit)), "bind");
-    static const char kSelf[] = "channel";
     uint64_t other = user::hart_index() == 0 ? 1 : 0;
-    CapIndex echoer = must(user::as_result(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kSelf), 7,
-                                                         other, channel, kRightRead | kRightWrite | kRightMap)),
-                           "dispatcher_start");
+    const StartGift ring{channel, kRightRead | kRightWrite | kRightMap, 0};
+    CapIndex echoer = must(user::start_app("channel", other, &ring, 1), "dispatcher_start");
     SyscallNotifier notifier(channel);
     auto ep = must(ipc::ChannelEndpoint::attach(reinterpret_cast<void*>(kChannelVa), kPages * 4096, end, notifier),
                    "attach");
@@ -150,7 +148,7 @@ int starter() {
                  user::hart_index(), other, notifier.notifications, ticks * 1000000 / user::timebase_hz());
 
     // A grant into the echoer's table through its dispatcher cap, read-only.
-    CapIndex gift = must(user::as_result(user::syscall(kSysFrameAlloc, 1, 0)), "gift frame");
+    CapIndex gift = must(user::as_result(user::frame_alloc(1)), "gift frame");
     must(user::as_result(user::syscall(kSysFrameMap, gift, 0x20300000, kMapR | kMapW)), "map gift");
     *reinterpret_cast<volatile uint64_t*>(0x20300000) = kGiftMagic;
     CapIndex given = must(user::as_result(user::syscall(kSysCapMint, gift, kRightRead | kRightMap, echoer)), "grant");

@@ -6,7 +6,7 @@
 using namespace ringlet;
 
 int main(int, char**) {
-    auto frame = user::syscall(kSysFrameAlloc, 1, 0);
+    auto frame = user::frame_alloc(1);
     auto child = user::syscall(kSysCapMint, frame.value, kRightRead | kRightWrite | kRightMap);
     auto mapped = user::syscall(kSysFrameMap, child.value, 0x20000000, 3);
     if (frame.error || child.error || mapped.error) {

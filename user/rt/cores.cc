@@ -24,17 +24,18 @@ CoreStart g_starts[kMaxCores];
 
 }  // namespace
 
-uint64_t granted_harts() {
+uint64_t placement_harts() {
     auto r = as_result(syscall(kSysAppHarts));
     return r ? *r : 0;
 }
 
 Result<void> start_core(uint32_t hart_index, CoreMain fn, void* arg) {
     if (hart_index >= kMaxCores) return Error::OutOfRange;
+    const CapIndex hart_cap = TRY(find_start_cap(kCapHart, hart_index));  // the right to run there
     void* tls = TRY(tls_block_create());
     g_starts[hart_index] = CoreStart{fn, arg};
     const uint64_t stack_top = reinterpret_cast<uint64_t>(g_stacks[hart_index] + kCoreStackBytes);
-    TRY(as_result(syscall(kSysDispatcherSpan, hart_index, reinterpret_cast<uint64_t>(&_core_start), stack_top,
+    TRY(as_result(syscall(kSysDispatcherSpan, hart_cap, reinterpret_cast<uint64_t>(&_core_start), stack_top,
                           reinterpret_cast<uint64_t>(tls), reinterpret_cast<uint64_t>(&g_starts[hart_index]))));
     return {};
 }

@@ -1,6 +1,8 @@
 /* U-mode entry of every Ringlet app. The kernel starts it at _start with sp
  * at the top of its stack and a0 = hart index, a1 = timebase frequency,
- * a2 = the argument string, a3 = the start capability (see syscall_abi.h);
+ * a2 = the argument string, a3 = the first gift, a4/a5 = the StartCap
+ * list and its count (see syscall_abi.h, start_caps.h); a0..a5 go on as
+ * ringlet_start's arguments;
  * ringlet_start (runtime.cc) does the rest and never returns. */
     .section .text.start, "ax"
     .globl _start

@@ -16,6 +16,8 @@ thread_local uint64_t t_hart_index;  // .tbss: each core's own
 constexpr uint64_t kTlsMagic = 0x52494e474c544c53ull;
 uint64_t g_timebase;
 uint64_t g_start_cap;
+const StartCap* g_start_caps;
+size_t g_start_cap_count;
 constexpr int kMaxArgs = 16;
 char* g_argv[kMaxArgs + 1];
 }  // namespace
@@ -35,12 +37,36 @@ void check_tls() {
 }
 uint64_t timebase_hz() { return g_timebase; }
 uint64_t start_cap() { return g_start_cap; }
+const StartCap* start_caps() { return g_start_caps; }
+size_t start_cap_count() { return g_start_cap_count; }
+
+Result<CapIndex> find_start_cap(uint8_t type) {
+    for (size_t i = 0; i < g_start_cap_count; ++i)
+        if (g_start_caps[i].type == type) return g_start_caps[i].index;
+    return Error::NotFound;
+}
+
+Result<CapIndex> find_start_cap(uint8_t type, uint32_t tag) {
+    for (size_t i = 0; i < g_start_cap_count; ++i)
+        if (g_start_caps[i].type == type && g_start_caps[i].tag == tag) return g_start_caps[i].index;
+    return Error::NotFound;
+}
+
+CapIndex memory_cap() { return find_start_cap(kCapMemory).value_or(0); }
+
+Result<CapIndex> start_app(const char* line, uint64_t hart, const StartGift* gifts, size_t count) {
+    CapIndex image = TRY(find_start_cap(kCapImage));
+    CapIndex hart_cap = TRY(find_start_cap(kCapHart, static_cast<uint32_t>(hart)));
+    return as_result(syscall(kSysDispatcherStart, image, reinterpret_cast<uint64_t>(line), __builtin_strlen(line),
+                             hart_cap, reinterpret_cast<uint64_t>(gifts), count));
+}
 
 }  // namespace ringlet::user
 
 // Splits the kernel's argument string (in place, on our stack) into argv,
 // runs static constructors and main, and exits with main's result.
-extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args, uint64_t start_cap) {
+extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args, uint64_t start_cap,
+                                           const ringlet::StartCap* caps, uint64_t cap_count) {
     using namespace ringlet::user;
     // This core's thread_local block, before anything (constructors included)
     // touches a thread_local variable.
@@ -54,6 +80,8 @@ extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebas
     t_hart_index = hart_index;
     g_timebase = timebase;
     g_start_cap = start_cap;
+    g_start_caps = caps;
+    g_start_cap_count = cap_count <= ringlet::kMaxStartCaps ? cap_count : 0;
     int argc = 0;
     for (char* p = args; p && *p && argc < kMaxArgs;) {
         while (*p == ' ') *p++ = '\0';

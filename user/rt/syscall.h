@@ -6,6 +6,7 @@
 
 #include "arch/riscv64/user_syscall.h"
 #include "ringlet/result.h"
+#include "ringlet/start_caps.h"
 #include "ringlet/syscall_abi.h"
 
 namespace ringlet::user {
@@ -38,8 +39,29 @@ void set_hart_index(uint64_t index);
 // Exits (code 134) unless this core's thread-local block holds the image.
 void check_tls();
 uint64_t timebase_hz();
-// The capability the app's starter handed it (dispatcher_start), or 0.
+// The first capability the app's starter handed it (dispatcher_start), or 0.
 uint64_t start_cap();
+
+// Every capability the app started with (ringlet/start_caps.h): init= apps
+// get the boot's root capabilities, started apps their starter's gifts.
+const StartCap* start_caps();
+size_t start_cap_count();
+// The first start capability of `type` (and, for the second form, `tag`:
+// a device's slot, a hart's index); NotFound if the app has none.
+Result<CapIndex> find_start_cap(uint8_t type);
+Result<CapIndex> find_start_cap(uint8_t type, uint32_t tag);
+// The memory cap frame_alloc draws from: the first memory start cap, or 0
+// when the app has none (frame_alloc then refuses: BadCapability).
+CapIndex memory_cap();
+// dispatcher_start with the image cap and the hart cap (dense index `hart`)
+// this app started with: starts `line` ("name arg...") handing it `gifts`
+// → its dispatcher cap. NotFound if the app holds no image or no such hart
+// cap; otherwise the kernel's answer.
+Result<CapIndex> start_app(const char* line, uint64_t hart, const StartGift* gifts = nullptr, size_t count = 0);
+// frame_alloc from memory_cap(): `pages` zeroed, physically contiguous.
+inline SyscallResult frame_alloc(uint64_t pages, uint64_t flags = 0) {
+    return syscall(kSysFrameAlloc, memory_cap(), pages, flags);
+}
 
 // The platform time in timebase ticks, and retired instructions.
 inline uint64_t now() { return arch::read_time(); }

@@ -1,21 +1,37 @@
 // Exercises every capability and memory system call, with good and bad
 // arguments, checking each result. Prints one line per check and exits with
-// the number of failed checks.
+// the number of failed checks. Started by init= first on the boot line, it
+// holds the boot's root capabilities, device slot 0 among them.
 #include "ringlet/cap_types.h"
 #include "user/rt/syscall.h"
+#include "user/syscheck/checks.h"
 
 using namespace ringlet;
+using syscheck::check;
+using syscheck::is;
 
+namespace ringlet::syscheck {
 namespace {
-
 int g_failed = 0;
+}  // namespace
 
 void check(bool ok, const char* what) {
     user::printf("syscheck: %s: %s\n", what, ok ? "ok" : "FAILED");
     if (!ok) ++g_failed;
 }
 
-bool is(const user::SyscallResult& r, Error e) { return r.error == static_cast<uint64_t>(e); }
+int failed() { return g_failed; }
+
+}  // namespace ringlet::syscheck
+
+namespace {
+
+// dispatcher_start with every argument given.
+user::SyscallResult start(CapIndex image, const char* line, uint64_t len, CapIndex hart, const StartGift* gifts = nullptr,
+                          uint64_t count = 0) {
+    return user::syscall(kSysDispatcherStart, image, reinterpret_cast<uint64_t>(line), len, hart,
+                         reinterpret_cast<uint64_t>(gifts), count);
+}
 
 constexpr uint64_t kMapR = 1, kMapW = 2, kMapX = 4;  // kernel/mm/map_perm.h bits
 constexpr uint64_t kVa = 0x20000000, kVa2 = 0x20100000, kDevVa = 0x30000000;
@@ -24,11 +40,11 @@ constexpr uint64_t kVa = 0x20000000, kVa2 = 0x20100000, kDevVa = 0x30000000;
 
 int main(int, char**) {
     // Frames: allocate, map, use, learn the physical address.
-    auto frame = user::syscall(kSysFrameAlloc, 4, 0);
+    auto frame = user::frame_alloc(4);
     check(frame.error == 0, "frame_alloc(4 pages)");
     CapIndex cap = frame.value;
     auto id = user::syscall(kSysCapIdentify, cap);
-    check(id.error == 0 && (id.value & 0xff) == kCapFrame && ((id.value >> 8) & 0xff) == kRightAll &&
+    check(id.error == 0 && (id.value & 0xff) == kCapFrame && ((id.value >> 8) & 0xff) == kRightFrameAll &&
               (id.value >> 32) == 4,
           "cap_identify: frame, all rights, 4 pages");
     check(user::syscall(kSysFrameMap, cap, kVa, kMapR | kMapW).error == 0, "frame_map read-write");
@@ -71,9 +87,9 @@ int main(int, char**) {
     check(is(user::syscall(kSysCapIdentify, 0), Error::BadCapability), "index 0 is no capability");
     check(is(user::syscall(kSysCapIdentify, (5 | (uint64_t{999} << 16))), Error::BadCapability), "forged generation");
     check(is(user::syscall(kSysCapIdentify, 0xffffffffffffull), Error::BadCapability), "slot out of range");
-    check(is(user::syscall(kSysFrameAlloc, 0, 0), Error::InvalidArgument), "frame_alloc(0)");
-    check(is(user::syscall(kSysFrameAlloc, 1, 0x80), Error::InvalidArgument), "frame_alloc with unknown flags");
-    auto f2 = user::syscall(kSysFrameAlloc, 1, 0);
+    check(is(user::frame_alloc(0), Error::InvalidArgument), "frame_alloc(0)");
+    check(is(user::frame_alloc(1, 0x80), Error::InvalidArgument), "frame_alloc with unknown flags");
+    auto f2 = user::frame_alloc(1);
     check(is(user::syscall(kSysFrameMap, f2.value, 0xffffffc000000000ull, kMapR), Error::BadAddress),
           "mapping over the kernel is BadAddress");
     check(is(user::syscall(kSysFrameMap, f2.value, 0x10000, kMapR), Error::Exists), "mapping over my own text is Exists");
@@ -82,11 +98,10 @@ int main(int, char**) {
           "misaligned address refused");
     check(is(user::syscall(kSysCapMint, f2.value, 0x1000), Error::InvalidArgument), "mint with unknown rights");
 
-    // Devices: claim the first virtio-mmio slot and read its magic value.
-    auto dev = user::syscall(kSysDeviceClaim, 0);
-    check(dev.error == 0, "device_claim(0)");
-    check(is(user::syscall(kSysDeviceClaim, 0), Error::Busy), "a claimed device cannot be claimed twice");
-    check(is(user::syscall(kSysDeviceClaim, 1000), Error::NotFound), "no device 1000");
+    // Devices: the boot gave this app virtio-mmio slot 0; read its magic value.
+    Result<CapIndex> dev_cap = user::find_start_cap(kCapDevice, 0);
+    check(dev_cap.ok(), "the boot handed me device slot 0");
+    const user::SyscallResult dev{0, dev_cap.value_or(0)};
     auto did = user::syscall(kSysCapIdentify, dev.value);
     check(did.error == 0 && (did.value & 0xff) == kCapDevice, "cap_identify: device");
     auto exec = user::syscall(kSysFrameMap, dev.value, kDevVa, kMapR | kMapX);
@@ -118,23 +133,24 @@ int main(int, char**) {
           "debug_print of kernel memory is BadAddress");
     check(is(user::syscall(kSysExit, 0, 1), Error::InvalidArgument), "exit with a reserved register set refused");
 
-    // Starting another app on another hart (or this one, on a 1-hart machine).
+    // Starting another app on another hart (or this one, on a 1-hart machine)
+    // through the image cap and a hart cap.
     static const char kHello[] = "hello";
+    const CapIndex image = user::find_start_cap(kCapImage).value_or(0);
+    const CapIndex my_hart = user::find_start_cap(kCapHart, static_cast<uint32_t>(user::hart_index())).value_or(0);
     uint64_t other = user::hart_index() == 0 ? 1 : 0;
-    auto started = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, other);
-    auto here = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index());
-    check((started.error == 0 || is(started, Error::InvalidArgument)) && here.error == 0 && here.value != 0,
-          "dispatcher_start hello");
-    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, 99), Error::InvalidArgument),
-          "dispatcher_start on hart 99 is refused");
-    check(is(user::syscall(kSysDispatcherStart, 0xffffffc000000000ull, 5, 0), Error::BadAddress),
+    auto started = user::start_app(kHello, other);
+    auto here = user::start_app(kHello, user::hart_index());
+    check((started.ok() || started.error() == Error::NotFound) && here.ok() && *here != 0, "dispatcher_start hello");
+    check(is(start(image, kHello, 5, my_hart + (uint64_t{999} << 16)), Error::BadCapability),
+          "dispatcher_start on a forged hart cap is refused");
+    check(is(start(image, reinterpret_cast<const char*>(0xffffffc000000000ull), 5, my_hart), Error::BadAddress),
           "dispatcher_start with a kernel pointer is BadAddress");
     static const char kNope[] = "no_such_app";
-    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kNope), 11, 0), Error::NotFound),
-          "dispatcher_start of a missing app is NotFound");
+    check(is(start(image, kNope, 11, my_hart), Error::NotFound), "dispatcher_start of a missing app is NotFound");
 
     // Channels: made from a frame, bound once per app, notified.
-    auto ring = user::syscall(kSysFrameAlloc, 2, 0);
+    auto ring = user::frame_alloc(2);
     auto chan = user::syscall(kSysChannelCreate, ring.value);
     auto chid = user::syscall(kSysCapIdentify, chan.value);
     check(ring.error == 0 && chan.error == 0 && chid.error == 0 && (chid.value & 0xff) == kCapChannel &&
@@ -157,8 +173,8 @@ int main(int, char**) {
     // receiver is a ticker (it lives ~100 ms), so it is still there for the
     // mint even if this app's slice ends in between.
     static const char kTicker[] = "ticker";
-    auto given = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kTicker), 6, user::hart_index(),
-                               chan.value, kRightRead | kRightMap);
+    const StartGift ring_gift{chan.value, kRightRead | kRightMap, 0};
+    auto given = start(image, kTicker, 6, my_hart, &ring_gift, 1);
     auto gid = user::syscall(kSysCapIdentify, given.value);
     check(given.error == 0 && gid.error == 0 && (gid.value & 0xff) == kCapDispatcher,
           "dispatcher_start hands over a channel and returns a dispatcher cap");
@@ -169,9 +185,8 @@ int main(int, char**) {
     auto no_grant = user::syscall(kSysCapMint, given.value, 0);
     check(no_grant.error == 0 && is(user::syscall(kSysCapMint, f2.value, kRightRead, no_grant.value), Error::NoRights),
           "a dispatcher cap without Grant cannot receive");
-    check(is(user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, 0, chan.value + (1u << 16),
-                           kRightRead),
-             Error::BadCapability),
+    const StartGift forged{chan.value + (1u << 16), kRightRead, 0};
+    check(is(start(image, kHello, 5, my_hart, &forged, 1), Error::BadCapability),
           "dispatcher_start handing over a forged cap is refused");
     // Wait (up to 5 s, in 20 ms naps) for the ticker to end.
     user::SyscallResult late{};
@@ -188,12 +203,12 @@ int main(int, char**) {
     // discards the new app and leaves the caller running in its own space.
     int minted = 0;
     while (user::syscall(kSysCapMint, f2.value, kRightRead).error == 0) ++minted;
-    auto no_slot = user::syscall(kSysDispatcherStart, reinterpret_cast<uint64_t>(kHello), 5, user::hart_index());
+    auto no_slot = start(image, kHello, 5, my_hart);
     check(minted > 0 && is(no_slot, Error::Full), "dispatcher_start with a full cap table is Full");
     static volatile uint64_t still_mine = 7;
     check(user::syscall(kSysCapRevoke, f2.value).error == 0 && still_mine == 7,
           "and the caller goes on in its own address space");
-    auto ring2 = user::syscall(kSysFrameAlloc, 2, 0);
+    auto ring2 = user::frame_alloc(2);
     int made = 0;
     user::SyscallResult last{};
     for (int i = 0; i < 20; ++i) {
@@ -203,10 +218,12 @@ int main(int, char**) {
     }
     check(made == 16 && is(last, Error::Full), "an app may hold 16 channels, the 17th is Full");
     check(user::syscall(kSysCapDelete, ring2.value).error == 0, "deleting their frame releases them");
-    auto ring3 = user::syscall(kSysFrameAlloc, 2, 0);
+    auto ring3 = user::frame_alloc(2);
     check(ring3.error == 0 && user::syscall(kSysChannelCreate, ring3.value).error == 0,
           "after that a new channel can be made again");
 
-    user::printf("syscheck: %d failed\n", g_failed);
-    return g_failed;
+    syscheck::check_authority();
+
+    user::printf("syscheck: %d failed\n", syscheck::failed());
+    return syscheck::failed();
 }
