@@ -20,7 +20,15 @@ using ringlet::pdpix::to_errno;
 namespace {
 // The LibOs lives in static storage: no general heap on the target.
 // Each core's LibOs (slot = its core index) and what it was built from.
-alignas(LibOs) unsigned char g_storage[LibOs::kMaxCores][sizeof(LibOs)];
+// A LibOs is ~300 KiB. On Ringlet only core 0 acquires resources today
+// (ringlet_resources.cc: the devices are not yet split per core), so one
+// slot is all an app's image carries; host threads may each be a core.
+#if __STDC_HOSTED__ && !defined(RINGLET_FREESTANDING)
+constexpr uint32_t kLibOsSlots = LibOs::kMaxCores;
+#else
+constexpr uint32_t kLibOsSlots = 1;
+#endif
+alignas(LibOs) unsigned char g_storage[kLibOsSlots][sizeof(LibOs)];
 thread_local ringlet::pdpix::Resources g_resources;
 
 LibOs* os() { return LibOs::instance(); }
@@ -49,7 +57,7 @@ int demi_init(const struct demi_args* args) {
     if (os() != nullptr) return EEXIST;
     auto res = ringlet::pdpix::acquire_resources(backend_arg(args));
     if (!res) return res.error() == Error::NotFound ? EINVAL : errno_of(res);
-    if (res->core >= LibOs::kMaxCores) {
+    if (res->core >= kLibOsSlots) {
         ringlet::pdpix::release_resources(*res);
         return ENOBUFS;
     }

@@ -1,5 +1,6 @@
 #include "user/rt/cores.h"
 
+#include "user/rt/heap.h"
 #include "user/rt/syscall.h"
 #include "user/rt/tls.h"
 
@@ -15,11 +16,12 @@ struct CoreStart {
 
 namespace {
 
-constexpr uint64_t kCoreStackBytes = 64 * 1024;
+// From the app heap (its largest class is 64 KiB), so an app that never
+// spans carries no stacks for cores it does not start.
+constexpr uint64_t kCoreStackBytes = 60 * 1024;
 
-// One stack and start block per possible core; slot i is taken by the
-// core started on hart i (one core per hart), so no allocation races.
-alignas(16) unsigned char g_stacks[kMaxCores][kCoreStackBytes];
+// One start block per possible core; slot i is taken by the core started on
+// hart i (one core per hart), so no two starts share one.
 CoreStart g_starts[kMaxCores];
 
 }  // namespace
@@ -33,8 +35,10 @@ Result<void> start_core(uint32_t hart_index, CoreMain fn, void* arg) {
     if (hart_index >= kMaxCores) return Error::OutOfRange;
     const CapIndex hart_cap = TRY(find_start_cap(kCapHart, hart_index));  // the right to run there
     void* tls = TRY(tls_block_create());
+    auto* stack = static_cast<unsigned char*>(heap_try_allocate(kCoreStackBytes));
+    if (stack == nullptr) return Error::OutOfMemory;
     g_starts[hart_index] = CoreStart{fn, arg};
-    const uint64_t stack_top = reinterpret_cast<uint64_t>(g_stacks[hart_index] + kCoreStackBytes);
+    const uint64_t stack_top = reinterpret_cast<uint64_t>(stack + kCoreStackBytes) & ~uint64_t{15};
     TRY(as_result(syscall(kSysDispatcherSpan, hart_cap, reinterpret_cast<uint64_t>(&_core_start), stack_top,
                           reinterpret_cast<uint64_t>(tls), reinterpret_cast<uint64_t>(&g_starts[hart_index]))));
     return {};
