@@ -19,6 +19,7 @@
 #include "kernel/sched/dispatch.h"
 #include "kernel/smp/hart_local.h"
 #include "kernel/smp/mailbox.h"
+#include "ringlet/bits.h"
 
 extern "C" char __image_start[], __image_end[];
 extern "C" void (*__init_array_start[])();
@@ -210,7 +211,7 @@ size_t start_initial_apps(const BootArgs& args) {
         for (size_t i = pos; i < end; ++i)
             if (list[i] == '@') spec_end = i;
         uint64_t harts = spec_end < end ? parse_harts(list + spec_end + 1, end - spec_end - 1) : 1;
-        size_t hart = harts ? static_cast<size_t>(__builtin_ctzll(harts)) : ~size_t{0};
+        size_t hart = harts ? static_cast<size_t>(count_trailing_zeros(harts)) : ~size_t{0};
         size_t name_end = pos;
         while (name_end < spec_end && list[name_end] != ':') ++name_end;
         char arg_text[256];
