@@ -64,6 +64,7 @@ struct Dispatcher {
     uint64_t placement_harts = 0;   // leader: the harts its starter asks it to run on (init=NAME@0-3);
                                     // the authority to run there is a Hart cap
     bool ending = false;            // leader: one member ended; the others are being ended
+    bool placed = false;            // on its hart's queues (a member in flight there is not yet)
 };
 
 // The dispatcher that holds what `d`'s domain shares (itself if it leads).

@@ -69,7 +69,9 @@ void end_other_members(Dispatcher* d) {
         }
         dom.ending = true;
         for (auto& m : g_pool) {
-            if (&m == d || m.state == DispatcherState::Free || &domain_of(m) != &dom) continue;
+            // A member not yet placed ends itself on arrival (place_dispatcher
+            // sees `ending`): a message could overtake its StartDispatcher.
+            if (&m == d || m.state == DispatcherState::Free || !m.placed || &domain_of(m) != &dom) continue;
             if (&m == &dom && m.state == DispatcherState::Dead) continue;  // a leader waiting for its members
             targets[n++] = Target{&m, m.id, m.hart_index};
         }
@@ -188,6 +190,7 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
                 d->members = 1;
                 d->member_harts = d->placement_harts = 0;
                 d->ending = false;
+                d->placed = false;
                 ++g_live;
                 break;
             }
@@ -229,7 +232,10 @@ void place_dispatcher(HartLocal& local, Dispatcher* d) {
         // placed (and ends it) or this sees the domain ending.
         SpinGuard guard(g_pool_lock);
         ending = dom.ending;
-        if (!ending) dom.member_harts |= 1ull << local.index;
+        if (!ending) {
+            dom.member_harts |= 1ull << local.index;
+            d->placed = true;
+        }
     }
     d->hart_index = local.index;
     if (ending) {
@@ -267,6 +273,7 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
         d->members = 0;
         d->member_harts = d->placement_harts = 0;
         d->ending = false;
+        d->placed = false;
         ++dom.members;
         ++g_live;
     }

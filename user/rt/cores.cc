@@ -21,8 +21,12 @@ namespace {
 constexpr uint64_t kCoreStackBytes = 60 * 1024;
 
 // One start block per possible core; slot i is taken by the core started on
-// hart i (one core per hart), so no two starts share one.
+// hart i (one core per hart), so no two starts share one. Its stack and
+// thread-local block are made once and kept: a refused start (Busy) leaks
+// nothing and a later one reuses them.
 CoreStart g_starts[kMaxCores];
+unsigned char* g_stacks[kMaxCores];
+void* g_tls[kMaxCores];
 
 }  // namespace
 
@@ -34,11 +38,14 @@ uint64_t placement_harts() {
 Result<void> start_core(uint32_t hart_index, CoreMain fn, void* arg) {
     if (hart_index >= kMaxCores) return Error::OutOfRange;
     const CapIndex hart_cap = TRY(find_start_cap(kCapHart, hart_index));  // the right to run there
-    void* tls = TRY(tls_block_create());
-    auto* stack = static_cast<unsigned char*>(heap_try_allocate(kCoreStackBytes));
-    if (stack == nullptr) return Error::OutOfMemory;
+    if (g_tls[hart_index] == nullptr) g_tls[hart_index] = TRY(tls_block_create());
+    if (g_stacks[hart_index] == nullptr) {
+        g_stacks[hart_index] = static_cast<unsigned char*>(heap_try_allocate(kCoreStackBytes));
+        if (g_stacks[hart_index] == nullptr) return Error::OutOfMemory;
+    }
+    void* tls = g_tls[hart_index];
     g_starts[hart_index] = CoreStart{fn, arg};
-    const uint64_t stack_top = reinterpret_cast<uint64_t>(stack + kCoreStackBytes) & ~uint64_t{15};
+    const uint64_t stack_top = reinterpret_cast<uint64_t>(g_stacks[hart_index] + kCoreStackBytes) & ~uint64_t{15};
     TRY(as_result(syscall(kSysDispatcherSpan, hart_cap, reinterpret_cast<uint64_t>(&_core_start), stack_top,
                           reinterpret_cast<uint64_t>(tls), reinterpret_cast<uint64_t>(&g_starts[hart_index]))));
     return {};
