@@ -20,3 +20,10 @@ add_custom_target(kv_crash_soak
   COMMAND ${CMAKE_COMMAND} -E env RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD} ITERATIONS=200
           ${CMAKE_CURRENT_SOURCE_DIR}/kv_crash_test.sh
   USES_TERMINAL VERBATIM)
+
+# qemu.kv_disk_full: a 256 KiB disk filled by 2 KiB SETs: "-ERR disk full",
+# every acknowledged key intact, DEL still works on the full disk and makes
+# room for new writes, and a restart finds exactly what was acknowledged.
+add_test(NAME qemu.kv_disk_full COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kv_disk_full_test.sh)
+set_tests_properties(qemu.kv_disk_full PROPERTIES
+  ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 180 LABELS "qemu;kv")

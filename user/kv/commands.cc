@@ -14,6 +14,12 @@ bool have_room(Context& ctx, size_t bytes, Reply& out) {
     out.error(kDiskFull);
     return false;
 }
+
+bool have_room_to_free(Context& ctx, size_t bytes, Reply& out) {
+    if (ctx.journal == nullptr || ctx.journal->reserve_freeing(bytes)) return true;
+    out.error(kDiskFull);
+    return false;
+}
 }  // namespace detail
 
 namespace {

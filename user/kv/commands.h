@@ -24,6 +24,10 @@ public:
     // Whether a record of this many key + value bytes fits; may make room
     // (compaction). False: the log is full, the write must be refused.
     virtual bool reserve(size_t payload_bytes) = 0;
+    // The same for a record that removes live data (DEL, FLUSHALL). On a full
+    // log it must still be possible to free room, so this may compact as long
+    // as the live data fits an area at all.
+    virtual bool reserve_freeing(size_t payload_bytes) = 0;
     virtual void record_set(Slice key, Slice value, int64_t expire_ms) = 0;
     virtual void record_del(Slice key) = 0;
     virtual void record_expire(Slice key, int64_t expire_ms) = 0;
@@ -87,6 +91,8 @@ extern const char kDiskFull[];
 // The journal has room for `bytes` of payload (or there is no journal);
 // else answers the disk-full error and returns false.
 bool have_room(Context& ctx, size_t bytes, Reply& out);
+// The same for a write that removes live data (Journal::reserve_freeing).
+bool have_room_to_free(Context& ctx, size_t bytes, Reply& out);
 }  // namespace detail
 
 }  // namespace kv

@@ -132,7 +132,7 @@ void cmd_del(Context& ctx, const Request& r, Reply& out) {
     int64_t n = 0;
     for (size_t i = 1; i < r.argc; ++i) {
         if (ctx.store.find(r.argv[i]) == nullptr) continue;
-        if (!have_room(ctx, r.argv[i].n, out)) return;  // earlier keys of this DEL are gone and journaled
+        if (!have_room_to_free(ctx, r.argv[i].n, out)) return;  // earlier keys of this DEL are gone and journaled
         ctx.store.del(r.argv[i]);
         if (ctx.journal != nullptr) {
             ctx.journal->record_del(r.argv[i]);
@@ -223,7 +223,7 @@ void cmd_flushall(Context& ctx, const Request& r, Reply& out) {
     if (r.argc > 2 || (r.argc == 2 && !r.argv[1].equals_word("sync") && !r.argv[1].equals_word("async"))) {
         return out.error(kSyntax);
     }
-    if (!have_room(ctx, 0, out)) return;
+    if (!have_room_to_free(ctx, 0, out)) return;
     ctx.store.clear();
     if (ctx.journal != nullptr) {
         ctx.journal->record_flushall();

@@ -13,17 +13,29 @@ namespace kv {
 
 Log::~Log() { mem_free(m_pending); }
 
+// Live data (what a snapshot holds) is kept within 3/4 of an area: a write
+// that adds data is refused beyond that even while the area has room, so a
+// compaction always leaves a quarter of an area to go on (not one per write)
+// and a record that removes data (DEL, FLUSHALL; it shrinks the live data by
+// at least its own size) always fits after one: a full log can be emptied.
 bool Log::reserve(size_t payload_bytes) {
+    if (live_bytes() + log::kRecordHeader + payload_bytes > m_sb.area_bytes / 4 * 3) return false;
+    return reserve_room(payload_bytes);
+}
+
+bool Log::reserve_freeing(size_t payload_bytes) { return reserve_room(payload_bytes); }
+
+bool Log::reserve_room(size_t payload_bytes) {
     if (m_broken || payload_bytes > log::kMaxRecordPayload) return false;
     const uint64_t need = log::kRecordHeader + payload_bytes;
     if (m_pending_len + need > kMaxPending) return false;
     if (m_area_end + m_pending_len + need <= m_sb.area_bytes) return true;
-    // The area is full: a snapshot of the live data may fit in the other,
-    // if it leaves room to go on (else every write would compact again).
-    const uint64_t live = m_store.payload_bytes() + m_store.size() * log::kRecordHeader;
-    if (live + need > m_sb.area_bytes / 4 * 3 || compact() != 0) return false;
+    // The area is full: a snapshot of the live data goes to the other one.
+    if (live_bytes() + need > m_sb.area_bytes || compact() != 0) return false;
     return m_area_end + m_pending_len + need <= m_sb.area_bytes;
 }
+
+uint64_t Log::live_bytes() const { return m_store.payload_bytes() + m_store.size() * log::kRecordHeader; }
 
 void Log::append(const log::Record& rec) {
     const size_t size = log::record_size(rec.key.n, rec.value.n);

@@ -51,6 +51,7 @@ public:
 
     // ---- Journal ----
     bool reserve(size_t payload_bytes) override;
+    bool reserve_freeing(size_t payload_bytes) override;
     void record_set(Slice key, Slice value, int64_t expire_ms) override;
     void record_del(Slice key) override;
     void record_expire(Slice key, int64_t expire_ms) override;
@@ -78,6 +79,9 @@ public:
     void maybe_compact();
 
 private:
+    bool reserve_room(size_t payload_bytes);
+    // Bytes a snapshot of the store takes (records of every live key).
+    uint64_t live_bytes() const;
     void append(const log::Record& r);
     int compact();
     int write_superblock(const log::Superblock& sb);

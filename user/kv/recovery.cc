@@ -187,7 +187,7 @@ int Log::compact() {
 
 void Log::maybe_compact() {
     if (in_flight() || m_broken) return;
-    const uint64_t live = m_store.payload_bytes() + m_store.size() * log::kRecordHeader;
+    const uint64_t live = live_bytes();
     // Worth it when the area is past half full and mostly dead records.
     if (m_area_end + m_pending_len > m_sb.area_bytes / 2 && live * 2 < m_area_end) (void)compact();
 }

@@ -15,6 +15,7 @@ namespace {
 class FakeJournal final : public Journal {
 public:
     bool reserve(size_t) override { return room; }
+    bool reserve_freeing(size_t) override { return room || room_to_free; }
     void record_set(Slice k, Slice v, int64_t e) override { log.push_back("set " + str(k) + " " + str(v) + " " + std::to_string(e)); }
     void record_del(Slice k) override { log.push_back("del " + str(k)); }
     void record_expire(Slice k, int64_t e) override { log.push_back("expire " + str(k) + " " + std::to_string(e)); }
@@ -28,6 +29,7 @@ public:
     }
     static std::string str(Slice s) { return std::string(reinterpret_cast<const char*>(s.p), s.n); }
     bool room = true;
+    bool room_to_free = false;
     std::vector<std::string> log;
 };
 
@@ -180,6 +182,19 @@ TEST_F(KvCommands, AFullLogRefusesWritesButServesReads) {
     EXPECT_EQ(run({"SET", "k", "w"}), "-ERR disk full: no room in the append-only log for this write\r\n");
     EXPECT_EQ(run({"INCR", "n"}), "-ERR disk full: no room in the append-only log for this write\r\n");
     EXPECT_EQ(run({"GET", "k"}), "$1\r\nv\r\n");
+}
+
+TEST_F(KvCommands, DeletingAsksForRoomToFree) {
+    run({"SET", "k", "v"});
+    run({"SET", "j", "v"});
+    journal.room = false;
+    journal.room_to_free = true;
+    EXPECT_EQ(run({"DEL", "k"}), ":1\r\n");
+    EXPECT_EQ(run({"FLUSHALL"}), "+OK\r\n");
+    journal.room_to_free = false;
+    EXPECT_EQ(run({"DEL", "j"}), ":0\r\n");  // nothing left to delete, nothing to refuse
+    run({"FLUSHALL"});
+    EXPECT_EQ(journal.log.back(), "flushall");
 }
 
 }  // namespace

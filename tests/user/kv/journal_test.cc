@@ -241,6 +241,46 @@ TEST_F(KvLog, AFullAreaCompactsItselfAndThenRefuses) {
     EXPECT_EQ(store->size(), keys);  // everything accepted is there
 }
 
+TEST_F(KvLog, AFullLogStillTakesDeletesAndThenWritesAgain) {
+    ASSERT_EQ(boot(), 0);
+    const std::string value(1000, 'v');
+    std::vector<std::string> keys;
+    for (int i = 0;; ++i) {
+        const std::string k = "k" + std::to_string(i);
+        if (!log->reserve(k.size() + value.size())) break;
+        ASSERT_LT(i, 10000) << "the log never filled";
+        store->set(Slice(k.c_str()), Slice(value.c_str()), 0);
+        log->record_set(Slice(k.c_str()), Slice(value.c_str()), 0);
+        keys.push_back(k);
+        if (i % 50 == 0) drive();
+    }
+    drive();
+    // Fill the area's last bytes with small keys, so a delete cannot simply
+    // append: it has to compact, with more than 3/4 of an area live.
+    for (int i = 0;; ++i) {
+        const std::string k = "s" + std::to_string(i);
+        if (!log->reserve(k.size() + 1)) break;
+        ASSERT_LT(i, 100000) << "the log never filled";
+        store->set(Slice(k.c_str()), Slice("x"), 0);
+        log->record_set(Slice(k.c_str()), Slice("x"), 0);
+        drive();
+    }
+    ASSERT_FALSE(log->reserve(4)) << "a write of a deletion's size still fits: the test proves nothing";
+    // Delete every other key: each must be accepted.
+    for (size_t i = 0; i < keys.size(); i += 2) {
+        ASSERT_TRUE(log->reserve_freeing(keys[i].size())) << "delete " << i << " refused on a full log";
+        store->del(Slice(keys[i].c_str()));
+        log->record_del(Slice(keys[i].c_str()));
+        drive();
+    }
+    EXPECT_TRUE(log->reserve(2 + value.size())) << "no room after deleting half the keys";
+    const size_t left = store->size();
+    ASSERT_EQ(boot(), 0);
+    EXPECT_EQ(store->size(), left);
+    EXPECT_EQ(get("k1"), value);
+    EXPECT_EQ(get("k0"), "(nil)");
+}
+
 TEST_F(KvLog, AFailedFlushFailsItsCommitAndTheNextOneSucceeds) {
     setenv("RINGLET_DISK_FAIL_FLUSH", "2", 1);  // the boot's superblock flush, then this commit's
     ASSERT_EQ(boot(), 0);
