@@ -35,9 +35,6 @@ namespace {
 
 // The largest UDP payload over IPv4 (lwIP fragments above the MTU).
 constexpr uint32_t kMaxDatagram = 65507;
-// Datagrams waiting to be popped; more are dropped, as a full socket buffer
-// would, so a flood cannot eat the DMA heap.
-constexpr uint32_t kMaxQueued = 512;
 // Headers lwIP puts in front of a datagram's payload (UDP 8, IPv4 20 without
 // options, Ethernet 14); the NIC's own header comes on top.
 constexpr uint32_t kUdpFrameHeaders = 8 + 20 + 14;
@@ -251,8 +248,10 @@ private:
     }
 
     void deliver(pbuf* p, const ip_addr_t* addr, u16_t port) {
-        if (m_queued >= kMaxQueued && !has_parked_pops()) {
+        // Its payload is the least it would pin: drop it before adopting.
+        if (m_queued_bytes + p->tot_len > kUdpRxBacklogBytes && !has_parked_pops()) {
             ++m_dropped;
+            ++mem::g_dataplane_stats.udp_rx_dropped;
             pbuf_free(p);
             return;
         }
@@ -269,7 +268,7 @@ private:
     }
 
     // Hands b (the datagram, one reference) to a parked pop, else queues it
-    // (dropped beyond kMaxQueued, as a full socket buffer would).
+    // (dropped beyond kUdpRxBacklogBytes, as a full socket buffer would).
     void enqueue(mem::Buffer* b, const sockaddr_in& src) {
         b->app_owned = false;  // the queue's until popped
         if (pdpix::PopWaiter* w = take_parked_pop()) {
@@ -277,11 +276,16 @@ private:
             w->complete(b, src);
             return;
         }
-        if (m_queued >= kMaxQueued) {
+        // Counted as the DMA memory the datagram pins (its whole block,
+        // as Linux counts truesize), not as datagrams: a flood of tiny
+        // datagrams in full-size RX buffers must not pin the heap.
+        if (m_queued_bytes + pinned_bytes(b) > kUdpRxBacklogBytes) {
             ++m_dropped;
+            ++mem::g_dataplane_stats.udp_rx_dropped;
             m_be.heap().release(b);
             return;
         }
+        m_queued_bytes += pinned_bytes(b);
         static_assert(sizeof src <= sizeof b->meta);
         __builtin_memcpy(b->meta, &src, sizeof src);
         b->next = nullptr;
@@ -295,6 +299,9 @@ private:
         m_ready.notify_all();
     }
 
+    // The heap block behind b: its header and all its capacity.
+    static size_t pinned_bytes(const mem::Buffer* b) { return sizeof(mem::Buffer) + b->capacity; }
+
     mem::Buffer* take() {
         mem::Buffer* b = m_head;
         if (b == nullptr) return nullptr;
@@ -302,6 +309,7 @@ private:
         if (m_head == nullptr) m_tail = nullptr;
         b->next = nullptr;
         --m_queued;
+        m_queued_bytes -= pinned_bytes(b);
         return b;
     }
 
@@ -310,6 +318,7 @@ private:
     mem::Buffer* m_head = nullptr;
     mem::Buffer* m_tail = nullptr;
     uint32_t m_queued = 0;
+    size_t m_queued_bytes = 0;  // DMA bytes the queued datagrams pin
     uint64_t m_dropped = 0;
     bool m_fast = false;       // in the backend's fast-path table
     int32_t m_arp_hint = -1;   // ARP table entry of the last next hop

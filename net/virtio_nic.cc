@@ -97,7 +97,7 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
         for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
         return e;
     };
-    if (m_broken) return drop_all(Error::IoError);
+    if (m_broken || m_needs_reset) return drop_all(Error::IoError);
     if (n == 0 || n > kMaxTxSegments) return drop_all(Error::InvalidArgument);
     if (n == 1 && csum == nullptr) return transmit_one(segs[0]);  // the UDP fast path's frames
     const int32_t slot = free_tx_slot();
@@ -127,12 +127,12 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
     while (done < max) {  // TX completions: give the buffers back
         auto sent = m_dev.poll_tx();
         if (!sent) {
-            if (sent.error() != Error::Empty) m_broken = true;  // a misbehaving device: stop using it
+            if (sent.error() != Error::Empty) m_needs_reset = true;  // a misbehaving device: reset it
             break;
         }
         uint64_t slot = *sent;
         if (slot >= kMaxInFlight || m_tx_count[slot] == 0) {
-            m_broken = true;
+            m_needs_reset = true;
             break;
         }
         for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);
@@ -143,13 +143,13 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
 }
 
 uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
-    if (m_broken) return 0;
+    if ((m_broken || m_needs_reset) && !recover()) [[unlikely]] return 0;
     uint32_t done = reap_tx(max);
     uint32_t received = 0;
     while (done < max) {
         auto frame = m_dev.poll_rx();
         if (!frame) {
-            if (frame.error() != Error::Empty) m_broken = true;
+            if (frame.error() != Error::Empty) m_needs_reset = true;  // reset below
             break;
         }
         --m_rx_posted;
@@ -167,6 +167,10 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     // comes.
     // Refilled in batches (kRxRefillBatch, or at once when the ring runs
     // low), so one kick publishes several buffers instead of one per frame.
+    if (m_needs_reset) [[unlikely]] {
+        (void)recover();  // refills the ring itself
+        return done;
+    }
     const uint32_t size = m_dev.rx_queue_size();
     const uint32_t missing = size - m_rx_posted;
     if (missing >= kRxRefillBatch || (missing > 0 && m_rx_posted < size / 2)) {

@@ -4,6 +4,14 @@
 // Buffer ownership: a posted RX buffer belongs to the device until it comes
 // back in poll(), then passes (with its reference) to the stack; a TX
 // segment's reference is held until the device reports the frame sent.
+//
+// A misbehaving device (a used-ring entry that breaks the protocol, or
+// DEVICE_NEEDS_RESET) is bad input, not the end (virtio_nic_recovery.cc):
+// the next poll() resets it, takes back every buffer it held, brings it up
+// again and refills RX, up to kMaxResets times, a console line each time.
+// Frames in flight are lost as on a wire (TCP retransmits). Buffers already
+// handed to the stack or the app are theirs and untouched: zero-copy RX
+// data an app holds stays valid across a reset.
 #pragma once
 
 #include <stdint.h>
@@ -19,11 +27,15 @@ public:
     // RX buffers given back to the device in one go (fewer kicks); the
     // ring is refilled at once whenever it is less than half full.
     static constexpr uint32_t kRxRefillBatch = 8;
+    // Resets a misbehaving device gets before the NIC is given up for good
+    // (then every transmit fails with IoError and poll() finds nothing).
+    static constexpr uint32_t kMaxResets = 8;
 
     // Where frames were refused on our side of the device.
     struct Stats {
         uint64_t tx_ring_full = 0;      // transmit dropped: ring full even after reaping
         uint64_t rx_refill_failed = 0;  // no DMA buffer to give back to the RX ring
+        uint64_t resets = 0;            // device resets after it misbehaved
     };
 
     // `dev` is brought up (init) by the caller; the heap region [va, va+size)
@@ -51,10 +63,14 @@ public:
     bool arm_interrupts() { return !m_dev.enable_interrupts(); }
     // After a wake-up: acknowledge the device and go back to polling.
     void on_interrupt() {
-        m_dev.ack_interrupt();
+        // A config change may be the device asking for a reset (section 2.1.2).
+        if ((m_dev.ack_interrupt() & virtio::kInterruptConfigChange) != 0) note_config_change();
         m_dev.disable_interrupts();
     }
+    // True once the device was given up (kMaxResets exhausted or it would
+    // not come back); a reset pending for the next poll() is not broken.
     bool broken() const { return m_broken; }
+    bool reset_pending() const { return m_needs_reset; }
     const Stats& stats() const { return m_stats; }
     // RX buffers the device holds now.
     uint32_t rx_posted() const { return m_rx_posted; }
@@ -71,6 +87,10 @@ private:
     Result<void> send_reaping(Send send);
     // transmit() of one segment without offload: fewer steps per frame.
     Result<void> transmit_one(const TxSegment& seg);
+    // Recovery (virtio_nic_recovery.cc): a pending reset is done, or the
+    // device is given up; false if it is (now) unusable.
+    bool recover();
+    void note_config_change();
 
     virtio::NetDevice& m_dev;
     const uint8_t* m_region_va;
@@ -84,6 +104,7 @@ private:
     uint32_t m_rx_posted = 0;
     Stats m_stats;
     bool m_broken = false;
+    bool m_needs_reset = false;  // the device misbehaved: reset on the next poll()
 };
 
 }  // namespace ringlet::net

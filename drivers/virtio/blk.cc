@@ -33,6 +33,7 @@ constexpr uint32_t kConfigNumQueues = 34;
 
 Result<void> BlkDevice::init(const BlkConfig& config) {
     if (m_started) return Error::Busy;
+    m_config = config;
     return open_device(m_transport, config.window, kDeviceBlock, [&] {
         m_started = true;
         return bring_up(config);

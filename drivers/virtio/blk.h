@@ -121,9 +121,18 @@ public:
     bool enable_interrupts() { return m_vq.enable_interrupts(); }
 
     // Resets the device; afterwards reclaim() hands back the cookie of every
-    // request it still held (Empty when done). The BlkDevice is then dead.
+    // request it still held (Empty when done). The BlkDevice is then dead
+    // until restart().
     Result<void> reset() { return m_transport.reset(); }
     Result<uint64_t> reclaim();
+    // Recovery from a device that broke its ring or asked for a reset
+    // (recovery.cc): once reset() and reclaim() have taken every request
+    // back, brings the device up again as init() did, over the same memory.
+    // Busy while a request is still held; Unsupported on a multiqueue
+    // device (the other queues' cores would have to stop too); Unsupported
+    // too if the device now offers other features than before; the
+    // transport's errors otherwise, with FAILED set on the device.
+    Result<void> restart();
 
 private:
     struct Slot {
@@ -144,6 +153,7 @@ private:
 
     MmioTransport m_transport;
     Virtqueue m_vq;
+    BlkConfig m_config;  // as init() was given it, for restart()
     DmaSpan m_requests;
     uint64_t m_features = 0;
     uint64_t m_capacity = 0;

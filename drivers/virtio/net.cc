@@ -35,6 +35,7 @@ void write_header(uint8_t* dst, const NetHeader& h) {
 
 Result<void> NetDevice::init(const NetConfig& config) {
     if (m_started) return Error::Busy;
+    m_config = config;
     return open_device(m_transport, config.window, kDeviceNet, [&] {
         m_started = true;
         return bring_up(config);

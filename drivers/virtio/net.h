@@ -192,10 +192,19 @@ public:
     uint64_t tx_renotified() const { return m_tx_renotified; }
 
     // Resets the device; afterwards reclaim_rx()/reclaim_tx() hand back every
-    // buffer it still held (Empty when done). The NetDevice is then dead.
+    // buffer it still held (Empty when done). The NetDevice is then dead
+    // until restart().
     Result<void> reset() { return m_transport.reset(); }
     Result<uint64_t> reclaim_rx();
     Result<uint64_t> reclaim_tx();
+    // Recovery from a device that broke a ring or asked for a reset
+    // (recovery.cc): once reset() and the reclaims have taken every buffer
+    // back, brings the device up again as init() did, over the same rings;
+    // RX starts empty again. Busy while a buffer is still held; Unsupported
+    // with more than one queue pair, or if the device now offers other
+    // features than before (the stack was told what it offloads); the
+    // transport's errors otherwise, with FAILED set on the device.
+    Result<void> restart();
 
     uint64_t rx_dropped() const { return m_rx_dropped; }
 
@@ -216,6 +225,7 @@ private:
     MmioTransport m_transport;
     Virtqueue m_rx;
     Virtqueue m_tx;
+    NetConfig m_config;  // as init() was given it, for restart()
     uint64_t m_features = 0;
     uint16_t m_pair = 0;
     bool m_started = false;

@@ -145,19 +145,12 @@ void BlkQueue::complete(uint32_t slot, Error status) {
 
 uint32_t BlkQueue::poll(uint32_t max) {
     uint32_t n = 0;
+    if (m_needs_reset && !m_broken) recover("device needs a reset");
     while (n < max && !m_broken) {
         auto c = m_dev.poll();
         if (!c) {
             if (c.error() == Error::Empty) break;
-            // The device broke the ring: fail everything it held, take no more.
-            m_broken = true;
-            user::printf("libos: virtio-blk ring broken (%s): resetting the device\n", error_name(c.error()));
-            (void)m_dev.reset();  // stops DMA; a failed reset leaves nothing better to do
-            for (;;) {
-                auto cookie = m_dev.reclaim();
-                if (!cookie) break;
-                if (*cookie < kQueueSize) complete(static_cast<uint32_t>(*cookie), Error::IoError);
-            }
+            recover(error_name(c.error()));
             break;
         }
         if (c->cookie < kQueueSize) complete(static_cast<uint32_t>(c->cookie), c->status);
@@ -166,9 +159,40 @@ uint32_t BlkQueue::poll(uint32_t max) {
     return n;
 }
 
+void BlkQueue::recover(const char* why) {
+    m_needs_reset = false;
+    ++m_resets;
+    const bool give_up = m_resets > kMaxResets;
+    user::printf("libos: virtio-blk misbehaved (%s): %s (reset %u of %u)\n", why,
+                 give_up ? "giving it up" : "resetting it", m_resets, kMaxResets);
+    // Section 2.4: once the reset reads back 0 the device touches no buffer,
+    // so the requests it held can be failed and their buffers released. A
+    // device that does not reset might still write: give it up, release
+    // nothing (the slots keep their buffers).
+    if (!m_dev.reset().ok()) {
+        user::printf("libos: virtio-blk does not reset; given up\n");
+        m_broken = true;
+        return;
+    }
+    for (auto cookie = m_dev.reclaim(); cookie.ok(); cookie = m_dev.reclaim()) {
+        if (*cookie < kQueueSize) complete(static_cast<uint32_t>(*cookie), Error::IoError);
+    }
+    if (give_up) {
+        m_broken = true;
+        return;
+    }
+    if (auto r = m_dev.restart(); !r) {
+        user::printf("libos: virtio-blk did not come back (%s); given up\n", error_name(r.error()));
+        m_broken = true;
+        return;
+    }
+    m_dev.disable_interrupts();  // as open(): polling, the interrupt armed only before a sleep
+}
+
 bool BlkQueue::before_sleep() {
     // Nothing the device could wake us for, or nobody to poll after it did.
     if (!m_open || m_broken || m_exec == nullptr || m_in_flight == 0) return true;
+    if (m_needs_reset) return false;  // poll first: it resets the device
     return !m_dev.enable_interrupts();
 }
 
@@ -178,8 +202,11 @@ void BlkQueue::after_wake() {
     ++m_interrupts;
     // Lowers the device's line; the kernel completes the interrupt at the
     // PLIC when this core next waits for the disk's bit (wait folds the
-    // acknowledgement in), so a wake-up costs no syscall of its own.
-    m_dev.ack_interrupt();
+    // acknowledgement in), so a wake-up costs no syscall of its own. A
+    // config change may be the device asking for a reset (section 2.1.2).
+    if ((m_dev.ack_interrupt() & virtio::kInterruptConfigChange) != 0 && m_dev.transport().needs_reset()) {
+        m_needs_reset = true;
+    }
 }
 
 BlkQueue::Completion::~Completion() {

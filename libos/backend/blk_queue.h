@@ -16,6 +16,14 @@
 // the task's frame, and the slot holds a reference to the buffer; a task
 // destroyed mid-request abandons its slot, which is freed (and the buffer
 // released) only when the device hands the request back.
+//
+// A misbehaving device (a used-ring entry that breaks the protocol, or
+// DEVICE_NEEDS_RESET after a config-change interrupt) is bad input, not the
+// end: the queue resets it, fails every request it held with IoError (EIO
+// to the app), brings it up again and goes on, up to kMaxResets times with
+// a console line each; then it gives the device up and every request fails.
+// What the device acknowledged before stays acknowledged; what it held was
+// never acknowledged, so the app knows to retry it.
 #pragma once
 
 #include <coroutine>
@@ -35,6 +43,7 @@ namespace ringlet::backend {
 class BlkQueue final : public pdpix::BlockDevice, public SleepHook, public rt::PollSource {
 public:
     static constexpr uint16_t kQueueSize = 64;
+    static constexpr uint32_t kMaxResets = 8;
     static_assert(kSectorSize == virtio::BlkDevice::kSectorSize);
 
     BlkQueue() = default;
@@ -75,8 +84,11 @@ public:
     uint32_t in_flight() const { return m_in_flight; }
     // Device interrupts taken after a sleep (how often the core slept on it).
     uint64_t interrupts() const { return m_interrupts; }
-    // True once the device broke its ring protocol; every request fails.
+    // True once the device was given up (kMaxResets exhausted, or it would
+    // not come back); every request fails.
     bool broken() const { return m_broken; }
+    // Resets done after the device misbehaved.
+    uint32_t resets() const { return m_resets; }
 
     // rt::PollSource: hands finished requests to their tasks.
     uint32_t poll(uint32_t max) override;
@@ -121,6 +133,9 @@ private:
     rt::Task<Result<void>> run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
     Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
     void complete(uint32_t slot, Error status);
+    // Resets the device, fails what it held with IoError, restarts it (or
+    // gives it up). `why` goes on the console line.
+    void recover(const char* why);
 
     virtio::BlkDevice m_dev;
     virtio::DmaSpan m_dma;
@@ -132,6 +147,8 @@ private:
     uint64_t m_interrupts = 0;
     bool m_open = false;
     bool m_broken = false;
+    bool m_needs_reset = false;  // DEVICE_NEEDS_RESET seen at a wake-up: recover() at the next poll
+    uint32_t m_resets = 0;
     Slot m_slots[kQueueSize];
 };
 

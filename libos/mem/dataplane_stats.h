@@ -15,6 +15,9 @@ struct DataplaneStats {
     uint64_t rx_copied = 0;             // received payloads copied (chained/fragmented, or heap pressure)
     uint64_t tx_in_place = 0;           // frames sent from the app's buffer with headers prepended in place
     uint64_t tx_by_reference = 0;       // frames whose payload went to the device by reference
+    // Remote-input limits (net/queues.h): what a flooding peer was refused.
+    uint64_t udp_rx_dropped = 0;        // datagrams dropped at a full UDP receive backlog
+    uint64_t tcp_half_open_evicted = 0; // half-open connections evicted by a SYN to a full listener
 };
 
 inline thread_local DataplaneStats g_dataplane_stats;  // per core

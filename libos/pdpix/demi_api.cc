@@ -97,6 +97,10 @@ int ringlet_demi_stats(struct ringlet_demi_stats* out) {
     out->rx_copied = s.rx_copied;
     out->tx_in_place = s.tx_in_place;
     out->tx_by_reference = s.tx_by_reference;
+    out->udp_rx_dropped = s.udp_rx_dropped;
+    out->tcp_half_open_evicted = s.tcp_half_open_evicted;
+    out->dma_bytes_live = os() != nullptr ? os()->heap().bytes_live() : 0;
+    out->dma_bytes_total = os() != nullptr ? os()->heap().bytes_total() : 0;
     return 0;
 }
 

@@ -30,6 +30,12 @@ struct ringlet_demi_stats {
     uint64_t rx_copied;
     uint64_t tx_in_place;
     uint64_t tx_by_reference;
+    /* Remote-input limits: what flooding peers were refused, and how much of
+     * the DMA heap is in use (a flood must not pin it). */
+    uint64_t udp_rx_dropped;
+    uint64_t tcp_half_open_evicted;
+    uint64_t dma_bytes_live;
+    uint64_t dma_bytes_total;
 };
 /* Fills *out; EINVAL for NULL. */
 int ringlet_demi_stats(struct ringlet_demi_stats *out);

@@ -82,7 +82,30 @@ struct netif* ringlet_lwip_route_src(const struct ip4_addr* src, const struct ip
 #define TCP_SND_BUF                     (8 * TCP_MSS)
 #define TCP_SND_QUEUELEN                ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
 #define TCP_QUEUE_OOSEQ                 1
-#define TCP_LISTEN_BACKLOG              0   /* net/tcp_queue.cc bounds its own backlog */
+/* Remote-input limits (issue 15 item 5): segments past a gap wait in the
+ * out-of-order queue in the DMA buffers they arrived in (2 KiB each,
+ * whatever their length), so a peer sending 1-byte segments at every other
+ * sequence number could pin a buffer per two bytes of window. At most 8
+ * buffers and 8 MSS of data per connection; more is dropped (and sent
+ * again by an honest peer). */
+#define TCP_OOSEQ_MAX_PBUFS             8
+#define TCP_OOSEQ_MAX_BYTES             (8 * TCP_MSS)
+/* lwIP's backlog counts connections still in the handshake (SYN_RCVD):
+ * net/tcp_queue.cc gives each listener kTcpMaxHalfOpen (net/queues.h) and
+ * bounds accepted-but-not-popped ones itself; net/tcp_half_open.cc evicts
+ * the oldest half-open connection when a SYN finds the listener full, so a
+ * SYN flood cannot lock out a real client. */
+#define TCP_LISTEN_BACKLOG              1
+#define TCP_DEFAULT_LISTEN_BACKLOG      32
+struct tcp_pcb;
+struct tcp_hdr;
+#ifdef __cplusplus
+extern "C"
+#endif
+signed char ringlet_lwip_listen_input(struct tcp_pcb* listener, const struct tcp_hdr* hdr);
+/* Called for every segment matched to a pcb; only a listener's costs a call. */
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+    ((pcb)->state == LISTEN ? ringlet_lwip_listen_input((struct tcp_pcb*)(pcb), (hdr)) : ERR_OK)
 #define LWIP_TCP_KEEPALIVE              0
 #define LWIP_CALLBACK_API               1
 #define LWIP_WND_SCALE                  0

@@ -1,5 +1,6 @@
 // net/udp_queue: PDPIX UDP over lwIP, driven through a real LibOs.
 #include "libos/mem/dataplane_stats.h"
+#include "net/queues.h"
 #include "tests/net/net_fixture.h"
 
 namespace ringlet::net::test {
@@ -148,6 +149,41 @@ TEST_F(UdpQueueTest, BindConflictsAndCloseWithQueuedDatagramsLeaksNothing) {
     EXPECT_TRUE(os->close(*b).ok());
     EXPECT_EQ(os->heap().live(), live);
     EXPECT_EQ(stack_udp_pcbs(), 0u);
+}
+
+// The receive backlog counts the DMA memory queued datagrams pin (their
+// whole buffers), not datagrams: a flood of small ones stops at
+// kUdpRxBacklogBytes, the rest is dropped and counted, and the queue takes
+// datagrams again once the app pops.
+TEST_F(UdpQueueTest, ReceiveBacklogIsBoundedInBytes) {
+    boot();
+    const int qd = udp_socket(*os, 0, 5001);
+    const uint32_t live = os->heap().live();
+    const size_t bytes = os->heap().bytes_live();
+    const uint64_t dropped = mem::g_dataplane_stats.udp_rx_dropped;
+    constexpr uint32_t kFlood = 3000;
+    for (uint32_t i = 0; i < kFlood; ++i) {
+        nic_a.inject(ethernet(kMacA, kPeerMac, kEthIpv4,
+                              ipv4_packet(kPeerIp, kIpA, kProtoUdp, udp_segment(kPeerIp, kIpA, 1, 5001, pattern(200, 1)))));
+    }
+    run_for_ms(10);
+    const uint32_t queued = os->heap().live() - live;
+    EXPECT_LE(os->heap().bytes_live() - bytes, kUdpRxBacklogBytes);
+    EXPECT_GT(queued, 0u);
+    EXPECT_LT(queued, kFlood);
+    EXPECT_EQ(mem::g_dataplane_stats.udp_rx_dropped - dropped, kFlood - queued);
+    // Popping frees room: one more datagram is queued after a pop.
+    demi_qresult_t r = wait(*os->start_pop(qd));
+    ASSERT_EQ(r.qr_opcode, DEMI_OPC_POP);
+    demi_sgarray_t got = r.qr_value.sga;
+    EXPECT_TRUE(os->sgafree(&got).ok());
+    nic_a.inject(ethernet(kMacA, kPeerMac, kEthIpv4,
+                          ipv4_packet(kPeerIp, kIpA, kProtoUdp, udp_segment(kPeerIp, kIpA, 1, 5001, pattern(200, 2)))));
+    run_for_ms(10);
+    EXPECT_EQ(os->heap().live() - live, queued);
+    EXPECT_EQ(mem::g_dataplane_stats.udp_rx_dropped - dropped, kFlood - queued);
+    EXPECT_TRUE(os->close(qd).ok());
+    EXPECT_EQ(os->heap().live(), live);
 }
 
 TEST_F(UdpQueueTest, TwoInterfacesExchangeDatagramsOverTheWire) {

@@ -22,3 +22,10 @@ ringlet_qemu_test(qemu.blk_bench
          --lacks FAILED
   BOOT_TIMEOUT 100
   ARGS --icount --disk ${CMAKE_CURRENT_BINARY_DIR}/blk_bench.img --append "shutdown init=blkcheck:bench:200")
+
+# qemu.blk_faults: QEMU's blkdebug fails one write and one read under the
+# storage queue; those end in EIO, the requests in flight with them and the
+# acknowledged data are intact, and the same requests work when repeated.
+add_test(NAME qemu.blk_faults COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/blk_faults_test.sh)
+set_tests_properties(qemu.blk_faults PROPERTIES
+  ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 240 LABELS qemu)

@@ -4,9 +4,14 @@
 //   rawframe --ifname IF --dst-mac MAC [--src-ip A] [--dst-ip A] [--udp-port N]
 //            [--tcp-port N] [--live-port N] [--seed N] [--mutations N]
 //            [--inject SOCKET [--inject-all]] [--only NAME] [--gap-us N] [--list]
+//            [--syn-flood N] [--ooseq-flood N --ooseq-port PORT]
 //
 // --inject-all sends every frame through the injector (to check that path
 // with a frame the guest answers); --only NAME sends just that frame.
+// --syn-flood N and --ooseq-flood N send a flood (flood.h) instead of the
+// hostile set: N SYNs to the TCP port from sources that never answer, or N
+// out-of-order segments into the established connection from host port
+// --ooseq-port (its sequence numbers learnt from the guest first).
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +21,9 @@
 #include <algorithm>
 #include <string>
 
+#include "tools/rawframe/flood.h"
 #include "tools/rawframe/hostile.h"
+#include "tools/rawframe/probe.h"
 #include "tools/rawframe/sender.h"
 
 namespace {
@@ -34,6 +41,9 @@ struct Options {
     unsigned long mutations = 3000;
     unsigned long gap_us = 200;  // lets QEMU drain the tap queue between frames
     bool list = false;
+    unsigned long syn_flood = 0;
+    unsigned long ooseq_flood = 0;
+    uint16_t ooseq_port = 0;
 };
 
 // Resending a frame the tap device dropped: how often, and the pause first.
@@ -44,7 +54,7 @@ int usage(int code) {
     fputs("usage: rawframe --ifname IF --dst-mac MAC [--src-ip 10.0.2.2] [--dst-ip 10.0.2.15]\n"
           "                [--udp-port 5555] [--tcp-port 5555] [--live-port N] [--seed 1]\n"
           "                [--mutations 3000] [--inject SOCKET [--inject-all]] [--only NAME]\n"
-          "                [--gap-us 200] [--list]\n",
+          "                [--gap-us 200] [--list] [--syn-flood N] [--ooseq-flood N --ooseq-port PORT]\n",
           code == 0 ? stdout : stderr);
     return code;
 }
@@ -98,10 +108,14 @@ bool parse_args(int argc, char** argv, Options& o) {
         else if (a == "--udp-port" && (ok = parse_number(v, 65535, n))) o.target.udp_port = static_cast<uint16_t>(n);
         else if (a == "--tcp-port" && (ok = parse_number(v, 65535, n))) o.target.tcp_port = static_cast<uint16_t>(n);
         else if (a == "--live-port" && (ok = parse_number(v, 65535, n))) o.target.live_port = static_cast<uint16_t>(n);
+        else if (a == "--syn-flood") ok = parse_number(v, 1000000, o.syn_flood);
+        else if (a == "--ooseq-flood") ok = parse_number(v, 1000000, o.ooseq_flood);
+        else if (a == "--ooseq-port" && (ok = parse_number(v, 65535, n))) o.ooseq_port = static_cast<uint16_t>(n);
         else ok = false;
         if (!ok) return false;
     }
     if (o.inject_all && o.inject.empty()) return false;
+    if ((o.ooseq_flood != 0) != (o.ooseq_port != 0)) return false;
     return o.list || (!o.ifname.empty() && o.have_mac);
 }
 
@@ -126,8 +140,23 @@ int main(int argc, char** argv) {
         sender = &*created;
         o.target.ep.src_mac = sender->mac();
     }
-    std::vector<HostileFrame> frames = named_frames(o.target);
-    for (auto& m : mutated_frames(o.target, o.seed, o.mutations)) frames.push_back(std::move(m));
+    std::vector<HostileFrame> frames;
+    if (o.syn_flood != 0 || o.ooseq_flood != 0) {
+        if (o.syn_flood != 0) frames = syn_flood(o.target, o.syn_flood, o.seed);
+        if (o.ooseq_flood != 0 && sender != nullptr) {
+            auto at = learn_sequence(*sender, o.ifname, o.target, o.ooseq_port);
+            if (!at) {
+                fprintf(stderr, "rawframe: no answer from the guest on port %u's connection: %s\n", o.ooseq_port,
+                        ringlet::error_name(at.error()));
+                return 1;
+            }
+            printf("rawframe: ooseq flood: the guest sends from %u and expects %u\n", at->snd_nxt, at->rcv_nxt);
+            for (auto& f : ooseq_flood(o.target, o.ooseq_port, *at, o.ooseq_flood)) frames.push_back(std::move(f));
+        }
+    } else {
+        frames = named_frames(o.target);
+        for (auto& m : mutated_frames(o.target, o.seed, o.mutations)) frames.push_back(std::move(m));
+    }
     if (!o.only.empty()) {
         std::erase_if(frames, [&](const HostileFrame& f) { return f.name != o.only; });
         if (frames.empty()) {

@@ -9,6 +9,9 @@
 //                           guest instructions per round trip (rdinstret,
 //                           exact under QEMU -icount), not counting sleeps
 //   blkcheck serve:PORT     the network and the disk in one app (serve.cc)
+//   blkcheck faults[:SEED]  write, then requests the host fails (QEMU
+//                           blkdebug) must end in EIO and nothing else
+//                           (faults.cc), then verify
 //
 // write and verify also check that requests past the end of the disk, not
 // on a sector boundary or not meant for a storage queue are refused with the
@@ -253,14 +256,15 @@ int run(int argc, char** argv) {
     const bool write = strcmp(mode, "write") == 0;
     const bool verify = strcmp(mode, "verify") == 0;
     const bool is_bench = strcmp(mode, "bench") == 0;
+    const bool is_faults = strcmp(mode, "faults") == 0;
     uint64_t arg = is_bench ? 100 : kDefaultSeed;
     if (strcmp(mode, "serve") == 0) {
         if (argc != 3 || !parse_u64(argv[2], &arg)) return 2;
         return serve(arg);
     }
-    if ((!write && !verify && !is_bench) || argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg)) ||
+    if ((!write && !verify && !is_bench && !is_faults) || argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg)) ||
         (is_bench && arg == 0)) {
-        printf("usage: blkcheck write|verify[:SEED] | bench[:ROUNDS] | serve:PORT\n");
+        printf("usage: blkcheck write|verify|faults[:SEED] | bench[:ROUNDS] | serve:PORT\n");
         return 2;
     }
     if (start("--backend=loopback", &g_disk) != 0) return 1;
@@ -276,8 +280,15 @@ int run(int argc, char** argv) {
         printf("blkcheck: disk smaller than the %u-sector pattern FAILED\n", kSectors);
         return 1;
     }
-    if (!pattern(write)) ++g_failed;
-    boundaries(end);
+    if (is_faults) {
+        // The pattern is the acknowledged data the faults must not touch.
+        if (!pattern(true)) ++g_failed;
+        if (g_failed == 0 && faults(g_disk) != 0) ++g_failed;
+        if (g_failed == 0 && !pattern(false)) ++g_failed;
+    } else {
+        if (!pattern(write)) ++g_failed;
+        boundaries(end);
+    }
     if (g_failed == 0)
         printf("blkcheck: all checks passed\n");
     else

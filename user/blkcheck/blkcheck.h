@@ -40,4 +40,8 @@ bool parse_u64(const char* s, uint64_t* out);
 // blkcheck serve:PORT (serve.cc): the network and the disk in one app.
 int serve(uint64_t port);
 
+// blkcheck faults[:SEED] (faults.cc): requests the host fails (blkdebug) on
+// the storage queue `disk`: 0 when each failed with EIO and the rest held.
+int faults(int disk);
+
 }  // namespace ringlet::blkcheck

@@ -127,6 +127,16 @@ void count_request() {
         say(" by_reference=");
         say_number(dp.tx_by_reference);
         say("\n");
+        // Remote-input limits (qemu.net_tap reads these after its floods).
+        say("echo: limits: udp_dropped=");
+        say_number(dp.udp_rx_dropped);
+        say(" half_open_evicted=");
+        say_number(dp.tcp_half_open_evicted);
+        say(" dma_live=");
+        say_number(dp.dma_bytes_live);
+        say(" dma_total=");
+        say_number(dp.dma_bytes_total);
+        say("\n");
     }
     g_stats_count = 0;
 }

@@ -1,0 +1,46 @@
+// Bringing a device up again after it misbehaved (a used-ring entry that
+// breaks the protocol, DEVICE_NEEDS_RESET): the caller has reset it and
+// reclaimed every buffer (virtio 1.2 section 2.4: after a reset the device
+// touches no ring), and restart() repeats the handshake of section 3.1.1
+// over the same ring memory the caller still owns. Kept apart from net.cc
+// and blk.cc: nothing here is on a per-packet path.
+#include "drivers/virtio/blk.h"
+#include "drivers/virtio/net.h"
+
+namespace ringlet::virtio {
+
+namespace {
+
+// Runs `bring_up` and insists the device still offers what it did: the
+// layers above were told (checksum offload, read-only, flush) and would
+// otherwise act on a promise the device no longer keeps.
+template <typename BringUp>
+Result<void> restart_device(MmioTransport& transport, uint64_t& features, BringUp&& bring_up) {
+    const uint64_t before = features;
+    Result<void> up = bring_up();
+    if (up.ok() && features != before) up = Error::Unsupported;
+    if (!up.ok()) {
+        transport.fail();  // section 3.1.1: the driver gave up on it
+        features = before;
+        return up.error();
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<void> NetDevice::restart() {
+    if (!m_started || m_pair != 0) return Error::InvalidArgument;
+    if (m_config.multiqueue != nullptr) return Error::Unsupported;
+    if (m_rx.outstanding() != 0 || m_tx.outstanding() != 0 || m_has_rx_orphan) return Error::Busy;
+    return restart_device(m_transport, m_features, [&] { return bring_up(m_config); });
+}
+
+Result<void> BlkDevice::restart() {
+    if (!m_started || m_queue_index != 0) return Error::InvalidArgument;
+    if (m_config.queues > 1) return Error::Unsupported;
+    if (m_vq.outstanding() != 0) return Error::Busy;
+    return restart_device(m_transport, m_features, [&] { return bring_up(m_config); });
+}
+
+}  // namespace ringlet::virtio

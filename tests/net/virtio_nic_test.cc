@@ -1,0 +1,188 @@
+// VirtioNic over the virtio-net driver and a fake device that misbehaves
+// (a used length beyond the buffer, a TX id never given, DEVICE_NEEDS_RESET):
+// the NIC resets and restarts the device, refills RX and goes on, with a
+// report line each time, at most kMaxResets times; an RX buffer the app
+// holds across a reset keeps its bytes and is never re-posted under it.
+#include "net/virtio_nic.h"
+
+#include <gtest/gtest.h>
+
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "net/lwip/sys_glue.h"
+#include "tests/drivers/virtio/fake_device.h"
+
+namespace ringlet::net {
+namespace {
+
+using virtio::test::DmaArena;
+using virtio::test::FakeNic;
+
+constexpr uint64_t kFeatures = virtio::feature::kVersion1 | virtio::feature::kEventIdx | virtio::net_feature::kMac;
+constexpr uint16_t kQueue = 16;
+constexpr uint32_t kHeapBytes = 1 << 20;
+
+std::vector<std::string> g_lines;
+void capture(const char* line) { g_lines.emplace_back(line); }
+
+// Keeps every frame it is given: the app holding zero-copy RX buffers.
+struct HoldingSink final : FrameSink {
+    struct Held {
+        mem::Buffer* buf;
+        uint32_t offset;
+        uint32_t len;
+    };
+    std::vector<Held> held;
+    void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool) override { held.push_back({b, offset, len}); }
+};
+
+struct Fixture {
+    DmaArena arena{4 << 20};
+    FakeNic dev_model{&arena, kFeatures};
+    virtio::NetDevice dev;
+    virtio::DmaSpan region = arena.alloc(kHeapBytes, 4096);
+    mem::DmaHeap heap;
+    VirtioNic nic{dev, region.va, region.pa, region.len};
+    HoldingSink sink;
+
+    Fixture() {
+        g_lines.clear();
+        set_report_hook(capture);
+        dev_model.loopback = false;
+        virtio::NetConfig cfg;
+        cfg.window = dev_model.window();
+        cfg.rx_ring = arena.alloc(virtio::Virtqueue::ring_bytes(kQueue), 4096);
+        cfg.tx_ring = arena.alloc(virtio::Virtqueue::ring_bytes(kQueue), 4096);
+        cfg.queue_size = kQueue;
+        cfg.checksum_offload = false;
+        EXPECT_TRUE(dev.init(cfg).ok());
+        auto h = mem::DmaHeap::create(region.va, region.len);
+        EXPECT_TRUE(h.ok());
+        heap = *h;
+        EXPECT_TRUE(nic.start(heap).ok());
+    }
+    ~Fixture() {
+        for (auto& h : sink.held) heap.release(h.buf);
+        set_report_hook(nullptr);
+    }
+    // Delivers a 60-byte frame of `v` into the next RX buffer.
+    void deliver(uint8_t v) {
+        dev_model.inject(std::vector<uint8_t>(60, v));
+        dev_model.service();
+    }
+    // A frame the stack would send: 60 bytes of `v` behind the headroom.
+    Result<void> send(uint8_t v) {
+        auto b = heap.alloc(128);
+        EXPECT_TRUE(b.ok());
+        memset((*b)->data() + 12, v, 60);
+        TxSegment seg{*b, 12, 60};
+        return nic.transmit(&seg, 1, nullptr);
+    }
+    // Makes the device lie about the next RX length and lets the NIC see it.
+    void lie_on_rx() {
+        // A frame that fills the RX buffer, so the extra byte lies.
+        auto probe = heap.alloc(virtio::NetDevice::kMinRxBuffer);
+        const uint32_t capacity = static_cast<uint32_t>((*probe)->capacity);
+        heap.release(*probe);
+        dev_model.writes_len_plus_one = true;
+        dev_model.inject(std::vector<uint8_t>(capacity - virtio::NetDevice::kHeaderBytes, 1));
+        dev_model.service();
+        dev_model.writes_len_plus_one = false;
+        nic.poll(64, sink);
+        dev_model.errors.clear();  // the device was told to break the rules
+    }
+};
+
+TEST(VirtioNicRecovery, BadRxLengthResetsAndTheHeldBufferStaysValid) {
+    Fixture f;
+    f.deliver(0xab);
+    ASSERT_EQ(f.nic.poll(64, f.sink), 1u);
+    ASSERT_EQ(f.sink.held.size(), 1u);
+    const auto held = f.sink.held[0];
+    EXPECT_EQ(held.buf->data()[held.offset + 59], 0xab);
+    f.lie_on_rx();
+    EXPECT_EQ(f.nic.stats().resets, 1u);
+    EXPECT_FALSE(f.nic.broken());
+    EXPECT_FALSE(f.nic.reset_pending());
+    ASSERT_EQ(g_lines.size(), 1u);
+    EXPECT_EQ(g_lines[0], "virtio-net: device misbehaved, resetting it (reset 1 of 8)");
+    // RX full again; the heap holds exactly the ring's buffers and the one
+    // the app keeps (nothing leaked, nothing freed under the app).
+    EXPECT_EQ(f.nic.rx_posted(), kQueue);
+    EXPECT_EQ(f.heap.live(), kQueue + 1u);
+    // Traffic flows; the held buffer's bytes never changed, and no frame
+    // landed in it (it is not on the ring).
+    for (uint8_t v = 1; v <= 2 * kQueue; ++v) {
+        f.deliver(v);
+        ASSERT_EQ(f.nic.poll(64, f.sink), 1u);
+        EXPECT_NE(f.sink.held.back().buf, held.buf);
+        EXPECT_EQ(f.sink.held.back().buf->data()[f.sink.held.back().offset], v);
+        f.heap.release(f.sink.held.back().buf);
+        f.sink.held.pop_back();
+    }
+    for (uint32_t i = 0; i < 60; ++i) EXPECT_EQ(held.buf->data()[held.offset + i], 0xab);
+    ASSERT_TRUE(f.send(7).ok());
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), 1u);
+    EXPECT_EQ(f.dev_model.sent[0][59], 7);
+}
+
+TEST(VirtioNicRecovery, BadTxIdResetsAndDropsWhatWasInFlight) {
+    Fixture f;
+    ASSERT_TRUE(f.send(1).ok());
+    ASSERT_TRUE(f.send(2).ok());
+    // The device returns an id it was never given.
+    f.dev_model.write_used_elem(1, 0, kQueue - 1, 0);
+    f.dev_model.set_used_idx(1, 1);
+    f.nic.poll(64, f.sink);
+    EXPECT_EQ(f.nic.stats().resets, 1u);
+    EXPECT_EQ(f.heap.live(), kQueue);  // both TX frames' buffers released
+    ASSERT_TRUE(f.send(3).ok());
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), 1u);
+    EXPECT_EQ(f.dev_model.sent[0][0], 3);
+    f.dev_model.errors.clear();
+}
+
+TEST(VirtioNicRecovery, NeedsResetAtAnInterruptResetsOnTheNextPoll) {
+    Fixture f;
+    f.dev_model.status |= virtio::status::kDeviceNeedsReset;
+    f.dev_model.raise_config_change();
+    f.nic.on_interrupt();
+    EXPECT_TRUE(f.nic.reset_pending());
+    EXPECT_EQ(f.send(1).error(), Error::IoError);  // nothing goes to a device about to be reset
+    EXPECT_EQ(f.heap.live(), kQueue);              // ... and the refused frame is not leaked
+    f.nic.poll(64, f.sink);
+    EXPECT_EQ(f.nic.stats().resets, 1u);
+    EXPECT_EQ(f.dev_model.status & virtio::status::kDeviceNeedsReset, 0u);
+    f.deliver(9);
+    EXPECT_EQ(f.nic.poll(64, f.sink), 1u);
+    // A config change that is not a reset request (a link change) is not one.
+    f.dev_model.raise_config_change();
+    f.nic.on_interrupt();
+    EXPECT_FALSE(f.nic.reset_pending());
+}
+
+TEST(VirtioNicRecovery, GivesUpAfterTheBound) {
+    Fixture f;
+    for (uint32_t i = 0; i < VirtioNic::kMaxResets; ++i) {
+        f.lie_on_rx();
+        ASSERT_FALSE(f.nic.broken()) << i;
+        f.deliver(5);
+        ASSERT_EQ(f.nic.poll(64, f.sink), 1u) << "works after reset " << i + 1;
+    }
+    f.lie_on_rx();
+    EXPECT_TRUE(f.nic.broken());
+    EXPECT_EQ(g_lines.size(), VirtioNic::kMaxResets + 1);
+    EXPECT_EQ(g_lines.back(), "virtio-net: device misbehaved again, giving it up (reset 9 of 8)");
+    EXPECT_EQ(f.send(1).error(), Error::IoError);
+    EXPECT_EQ(f.nic.poll(64, f.sink), 0u);
+    // Every ring buffer went back to the heap; only the app's are live.
+    EXPECT_EQ(f.heap.live(), f.sink.held.size());
+}
+
+}  // namespace
+}  // namespace ringlet::net
