@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringlet/bits.h"
 #include "ringlet/cap_types.h"
 #include "ringlet/result.h"
 
@@ -60,6 +61,12 @@ struct TableSet {
     uint64_t bits[2] = {};
     void add(uint16_t table) { bits[table / 64] |= 1ull << (table % 64); }
     bool has(uint16_t table) const { return bits[table / 64] >> (table % 64) & 1; }
+    // Calls fn(table) for each table in the set, lowest first.
+    template <typename Fn>
+    void for_each(Fn fn) const {
+        for (uint16_t w = 0; w < 2; ++w)
+            for (uint64_t b = bits[w]; b; b &= b - 1) fn(static_cast<uint16_t>(w * 64 + count_trailing_zeros(b)));
+    }
 };
 
 class CapSpace {

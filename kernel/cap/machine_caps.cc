@@ -131,8 +131,7 @@ CapGuard::CapGuard(uint16_t table, CapScope scope) : m_tree(scope == CapScope::T
 }
 
 CapGuard::~CapGuard() {
-    for (uint16_t t = 0; t < CapSpace::kMaxTables; ++t)
-        if (m_held.has(t)) g_table_locks[t].unlock();
+    m_held.for_each([](uint16_t t) { g_table_locks[t].unlock(); });
     if (m_tree) g_tree_lock.unlock();
 }
 
@@ -142,11 +141,11 @@ void CapGuard::lock_all(const TableSet& tables) {
     // Only the derivation lock's holder takes a second table lock, so the
     // order among them does not matter.
     if (!m_tree) panic("CapGuard: more tables without the derivation lock");
-    for (uint16_t t = 0; t < CapSpace::kMaxTables; ++t) {
-        if (!tables.has(t) || m_held.has(t)) continue;
+    tables.for_each([this](uint16_t t) {
+        if (m_held.has(t)) return;
         g_table_locks[t].lock();
         m_held.add(t);
-    }
+    });
 }
 
 void CapGuard::also_lock(uint16_t table) {

@@ -16,7 +16,8 @@
 //       frame_alloc, most likely zeroing. Exits 1 if the longest round trip
 //       beside the hog exceeds BOUND instructions, or if the hog made fewer
 //       allocations during the measurement than there are windows. Deleting
-//       the pool at the end takes the hog's capabilities with it: it exits.
+//       the pool at the end takes the hog's capabilities with it: it exits,
+//       and this app waits until it has ended (its dispatcher cap says so).
 //   lockcheck unmap:N[:span]
 //       Maps and unmaps one frame N times (each unmap is a TLB shootdown);
 //       with `span`, a core on hart 1 idles meanwhile, so the app's address
@@ -110,15 +111,20 @@ int contend(uint64_t bound, uint64_t rounds) {
         return 1;
     }
     const StartGift gifts[2] = {{pool.value, kRightAll, 0}, {page.value, kRightAll, 0}};
-    if (auto r = user::start_app("lockcheck hog", 1, gifts, 2); !r) {
-        user::printf("lockcheck: cannot start the hog on hart 1: %s\n", error_name(r.error()));
+    auto hog_cap = user::start_app("lockcheck hog", 1, gifts, 2);
+    if (!hog_cap) {
+        user::printf("lockcheck: cannot start the hog on hart 1: %s\n", error_name(hog_cap.error()));
         return 1;
     }
-    while (__atomic_load_n(counter(), __ATOMIC_ACQUIRE) == 0) sleep_ticks(1000);  // its loop runs
+    // Until its loop runs (or it has ended).
+    while (__atomic_load_n(counter(), __ATOMIC_ACQUIRE) == 0 && user::syscall(kSysCapIdentify, *hog_cap).value >> 32)
+        sleep_ticks(1000);
     const uint64_t before = __atomic_load_n(counter(), __ATOMIC_ACQUIRE);
     const Worst beside = measure(rounds);
     const uint64_t during = __atomic_load_n(counter(), __ATOMIC_ACQUIRE) - before;
     (void)user::syscall(kSysCapDelete, pool.value);  // the hog's budget goes; it ends
+    // Until it has ended (cap_identify of a dispatcher cap: info 1 while it runs).
+    while (user::syscall(kSysCapIdentify, *hog_cap).value >> 32) sleep_ticks(1000);
     user::printf("lockcheck: beside %lu frame_alloc of 4 MiB on hart 1: longest wait round trip %lu, "
                  "cap call + wait %lu instructions (bound %lu)\n",
                  during, beside.wait, beside.cap_call, bound);
