@@ -89,6 +89,40 @@ Result<uint64_t> FrameAllocator::alloc_locked(size_t count, uint64_t align) {
     return Error::OutOfMemory;
 }
 
+Result<size_t> FrameAllocator::alloc_pieces(size_t count, FramePiece* out, size_t max_pieces) {
+    if (count == 0) return Error::InvalidArgument;
+    {
+        SpinGuard guard(m_lock);
+        if (count > m_free) return Error::OutOfMemory;  // no point in cutting it up
+    }
+    size_t pieces = 0;
+    size_t left = count;
+    size_t want = count;
+    auto give_back = [&] {
+        for (size_t i = 0; i < pieces; ++i) (void)free(out[i].pa, out[i].count);
+    };
+    while (left > 0) {
+        if (want > left) want = left;
+        Result<uint64_t> pa = alloc(want);
+        if (!pa) {
+            if (pa.error() != Error::OutOfMemory || want == 1) {
+                give_back();
+                return pa.error();
+            }
+            want /= 2;  // no run that long: try half (a larger one stays unlikely)
+            continue;
+        }
+        if (pieces == max_pieces) {
+            (void)free(*pa, want);
+            give_back();
+            return Error::Full;
+        }
+        out[pieces++] = FramePiece{*pa, want};
+        left -= want;
+    }
+    return pieces;
+}
+
 Result<void> FrameAllocator::free(uint64_t pa, size_t count) {
     SpinGuard guard(m_lock);
     size_t bit = TRY(locate(pa, count));

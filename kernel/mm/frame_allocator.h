@@ -15,6 +15,12 @@
 
 namespace ringlet {
 
+// One physically contiguous piece of a larger allocation (alloc_pieces).
+struct FramePiece {
+    uint64_t pa;
+    size_t count;  // frames
+};
+
 class FrameAllocator {
 public:
     static constexpr uint64_t kFrameSize = 4096;
@@ -31,6 +37,14 @@ public:
     // Physical address of `count` free contiguous frames whose address is a
     // multiple of `align` bytes (a power of two >= 4096). OutOfMemory if none.
     Result<uint64_t> alloc(size_t count = 1, uint64_t align = kFrameSize);
+
+    // `count` frames in as few contiguous pieces as fragmentation allows
+    // (for memory that need not be contiguous, like an app's segments): the
+    // whole run if there is one, else pieces halving in size down to one
+    // frame, written to `out` in address order of the request → how many.
+    // OutOfMemory if fewer than `count` frames are free, Full if more than
+    // `max_pieces` pieces would be needed; either way nothing stays taken.
+    Result<size_t> alloc_pieces(size_t count, FramePiece* out, size_t max_pieces);
 
     // Returns frames to the pool. A range not wholly allocated (double free,
     // foreign address) is refused and nothing changes.

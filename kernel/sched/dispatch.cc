@@ -14,7 +14,9 @@ namespace ringlet {
 namespace {
 
 constexpr size_t kMaxDispatchers = 64;
-constexpr size_t kMaxOwnedRanges = 48;
+// Frame ranges a dispatcher owns (its segments and stack, each in as many
+// pieces as fragmentation needed, app_loader.cc).
+constexpr size_t kMaxOwnedRanges = 96;
 
 struct OwnedFrames {
     uint64_t pa[kMaxOwnedRanges];

@@ -32,3 +32,16 @@ ringlet_qemu_test(qemu.lock_shootdown_span
   CHECKS --exit 0 --lacks PANIC --has "^lockcheck: 100 unmaps done \\(spanning harts 0 and 1\\)$"
          --has "^tlb: 100 remote shootdown IPIs sent$"
   ARGS --smp 2 --append "shutdown init=lockcheck:unmap:100:span@0-1")
+
+# The loader maps an app's segments in as few physically contiguous pieces
+# as fragmentation allows (kernel/app_loader.cc, FrameAllocator::alloc_pieces):
+# lockcheck fills RAM with frames and gives every other 1 MiB back, so no
+# free run is longer than 256 pages (a frame_alloc of 257 is refused), then
+# starts hello, whose data segment (its 1 MiB heap) is 257 pages. Before,
+# each segment had to be one run and the start failed with OutOfMemory.
+ringlet_qemu_test(qemu.loader_fragmented
+  CHECKS --exit 0 --lacks PANIC
+         --has "^lockcheck: fragment: [0-9]+ frames, [0-9]+ of 1 MiB .* a run of 257 pages: OutOfMemory$"
+         --has "^hello from U-mode on hart index 0$" --has "^lockcheck: fragment: hello loaded in pieces$"
+         --has "^app lockcheck \\(hart [0-9]+\\) exited with code 0$"
+  ARGS --smp 1 --mem 64M --append "shutdown app_mem=64 init=lockcheck:fragment")

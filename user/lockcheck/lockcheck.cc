@@ -18,6 +18,11 @@
 //       allocations during the measurement than there are windows. Deleting
 //       the pool at the end takes the hog's capabilities with it: it exits,
 //       and this app waits until it has ended (its dispatcher cap says so).
+//   lockcheck fragment   (init=lockcheck:fragment app_mem=MiB covering RAM)
+//       Takes all free RAM in frames of 1 MiB (then smaller, for the rest),
+//       gives every other 1 MiB frame back — so no free run is longer than
+//       256 pages (frame_alloc of 257 is refused) — and starts `hello`, whose
+//       data segment is 257 pages: the loader must map it in pieces.
 //   lockcheck unmap:N[:span]
 //       Maps and unmaps one frame N times (each unmap is a TLB shootdown);
 //       with `span`, a core on hart 1 idles meanwhile, so the app's address
@@ -140,6 +145,38 @@ int contend(uint64_t bound, uint64_t rounds) {
     return 0;
 }
 
+int fragment() {
+    constexpr uint64_t kRun = 256;  // pages: 1 MiB
+    CapIndex held[112];
+    size_t count = 0, big = 0;
+    for (uint64_t pages = kRun; pages >= 1; pages /= 2) {
+        for (;;) {
+            if (count == sizeof held / sizeof held[0]) {
+                user::print("lockcheck: fragment: more frames than slots (use a smaller RAM)\n");
+                return 1;
+            }
+            auto f = user::frame_alloc(pages);
+            if (f.error) break;
+            held[count++] = f.value;
+            if (pages == kRun) big = count;
+        }
+    }
+    for (size_t i = 0; i < big; i += 2) (void)user::syscall(kSysCapDelete, held[i]);  // every other 1 MiB
+    const auto longer = user::frame_alloc(kRun + 1);
+    user::printf("lockcheck: fragment: %zu frames, %zu of 1 MiB (every other one given back); "
+                 "a run of %lu pages: %s\n",
+                 count, big, kRun + 1, longer.error ? error_name(static_cast<Error>(longer.error)) : "found");
+    if (!longer.error) return 1;
+    auto hello = user::start_app("hello", user::hart_index());
+    if (!hello) {
+        user::printf("lockcheck: fragment: cannot start hello: %s\n", error_name(hello.error()));
+        return 1;
+    }
+    while (user::syscall(kSysCapIdentify, *hello).value >> 32) sleep_ticks(1000);  // until it has ended
+    user::print("lockcheck: fragment: hello loaded in pieces\n");
+    return 0;
+}
+
 int idle_core(void*) {
     while (__atomic_load_n(&g_stop, __ATOMIC_ACQUIRE) == 0) sleep_ticks(1000);
     for (;;) sleep_ticks(1000000);
@@ -170,10 +207,11 @@ int unmap(uint64_t count, bool span) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && strcmp(argv[1], "hog") == 0) return hog();
+    if (argc >= 2 && strcmp(argv[1], "fragment") == 0) return fragment();
     if (argc >= 3 && strcmp(argv[1], "contend") == 0)
         return contend(parse_u64(argv[2]), argc >= 4 ? parse_u64(argv[3]) : 5000);
     if (argc >= 3 && strcmp(argv[1], "unmap") == 0)
         return unmap(parse_u64(argv[2]), argc >= 4 && strcmp(argv[3], "span") == 0);
-    user::print("usage: lockcheck contend:BOUND[:ROUNDS] | hog | unmap:N[:span]\n");
+    user::print("usage: lockcheck contend:BOUND[:ROUNDS] | hog | fragment | unmap:N[:span]\n");
     return 2;
 }

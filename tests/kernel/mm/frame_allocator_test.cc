@@ -100,5 +100,66 @@ TEST(FrameAllocatorInitTest, RejectsBadRanges) {
     EXPECT_EQ(alloc.init(&big, 1, bitmap, sizeof bitmap).error(), Error::InvalidArgument);  // bitmap too small
 }
 
+// alloc_pieces (the loader's segments): the whole run when there is one;
+// in pieces when fragmentation leaves none that long; nothing kept on failure.
+TEST_F(FrameAllocatorTest, PiecesAreOneRunWhenThereIsOne) {
+    init({{0x80000000, 64 * kF}});
+    FramePiece pieces[4];
+    auto n = m_alloc.alloc_pieces(40, pieces, 4);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 1u);
+    EXPECT_EQ(pieces[0].count, 40u);
+    EXPECT_EQ(m_alloc.free_frames(), 24u);
+}
+
+TEST_F(FrameAllocatorTest, PiecesCoverAFragmentedPool) {
+    init({{0x80000000, 64 * kF}});
+    // Hold every other run of 8 (next-fit moves on past a run given back):
+    // the longest free run is 8 frames, 32 are free.
+    std::vector<uint64_t> held;
+    for (int i = 0; i < 8; ++i) {
+        auto pa = m_alloc.alloc(8);
+        ASSERT_TRUE(pa.ok());
+        if (i % 2) held.push_back(*pa);
+        else ASSERT_TRUE(m_alloc.free(*pa, 8).ok());
+    }
+    ASSERT_EQ(m_alloc.free_frames(), 32u);
+    EXPECT_EQ(m_alloc.alloc(9).error(), Error::OutOfMemory);
+
+    FramePiece pieces[16];
+    auto n = m_alloc.alloc_pieces(20, pieces, 16);
+    ASSERT_TRUE(n.ok());
+    size_t total = 0;
+    std::set<uint64_t> frames;
+    for (size_t i = 0; i < *n; ++i) {
+        EXPECT_LE(pieces[i].count, 8u);
+        total += pieces[i].count;
+        for (size_t f = 0; f < pieces[i].count; ++f) EXPECT_TRUE(frames.insert(pieces[i].pa + f * kF).second);
+        for (uint64_t h : held) EXPECT_FALSE(pieces[i].pa >= h && pieces[i].pa < h + 8 * kF) << "a held frame";
+    }
+    EXPECT_EQ(total, 20u);
+    EXPECT_EQ(m_alloc.free_frames(), 12u);
+}
+
+TEST_F(FrameAllocatorTest, PiecesTakeNothingWhenTheyCannotCoverIt) {
+    init({{0x80000000, 64 * kF}});
+    for (int i = 0; i < 32; ++i) {  // every other frame held: 32 single-frame holes
+        auto a = m_alloc.alloc(1);
+        auto b = m_alloc.alloc(1);
+        ASSERT_TRUE(a.ok() && b.ok());
+        ASSERT_TRUE(m_alloc.free(*a).ok());
+    }
+    ASSERT_EQ(m_alloc.free_frames(), 32u);
+    FramePiece pieces[8];
+    EXPECT_EQ(m_alloc.alloc_pieces(16, pieces, 8).error(), Error::Full);  // 16 pieces needed
+    EXPECT_EQ(m_alloc.free_frames(), 32u);
+    EXPECT_EQ(m_alloc.alloc_pieces(33, pieces, 8).error(), Error::OutOfMemory);
+    EXPECT_EQ(m_alloc.free_frames(), 32u);
+    auto n = m_alloc.alloc_pieces(8, pieces, 8);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 8u);
+    EXPECT_EQ(m_alloc.free_frames(), 24u);
+}
+
 }  // namespace
 }  // namespace ringlet
