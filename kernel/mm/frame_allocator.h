@@ -2,8 +2,10 @@
 // with contiguous, aligned allocations (DMA rings need them). The bitmap lives
 // in memory the caller provides (at boot, carved from usable RAM itself).
 //
-// One instance serves the whole machine for now, so it has a lock; any hart
-// may call it. Frames are handed out from per-hart pools in a later step.
+// One instance serves the whole machine, so it has a lock (a leaf: nothing
+// else is taken under it, kernel/cap/machine_caps.h); any hart may call it.
+// It is held only for a word-wise scan or update of the bitmap; frames are
+// zeroed by their users, outside it.
 #pragma once
 
 #include <stddef.h>
@@ -63,8 +65,10 @@ private:
         size_t frames;
         size_t first_bit;  // index of this range's first frame in the bitmap
     };
-    bool test(size_t bit) const { return (m_bitmap[bit / 64] >> (bit % 64)) & 1; }
-    void set(size_t bit, bool used);
+    // Marks `count` frames from `bit` used or free, a word at a time.
+    void set_run(size_t bit, size_t count, bool used);
+    // How many frames from `bit` on (at most `max`) are all used / all free.
+    size_t run_of(size_t bit, size_t max, bool used) const;
     Result<size_t> locate(uint64_t pa, size_t count) const;  // bitmap index, or error
     Result<uint64_t> alloc_locked(size_t count, uint64_t align);
 

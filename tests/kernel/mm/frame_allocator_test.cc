@@ -161,5 +161,35 @@ TEST_F(FrameAllocatorTest, PiecesTakeNothingWhenTheyCannotCoverIt) {
     EXPECT_EQ(m_alloc.free_frames(), 24u);
 }
 
+// The bitmap is scanned and updated a word at a time: runs that start and
+// end inside words, span several, and a partly freed run must all behave
+// as frame-by-frame logic would.
+TEST_F(FrameAllocatorTest, RunsAcrossBitmapWords) {
+    init({{0x80000000, 3000 * kF}});
+    auto a = m_alloc.alloc(37);    // frames 0..36
+    auto b = m_alloc.alloc(1024);  // 37..1060: crosses 17 words
+    auto c = m_alloc.alloc(100);   // 1061..1160
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    EXPECT_EQ(*b, 0x80000000 + 37 * kF);
+    EXPECT_EQ(*c, 0x80000000 + 1061 * kF);
+    EXPECT_EQ(m_alloc.free_frames(), 3000u - 1161u);
+    EXPECT_EQ(m_alloc.reserve(*b + 500 * kF, kF).error(), Error::Busy);  // inside b
+    ASSERT_TRUE(m_alloc.free(*b + 64 * kF, 64).ok());                   // a hole inside b
+    EXPECT_EQ(m_alloc.free(*b, 200).error(), Error::InvalidArgument);    // partly free already
+    EXPECT_EQ(m_alloc.free_frames(), 3000u - 1161u + 64u);
+    ASSERT_TRUE(m_alloc.free(*b, 64).ok());
+    ASSERT_TRUE(m_alloc.free(*b + 128 * kF, 1024 - 128).ok());
+    EXPECT_EQ(m_alloc.free_frames(), 3000u - 137u);
+    // The hint is past c; from the start again, the 1024 freed frames between
+    // a and c are the first run that fits exactly.
+    auto big = m_alloc.alloc(1839);  // everything after c
+    ASSERT_TRUE(big.ok());
+    EXPECT_EQ(*big, 0x80000000 + 1161 * kF);
+    auto again = m_alloc.alloc(1024);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *b);
+    EXPECT_EQ(m_alloc.alloc(1).error(), Error::OutOfMemory);
+}
+
 }  // namespace
 }  // namespace ringlet
