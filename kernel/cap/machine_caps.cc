@@ -117,6 +117,9 @@ void on_cap_removed(const CapNode& node, void*) {
 }  // namespace
 
 CapGuard::CapGuard(uint16_t table, CapScope scope) : m_tree(scope == CapScope::Tree) {
+    // Guards never nest: the derivation lock comes first or not at all, and
+    // a table-only holder takes no other capability lock (the lock order).
+    if (in_locked_section()) panic("CapGuard: taken while this hart holds a capability lock (lock order)");
     if (m_tree) {
         g_tree_lock.lock();
         static bool hooked = false;  // under the derivation lock
