@@ -104,7 +104,7 @@ void on_cap_removed(const CapNode& node, void*) {
     if (node.type == kCapDevice && node.table != CapSpace::kKernelTable) hand_back_device_locked(node);
     if (!node.owns_object) return;
     if (node.type == kCapFrame) {
-        if (auto r = frames().free(node.base, node.size / layout::kPageSize); !r)
+        if (auto r = free_frames(node.base, node.size / layout::kPageSize); !r)
             panic("on_cap_removed: free frames: %s", error_name(r.error()));
     } else if (node.type == kCapChannel) {
         channels()->release(node.object);

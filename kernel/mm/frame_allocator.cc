@@ -42,8 +42,8 @@ void FrameAllocator::set_run(size_t bit, size_t count, bool used) {
         const size_t offset = bit % 64;
         const size_t n = count < 64 - offset ? count : 64 - offset;
         const uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << offset;
-        if (used) m_bitmap[bit / 64] |= mask;
-        else m_bitmap[bit / 64] &= ~mask;
+        const uint64_t word = used ? m_bitmap[bit / 64] | mask : m_bitmap[bit / 64] & ~mask;
+        __atomic_store_n(&m_bitmap[bit / 64], word, __ATOMIC_RELAXED);  // read unlocked by is_allocated
         bit += n;
         count -= n;
     }
@@ -148,6 +148,36 @@ Result<size_t> FrameAllocator::alloc_pieces(size_t count, FramePiece* out, size_
         left -= want;
     }
     return pieces;
+}
+
+size_t FrameAllocator::alloc_batch(uint64_t* out, size_t max) {
+    SpinGuard guard(m_lock);
+    size_t n = 0;
+    for (; n < max; ++n) {
+        Result<uint64_t> pa = alloc_locked(1, kFrameSize);
+        if (!pa) break;
+        out[n] = *pa;
+    }
+    return n;
+}
+
+void FrameAllocator::free_batch(const uint64_t* frames, size_t count) {
+    SpinGuard guard(m_lock);
+    for (size_t i = 0; i < count; ++i) {
+        Result<size_t> bit = locate(frames[i], 1);
+        if (!bit || run_of(*bit, 1, true) != 1) continue;
+        set_run(*bit, 1, false);
+        ++m_free;
+    }
+}
+
+bool FrameAllocator::is_allocated(uint64_t pa) const {
+    // Without the lock: a frame's bit changes only when its owner frees it
+    // (this caller) or the pool hands it out (it is then allocated); the
+    // word's other bits may change meanwhile, which set_run's whole-word
+    // atomic stores make harmless to read.
+    Result<size_t> bit = locate(pa, 1);
+    return bit && (__atomic_load_n(&m_bitmap[*bit / 64], __ATOMIC_RELAXED) >> (*bit % 64) & 1);
 }
 
 Result<void> FrameAllocator::free(uint64_t pa, size_t count) {

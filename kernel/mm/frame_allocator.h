@@ -48,6 +48,16 @@ public:
     // `max_pieces` pieces would be needed; either way nothing stays taken.
     Result<size_t> alloc_pieces(size_t count, FramePiece* out, size_t max_pieces);
 
+    // Up to `max` single frames (anywhere) into `out`, under one lock
+    // acquisition → how many (0: none free). For per-hart caches.
+    size_t alloc_batch(uint64_t* out, size_t max);
+    // Returns `count` single frames, under one lock acquisition; a frame not
+    // allocated is skipped (callers hand back only frames they were given).
+    void free_batch(const uint64_t* frames, size_t count);
+    // Whether frame `pa` is one of the pool's and marked allocated (no lock:
+    // for its owner, about to give it back).
+    bool is_allocated(uint64_t pa) const;
+
     // Returns frames to the pool. A range not wholly allocated (double free,
     // foreign address) is refused and nothing changes.
     Result<void> free(uint64_t pa, size_t count = 1);

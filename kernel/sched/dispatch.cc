@@ -98,7 +98,7 @@ void release_domain(Dispatcher& dom) {
     dom.space = AddressSpace();
     OwnedFrames& owned = g_owned[slot_of(&dom)];
     for (size_t i = 0; i < owned.used; ++i) {
-        if (auto r = frames().free(owned.pa[i], owned.count[i]); !r)
+        if (auto r = free_frames(owned.pa[i], owned.count[i]); !r)
             panic("release: frames of %s: %s", dom.name, error_name(r.error()));
     }
     owned.used = 0;

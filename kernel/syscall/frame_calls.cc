@@ -31,13 +31,13 @@ Result<uint64_t> frame_unmap(const CapRequest& req) {
 
 Result<ZeroedFrames> ZeroedFrames::take(uint64_t pages) {
     // Every frame cap is physically contiguous: a DMA ring or buffer can use it as is.
-    uint64_t pa = TRY(frames().alloc(pages));
+    uint64_t pa = TRY(pages == 1 ? alloc_frame() : frames().alloc(pages));
     __builtin_memset(reinterpret_cast<void*>(arch::phys_to_virt(pa)), 0, pages * layout::kPageSize);
     return ZeroedFrames(pa, pages);
 }
 
 ZeroedFrames::~ZeroedFrames() {
-    if (m_pages) (void)frames().free(m_pa, m_pages);
+    if (m_pages) (void)free_frames(m_pa, m_pages);
 }
 
 // Decode checked the memory cap's budget covers the frames (under this

@@ -5,7 +5,7 @@
 # measures wait and cap_identify + wait round trips while another app on
 # hart 1 loops frame_alloc of 4 MiB + cap_delete (the most one call takes).
 # Bound: 5,000 instructions for the longest round trip beside the loop; it
-# measured 141 (wait) and 1,086 (cap call + wait), the same as alone (881
+# measured 141 (wait) and 1,117 (cap call + wait), the same as alone (881
 # alone with the former single lock). With that lock, cap_identify waited
 # for frame_alloc, which held it while zeroing 4 MiB: under -icount the
 # waiting hart spun and never let the holder run, so this test did not
