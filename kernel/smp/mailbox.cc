@@ -128,17 +128,16 @@ Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0, uint64
 }
 
 // Handles the messages kept back by a locked section (in arrival order).
+// A handler may itself lock and keep messages back: they join the queue.
 void run_deferred(size_t me) {
     HartCounters& c = g_counters[me];
-    for (size_t i = 0; i < c.deferred_count && c.locked_depth == 0; ++i) {
+    while (c.deferred_count > 0 && c.locked_depth == 0) {
         RingMessage m{};
-        m.words[0] = c.deferred[i].type;
-        m.words[1] = c.deferred[i].arg0;
-        m.words[2] = c.deferred[i].arg1;
-        // A handler may itself lock and defer: what it defers goes on after.
-        for (size_t j = i + 1; j < c.deferred_count; ++j) c.deferred[j - 1] = c.deferred[j];
+        m.words[0] = c.deferred[0].type;
+        m.words[1] = c.deferred[0].arg0;
+        m.words[2] = c.deferred[0].arg1;
+        for (size_t j = 1; j < c.deferred_count; ++j) c.deferred[j - 1] = c.deferred[j];
         --c.deferred_count;
-        --i;
         handle(me, 0, m);
     }
 }
