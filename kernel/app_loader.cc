@@ -14,21 +14,39 @@ namespace {
 
 PhysRange g_initrd;  // set once by the boot hart
 
+// Most pieces one mapping is cut into when RAM is fragmented (each piece is
+// one of the dispatcher's owned ranges, kernel/sched/dispatch.h).
+constexpr size_t kMaxPieces = 32;
+
 // Maps `size` bytes of fresh zeroed frames at `va`, with `src_size` bytes of
-// `src` copied in at `src_offset`; returns where the kernel sees the frames.
-Result<uint8_t*> map_zeroed(Dispatcher* d, uint64_t va, uint64_t size, uint32_t perm, const uint8_t* src,
-                            uint64_t src_offset, uint64_t src_size) {
-    uint64_t pages = size / layout::kPageSize;
-    uint64_t pa = TRY(frames().alloc(pages));
-    if (auto r = dispatcher_own_frames(d, pa, pages); !r) {
-        (void)frames().free(pa, pages);
-        return r.error();
+// `src` copied in at `src_offset`. An app's memory need not be physically
+// contiguous: the frames come in as few pieces as fragmentation allows
+// (FrameAllocator::alloc_pieces), so a fragmented RAM does not refuse a
+// large .bss that would fit.
+Result<void> map_zeroed(Dispatcher* d, uint64_t va, uint64_t size, uint32_t perm, const uint8_t* src,
+                        uint64_t src_offset, uint64_t src_size) {
+    FramePiece pieces[kMaxPieces];
+    const size_t count = TRY(frames().alloc_pieces(size / layout::kPageSize, pieces, kMaxPieces));
+    size_t owned = 0;
+    for (; owned < count; ++owned) {  // the dispatcher frees what it owns when it goes
+        if (auto r = dispatcher_own_frames(d, pieces[owned].pa, pieces[owned].count); !r) {
+            for (size_t i = owned; i < count; ++i) (void)frames().free(pieces[i].pa, pieces[i].count);
+            return r.error();
+        }
     }
-    auto* mem = reinterpret_cast<uint8_t*>(arch::phys_to_virt(pa));
-    __builtin_memset(mem, 0, size);
-    if (src_size) __builtin_memcpy(mem + src_offset, src, src_size);
-    TRY(d->space.map(va, pa, size, perm));
-    return mem;
+    uint64_t offset = 0;  // of this piece in the mapping
+    for (size_t i = 0; i < count; ++i) {
+        const uint64_t bytes = pieces[i].count * layout::kPageSize;
+        auto* mem = reinterpret_cast<uint8_t*>(arch::phys_to_virt(pieces[i].pa));
+        __builtin_memset(mem, 0, bytes);
+        // The part of [src_offset, src_offset + src_size) inside this piece.
+        const uint64_t from = src_offset > offset ? src_offset : offset;
+        const uint64_t to = src_offset + src_size < offset + bytes ? src_offset + src_size : offset + bytes;
+        if (from < to) __builtin_memcpy(mem + (from - offset), src + (from - src_offset), to - from);
+        TRY(d->space.map(va + offset, pieces[i].pa, bytes, perm));
+        offset += bytes;
+    }
+    return {};
 }
 
 constexpr size_t kMaxArgs = 512;
@@ -72,14 +90,21 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
         if (auto r = map_zeroed(d, start, end - start, perm, file.data + s.offset, s.vaddr - start, s.filesz); !r)
             return fail(r.error());
     }
-    auto stack = map_zeroed(d, kUserStackTop - kUserStackSize, kUserStackSize, kMapRead | kMapWrite, nullptr, 0, 0);
-    if (!stack) return fail(stack.error());
+    if (auto r = map_zeroed(d, kUserStackTop - kUserStackSize, kUserStackSize, kMapRead | kMapWrite, nullptr, 0, 0);
+        !r)
+        return fail(r.error());
     // "name args\0" at the top of the stack, which starts below it, 16-aligned,
-    // and below that room for the StartCap list (filled in before it runs).
+    // and below that room for the StartCap list (filled in before it runs):
+    // all inside the top page, which the kernel reaches through its frame.
     size_t text_len = name_len + (start.args_len ? 1 + start.args_len : 0) + 1;
     size_t text_reserved = (text_len + 15) & ~size_t{15};
     size_t reserved = text_reserved + kMaxStartCaps * sizeof(StartCap);
-    char* text = reinterpret_cast<char*>(*stack + kUserStackSize - text_reserved);
+    static_assert((kMaxArgs + 15) + kMaxStartCaps * sizeof(StartCap) <= layout::kPageSize,
+                  "the start text and StartCap list must fit the stack's top page");
+    auto top_page = d->space.translate_user(kUserStackTop - layout::kPageSize, kMapRead | kMapWrite);
+    if (!top_page) return fail(top_page.error());
+    uint8_t* stack_end = reinterpret_cast<uint8_t*>(arch::phys_to_virt(*top_page)) + layout::kPageSize;
+    char* text = reinterpret_cast<char*>(stack_end - text_reserved);
     __builtin_memcpy(text, name, name_len);
     if (start.args_len) {
         text[name_len] = ' ';
@@ -87,7 +112,7 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
     }
     text[text_len - 1] = '\0';
     uint64_t text_va = kUserStackTop - text_reserved;
-    d->start_caps = reinterpret_cast<StartCap*>(*stack + kUserStackSize - reserved);
+    d->start_caps = reinterpret_cast<StartCap*>(stack_end - reserved);
     d->start_caps_va = kUserStackTop - reserved;
     d->start_cap_count = 0;
     // The stack starts below the StartCap list.

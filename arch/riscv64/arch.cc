@@ -20,7 +20,7 @@ namespace {
 struct KernelEnv {
     static constexpr bool kAllowWriteExec = false;
     static Result<uint64_t> alloc_table() {
-        uint64_t pa = TRY(frames().alloc(1));
+        uint64_t pa = TRY(alloc_frame());
         __builtin_memset(reinterpret_cast<void*>(layout::phys_to_virt(pa)), 0, layout::kPageSize);
         return pa;
     }
@@ -168,8 +168,8 @@ Result<Mapping> translate(uint64_t root_pa, uint64_t va) {
 
 void free_user_page_table(uint64_t root_pa) {
     sv39::PageTable<KernelEnv> table(root_pa);
-    table.release_tables(0, 255, [](uint64_t pa) { (void)frames().free(pa); });
-    (void)frames().free(root_pa);
+    table.release_tables(0, 255, [](uint64_t pa) { (void)free_frames(pa, 1); });
+    (void)free_frames(root_pa, 1);
 }
 
 void flush_tlb() { riscv::sfence_vma_all(); }

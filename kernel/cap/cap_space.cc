@@ -3,6 +3,11 @@
 namespace ringlet {
 namespace {
 constexpr int32_t kNone = CapNode::kNone;
+// A pool's `used` changes only under the derivation lock, but is read
+// without it (budget_left): whole-word atomic stores.
+void add_used(CapNode& pool, uint64_t delta) {
+    __atomic_store_n(&pool.used, pool.used + delta, __ATOMIC_RELAXED);
+}
 }
 
 Result<int32_t> CapSpace::new_node() {
@@ -103,8 +108,11 @@ int32_t CapSpace::pool_of(int32_t n) const {
 
 uint64_t CapSpace::budget_left(const CapNode& node) const {
     if (node.type != kCapMemory) return 0;
+    // Read under the caller's table lock alone (decode, cap_identify) while
+    // a draw from another table may change it: a snapshot, re-checked by
+    // grant and draw, which change it under the derivation lock.
     const CapNode& pool = m_nodes[pool_of(static_cast<int32_t>(&node - m_nodes))];
-    return pool.size - pool.used;
+    return pool.size - __atomic_load_n(&pool.used, __ATOMIC_RELAXED);
 }
 
 Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_table, uint32_t rights,
@@ -136,7 +144,7 @@ Result<CapIndex> CapSpace::grant(uint16_t from_table, CapIndex cap, uint16_t to_
         child.owns_object = true;  // a pool of its own
         child.size = budget;
         child.charge = budget;
-        m_nodes[pool_of(parent)].used += budget;
+        add_used(m_nodes[pool_of(parent)], budget);
     }
     return index;
 }
@@ -153,7 +161,7 @@ Result<CapIndex> CapSpace::draw(uint16_t table, CapIndex memory, uint8_t type, u
     int32_t n = TRY(resolve(table, index));
     link_child(parent, n);
     m_nodes[n].charge = size;
-    m_nodes[pool_of(parent)].used += size;
+    add_used(m_nodes[pool_of(parent)], size);
     return index;
 }
 
@@ -176,7 +184,7 @@ Result<CapIndex> CapSpace::derive_object(uint16_t table, CapIndex cap, uint8_t t
 // post-order, parents after children), runs the hook, frees the node.
 void CapSpace::free_node(int32_t n) {
     CapNode& node = m_nodes[n];
-    if (node.charge && node.parent != kNone) m_nodes[pool_of(node.parent)].used -= node.charge;
+    if (node.charge && node.parent != kNone) add_used(m_nodes[pool_of(node.parent)], 0 - node.charge);
     unlink(n);
     if (m_hook) m_hook(node, m_hook_ctx);
     m_slots[node.table][node.slot] = kNone;
@@ -224,12 +232,14 @@ void CapSpace::clear_table(uint16_t table) {
     }
 }
 
-Result<bool> CapSpace::descendant_mapped(uint16_t table, CapIndex cap) const {
-    const int32_t root = TRY(resolve(table, cap));
-    // Pre-order walk over first-child / next-sibling links, no recursion.
+// The descendants of `root` (not root itself), pre-order over first-child /
+// next-sibling links, no recursion; stops at the first for which `visit`
+// returns true, and says whether one did.
+template <typename Visit>
+bool CapSpace::any_descendant(int32_t root, Visit visit) const {
     int32_t n = m_nodes[root].first_child;
     while (n != kNone) {
-        if (m_nodes[n].map_root) return true;
+        if (visit(m_nodes[n])) return true;
         if (m_nodes[n].first_child != kNone) {
             n = m_nodes[n].first_child;
             continue;
@@ -239,6 +249,31 @@ Result<bool> CapSpace::descendant_mapped(uint16_t table, CapIndex cap) const {
         n = m_nodes[n].next_sibling;
     }
     return false;
+}
+
+Result<bool> CapSpace::descendant_mapped(uint16_t table, CapIndex cap) const {
+    const int32_t root = TRY(resolve(table, cap));
+    return any_descendant(root, [](const CapNode& node) { return node.map_root != 0; });
+}
+
+void CapSpace::add_subtree_tables(int32_t root, TableSet& out) const {
+    out.add(m_nodes[root].table);
+    any_descendant(root, [&out](const CapNode& node) {
+        out.add(node.table);
+        return false;
+    });
+}
+
+Result<void> CapSpace::tables_under(uint16_t table, CapIndex cap, TableSet& out) const {
+    add_subtree_tables(TRY(resolve(table, cap)), out);
+    return {};
+}
+
+void CapSpace::tables_under_table(uint16_t table, TableSet& out) const {
+    if (table >= kMaxTables || !m_slots_ready) return;
+    out.add(table);
+    for (uint16_t s = 0; s < kSlots; ++s)
+        if (m_slots[table][s] != kNone) add_subtree_tables(m_slots[table][s], out);
 }
 
 size_t CapSpace::caps_in_table(uint16_t table) const {

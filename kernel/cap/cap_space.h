@@ -16,12 +16,16 @@
 //     `charge` against that pool, given back when the node goes.
 //
 // The kernel keeps one CapSpace for the machine (control plane, never a fast
-// path) behind one lock; see kernel/cap/cap_syscalls.cc.
+// path), locked per table plus one derivation lock for changes to the forest
+// (kernel/cap/machine_caps.h says which lock guards what, and their order).
+// For that the CapSpace names the tables a removal will touch
+// (tables_under) before it touches them.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringlet/bits.h"
 #include "ringlet/cap_types.h"
 #include "ringlet/result.h"
 
@@ -51,6 +55,19 @@ struct CapNode {
 };
 // 2048 of them live in the kernel's .bss: a new field is a deliberate choice.
 static_assert(sizeof(CapNode) == 88, "CapNode layout changed: update the size and kMaxNodes' memory budget");
+
+// A set of CapTables (bit = table index): the tables an operation touches.
+struct TableSet {
+    uint64_t bits[2] = {};
+    void add(uint16_t table) { bits[table / 64] |= 1ull << (table % 64); }
+    bool has(uint16_t table) const { return bits[table / 64] >> (table % 64) & 1; }
+    // Calls fn(table) for each table in the set, lowest first.
+    template <typename Fn>
+    void for_each(Fn fn) const {
+        for (uint16_t w = 0; w < 2; ++w)
+            for (uint64_t b = bits[w]; b; b &= b - 1) fn(static_cast<uint16_t>(w * 64 + count_trailing_zeros(b)));
+    }
+};
 
 class CapSpace {
 public:
@@ -114,6 +131,12 @@ public:
     // caps before all others.
     void clear_table(uint16_t table);
 
+    // Adds to `out` every table holding `cap` or one of its descendants
+    // (what remove(table, cap) would touch). BadCapability as lookup.
+    Result<void> tables_under(uint16_t table, CapIndex cap, TableSet& out) const;
+    // Adds every table that clear_table(table) would touch.
+    void tables_under_table(uint16_t table, TableSet& out) const;
+
     size_t nodes_in_use() const { return m_used; }
     // Whether any descendant of `cap` in `table` has a mapping (any app can
     // still reach the object's memory through one). BadCapability as lookup.
@@ -134,6 +157,9 @@ private:
     void remove_subtree(int32_t node, bool keep_root);
     void free_node(int32_t node);
     int32_t pool_of(int32_t memory_node) const;
+    void add_subtree_tables(int32_t root, TableSet& out) const;
+    template <typename Visit>
+    bool any_descendant(int32_t root, Visit visit) const;
 
     CapNode m_nodes[kMaxNodes];
     int32_t m_slots[kMaxTables][kSlots];

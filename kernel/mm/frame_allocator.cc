@@ -1,5 +1,7 @@
 #include "kernel/mm/frame_allocator.h"
 
+#include "ringlet/bits.h"
+
 namespace ringlet {
 
 size_t FrameAllocator::bitmap_bytes(const PhysRange* ranges, size_t count) {
@@ -32,10 +34,34 @@ Result<void> FrameAllocator::init(const PhysRange* ranges, size_t count, uint64_
     return {};
 }
 
-void FrameAllocator::set(size_t bit, bool used) {
-    uint64_t mask = 1ull << (bit % 64);
-    if (used) m_bitmap[bit / 64] |= mask;
-    else m_bitmap[bit / 64] &= ~mask;
+// The bitmap is walked a word (64 frames) at a time, so the allocator's
+// lock is held for a scan over words, not frames: a 4 MiB run is 16 words.
+
+void FrameAllocator::set_run(size_t bit, size_t count, bool used) {
+    while (count > 0) {
+        const size_t offset = bit % 64;
+        const size_t n = count < 64 - offset ? count : 64 - offset;
+        const uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << offset;
+        const uint64_t word = used ? m_bitmap[bit / 64] | mask : m_bitmap[bit / 64] & ~mask;
+        __atomic_store_n(&m_bitmap[bit / 64], word, __ATOMIC_RELAXED);  // read unlocked by is_allocated
+        bit += n;
+        count -= n;
+    }
+}
+
+size_t FrameAllocator::run_of(size_t bit, size_t max, bool used) const {
+    size_t run = 0;
+    while (run < max) {
+        const size_t offset = (bit + run) % 64;
+        uint64_t word = m_bitmap[(bit + run) / 64] >> offset;  // bit 0: frame bit + run
+        if (!used) word = ~word;                            // now: 1 = in the run
+        const uint64_t valid = offset == 0 ? ~0ull : ~0ull >> offset;
+        const uint64_t stop = ~word & valid;
+        const size_t here = stop ? count_trailing_zeros(stop) : 64 - offset;
+        run += here;
+        if (stop) break;
+    }
+    return run < max ? run : max;
 }
 
 Result<size_t> FrameAllocator::locate(uint64_t pa, size_t count) const {
@@ -69,15 +95,16 @@ Result<uint64_t> FrameAllocator::alloc_locked(size_t count, uint64_t align) {
                 if (m_hint > r.first_bit) start = m_hint - r.first_bit;
             }
             for (size_t f = start; f + count <= r.frames;) {
+                f += run_of(r.first_bit + f, r.frames - f, true);  // past used frames
+                if (f + count > r.frames) break;
                 uint64_t pa = r.base + f * kFrameSize;
                 if (pa % align) {
                     f += (align - pa % align) / kFrameSize;
                     continue;
                 }
-                size_t run = 0;
-                while (run < count && !test(r.first_bit + f + run)) ++run;
+                size_t run = run_of(r.first_bit + f, count, false);
                 if (run == count) {
-                    for (size_t k = 0; k < count; ++k) set(r.first_bit + f + k, true);
+                    set_run(r.first_bit + f, count, true);
                     m_free -= count;
                     m_hint = r.first_bit + f + count;
                     return pa;
@@ -89,12 +116,75 @@ Result<uint64_t> FrameAllocator::alloc_locked(size_t count, uint64_t align) {
     return Error::OutOfMemory;
 }
 
+Result<size_t> FrameAllocator::alloc_pieces(size_t count, FramePiece* out, size_t max_pieces) {
+    if (count == 0) return Error::InvalidArgument;
+    {
+        SpinGuard guard(m_lock);
+        if (count > m_free) return Error::OutOfMemory;  // no point in cutting it up
+    }
+    size_t pieces = 0;
+    size_t left = count;
+    size_t want = count;
+    auto give_back = [&] {
+        for (size_t i = 0; i < pieces; ++i) (void)free(out[i].pa, out[i].count);
+    };
+    while (left > 0) {
+        if (want > left) want = left;
+        Result<uint64_t> pa = alloc(want);
+        if (!pa) {
+            if (pa.error() != Error::OutOfMemory || want == 1) {
+                give_back();
+                return pa.error();
+            }
+            want /= 2;  // no run that long: try half (a larger one stays unlikely)
+            continue;
+        }
+        if (pieces == max_pieces) {
+            (void)free(*pa, want);
+            give_back();
+            return Error::Full;
+        }
+        out[pieces++] = FramePiece{*pa, want};
+        left -= want;
+    }
+    return pieces;
+}
+
+size_t FrameAllocator::alloc_batch(uint64_t* out, size_t max) {
+    SpinGuard guard(m_lock);
+    size_t n = 0;
+    for (; n < max; ++n) {
+        Result<uint64_t> pa = alloc_locked(1, kFrameSize);
+        if (!pa) break;
+        out[n] = *pa;
+    }
+    return n;
+}
+
+void FrameAllocator::free_batch(const uint64_t* frames, size_t count) {
+    SpinGuard guard(m_lock);
+    for (size_t i = 0; i < count; ++i) {
+        Result<size_t> bit = locate(frames[i], 1);
+        if (!bit || run_of(*bit, 1, true) != 1) continue;
+        set_run(*bit, 1, false);
+        ++m_free;
+    }
+}
+
+bool FrameAllocator::is_allocated(uint64_t pa) const {
+    // Without the lock: a frame's bit changes only when its owner frees it
+    // (this caller) or the pool hands it out (it is then allocated); the
+    // word's other bits may change meanwhile, which set_run's whole-word
+    // atomic stores make harmless to read.
+    Result<size_t> bit = locate(pa, 1);
+    return bit && (__atomic_load_n(&m_bitmap[*bit / 64], __ATOMIC_RELAXED) >> (*bit % 64) & 1);
+}
+
 Result<void> FrameAllocator::free(uint64_t pa, size_t count) {
     SpinGuard guard(m_lock);
     size_t bit = TRY(locate(pa, count));
-    for (size_t k = 0; k < count; ++k)
-        if (!test(bit + k)) return Error::InvalidArgument;  // not allocated: double free or foreign
-    for (size_t k = 0; k < count; ++k) set(bit + k, false);
+    if (run_of(bit, count, true) != count) return Error::InvalidArgument;  // not allocated: double free or foreign
+    set_run(bit, count, false);
     m_free += count;
     return {};
 }
@@ -104,9 +194,8 @@ Result<void> FrameAllocator::reserve(uint64_t pa, uint64_t size) {
     size_t count = (pa + size - first + kFrameSize - 1) / kFrameSize;
     SpinGuard guard(m_lock);
     size_t bit = TRY(locate(first, count));
-    for (size_t k = 0; k < count; ++k)
-        if (test(bit + k)) return Error::Busy;
-    for (size_t k = 0; k < count; ++k) set(bit + k, true);
+    if (run_of(bit, count, false) != count) return Error::Busy;
+    set_run(bit, count, true);
     m_free -= count;
     return {};
 }

@@ -2,8 +2,10 @@
 // with contiguous, aligned allocations (DMA rings need them). The bitmap lives
 // in memory the caller provides (at boot, carved from usable RAM itself).
 //
-// One instance serves the whole machine for now, so it has a lock; any hart
-// may call it. Frames are handed out from per-hart pools in a later step.
+// One instance serves the whole machine, so it has a lock (a leaf: nothing
+// else is taken under it, kernel/cap/machine_caps.h); any hart may call it.
+// It is held only for a word-wise scan or update of the bitmap; frames are
+// zeroed by their users, outside it.
 #pragma once
 
 #include <stddef.h>
@@ -14,6 +16,12 @@
 #include "ringlet/result.h"
 
 namespace ringlet {
+
+// One physically contiguous piece of a larger allocation (alloc_pieces).
+struct FramePiece {
+    uint64_t pa;
+    size_t count;  // frames
+};
 
 class FrameAllocator {
 public:
@@ -32,6 +40,24 @@ public:
     // multiple of `align` bytes (a power of two >= 4096). OutOfMemory if none.
     Result<uint64_t> alloc(size_t count = 1, uint64_t align = kFrameSize);
 
+    // `count` frames in as few contiguous pieces as fragmentation allows
+    // (for memory that need not be contiguous, like an app's segments): the
+    // whole run if there is one, else pieces halving in size down to one
+    // frame, written to `out` in address order of the request → how many.
+    // OutOfMemory if fewer than `count` frames are free, Full if more than
+    // `max_pieces` pieces would be needed; either way nothing stays taken.
+    Result<size_t> alloc_pieces(size_t count, FramePiece* out, size_t max_pieces);
+
+    // Up to `max` single frames (anywhere) into `out`, under one lock
+    // acquisition → how many (0: none free). For per-hart caches.
+    size_t alloc_batch(uint64_t* out, size_t max);
+    // Returns `count` single frames, under one lock acquisition; a frame not
+    // allocated is skipped (callers hand back only frames they were given).
+    void free_batch(const uint64_t* frames, size_t count);
+    // Whether frame `pa` is one of the pool's and marked allocated (no lock:
+    // for its owner, about to give it back).
+    bool is_allocated(uint64_t pa) const;
+
     // Returns frames to the pool. A range not wholly allocated (double free,
     // foreign address) is refused and nothing changes.
     Result<void> free(uint64_t pa, size_t count = 1);
@@ -49,8 +75,10 @@ private:
         size_t frames;
         size_t first_bit;  // index of this range's first frame in the bitmap
     };
-    bool test(size_t bit) const { return (m_bitmap[bit / 64] >> (bit % 64)) & 1; }
-    void set(size_t bit, bool used);
+    // Marks `count` frames from `bit` used or free, a word at a time.
+    void set_run(size_t bit, size_t count, bool used);
+    // How many frames from `bit` on (at most `max`) are all used / all free.
+    size_t run_of(size_t bit, size_t max, bool used) const;
     Result<size_t> locate(uint64_t pa, size_t count) const;  // bitmap index, or error
     Result<uint64_t> alloc_locked(size_t count, uint64_t align);
 

@@ -14,7 +14,9 @@ namespace ringlet {
 namespace {
 
 constexpr size_t kMaxDispatchers = 64;
-constexpr size_t kMaxOwnedRanges = 48;
+// Frame ranges a dispatcher owns (its segments and stack, each in as many
+// pieces as fragmentation needed, app_loader.cc).
+constexpr size_t kMaxOwnedRanges = 96;
 
 struct OwnedFrames {
     uint64_t pa[kMaxOwnedRanges];
@@ -47,6 +49,7 @@ void free_slot(Dispatcher* d) {
         left = --g_live;
     }
     if (left == 0 && __atomic_load_n(&g_shutdown_when_done, __ATOMIC_ACQUIRE)) {
+        kprintf("tlb: %lu remote shootdown IPIs sent\n", remote_shootdowns_sent_all());
         kprintf("all apps done: powering off\n");
         shutdown(0);
     }
@@ -92,21 +95,23 @@ void end_other_members(Dispatcher* d) {
 // frames. The last member to go does it.
 void release_domain(Dispatcher& dom) {
     release_caps(dom);
-    // Off this space before its tables go — if it is the one this hart runs
-    // in (an app that never ran, discarded during another app's syscall, is
-    // not: that app's space must stay active).
-    Dispatcher* cur = arch::hart_local()->sched.current();
-    if (cur && &domain_of(*cur) == &dom) arch::activate_page_table(g_kernel_root);
     dom.space = AddressSpace();
     OwnedFrames& owned = g_owned[slot_of(&dom)];
     for (size_t i = 0; i < owned.used; ++i) {
-        if (auto r = frames().free(owned.pa[i], owned.count[i]); !r)
+        if (auto r = free_frames(owned.pa[i], owned.count[i]); !r)
             panic("release: frames of %s: %s", dom.name, error_name(r.error()));
     }
     owned.used = 0;
 }
 
 void release(Dispatcher* d) {
+    // Off its space, if this hart runs in it (its current dispatcher, or
+    // none: idle after it): the hart leaves the domain's member_harts below,
+    // so it gets no more TLB shootdowns for it, and the last member frees
+    // its tables. (An app that never ran, discarded during another app's
+    // syscall, is not active here: that app's space must stay.)
+    Dispatcher* cur = arch::hart_local()->sched.current();
+    if (!cur || &domain_of(*cur) == &domain_of(*d)) arch::activate_page_table(g_kernel_root);
     // Its interrupts and channel bindings first: their mappings live in the
     // space freed below.
     unbind_irqs(*arch::hart_local(), *d);
@@ -343,6 +348,15 @@ void notify_dispatcher(Dispatcher* d, uint32_t id, uint32_t bit) {
     if (__atomic_load_n(&d->id, __ATOMIC_ACQUIRE) != id) return;  // ended, slot reused
     if (d->state == DispatcherState::Free || d->state == DispatcherState::Dead) return;
     d->notifications |= 1ull << bit;  // picked up by wake_due on the way back to user mode
+}
+
+uint64_t table_member_harts(uint32_t table) {
+    // A table is its leader's pool slot (create_dispatcher): the leader
+    // holds the domain's member_harts.
+    if (table >= kMaxDispatchers) return 0;
+    SpinGuard guard(g_pool_lock);
+    const Dispatcher& leader = g_pool[table];
+    return leader.state == DispatcherState::Free ? 0 : leader.member_harts;
 }
 
 uint32_t live_dispatchers() { return __atomic_load_n(&g_live, __ATOMIC_ACQUIRE); }

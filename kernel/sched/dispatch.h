@@ -81,14 +81,22 @@ void end_current(HartLocal& local, int64_t code);
 // Frees a dispatcher that never ran (a failed load).
 void discard_dispatcher(Dispatcher* d);
 
-// The live dispatcher with `id` (any hart), or nullptr. The pointer stays
-// valid only while the caller holds the CapSpace lock and the dispatcher's
-// caps are not closed (release_caps runs under that lock before it is freed).
+// The live dispatcher with `id` (any hart), or nullptr. Its slot stays (the
+// pool is static) but the dispatcher may end meanwhile: under the derivation
+// lock (kernel/cap/machine_caps.h) it is still there while its caps are not
+// closed (release_caps closes them under that lock before it is freed);
+// without it, a user checks the id again where it acts (notify_dispatcher).
 Dispatcher* find_dispatcher(uint32_t id);
 
 // Raises notification `bit` of `d` if it is still the dispatcher `id`. Only
 // on d's own hart (the Notify message brings it there).
 void notify_dispatcher(Dispatcher* d, uint32_t id, uint32_t bit);
+
+// The harts where the address space of the app whose CapTable is `table`
+// may be live (its domain's member_harts, members in flight included): where
+// a TLB shootdown for a mapping made through that table must go. 0 for a
+// table no app owns (the kernel's).
+uint64_t table_member_harts(uint32_t table);
 
 // The number of dispatchers still alive on all harts.
 uint32_t live_dispatchers();

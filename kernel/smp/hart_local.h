@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "arch/riscv64/asm_offsets.h"
+#include "kernel/mm/frame_cache.h"
 #include "kernel/sched/scheduler.h"
 
 namespace ringlet {
@@ -34,6 +35,7 @@ struct HartLocal {
     static constexpr uint64_t kTimerOff = ~0ull;
     uint64_t timer_armed = 0;
     Scheduler sched;
+    FrameCache frame_cache;           // single frames (kernel/mm/frames.h alloc_frame)
 };
 
 static_assert(offsetof(HartLocal, scratch) == HL_SCRATCH);

@@ -33,6 +33,16 @@ struct alignas(64) HartCounters {
     uint64_t handled = 0;
     uint64_t flush_seq = 0;
     uint64_t flush_acks = 0;
+    uint64_t flush_sent = 0;
+    uint32_t locked_depth = 0;  // enter_locked_section nesting
+    // Messages kept back while locked_depth > 0 (at most one start and one
+    // end per dispatcher can be in flight).
+    static constexpr size_t kMaxDeferred = 128;
+    struct Kept {
+        uint64_t type, arg0, arg1;
+    };
+    Kept deferred[kMaxDeferred];
+    size_t deferred_count = 0;
 };
 HartCounters g_counters[kMaxHarts];
 
@@ -43,8 +53,21 @@ SpscConsumer<kSlots>& consumer(size_t to, size_t from) {
     return *std::launder(reinterpret_cast<SpscConsumer<kSlots>*>(g_consumer_mem[to][from]));
 }
 
+// Start and End take the capability locks (a dispatcher that ends releases
+// its capabilities): not inside a locked section.
+bool needs_unlocked(const RingMessage& m) {
+    const auto type = static_cast<HartMessageType>(m.words[0]);
+    return type == HartMessageType::StartDispatcher || type == HartMessageType::EndDispatcher;
+}
+
 void handle(size_t me, size_t from, const RingMessage& m) {
-    ++g_counters[me].handled;
+    HartCounters& c = g_counters[me];
+    if (c.locked_depth > 0 && needs_unlocked(m)) {
+        if (c.deferred_count == HartCounters::kMaxDeferred) panic("handle: too many deferred messages");
+        c.deferred[c.deferred_count++] = HartCounters::Kept{m.words[0], m.words[1], m.words[2]};
+        return;
+    }
+    ++c.handled;
     switch (static_cast<HartMessageType>(m.words[0])) {
     case HartMessageType::StartDispatcher:
         place_dispatcher(hart_by_index(me), reinterpret_cast<Dispatcher*>(m.words[1]));
@@ -104,8 +127,24 @@ Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0, uint64
     return arch::send_ipi(hart_by_index(to).hart_id);
 }
 
+// Handles the messages kept back by a locked section (in arrival order).
+// A handler may itself lock and keep messages back: they join the queue.
+void run_deferred(size_t me) {
+    HartCounters& c = g_counters[me];
+    while (c.deferred_count > 0 && c.locked_depth == 0) {
+        RingMessage m{};
+        m.words[0] = c.deferred[0].type;
+        m.words[1] = c.deferred[0].arg0;
+        m.words[2] = c.deferred[0].arg1;
+        for (size_t j = 1; j < c.deferred_count; ++j) c.deferred[j - 1] = c.deferred[j];
+        --c.deferred_count;
+        handle(me, 0, m);
+    }
+}
+
 void drain_mailbox() {
     size_t me = current_hart_index();
+    if (g_counters[me].locked_depth == 0 && g_counters[me].deferred_count) run_deferred(me);
     for (size_t from = 0; from < g_count; ++from) {
         if (from == me) continue;
         for (;;) {
@@ -119,17 +158,37 @@ void drain_mailbox() {
     }
 }
 
-Result<void> shootdown_tlbs() {
+Result<void> shootdown_tlbs(uint64_t harts) {
     size_t me = current_hart_index();
     HartCounters& c = g_counters[me];
     ++c.flush_seq;
     c.flush_acks = 0;
     arch::flush_tlb();
-    for (size_t to = 0; to < g_count; ++to)
-        if (to != me) TRY(send_to_hart(to, HartMessageType::FlushTlb, c.flush_seq));
-    while (c.flush_acks < g_count - 1) drain_mailbox();
+    const uint64_t targets = remote_shootdown_targets(harts, me, g_count);
+    uint64_t sent = 0;
+    for (size_t to = 0; to < g_count; ++to) {
+        if (!(targets >> to & 1)) continue;
+        TRY(send_to_hart(to, HartMessageType::FlushTlb, c.flush_seq));
+        ++sent;
+    }
+    __atomic_store_n(&c.flush_sent, c.flush_sent + sent, __ATOMIC_RELAXED);
+    while (c.flush_acks < sent) drain_mailbox();
     return {};
 }
+
+uint64_t remote_shootdowns_sent() { return g_counters[current_hart_index()].flush_sent; }
+uint64_t remote_shootdowns_sent_all() {
+    uint64_t total = 0;
+    for (size_t i = 0; i < g_count; ++i) total += __atomic_load_n(&g_counters[i].flush_sent, __ATOMIC_RELAXED);
+    return total;
+}
+
+void enter_locked_section() { ++g_counters[current_hart_index()].locked_depth; }
+void leave_locked_section() {
+    size_t me = current_hart_index();
+    if (--g_counters[me].locked_depth == 0 && g_counters[me].deferred_count) run_deferred(me);
+}
+bool in_locked_section() { return g_counters[current_hart_index()].locked_depth > 0; }
 
 uint64_t messages_handled() { return g_counters[current_hart_index()].handled; }
 

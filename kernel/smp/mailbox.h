@@ -35,8 +35,30 @@ Result<void> send_to_hart(size_t to, HartMessageType type, uint64_t arg0 = 0, ui
 // Handles every message waiting for this hart. Called on a software interrupt.
 void drain_mailbox();
 
-// Makes every other hart flush its TLB and waits until all have done so.
-Result<void> shootdown_tlbs();
+// Flushes this hart's TLB and makes each other hart in `harts` (bit = dense
+// index; the harts where the changed address space may be live) flush its
+// own, waiting until all have done so. Harts outside the mask are left
+// alone: a hart that activates a space later flushes as it does.
+Result<void> shootdown_tlbs(uint64_t harts);
+// Which of `harts` a shootdown from hart `me` must interrupt (`count` harts).
+constexpr uint64_t remote_shootdown_targets(uint64_t harts, size_t me, size_t count) {
+    const uint64_t all = count >= 64 ? ~0ull : (1ull << count) - 1;
+    return harts & all & ~(1ull << me);
+}
+// FlushTlb messages this hart has sent, and all harts together (statistics,
+// printed at power-off and checked by qemu.lock_*).
+uint64_t remote_shootdowns_sent();
+uint64_t remote_shootdowns_sent_all();
+
+// Kernel locks that may be waited for while serving the mailbox (the
+// capability locks, kernel/cap/machine_caps.h) count themselves here. While
+// this hart holds one, messages whose handlers take such locks (starting or
+// ending a dispatcher) are kept back and handled once it holds none: a
+// handler run inside a locked section could wait for a lock this very hart
+// holds.
+void enter_locked_section();
+void leave_locked_section();
+bool in_locked_section();
 
 // Messages handled by this hart so far, for tests and statistics.
 uint64_t messages_handled();

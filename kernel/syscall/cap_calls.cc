@@ -22,26 +22,40 @@ uint64_t cap_identify(const CapSpace& caps, const CapNode& node) {
     return static_cast<uint64_t>(node.type) | static_cast<uint64_t>(node.rights) << 8 | info << 32;
 }
 
-Result<uint64_t> cap_mint(CapSpace& caps, Dispatcher& d, const CapMintRequest& req) {
+// receiving_app's caps_closed is set under the derivation lock (release_caps).
+Result<uint64_t> cap_mint(CapGuard& guard, Dispatcher& d, const CapMintRequest& req) {
+    assert_tree_locked("cap_mint");
     uint16_t to = table_of(d);
-    if (req.target.node) to = table_of(*TRY(receiving_app(*req.target.node)));
-    return caps.grant(table_of(d), req.cap.index, to, req.rights, req.budget);
+    if (req.target.node) {
+        to = table_of(*TRY(receiving_app(*req.target.node)));
+        guard.also_lock(to);
+    }
+    return guard.caps().grant(table_of(d), req.cap.index, to, req.rights, req.budget);
 }
 
-Result<uint64_t> cap_delete(CapSpace& caps, Dispatcher& d, const CapRequest& req) {
-    TRY(caps.remove(table_of(d), req.cap.index));
+// delete and revoke reach into every table holding a descendant.
+Result<uint64_t> cap_delete(CapGuard& guard, Dispatcher& d, const CapRequest& req) {
+    assert_tree_locked("cap_delete");
+    TRY(guard.lock_tables_under(table_of(d), req.cap.index));
+    TRY(guard.caps().remove(table_of(d), req.cap.index));
+    return 0;
+}
+
+Result<uint64_t> cap_revoke(CapGuard& guard, Dispatcher& d, const CapRequest& req) {
+    assert_tree_locked("cap_revoke");
+    TRY(guard.lock_tables_under(table_of(d), req.cap.index));
+    TRY(guard.caps().revoke(table_of(d), req.cap.index));
     return 0;
 }
 
 }  // namespace
 
-Result<uint64_t> invoke_cap_call(CapsGuard& guard, Dispatcher& d, const SyscallRequest& req) {
-    CapSpace& caps = guard.caps();
+Result<uint64_t> invoke_cap_call(CapGuard& guard, Dispatcher& d, const SyscallRequest& req) {
     switch (req.number) {
-    case kSysCapIdentify: return cap_identify(caps, *req.cap.cap.node);
-    case kSysCapMint: return cap_mint(caps, d, req.mint);
-    case kSysCapDelete: return cap_delete(caps, d, req.cap);
-    case kSysCapRevoke: TRY(caps.revoke(table_of(d), req.cap.cap.index)); return 0;
+    case kSysCapIdentify: return cap_identify(guard.caps(), *req.cap.cap.node);
+    case kSysCapMint: return cap_mint(guard, d, req.mint);
+    case kSysCapDelete: return cap_delete(guard, d, req.cap);
+    case kSysCapRevoke: return cap_revoke(guard, d, req.cap);
     default: return Error::Unsupported;
     }
 }

@@ -53,7 +53,7 @@ protected:
 
 // What decode needs to know about the caller and the machine.
 struct DecodeContext {
-    CapSpace* caps;            // the machine's capabilities (caller holds its lock)
+    CapSpace* caps;            // the machine's capabilities (caller holds its table's lock)
     uint16_t table;            // the caller's CapTable
     const UserMemory* memory;  // the caller's address space
     uint64_t user_top;         // first address above the user half
@@ -61,7 +61,8 @@ struct DecodeContext {
 };
 
 // A capability named by the caller, already looked up and checked. `node`
-// stays valid while the CapSpace lock taken for decode is held through invoke.
+// stays valid while the table lock taken for decode is held through invoke
+// (a node is freed only under its table's lock).
 struct CheckedCap {
     CapIndex index;
     CapNode* node;

@@ -17,7 +17,7 @@ Result<uint64_t> irq_control(Dispatcher& d, const IrqControlRequest& req) {
 
 }  // namespace
 
-Result<uint64_t> invoke_device_call(CapsGuard&, Dispatcher& d, const SyscallRequest& req) {
+Result<uint64_t> invoke_device_call(CapGuard&, Dispatcher& d, const SyscallRequest& req) {
     switch (req.number) {
     case kSysIrqControl: return irq_control(d, req.irq);
     default: return Error::Unsupported;

@@ -14,6 +14,8 @@ namespace {
 // dispatcher cap for `app` in the starter's table.
 Result<uint64_t> hand_over_caps(CapSpace& caps, Dispatcher& starter, Dispatcher& app,
                                 const DispatcherStartRequest& req) {
+    assert_tree_locked("hand_over_caps");
+    assert_table_locked(table_of(app), "hand_over_caps");
     for (uint32_t i = 0; i < req.gift_count; ++i) {
         const StartGift& gift = req.gifts[i];
         // Decode checked it before the app was loaded, outside this lock:
@@ -29,8 +31,9 @@ Result<uint64_t> hand_over_caps(CapSpace& caps, Dispatcher& starter, Dispatcher&
 
 }  // namespace
 
-// Load, hand over the capabilities (under the lock, which loading must not
-// hold: a failed load releases the app, and that takes the lock), launch.
+// Load, hand over the capabilities (under the derivation lock and both
+// tables' locks, which loading must not hold: a failed load releases the
+// app, and that takes them), launch.
 Result<uint64_t> invoke_dispatcher_start(Dispatcher& starter, const DispatcherStartRequest& req) {
     const char* args = req.line + req.name_len;
     size_t args_len = req.line_len - req.name_len;
@@ -39,7 +42,8 @@ Result<uint64_t> invoke_dispatcher_start(Dispatcher& starter, const DispatcherSt
     Dispatcher* app = TRY(prepare_app(start));
     Result<uint64_t> cap = Error::Unsupported;
     {
-        CapsGuard guard;
+        CapGuard guard(table_of(starter), CapScope::Tree);
+        guard.also_lock(table_of(*app));
         cap = hand_over_caps(guard.caps(), starter, *app, req);
     }
     if (!cap) {

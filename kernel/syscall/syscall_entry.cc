@@ -65,15 +65,15 @@ void set_result(TrapFrame& frame, const Result<uint64_t>& r) {
     return return_to_user_keeps_current(local);
 }
 
-// The calls about dispatchers, run after the CapSpace lock is dropped
-// (they take the dispatcher pool's lock, and starting an app may need the
-// CapSpace lock itself).
+// The calls about dispatchers, run after the capability locks are dropped
+// (they take the dispatcher pool's lock, and starting an app takes the
+// capability locks itself).
 constexpr bool is_dispatcher_call(SyscallNumber n) {
     return n == kSysDispatcherStart || n == kSysDispatcherSpan || n == kSysAppHarts;
 }
 
 // exit and debug_print, which touch no capability either: decoded
-// (kernel/syscall/decode.h) and carried out without the CapSpace lock and
+// (kernel/syscall/decode.h) and carried out without any capability lock and
 // without a SyscallRequest, like wait. Safe unlocked because each touches
 // only the caller and its own hart: wait and exit change the caller's
 // dispatcher, which only this hart touches; the debug text is read through
@@ -96,13 +96,12 @@ Result<uint64_t> exit_or_print(HartLocal& local, Dispatcher& d, const SyscallArg
 }
 
 // The family that carries out `req` (kernel/syscall/invoke.h).
-Result<uint64_t> invoke_locked(CapsGuard& guard, Dispatcher& d, const SyscallRequest& req) {
+Result<uint64_t> invoke_locked(CapGuard& guard, Dispatcher& d, const SyscallRequest& req) {
     switch (req.number) {
     case kSysCapIdentify:
     case kSysCapMint:
     case kSysCapDelete:
     case kSysCapRevoke: return invoke_cap_call(guard, d, req);
-    case kSysFrameAlloc:
     case kSysFrameMap:
     case kSysFrameUnmap:
     case kSysFramePhys: return invoke_frame_call(guard, d, req);
@@ -113,18 +112,39 @@ Result<uint64_t> invoke_locked(CapsGuard& guard, Dispatcher& d, const SyscallReq
     }
 }
 
-// Decode then invoke, for a call that names capabilities. The CapSpace lock
-// is held across both, so what decode found is still there when invoke uses
-// it; dispatcher_start runs its invoke unlocked (starting an app may itself
-// need the lock).
+// decode_syscall for `d` under `guard`.
+Result<SyscallRequest> decode_locked(CapGuard& guard, Dispatcher& d, const SyscallArgs& args) {
+    SpaceMemory memory(domain_of(d).space);
+    DecodeContext ctx{&guard.caps(), table_of(d), &memory, layout::kUserTop, static_cast<uint32_t>(hart_count())};
+    return decode_syscall(args, ctx);
+}
+
+// frame_alloc: decoded (the cap, its rights and budget) under the caller's
+// table lock; the frames taken and zeroed with no lock held; decoded again
+// under the derivation lock (the cap or the budget may have gone meanwhile;
+// then the frames go back) and drawn.
+Result<uint64_t> frame_alloc(Dispatcher& d, const SyscallArgs& args) {
+    uint64_t pages;
+    {
+        CapGuard guard(table_of(d), CapScope::Table);
+        pages = TRY(decode_locked(guard, d, args)).frame_alloc.pages;
+    }
+    ZeroedFrames zeroed = TRY(ZeroedFrames::take(pages));  // outlives the guard: a refusal frees unlocked
+    CapGuard guard(table_of(d), CapScope::Tree);
+    SyscallRequest req = TRY(decode_locked(guard, d, args));
+    return invoke_frame_alloc(guard, d, req.frame_alloc, zeroed);
+}
+
+// Decode then invoke, for a call that names capabilities, under the locks
+// lock_scope() names for it, held across both, so what decode found is
+// still there when invoke uses it; dispatcher_start runs its invoke unlocked
+// (starting an app takes the locks itself).
 Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
+    if (args.number == kSysFrameAlloc) return frame_alloc(d, args);
     Result<SyscallRequest> req = Error::Unsupported;
     {
-        CapsGuard guard;
-        SpaceMemory memory(domain_of(d).space);
-        DecodeContext ctx{&guard.caps(), static_cast<uint16_t>(d.cap_table), &memory, layout::kUserTop,
-                          static_cast<uint32_t>(hart_count())};
-        req = decode_syscall(args, ctx);
+        CapGuard guard(table_of(d), lock_scope(args.number));
+        req = decode_locked(guard, d, args);
         if (req && !is_dispatcher_call(req->number)) return invoke_locked(guard, d, *req);
     }
     if (!req) return req.error();

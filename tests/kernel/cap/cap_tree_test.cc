@@ -192,5 +192,40 @@ TEST_F(CapTreeTest, GenerationsAreFreshAndNeverZero) {
     }
 }
 
+// The kernel locks every table a removal will touch before it starts
+// (kernel/cap/machine_caps.h): tables_under must name exactly those.
+TEST_F(CapTreeTest, TablesUnderNamesEveryTableARemovalTouches) {
+    CapIndex r = root(1, 0x1000);
+    CapIndex in_two = m_space->grant(1, r, 2, kRightAll).value_or(0);
+    ASSERT_NE(in_two, 0u);
+    ASSERT_TRUE(m_space->grant(2, in_two, 5, kRightAll).ok());  // a grandchild in table 5
+    ASSERT_TRUE(m_space->grant(1, r, 64, kRightAll).ok());      // the kernel's table
+    (void)root(3, 0x2000);                                       // untouched
+
+    TableSet whole;
+    ASSERT_TRUE(m_space->tables_under(1, r, whole).ok());
+    for (uint16_t t = 0; t < CapSpace::kMaxTables; ++t)
+        EXPECT_EQ(whole.has(t), t == 1 || t == 2 || t == 5 || t == 64) << "table " << t;
+
+    TableSet sub;
+    ASSERT_TRUE(m_space->tables_under(2, in_two, sub).ok());
+    EXPECT_TRUE(sub.has(2) && sub.has(5));
+    EXPECT_FALSE(sub.has(1) || sub.has(64));
+
+    TableSet clear;
+    m_space->tables_under_table(2, clear);
+    EXPECT_TRUE(clear.has(2) && clear.has(5));
+    EXPECT_FALSE(clear.has(1) || clear.has(3));
+
+    TableSet none;
+    EXPECT_EQ(m_space->tables_under(1, 0x7777, none).error(), Error::BadCapability);
+
+    // What removal touched is what was named.
+    m_seen.clear();
+    ASSERT_TRUE(m_space->remove(1, r).ok());
+    for (const Seen& s : m_seen) EXPECT_TRUE(whole.has(s.table)) << "table " << s.table;
+    EXPECT_EQ(m_seen.size(), 4u);
+}
+
 }  // namespace
 }  // namespace ringlet

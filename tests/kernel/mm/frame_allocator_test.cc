@@ -100,5 +100,96 @@ TEST(FrameAllocatorInitTest, RejectsBadRanges) {
     EXPECT_EQ(alloc.init(&big, 1, bitmap, sizeof bitmap).error(), Error::InvalidArgument);  // bitmap too small
 }
 
+// alloc_pieces (the loader's segments): the whole run when there is one;
+// in pieces when fragmentation leaves none that long; nothing kept on failure.
+TEST_F(FrameAllocatorTest, PiecesAreOneRunWhenThereIsOne) {
+    init({{0x80000000, 64 * kF}});
+    FramePiece pieces[4];
+    auto n = m_alloc.alloc_pieces(40, pieces, 4);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 1u);
+    EXPECT_EQ(pieces[0].count, 40u);
+    EXPECT_EQ(m_alloc.free_frames(), 24u);
+}
+
+TEST_F(FrameAllocatorTest, PiecesCoverAFragmentedPool) {
+    init({{0x80000000, 64 * kF}});
+    // Hold every other run of 8 (next-fit moves on past a run given back):
+    // the longest free run is 8 frames, 32 are free.
+    std::vector<uint64_t> held;
+    for (int i = 0; i < 8; ++i) {
+        auto pa = m_alloc.alloc(8);
+        ASSERT_TRUE(pa.ok());
+        if (i % 2) held.push_back(*pa);
+        else ASSERT_TRUE(m_alloc.free(*pa, 8).ok());
+    }
+    ASSERT_EQ(m_alloc.free_frames(), 32u);
+    EXPECT_EQ(m_alloc.alloc(9).error(), Error::OutOfMemory);
+
+    FramePiece pieces[16];
+    auto n = m_alloc.alloc_pieces(20, pieces, 16);
+    ASSERT_TRUE(n.ok());
+    size_t total = 0;
+    std::set<uint64_t> frames;
+    for (size_t i = 0; i < *n; ++i) {
+        EXPECT_LE(pieces[i].count, 8u);
+        total += pieces[i].count;
+        for (size_t f = 0; f < pieces[i].count; ++f) EXPECT_TRUE(frames.insert(pieces[i].pa + f * kF).second);
+        for (uint64_t h : held) EXPECT_FALSE(pieces[i].pa >= h && pieces[i].pa < h + 8 * kF) << "a held frame";
+    }
+    EXPECT_EQ(total, 20u);
+    EXPECT_EQ(m_alloc.free_frames(), 12u);
+}
+
+TEST_F(FrameAllocatorTest, PiecesTakeNothingWhenTheyCannotCoverIt) {
+    init({{0x80000000, 64 * kF}});
+    for (int i = 0; i < 32; ++i) {  // every other frame held: 32 single-frame holes
+        auto a = m_alloc.alloc(1);
+        auto b = m_alloc.alloc(1);
+        ASSERT_TRUE(a.ok() && b.ok());
+        ASSERT_TRUE(m_alloc.free(*a).ok());
+    }
+    ASSERT_EQ(m_alloc.free_frames(), 32u);
+    FramePiece pieces[8];
+    EXPECT_EQ(m_alloc.alloc_pieces(16, pieces, 8).error(), Error::Full);  // 16 pieces needed
+    EXPECT_EQ(m_alloc.free_frames(), 32u);
+    EXPECT_EQ(m_alloc.alloc_pieces(33, pieces, 8).error(), Error::OutOfMemory);
+    EXPECT_EQ(m_alloc.free_frames(), 32u);
+    auto n = m_alloc.alloc_pieces(8, pieces, 8);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 8u);
+    EXPECT_EQ(m_alloc.free_frames(), 24u);
+}
+
+// The bitmap is scanned and updated a word at a time: runs that start and
+// end inside words, span several, and a partly freed run must all behave
+// as frame-by-frame logic would.
+TEST_F(FrameAllocatorTest, RunsAcrossBitmapWords) {
+    init({{0x80000000, 3000 * kF}});
+    auto a = m_alloc.alloc(37);    // frames 0..36
+    auto b = m_alloc.alloc(1024);  // 37..1060: crosses 17 words
+    auto c = m_alloc.alloc(100);   // 1061..1160
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    EXPECT_EQ(*b, 0x80000000 + 37 * kF);
+    EXPECT_EQ(*c, 0x80000000 + 1061 * kF);
+    EXPECT_EQ(m_alloc.free_frames(), 3000u - 1161u);
+    EXPECT_EQ(m_alloc.reserve(*b + 500 * kF, kF).error(), Error::Busy);  // inside b
+    ASSERT_TRUE(m_alloc.free(*b + 64 * kF, 64).ok());                   // a hole inside b
+    EXPECT_EQ(m_alloc.free(*b, 200).error(), Error::InvalidArgument);    // partly free already
+    EXPECT_EQ(m_alloc.free_frames(), 3000u - 1161u + 64u);
+    ASSERT_TRUE(m_alloc.free(*b, 64).ok());
+    ASSERT_TRUE(m_alloc.free(*b + 128 * kF, 1024 - 128).ok());
+    EXPECT_EQ(m_alloc.free_frames(), 3000u - 137u);
+    // The hint is past c; from the start again, the 1024 freed frames between
+    // a and c are the first run that fits exactly.
+    auto big = m_alloc.alloc(1839);  // everything after c
+    ASSERT_TRUE(big.ok());
+    EXPECT_EQ(*big, 0x80000000 + 1161 * kF);
+    auto again = m_alloc.alloc(1024);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *b);
+    EXPECT_EQ(m_alloc.alloc(1).error(), Error::OutOfMemory);
+}
+
 }  // namespace
 }  // namespace ringlet
