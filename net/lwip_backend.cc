@@ -72,7 +72,9 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     }
     m_timer.owner = this;
     m_timer.fire = on_timer;
-    m_poller = TRY(exec.spawn(rt::poll_loop(exec, *this), rt::TaskClass::Poll));
+    // Polled inline by the executor's rounds (no poll task): the frame path
+    // starts straight from the round.
+    TRY(exec.add_poller(*this));
     kick();
     return {};
 }
@@ -91,15 +93,22 @@ void LwipBackend::destroy(pdpix::Queue* q) { delete q; }
 
 uint32_t LwipBackend::poll(uint32_t max) {
     uint32_t handled = 0;
+    uint64_t to_lwip = 0;  // frames lwIP took (not the UDP fast path's)
     for (uint32_t i = 0; i < m_count; ++i) {
-        if (m_netifs[i] != nullptr && handled < max) handled += m_netifs[i]->poll(max - handled);
+        Netif* n = m_netifs[i];
+        if (n == nullptr || handled >= max) continue;
+        const uint64_t before = n->stats().rx_lwip;
+        handled += n->poll(max - handled);
+        to_lwip += n->stats().rx_lwip - before;
     }
-    // lwIP's timers run only once the earliest is due; frames handled may
-    // have started an earlier one (TCP's), which kick() notices.
+    // lwIP's timers run only once the earliest is due; frames lwIP handled
+    // may have started an earlier one (TCP's), which kick() notices. Frames
+    // of the UDP fast path and TX completions never enter lwIP, so they
+    // leave its timers as they were.
     if (m_exec->now_ns() >= m_lwip_due) {
         (void)stack_check_timeouts();
         kick();
-    } else if (handled > 0) {
+    } else if (to_lwip > 0) {
         kick();
     }
     return handled;

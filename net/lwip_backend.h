@@ -100,7 +100,6 @@ private:
     alignas(Netif) unsigned char m_netif_storage[kMaxInterfaces][sizeof(Netif)];
     uint32_t m_count = 0;
     uint32_t m_tx_headroom = 0;
-    rt::TaskId m_poller;
     LwipTimer m_timer;
     bool m_timer_armed = false;
     struct FastPort {

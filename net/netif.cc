@@ -149,6 +149,7 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         return;
     }
     ++m_stats.rx_frames;
+    ++m_stats.rx_lwip;
     // lwIP checks per interface, not per packet; input runs to completion
     // here (NO_SYS, one core), so the interface's flags can say "verified"
     // for exactly this frame. Replies lwIP sends meanwhile see the same GEN

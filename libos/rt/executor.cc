@@ -1,6 +1,7 @@
 #include "libos/rt/executor.h"
 
 #include "libos/rt/panic.h"
+#include "libos/rt/poll_loop.h"
 
 namespace ringlet::rt {
 
@@ -127,6 +128,7 @@ void Executor::run_slot(uint32_t i) {
 }
 
 bool Executor::has_ready() const {
+    if (m_active_pollers != 0) return true;
     for (uint32_t c = 0; c < kAppClasses; ++c) {
         if (!m_app[c].empty()) return true;
     }
@@ -138,7 +140,43 @@ void Executor::fire_timers() {
     while (Timer* t = m_timers.pop_due(m_now)) t->fire(t);
 }
 
+Result<void> Executor::add_poller(PollSource& src) {
+    if (m_npollers == kMaxPollers) return Error::Full;
+    m_pollers[m_npollers++] = Poller{&src, 0, false};
+    ++m_active_pollers;
+    return {};
+}
+
+uint32_t Executor::run_pollers() {
+    uint32_t turns = 0;
+    for (Poller *p = m_pollers, *end = m_pollers + m_npollers; p != end; ++p) {
+        if (p->parked) continue;
+        ++turns;
+        if (p->src->poll(m_config.poll_batch) > 0) {
+            p->idle = 0;
+        } else if (++p->idle >= m_config.idle_poll_rounds) {
+            p->idle = 0;
+            p->parked = true;
+            --m_active_pollers;
+        }
+    }
+    return turns;
+}
+
+void Executor::remove_poller(PollSource& src) {
+    for (uint32_t k = 0; k < m_npollers; ++k) {
+        if (m_pollers[k].src != &src) continue;
+        if (!m_pollers[k].parked) --m_active_pollers;
+        m_pollers[k] = m_pollers[--m_npollers];
+        return;
+    }
+}
+
 void Executor::notify_pollers() {
+    if (m_active_pollers != m_npollers) {
+        for (uint32_t k = 0; k < m_npollers; ++k) m_pollers[k].parked = false;
+        m_active_pollers = m_npollers;
+    }
     if (m_idle_pollers == 0) return;
     for (uint32_t i = 0; i < kMaxTasks && m_idle_pollers != 0; ++i) {
         Slot& s = m_slots[i];
@@ -176,8 +214,10 @@ uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
         g_current = outer;
         return 0;
     }
-    // 1. Every poll task that is ready now runs once (each handles at most
-    //    poll_batch items, then yields to the back of the FIFO).
+    // 1. Every inline poller and every poll task that is ready now runs
+    //    once (each handles at most poll_batch items, then yields to the
+    //    back of the FIFO).
+    if (m_active_pollers != 0) resumes += run_pollers();
     for (uint32_t n = m_fifo[kFifoPoll].size; n > 0; --n) {
         const int32_t i = fifo_pop(m_fifo[kFifoPoll]);
         if (i < 0) break;
