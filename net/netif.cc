@@ -269,6 +269,7 @@ err_t Netif::transmit(pbuf* p) {
     constexpr uint32_t kRemembered = 2 * kMaxTxSegments;
     Found found[kRemembered];
     uint32_t pieces = 0;
+    const uint8_t* first_copied = nullptr;  // where the first copied piece's bytes are
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;
         mem::Buffer* b = fb;
@@ -280,25 +281,35 @@ err_t Netif::transmit(pbuf* p) {
             ++segments;
             in_run = false;
         } else {
+            if (first_copied == nullptr) first_copied = static_cast<const uint8_t*>(q->payload);
             copy_bytes += q->len;
             if (!in_run) ++segments;
             in_run = true;
         }
     }
     const bool by_ref = segments <= kMaxTxSegments;
-    if (!by_ref) copy_bytes = p->tot_len;
+    if (!by_ref) {
+        copy_bytes = p->tot_len;
+        first_copied = static_cast<const uint8_t*>(first->payload);
+    }
     mem::Buffer* h = nullptr;
+    uint32_t pos = headroom;
     if (copy_bytes > 0) {
-        auto head = m_heap.alloc(headroom + copy_bytes);
+        // Up to 7 bytes more, so the copy starts at the source's offset
+        // modulo 8 and memcpy moves whole words (lwIP's header pbufs are
+        // rarely 8-aligned; a misaligned copy merges every word).
+        auto head = m_heap.alloc(headroom + 7 + copy_bytes);
         if (!head) {
             ++m_stats.tx_dropped;
             return ERR_MEM;
         }
         h = *head;
         h->app_owned = false;  // a stack buffer: demi_sgafree must refuse it
+        pos += static_cast<uint32_t>(reinterpret_cast<uintptr_t>(first_copied) -
+                                     reinterpret_cast<uintptr_t>(h->data() + headroom)) & 7u;
     }
     TxSegment segs[kMaxTxSegments];
-    uint32_t n = 0, pos = headroom, payload_copied = 0;
+    uint32_t n = 0, payload_copied = 0;
     uint32_t piece = 0;
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;

@@ -208,6 +208,10 @@ Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t coo
         TRY(m_tx.add_one(first, false, cookie));
         return {};
     }
+    if (n == 2) {  // headers + a payload by reference: a TCP segment's case
+        TRY(m_tx.add_two(first, Segment{segs[1].pa, segs[1].len}, cookie));
+        return {};
+    }
     Segment chain[kMaxTxSegments];
     chain[0] = first;
     for (uint32_t i = 1; i < n; ++i) chain[i] = Segment{segs[i].pa, segs[i].len};
