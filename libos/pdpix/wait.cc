@@ -72,8 +72,13 @@ int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, 
     }
     if (e == 0) {
         int ready = -1;
+        // None of them was done above; each round's completions bump
+        // m_done_seq, so the list is scanned again only after one.
+        uint64_t seen = m_done_seq;
         e = run_until(
             [&] {
+                if (m_done_seq == seen) return false;
+                seen = m_done_seq;
                 for (int j = 0; j < n; ++j) {
                     if (m_ops[idx[j]].state == OpState::Done) {
                         ready = j;

@@ -213,8 +213,12 @@ private:
     void run_slot(uint32_t slot);
     void free_slot(uint32_t slot);
     void fire_timers();
-    // Step 1 of a round: every inline poller that is not parked, once.
+    // Step 1 of a round: every inline poller that is not parked, once;
+    // then every poll task that is ready. Steps 2 and 3: app tasks.
     uint32_t run_pollers();
+    [[gnu::noinline]] uint32_t run_poll_tasks();
+    [[gnu::noinline]] uint32_t run_app_tasks();
+    bool any_app_ready() const;
     // One round after the clock was read and due timers fired: poll tasks,
     // app tasks by priority, one background task; blocks when none is ready
     // and may_block.
