@@ -9,6 +9,7 @@
 #include "libos/mem/dataplane_stats.h"
 #include "net/dma_pbuf.h"
 #include "net/inet_sum.h"
+#include "net/lwip_backend.h"
 #include "net/udp_fast_path.h"
 #include "netif/ethernet.h"
 
@@ -133,7 +134,9 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         m_heap.release(b);
         return;
     }
-    if (m_udp_sink != nullptr) {
+    // Only IPv4/UDP can take the fast path: a look at the protocol byte
+    // spares TCP (and everything else) the parser's call.
+    if (m_udp_sink != nullptr && len > 23 && b->data()[offset + 23] == 17) {
         UdpFrame f;
         const bool verified = l4_checksum_verified && m_offloads.rx_checksum;
         if (parse_udp_frame(b->data() + offset, len, verified, &f) && f.dst_ip == address() &&
@@ -159,6 +162,9 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         ++m_stats.rx_csum_verified;
         NETIF_SET_CHECKSUM_CTRL(&m_netif, m_checksum_flags & ~(NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP));
     }
+    // lwIP may start its TCP timer while handling this frame only if it is
+    // stopped now (LwipBackend::after_lwip_call()).
+    if (!LwipBackend::tcp_timer_running()) m_timer_hint = true;
     // On error lwIP did not take the pbuf; on success it owns it.
     if (m_netif.input(p, &m_netif) != ERR_OK) pbuf_free(p);
     if (skip) NETIF_SET_CHECKSUM_CTRL(&m_netif, m_checksum_flags);

@@ -168,6 +168,13 @@ public:
 
     // Polls the NIC once (completions and received frames).
     uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }
+    // Whether a frame went to lwIP, since the last call, while its TCP
+    // timer was stopped (so lwIP may have started it); clears the hint.
+    bool take_timer_hint() {
+        const bool h = m_timer_hint;
+        m_timer_hint = false;
+        return h;
+    }
 
     // The heap is gone (backend teardown): from now on frames lwIP still
     // sends (the RSTs of netif_remove's aborts) are dropped, not built.
@@ -198,6 +205,7 @@ private:
     NicOffloads m_offloads;
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
     UdpFastSink* m_udp_sink = nullptr;
+    bool m_timer_hint = false;  // see take_timer_hint()
     MacAddress m_mac{};  // the NIC's, read once at attach()
 };
 

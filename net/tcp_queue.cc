@@ -163,11 +163,12 @@ public:
         if (len > tcp_sndbuf(m_pcb) || tcp_sndqueuelen(m_pcb) >= TCP_SND_QUEUELEN || !m_tx.has_room()) {
             return Error::WouldBlock;
         }
+        const bool timer_running = LwipBackend::tcp_timer_running();  // true: our pcb is active
         const err_t e = write(b, start, len, false);
         if (e == ERR_MEM) return Error::WouldBlock;
         if (e != ERR_OK) return from_lwip(e);
         (void)tcp_output(m_pcb);
-        m_be.kick();
+        m_be.after_lwip_call(timer_running);
         return {};
     }
 

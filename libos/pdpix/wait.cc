@@ -41,6 +41,10 @@ int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) 
         consume(i, out);
         return 0;
     }
+    return wait_blocking(out, i, timeout);
+}
+
+int LibOs::wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout) {
     m_ops[i].waiting = true;
     const int e = run_until([&] { return m_ops[i].state == OpState::Done; }, deadline(timeout));
     m_ops[i].waiting = false;
