@@ -33,12 +33,14 @@ inline uint64_t load32(const unsigned char* p) { return *reinterpret_cast<const 
 inline uint64_t load16(const unsigned char* p) { return *reinterpret_cast<const Quarter*>(p); }
 
 // Folds a 64-bit one's-complement sum to 16 bits; non-zero stays non-zero.
+// Adding a value to itself rotated by half its width leaves the end-around
+// sum of its two halves in the upper half: the carry out of the lower half
+// is exactly the end-around carry (RFC 1071's folding, in 2 x 5 steps).
 inline uint16_t fold(uint64_t s) {
-    s = (s & 0xffffffffu) + (s >> 32);  // <= 0x1fffffffe
-    s = (s & 0xffffffffu) + (s >> 32);  // <= 0xffffffff
-    s = (s & 0xffffu) + (s >> 16);      // <= 0x1fffe
-    s = (s & 0xffffu) + (s >> 16);      // <= 0xffff
-    return static_cast<uint16_t>(s);
+    const uint64_t t = s + ((s >> 32) | (s << 32));
+    const uint32_t x = static_cast<uint32_t>(t >> 32);
+    const uint32_t u = x + ((x >> 16) | (x << 16));
+    return static_cast<uint16_t>(u >> 16);
 }
 
 }  // namespace
@@ -67,14 +69,29 @@ extern "C" uint16_t ringlet_chksum(const void* data, int len) {
     }
 
     // Body: p is 8-aligned whenever n >= 8 is left (the head ran in full).
+    // 32 bytes a turn, then the 0-3 words left without a loop.
     auto* w = reinterpret_cast<const Word*>(p);
-    for (; n >= 32; n -= 32, w += 4) {
+    for (const Word* end = w + (n >> 5) * 4; w != end; w += 4) {
         acc = add_wrap(acc, w[0]);
         acc = add_wrap(acc, w[1]);
         acc = add_wrap(acc, w[2]);
         acc = add_wrap(acc, w[3]);
     }
-    for (; n >= 8; n -= 8) acc = add_wrap(acc, *w++);
+    switch ((n >> 3) & 3) {
+    case 3:
+        acc = add_wrap(acc, w[2]);
+        [[fallthrough]];
+    case 2:
+        acc = add_wrap(acc, w[1]);
+        [[fallthrough]];
+    case 1:
+        acc = add_wrap(acc, w[0]);
+        break;
+    default:
+        break;
+    }
+    w += (n >> 3) & 3;
+    n &= 7;
 
     // Tail: fewer than 8 bytes; p is 4-aligned when n >= 4 is left, and the
     // last odd byte sits at an even address (the low half of its lane).

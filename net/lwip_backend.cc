@@ -5,6 +5,7 @@
 #include "net/dma_pbuf.h"
 #include "net/queues.h"
 #include "net/stack.h"
+#include "lwip/priv/tcp_priv.h"
 
 #include <sys/socket.h>
 
@@ -72,7 +73,9 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     }
     m_timer.owner = this;
     m_timer.fire = on_timer;
-    m_poller = TRY(exec.spawn(rt::poll_loop(exec, *this), rt::TaskClass::Poll));
+    // Polled inline by the executor's rounds (no poll task): the frame path
+    // starts straight from the round.
+    TRY(exec.add_poller(*this));
     kick();
     return {};
 }
@@ -89,18 +92,38 @@ Result<pdpix::Queue*> LwipBackend::socket(int domain, int type, int protocol) {
 
 void LwipBackend::destroy(pdpix::Queue* q) { delete q; }
 
+bool LwipBackend::tcp_timer_running() {
+    // lwIP (timeouts.c) starts its TCP timer when a pcb enters the active
+    // or TIME_WAIT list and keeps re-arming it while either list holds one;
+    // every other timer of this configuration is cyclic from the start.
+    return tcp_active_pcbs != nullptr || tcp_tw_pcbs != nullptr;
+}
+
+void LwipBackend::after_lwip_call(bool tcp_timer_was_running) {
+    // With the TCP timer running before the call, lwIP added no timer (the
+    // cyclic ones re-arm only inside stack_check_timeouts, which kicks), so
+    // its earliest deadline is the one armed already.
+    if (!tcp_timer_was_running || !m_timer_armed) kick();
+}
+
 uint32_t LwipBackend::poll(uint32_t max) {
     uint32_t handled = 0;
-    for (uint32_t i = 0; i < m_count; ++i) {
-        if (m_netifs[i] != nullptr && handled < max) handled += m_netifs[i]->poll(max - handled);
+    bool may_add_timer = false;  // a frame went to lwIP with its TCP timer stopped
+    for (Netif* const* it = m_netifs; it != m_netifs + m_count && handled < max; ++it) {
+        Netif* n = *it;
+        if (n == nullptr) continue;
+        handled += n->poll(max - handled);
+        may_add_timer |= n->take_timer_hint();
     }
-    // lwIP's timers run only once the earliest is due; frames handled may
-    // have started an earlier one (TCP's), which kick() notices.
+    // lwIP's timers run only once the earliest is due; a frame lwIP handled
+    // may have started an earlier one (TCP's timer, when it was stopped),
+    // which kick() notices. Frames of the UDP fast path, TX completions and
+    // segments while the TCP timer runs leave lwIP's timers as they were.
     if (m_exec->now_ns() >= m_lwip_due) {
         (void)stack_check_timeouts();
         kick();
-    } else if (handled > 0) {
-        kick();
+    } else if (may_add_timer) {
+        after_lwip_call(false);
     }
     return handled;
 }

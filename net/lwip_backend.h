@@ -63,6 +63,11 @@ public:
     // Re-arms the executor timer after a call into lwIP that may have
     // queued an earlier lwIP timer (connect, write, close).
     void kick();
+    // Whether lwIP's TCP timer is scheduled now (read before a call into
+    // lwIP), and kick() after that call only if the call may have added
+    // a timer: the per-segment calls of an established connection add none.
+    static bool tcp_timer_running();
+    void after_lwip_call(bool tcp_timer_was_running);
     mem::DmaHeap& heap() { return *m_heap; }
     // lwIP's clock: the executor's round time while it runs.
     uint64_t clock_ns() { return m_exec != nullptr ? m_exec->now_ns() : m_platform.now_ns(); }
@@ -100,7 +105,6 @@ private:
     alignas(Netif) unsigned char m_netif_storage[kMaxInterfaces][sizeof(Netif)];
     uint32_t m_count = 0;
     uint32_t m_tx_headroom = 0;
-    rt::TaskId m_poller;
     LwipTimer m_timer;
     bool m_timer_armed = false;
     struct FastPort {

@@ -9,6 +9,7 @@
 #include "libos/mem/dataplane_stats.h"
 #include "net/dma_pbuf.h"
 #include "net/inet_sum.h"
+#include "net/lwip_backend.h"
 #include "net/udp_fast_path.h"
 #include "netif/ethernet.h"
 
@@ -133,7 +134,9 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         m_heap.release(b);
         return;
     }
-    if (m_udp_sink != nullptr) {
+    // Only IPv4/UDP can take the fast path: a look at the protocol byte
+    // spares TCP (and everything else) the parser's call.
+    if (m_udp_sink != nullptr && len > 23 && b->data()[offset + 23] == 17) {
         UdpFrame f;
         const bool verified = l4_checksum_verified && m_offloads.rx_checksum;
         if (parse_udp_frame(b->data() + offset, len, verified, &f) && f.dst_ip == address() &&
@@ -149,6 +152,7 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         return;
     }
     ++m_stats.rx_frames;
+    ++m_stats.rx_lwip;
     // lwIP checks per interface, not per packet; input runs to completion
     // here (NO_SYS, one core), so the interface's flags can say "verified"
     // for exactly this frame. Replies lwIP sends meanwhile see the same GEN
@@ -158,6 +162,9 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
         ++m_stats.rx_csum_verified;
         NETIF_SET_CHECKSUM_CTRL(&m_netif, m_checksum_flags & ~(NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP));
     }
+    // lwIP may start its TCP timer while handling this frame only if it is
+    // stopped now (LwipBackend::after_lwip_call()).
+    if (!LwipBackend::tcp_timer_running()) m_timer_hint = true;
     // On error lwIP did not take the pbuf; on success it owns it.
     if (m_netif.input(p, &m_netif) != ERR_OK) pbuf_free(p);
     if (skip) NETIF_SET_CHECKSUM_CTRL(&m_netif, m_checksum_flags);
@@ -268,6 +275,7 @@ err_t Netif::transmit(pbuf* p) {
     constexpr uint32_t kRemembered = 2 * kMaxTxSegments;
     Found found[kRemembered];
     uint32_t pieces = 0;
+    const uint8_t* first_copied = nullptr;  // where the first copied piece's bytes are
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;
         mem::Buffer* b = fb;
@@ -279,25 +287,35 @@ err_t Netif::transmit(pbuf* p) {
             ++segments;
             in_run = false;
         } else {
+            if (first_copied == nullptr) first_copied = static_cast<const uint8_t*>(q->payload);
             copy_bytes += q->len;
             if (!in_run) ++segments;
             in_run = true;
         }
     }
     const bool by_ref = segments <= kMaxTxSegments;
-    if (!by_ref) copy_bytes = p->tot_len;
+    if (!by_ref) {
+        copy_bytes = p->tot_len;
+        first_copied = static_cast<const uint8_t*>(first->payload);
+    }
     mem::Buffer* h = nullptr;
+    uint32_t pos = headroom;
     if (copy_bytes > 0) {
-        auto head = m_heap.alloc(headroom + copy_bytes);
+        // Up to 7 bytes more, so the copy starts at the source's offset
+        // modulo 8 and memcpy moves whole words (lwIP's header pbufs are
+        // rarely 8-aligned; a misaligned copy merges every word).
+        auto head = m_heap.alloc(headroom + 7 + copy_bytes);
         if (!head) {
             ++m_stats.tx_dropped;
             return ERR_MEM;
         }
         h = *head;
         h->app_owned = false;  // a stack buffer: demi_sgafree must refuse it
+        pos += static_cast<uint32_t>(reinterpret_cast<uintptr_t>(first_copied) -
+                                     reinterpret_cast<uintptr_t>(h->data() + headroom)) & 7u;
     }
     TxSegment segs[kMaxTxSegments];
-    uint32_t n = 0, pos = headroom, payload_copied = 0;
+    uint32_t n = 0, payload_copied = 0;
     uint32_t piece = 0;
     for (const pbuf* q = first; q != nullptr; q = q->next) {
         if (q->len == 0) continue;

@@ -124,6 +124,7 @@ struct NetifStats {
     uint64_t tx_csum_offloaded = 0;  // TCP/UDP checksums left to the NIC
     uint64_t rx_csum_verified = 0;   // frames whose TCP/UDP checksum lwIP skipped
     uint64_t rx_fast = 0;            // datagrams the UDP fast path took (not lwIP)
+    uint64_t rx_lwip = 0;            // frames given to lwIP's input (rx_frames - rx_fast)
     uint64_t tx_fast = 0;            // frames sent whole from one buffer (transmit_in_place)
 };
 
@@ -167,6 +168,13 @@ public:
 
     // Polls the NIC once (completions and received frames).
     uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }
+    // Whether a frame went to lwIP, since the last call, while its TCP
+    // timer was stopped (so lwIP may have started it); clears the hint.
+    bool take_timer_hint() {
+        const bool h = m_timer_hint;
+        m_timer_hint = false;
+        return h;
+    }
 
     // The heap is gone (backend teardown): from now on frames lwIP still
     // sends (the RSTs of netif_remove's aborts) are dropped, not built.
@@ -197,6 +205,7 @@ private:
     NicOffloads m_offloads;
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
     UdpFastSink* m_udp_sink = nullptr;
+    bool m_timer_hint = false;  // see take_timer_hint()
     MacAddress m_mac{};  // the NIC's, read once at attach()
 };
 

@@ -163,11 +163,12 @@ public:
         if (len > tcp_sndbuf(m_pcb) || tcp_sndqueuelen(m_pcb) >= TCP_SND_QUEUELEN || !m_tx.has_room()) {
             return Error::WouldBlock;
         }
+        const bool timer_running = LwipBackend::tcp_timer_running();  // true: our pcb is active
         const err_t e = write(b, start, len, false);
         if (e == ERR_MEM) return Error::WouldBlock;
         if (e != ERR_OK) return from_lwip(e);
         (void)tcp_output(m_pcb);
-        m_be.kick();
+        m_be.after_lwip_call(timer_running);
         return {};
     }
 
@@ -206,36 +207,21 @@ public:
         co_return Result<void>();
     }
 
+    // Data (or the end, or an error) already there: the pop completes
+    // inside demi_pop, no task.
+    Result<mem::Buffer*> try_pop(sockaddr_in* from) override { return pop_now(from); }
+
+    // A pop that must wait is completed from lwIP's callbacks (on_recv,
+    // on_err) through serve_parked(): no task, no wake-up hop.
+    bool park_pop(pdpix::PopWaiter* w) override {
+        park(w);
+        return true;
+    }
+
     rt::Task<Result<mem::Buffer*>> pop(sockaddr_in* from) override {
-        if (m_state == State::Fresh || m_state == State::Listening) co_return Error::InvalidArgument;
         for (;;) {
-            if (m_rx != nullptr) {
-                if (mem::Buffer* lent = lend_head()) {
-                    *from = m_peer;
-                    co_return lent;
-                }
-                // Not one DMA segment, or the app holds too much: a counted copy.
-                const uint32_t n = m_rx->tot_len < kMaxPop ? m_rx->tot_len : kMaxPop;
-                auto r = m_be.heap().alloc(n);
-                if (!r) co_return r.error();
-                mem::Buffer* b = *r;
-                (void)pbuf_copy_partial(m_rx, b->data(), static_cast<u16_t>(n), 0);
-                mem::count_payload_copy(n);
-                ++mem::g_dataplane_stats.rx_copied;
-                m_rx = pbuf_free_header(m_rx, static_cast<u16_t>(n));
-                // Reopen the window only for what the app has taken.
-                if (m_pcb != nullptr) tcp_recved(m_pcb, static_cast<u16_t>(n));
-                *from = m_peer;
-                co_return b;
-            }
-            if (m_eof) {
-                auto e = m_be.heap().alloc(0);  // zero length: end of stream
-                if (!e) co_return e.error();
-                *from = m_peer;
-                co_return *e;
-            }
-            if (m_error != Error::Ok) co_return m_error;
-            if (m_state == State::Closed) co_return Error::Closed;
+            auto r = pop_now(from);
+            if (r.ok() || r.error() != Error::WouldBlock) co_return r;
             co_await m_readable.wait();
         }
     }
@@ -281,6 +267,9 @@ public:
             q->abort();
             delete q;
         }
+        // Pops still parked (the PDPIX layer cancels its own before a close).
+        const sockaddr_in none{};
+        while (pdpix::PopWaiter* w = take_parked_pop()) w->complete(Error::Closed, none);
         m_accept_ready.notify_all();
         m_changed.notify_all();
         m_readable.notify_all();
@@ -306,6 +295,50 @@ private:
         tcp_err(pcb, nullptr);
         tcp_abort(pcb);
         m_tx.release_all();
+    }
+
+    // What a pop returns now: the next segment (lent, or copied when it
+    // must be), a zero-length buffer at the end of the stream, or the
+    // connection's error; WouldBlock while nothing has arrived.
+    Result<mem::Buffer*> pop_now(sockaddr_in* from) {
+        if (m_state == State::Fresh || m_state == State::Listening) return Error::InvalidArgument;
+        if (m_rx != nullptr) {
+            if (mem::Buffer* lent = lend_head()) {
+                *from = m_peer;
+                return lent;
+            }
+            // Not one DMA segment, or the app holds too much: a counted copy.
+            const uint32_t n = m_rx->tot_len < kMaxPop ? m_rx->tot_len : kMaxPop;
+            mem::Buffer* b = TRY(m_be.heap().alloc(n));
+            (void)pbuf_copy_partial(m_rx, b->data(), static_cast<u16_t>(n), 0);
+            mem::count_payload_copy(n);
+            ++mem::g_dataplane_stats.rx_copied;
+            m_rx = pbuf_free_header(m_rx, static_cast<u16_t>(n));
+            // Reopen the window only for what the app has taken.
+            if (m_pcb != nullptr) tcp_recved(m_pcb, static_cast<u16_t>(n));
+            *from = m_peer;
+            return b;
+        }
+        if (m_eof) {
+            mem::Buffer* e = TRY(m_be.heap().alloc(0));  // zero length: end of stream
+            *from = m_peer;
+            return e;
+        }
+        if (m_error != Error::Ok) return m_error;
+        if (m_state == State::Closed) return Error::Closed;
+        return Error::WouldBlock;
+    }
+
+    // Completes parked pops, oldest first, while there is something to give
+    // them. Runs inside lwIP's callbacks: tcp_recved there is allowed (lwIP
+    // defers its output while this pcb's input runs).
+    void serve_parked() {
+        while (has_parked_pops()) {
+            sockaddr_in from{};
+            auto r = pop_now(&from);
+            if (!r.ok() && r.error() == Error::WouldBlock) return;
+            take_parked_pop()->complete(r, from);
+        }
     }
 
     // Writes b->data()[start, start + n) by reference (no copy), recording
@@ -372,6 +405,7 @@ private:
         if (p == nullptr) {  // FIN: end of stream after what is queued
             if (q != nullptr) {
                 q->m_eof = true;
+                q->serve_parked();
                 q->m_readable.notify_all();
             }
             return ERR_OK;
@@ -385,6 +419,7 @@ private:
         } else {
             pbuf_cat(q->m_rx, p);
         }
+        q->serve_parked();
         q->m_readable.notify_all();
         return ERR_OK;
     }
@@ -405,6 +440,7 @@ private:
         q->m_pcb = nullptr;
         q->m_tx.release_all();  // the pcb, and lwIP's references, are gone
         q->m_error = err == ERR_ABRT ? Error::TimedOut : Error::Closed;
+        q->serve_parked();
         q->m_changed.notify_all();
         q->m_readable.notify_all();
         q->m_writable.notify_all();

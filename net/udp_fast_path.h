@@ -70,4 +70,22 @@ struct UdpHeaderSpec {
 // Precondition: payload_len <= 1500 - 28.
 void write_udp_headers(uint8_t* frame, uint32_t payload_len, const UdpHeaderSpec& spec);
 
+// The headers of every datagram of one flow (same addresses, ports, TTL and
+// checksum mode), built once: what write_udp_headers() writes with the
+// lengths, the IPv4 id and both checksums left 0, and the sums of the fixed
+// words, so a datagram costs a copy and five fields.
+struct UdpHeaderTemplate {
+    alignas(8) uint8_t bytes[kUdpHeaders + 6];
+    uint32_t ip_sum;      // the IPv4 header's fixed words
+    uint32_t pseudo_sum;  // addresses and protocol (the pseudo-header without its length)
+    uint32_t ports_sum;   // the UDP header's ports
+    bool software_checksum;
+};
+void make_udp_template(const UdpHeaderSpec& spec, UdpHeaderTemplate* out);
+
+// write_udp_headers() of the template's flow with this datagram's length
+// and IPv4 id; the same bytes. Precondition: frame is 2-aligned (false and
+// nothing written otherwise), payload_len <= 1500 - 28.
+bool write_udp_headers(uint8_t* frame, uint32_t payload_len, uint16_t ip_id, const UdpHeaderTemplate& t);
+
 }  // namespace ringlet::net

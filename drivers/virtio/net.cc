@@ -155,25 +155,35 @@ Result<void> NetDevice::kick_rx() {
     return {};
 }
 
+[[gnu::always_inline]] inline bool NetDevice::rx_frame(const Completion& c, const RxSlot& slot, RxFrame* f) const {
+    // pop() checked c.head < size and c.len <= the buffer's length. The
+    // slot keeps its stale copy until add_rx() reuses it: only a chain the
+    // device returns (in flight, checked by pop()) is read.
+    f->cookie = slot.cookie;
+    f->buffer = slot.va;
+    f->data = slot.va + kHeaderBytes;
+    if (c.len < kHeaderBytes + kMinFrame) return false;
+    f->len = c.len - kHeaderBytes;
+    // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
+    return (m_features & net_feature::kGuestCsum) == 0 || read_rx_offload(slot.va, f);
+}
+
 Result<RxFrame> NetDevice::poll_rx() {
+    auto c = m_rx.pop();
+    if (!c) return c.error();
+    const RxSlot& slot = m_rx_slots[c->head];
+    RxFrame f;
+    if (rx_frame(*c, slot, &f)) return f;
+    return poll_rx_after_drop(slot);
+}
+
+[[gnu::noinline]] Result<RxFrame> NetDevice::poll_rx_after_drop(RxSlot slot) {
     for (;;) {
-        Completion c = TRY(m_rx.pop());
-        // pop() checked c.head < size and c.len <= the buffer's length.
-        // The slot keeps its stale copy until add_rx() reuses it: only a
-        // chain the device returns (in flight, checked by pop()) is read.
-        const RxSlot& slot = m_rx_slots[c.head];
-        RxFrame f;
-        f.cookie = slot.cookie;
-        f.buffer = slot.va;
-        f.data = slot.va + kHeaderBytes;
-        bool ok = c.len >= kHeaderBytes + kMinFrame;
-        if (ok) {
-            f.len = c.len - kHeaderBytes;
-            // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
-            if ((m_features & net_feature::kGuestCsum) != 0) ok = read_rx_offload(slot.va, &f);
-        }
-        if (ok) return f;
         TRY(drop_rx(slot));
+        Completion c = TRY(m_rx.pop());
+        slot = m_rx_slots[c.head];
+        RxFrame f;
+        if (rx_frame(c, slot, &f)) return f;
     }
 }
 
@@ -207,6 +217,10 @@ Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t coo
     write_header(segs[0].va - kHeaderBytes, h);
     if (n == 1) {  // a frame in one buffer: the fast path's case
         TRY(m_tx.add_one(first, false, cookie));
+        return {};
+    }
+    if (n == 2) {  // headers + a payload by reference: a TCP segment's case
+        TRY(m_tx.add_two(first, Segment{segs[1].pa, segs[1].len}, cookie));
         return {};
     }
     Segment chain[kMaxTxSegments];

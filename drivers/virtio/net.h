@@ -221,6 +221,12 @@ private:
     Result<void> add_rx(const RxSlot& slot);
     static bool read_rx_offload(const uint8_t* va, RxFrame* f);
     Result<void> drop_rx(const RxSlot& slot);
+    // The frame completion c of slot describes, if it is usable (long
+    // enough, a sane offload header).
+    bool rx_frame(const Completion& c, const RxSlot& slot, RxFrame* f) const;
+    // poll_rx() after a useless frame: gives slot back and polls on. Out of
+    // line, so the common poll_rx() saves no registers.
+    Result<RxFrame> poll_rx_after_drop(RxSlot slot);
 
     MmioTransport m_transport;
     Virtqueue m_rx;

@@ -95,6 +95,10 @@ public:
     // RX buffer) else readable (a TX frame): the per-packet case, with the
     // same checks and errors, and no loops.
     Result<uint16_t> add_one(const Segment& s, bool writable, uint64_t cookie);
+    // add() of a device-readable chain of two segments (a TX frame whose
+    // headers sit in one buffer and its payload in another): the same
+    // checks and errors, unrolled.
+    Result<uint16_t> add_two(const Segment& first, const Segment& second, uint64_t cookie);
 
     // Publishes every chain added since the last kick and notifies the
     // device unless it asked not to be (section 2.7.13 steps 4-7). Returns

@@ -155,6 +155,9 @@ private:
     void finish(uint32_t op, demi_opcode_t opc, Error e);
     void consume(uint32_t op, demi_qresult_t* out);
     uint64_t deadline(const timespec* timeout);
+    // wait() of op i that is not complete yet: runs the executor. Out of
+    // line, so a wait on a completed operation stays a small call.
+    [[gnu::noinline]] int wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout);
     // Runs the executor until pred() or the deadline: 0 or ETIMEDOUT.
     template <typename Pred>
     int run_until(Pred pred, uint64_t deadline);

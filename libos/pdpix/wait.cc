@@ -41,6 +41,10 @@ int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) 
         consume(i, out);
         return 0;
     }
+    return wait_blocking(out, i, timeout);
+}
+
+int LibOs::wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout) {
     m_ops[i].waiting = true;
     const int e = run_until([&] { return m_ops[i].state == OpState::Done; }, deadline(timeout));
     m_ops[i].waiting = false;
@@ -72,8 +76,13 @@ int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, 
     }
     if (e == 0) {
         int ready = -1;
+        // None of them was done above; each round's completions bump
+        // m_done_seq, so the list is scanned again only after one.
+        uint64_t seen = m_done_seq;
         e = run_until(
             [&] {
+                if (m_done_seq == seen) return false;
+                seen = m_done_seq;
                 for (int j = 0; j < n; ++j) {
                     if (m_ops[idx[j]].state == OpState::Done) {
                         ready = j;

@@ -1,6 +1,7 @@
 #include "libos/rt/executor.h"
 
 #include "libos/rt/panic.h"
+#include "libos/rt/poll_loop.h"
 
 namespace ringlet::rt {
 
@@ -127,10 +128,7 @@ void Executor::run_slot(uint32_t i) {
 }
 
 bool Executor::has_ready() const {
-    for (uint32_t c = 0; c < kAppClasses; ++c) {
-        if (!m_app[c].empty()) return true;
-    }
-    return m_fifo[0].size != 0 || m_fifo[1].size != 0;
+    return m_active_pollers != 0 || any_app_ready() || (m_fifo[0].size | m_fifo[1].size) != 0;
 }
 
 void Executor::fire_timers() {
@@ -138,7 +136,43 @@ void Executor::fire_timers() {
     while (Timer* t = m_timers.pop_due(m_now)) t->fire(t);
 }
 
+Result<void> Executor::add_poller(PollSource& src) {
+    if (m_npollers == kMaxPollers) return Error::Full;
+    m_pollers[m_npollers++] = Poller{&src, 0, false};
+    ++m_active_pollers;
+    return {};
+}
+
+uint32_t Executor::run_pollers() {
+    uint32_t turns = 0;
+    for (Poller *p = m_pollers, *end = m_pollers + m_npollers; p != end; ++p) {
+        if (p->parked) continue;
+        ++turns;
+        if (p->src->poll(m_config.poll_batch) > 0) {
+            p->idle = 0;
+        } else if (++p->idle >= m_config.idle_poll_rounds) {
+            p->idle = 0;
+            p->parked = true;
+            --m_active_pollers;
+        }
+    }
+    return turns;
+}
+
+void Executor::remove_poller(PollSource& src) {
+    for (uint32_t k = 0; k < m_npollers; ++k) {
+        if (m_pollers[k].src != &src) continue;
+        if (!m_pollers[k].parked) --m_active_pollers;
+        m_pollers[k] = m_pollers[--m_npollers];
+        return;
+    }
+}
+
 void Executor::notify_pollers() {
+    if (m_active_pollers != m_npollers) {
+        for (uint32_t k = 0; k < m_npollers; ++k) m_pollers[k].parked = false;
+        m_active_pollers = m_npollers;
+    }
     if (m_idle_pollers == 0) return;
     for (uint32_t i = 0; i < kMaxTasks && m_idle_pollers != 0; ++i) {
         Slot& s = m_slots[i];
@@ -154,10 +188,15 @@ uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
     Executor* const outer = g_current;
     g_current = this;  // timers fire as this core's executor, as tasks run
     refresh_now();
-    fire_timers();
+    if (m_timers.earliest() <= m_now) fire_timers();  // checked here: no call in the usual round
     const uint32_t resumes = run_round(may_block, deadline_ns);
     g_current = outer;
     return resumes;
+}
+
+bool Executor::any_app_ready() const {
+    // Bitwise, not ||: four loads and no branches.
+    return (!m_app[0].empty()) | (!m_app[1].empty()) | (!m_app[2].empty()) | (!m_app[3].empty());
 }
 
 uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
@@ -176,49 +215,58 @@ uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
         g_current = outer;
         return 0;
     }
-    // 1. Every poll task that is ready now runs once (each handles at most
-    //    poll_batch items, then yields to the back of the FIFO).
+    // 1. Every inline poller and every poll task that is ready now runs
+    //    once (each handles at most poll_batch items, then yields to the
+    //    back of the FIFO).
+    if (m_active_pollers != 0) resumes += run_pollers();
+    if (m_fifo[kFifoPoll].size != 0) resumes += run_poll_tasks();
+    // 2 and 3 (out of line): no app task is ready in the usual round of an
+    // app whose operations all complete inline.
+    if (any_app_ready()) resumes += run_app_tasks();
+    // 4. One background task per round: progress, never a flood.
+    if (m_fifo[kFifoBackground].size != 0) {
+        run_slot(static_cast<uint32_t>(fifo_pop(m_fifo[kFifoBackground])));
+        ++resumes;
+    }
+    g_current = outer;
+    return resumes;
+}
+
+uint32_t Executor::run_poll_tasks() {
+    uint32_t resumes = 0;
     for (uint32_t n = m_fifo[kFifoPoll].size; n > 0; --n) {
         const int32_t i = fifo_pop(m_fifo[kFifoPoll]);
         if (i < 0) break;
         run_slot(static_cast<uint32_t>(i));
         ++resumes;
     }
-    // No app task ready (the usual round of an app whose operations all
-    // complete inline): steps 2 and 3 would only look at empty classes.
-    bool any_app = false;
-    for (uint32_t c = 0; c < kAppClasses; ++c) any_app = any_app || !m_app[c].empty();
-    if (any_app) {
-        // 2. App tasks by strict priority, round-robin inside a class.
-        uint32_t served = 0;
-        for (uint32_t budget = m_config.app_budget; budget > 0; --budget) {
-            uint32_t c = 0;
-            while (c < kAppClasses && m_app[c].empty()) ++c;
-            if (c == kAppClasses) break;
-            const int32_t i = m_app[c].first_from(m_cursor[c]);
-            m_app[c].clear(static_cast<uint32_t>(i));
-            m_cursor[c] = static_cast<uint32_t>(i) + 1;
-            served |= 1u << c;
-            run_slot(static_cast<uint32_t>(i));
-            ++resumes;
-        }
-        // 3. Aging: every class that was ready but got no turn gets one.
-        for (uint32_t c = 0; c < kAppClasses; ++c) {
-            if ((served & (1u << c)) != 0 || m_app[c].empty()) continue;
-            const int32_t i = m_app[c].first_from(m_cursor[c]);
-            m_app[c].clear(static_cast<uint32_t>(i));
-            m_cursor[c] = static_cast<uint32_t>(i) + 1;
-            run_slot(static_cast<uint32_t>(i));
-            ++resumes;
-        }
-    }
-    // 4. One background task per round: progress, never a flood.
-    const int32_t b = fifo_pop(m_fifo[kFifoBackground]);
-    if (b >= 0) {
-        run_slot(static_cast<uint32_t>(b));
+    return resumes;
+}
+
+uint32_t Executor::run_app_tasks() {
+    uint32_t resumes = 0;
+    // 2. App tasks by strict priority, round-robin inside a class.
+    uint32_t served = 0;
+    for (uint32_t budget = m_config.app_budget; budget > 0; --budget) {
+        uint32_t c = 0;
+        while (c < kAppClasses && m_app[c].empty()) ++c;
+        if (c == kAppClasses) break;
+        const int32_t i = m_app[c].first_from(m_cursor[c]);
+        m_app[c].clear(static_cast<uint32_t>(i));
+        m_cursor[c] = static_cast<uint32_t>(i) + 1;
+        served |= 1u << c;
+        run_slot(static_cast<uint32_t>(i));
         ++resumes;
     }
-    g_current = outer;
+    // 3. Aging: every class that was ready but got no turn gets one.
+    for (uint32_t c = 0; c < kAppClasses; ++c) {
+        if ((served & (1u << c)) != 0 || m_app[c].empty()) continue;
+        const int32_t i = m_app[c].first_from(m_cursor[c]);
+        m_app[c].clear(static_cast<uint32_t>(i));
+        m_cursor[c] = static_cast<uint32_t>(i) + 1;
+        run_slot(static_cast<uint32_t>(i));
+        ++resumes;
+    }
     return resumes;
 }
 

@@ -22,6 +22,7 @@
 namespace ringlet::rt {
 
 class Executor;
+class PollSource;  // libos/rt/poll_loop.h
 
 enum class TaskClass : uint8_t { App0 = 0, App1, App2, App3, Background, Poll };
 
@@ -59,6 +60,7 @@ public:
     static constexpr uint32_t kMaxTasks = ReadySet::kCapacity;
     static constexpr uint32_t kAppClasses = 4;
     static constexpr uint32_t kMaxTimers = 1024;
+    static constexpr uint32_t kMaxPollers = 4;
 
     explicit Executor(Platform& platform, ExecutorConfig config = {});
     ~Executor();
@@ -103,8 +105,19 @@ public:
     // makes it ready again. Precondition: called from a running task.
     Waker park(std::coroutine_handle<> h);
 
-    // Wakes every poll task parked in wait_for_notification().
+    // Wakes every poll task parked in wait_for_notification() and every
+    // inline poller parked after its idle rounds.
     void notify_pollers();
+
+    // An inline poller: src.poll(poll_batch) is called at the start of
+    // every round, as a poll task's turn would be, but without a coroutine
+    // (no resume, park, wake and FIFO hop per turn: the per-packet path
+    // runs straight from the round). After idle_poll_rounds empty turns it
+    // parks until notify_pollers() (a wake-up from Platform::block() or a
+    // timer). Full beyond kMaxPollers. The source must outlive the
+    // executor or be removed first.
+    Result<void> add_poller(PollSource& src);
+    void remove_poller(PollSource& src);
 
     // Queues a timer; false when the timer heap is full.
     bool add_timer(Timer* t) { return m_timers.insert(t); }
@@ -189,12 +202,23 @@ private:
         uint16_t head = kNil, tail = kNil;
         uint32_t size = 0;
     };
+    struct Poller {
+        PollSource* src = nullptr;
+        uint32_t idle = 0;    // empty turns in a row
+        bool parked = false;  // until notify_pollers()
+    };
 
     Result<TaskId> spawn_handle(std::coroutine_handle<> root, TaskClass cls);
     void make_ready(uint32_t slot);
     void run_slot(uint32_t slot);
     void free_slot(uint32_t slot);
     void fire_timers();
+    // Step 1 of a round: every inline poller that is not parked, once;
+    // then every poll task that is ready. Steps 2 and 3: app tasks.
+    uint32_t run_pollers();
+    [[gnu::noinline]] uint32_t run_poll_tasks();
+    [[gnu::noinline]] uint32_t run_app_tasks();
+    bool any_app_ready() const;
     // One round after the clock was read and due timers fired: poll tasks,
     // app tasks by priority, one background task; blocks when none is ready
     // and may_block.
@@ -216,6 +240,9 @@ private:
     uint64_t m_blocks = 0;
     uint64_t m_now = 0;
     uint32_t m_idle_pollers = 0;
+    Poller m_pollers[kMaxPollers];
+    uint32_t m_npollers = 0;
+    uint32_t m_active_pollers = 0;  // inline pollers not parked
     Slot m_slots[kMaxTasks];
 };
 

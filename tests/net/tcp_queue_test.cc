@@ -124,6 +124,46 @@ TEST_F(TcpPeerTest, ResetFailsThePendingPop) {
     EXPECT_EQ(stack_tcp_pcbs(), 0u);
 }
 
+// A pop with nothing received waits on the connection itself (no task) and
+// is completed from lwIP's receive callback; one with data already there,
+// or the end of the stream, completes inside start_pop.
+TEST_F(TcpPeerTest, PopsNeedNoTaskWaitingOrNot) {
+    Peer peer{this, nic_a, 7};
+    int l = -1, c = -1;
+    establish(peer, &l, &c);
+    const uint32_t tasks = os->executor().live_tasks();
+    const demi_qtoken_t waiting = *os->start_pop(c);
+    EXPECT_EQ(os->executor().live_tasks(), tasks) << "no task spawned for a waiting pop";
+    peer.send(kPsh | kAck, Bytes{'a', 'b'});
+    demi_qresult_t r = wait(waiting);
+    ASSERT_EQ(r.qr_opcode, DEMI_OPC_POP);
+    ASSERT_EQ(r.qr_value.sga.sga_segs[0].sgaseg_len, 2u);
+    EXPECT_EQ(memcmp(r.qr_value.sga.sga_segs[0].sgaseg_buf, "ab", 2), 0);
+    demi_sgarray_t got = r.qr_value.sga;
+    EXPECT_TRUE(os->sgafree(&got).ok());
+    // Data and FIN arrive before the app asks: both pops complete at once.
+    peer.send(kPsh | kAck, Bytes{'c'});
+    peer.send(kFin | kAck);
+    run_for_ms(1);
+    const demi_qtoken_t now = *os->start_pop(c);
+    EXPECT_EQ(os->executor().live_tasks(), tasks);
+    r = wait(now);
+    ASSERT_EQ(r.qr_opcode, DEMI_OPC_POP);
+    ASSERT_EQ(r.qr_value.sga.sga_segs[0].sgaseg_len, 1u);
+    EXPECT_EQ(*static_cast<const char*>(r.qr_value.sga.sga_segs[0].sgaseg_buf), 'c');
+    got = r.qr_value.sga;
+    EXPECT_TRUE(os->sgafree(&got).ok());
+    r = wait(*os->start_pop(c));
+    ASSERT_EQ(r.qr_opcode, DEMI_OPC_POP);
+    EXPECT_EQ(r.qr_value.sga.sga_segs[0].sgaseg_len, 0u) << "end of stream";
+    got = r.qr_value.sga;
+    EXPECT_TRUE(os->sgafree(&got).ok());
+    EXPECT_TRUE(os->close(c).ok());
+    EXPECT_TRUE(os->close(l).ok());
+    run_for_ms(1000);
+    EXPECT_EQ(dma_pbufs_live(), 0u);
+}
+
 TEST_F(TcpPeerTest, WindowReopensOnlyWhenTheAppPops) {
     Peer peer{this, nic_a, 7};
     int l = -1, c = -1;

@@ -206,6 +206,32 @@ TEST(UdpFastPath, AnyAlignmentParsesAndWritesTheSame) {
     }
 }
 
+// A flow's template writes exactly what write_udp_headers() writes, for any
+// length, id, checksum mode and 2-aligned start; an odd start is refused.
+TEST(UdpFastPath, TemplateWritesTheSameBytes) {
+    for (bool software : {true, false}) {
+        UdpHeaderTemplate t;
+        make_udp_template(reply_spec(software, 0), &t);
+        for (size_t n : {0u, 1u, 2u, 63u, 64u, 333u, 1024u, 1472u}) {
+            for (uint16_t id : {uint16_t{0}, uint16_t{1}, uint16_t{0x1234}, uint16_t{0xffff}}) {
+                const Bytes p = payload_of(n);
+                for (uint32_t shift : {0u, 2u, 4u, 6u}) {
+                    Bytes want(kUdpHeaders + p.size() + 16, 0xee), got(want);
+                    std::copy(p.begin(), p.end(), want.begin() + shift + kUdpHeaders);
+                    std::copy(p.begin(), p.end(), got.begin() + shift + kUdpHeaders);
+                    write_udp_headers(want.data() + shift, static_cast<uint32_t>(n), reply_spec(software, id));
+                    ASSERT_TRUE(write_udp_headers(got.data() + shift, static_cast<uint32_t>(n), id, t));
+                    EXPECT_EQ(got, want) << n << " bytes, id " << id << ", at " << shift << ", software " << software;
+                }
+            }
+        }
+        Bytes odd(kUdpHeaders + 8, 0xee);
+        const Bytes before = odd;
+        EXPECT_FALSE(write_udp_headers(odd.data() + 1, 4, 7, t));
+        EXPECT_EQ(odd, before);
+    }
+}
+
 class UdpFastPathStack : public NetTest {};
 
 TEST_F(UdpFastPathStack, AnEchoNeverEntersLwip) {

@@ -161,6 +161,40 @@ TEST_F(VirtioQueueTest, SingleSegmentChainsMixWithLongerOnes) {
     EXPECT_EQ(f.vq.add_one(f.seg(0, 64), true, 9).error(), Error::Full);
 }
 
+// add_two() places what add() of the same two readable segments places, and
+// refuses what add() refuses.
+TEST_F(VirtioQueueTest, TwoSegmentChainsMatchAdd) {
+    EXPECT_EQ(f.vq.add_two(f.seg(0, 0), f.seg(10, 6), 1).error(), Error::InvalidArgument);
+    EXPECT_EQ(f.vq.add_two(f.seg(0, 10), Segment{~0ull - 3, 8}, 1).error(), Error::InvalidArgument);
+    EXPECT_EQ(f.vq.free_descriptors(), 8);
+    Segment r[2] = {f.seg(0, 10), f.seg(10, 6)};
+    auto by_add = f.vq.add(r, 2, nullptr, 0, 33);
+    auto by_two = f.vq.add_two(f.seg(100, 54), f.seg(4096, 64), 44);
+    ASSERT_TRUE(by_add.ok() && by_two.ok());
+    EXPECT_EQ(f.vq.free_descriptors(), 4);
+    ASSERT_TRUE(f.vq.kick().ok());
+    DeviceChain c[2];
+    for (auto& chain : c) ASSERT_TRUE(f.dev.next_chain(0, chain));
+    EXPECT_EQ(c[1].head, *by_two);
+    ASSERT_EQ(c[1].readable.size(), 2u);
+    EXPECT_TRUE(c[1].writable.empty());
+    EXPECT_EQ(c[1].readable[0].len, 54u);
+    EXPECT_EQ(c[1].readable[1].len, 64u);
+    EXPECT_EQ(c[0].readable.size(), 2u);
+    f.dev.complete(0, c[1].head, 0);
+    f.dev.complete(0, c[0].head, 0);
+    auto done = f.vq.pop();
+    ASSERT_TRUE(done.ok());
+    EXPECT_EQ(done->cookie, 44u);
+    ASSERT_TRUE(f.vq.pop().ok());
+    EXPECT_EQ(f.vq.free_descriptors(), 8);
+    // Three pairs fit in eight descriptors with one single; then Full.
+    for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(f.vq.add_two(f.seg(0, 8), f.seg(64, 8), i).ok());
+    ASSERT_TRUE(f.vq.add_one(f.seg(0, 8), false, 9).ok());
+    EXPECT_EQ(f.vq.add_two(f.seg(0, 8), f.seg(64, 8), 10).error(), Error::Full);
+    EXPECT_EQ(f.vq.free_descriptors(), 1);
+}
+
 TEST_F(VirtioQueueTest, PublishingFencesInSpecOrder) {
     uint64_t before_w = f.dev.fences[0], before_full = f.dev.fences[2], before_r = f.dev.fences[1];
     f.add_one(1);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "libos/rt/poll_loop.h"
 #include "tests/libos/rt/test_platform.h"
 
 namespace ringlet::rt {
@@ -223,6 +224,69 @@ TEST_F(ExecutorTest, CancelReadyTaskRemovesItFromTheQueue) {
     ASSERT_TRUE(ex->cancel(*c).ok());
     ex->run_until_idle();
     EXPECT_EQ(log, (std::vector<std::string>{"b"}));
+}
+
+// A source with `work` items, one handled per turn.
+struct CountingSource : PollSource {
+    uint32_t turns = 0;
+    uint32_t work = 0;
+    uint32_t poll(uint32_t max) override {
+        EXPECT_GT(max, 0u);
+        ++turns;
+        if (work == 0) return 0;
+        --work;
+        return 1;
+    }
+};
+
+TEST_F(ExecutorTest, InlinePollerRunsEachRoundAndParksWhenIdle) {
+    CountingSource src;
+    src.work = 2;
+    ASSERT_TRUE(ex->add_poller(src).ok());
+    EXPECT_TRUE(ex->has_ready());
+    ex->run_once(false);
+    ex->run_once(false);
+    EXPECT_EQ(src.turns, 2u);
+    ex->run_once(false);  // an empty turn: parks (idle_poll_rounds = 1)
+    EXPECT_EQ(src.turns, 3u);
+    EXPECT_FALSE(ex->has_ready());
+    ex->run_once(false);
+    EXPECT_EQ(src.turns, 3u) << "parked: not polled";
+    ex->run_once(true, 100);  // nothing ready: the core blocks; the wake-up re-arms the poller
+    EXPECT_EQ(plat.m_blocks, 1u);
+    EXPECT_TRUE(ex->has_ready());
+    ex->run_once(false);
+    EXPECT_EQ(src.turns, 4u);
+    EXPECT_FALSE(ex->has_ready()) << "that turn was empty: parked again";
+    ex->notify_pollers();  // as a timer does
+    EXPECT_TRUE(ex->has_ready());
+    ex->remove_poller(src);
+    EXPECT_FALSE(ex->has_ready());
+    ex->run_once(false);
+    EXPECT_EQ(src.turns, 4u) << "removed";
+}
+
+TEST_F(ExecutorTest, InlinePollersRunBeforeAppTasksAndAreBounded) {
+    CountingSource a, b;
+    a.work = b.work = 100;
+    ASSERT_TRUE(ex->add_poller(a).ok());
+    ASSERT_TRUE(ex->add_poller(b).ok());
+    std::vector<CountingSource> more(Executor::kMaxPollers - 2);
+    for (CountingSource& m : more) ASSERT_TRUE(ex->add_poller(m).ok());
+    CountingSource extra;
+    EXPECT_EQ(ex->add_poller(extra).error(), Error::Full);
+    bool seen_turns = false;
+    auto app = [](CountingSource* s, bool* seen) -> Task<void> {
+        *seen = s->turns == 1;
+        co_return;
+    };
+    ASSERT_TRUE(ex->spawn(app(&a, &seen_turns)).ok());
+    ex->run_once(false);
+    EXPECT_TRUE(seen_turns) << "the round polled before it ran the app task";
+    EXPECT_EQ(b.turns, 1u);
+    for (CountingSource& m : more) ex->remove_poller(m);
+    ex->remove_poller(a);
+    ex->remove_poller(b);
 }
 
 }  // namespace
