@@ -19,6 +19,8 @@
 #                      user/httpd on both (wrk, 1 KiB and 64 KiB, 16 connections),
 #                      instructions per request under -icount (scripts/bench/apps.sh)
 #   --apps-only        only the apps phase      --apps-requests N  per -P 1 run (20000)
+#   --apps-servers "GUEST-SERVER ..."  only these (ringlet-kv ringlet-httpd linux-redis
+#                      linux-kv linux-httpd linux-lighttpd); results already in --out stay
 #   --linux-apps-build DIR  riscv64-linux preset build for the Linux guest's apps
 #                      (build/bench-rvlinux)
 #   --out DIR          results folder (bench-results/DATE-TIME, ignored by git)
@@ -34,8 +36,8 @@ bench_dir=$root/scripts/bench
 
 quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
 out="" rv_build=$root/build/bench-rv host_build=$root/build/bench-host
-do_apps=0 do_echo=1 apps_requests="" linux_apps_build=$root/build/bench-rvlinux
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+do_apps=0 do_echo=1 apps_requests="" linux_apps_build=$root/build/bench-rvlinux apps_servers=all
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --apps) do_apps=1; shift ;;
     --apps-only) do_apps=1 do_echo=0 do_host=0; shift ;;
     --apps-requests) apps_requests=$2; shift 2 ;;
+    --apps-servers) apps_servers=$2; shift 2 ;;
     --linux-apps-build) linux_apps_build=$(realpath -m "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
     --rv-build) rv_build=$(realpath -m "$2"); shift 2 ;;

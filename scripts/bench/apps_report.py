@@ -16,11 +16,14 @@ import statistics
 
 import report as base
 
-SERVERS = [("ringlet", "kv"), ("linux", "kv"), ("linux", "redis"), ("ringlet", "httpd"), ("linux", "httpd")]
+SERVERS = [("ringlet", "kv"), ("linux", "kv"), ("linux", "redis"), ("ringlet", "httpd"), ("linux", "httpd"),
+           ("linux", "lighttpd")]
+HTTP = [s for s in SERVERS if s[1] in ("httpd", "lighttpd")]
 NAMES = {("ringlet", "kv"): "Ringlet kv", ("linux", "kv"): "Linux kv", ("linux", "redis"): "Linux Redis 7",
-         ("ringlet", "httpd"): "Ringlet httpd", ("linux", "httpd"): "Linux httpd"}
+         ("ringlet", "httpd"): "Ringlet httpd", ("linux", "httpd"): "Linux httpd",
+         ("linux", "lighttpd"): "Linux lighttpd 1.4"}
 COLOURS = {("ringlet", "kv"): "#9b4fd1", ("linux", "kv"): "#2fa67f", ("linux", "redis"): "#d1495b",
-           ("ringlet", "httpd"): "#9b4fd1", ("linux", "httpd"): "#2fa67f"}
+           ("ringlet", "httpd"): "#9b4fd1", ("linux", "httpd"): "#2fa67f", ("linux", "lighttpd"): "#d1495b"}
 TO_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -51,6 +54,13 @@ def parse_redis_benchmark(path):
                        "cut": rps is None, "errors": 0}
     if not found:
         base.fail(f"{path}: no GET or SET figures (not redis-benchmark output)")
+    try:
+        with open(path[:-len(".txt")] + ".err", errors="replace") as f:
+            why = [line.strip() for line in f if line.strip()]
+    except OSError:
+        why = []
+    for r in found.values():
+        r["why"] = why[-1] if why else ""
     return found
 
 
@@ -155,7 +165,7 @@ def kv_table(runs, lines):
 
             values = lambda key: [r[key] for r in rs if r.get(key) is not None]  # noqa: E731
             lines.append(f"| {w.replace(' P', ', pipeline ')} | {NAMES[s]} | {base.spread(values('rps'), base.n0)}"
-                         f"{f' ⚠ {cut} cut at 120 s' if cut else ''} | {base.spread(values('steady_rps'), base.n0)} | "
+                         f"{f' ⚠ {cut} ended early' if cut else ''} | {base.spread(values('steady_rps'), base.n0)} | "
                          f"{base.spread(values('stalled'), lambda v: f'{v:.2f}')} | {vs(('linux', 'redis'))} | "
                          f"{vs(('linux', 'kv')) if s == ('ringlet', 'kv') else '-'} | "
                          f"{base.spread(values('p50_ms'), ms)} | {base.spread(values('p99_ms'), ms)} | "
@@ -164,19 +174,22 @@ def kv_table(runs, lines):
 
 
 def httpd_table(runs, lines):
-    lines.append("| file | server | requests/s | vs httpd on Linux | p50 ms | p90 ms | p99 ms | errors | load (1 min) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    lines.append("| file | server | requests/s | vs httpd on Linux | vs lighttpd | p50 ms | p90 ms | p99 ms | errors | "
+                 "load (1 min) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     flagged = False
     for w in ("wrk 1k", "wrk 64k"):
         linux = med(runs.get(("linux", "httpd"), {}).get(w, []), "rps")
-        for s in (("ringlet", "httpd"), ("linux", "httpd")):
+        lighttpd = med(runs.get(("linux", "lighttpd"), {}).get(w, []), "rps")
+        for s in HTTP:
             rs = runs.get(s, {}).get(w)
             if not rs:
                 continue
             errors = [r["errors"] for r in rs]
             flagged |= any(errors)
             lines.append(f"| {w[4:].replace('k', ' KiB')} | {NAMES[s]} | {base.spread([r['rps'] for r in rs], base.n0)} | "
-                         f"{ratio(med(rs, 'rps'), linux) if s[0] == 'ringlet' else '-'} | "
+                         f"{ratio(med(rs, 'rps'), linux) if s != ('linux', 'httpd') else '-'} | "
+                         f"{ratio(med(rs, 'rps'), lighttpd) if s[1] == 'httpd' else '-'} | "
                          + " | ".join(base.spread([r[k] for r in rs if r[k] is not None], ms)
                                       for k in ("p50_ms", "p90_ms", "p99_ms"))
                          + f" | {base.spread(errors, base.n0)}{' ⚠' if any(errors) else ''} | "
@@ -187,17 +200,19 @@ def httpd_table(runs, lines):
 def icount_table(icount, lines):
     lines.append("| request | Ringlet kv | Linux kv | Linux Redis 7 | Redis / Ringlet kv | Linux kv / Ringlet kv |")
     lines.append("|---|---|---|---|---|---|")
-    kv_req = sorted({w for s, f in icount.items() if s[1] != "httpd" for w in f}, key=kv_order)
+    kv_req = sorted({w for s, f in icount.items() if s not in HTTP for w in f}, key=kv_order)
     for w in kv_req:
         r, lk, rd = (icount.get(s, {}).get(w) for s in (("ringlet", "kv"), ("linux", "kv"), ("linux", "redis")))
         cell = lambda v: f"{v:,.0f}" if v else "-"  # noqa: E731
         lines.append(f"| {w.replace(' P', ', pipeline ')} | {cell(r)} | {cell(lk)} | {cell(rd)} | {ratio(rd, r)} | "
                      f"{ratio(lk, r)} |")
-    rh, lh = (icount.get(s, {}).get("GET-1k P1") for s in (("ringlet", "httpd"), ("linux", "httpd")))
-    if rh or lh:
-        lines += ["", "| request | Ringlet httpd | Linux httpd | Linux / Ringlet |", "|---|---|---|---|",
-                  f"| HTTP GET 1 KiB, keep-alive (ab -k -c 1) | {rh and f'{rh:,.0f}' or '-'} | "
-                  f"{lh and f'{lh:,.0f}' or '-'} | {ratio(lh, rh)} |"]
+    rh, lh, lt = (icount.get(s, {}).get("GET-1k P1") for s in HTTP)
+    if rh or lh or lt:
+        cell = lambda v: f"{v:,.0f}" if v else "-"  # noqa: E731
+        lines += ["", "| request | Ringlet httpd | Linux httpd | Linux lighttpd 1.4 | Linux httpd / Ringlet | "
+                  "lighttpd / Ringlet |", "|---|---|---|---|---|---|",
+                  f"| HTTP GET 1 KiB, keep-alive (ab -k -c 1) | {cell(rh)} | {cell(lh)} | {cell(lt)} | {ratio(lh, rh)} | "
+                  f"{ratio(lt, rh)} |"]
 
 
 NOTES = [
@@ -232,13 +247,13 @@ def plots(out, runs, workloads, icount):
             for w in workloads])
         made.append(_bars(out, "apps-kv", kv_servers, "kv and Redis: redis-benchmark, 50 clients, intervals with traffic "
                            "(median of rounds, bars: min-max) - QEMU TCG"))
-    httpd = [s for s in (("ringlet", "httpd"), ("linux", "httpd")) if s in runs]
+    httpd = [s for s in HTTP if s in runs]
     if httpd:
         _write_dat(out, "apps-httpd", [(f"GET {w[4:].replace('k', ' KiB')}", [
             [r["rps"] for r in runs[s].get(w, [])] for s in httpd]) for w in ("wrk 1k", "wrk 64k")])
         made.append(_bars(out, "apps-httpd", httpd, "httpd: wrk, 16 connections (median of rounds, bars: min-max) - "
                           "QEMU TCG, emulated"))
-    servers = [s for s in SERVERS if s[1] != "httpd" and s in icount]
+    servers = [s for s in SERVERS if s not in HTTP and s in icount]
     reqs = sorted({w for s in servers for w in icount[s]}, key=kv_order)
     if servers and reqs:
         with open(os.path.join(out, "apps-instructions.dat"), "w") as f:
@@ -296,18 +311,24 @@ def section(out):
         base.fail(f"{out}/apps: no runs and no instruction counts")
     lines = ["## Apps: kv vs Redis 7, kv and httpd on Ringlet vs Linux (issue 16)", ""]
     workloads = []
-    if any(s[1] != "httpd" for s in runs):
+    if any(s not in HTTP for s in runs):
         lines += ["### kv and Redis (redis-benchmark -c 50 -t get,set; median of rounds, (min–max))", ""]
         workloads, cut = kv_table(runs, lines)
         if cut:
-            lines += ["", "⚠ a run still waiting for its last clients after 120 s was stopped there: no summary, "
-                      "only its progress lines (apps/*/redis-benchmark-*/round*.txt)."]
+            reasons = sorted({r["why"] or "no summary" for s in runs for rs in runs[s].values() for r in rs
+                              if r.get("cut")})
+            lines += ["", "⚠ *ended early*: a run without redis-benchmark's summary, only its progress lines "
+                      f"(apps/*/redis-benchmark-*/round*.txt); reasons: {'; '.join(reasons)}."]
         lines.append("")
-    if any(s[1] == "httpd" for s in runs):
+    if any(s in HTTP for s in runs):
         lines += ["### httpd (wrk -t 2 -c 16 --latency; median of rounds, (min–max))", ""]
         if httpd_table(runs, lines):
             lines += ["", "⚠ some wrk runs had socket errors or non-2xx responses (see apps/*/wrk-*/round*.txt)."]
         lines.append("")
+    incidents = os.path.join(out, "apps", "incidents.txt")
+    if os.path.exists(incidents):
+        with open(incidents) as f:
+            lines += [f"- ⚠ {line.strip()}" for line in f if line.strip()] + [""]
     if icount:
         lines += ["### Instructions per request (-icount shift=0 -smp 1, exec log; marginal cost over 2N requests)", ""]
         icount_table(icount, lines)

@@ -16,12 +16,13 @@
 #   --report-every N print instructions per request every N requests (10000)
 #   --timeout S      stop QEMU after S seconds   --jobs N   make -j (2)
 #   --rebuild        forget the cached kernel build and start over
-#   --apps DIR       also put the app servers into the initramfs (initramfs-apps.cpio):
+#   --apps DIR       also put the app servers into the initramfs (initramfs-apps-KEY.cpio):
 #                    kv and httpd from DIR (a riscv64-linux preset build) and Redis,
 #                    cross-built once from Debian's source package (apt-get source
-#                    redis, ~4 min; cached under redis/)
-#   --app NAME       boot into NAME (redis, kv or httpd) instead of echo: app=NAME
-# Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/ and redis/.
+#                    redis, ~4 min; cached under redis/) and lighttpd (its CMake build,
+#                    static, ~2 min; under lighttpd/), serving /www on port 8080
+#   --app NAME       boot into NAME (redis, kv, httpd or lighttpd) instead of echo: app=NAME
+# Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/, redis/ and lighttpd/.
 # The guest prints "echo-init: instret N requests I instructions X per request idle Y per request"
 # on the console every N requests: everything hart 0 retired in that window,
 # kernel and idle loop included. Exact only with --icount --smp 1.
@@ -32,7 +33,7 @@ guest_src=$here/linux-guest
 cmd=build smp=1 mem=256M net="udp:5555,tcp:5555" icount=0 report_every=10000 timeout_s="" jobs=2 rebuild=0
 apps_build="" app=""
 extra=()
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 case "${1:-}" in build|run|paths) cmd=$1; shift ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,7 +56,7 @@ for v in "$smp" "$report_every" "$jobs"; do
   case "$v" in ''|*[!0-9]*|0) echo "linux-guest.sh: --smp, --report-every and --jobs need a positive number" >&2; exit 2 ;; esac
 done
 
-case "$app" in ''|redis|kv|httpd) ;; *) echo "linux-guest.sh: --app: redis, kv or httpd" >&2; exit 2 ;; esac
+case "$app" in ''|redis|kv|httpd|lighttpd) ;; *) echo "linux-guest.sh: --app: redis, kv, httpd or lighttpd" >&2; exit 2 ;; esac
 [ -n "$app" ] && [ -z "$apps_build" ] && { echo "linux-guest.sh: --app needs --apps DIR" >&2; exit 2; }
 cache_root=${RINGLET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ringlet}
 cache=$cache_root/linux-guest
@@ -163,6 +164,30 @@ build_redis() {
   echo "$rkey" >"$rdir/.ringlet-key"
 }
 
+# --- lighttpd from Debian's source package, beside httpd --------------------
+# Its CMake build, static with the three modules a static site needs (the
+# module table, plugin-static.h, goes into the build folder), no PCRE2 or
+# zlib (no riscv64 libraries for them here). Serves /www: the same two files
+# as httpd's benchmark files (pack_site.py's pattern, byte for byte).
+build_lighttpd() {
+  local ldir=$cache_root/lighttpd lkey dsc
+  lkey=$( { apt-cache policy lighttpd | sed -n 's/ *Candidate: //p'; ${cross}gcc --version | head -1; cat "$here/riscv64-linux.cmake"; } | sha256sum | cut -c1-16)
+  [ "$(cat "$ldir/.ringlet-key" 2>/dev/null)" = "$lkey" ] && [ -x "$ldir/lighttpd" ] && return 0
+  say "lighttpd: apt-get source lighttpd into $ldir, then a static riscv64 cross-build (~2 min)"
+  rm -rf "$ldir/dl" "$ldir/src" "$ldir/obj" && mkdir -p "$ldir/dl"
+  (cd "$ldir/dl" && apt-get source --download-only -qq lighttpd >"$ldir/fetch.log" 2>&1) ||
+    { say "apt-get source lighttpd failed; see $ldir/fetch.log"; exit 1; }
+  dsc=$(ls "$ldir"/dl/lighttpd_*.dsc | tail -1)
+  dpkg-source -x "$dsc" "$ldir/src" >>"$ldir/fetch.log" 2>&1 || { say "dpkg-source -x failed; see $ldir/fetch.log"; exit 1; }
+  { cmake -S "$ldir/src" -B "$ldir/obj" -G Ninja --toolchain "$here/riscv64-linux.cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DBUILD_STATIC=ON -DWITH_PCRE2=OFF -DWITH_ZLIB=OFF &&
+    printf 'PLUGIN_INIT(mod_indexfile)\nPLUGIN_INIT(mod_dirlisting)\nPLUGIN_INIT(mod_staticfile)\n' >"$ldir/obj/build/plugin-static.h" &&
+    nice -n 19 ninja -C "$ldir/obj" -j"$jobs" lighttpd; } >"$ldir/build.log" 2>&1 ||
+    { say "lighttpd build failed; last lines of $ldir/build.log:"; tail -20 "$ldir/build.log" >&2; exit 1; }
+  ${cross}strip -o "$ldir/lighttpd" "$ldir/obj/build/lighttpd"
+  echo "$lkey" >"$ldir/.ringlet-key"
+}
+
 # --- initramfs (seconds; rebuilt when init.c or a server changes) -------------
 initramfs=$cache/initramfs.cpio
 app_files=()
@@ -175,13 +200,36 @@ if [ -n "$apps_build" ]; then
   ${cross}strip -o "$cache/bin/kv" "$apps_build/user/kv/kv"
   ${cross}strip -o "$cache/bin/httpd" "$apps_build/user/httpd/httpd"
   cp "$cache_root/redis/redis-server" "$cache/bin/redis-server"
-  app_files=("$cache/bin/redis-server" "$cache/bin/kv" "$cache/bin/httpd")
-  initramfs=$cache/initramfs-apps.cpio
+  build_lighttpd
+  cp "$cache_root/lighttpd/lighttpd" "$cache/bin/lighttpd"
+  mkdir -p "$cache/www"
+  PYTHONDONTWRITEBYTECODE=1 python3 - "$cache/www" "$here/../../user/httpd" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from pack_site import pattern  # httpd's --generate files, byte for byte
+for name, size in (("1k.bin", 1024), ("64k.bin", 65536)):
+    with open(f"{sys.argv[1]}/{name}", "wb") as f:
+        f.write(pattern(size))
+PY
+  cat >"$cache/lighttpd.conf" <<'CONF'
+server.document-root = "/www"
+server.port = 8080
+server.bind = "0.0.0.0"
+server.event-handler = "linux-sysepoll"
+server.max-keep-alive-requests = 1000000
+server.max-keep-alive-idle = 60
+server.errorlog = "/dev/console"
+mimetype.assign = (".bin" => "application/octet-stream", ".html" => "text/html")
+CONF
+  app_files=("$cache/bin/redis-server" "$cache/bin/kv" "$cache/bin/httpd" "$cache/bin/lighttpd"
+             "$cache/www/1k.bin" "$cache/www/64k.bin" "$cache/lighttpd.conf")
 fi
 init_key=$( { cat "$guest_src/init.c"; ${cross}gcc --version | head -1; cat "${app_files[@]}" /dev/null; } | sha256sum | cut -c1-16)
+# Named by its content: a rebuild never changes the file a running benchmark boots.
+[ -n "$apps_build" ] && initramfs=$cache/initramfs-apps-$init_key.cpio
 key_file=$cache/.ringlet-init-key${apps_build:+-apps}
 if [ "$(cat "$key_file" 2>/dev/null)" != "$init_key" ] || [ ! -f "$initramfs" ]; then
-  say "building the initramfs (static echo-init${apps_build:+, redis-server, kv, httpd})"
+  say "building the initramfs (static echo-init${apps_build:+, redis-server, kv, httpd, lighttpd})"
   ${cross}gcc -static -O2 -Wall -Wextra -Werror -o "$cache/echo-init" "$guest_src/init.c"
   cc -O2 -o "$cache/gen_init_cpio" "$src_dir/usr/gen_init_cpio.c"
   # gen_init_cpio needs no root for device nodes: /dev/console must exist for
@@ -194,7 +242,12 @@ if [ "$(cat "$key_file" 2>/dev/null)" != "$init_key" ] || [ ! -f "$initramfs" ];
     echo "file /init $cache/echo-init 0755 0 0"
     if [ ${#app_files[@]} -gt 0 ]; then
       echo "dir /bin 0755 0 0"
-      for f in "${app_files[@]}"; do echo "file /bin/$(basename "$f") $f 0755 0 0"; done
+      for f in redis-server kv httpd lighttpd; do echo "file /bin/$f $cache/bin/$f 0755 0 0"; done
+      echo "dir /www 0755 0 0"
+      for f in 1k.bin 64k.bin; do echo "file /www/$f $cache/www/$f 0644 0 0"; done
+      echo "dir /etc 0755 0 0"
+      echo "file /etc/lighttpd.conf $cache/lighttpd.conf 0644 0 0"
+      echo "nod /dev/null 0666 0 0 c 1 3"  # lighttpd opens it for stdin
     fi
   } >"$cache/initramfs.list"
   "$cache/gen_init_cpio" "$cache/initramfs.list" >"$initramfs"

@@ -22,7 +22,7 @@
  * counts.)
  *
  * App mode (issue 16 item 6): with app=NAME on the kernel command line
- * (redis, kv or httpd) init does not echo: after the same network and perf
+ * (redis, kv, httpd or lighttpd) init does not echo: after the same network and perf
  * set-up it starts /bin/NAME with fixed arguments (see start_app) and waits
  * for it; the app inherits the one-hart affinity. The servers are in the
  * initramfs only when scripts/bench/linux-guest.sh was given them.
@@ -285,8 +285,11 @@ static void start_app(const char *name) {
                             "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", NULL};
     static char *kv[] = {"/bin/kv", "--port", "6379", "--no-disk", NULL};
     static char *httpd[] = {"/bin/httpd", "--port", "8080", NULL};
-    char **argv = !strcmp(name, "redis") ? redis : !strcmp(name, "kv") ? kv : !strcmp(name, "httpd") ? httpd : NULL;
-    if (!argv) { errno = EINVAL; die("app= wants redis, kv or httpd"); }
+    /* /etc/lighttpd.conf: /www on port 8080, epoll, long keep-alive. */
+    static char *lighttpd[] = {"/bin/lighttpd", "-D", "-f", "/etc/lighttpd.conf", NULL};
+    char **argv = !strcmp(name, "redis") ? redis : !strcmp(name, "kv") ? kv : !strcmp(name, "httpd") ? httpd
+                : !strcmp(name, "lighttpd") ? lighttpd : NULL;
+    if (!argv) { errno = EINVAL; die("app= wants redis, kv, httpd or lighttpd"); }
     if (access(argv[0], X_OK) != 0) die(argv[0]);
     const pid_t pid = fork();
     if (pid < 0) die("fork");
