@@ -14,6 +14,15 @@
 #   --mem SIZE         guest memory (256M)
 #   --icount-requests N  requests per instret window (20000; 1000 with --quick)
 #   --no-throughput | --no-icount | --no-host   skip a phase
+#   --apps             also the apps phase (issue 16): user/kv vs Redis 7 and kv on
+#                      Linux (redis-benchmark GET/SET, 50 clients, -P 1 and 16),
+#                      user/httpd on both (wrk, 1 KiB and 64 KiB, 16 connections),
+#                      instructions per request under -icount (scripts/bench/apps.sh)
+#   --apps-only        only the apps phase      --apps-requests N  per -P 1 run (20000)
+#   --apps-servers "GUEST-SERVER ..."  only these (ringlet-kv ringlet-httpd linux-redis
+#                      linux-kv linux-httpd linux-lighttpd); results already in --out stay
+#   --linux-apps-build DIR  riscv64-linux preset build for the Linux guest's apps
+#                      (build/bench-rvlinux)
 #   --out DIR          results folder (bench-results/DATE-TIME, ignored by git)
 #   --rv-build DIR     riscv64 build (build/bench-rv)
 #   --host-build DIR   host build, Release without sanitizers (build/bench-host)
@@ -27,7 +36,8 @@ bench_dir=$root/scripts/bench
 
 quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
 out="" rv_build=$root/build/bench-rv host_build=$root/build/bench-host
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+do_apps=0 do_echo=1 apps_requests="" linux_apps_build=$root/build/bench-rvlinux apps_servers=all
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -40,6 +50,11 @@ while [ $# -gt 0 ]; do
     --no-throughput) do_tput=0; shift ;;
     --no-icount) do_icount=0; shift ;;
     --no-host) do_host=0; shift ;;
+    --apps) do_apps=1; shift ;;
+    --apps-only) do_apps=1 do_echo=0 do_host=0; shift ;;
+    --apps-requests) apps_requests=$2; shift 2 ;;
+    --apps-servers) apps_servers=$2; shift 2 ;;
+    --linux-apps-build) linux_apps_build=$(realpath -m "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
     --rv-build) rv_build=$(realpath -m "$2"); shift 2 ;;
     --host-build) host_build=$(realpath -m "$2"); shift 2 ;;
@@ -49,19 +64,20 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ $quick -eq 1 ]; then
-  rounds=${rounds:-1} duration=${duration:-1} icount_n=${icount_n:-1000}
+  rounds=${rounds:-1} duration=${duration:-1} icount_n=${icount_n:-1000} apps_requests=${apps_requests:-2000}
   workloads=("udp 64 1" "tcp 64 1")
   icount_sizes=(64)
 else
-  rounds=${rounds:-3} duration=${duration:-5} icount_n=${icount_n:-20000}
+  rounds=${rounds:-3} duration=${duration:-5} icount_n=${icount_n:-20000} apps_requests=${apps_requests:-20000}
   # proto, message bytes, closed-loop clients
   workloads=("udp 64 1" "udp 64 4" "udp 1024 1" "udp 1024 4"
              "tcp 64 1" "tcp 64 4" "tcp 1024 1" "tcp 1024 4" "tcp 8192 1" "tcp 8192 4")
   icount_sizes=(64 1024)
 fi
-for v in "$rounds" "$duration" "$smp" "$icount_n"; do
-  case "$v" in ''|*[!0-9]*|0) echo "bench.sh: --rounds, --duration, --smp and --icount-requests need a positive number" >&2; exit 2 ;; esac
+for v in "$rounds" "$duration" "$smp" "$icount_n" "$apps_requests"; do
+  case "$v" in ''|*[!0-9]*|0) echo "bench.sh: --rounds, --duration, --smp, --icount-requests and --apps-requests need a positive number" >&2; exit 2 ;; esac
 done
+apps_rounds=$rounds apps_duration=$duration
 guests=(ringlet); [ $linux -eq 1 ] && guests+=(linux)
 out=${out:-$root/bench-results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -71,6 +87,8 @@ say() { echo "bench: $*" >&2; }
 die() { echo "bench: FAILED: $*" >&2; exit 1; }
 # shellcheck source=scripts/bench/guest.sh
 source "$bench_dir/guest.sh"
+# shellcheck source=scripts/bench/apps.sh
+source "$bench_dir/apps.sh"
 say "results go to $out"
 
 # --- build ------------------------------------------------------------------
@@ -83,21 +101,38 @@ if [ $build -eq 1 ]; then
   cmake --build "$rv_build" -j2 >>"$out/build.log" 2>&1 || die "riscv64 build; see $out/build.log"
   # Figures come from optimised code without sanitizers; -Werror stays off
   # because GCC 12 at -O3 warns falsely (-Wrestrict) inside std::string.
-  say "building host Release (loadgen, benchmarks) in $host_build"
-  cmake --preset host -B "$host_build" -DCMAKE_BUILD_TYPE=Release -DRINGLET_SANITIZE=OFF \
-    -DRINGLET_WERROR=OFF -DRINGLET_RISCV_BUILD="$rv_build" >>"$out/build.log" 2>&1 || die "host configure; see $out/build.log"
-  cmake --build "$host_build" -j2 --target loadgen libos_bench ring_bench ringlet-profile >>"$out/build.log" 2>&1 ||
-    die "host build; see $out/build.log"
+  if [ $do_echo -eq 1 ] || [ $do_host -eq 1 ]; then
+    say "building host Release (loadgen, benchmarks) in $host_build"
+    cmake --preset host -B "$host_build" -DCMAKE_BUILD_TYPE=Release -DRINGLET_SANITIZE=OFF \
+      -DRINGLET_WERROR=OFF -DRINGLET_RISCV_BUILD="$rv_build" >>"$out/build.log" 2>&1 || die "host configure; see $out/build.log"
+    cmake --build "$host_build" -j2 --target loadgen libos_bench ring_bench ringlet-profile >>"$out/build.log" 2>&1 ||
+      die "host build; see $out/build.log"
+  fi
   if [ $linux -eq 1 ]; then
     say "Linux guest (cached in ~/.cache/ringlet after its first ~6 min build)"
     "$bench_dir/linux-guest.sh" build || die "the Linux guest build"
   fi
+  if [ $do_apps -eq 1 ] && [ $linux -eq 1 ]; then
+    say "apps for the Linux guest: kv, httpd (riscv64-linux preset) in $linux_apps_build; Redis from Debian's source"
+    cmake --preset riscv64-linux -B "$linux_apps_build" >>"$out/build.log" 2>&1 || die "riscv64-linux configure; see $out/build.log"
+    cmake --build "$linux_apps_build" -j2 --target kv httpd >>"$out/build.log" 2>&1 || die "riscv64-linux build; see $out/build.log"
+    "$bench_dir/linux-guest.sh" build --apps "$linux_apps_build" || die "the Linux guest's apps initramfs"
+  fi
 fi
-[ -x "$loadgen" ] || die "no loadgen at $loadgen (build it, or drop --no-build)"
+if [ $do_echo -eq 1 ] || [ $do_host -eq 1 ]; then
+  [ -x "$loadgen" ] || die "no loadgen at $loadgen (build it, or drop --no-build)"
+fi
 if [ ! -f "$rv_build/Image" ] || [ ! -f "$rv_build/initrd.cpio" ]; then die "no Image/initrd.cpio in $rv_build"; fi
 if [ $linux -eq 1 ]; then
   eval "$("$bench_dir/linux-guest.sh" paths 2>/dev/null | grep -E '^(IMAGE|INITRD)=' | sed 's/^/linux_/')"
   [ -f "${linux_IMAGE:-}" ] || die "the Linux guest is not built (scripts/bench/linux-guest.sh build)"
+  if [ $do_apps -eq 1 ]; then
+    eval "$("$bench_dir/linux-guest.sh" paths --apps "$linux_apps_build" 2>/dev/null | grep -E '^INITRD=' | sed 's/^/linux_apps_/')"
+    [ -f "${linux_apps_INITRD:-}" ] || die "the Linux guest's apps initramfs is not built (scripts/bench/linux-guest.sh build --apps $linux_apps_build)"
+  fi
+fi
+if [ $do_apps -eq 1 ]; then
+  for t in redis-benchmark redis-cli wrk ab curl socat; do command -v "$t" >/dev/null || die "the apps phase needs $t (scripts/setup.sh)"; done
 fi
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -108,10 +143,11 @@ fi
   echo "duration_s=$duration"
   echo "machine=QEMU virt, -smp $smp, -m $mem, virtio-net (modern) on user networking; $rounds round(s) of ${duration} s per run, $icount_n requests per instret window"
   echo "guests=${guests[*]}"
+  echo "apps=$do_apps"
 } >"$out/meta.txt"
 
 # --- phase 1: loadgen, round after round, the guests one after the other ------
-if [ $do_tput -eq 1 ]; then
+if [ $do_tput -eq 1 ] && [ $do_echo -eq 1 ]; then
   total=$((rounds * ${#guests[@]} * ${#workloads[@]})) n=0
   for round in $(seq 1 "$rounds"); do
     for guest in "${guests[@]}"; do
@@ -152,7 +188,7 @@ if [ $do_tput -eq 1 ]; then
 fi
 
 # --- phase 2: instructions per request under -icount shift=0 -smp 1 -------------
-if [ $do_icount -eq 1 ]; then
+if [ $do_icount -eq 1 ] && [ $do_echo -eq 1 ]; then
   windows=3
   for guest in "${guests[@]}"; do
     for size in "${icount_sizes[@]}"; do
@@ -208,6 +244,9 @@ if [ $do_host -eq 1 ]; then
       >/dev/null 2>"$out/host-$name.err" || die "$name failed: $(tail -3 "$out/host-$name.err")"
   done
 fi
+
+# --- phase 4: the apps (kv, Redis, httpd), scripts/bench/apps.sh -------------------
+[ $do_apps -eq 1 ] && apps_phase
 
 # --- report -------------------------------------------------------------------
 python3 "$bench_dir/report.py" "$out" || die "report generation; see above"

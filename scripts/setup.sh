@@ -12,7 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   gdb-multiarch cpio netcat-openbsd socat curl iproute2 dosfstools mtools fdisk
   clang lld llvm libclang-rt-14-dev spin valgrind dpkg-dev
-  iputils-ping gnuplot-nox redis-tools python3 wrk
+  iputils-ping gnuplot-nox redis-tools python3 wrk apache2-utils
 )
 
 sudo_cmd=()

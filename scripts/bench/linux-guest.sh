@@ -16,7 +16,13 @@
 #   --report-every N print instructions per request every N requests (10000)
 #   --timeout S      stop QEMU after S seconds   --jobs N   make -j (2)
 #   --rebuild        forget the cached kernel build and start over
-# Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/.
+#   --apps DIR       also put the app servers into the initramfs (initramfs-apps-KEY.cpio):
+#                    kv and httpd from DIR (a riscv64-linux preset build) and Redis,
+#                    cross-built once from Debian's source package (apt-get source
+#                    redis, ~4 min; cached under redis/) and lighttpd (its CMake build,
+#                    static, ~2 min; under lighttpd/), serving /www on port 8080
+#   --app NAME       boot into NAME (redis, kv, httpd or lighttpd) instead of echo: app=NAME
+# Cache: $RINGLET_CACHE or ~/.cache/ringlet, under linux-guest/, redis/ and lighttpd/.
 # The guest prints "echo-init: instret N requests I instructions X per request idle Y per request"
 # on the console every N requests: everything hart 0 retired in that window,
 # kernel and idle loop included. Exact only with --icount --smp 1.
@@ -25,8 +31,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest_src=$here/linux-guest
 
 cmd=build smp=1 mem=256M net="udp:5555,tcp:5555" icount=0 report_every=10000 timeout_s="" jobs=2 rebuild=0
+apps_build="" app=""
 extra=()
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 case "${1:-}" in build|run|paths) cmd=$1; shift ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +45,8 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --rebuild) rebuild=1; shift ;;
+    --apps) apps_build=$(realpath -m "$2"); shift 2 ;;
+    --app) app=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "linux-guest.sh: unknown option '$1'" >&2; usage 2 ;;
@@ -47,7 +56,10 @@ for v in "$smp" "$report_every" "$jobs"; do
   case "$v" in ''|*[!0-9]*|0) echo "linux-guest.sh: --smp, --report-every and --jobs need a positive number" >&2; exit 2 ;; esac
 done
 
-cache=${RINGLET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ringlet}/linux-guest
+case "$app" in ''|redis|kv|httpd|lighttpd) ;; *) echo "linux-guest.sh: --app: redis, kv, httpd or lighttpd" >&2; exit 2 ;; esac
+[ -n "$app" ] && [ -z "$apps_build" ] && { echo "linux-guest.sh: --app needs --apps DIR" >&2; exit 2; }
+cache_root=${RINGLET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ringlet}
+cache=$cache_root/linux-guest
 src_dir=$cache/src
 obj_dir=$cache/obj
 log=$cache/build.log
@@ -131,34 +143,127 @@ if [ "$(cat "$cache/.ringlet-key" 2>/dev/null)" != "$key" ] || [ ! -f "$cache/Im
   say "kernel built in $((SECONDS / 60))m$((SECONDS % 60))s"
 fi
 
-# --- initramfs (seconds; rebuilt when init.c changes) -----------------------
-init_key=$( { cat "$guest_src/init.c"; ${cross}gcc --version | head -1; } | sha256sum | cut -c1-16)
-if [ "$(cat "$cache/.ringlet-init-key" 2>/dev/null)" != "$init_key" ] || [ ! -f "$cache/initramfs.cpio" ]; then
-  say "building the initramfs (static echo-init)"
+# --- Redis 7 from Debian's source package (issue 16 item 6) -------------------
+# Static, MALLOC=libc (no jemalloc), no TLS or systemd: the reference server
+# for user/kv. Only redis-server is built; rebuilt when the source version or
+# the cross compiler changes.
+build_redis() {
+  local rdir=$cache_root/redis rkey dsc
+  rkey=$( { apt-cache policy redis | sed -n 's/ *Candidate: //p'; ${cross}gcc --version | head -1; } | sha256sum | cut -c1-16)
+  [ "$(cat "$rdir/.ringlet-key" 2>/dev/null)" = "$rkey" ] && [ -x "$rdir/redis-server" ] && return 0
+  say "Redis: apt-get source redis into $rdir, then a static riscv64 cross-build (~4 min on 2 busy cores)"
+  rm -rf "$rdir/dl" "$rdir/src" && mkdir -p "$rdir/dl"
+  (cd "$rdir/dl" && apt-get source --download-only -qq redis >"$rdir/fetch.log" 2>&1) ||
+    { say "apt-get source redis failed (is there a deb-src entry? scripts/setup.sh adds one); see $rdir/fetch.log"; exit 1; }
+  dsc=$(ls "$rdir"/dl/redis_*.dsc | tail -1)
+  dpkg-source -x "$dsc" "$rdir/src" >>"$rdir/fetch.log" 2>&1 || { say "dpkg-source -x failed; see $rdir/fetch.log"; exit 1; }
+  nice -n 19 make -C "$rdir/src/src" -j"$jobs" redis-server CC=${cross}gcc AR=${cross}ar RANLIB=${cross}ranlib \
+    MALLOC=libc LDFLAGS=-static BUILD_TLS=no USE_SYSTEMD=no uname_M=riscv64 OPTIMIZATION=-O2 >"$rdir/build.log" 2>&1 ||
+    { say "Redis build failed; last lines of $rdir/build.log:"; tail -20 "$rdir/build.log" >&2; exit 1; }
+  ${cross}strip -o "$rdir/redis-server" "$rdir/src/src/redis-server"
+  echo "$rkey" >"$rdir/.ringlet-key"
+}
+
+# --- lighttpd from Debian's source package, beside httpd --------------------
+# Its CMake build, static with the three modules a static site needs (the
+# module table, plugin-static.h, goes into the build folder), no PCRE2 or
+# zlib (no riscv64 libraries for them here). Serves /www: the same two files
+# as httpd's benchmark files (pack_site.py's pattern, byte for byte).
+build_lighttpd() {
+  local ldir=$cache_root/lighttpd lkey dsc
+  lkey=$( { apt-cache policy lighttpd | sed -n 's/ *Candidate: //p'; ${cross}gcc --version | head -1; cat "$here/riscv64-linux.cmake"; } | sha256sum | cut -c1-16)
+  [ "$(cat "$ldir/.ringlet-key" 2>/dev/null)" = "$lkey" ] && [ -x "$ldir/lighttpd" ] && return 0
+  say "lighttpd: apt-get source lighttpd into $ldir, then a static riscv64 cross-build (~2 min)"
+  rm -rf "$ldir/dl" "$ldir/src" "$ldir/obj" && mkdir -p "$ldir/dl"
+  (cd "$ldir/dl" && apt-get source --download-only -qq lighttpd >"$ldir/fetch.log" 2>&1) ||
+    { say "apt-get source lighttpd failed; see $ldir/fetch.log"; exit 1; }
+  dsc=$(ls "$ldir"/dl/lighttpd_*.dsc | tail -1)
+  dpkg-source -x "$dsc" "$ldir/src" >>"$ldir/fetch.log" 2>&1 || { say "dpkg-source -x failed; see $ldir/fetch.log"; exit 1; }
+  { cmake -S "$ldir/src" -B "$ldir/obj" -G Ninja --toolchain "$here/riscv64-linux.cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DBUILD_STATIC=ON -DWITH_PCRE2=OFF -DWITH_ZLIB=OFF &&
+    printf 'PLUGIN_INIT(mod_indexfile)\nPLUGIN_INIT(mod_dirlisting)\nPLUGIN_INIT(mod_staticfile)\n' >"$ldir/obj/build/plugin-static.h" &&
+    nice -n 19 ninja -C "$ldir/obj" -j"$jobs" lighttpd; } >"$ldir/build.log" 2>&1 ||
+    { say "lighttpd build failed; last lines of $ldir/build.log:"; tail -20 "$ldir/build.log" >&2; exit 1; }
+  ${cross}strip -o "$ldir/lighttpd" "$ldir/obj/build/lighttpd"
+  echo "$lkey" >"$ldir/.ringlet-key"
+}
+
+# --- initramfs (seconds; rebuilt when init.c or a server changes) -------------
+initramfs=$cache/initramfs.cpio
+app_files=()
+if [ -n "$apps_build" ]; then
+  build_redis
+  for f in "$apps_build/user/kv/kv" "$apps_build/user/httpd/httpd"; do
+    [ -x "$f" ] || { say "no $f: build the riscv64-linux preset first (cmake --build --preset riscv64-linux)"; exit 1; }
+  done
+  mkdir -p "$cache/bin"
+  ${cross}strip -o "$cache/bin/kv" "$apps_build/user/kv/kv"
+  ${cross}strip -o "$cache/bin/httpd" "$apps_build/user/httpd/httpd"
+  cp "$cache_root/redis/redis-server" "$cache/bin/redis-server"
+  build_lighttpd
+  cp "$cache_root/lighttpd/lighttpd" "$cache/bin/lighttpd"
+  mkdir -p "$cache/www"
+  PYTHONDONTWRITEBYTECODE=1 python3 - "$cache/www" "$here/../../user/httpd" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from pack_site import pattern  # httpd's --generate files, byte for byte
+for name, size in (("1k.bin", 1024), ("64k.bin", 65536)):
+    with open(f"{sys.argv[1]}/{name}", "wb") as f:
+        f.write(pattern(size))
+PY
+  cat >"$cache/lighttpd.conf" <<'CONF'
+server.document-root = "/www"
+server.port = 8080
+server.bind = "0.0.0.0"
+server.event-handler = "linux-sysepoll"
+server.max-keep-alive-requests = 1000000
+server.max-keep-alive-idle = 60
+server.errorlog = "/dev/console"
+mimetype.assign = (".bin" => "application/octet-stream", ".html" => "text/html")
+CONF
+  app_files=("$cache/bin/redis-server" "$cache/bin/kv" "$cache/bin/httpd" "$cache/bin/lighttpd"
+             "$cache/www/1k.bin" "$cache/www/64k.bin" "$cache/lighttpd.conf")
+fi
+init_key=$( { cat "$guest_src/init.c"; ${cross}gcc --version | head -1; cat "${app_files[@]}" /dev/null; } | sha256sum | cut -c1-16)
+# Named by its content: a rebuild never changes the file a running benchmark boots.
+[ -n "$apps_build" ] && initramfs=$cache/initramfs-apps-$init_key.cpio
+key_file=$cache/.ringlet-init-key${apps_build:+-apps}
+if [ "$(cat "$key_file" 2>/dev/null)" != "$init_key" ] || [ ! -f "$initramfs" ]; then
+  say "building the initramfs (static echo-init${apps_build:+, redis-server, kv, httpd, lighttpd})"
   ${cross}gcc -static -O2 -Wall -Wextra -Werror -o "$cache/echo-init" "$guest_src/init.c"
   cc -O2 -o "$cache/gen_init_cpio" "$src_dir/usr/gen_init_cpio.c"
   # gen_init_cpio needs no root for device nodes: /dev/console must exist for
   # the kernel to give init a console.
-  cat >"$cache/initramfs.list" <<LIST
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /proc 0755 0 0
-file /init $cache/echo-init 0755 0 0
-LIST
-  "$cache/gen_init_cpio" "$cache/initramfs.list" >"$cache/initramfs.cpio"
-  echo "$init_key" >"$cache/.ringlet-init-key"
+  {
+    echo "dir /dev 0755 0 0"
+    echo "nod /dev/console 0600 0 0 c 5 1"
+    echo "dir /proc 0755 0 0"
+    echo "dir /tmp 1777 0 0"
+    echo "file /init $cache/echo-init 0755 0 0"
+    if [ ${#app_files[@]} -gt 0 ]; then
+      echo "dir /bin 0755 0 0"
+      for f in redis-server kv httpd lighttpd; do echo "file /bin/$f $cache/bin/$f 0755 0 0"; done
+      echo "dir /www 0755 0 0"
+      for f in 1k.bin 64k.bin; do echo "file /www/$f $cache/www/$f 0644 0 0"; done
+      echo "dir /etc 0755 0 0"
+      echo "file /etc/lighttpd.conf $cache/lighttpd.conf 0644 0 0"
+      echo "nod /dev/null 0666 0 0 c 1 3"  # lighttpd opens it for stdin
+    fi
+  } >"$cache/initramfs.list"
+  "$cache/gen_init_cpio" "$cache/initramfs.list" >"$initramfs"
+  echo "$init_key" >"$key_file"
 fi
 
-append="console=ttyS0 quiet report_every=$report_every"
+append="console=ttyS0 quiet report_every=$report_every${app:+ app=$app}"
 case "$cmd" in
   build)
     say "kernel:    $cache/Image"
-    say "initramfs: $cache/initramfs.cpio"
+    say "initramfs: $initramfs"
     say "boot it:   $0 run   (echo on UDP and TCP 5555 forwarded from 127.0.0.1)"
     exit 0 ;;
   paths)
     echo "IMAGE=$cache/Image"
-    echo "INITRD=$cache/initramfs.cpio"
+    echo "INITRD=$initramfs"
     echo "APPEND=$append"
     exit 0 ;;
 esac
@@ -173,7 +278,7 @@ for rule in "${rules[@]}"; do
 done
 # shellcheck disable=SC2054  # the commas belong to QEMU option values
 qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
-      -kernel "$cache/Image" -initrd "$cache/initramfs.cpio" -append "$append"
+      -kernel "$cache/Image" -initrd "$initramfs" -append "$append"
       -display none -serial stdio -monitor none
       -global virtio-mmio.force-legacy=false
       -netdev "user,id=net0$fwd" -device virtio-net-device,netdev=net0)

@@ -362,9 +362,12 @@ def main():
             meta = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
     runs, figures, host = load_runs(out), load_icount(out), load_host(out)
     chosen = select_runs(runs, float(meta.get("duration_s", 0)))
-    if not runs and not figures and not host:
+    sys.dont_write_bytecode = True  # no __pycache__ in scripts/bench/
+    import apps_report  # the apps phase (issue 16); imports this module for its helpers
+    apps_lines, apps_plots = apps_report.section(out)
+    if not runs and not figures and not host and not apps_lines:
         fail(f"{out}: nothing to report")
-    lines = ["# Ringlet vs Linux: echo benchmarks", ""]
+    lines = ["# Ringlet vs Linux: benchmarks", ""]
     if meta:
         lines.append(f"{meta.get('date', '?')}, commit {meta.get('commit', '?')}, {meta.get('qemu', '?')}, "
                      f"host {meta.get('host', '?')} (load {meta.get('load', '?')}); {meta.get('machine', '')}.")
@@ -395,7 +398,8 @@ def main():
         lines += ["## Host micro-benchmarks (Google Benchmark, Release; median of repetitions)", ""]
         host_table(host, lines)
         lines += ["", *HOST_NOTES, ""]
-    made = plots(out, chosen, figures)
+    lines += apps_lines
+    made = plots(out, chosen, figures) + apps_plots
     lines += [f"![{p[:-4]}]({p})" for p in made]
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")

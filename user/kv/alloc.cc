@@ -1,6 +1,6 @@
 #include "user/kv/alloc.h"
 
-#if defined(__riscv)
+#if defined(RINGLET_FREESTANDING)
 #include "user/kv/arena.h"
 
 namespace kv {

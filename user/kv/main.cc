@@ -17,7 +17,7 @@
 #include "user/kv/journal.h"
 #include "user/kv/server.h"
 
-#if defined(__riscv)
+#if defined(RINGLET_FREESTANDING)
 #include "user/rt/syscall.h"
 #else
 #include <stdlib.h>
@@ -32,7 +32,7 @@ int64_t g_clock_offset = 0;
 // wall clock, time since boot. Recovery adds an offset so the store's time
 // never runs backwards across restarts (expiry times are absolute).
 int64_t platform_ms() {
-#if defined(__riscv)
+#if defined(RINGLET_FREESTANDING)
     const uint64_t hz = ringlet::user::timebase_hz();
     const uint64_t t = ringlet::user::now();
     return static_cast<int64_t>(t / hz * 1000 + t % hz * 1000 / hz);
@@ -78,7 +78,7 @@ int main(int argc, char* argv[]) {
             }
         } else if (strcmp(a, "--no-disk") == 0) {
             use_disk = false;
-#if !defined(__riscv)
+#if !defined(RINGLET_FREESTANDING)
         } else if (strcmp(a, "--disk") == 0 && i + 1 < argc) {
             setenv("RINGLET_DISK", argv[++i], 1);  // read by the libOS's host storage
 #endif
@@ -96,7 +96,7 @@ int main(int argc, char* argv[]) {
         kv::Line() << "kv: demi_init failed";
         return 1;
     }
-#if defined(__riscv)
+#if defined(RINGLET_FREESTANDING)
     g_stats.os = "ringlet";
     g_stats.maxmemory = 24u << 20;
 #endif

@@ -21,6 +21,12 @@
  * not reset under us. (QEMU has no Sscofpmf: no mode filtering, every mode
  * counts.)
  *
+ * App mode (issue 16 item 6): with app=NAME on the kernel command line
+ * (redis, kv, httpd or lighttpd) init does not echo: after the same network and perf
+ * set-up it starts /bin/NAME with fixed arguments (see start_app) and waits
+ * for it; the app inherits the one-hart affinity. The servers are in the
+ * initramfs only when scripts/bench/linux-guest.sh was given them.
+ *
  * Built static with riscv64-linux-gnu-gcc by scripts/bench/linux-guest.sh.
  */
 #define _GNU_SOURCE
@@ -44,6 +50,7 @@
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -271,6 +278,42 @@ static void on_udp(int ufd) {
     }
 }
 
+/* The benchmark servers and their arguments: no persistence (kv runs with
+ * --no-disk on both guests, Redis without RDB or AOF), one event loop. */
+static void start_app(const char *name) {
+    static char *redis[] = {"/bin/redis-server", "--port", "6379", "--bind", "0.0.0.0", "--protected-mode", "no",
+                            "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", NULL};
+    static char *kv[] = {"/bin/kv", "--port", "6379", "--no-disk", NULL};
+    static char *httpd[] = {"/bin/httpd", "--port", "8080", NULL};
+    /* /etc/lighttpd.conf: /www on port 8080, epoll, long keep-alive. */
+    static char *lighttpd[] = {"/bin/lighttpd", "-D", "-f", "/etc/lighttpd.conf", NULL};
+    char **argv = !strcmp(name, "redis") ? redis : !strcmp(name, "kv") ? kv : !strcmp(name, "httpd") ? httpd
+                : !strcmp(name, "lighttpd") ? lighttpd : NULL;
+    if (!argv) { errno = EINVAL; die("app= wants redis, kv, httpd or lighttpd"); }
+    if (access(argv[0], X_OK) != 0) die(argv[0]);
+    const pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        char *envp[] = {"PATH=/bin", NULL};
+        execve(argv[0], argv, envp);
+        die("execve");
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "echo-init: started %s (pid %d)\n", argv[0], (int)pid);
+    say(msg);
+    for (;;) {
+        int status = 0;
+        const pid_t done = wait(&status);
+        if (done == pid) {
+            snprintf(msg, sizeof msg, "echo-init: %s exited (status 0x%x); powering off\n", argv[0], status);
+            say(msg);
+            sync();
+            reboot(RB_POWER_OFF);
+        }
+        if (done < 0 && errno != EINTR) pause();
+    }
+}
+
 int main(void) {
     /* Kernel command-line words with '=' and no '.' arrive as environment. */
     const char *every = getenv("report_every");
@@ -288,6 +331,11 @@ int main(void) {
 
     mount("proc", "/proc", "proc", 0, NULL);
     configure_network();
+    const char *app = getenv("app");
+    if (app && *app) {
+        if (start_instret() < 0) say("echo-init: perf_event_open(instructions) failed: instret may stand still\n");
+        start_app(app);
+    }
     const int ufd = open_server(SOCK_DGRAM);
     const int lfd = open_server(SOCK_STREAM);
     const int ep = epoll_create1(EPOLL_CLOEXEC);
