@@ -70,7 +70,8 @@ image=$build_dir/Image
 case "$app" in
   '') ;;
   echo)
-    app_append="init=echo:--udp:5555:--tcp:5555" app_net="udp:5555,tcp:5555"
+    # On every hart (@all): one libOS and one lwIP per core (README: one app on many harts).
+    app_append="init=echo:--udp:5555:--tcp:5555@all" app_net="udp:5555,tcp:5555"
     app_hint="echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" ;;
   httpd)
     app_append="init=httpd:--port:8080" app_net="tcp:8080"

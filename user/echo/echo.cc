@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #include "libos/pdpix/ringlet_demi.h"
+#if RINGLET_FREESTANDING
+#include "user/rt/cores.h"
+#include "user/rt/syscall.h"
+#endif
 
 namespace {
 
@@ -46,10 +50,29 @@ struct Conn {
     unsigned long gen = 0;  // bumped per accepted connection on this qd
 };
 
-Pending g_pending[kMaxTokens];
-int g_npending = 0;
-Conn g_conns[kMaxQds];
+// One core's server state. On Ringlet echo runs on every hart it is given
+// (init=echo@all): each core has its own libOS (demi_init on that core),
+// its own listening queues on the same ports and its own connections - a
+// flow's frames reach the core its hash names, and its connection lives
+// and dies there. qds are per core (qd / 1024 names the core), so tables
+// are indexed by qd % kMaxQds.
+struct EchoCore {
+    Pending pending[kMaxTokens];
+    int npending = 0;
+    Conn conns[kMaxQds];
+    unsigned core = 0;
+    unsigned long served = 0;  // UDP datagrams and TCP messages echoed
+};
+constexpr unsigned kMaxEchoCores = 4;
+EchoCore g_cores[kMaxEchoCores];
+thread_local EchoCore* t_echo = &g_cores[0];
 unsigned long g_close_after = 0;
+unsigned long g_udp_port = 0, g_tcp_port = 0;
+int g_argc = 0;
+char** g_argv = nullptr;
+
+Conn& conn(int qd) { return t_echo->conns[qd % kMaxQds]; }
+bool valid_qd(int qd) { return qd >= 0 && qd < kMaxQds * static_cast<int>(kMaxEchoCores); }
 
 void say(const char* s) { (void)!write(2, s, strlen(s)); }
 
@@ -58,8 +81,8 @@ void say(const char* s) { (void)!write(2, s, strlen(s)); }
 // app's own address space: app, libOS, lwIP and the virtio driver, but not
 // the time asleep in the kernel.
 unsigned long g_stats_every = 0;
-unsigned long g_stats_count = 0;
-unsigned long long g_stats_start = 0;
+thread_local unsigned long g_stats_count = 0;
+thread_local unsigned long long g_stats_start = 0;
 
 unsigned long long retired_instructions() {
 #if defined(__riscv)
@@ -83,12 +106,12 @@ void say_number(unsigned long long v) {
     (void)!write(2, text, static_cast<size_t>(n));
 }
 
-unsigned long long g_stats_sleep = 0;
+thread_local unsigned long long g_stats_sleep = 0;
 
 // --fault-after N (a test hook): after N echoed UDP requests the app touches
 // an unmapped address, so a test can see the OS kill it mid-stream and go on.
 unsigned long g_fault_after = 0;
-unsigned long g_udp_echoed = 0;
+thread_local unsigned long g_udp_echoed = 0;
 
 void maybe_fault() {
     if (g_fault_after == 0 || ++g_udp_echoed < g_fault_after) return;
@@ -131,6 +154,15 @@ void count_request() {
     g_stats_count = 0;
 }
 
+// Each core's own counter; its first request is announced on the console,
+// so a test sees every core serve.
+void count_served() {
+    if (++t_echo->served != 1) return;
+    say("echo: core ");
+    say_number(t_echo->core);
+    say(" served its first request\n");
+}
+
 // Parses a decimal number; false on anything else.
 bool parse_num(const char* s, unsigned long* out) {
     if (s == nullptr || *s == '\0') return false;
@@ -145,9 +177,10 @@ bool parse_num(const char* s, unsigned long* out) {
 }
 
 bool track(demi_qtoken_t qt, Kind k, int qd) {
-    if (g_npending == kMaxTokens) return false;
-    const unsigned long gen = qd >= 0 && qd < kMaxQds ? g_conns[qd].gen : 0;
-    g_pending[g_npending++] = Pending{qt, k, qd, gen};
+    EchoCore& e = *t_echo;
+    if (e.npending == kMaxTokens) return false;
+    const unsigned long gen = valid_qd(qd) ? conn(qd).gen : 0;
+    e.pending[e.npending++] = Pending{qt, k, qd, gen};
     return true;
 }
 
@@ -162,8 +195,8 @@ bool start_accept(int qd) {
 }
 
 void close_conn(int qd) {
-    if (qd < 0 || qd >= kMaxQds || !g_conns[qd].open) return;
-    Conn& c = g_conns[qd];
+    if (!valid_qd(qd) || !conn(qd).open) return;
+    Conn& c = conn(qd);
     c.open = false;
     if (c.has_held) (void)demi_sgafree(&c.held);
     c.has_held = false;
@@ -173,7 +206,8 @@ void close_conn(int qd) {
 // Echoes `sga` on connection qd and, unless the client closed, pops the next
 // message; closes the connection on failure.
 void echo_tcp(int qd, demi_sgarray_t& sga) {
-    Conn& c = g_conns[qd];
+    Conn& c = conn(qd);
+    count_served();
     demi_qtoken_t qt;
     const bool pushed = demi_push(&qt, qd, &sga) == 0 && track(qt, Kind::Push, qd);
     (void)demi_sgafree(&sga);  // deferred by the libOS until the push is done
@@ -207,6 +241,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             demi_qtoken_t qt;
             sockaddr_in to = sga.sga_addr;
             count_request();
+            count_served();
             maybe_fault();
             if (demi_pushto(&qt, p.qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
                 // A datagram usually leaves at once (the libOS completes the
@@ -224,11 +259,11 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     case Kind::Accept:
         if (qr.qr_opcode == DEMI_OPC_ACCEPT) {
             const int c = qr.qr_value.ares.qd;
-            if (c >= 0 && c < kMaxQds) {
+            if (valid_qd(c)) {
                 Conn fresh;
                 fresh.open = true;
-                fresh.gen = g_conns[c].gen + 1;
-                g_conns[c] = fresh;
+                fresh.gen = conn(c).gen + 1;
+                conn(c) = fresh;
                 if (!start_pop(c, Kind::TcpPop)) close_conn(c);
             } else {
                 (void)demi_close(c);
@@ -237,7 +272,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
         (void)start_accept(p.qd);
         return;
     case Kind::TcpPop: {
-        if (!g_conns[p.qd].open || g_conns[p.qd].gen != p.gen) {  // cancelled by our own close
+        if (!valid_qd(p.qd) || !conn(p.qd).open || conn(p.qd).gen != p.gen) {  // cancelled by our own close
             if (qr.qr_opcode == DEMI_OPC_POP) (void)demi_sgafree(&qr.qr_value.sga);
             return;
         }
@@ -245,7 +280,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             close_conn(p.qd);
             return;
         }
-        Conn& c = g_conns[p.qd];
+        Conn& c = conn(p.qd);
         alignas(8) demi_sgarray_t sga = qr.qr_value.sga;
         if (sga.sga_segs[0].sgaseg_len == 0) {  // the client closed first
             (void)demi_sgafree(&sga);
@@ -263,8 +298,8 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     }
     case Kind::Push: {
         // UDP, or a connection closed since (its qd may serve another now).
-        if (p.qd < 0 || p.qd >= kMaxQds || !g_conns[p.qd].open || g_conns[p.qd].gen != p.gen) return;
-        Conn& c = g_conns[p.qd];
+        if (!valid_qd(p.qd) || !conn(p.qd).open || conn(p.qd).gen != p.gen) return;
+        Conn& c = conn(p.qd);
         c.pushing = false;
         if (qr.qr_opcode != DEMI_OPC_PUSH) {
             close_conn(p.qd);
@@ -281,6 +316,75 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     }
 }
 
+int serve(void* core_arg);
+
+// On Ringlet: one more core on each other hart the app was given (app_harts),
+// each serving the same ports through its own libOS. After core 0's
+// demi_init: that core owns the devices the others' traffic goes through.
+void start_other_cores() {
+#if RINGLET_FREESTANDING
+    const uint64_t harts = ringlet::user::placement_harts();
+    const uint64_t mine = ringlet::user::hart_index();
+    unsigned long next = 1;
+    for (uint32_t h = 0; h < 64 && next < kMaxEchoCores; ++h) {
+        if (!(harts & (1ull << h)) || h == mine) continue;
+        if (!ringlet::user::start_core(h, &serve, reinterpret_cast<void*>(next))) {
+            say("echo: cannot start a core\n");
+            continue;
+        }
+        ++next;
+    }
+#endif
+}
+
+// One core's server: its own libOS, queues and event loop. Core 0 (main)
+// runs it after starting the others, which run it from their first
+// instruction on; a core that fails ends the app (on every hart).
+int serve(void* core_arg) {
+    EchoCore& me = g_cores[reinterpret_cast<unsigned long>(core_arg)];
+    me.core = static_cast<unsigned>(reinterpret_cast<unsigned long>(core_arg));
+    t_echo = &me;
+    demi_args args;
+    memset(&args, 0, sizeof args);
+    args.argc = g_argc;
+    args.argv = g_argv;
+    if (const int e = demi_init(&args); e != 0) {
+        say("echo: demi_init failed\n");
+        return 1;
+    }
+    if (g_udp_port != 0) {
+        const int qd = open_socket(SOCK_DGRAM, g_udp_port);
+        if (qd < 0 || !start_pop(qd, Kind::UdpPop)) {
+            say("echo: cannot serve UDP\n");
+            return 1;
+        }
+    }
+    if (g_tcp_port != 0) {
+        const int qd = open_socket(SOCK_STREAM, g_tcp_port);
+        if (qd < 0 || !start_accept(qd)) {
+            say("echo: cannot serve TCP\n");
+            return 1;
+        }
+    }
+    if (me.core == 0) start_other_cores();
+    say("echo: core ");
+    say_number(me.core);
+    say(" ready\n");
+    demi_qtoken_t qts[kMaxTokens];
+    for (;;) {
+        for (int i = 0; i < me.npending; ++i) qts[i] = me.pending[i].qt;
+        alignas(8) demi_qresult_t qr;  // aligned: the libOS copies results in words
+        int idx = -1;
+        const int e = demi_wait_any(&qr, &idx, qts, me.npending, nullptr);
+        if (e != 0) {
+            say("echo: wait failed\n");
+            return 1;
+        }
+        const Pending p = me.pending[idx];
+        me.pending[idx] = me.pending[--me.npending];  // order does not matter
+        handle(p, qr);
+    }
+}
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -305,40 +409,9 @@ int main(int argc, char* argv[]) {
         say("echo: give --udp and/or --tcp\n");
         return 2;
     }
-    demi_args args;
-    memset(&args, 0, sizeof args);
-    args.argc = argc;
-    args.argv = argv;
-    if (const int e = demi_init(&args); e != 0) {
-        say("echo: demi_init failed\n");
-        return 1;
-    }
-    if (udp_port != 0) {
-        const int qd = open_socket(SOCK_DGRAM, udp_port);
-        if (qd < 0 || !start_pop(qd, Kind::UdpPop)) {
-            say("echo: cannot serve UDP\n");
-            return 1;
-        }
-    }
-    if (tcp_port != 0) {
-        const int qd = open_socket(SOCK_STREAM, tcp_port);
-        if (qd < 0 || !start_accept(qd)) {
-            say("echo: cannot serve TCP\n");
-            return 1;
-        }
-    }
-    demi_qtoken_t qts[kMaxTokens];
-    for (;;) {
-        for (int i = 0; i < g_npending; ++i) qts[i] = g_pending[i].qt;
-        alignas(8) demi_qresult_t qr;  // aligned: the libOS copies results in words
-        int idx = -1;
-        const int e = demi_wait_any(&qr, &idx, qts, g_npending, nullptr);
-        if (e != 0) {
-            say("echo: wait failed\n");
-            return 1;
-        }
-        const Pending p = g_pending[idx];
-        g_pending[idx] = g_pending[--g_npending];  // order does not matter
-        handle(p, qr);
-    }
+    g_udp_port = udp_port;
+    g_tcp_port = tcp_port;
+    g_argc = argc;
+    g_argv = argv;
+    return serve(nullptr);
 }
