@@ -3,10 +3,12 @@
 // on Ringlet. One event loop: every outstanding operation's qtoken sits in
 // one array handed to demi_wait_any.
 //
-//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--backend=NAME]
+//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--core-stats N] [--backend=NAME]
 //
 // --close-after N makes the server close each TCP connection after echoing N
-// messages (the "server closes first" case). Libc use is limited to string
+// messages (the "server closes first" case). On Ringlet it serves on every
+// hart the boot line gives it (init=echo:...@all), one libOS per core;
+// --core-stats N makes each core print its count every N requests. Libc use is limited to string
 // helpers, so the app stays easy to build for riscv64.
 #include <arpa/inet.h>
 #include <demi/libos.h>
@@ -156,11 +158,23 @@ void count_request() {
 
 // Each core's own counter; its first request is announced on the console,
 // so a test sees every core serve.
+// --core-stats N: every N requests a core reports its own count.
+unsigned long g_core_stats_every = 0;
+
 void count_served() {
-    if (++t_echo->served != 1) return;
-    say("echo: core ");
-    say_number(t_echo->core);
-    say(" served its first request\n");
+    const unsigned long n = ++t_echo->served;
+    if (n == 1) {
+        say("echo: core ");
+        say_number(t_echo->core);
+        say(" served its first request\n");
+    }
+    if (g_core_stats_every != 0 && n % g_core_stats_every == 0) {
+        say("echo: core ");
+        say_number(t_echo->core);
+        say(": served ");
+        say_number(n);
+        say("\n");
+    }
 }
 
 // Parses a decimal number; false on anything else.
@@ -398,10 +412,13 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &g_close_after)) return 2;
         } else if (strcmp(argv[i], "--fault-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_fault_after)) return 2;
+        } else if (strcmp(argv[i], "--core-stats") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_core_stats_every)) return 2;
         } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
-            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--fault-after N] [--backend=NAME]\n");
+            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N] [--fault-after N] "
+                "[--backend=NAME]\n");
             return 2;
         }
     }
