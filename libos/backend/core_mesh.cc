@@ -175,19 +175,24 @@ void CoreMesh::poke(uint32_t from, uint32_t to) {
 Result<void> SteeringNic::start(mem::DmaHeap& heap) {
     m_heap = &heap;
     m_mesh.join(0, heap);
-    return m_dev.start(heap);
+    return m_inner.start(heap);
 }
 
 void SteeringNic::send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len) {
     auto* self = static_cast<SteeringNic*>(ctx);
     const net::TxSegment seg{b, off, len};
-    (void)self->m_dev.transmit(&seg, 1, nullptr);  // takes the reference whatever happens
+    (void)self->m_inner.transmit(&seg, 1, nullptr);  // takes the reference whatever happens
 }
 
 uint32_t SteeringNic::poll(uint32_t max, net::FrameSink& sink) {
     uint32_t n = m_mesh.owner_poll(*m_heap, &SteeringNic::send, this);
+    if (m_rx_pending != nullptr) {
+        for (uint32_t k = 1; k < m_mesh.cores(); ++k) {
+            if (m_mesh.sleeping(k) && m_rx_pending(k)) m_poke |= 1u << k;
+        }
+    }
     m_sink = &sink;
-    n += m_dev.poll(max, *this);
+    n += m_inner.poll(max, *this);
     for (uint32_t k = 1; m_poke != 0; ++k) {
         if (m_poke & (1u << k)) m_mesh.poke(0, k);
         m_poke &= ~(1u << k);
@@ -199,7 +204,7 @@ void SteeringNic::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4
     const uint8_t* frame = b->data() + offset;
     MeshCoreStats& st = m_mesh.stats(0);
     if (len >= 22 && be16(frame + 12) == kEtherArp && be16(frame + 20) == kArpReply) copy_arp_reply(b, offset, len);
-    const uint32_t core = m_mesh.steering().core_for_frame(frame, len);
+    const uint32_t core = m_device_steers ? 0 : m_mesh.steering().core_for_frame(frame, len);
     if (core == 0 || core >= m_mesh.cores()) {
         ++st.rx_kept;
         m_sink->receive(b, offset, len, l4_checksum_verified);
@@ -254,6 +259,24 @@ uint32_t ForwardedNic::poll(uint32_t max, net::FrameSink& sink) {
         mem::Buffer* b = m_mesh.take_rx(m_core);
         if (b == nullptr) break;
         ++m_mesh.stats(m_core).rx_forwarded;
+        sink.receive(b, b->off, b->len, false);
+        ++n;
+    }
+    return n;
+}
+
+// ---- PairNic ----
+
+Result<void> PairNic::start(mem::DmaHeap& heap) {
+    m_heap = &heap;
+    m_mesh.join(m_core, heap);
+    return m_inner.start(heap);
+}
+
+uint32_t PairNic::poll(uint32_t max, net::FrameSink& sink) {
+    uint32_t n = m_mesh.core_poll(m_core, *m_heap);
+    n += m_inner.poll(max, sink);
+    while (mem::Buffer* b = m_mesh.take_rx(m_core)) {  // ARP replies, copied by core 0
         sink.receive(b, b->off, b->len, false);
         ++n;
     }

@@ -84,7 +84,12 @@ public:
     // `tx_headroom` are the owner NIC's. Call on the owner before any other
     // core joins. InvalidArgument for a bad count.
     Result<void> init(uint32_t cores, net::MacAddress mac, uint32_t tx_headroom, Wake wake, void* wake_ctx);
+    // The owner NIC's address, once known (after its device came up).
+    void set_mac(net::MacAddress mac) { m_mac = mac; }
     uint32_t cores() const { return m_cores; }
+    // Whether `core` has raised its sleeping flag (a hint, for the owner's
+    // look at a sleeping core's own device queue).
+    bool sleeping(uint32_t core) const { return m_sleeping[core].load(std::memory_order_relaxed) != 0; }
     const net::FlowSteering& steering() const { return m_steering; }
     net::MacAddress mac() const { return m_mac; }
     uint32_t tx_headroom() const { return m_tx_headroom; }
@@ -159,18 +164,35 @@ private:
     mem::Buffer* m_back_later[kMeshCores] = {};
 };
 
-// Core 0's NicPort: the device's, with its received frames steered.
-class SteeringNic final : public net::NicPort, private net::FrameSink {
+// A NicPort in front of another: the device's address and abilities.
+class NicInFront : public net::NicPort {
 public:
-    SteeringNic(net::NicPort& device, CoreMesh& mesh) : m_dev(device), m_mesh(mesh) {}
-    net::MacAddress mac() const override { return m_dev.mac(); }
-    uint16_t mtu() const override { return m_dev.mtu(); }
-    uint32_t tx_headroom() const override { return m_dev.tx_headroom(); }
-    net::NicOffloads offloads() const override { return m_dev.offloads(); }
-    Result<void> start(mem::DmaHeap& heap) override;
+    explicit NicInFront(net::NicPort& inner) : m_inner(inner) {}
+    net::MacAddress mac() const override { return m_inner.mac(); }
+    uint16_t mtu() const override { return m_inner.mtu(); }
+    uint32_t tx_headroom() const override { return m_inner.tx_headroom(); }
+    net::NicOffloads offloads() const override { return m_inner.offloads(); }
     Result<void> transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest* csum) override {
-        return m_dev.transmit(segs, n, csum);
+        return m_inner.transmit(segs, n, csum);
     }
+
+protected:
+    ~NicInFront() = default;
+    net::NicPort& m_inner;
+};
+
+// Core 0's NicPort: the device's, with its received frames steered.
+// With a multiqueue device whose RSS is programmed (`device_steers`) the
+// device already put each flow on its core's own pair: core 0 then only
+// copies ARP replies to the others, and - the device's one interrupt line
+// being bound to core 0 - looks at each sleeping core's RX queue
+// (`rx_pending`) every poll and rings that core's doorbell when frames wait.
+class SteeringNic final : public NicInFront, private net::FrameSink {
+public:
+    using RxPending = bool (*)(uint32_t core);
+    SteeringNic(net::NicPort& device, CoreMesh& mesh, bool device_steers = false, RxPending rx_pending = nullptr)
+        : NicInFront(device), m_mesh(mesh), m_device_steers(device_steers), m_rx_pending(rx_pending) {}
+    Result<void> start(mem::DmaHeap& heap) override;
     uint32_t poll(uint32_t max, net::FrameSink& sink) override;
 
 private:
@@ -178,8 +200,9 @@ private:
     void copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len);
     static void send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len);
 
-    net::NicPort& m_dev;
     CoreMesh& m_mesh;
+    bool m_device_steers;
+    RxPending m_rx_pending;
     mem::DmaHeap* m_heap = nullptr;
     net::FrameSink* m_sink = nullptr;
     uint32_t m_poke = 0;  // cores handed something this poll (bit mask)
@@ -201,4 +224,23 @@ private:
     mem::DmaHeap* m_heap = nullptr;
 };
 
+// Another core's NicPort with a multiqueue device: its own queue pair (a
+// VirtioNic over it) for everything, plus the ARP replies core 0 copies to
+// it and the give-back of their buffers.
+class PairNic final : public NicInFront {
+public:
+    PairNic(net::NicPort& pair, CoreMesh& mesh, uint32_t core) : NicInFront(pair), m_mesh(mesh), m_core(core) {}
+    Result<void> start(mem::DmaHeap& heap) override;
+    uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+
+private:
+    CoreMesh& m_mesh;
+    uint32_t m_core;
+    mem::DmaHeap* m_heap = nullptr;
+};
+
 }  // namespace ringlet::backend
+
+// A core's hand-off counters (core_mesh.h), for apps that report them:
+// 0, or ENOENT when the app does not share a NIC between cores.
+extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out);

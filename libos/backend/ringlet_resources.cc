@@ -21,12 +21,14 @@
 // Core 0's coroutine frames come from a page-aligned arena in .bss; the
 // other cores map theirs when they start, so an app that never spans
 // carries nothing for them.
+#include <errno.h>
 #include <string.h>
 
 #include <atomic>
 #include <new>
 
 #include "drivers/virtio/net.h"
+#include "drivers/virtio/net_control.h"
 #include "libos/backend/blk_queue.h"
 #include "libos/backend/core_mesh.h"
 #include "libos/backend/device_grants.h"
@@ -167,6 +169,34 @@ Result<void> hook_doorbell(uint32_t core) {
     return {};
 }
 
+// With a multiqueue device: pair k's driver (set up by core 0 through
+// NetMultiQueue, then driven by core k alone) and core k's adapter over it.
+virtio::NetDevice g_pair_dev[kCores];
+bool g_device_steers = false;  // RSS took every core's pair: no software steering
+
+bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
+
+// Another core's own pair: armed before the core sleeps. Its interrupt goes
+// to core 0, which holds the device's one line and rings this core's
+// doorbell (bit 2) when the pair has frames (SteeringNic::poll).
+class PairHook final : public backend::SleepHook {
+public:
+    explicit PairHook(net::VirtioNic& nic, uint32_t core) : m_nic(nic), m_core(core) {}
+    bool before_sleep() override { return m_nic.arm_interrupts() && g_mesh->ready_to_sleep(m_core); }
+    void after_wake() override { m_nic.on_interrupt(); }
+
+private:
+    net::VirtioNic& m_nic;
+    uint32_t m_core;
+};
+
+struct PairCore {
+    alignas(net::VirtioNic) unsigned char nic[sizeof(net::VirtioNic)];
+    alignas(backend::PairNic) unsigned char port[sizeof(backend::PairNic)];
+    alignas(PairHook) unsigned char hook[sizeof(PairHook)];
+};
+PairCore g_pair_cores[kCores];
+
 // The network device, its adapter, and core 0's steering over it.
 class Network final : public backend::SleepHook {
 public:
@@ -188,31 +218,69 @@ alignas(Network) unsigned char g_network[sizeof(Network)];
 Network* g_net = nullptr;
 
 Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma) {
-    uint64_t ring_pa = TRY(backend::map_contiguous(kRingPages, core_va(0, kRingOff)));
+    const uint32_t cores = placed_cores();
+    // Two ring pages per queue, a pair per core, then the control queue's.
+    const uint64_t ring_pages = 2 * kRingPages * cores + 2;
+    const uint64_t ring_pa = TRY(backend::map_contiguous(ring_pages, core_va(0, kRingOff)));
     const uint64_t ring_va = core_va(0, kRingOff);
+    auto ring_span = [&](uint64_t page, uint32_t bytes) {
+        return virtio::DmaSpan{reinterpret_cast<uint8_t*>(ring_va + page * kPage), ring_pa + page * kPage, bytes};
+    };
     m_nic.set_region(dma.va, dma.pa, dma.len);
     const uint32_t ring_bytes = virtio::Virtqueue::ring_bytes(kQueueSize);
     virtio::NetConfig cfg;
     cfg.window = virtio::MmioWindow(device_va);
-    cfg.rx_ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(ring_va), ring_pa, ring_bytes};
-    cfg.tx_ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(ring_va + 2 * kPage), ring_pa + 2 * kPage, ring_bytes};
+    cfg.rx_ring = ring_span(0, ring_bytes);
+    cfg.tx_ring = ring_span(2, ring_bytes);
     cfg.queue_size = kQueueSize;
+    backend::CoreMesh* mesh = nullptr;
+    virtio::NetMultiQueue* mq = nullptr;
+    if (cores > 1) {
+        // The cores share the device (core_mesh.h): the mesh (~120 KiB) is
+        // mapped only when the app spans. Its steering is what RSS is
+        // programmed with, so the device and the software agree.
+        void* mem = TRY(map_memory(0, kMeshOff, sizeof(backend::CoreMesh)));
+        mesh = new (mem) backend::CoreMesh();
+        TRY(mesh->init(cores, net::MacAddress{}, virtio::NetDevice::kHeaderBytes, &ring_doorbell, nullptr));
+        static virtio::NetDevice* devices[kCores];
+        static virtio::NetPairRings rings[kCores];
+        for (uint32_t k = 1; k < cores; ++k) {
+            devices[k] = &g_pair_dev[k];
+            rings[k].rx_ring = ring_span(2 * kRingPages * k, ring_bytes);
+            rings[k].tx_ring = ring_span(2 * kRingPages * k + 2, ring_bytes);
+        }
+        virtio::NetMultiQueue::Config mc;
+        mc.pairs = static_cast<uint16_t>(cores);
+        mc.devices = devices;
+        mc.rings = rings;
+        mc.control_ring = ring_span(2 * kRingPages * cores, virtio::NetMultiQueue::control_ring_bytes());
+        mc.control_buffer = ring_span(2 * kRingPages * cores + 1, virtio::NetMultiQueue::kControlBufferBytes);
+        mc.rss.key = mesh->steering().key();
+        mc.rss.key_len = net::kRssKeyBytes;
+        mc.rss.table = mesh->steering().table();
+        mc.rss.table_len = net::kSteeringTableEntries;
+        alignas(virtio::NetMultiQueue) static unsigned char mq_storage[sizeof(virtio::NetMultiQueue)];
+        mq = new (mq_storage) virtio::NetMultiQueue(mc);
+        cfg.multiqueue = mq;
+    }
     TRY(m_dev.init(cfg));  // checksum offload where offered (a tap backend; not QEMU user networking)
     user::printf("libos: virtio-net features offered 0x%lx, negotiated 0x%lx\n", m_dev.transport().device_features(),
                  m_dev.features());
     TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNetNotifyBit)));
     TRY(g_cores[0].platform.add_sleep_hook(*this, kNetNotifyBit));
-    const uint32_t cores = placed_cores();
-    if (cores > 1) {
-        // One queue pair for every core: core 0 steers (core_mesh.h). The
-        // mesh (~120 KiB) is mapped only when the app spans.
-        void* mem = TRY(map_memory(0, kMeshOff, sizeof(backend::CoreMesh)));
-        auto* mesh = new (mem) backend::CoreMesh();
-        TRY(mesh->init(cores, m_nic.mac(), m_nic.tx_headroom(), &ring_doorbell, nullptr));
-        m_steering = new (m_steering_storage) backend::SteeringNic(m_nic, *mesh);
+    if (mesh != nullptr) {
+        mesh->set_mac(m_nic.mac());
+        g_device_steers = mq->active_pairs() == cores && mq->rss_enabled();
+        m_steering = new (m_steering_storage)
+            backend::SteeringNic(m_nic, *mesh, g_device_steers, g_device_steers ? &pair_rx_pending : nullptr);
         TRY(hook_doorbell(0));
         g_mesh = mesh;
-        user::printf("libos: one queue pair for %u cores: core 0 steers by flow hash\n", cores);
+        if (g_device_steers) {
+            user::printf("libos: %u queue pairs with RSS: each core its own, the device steers\n", cores);
+        } else {
+            user::printf("libos: one queue pair for %u cores (%s): core 0 steers by flow hash\n", cores,
+                         mq->status_text());
+        }
     }
     return {};
 }
@@ -228,8 +296,8 @@ Result<Network*> open_network(const virtio::DmaSpan& dma) {
     return network;
 }
 
-// Another core's way to the network: a doorbell channel to core 0 and a
-// ForwardedNic over the mesh.
+// Another core's way to the network: a doorbell channel to core 0, and a
+// ForwardedNic over the mesh (one queue pair) or its own pair (RSS).
 Result<net::NicPort*> open_forwarded(uint32_t core) {
     Core& c = g_cores[core];
     if (c.channel.load(std::memory_order_relaxed) == 0) {
@@ -238,8 +306,18 @@ Result<net::NicPort*> open_forwarded(uint32_t core) {
         TRY(user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)));
         c.channel.store(ch, std::memory_order_release);
     }
-    TRY(hook_doorbell(core));
-    return new (c.forwarded) backend::ForwardedNic(*g_mesh, core);
+    if (!g_device_steers) {
+        TRY(hook_doorbell(core));
+        return new (c.forwarded) backend::ForwardedNic(*g_mesh, core);
+    }
+    // Its own queue pair: posted from, and sending from, this core's heap.
+    // One hook on the doorbell bit arms the pair and the mesh together.
+    PairCore& p = g_pair_cores[core];
+    const virtio::DmaSpan dma = c.dma;
+    auto* nic = new (p.nic) net::VirtioNic(g_pair_dev[core], dma.va, dma.pa, dma.len);
+    auto* hook = new (p.hook) PairHook(*nic, core);
+    TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
+    return new (p.port) backend::PairNic(*nic, *g_mesh, core);
 }
 
 // The machine's virtio-blk device for storage queues (core 0's), brought up
@@ -357,3 +435,10 @@ void release_resources(Resources& r) {
 }
 
 }  // namespace ringlet::pdpix
+
+extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out) {
+    using ringlet::pdpix::g_mesh;
+    if (g_mesh == nullptr || out == nullptr || core >= g_mesh->cores()) return ENOENT;
+    *out = g_mesh->stats(core);
+    return 0;
+}

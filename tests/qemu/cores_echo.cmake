@@ -8,3 +8,11 @@ if(TARGET ringlet_loadgen)
       ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
   endforeach()
 endif()
+
+# The same over a multiqueue tap with RSS (test b): each core its own queue
+# pair, no frame forwarded between cores. Needs root (unshare -n, tap).
+if(TARGET ringlet_loadgen)
+  add_test(NAME qemu.cores_mq_4 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh $<TARGET_FILE:ringlet_loadgen>)
+  set_tests_properties(qemu.cores_mq_4 PROPERTIES
+    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
+endif()

@@ -20,6 +20,7 @@
 
 #include "libos/pdpix/ringlet_demi.h"
 #if RINGLET_FREESTANDING
+#include "libos/backend/core_mesh.h"
 #include "user/rt/cores.h"
 #include "user/rt/syscall.h"
 #endif
@@ -158,6 +159,35 @@ void count_request() {
 
 // Each core's own counter; its first request is announced on the console,
 // so a test sees every core serve.
+// With --core-stats on Ringlet, the libOS's hand-off counters of every core
+// sharing the NIC (libos/backend/core_mesh.h): frames core 0 kept, handed
+// to other cores (software steering) or copied to them (ARP replies),
+// frames other cores received that way and sent through core 0.
+void say_mesh_stats() {
+#if RINGLET_FREESTANDING
+    ringlet::backend::MeshCoreStats s;
+    for (unsigned k = 0; ringlet_core_mesh_stats(k, &s) == 0; ++k) {
+        say("echo: mesh: core ");
+        say_number(k);
+        say(" kept=");
+        say_number(s.rx_kept);
+        say(" handed=");
+        say_number(s.rx_handed);
+        say(" dropped=");
+        say_number(s.rx_dropped);
+        say(" arp_copies=");
+        say_number(s.arp_copies);
+        say(" received=");
+        say_number(s.rx_forwarded);
+        say(" tx_handed=");
+        say_number(s.tx_handed);
+        say(" tx_sent_for_others=");
+        say_number(s.tx_sent);
+        say("\n");
+    }
+#endif
+}
+
 // --core-stats N: every N requests a core reports its own count.
 unsigned long g_core_stats_every = 0;
 
@@ -174,6 +204,7 @@ void count_served() {
         say(": served ");
         say_number(n);
         say("\n");
+        say_mesh_stats();
     }
 }
 
