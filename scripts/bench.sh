@@ -14,6 +14,8 @@
 #   --mem SIZE         guest memory (256M)
 #   --icount-requests N  requests per instret window (20000; 1000 with --quick)
 #   --no-throughput | --no-icount | --no-host   skip a phase
+#   --scaling          add the scaling phase: echo on 1, 2, 4 harts (scripts/bench/scaling.sh;
+#                      with --scaling-tap, as root, over a multiqueue tap instead of user networking)
 #   --out DIR          results folder (bench-results/DATE-TIME, ignored by git)
 #   --rv-build DIR     riscv64 build (build/bench-rv)
 #   --host-build DIR   host build, Release without sanitizers (build/bench-host)
@@ -25,9 +27,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=$root/scripts/bench
 
-quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
+scaling=0 scaling_tap=0 quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
 out="" rv_build=$root/build/bench-rv host_build=$root/build/bench-host
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -40,6 +42,8 @@ while [ $# -gt 0 ]; do
     --no-throughput) do_tput=0; shift ;;
     --no-icount) do_icount=0; shift ;;
     --no-host) do_host=0; shift ;;
+    --scaling) scaling=1; shift ;;
+    --scaling-tap) scaling=1 scaling_tap=1; shift ;;
     --out) out=$2; shift 2 ;;
     --rv-build) rv_build=$(realpath -m "$2"); shift 2 ;;
     --host-build) host_build=$(realpath -m "$2"); shift 2 ;;
@@ -209,8 +213,19 @@ if [ $do_host -eq 1 ]; then
   done
 fi
 
+# --- phase 4: scaling over harts (issue 14) --------------------------------------
+if [ $scaling -eq 1 ]; then
+  say "scaling: echo on 1, 2, 4 harts$([ $scaling_tap -eq 1 ] && echo ', multiqueue tap')"
+  RINGLET_RISCV_BUILD=$rv_build LOADGEN=$loadgen "$bench_dir/scaling.sh" \
+    $([ $scaling_tap -eq 1 ] && echo --tap) $([ $quick -eq 1 ] && echo "--duration 1 --icount-requests 3000") \
+    >"$out/scaling.md" 2>"$out/scaling.err" || die "scaling.sh failed; see $out/scaling.err"
+fi
+
 # --- report -------------------------------------------------------------------
 python3 "$bench_dir/report.py" "$out" || die "report generation; see above"
+if [ -f "$out/scaling.md" ]; then
+  { echo; echo "Scaling over harts (scripts/bench/scaling.sh):"; echo; cat "$out/scaling.md"; } >>"$out/results.md"
+fi
 # The exact profiles' totals under the table, with the files that hold them.
 if ls "$out"/profile-*.md >/dev/null 2>&1; then
   {
