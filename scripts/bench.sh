@@ -23,6 +23,8 @@
 #                      linux-kv linux-httpd linux-lighttpd); results already in --out stay
 #   --linux-apps-build DIR  riscv64-linux preset build for the Linux guest's apps
 #                      (build/bench-rvlinux)
+#   --scaling          add the scaling phase: echo on 1, 2, 4 harts (scripts/bench/scaling.sh;
+#                      with --scaling-tap, as root, over a multiqueue tap instead of user networking)
 #   --out DIR          results folder (bench-results/DATE-TIME, ignored by git)
 #   --rv-build DIR     riscv64 build (build/bench-rv)
 #   --host-build DIR   host build, Release without sanitizers (build/bench-host)
@@ -34,10 +36,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench_dir=$root/scripts/bench
 
-quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
+scaling=0 scaling_tap=0 quick=0 linux=1 rounds="" duration="" smp=1 mem=256M icount_n="" do_tput=1 do_icount=1 do_host=1 build=1
 out="" rv_build=$root/build/bench-rv host_build=$root/build/bench-host
 do_apps=0 do_echo=1 apps_requests="" linux_apps_build=$root/build/bench-rvlinux apps_servers=all
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -55,6 +57,8 @@ while [ $# -gt 0 ]; do
     --apps-requests) apps_requests=$2; shift 2 ;;
     --apps-servers) apps_servers=$2; shift 2 ;;
     --linux-apps-build) linux_apps_build=$(realpath -m "$2"); shift 2 ;;
+    --scaling) scaling=1; shift ;;
+    --scaling-tap) scaling=1 scaling_tap=1; shift ;;
     --out) out=$2; shift 2 ;;
     --rv-build) rv_build=$(realpath -m "$2"); shift 2 ;;
     --host-build) host_build=$(realpath -m "$2"); shift 2 ;;
@@ -247,9 +251,19 @@ fi
 
 # --- phase 4: the apps (kv, Redis, httpd), scripts/bench/apps.sh -------------------
 [ $do_apps -eq 1 ] && apps_phase
+# --- phase 5: scaling over harts (issue 14) --------------------------------------
+if [ $scaling -eq 1 ]; then
+  say "scaling: echo on 1, 2, 4 harts$([ $scaling_tap -eq 1 ] && echo ', multiqueue tap')"
+  RINGLET_RISCV_BUILD=$rv_build LOADGEN=$loadgen "$bench_dir/scaling.sh" \
+    $([ $scaling_tap -eq 1 ] && echo --tap) $([ $quick -eq 1 ] && echo "--duration 1 --icount-requests 3000") \
+    >"$out/scaling.md" 2>"$out/scaling.err" || die "scaling.sh failed; see $out/scaling.err"
+fi
 
 # --- report -------------------------------------------------------------------
 python3 "$bench_dir/report.py" "$out" || die "report generation; see above"
+if [ -f "$out/scaling.md" ]; then
+  { echo; echo "Scaling over harts (scripts/bench/scaling.sh):"; echo; cat "$out/scaling.md"; } >>"$out/results.md"
+fi
 # The exact profiles' totals under the table, with the files that hold them.
 if ls "$out"/profile-*.md >/dev/null 2>&1; then
   {

@@ -3,7 +3,7 @@
 # missing and builds first. The exit code is QEMU's, i.e. the kernel's
 # shutdown code (0 = clean), or 124 when --timeout expires.
 #
-#   scripts/run-qemu.sh [--smp N] [--mem SIZE] [--append "ARGS"] [--timeout S]
+#   scripts/run-qemu.sh [--smp N] [--queues N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
 #                       [--initrd FILE|none] [--net SPEC] [--disk FILE] [--uboot] [--no-build]
 #                       [--app NAME] [-- extra QEMU args]
@@ -12,7 +12,10 @@
 # user networking (the guest is 10.0.2.15) with those host ports forwarded
 # from 127.0.0.1. --net tap:IFNAME puts the virtio-net device on the existing
 # host tap device IFNAME instead (no scripts run; the host side configures
-# it, e.g. 10.0.2.2/24 inside a network namespace: tests/qemu/net_tap_test.sh).
+# it, e.g. 10.0.2.2/24 inside a network namespace: tests/qemu/net_tap_test.sh);
+# with --queues N (a tap made with multi_queue) the device gets N queue pairs
+# and RSS, so each of the echo's cores (--smp N) drives its own pair.
+# With --smp N the default echo runs on all N harts (one libOS per core).
 # With no --append, the default apps run: the echo server on
 # UDP and TCP port 5555, reachable from the host (--net udp:5555,tcp:5555
 # unless --net is given). --disk FILE adds a virtio-blk device backed by the
@@ -27,12 +30,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
+smp=1 queues=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
 extra=()
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }  # the header comment
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
+    --queues) queues=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --append) append=$2; append_given=1; shift 2 ;;
     --net) net=$2; shift 2 ;;
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$smp" in ''|*[!0-9]*) echo "run-qemu.sh: --smp needs a number" >&2; exit 2 ;; esac
+case "$queues" in ''|*[!0-9]*|0) echo "run-qemu.sh: --queues needs a number (1..)" >&2; exit 2 ;; esac
 
 build_dir=${RINGLET_RISCV_BUILD:-$root/build/riscv64}
 if [ $build -eq 1 ]; then
@@ -70,7 +75,8 @@ image=$build_dir/Image
 case "$app" in
   '') ;;
   echo)
-    app_append="init=echo:--udp:5555:--tcp:5555" app_net="udp:5555,tcp:5555"
+    # On every hart (@all): one libOS and one lwIP per core (README: one app on many harts).
+    app_append="init=echo:--udp:5555:--tcp:5555@all" app_net="udp:5555,tcp:5555"
     app_hint="echo server on UDP and TCP port 5555; try: echo hi | socat - UDP:127.0.0.1:5555" ;;
   httpd)
     app_append="init=httpd:--port:8080" app_net="tcp:8080"
@@ -90,7 +96,14 @@ netdev=()
 if [[ "$net" == tap:* ]]; then
   ifname=${net#tap:}
   case "$ifname" in ''|*[!A-Za-z0-9_.-]*) echo "run-qemu.sh: --net tap:IFNAME: bad interface name '$ifname'" >&2; exit 2 ;; esac
-  netdev=(-netdev "tap,id=net0,ifname=$ifname,script=no,downscript=no" -device virtio-net-device,netdev=net0)
+  if [ "$queues" -gt 1 ]; then
+    # A multiqueue tap (created with `ip tuntap add ... multi_queue`): one
+    # queue pair per core, RSS programmed by the libOS.
+    netdev=(-netdev "tap,id=net0,ifname=$ifname,script=no,downscript=no,queues=$queues"
+            -device virtio-net-device,netdev=net0,mq=on,rss=on,hash=on)
+  else
+    netdev=(-netdev "tap,id=net0,ifname=$ifname,script=no,downscript=no" -device virtio-net-device,netdev=net0)
+  fi
 elif [ -n "$net" ]; then
   fwd=""
   IFS=, read -r -a rules <<<"$net"

@@ -150,6 +150,12 @@ public:
     // Publishes posted RX buffers, notifying the device if it wants it.
     Result<void> kick_rx();
 
+    // True if the device has returned RX buffers poll_rx() has not taken:
+    // one load of the used index, so another core may ask (the core that
+    // owns the interrupt line looks on behalf of a sleeping pair's core;
+    // a stale answer only delays or adds one wake-up).
+    bool rx_pending() const { return m_rx.has_used(); }
+
     // The next received frame: Empty if none; BadFormat if the device broke
     // the RX ring (reset the device). Frames too short to hold a header and
     // an Ethernet header, or with a checksum offset outside the frame, are

@@ -15,7 +15,7 @@ uint64_t ns_to_ticks(uint64_t ns, uint64_t hz) { return ns / 1000000000ull * hz 
 
 }  // namespace
 
-uint64_t g_sleep_instructions;  // one core per app: no other writer
+thread_local uint64_t g_sleep_instructions;  // per core: each counts its own sleeps
 
 uint64_t RingletPlatform::now_ns() { return ticks_to_ns(arch::read_time(), user::timebase_hz()); }
 

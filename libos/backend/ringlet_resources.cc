@@ -1,68 +1,203 @@
-// pdpix::acquire_resources() on Ringlet.
+// pdpix::acquire_resources() on Ringlet: one libOS instance per core.
 //
-// One app, one set of devices: everything here lives in static storage and is
-// shared by whatever the app opens.
-//   - The platform: one RingletPlatform per app; every device registers its
-//     SleepHook on its own notification bit (network 0, disk 1), so the core
-//     sleeps until any of them (or a timer) needs it.
-//   - The DMA region: physically contiguous frames mapped once; the libOS's
-//     DMA heap (every demi_sgarray_t) lives in it, and both the NIC and the
-//     disk translate buffer addresses with its physical base.
+// Each core of an app (user/rt/cores.h) that calls demi_init gets its own
+// executor, frame arena, DMA heap region, queue tables, platform (the
+// notification bits it sleeps on) and network stack (one lwIP copy per
+// core: net_core.h). Core 0 - the first core to call demi_init, which must
+// be the app's first - takes the devices:
 //   - "lwip" (the default when the machine has a virtio-net device): claims
-//     the device, maps its registers and rings, binds its interrupt, and runs
-//     lwIP over the virtio-net driver — no syscall on the data path, the wait
-//     syscall only when the core has nothing to do. "loopback": in-process
-//     queues (no device).
+//     the device, maps its registers and rings, binds its interrupt (bit 0),
+//     and runs lwIP over the virtio-net driver - no syscall on the data
+//     path, the wait syscall only when the core has nothing to do.
+//     "loopback": in-process queues (no device).
 //   - Storage: the first virtio-blk device, claimed when the app opens a
-//     storage queue (ringlet_demi_blk_open) and kept for the app's lifetime.
-// Coroutine frames come from a page-aligned arena in .bss.
+//     storage queue (ringlet_demi_blk_open), core 0 only (bit 1).
+// When the app runs on several harts (init=NAME@0-3, app_harts) and the NIC
+// has one queue pair, core 0 steers the received frames to the cores their
+// flows hash to and sends the others' frames (core_mesh.h); each other core
+// runs its own lwIP over a ForwardedNic, with the same addresses and MAC,
+// and sleeps on a doorbell (bit 2: a channel between it and core 0, used
+// only for its notifications).
+// Core 0's coroutine frames come from a page-aligned arena in .bss; the
+// other cores map theirs when they start, so an app that never spans
+// carries nothing for them.
+#include <errno.h>
 #include <string.h>
 
+#include <atomic>
 #include <new>
 
 #include "drivers/virtio/net.h"
+#include "drivers/virtio/net_control.h"
 #include "libos/backend/blk_queue.h"
+#include "libos/backend/core_mesh.h"
 #include "libos/backend/device_grants.h"
 #include "libos/backend/loopback.h"
+#include "libos/backend/net_core.h"
 #include "libos/backend/ringlet_platform.h"
+#include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
-#include "net/lwip/sys_glue.h"
-#include "net/lwip_backend.h"
 #include "net/virtio_nic.h"
 #include "ringlet/cap_types.h"
+#include "user/rt/cores.h"
 #include "user/rt/syscall.h"
 
 namespace ringlet::pdpix {
 
 namespace {
+static_assert(backend::kMeshCores == backend::kNetCores, "one stack copy per core that may share the NIC");
+constexpr uint32_t kCores = backend::kNetCores;
 constexpr size_t kFrameBytes = 512u << 10;
-constexpr uint64_t kDmaPages = 1024;  // 4 MiB: one frame cap, physically contiguous
+constexpr uint64_t kDmaPages = 1024;        // core 0: 4 MiB (it posts the RX ring)
+constexpr uint64_t kOtherDmaPages = 512;    // the others: 2 MiB
 constexpr uint64_t kRingPages = 4;
 constexpr uint16_t kQueueSize = 128;
 constexpr uint32_t kNetNotifyBit = 0;
 constexpr uint32_t kBlkNotifyBit = 1;
+constexpr uint32_t kDoorbellBit = 2;
+constexpr uint64_t kPage = 4096;
 // Where the backend maps what the kernel grants (user half, away from the
-// app; the disk's window is at 0x31_0000_0000, see blk_queue.cc).
-constexpr uint64_t kDeviceVa = 0x3000000000ull;
-constexpr uint64_t kRingVa = 0x3000100000ull;
-constexpr uint64_t kDmaVa = 0x3001000000ull;
+// app; the disk's window is at 0x31_0000_0000, see blk_queue.cc): one
+// 256 MiB window per core.
+constexpr uint64_t kCoreVa = 0x3000000000ull;
+constexpr uint64_t kCoreStride = 0x10000000ull;
+constexpr uint64_t kDeviceVa = kCoreVa;  // core 0's window only
+constexpr uint64_t kRingOff = 0x100000;
+constexpr uint64_t kDmaOff = 0x1000000;
+constexpr uint64_t kLwipOff = 0x2000000;
+constexpr uint64_t kFramesOff = 0x3000000;
+constexpr uint64_t kLibOsOff = 0x4000000;
+constexpr uint64_t kMeshOff = 0x5000000;
+
+uint64_t core_va(uint32_t core, uint64_t off) { return kCoreVa + core * kCoreStride + off; }
+uint64_t pages_for(uint64_t bytes) { return (bytes + kPage - 1) / kPage; }
+
+// A core's doorbell: lets it sleep only when nothing is queued for it; on
+// core 0 it also binds core 0's end of each other core's channel first, so
+// their notifications reach it.
+class Doorbell final : public backend::SleepHook {
+public:
+    bool before_sleep() override;
+    void after_wake() override {}
+    uint32_t core = 0;
+};
+
+struct Core {
+    backend::RingletPlatform platform;
+    Doorbell doorbell;
+    virtio::DmaSpan dma;  // va == nullptr until mapped
+    void* lwip_heap = nullptr;
+    void* frames = nullptr;
+    void* libos = nullptr;
+    bool in_use = false;
+    bool doorbell_hooked = false;
+    std::atomic<uint64_t> channel{0};  // k >= 1: its doorbell channel cap (0: none yet)
+    bool owner_bound = false;          // core 0 holds the other end (core 0 writes it)
+    alignas(backend::ForwardedNic) unsigned char forwarded[sizeof(backend::ForwardedNic)];
+    alignas(backend::LoopbackBackend) unsigned char loopback[sizeof(backend::LoopbackBackend)];
+};
 
 alignas(4096) unsigned char g_frames[kFrameBytes];
-alignas(backend::LoopbackBackend) unsigned char g_loopback[sizeof(backend::LoopbackBackend)];
-bool g_in_use;
-backend::RingletPlatform g_platform;
-virtio::DmaSpan g_dma;  // va == nullptr until mapped
+Core g_cores[kCores];
+std::atomic<uint32_t> g_next_core{0};
+thread_local int32_t t_core = -1;
+backend::CoreMesh* g_mesh = nullptr;  // set by core 0 before any other core starts
 
-// The DMA region, mapped on first use.
-Result<virtio::DmaSpan> dma_region() {
-    if (g_dma.va == nullptr) {
-        const uint64_t pa = TRY(backend::map_contiguous(kDmaPages, kDmaVa));
-        g_dma = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kDmaVa), pa, static_cast<uint32_t>(kDmaPages * 4096)};
-    }
-    return g_dma;
+uint32_t this_core() {
+    if (t_core < 0) t_core = static_cast<int32_t>(g_next_core.fetch_add(1, std::memory_order_relaxed));
+    return static_cast<uint32_t>(t_core);
 }
 
-// The network: device, adapter and stack backend.
+// The harts the app was asked to run on: how many cores steering spreads over.
+uint32_t placed_cores() {
+    uint64_t harts = user::placement_harts();
+    uint32_t n = 0;
+    for (; harts != 0; harts &= harts - 1) ++n;
+    if (n == 0) n = 1;
+    return n < kCores ? n : kCores;
+}
+
+void report(const char* message) { user::printf("lwip: %s\n", message); }
+
+Result<void*> map_memory(uint32_t core, uint64_t off, uint64_t bytes) {
+    TRY(backend::map_contiguous(pages_for(bytes), core_va(core, off)));
+    return reinterpret_cast<void*>(core_va(core, off));
+}
+
+// The core's DMA region, mapped on first use.
+Result<virtio::DmaSpan> dma_region(uint32_t core) {
+    Core& c = g_cores[core];
+    if (c.dma.va == nullptr) {
+        const uint64_t pages = core == 0 ? kDmaPages : kOtherDmaPages;
+        const uint64_t pa = TRY(backend::map_contiguous(pages, core_va(core, kDmaOff)));
+        c.dma = virtio::DmaSpan{reinterpret_cast<uint8_t*>(core_va(core, kDmaOff)), pa,
+                                static_cast<uint32_t>(pages * kPage)};
+    }
+    return c.dma;
+}
+
+bool Doorbell::before_sleep() {
+    if (g_mesh == nullptr) return true;
+    if (core == 0) {
+        for (uint32_t k = 1; k < g_mesh->cores(); ++k) {
+            Core& c = g_cores[k];
+            const uint64_t ch = c.channel.load(std::memory_order_acquire);
+            if (c.owner_bound || ch == 0) continue;
+            c.owner_bound = user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)).ok();
+        }
+    }
+    return g_mesh->ready_to_sleep(core);
+}
+
+// CoreMesh::Wake: notify the channel between core 0 and the other core.
+void ring_doorbell(void*, uint32_t from, uint32_t to) {
+    Core& c = g_cores[from == 0 ? to : from];
+    const uint64_t ch = c.channel.load(std::memory_order_acquire);
+    if (ch == 0) return;
+    if (from == 0 && !c.owner_bound) {
+        c.owner_bound = user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)).ok();
+    }
+    (void)user::syscall(kSysChannelControl, ch, 0);
+}
+
+Result<void> hook_doorbell(uint32_t core) {
+    Core& c = g_cores[core];
+    if (c.doorbell_hooked) return {};
+    c.doorbell.core = core;
+    TRY(c.platform.add_sleep_hook(c.doorbell, kDoorbellBit));
+    c.doorbell_hooked = true;
+    return {};
+}
+
+// With a multiqueue device: pair k's driver (set up by core 0 through
+// NetMultiQueue, then driven by core k alone) and core k's adapter over it.
+virtio::NetDevice g_pair_dev[kCores];
+bool g_device_steers = false;  // RSS took every core's pair: no software steering
+
+bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
+
+// Another core's own pair: armed before the core sleeps. Its interrupt goes
+// to core 0, which holds the device's one line and rings this core's
+// doorbell (bit 2) when the pair has frames (SteeringNic::poll).
+class PairHook final : public backend::SleepHook {
+public:
+    explicit PairHook(net::VirtioNic& nic, uint32_t core) : m_nic(nic), m_core(core) {}
+    bool before_sleep() override { return m_nic.arm_interrupts() && g_mesh->ready_to_sleep(m_core); }
+    void after_wake() override { m_nic.on_interrupt(); }
+
+private:
+    net::VirtioNic& m_nic;
+    uint32_t m_core;
+};
+
+struct PairCore {
+    alignas(net::VirtioNic) unsigned char nic[sizeof(net::VirtioNic)];
+    alignas(backend::PairNic) unsigned char port[sizeof(backend::PairNic)];
+    alignas(PairHook) unsigned char hook[sizeof(PairHook)];
+};
+PairCore g_pair_cores[kCores];
+
+// The network device, its adapter, and core 0's steering over it.
 class Network final : public backend::SleepHook {
 public:
     Result<void> open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma);
@@ -71,39 +206,88 @@ public:
     // this core next waits for kNetNotifyBit (wait completes the delivered
     // interrupt: kernel/irq/irq_routing.h), so a wake-up costs no syscall.
     void after_wake() override { m_nic.on_interrupt(); }
-    net::LwipBackend& backend() { return m_backend; }
+    net::NicPort& port() { return m_steering != nullptr ? static_cast<net::NicPort&>(*m_steering) : m_nic; }
 
 private:
     virtio::NetDevice m_dev;
-    net::VirtioNic m_nic{m_dev, reinterpret_cast<const uint8_t*>(kDmaVa), 0, 0};
-    net::LwipBackend m_backend{g_platform};
+    net::VirtioNic m_nic{m_dev, nullptr, 0, 0};
+    alignas(backend::SteeringNic) unsigned char m_steering_storage[sizeof(backend::SteeringNic)];
+    backend::SteeringNic* m_steering = nullptr;
 };
 alignas(Network) unsigned char g_network[sizeof(Network)];
+Network* g_net = nullptr;
 
 Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma) {
-    uint64_t ring_pa = TRY(backend::map_contiguous(kRingPages, kRingVa));
+    const uint32_t cores = placed_cores();
+    // Two ring pages per queue, a pair per core, then the control queue's.
+    const uint64_t ring_pages = 2 * kRingPages * cores + 2;
+    const uint64_t ring_pa = TRY(backend::map_contiguous(ring_pages, core_va(0, kRingOff)));
+    const uint64_t ring_va = core_va(0, kRingOff);
+    auto ring_span = [&](uint64_t page, uint32_t bytes) {
+        return virtio::DmaSpan{reinterpret_cast<uint8_t*>(ring_va + page * kPage), ring_pa + page * kPage, bytes};
+    };
     m_nic.set_region(dma.va, dma.pa, dma.len);
     const uint32_t ring_bytes = virtio::Virtqueue::ring_bytes(kQueueSize);
     virtio::NetConfig cfg;
     cfg.window = virtio::MmioWindow(device_va);
-    cfg.rx_ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa), ring_pa, ring_bytes};
-    cfg.tx_ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa + 2 * 4096), ring_pa + 2 * 4096, ring_bytes};
+    cfg.rx_ring = ring_span(0, ring_bytes);
+    cfg.tx_ring = ring_span(2, ring_bytes);
     cfg.queue_size = kQueueSize;
+    backend::CoreMesh* mesh = nullptr;
+    virtio::NetMultiQueue* mq = nullptr;
+    if (cores > 1) {
+        // The cores share the device (core_mesh.h): the mesh (~120 KiB) is
+        // mapped only when the app spans. Its steering is what RSS is
+        // programmed with, so the device and the software agree.
+        void* mem = TRY(map_memory(0, kMeshOff, sizeof(backend::CoreMesh)));
+        mesh = new (mem) backend::CoreMesh();
+        TRY(mesh->init(cores, net::MacAddress{}, virtio::NetDevice::kHeaderBytes, &ring_doorbell, nullptr));
+        static virtio::NetDevice* devices[kCores];
+        static virtio::NetPairRings rings[kCores];
+        for (uint32_t k = 1; k < cores; ++k) {
+            devices[k] = &g_pair_dev[k];
+            rings[k].rx_ring = ring_span(2 * kRingPages * k, ring_bytes);
+            rings[k].tx_ring = ring_span(2 * kRingPages * k + 2, ring_bytes);
+        }
+        virtio::NetMultiQueue::Config mc;
+        mc.pairs = static_cast<uint16_t>(cores);
+        mc.devices = devices;
+        mc.rings = rings;
+        mc.control_ring = ring_span(2 * kRingPages * cores, virtio::NetMultiQueue::control_ring_bytes());
+        mc.control_buffer = ring_span(2 * kRingPages * cores + 1, virtio::NetMultiQueue::kControlBufferBytes);
+        mc.rss.key = mesh->steering().key();
+        mc.rss.key_len = net::kRssKeyBytes;
+        mc.rss.table = mesh->steering().table();
+        mc.rss.table_len = net::kSteeringTableEntries;
+        alignas(virtio::NetMultiQueue) static unsigned char mq_storage[sizeof(virtio::NetMultiQueue)];
+        mq = new (mq_storage) virtio::NetMultiQueue(mc);
+        cfg.multiqueue = mq;
+    }
     TRY(m_dev.init(cfg));  // checksum offload where offered (a tap backend; not QEMU user networking)
     user::printf("libos: virtio-net features offered 0x%lx, negotiated 0x%lx\n", m_dev.transport().device_features(),
                  m_dev.features());
     TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNetNotifyBit)));
-    TRY(g_platform.add_sleep_hook(*this, kNetNotifyBit));
-    net::NetConfig ip;  // QEMU user networking defaults: 10.0.2.15/24 via 10.0.2.2
-    TRY(m_backend.add_interface(m_nic, ip));
+    TRY(g_cores[0].platform.add_sleep_hook(*this, kNetNotifyBit));
+    if (mesh != nullptr) {
+        mesh->set_mac(m_nic.mac());
+        g_device_steers = mq->active_pairs() == cores && mq->rss_enabled();
+        m_steering = new (m_steering_storage)
+            backend::SteeringNic(m_nic, *mesh, g_device_steers, g_device_steers ? &pair_rx_pending : nullptr);
+        TRY(hook_doorbell(0));
+        g_mesh = mesh;
+        if (g_device_steers) {
+            user::printf("libos: %u queue pairs with RSS: each core its own, the device steers\n", cores);
+        } else {
+            user::printf("libos: one queue pair for %u cores (%s): core 0 steers by flow hash\n", cores,
+                         mq->status_text());
+        }
+    }
     return {};
 }
 
 // Claims the first free virtio-net device; NotFound if the machine has none.
 Result<Network*> open_network(const virtio::DmaSpan& dma) {
     backend::ClaimedDevice dev = TRY(backend::claim_virtio_device(backend::kVirtioNetId, kDeviceVa));
-    // lwIP's assertion reports go to the console, not nowhere.
-    net::set_report_hook([](const char* message) { user::printf("lwip: %s\n", message); });
     auto* network = new (g_network) Network();
     if (auto r = network->open(dev.cap, kDeviceVa, dma); !r) {
         user::printf("libos: virtio-net device %lu: %s\n", dev.index, error_name(r.error()));
@@ -112,21 +296,45 @@ Result<Network*> open_network(const virtio::DmaSpan& dma) {
     return network;
 }
 
-// The machine's virtio-blk device for storage queues, brought up on first
-// open and kept (claimed, its hook registered) until the app exits.
+// Another core's way to the network: a doorbell channel to core 0, and a
+// ForwardedNic over the mesh (one queue pair) or its own pair (RSS).
+Result<net::NicPort*> open_forwarded(uint32_t core) {
+    Core& c = g_cores[core];
+    if (c.channel.load(std::memory_order_relaxed) == 0) {
+        const uint64_t frame = TRY(user::as_result(user::frame_alloc(2)));
+        const uint64_t ch = TRY(user::as_result(user::syscall(kSysChannelCreate, frame)));
+        TRY(user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)));
+        c.channel.store(ch, std::memory_order_release);
+    }
+    if (!g_device_steers) {
+        TRY(hook_doorbell(core));
+        return new (c.forwarded) backend::ForwardedNic(*g_mesh, core);
+    }
+    // Its own queue pair: posted from, and sending from, this core's heap.
+    // One hook on the doorbell bit arms the pair and the mesh together.
+    PairCore& p = g_pair_cores[core];
+    const virtio::DmaSpan dma = c.dma;
+    auto* nic = new (p.nic) net::VirtioNic(g_pair_dev[core], dma.va, dma.pa, dma.len);
+    auto* hook = new (p.hook) PairHook(*nic, core);
+    TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
+    return new (p.port) backend::PairNic(*nic, *g_mesh, core);
+}
+
+// The machine's virtio-blk device for storage queues (core 0's), brought up
+// on first open and kept (claimed, its hook registered) until the app exits.
 class RingletStorage final : public Storage {
 public:
     Result<BlockDevice*> open(rt::Executor& exec, mem::DmaHeap& heap) override {
         if (m_held) return Error::Busy;
         if (m_blk == nullptr) {
-            const virtio::DmaSpan dma = TRY(dma_region());
+            const virtio::DmaSpan dma = TRY(dma_region(0));
             auto* blk = new (m_blk_storage) backend::BlkQueue();
             if (auto r = blk->open(dma, kBlkNotifyBit); !r) {
                 if (r.error() != Error::NotFound) user::printf("libos: virtio-blk: %s\n", error_name(r.error()));
                 blk->~BlkQueue();
                 return r.error();
             }
-            TRY(g_platform.add_sleep_hook(*blk, kBlkNotifyBit));
+            TRY(g_cores[0].platform.add_sleep_hook(*blk, kBlkNotifyBit));
             m_blk = blk;
         }
         TRY(m_blk->start(exec, heap));
@@ -146,40 +354,91 @@ private:
 };
 RingletStorage g_storage;
 
+// This core's memory beyond the DMA region: core 0's frames are in .bss and
+// its LibOs in demi_init's slot; the others map theirs on first use.
+Result<void> map_core_memory(uint32_t core) {
+    Core& c = g_cores[core];
+    if (c.lwip_heap == nullptr) c.lwip_heap = TRY(map_memory(core, kLwipOff, backend::kLwipHeapBytes));
+    if (core == 0) {
+        c.frames = g_frames;
+        return {};
+    }
+    if (c.frames == nullptr) c.frames = TRY(map_memory(core, kFramesOff, kFrameBytes));
+    if (c.libos == nullptr) c.libos = TRY(map_memory(core, kLibOsOff, sizeof(LibOs)));
+    return {};
+}
+
+// This core's network stack over `nic`.
+Result<Backend*> open_stack(uint32_t core, net::NicPort& nic) {
+    backend::NetCoreConfig cfg;
+    cfg.platform = &g_cores[core].platform;
+    cfg.nic = &nic;
+    cfg.lwip_heap = g_cores[core].lwip_heap;
+    cfg.report = &report;
+    return backend::open_net_core(core, cfg);
+}
+
 }  // namespace
 
 Result<Resources> acquire_resources(const char* name) {
-    if (g_in_use) return Error::Busy;
+    const uint32_t core = this_core();
+    if (core >= kCores) return Error::Full;
+    Core& c = g_cores[core];
+    if (c.in_use) return Error::Busy;
     const bool want_lwip = name == nullptr || name[0] == '\0' || strcmp(name, "lwip") == 0;
     if (!want_lwip && strcmp(name, "loopback") != 0) return Error::NotFound;
+    TRY(map_core_memory(core));
     Resources r;
-    r.frame_arena = g_frames;
+    r.core = core;
+    r.frame_arena = c.frames;
     r.frame_bytes = kFrameBytes;
-    const virtio::DmaSpan dma = TRY(dma_region());
+    r.libos_memory = c.libos;
+    const virtio::DmaSpan dma = TRY(dma_region(core));
     r.dma_region = dma.va;
     r.dma_bytes = dma.len;
-    r.storage = &g_storage;
-    r.platform = &g_platform;
+    r.storage = core == 0 ? &g_storage : nullptr;
+    r.platform = &c.platform;
     if (want_lwip) {
-        auto network = open_network(dma);
-        if (network) {
-            user::print("libos: network up: lwIP over virtio-net, 10.0.2.15/24 via 10.0.2.2\n");
-            r.backend = &(*network)->backend();
-            g_in_use = true;
-            return r;
+        Result<net::NicPort*> nic = Error::NotFound;
+        if (core == 0) {
+            if (g_net == nullptr) {
+                auto network = open_network(dma);
+                if (network) g_net = *network;
+                else nic = network.error();
+            }
+            if (g_net != nullptr) nic = &g_net->port();
+        } else if (g_mesh != nullptr && core < g_mesh->cores()) {
+            nic = open_forwarded(core);
         }
-        if (name != nullptr && name[0] != '\0') return network.error();  // asked for it by name
-        user::printf("libos: no network (%s): loopback backend\n", error_name(network.error()));
+        if (nic) {
+            auto backend = open_stack(core, **nic);
+            if (backend) {
+                if (core == 0) user::print("libos: network up: lwIP over virtio-net, 10.0.2.15/24 via 10.0.2.2\n");
+                r.backend = *backend;
+                c.in_use = true;
+                return r;
+            }
+            nic = backend.error();
+        }
+        if (name != nullptr && name[0] != '\0') return nic.error();  // asked for it by name
+        user::printf("libos: core %u: no network (%s): loopback backend\n", core, error_name(nic.error()));
     }
-    r.backend = new (g_loopback) backend::LoopbackBackend();
-    g_in_use = true;
+    r.backend = new (c.loopback) backend::LoopbackBackend();
+    c.in_use = true;
     return r;
 }
 
 void release_resources(Resources& r) {
     if (r.backend) r.backend->~Backend();
-    g_in_use = false;
+    if (r.core < kCores) g_cores[r.core].in_use = false;
     r = Resources{};
 }
 
 }  // namespace ringlet::pdpix
+
+extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out) {
+    using ringlet::pdpix::g_mesh;
+    if (g_mesh == nullptr || out == nullptr || core >= g_mesh->cores()) return ENOENT;
+    *out = g_mesh->stats(core);
+    return 0;
+}

@@ -53,7 +53,17 @@ Result<Buffer*> DmaHeap::alloc(size_t len) {
 
 Result<Buffer*> DmaHeap::owner_of(const void* ptr) {
     const auto* p = static_cast<const uint8_t*>(ptr);
-    if (p == nullptr || p < m_base || p >= m_next) return Error::BadAddress;
+    if (p == nullptr) return Error::BadAddress;
+    if (p >= m_base && p < m_next) return own_buffer_of(p);
+    // A buffer lent by another core's heap (set_peers), else foreign.
+    for (uint32_t i = 0; i < m_peer_count; ++i) {
+        DmaHeap* peer = m_peers[i];
+        if (peer != nullptr && peer != this && p >= peer->m_base && p < peer->m_next) return peer->own_buffer_of(p);
+    }
+    return Error::BadAddress;
+}
+
+Result<Buffer*> DmaHeap::own_buffer_of(const uint8_t* p) {
     const size_t g = static_cast<size_t>(p - m_base) / kGranule;
     auto* b = reinterpret_cast<Buffer*>(m_base + (g - m_map[g]) * kGranule);
     if (b->magic == kFree) return Error::InvalidArgument;
@@ -79,7 +89,15 @@ void DmaHeap::release(Buffer* b) {
     // Dropping a reference nobody holds means a libOS bug: stop before the
     // free lists are corrupted.
     if (b->magic != kLive || b->refs == 0) rt::panic("DmaHeap::release: buffer not live or no reference held");
-    if (--b->refs != 0) return;
+    if (b->refs > 1) {
+        --b->refs;
+        return;
+    }
+    if (m_give_back != nullptr && !contains(b)) {
+        m_give_back(m_give_back_ctx, b);  // a peer's buffer: its last reference goes home
+        return;
+    }
+    b->refs = 0;
     b->magic = kFree;
     b->app_owned = false;
     b->next = m_free[b->cls];

@@ -87,6 +87,23 @@ public:
     // Drops a reference; the last one returns the block to its free list.
     void release(Buffer* b);
 
+    // Lending between the heaps of one app's cores (issue 14's software
+    // steering: the core owning a single-queue NIC hands a received buffer
+    // to the core its flow hashes to, and that core's app pops it in place).
+    // A buffer keeps belonging to the heap that carved it: owner_of() also
+    // finds buffers of the `peers` heaps (their granule maps are written
+    // once, before any of their buffers is handed over), and when the last
+    // reference to a peer's buffer is dropped here, `give_back(ctx, b)` gets
+    // that reference (b->refs == 1) to pass to the owning core, whose
+    // release() frees it. Nothing else of a peer heap is touched. peers[i]
+    // may be null (that core is not up); this heap may be among them.
+    using GiveBack = void (*)(void* ctx, Buffer* b);
+    void set_peers(DmaHeap* const* peers, uint32_t count, GiveBack give_back, void* ctx) {
+        m_peers = peers;
+        m_peer_count = count;
+        m_give_back = give_back;
+        m_give_back_ctx = ctx;
+    }
     bool contains(const void* p) const {
         return reinterpret_cast<const uint8_t*>(p) >= m_base && reinterpret_cast<const uint8_t*>(p) < m_end;
     }
@@ -104,7 +121,12 @@ private:
     uint8_t* m_base = nullptr;  // first block (after the map)
     uint8_t* m_next = nullptr;
     uint8_t* m_end = nullptr;
+    Result<Buffer*> own_buffer_of(const uint8_t* p);
     Buffer* m_free[kClasses] = {};
+    DmaHeap* const* m_peers = nullptr;
+    uint32_t m_peer_count = 0;
+    GiveBack m_give_back = nullptr;
+    void* m_give_back_ctx = nullptr;
     uint32_t m_live = 0;
     size_t m_bytes_live = 0;
 };

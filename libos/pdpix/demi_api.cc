@@ -20,9 +20,9 @@ using ringlet::pdpix::to_errno;
 namespace {
 // The LibOs lives in static storage: no general heap on the target.
 // Each core's LibOs (slot = its core index) and what it was built from.
-// A LibOs is ~300 KiB. On Ringlet only core 0 acquires resources today
-// (ringlet_resources.cc: the devices are not yet split per core), so one
-// slot is all an app's image carries; host threads may each be a core.
+// A LibOs is ~300 KiB. On Ringlet the image carries core 0's slot only:
+// further cores get memory their backend maps (Resources::libos_memory);
+// host threads may each be a core.
 #if __STDC_HOSTED__ && !defined(RINGLET_FREESTANDING)
 constexpr uint32_t kLibOsSlots = LibOs::kMaxCores;
 #else
@@ -57,7 +57,12 @@ int demi_init(const struct demi_args* args) {
     if (os() != nullptr) return EEXIST;
     auto res = ringlet::pdpix::acquire_resources(backend_arg(args));
     if (!res) return res.error() == Error::NotFound ? EINVAL : errno_of(res);
-    if (res->core >= kLibOsSlots) {
+    // Where this core's LibOs lives: memory the backend mapped for it (the
+    // further cores of a spanned app on Ringlet), else the core's slot here.
+    void* slot = res->libos_memory != nullptr ? res->libos_memory
+                 : res->core < kLibOsSlots    ? static_cast<void*>(g_storage[res->core])
+                                              : nullptr;
+    if (slot == nullptr) {
         ringlet::pdpix::release_resources(*res);
         return ENOBUFS;
     }
@@ -68,7 +73,7 @@ int demi_init(const struct demi_args* args) {
         return ENOMEM;
     }
     g_resources = *res;
-    LibOs* l = new (g_storage[res->core]) LibOs(*res->backend, *pool, *heap, res->storage, res->platform, res->core);
+    LibOs* l = new (slot) LibOs(*res->backend, *pool, *heap, res->storage, res->platform, res->core);
     LibOs::set_instance(l);
     if (auto s = l->start(); !s) {
         (void)ringlet_demi_shutdown();

@@ -21,6 +21,7 @@ struct Resources {
     Storage* storage = nullptr;        // the machine's block device; null: none
     rt::Platform* platform = nullptr;  // where the core sleeps; null: the backend's
     uint32_t core = 0;                 // this core's index (< LibOs::kMaxCores): its qds carry it
+    void* libos_memory = nullptr;      // sizeof(LibOs) bytes for this core's LibOs (null: demi_init's slot)
 };
 
 // Acquires everything for backend `name` (nullptr: the environment's

@@ -23,6 +23,17 @@
 #define MEMP_MEM_MALLOC                 0
 #define MEM_ALIGNMENT                   8
 #define MEM_SIZE                        (1024 * 1024)
+/* One lwIP per core (issue 14, net/CMakeLists.txt): in the per-core copies
+ * the heap is memory each core maps when it starts, not .bss, so an app's
+ * image does not carry a megabyte per possible core. */
+#if defined(RINGLET_LWIP_PERCORE)
+#ifdef __cplusplus
+extern "C" unsigned char* ringlet_lwip_ram_heap;
+#else
+extern unsigned char* ringlet_lwip_ram_heap;
+#endif
+#define LWIP_RAM_HEAP_POINTER ringlet_lwip_ram_heap
+#endif
 #define MEMP_NUM_PBUF                   128 /* PBUF_REF/ROM headers (IP fragments, ...) */
 #define MEMP_NUM_UDP_PCB                64
 #define MEMP_NUM_TCP_PCB                80  /* 64 connections + closing ones */

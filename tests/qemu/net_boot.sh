@@ -27,7 +27,9 @@ net_boot_cleanup() {
 net_boot_start() {
   log=$(mktemp)
   trap net_boot_cleanup EXIT
-  "$root/scripts/run-qemu.sh" --no-build --timeout "$1" --net "$2" --append "$3" >"$log" 2>&1 &
+  # net_boot_smp=N (optional): harts, for the multi-core tests.
+  "$root/scripts/run-qemu.sh" --no-build --smp "${net_boot_smp:-1}" --timeout "$1" --net "$2" --append "$3" \
+    >"$log" 2>&1 &
   qemu_pid=$!
 }
 

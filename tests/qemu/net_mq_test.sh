@@ -27,21 +27,7 @@ log=$(mktemp)
 work=$(mktemp -d)
 qemu_pid=""
 failed=0
-fail() { echo "FAILED: $*"; failed=1; }
-cleanup() {
-  if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; fi
-  ip link del tap0 2>/dev/null
-  rm -rf "$log" "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-show_console() { echo "---- console ----"; tr -d '\r' <"$log" | tail -40; }
-die() { fail "$*"; show_console; exit 1; }
-
-ip link set lo up
-ip tuntap add dev tap0 mode tap multi_queue || die "cannot create a multiqueue tap0"
-ip addr add 10.0.2.2/24 dev tap0 || die "cannot give tap0 its address"
-ip link set tap0 up || die "cannot bring tap0 up"
+. "$(dirname "$0")/mq_tap.sh"
 truncate -s 1M "$work/disk.img"
 
 setpriv --pdeathsig KILL -- "$root/scripts/run-qemu.sh" --no-build --timeout 120 \

@@ -3,10 +3,12 @@
 // on Ringlet. One event loop: every outstanding operation's qtoken sits in
 // one array handed to demi_wait_any.
 //
-//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--backend=NAME]
+//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--core-stats N] [--backend=NAME]
 //
 // --close-after N makes the server close each TCP connection after echoing N
-// messages (the "server closes first" case). Libc use is limited to string
+// messages (the "server closes first" case). On Ringlet it serves on every
+// hart the boot line gives it (init=echo:...@all), one libOS per core;
+// --core-stats N makes each core print its count every N requests. Libc use is limited to string
 // helpers, so the app stays easy to build for riscv64.
 #include <arpa/inet.h>
 #include <demi/libos.h>
@@ -17,6 +19,11 @@
 #include <unistd.h>
 
 #include "libos/pdpix/ringlet_demi.h"
+#if RINGLET_FREESTANDING
+#include "libos/backend/core_mesh.h"
+#include "user/rt/cores.h"
+#include "user/rt/syscall.h"
+#endif
 
 namespace {
 
@@ -46,10 +53,29 @@ struct Conn {
     unsigned long gen = 0;  // bumped per accepted connection on this qd
 };
 
-Pending g_pending[kMaxTokens];
-int g_npending = 0;
-Conn g_conns[kMaxQds];
+// One core's server state. On Ringlet echo runs on every hart it is given
+// (init=echo@all): each core has its own libOS (demi_init on that core),
+// its own listening queues on the same ports and its own connections - a
+// flow's frames reach the core its hash names, and its connection lives
+// and dies there. qds are per core (qd / 1024 names the core), so tables
+// are indexed by qd % kMaxQds.
+struct EchoCore {
+    Pending pending[kMaxTokens];
+    int npending = 0;
+    Conn conns[kMaxQds];
+    unsigned core = 0;
+    unsigned long served = 0;  // UDP datagrams and TCP messages echoed
+};
+constexpr unsigned kMaxEchoCores = 4;
+EchoCore g_cores[kMaxEchoCores];
+thread_local EchoCore* t_echo = &g_cores[0];
 unsigned long g_close_after = 0;
+unsigned long g_udp_port = 0, g_tcp_port = 0;
+int g_argc = 0;
+char** g_argv = nullptr;
+
+Conn& conn(int qd) { return t_echo->conns[qd % kMaxQds]; }
+bool valid_qd(int qd) { return qd >= 0 && qd < kMaxQds * static_cast<int>(kMaxEchoCores); }
 
 void say(const char* s) { (void)!write(2, s, strlen(s)); }
 
@@ -58,8 +84,8 @@ void say(const char* s) { (void)!write(2, s, strlen(s)); }
 // app's own address space: app, libOS, lwIP and the virtio driver, but not
 // the time asleep in the kernel.
 unsigned long g_stats_every = 0;
-unsigned long g_stats_count = 0;
-unsigned long long g_stats_start = 0;
+thread_local unsigned long g_stats_count = 0;
+thread_local unsigned long long g_stats_start = 0;
 
 unsigned long long retired_instructions() {
 #if defined(__riscv)
@@ -83,12 +109,12 @@ void say_number(unsigned long long v) {
     (void)!write(2, text, static_cast<size_t>(n));
 }
 
-unsigned long long g_stats_sleep = 0;
+thread_local unsigned long long g_stats_sleep = 0;
 
 // --fault-after N (a test hook): after N echoed UDP requests the app touches
 // an unmapped address, so a test can see the OS kill it mid-stream and go on.
 unsigned long g_fault_after = 0;
-unsigned long g_udp_echoed = 0;
+thread_local unsigned long g_udp_echoed = 0;
 
 void maybe_fault() {
     if (g_fault_after == 0 || ++g_udp_echoed < g_fault_after) return;
@@ -108,7 +134,14 @@ void count_request() {
     // as instructions under QEMU -icount).
     unsigned long long spent =
         retired_instructions() - g_stats_start - (ringlet_demi_sleep_instructions() - g_stats_sleep);
+    // Core 0's line keeps the form the perf tests read; the others name
+    // their core (each core counts what its own hart retired).
     say("echo: ");
+    if (t_echo->core != 0) {
+        say("core ");
+        say_number(t_echo->core);
+        say(": ");
+    }
     say_number(g_stats_every);
     say(" requests, ");
     say_number(spent / g_stats_every);
@@ -141,6 +174,57 @@ void count_request() {
     g_stats_count = 0;
 }
 
+// Each core's own counter; its first request is announced on the console,
+// so a test sees every core serve.
+// With --core-stats on Ringlet, the libOS's hand-off counters of every core
+// sharing the NIC (libos/backend/core_mesh.h): frames core 0 kept, handed
+// to other cores (software steering) or copied to them (ARP replies),
+// frames other cores received that way and sent through core 0.
+void say_mesh_stats() {
+#if RINGLET_FREESTANDING
+    ringlet::backend::MeshCoreStats s;
+    for (unsigned k = 0; ringlet_core_mesh_stats(k, &s) == 0; ++k) {
+        say("echo: mesh: core ");
+        say_number(k);
+        say(" kept=");
+        say_number(s.rx_kept);
+        say(" handed=");
+        say_number(s.rx_handed);
+        say(" dropped=");
+        say_number(s.rx_dropped);
+        say(" arp_copies=");
+        say_number(s.arp_copies);
+        say(" received=");
+        say_number(s.rx_forwarded);
+        say(" tx_handed=");
+        say_number(s.tx_handed);
+        say(" tx_sent_for_others=");
+        say_number(s.tx_sent);
+        say("\n");
+    }
+#endif
+}
+
+// --core-stats N: every N requests a core reports its own count.
+unsigned long g_core_stats_every = 0;
+
+void count_served() {
+    const unsigned long n = ++t_echo->served;
+    if (n == 1) {
+        say("echo: core ");
+        say_number(t_echo->core);
+        say(" served its first request\n");
+    }
+    if (g_core_stats_every != 0 && n % g_core_stats_every == 0) {
+        say("echo: core ");
+        say_number(t_echo->core);
+        say(": served ");
+        say_number(n);
+        say("\n");
+        say_mesh_stats();
+    }
+}
+
 // Parses a decimal number; false on anything else.
 bool parse_num(const char* s, unsigned long* out) {
     if (s == nullptr || *s == '\0') return false;
@@ -155,9 +239,10 @@ bool parse_num(const char* s, unsigned long* out) {
 }
 
 bool track(demi_qtoken_t qt, Kind k, int qd) {
-    if (g_npending == kMaxTokens) return false;
-    const unsigned long gen = qd >= 0 && qd < kMaxQds ? g_conns[qd].gen : 0;
-    g_pending[g_npending++] = Pending{qt, k, qd, gen};
+    EchoCore& e = *t_echo;
+    if (e.npending == kMaxTokens) return false;
+    const unsigned long gen = valid_qd(qd) ? conn(qd).gen : 0;
+    e.pending[e.npending++] = Pending{qt, k, qd, gen};
     return true;
 }
 
@@ -172,8 +257,8 @@ bool start_accept(int qd) {
 }
 
 void close_conn(int qd) {
-    if (qd < 0 || qd >= kMaxQds || !g_conns[qd].open) return;
-    Conn& c = g_conns[qd];
+    if (!valid_qd(qd) || !conn(qd).open) return;
+    Conn& c = conn(qd);
     c.open = false;
     if (c.has_held) (void)demi_sgafree(&c.held);
     c.has_held = false;
@@ -183,7 +268,8 @@ void close_conn(int qd) {
 // Echoes `sga` on connection qd and, unless the client closed, pops the next
 // message; closes the connection on failure.
 void echo_tcp(int qd, demi_sgarray_t& sga) {
-    Conn& c = g_conns[qd];
+    Conn& c = conn(qd);
+    count_served();
     demi_qtoken_t qt;
     const bool pushed = demi_push(&qt, qd, &sga) == 0 && track(qt, Kind::Push, qd);
     (void)demi_sgafree(&sga);  // deferred by the libOS until the push is done
@@ -217,6 +303,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             demi_qtoken_t qt;
             sockaddr_in to = sga.sga_addr;
             count_request();
+            count_served();
             maybe_fault();
             if (demi_pushto(&qt, p.qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
                 // A datagram usually leaves at once (the libOS completes the
@@ -234,11 +321,11 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     case Kind::Accept:
         if (qr.qr_opcode == DEMI_OPC_ACCEPT) {
             const int c = qr.qr_value.ares.qd;
-            if (c >= 0 && c < kMaxQds) {
+            if (valid_qd(c)) {
                 Conn fresh;
                 fresh.open = true;
-                fresh.gen = g_conns[c].gen + 1;
-                g_conns[c] = fresh;
+                fresh.gen = conn(c).gen + 1;
+                conn(c) = fresh;
                 if (!start_pop(c, Kind::TcpPop)) close_conn(c);
             } else {
                 (void)demi_close(c);
@@ -247,7 +334,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
         (void)start_accept(p.qd);
         return;
     case Kind::TcpPop: {
-        if (!g_conns[p.qd].open || g_conns[p.qd].gen != p.gen) {  // cancelled by our own close
+        if (!valid_qd(p.qd) || !conn(p.qd).open || conn(p.qd).gen != p.gen) {  // cancelled by our own close
             if (qr.qr_opcode == DEMI_OPC_POP) (void)demi_sgafree(&qr.qr_value.sga);
             return;
         }
@@ -255,7 +342,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             close_conn(p.qd);
             return;
         }
-        Conn& c = g_conns[p.qd];
+        Conn& c = conn(p.qd);
         alignas(8) demi_sgarray_t sga = qr.qr_value.sga;
         if (sga.sga_segs[0].sgaseg_len == 0) {  // the client closed first
             (void)demi_sgafree(&sga);
@@ -273,8 +360,8 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     }
     case Kind::Push: {
         // UDP, or a connection closed since (its qd may serve another now).
-        if (p.qd < 0 || p.qd >= kMaxQds || !g_conns[p.qd].open || g_conns[p.qd].gen != p.gen) return;
-        Conn& c = g_conns[p.qd];
+        if (!valid_qd(p.qd) || !conn(p.qd).open || conn(p.qd).gen != p.gen) return;
+        Conn& c = conn(p.qd);
         c.pushing = false;
         if (qr.qr_opcode != DEMI_OPC_PUSH) {
             close_conn(p.qd);
@@ -291,6 +378,75 @@ void handle(const Pending& p, demi_qresult_t& qr) {
     }
 }
 
+int serve(void* core_arg);
+
+// On Ringlet: one more core on each other hart the app was given (app_harts),
+// each serving the same ports through its own libOS. After core 0's
+// demi_init: that core owns the devices the others' traffic goes through.
+void start_other_cores() {
+#if RINGLET_FREESTANDING
+    const uint64_t harts = ringlet::user::placement_harts();
+    const uint64_t mine = ringlet::user::hart_index();
+    unsigned long next = 1;
+    for (uint32_t h = 0; h < 64 && next < kMaxEchoCores; ++h) {
+        if (!(harts & (1ull << h)) || h == mine) continue;
+        if (!ringlet::user::start_core(h, &serve, reinterpret_cast<void*>(next))) {
+            say("echo: cannot start a core\n");
+            continue;
+        }
+        ++next;
+    }
+#endif
+}
+
+// One core's server: its own libOS, queues and event loop. Core 0 (main)
+// runs it after starting the others, which run it from their first
+// instruction on; a core that fails ends the app (on every hart).
+int serve(void* core_arg) {
+    EchoCore& me = g_cores[reinterpret_cast<unsigned long>(core_arg)];
+    me.core = static_cast<unsigned>(reinterpret_cast<unsigned long>(core_arg));
+    t_echo = &me;
+    demi_args args;
+    memset(&args, 0, sizeof args);
+    args.argc = g_argc;
+    args.argv = g_argv;
+    if (const int e = demi_init(&args); e != 0) {
+        say("echo: demi_init failed\n");
+        return 1;
+    }
+    if (g_udp_port != 0) {
+        const int qd = open_socket(SOCK_DGRAM, g_udp_port);
+        if (qd < 0 || !start_pop(qd, Kind::UdpPop)) {
+            say("echo: cannot serve UDP\n");
+            return 1;
+        }
+    }
+    if (g_tcp_port != 0) {
+        const int qd = open_socket(SOCK_STREAM, g_tcp_port);
+        if (qd < 0 || !start_accept(qd)) {
+            say("echo: cannot serve TCP\n");
+            return 1;
+        }
+    }
+    if (me.core == 0) start_other_cores();
+    say("echo: core ");
+    say_number(me.core);
+    say(" ready\n");
+    demi_qtoken_t qts[kMaxTokens];
+    for (;;) {
+        for (int i = 0; i < me.npending; ++i) qts[i] = me.pending[i].qt;
+        alignas(8) demi_qresult_t qr;  // aligned: the libOS copies results in words
+        int idx = -1;
+        const int e = demi_wait_any(&qr, &idx, qts, me.npending, nullptr);
+        if (e != 0) {
+            say("echo: wait failed\n");
+            return 1;
+        }
+        const Pending p = me.pending[idx];
+        me.pending[idx] = me.pending[--me.npending];  // order does not matter
+        handle(p, qr);
+    }
+}
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -304,10 +460,13 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &g_close_after)) return 2;
         } else if (strcmp(argv[i], "--fault-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_fault_after)) return 2;
+        } else if (strcmp(argv[i], "--core-stats") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_core_stats_every)) return 2;
         } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
-            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--fault-after N] [--backend=NAME]\n");
+            say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N] [--fault-after N] "
+                "[--backend=NAME]\n");
             return 2;
         }
     }
@@ -315,40 +474,9 @@ int main(int argc, char* argv[]) {
         say("echo: give --udp and/or --tcp\n");
         return 2;
     }
-    demi_args args;
-    memset(&args, 0, sizeof args);
-    args.argc = argc;
-    args.argv = argv;
-    if (const int e = demi_init(&args); e != 0) {
-        say("echo: demi_init failed\n");
-        return 1;
-    }
-    if (udp_port != 0) {
-        const int qd = open_socket(SOCK_DGRAM, udp_port);
-        if (qd < 0 || !start_pop(qd, Kind::UdpPop)) {
-            say("echo: cannot serve UDP\n");
-            return 1;
-        }
-    }
-    if (tcp_port != 0) {
-        const int qd = open_socket(SOCK_STREAM, tcp_port);
-        if (qd < 0 || !start_accept(qd)) {
-            say("echo: cannot serve TCP\n");
-            return 1;
-        }
-    }
-    demi_qtoken_t qts[kMaxTokens];
-    for (;;) {
-        for (int i = 0; i < g_npending; ++i) qts[i] = g_pending[i].qt;
-        alignas(8) demi_qresult_t qr;  // aligned: the libOS copies results in words
-        int idx = -1;
-        const int e = demi_wait_any(&qr, &idx, qts, g_npending, nullptr);
-        if (e != 0) {
-            say("echo: wait failed\n");
-            return 1;
-        }
-        const Pending p = g_pending[idx];
-        g_pending[idx] = g_pending[--g_npending];  // order does not matter
-        handle(p, qr);
-    }
+    g_udp_port = udp_port;
+    g_tcp_port = tcp_port;
+    g_argc = argc;
+    g_argv = argv;
+    return serve(nullptr);
 }

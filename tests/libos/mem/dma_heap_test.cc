@@ -126,5 +126,58 @@ TEST(DmaHeap, CountsBytesLive) {
     EXPECT_LE(h.bytes_total(), sizeof g_region);
 }
 
+// Cross-core lending (set_peers): a core's heap finds the buffers another
+// core's heap lent it, and hands their last reference back instead of
+// putting them on its own free lists.
+alignas(64) unsigned char g_peer_region[1 << 20];
+
+struct GivenBack {
+    Buffer* bufs[8];
+    int n = 0;
+};
+
+TEST(DmaHeap, PeerBuffersAreFoundAndTheirLastReferenceGoesHome) {
+    DmaHeap owner = make();
+    auto other_or = DmaHeap::create(g_peer_region, sizeof g_peer_region);
+    ASSERT_TRUE(other_or.ok());
+    DmaHeap other = *other_or;
+    DmaHeap* peers[1] = {&owner};
+    GivenBack back;
+    other.set_peers(peers, 1, [](void* ctx, Buffer* b) {
+        auto* g = static_cast<GivenBack*>(ctx);
+        g->bufs[g->n++] = b;
+    }, &back);
+
+    auto lent = owner.alloc(100);  // as if received by the owner and handed over
+    ASSERT_TRUE(lent.ok());
+    Buffer* b = *lent;
+    // The other core pops it in place: it finds the buffer by any pointer inside.
+    auto found = other.app_buffer(b->data() + 10);
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(*found, b);
+    // A push in flight takes a reference; the app frees; the push completes.
+    other.retain(b);
+    ASSERT_TRUE(other.app_free(b->data()).ok());
+    EXPECT_EQ(back.n, 0);  // one reference still held
+    EXPECT_EQ(b->refs, 1u);
+    other.release(b);
+    ASSERT_EQ(back.n, 1);  // the last one went home, untouched
+    EXPECT_EQ(back.bufs[0], b);
+    EXPECT_EQ(b->refs, 1u);
+    EXPECT_EQ(owner.live(), 1u);
+    EXPECT_EQ(other.live(), 0u);
+    owner.release(b);  // the owner frees it
+    EXPECT_EQ(owner.live(), 0u);
+
+    // Its own buffers stay its own; a pointer in nobody's heap is foreign.
+    auto mine = other.alloc(64);
+    ASSERT_TRUE(mine.ok());
+    EXPECT_EQ(other.owner_of((*mine)->data()).value(), *mine);
+    ASSERT_TRUE(other.app_free((*mine)->data()).ok());
+    EXPECT_EQ(back.n, 1);
+    int x = 0;
+    EXPECT_EQ(other.owner_of(&x).error(), Error::BadAddress);
+}
+
 }  // namespace
 }  // namespace ringlet::mem

@@ -1,0 +1,286 @@
+#include "libos/backend/core_mesh.h"
+
+#include <string.h>
+
+namespace ringlet::backend {
+
+namespace {
+constexpr uint16_t kEtherArp = 0x0806;
+constexpr uint16_t kArpReply = 2;
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+}  // namespace
+
+Result<void> CoreMesh::init(uint32_t cores, net::MacAddress mac, uint32_t tx_headroom, Wake wake, void* wake_ctx) {
+    if (cores == 0 || cores > kMeshCores) return Error::InvalidArgument;
+    TRY(m_steering.init(static_cast<uint16_t>(cores)));
+    m_cores = cores;
+    m_mac = mac;
+    m_tx_headroom = tx_headroom;
+    m_wake = wake;
+    m_wake_ctx = wake_ctx;
+    for (uint32_t k = 0; k < kMeshCores; ++k) {
+        m_ports[k] = Port{this, k};
+        m_free_requests[k] = nullptr;
+        for (uint32_t i = 0; i < kTxRequests; ++i) {
+            m_requests[k][i].next_free = m_free_requests[k];
+            m_free_requests[k] = &m_requests[k][i];
+        }
+    }
+    return {};
+}
+
+void CoreMesh::join(uint32_t core, mem::DmaHeap& heap) {
+    m_heaps[core] = &heap;
+    // Another core's heap finds the owner's buffers (lent to it) through
+    // the table, and gives their last references back through the mesh.
+    if (core != 0) heap.set_peers(m_heaps, 1, &CoreMesh::give_back, &m_ports[core]);
+    m_joined[core].store(1, std::memory_order_release);
+}
+
+// ---- the owner ----
+
+bool CoreMesh::hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len) {
+    b->off = off;  // the owner's alone until the push publishes it
+    b->len = len;
+    return m_rx[core].try_push(b);
+}
+
+uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, Send send, void* ctx) {
+    uint32_t n = 0;
+    for (uint32_t k = 1; k < m_cores; ++k) {
+        if (!joined(k)) continue;
+        while (mem::Buffer* b = m_back[k].try_pop()) {
+            heap.release(b);  // the last reference, handed over by core k
+            ++n;
+        }
+        bool sent = false;
+        while (TxRequest* r = m_tx[k].try_pop()) {
+            // One copy into a buffer of our heap: the device reads it and we
+            // free it when it is sent; core k's buffers go back to core k
+            // untouched but for reading.
+            auto c = heap.alloc(m_tx_headroom + r->total);
+            if (c) {
+                uint8_t* to = (*c)->data() + m_tx_headroom;
+                for (uint32_t i = 0; i < r->count; ++i) {
+                    memcpy(to, r->segs[i].buf->data() + r->segs[i].offset, r->segs[i].len);
+                    to += r->segs[i].len;
+                }
+                m_stats[0].tx_copied_bytes += r->total;
+                ++m_stats[0].tx_sent;
+                send(ctx, *c, m_tx_headroom, r->total);
+            }
+            // The descriptor ring holds every descriptor core k has: never full.
+            (void)m_tx_done[k].try_push(r);
+            sent = true;
+            ++n;
+        }
+        if (sent) poke(0, k);
+    }
+    return n;
+}
+
+// ---- another core ----
+
+mem::Buffer* CoreMesh::take_rx(uint32_t core) { return m_rx[core].try_pop(); }
+
+Result<void> CoreMesh::hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxSegment* segs, uint32_t n) {
+    TxRequest* r = m_free_requests[core];
+    if (r == nullptr || n == 0 || n > net::kMaxTxSegments) {
+        for (uint32_t i = 0; i < n; ++i) heap.release(segs[i].buf);
+        ++m_stats[core].tx_dropped;
+        return Error::Full;
+    }
+    m_free_requests[core] = r->next_free;
+    r->count = n;
+    r->total = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        r->segs[i] = segs[i];
+        r->total += segs[i].len;
+    }
+    if (!m_tx[core].try_push(r)) {  // cannot happen: the ring holds every descriptor
+        for (uint32_t i = 0; i < n; ++i) heap.release(segs[i].buf);
+        r->next_free = m_free_requests[core];
+        m_free_requests[core] = r;
+        ++m_stats[core].tx_dropped;
+        return Error::Full;
+    }
+    ++m_stats[core].tx_handed;
+    poke(core, 0);
+    return {};
+}
+
+uint32_t CoreMesh::core_poll(uint32_t core, mem::DmaHeap& heap) {
+    uint32_t n = 0;
+    while (TxRequest* r = m_tx_done[core].try_pop()) {
+        for (uint32_t i = 0; i < r->count; ++i) heap.release(r->segs[i].buf);
+        r->next_free = m_free_requests[core];
+        m_free_requests[core] = r;
+        ++n;
+    }
+    bool gave = false;
+    while (mem::Buffer* b = m_back_later[core]) {
+        if (!m_back[core].try_push(b)) break;
+        m_back_later[core] = b->next;
+        gave = true;
+        ++n;
+    }
+    if (gave) poke(core, 0);
+    return n;
+}
+
+void CoreMesh::give_back(void* ctx, mem::Buffer* b) {
+    auto* port = static_cast<Port*>(ctx);
+    CoreMesh& m = *port->mesh;
+    const uint32_t k = port->core;
+    // In order: behind what is already waiting (that ring was full).
+    if (m.m_back_later[k] == nullptr && m.m_back[k].try_push(b)) {
+        m.poke(k, 0);
+        return;
+    }
+    b->next = nullptr;
+    mem::Buffer** tail = &m.m_back_later[k];
+    while (*tail != nullptr) tail = &(*tail)->next;
+    *tail = b;
+}
+
+// ---- sleeping ----
+
+bool CoreMesh::pending_for(uint32_t core) const {
+    if (core != 0) return !m_rx[core].empty() || !m_tx_done[core].empty() || m_back_later[core] != nullptr;
+    for (uint32_t k = 1; k < m_cores; ++k) {
+        if (!m_back[k].empty() || !m_tx[k].empty()) return true;
+    }
+    return false;
+}
+
+bool CoreMesh::ready_to_sleep(uint32_t core) {
+    m_sleeping[core].store(1, std::memory_order_relaxed);
+    // Flag, then look: with poke()'s push-then-look, one of the two sides
+    // sees the other (a store-load pair needs the full fence on each side).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!pending_for(core)) return true;
+    m_sleeping[core].store(0, std::memory_order_relaxed);
+    return false;
+}
+
+void CoreMesh::poke(uint32_t from, uint32_t to) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!m_sleeping[to].load(std::memory_order_relaxed)) return;
+    if (m_sleeping[to].exchange(0, std::memory_order_relaxed) != 0 && m_wake != nullptr) m_wake(m_wake_ctx, from, to);
+}
+
+// ---- SteeringNic ----
+
+Result<void> SteeringNic::start(mem::DmaHeap& heap) {
+    m_heap = &heap;
+    m_mesh.join(0, heap);
+    return m_inner.start(heap);
+}
+
+void SteeringNic::send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len) {
+    auto* self = static_cast<SteeringNic*>(ctx);
+    const net::TxSegment seg{b, off, len};
+    (void)self->m_inner.transmit(&seg, 1, nullptr);  // takes the reference whatever happens
+}
+
+uint32_t SteeringNic::poll(uint32_t max, net::FrameSink& sink) {
+    uint32_t n = m_mesh.owner_poll(*m_heap, &SteeringNic::send, this);
+    if (m_rx_pending != nullptr) {
+        for (uint32_t k = 1; k < m_mesh.cores(); ++k) {
+            if (m_mesh.sleeping(k) && m_rx_pending(k)) m_poke |= 1u << k;
+        }
+    }
+    m_sink = &sink;
+    n += m_inner.poll(max, *this);
+    for (uint32_t k = 1; m_poke != 0; ++k) {
+        if (m_poke & (1u << k)) m_mesh.poke(0, k);
+        m_poke &= ~(1u << k);
+    }
+    return n;
+}
+
+void SteeringNic::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) {
+    const uint8_t* frame = b->data() + offset;
+    MeshCoreStats& st = m_mesh.stats(0);
+    if (len >= 22 && be16(frame + 12) == kEtherArp && be16(frame + 20) == kArpReply) copy_arp_reply(b, offset, len);
+    const uint32_t core = m_device_steers ? 0 : m_mesh.steering().core_for_frame(frame, len);
+    if (core == 0 || core >= m_mesh.cores()) {
+        ++st.rx_kept;
+        m_sink->receive(b, offset, len, l4_checksum_verified);
+        return;
+    }
+    if (!m_mesh.joined(core)) {
+        ++st.rx_not_up;
+        m_sink->receive(b, offset, len, l4_checksum_verified);
+        return;
+    }
+    // The other core checks the checksums itself: it gets no verdict.
+    if (!m_mesh.hand_rx(core, b, offset, len)) {
+        ++st.rx_dropped;
+        m_heap->release(b);
+        return;
+    }
+    ++st.rx_handed;
+    m_poke |= 1u << core;
+}
+
+void SteeringNic::copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len) {
+    for (uint32_t k = 1; k < m_mesh.cores(); ++k) {
+        if (!m_mesh.joined(k)) continue;
+        auto c = m_heap->alloc(len);
+        if (!c) return;
+        memcpy((*c)->data(), b->data() + offset, len);
+        if (!m_mesh.hand_rx(k, *c, 0, len)) {
+            m_heap->release(*c);
+            continue;
+        }
+        ++m_mesh.stats(0).arp_copies;
+        m_poke |= 1u << k;
+    }
+}
+
+// ---- ForwardedNic ----
+
+Result<void> ForwardedNic::start(mem::DmaHeap& heap) {
+    m_heap = &heap;
+    m_mesh.join(m_core, heap);
+    return {};
+}
+
+Result<void> ForwardedNic::transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest* csum) {
+    (void)csum;  // offloads() offers none: lwIP fills every checksum in
+    return m_mesh.hand_tx(m_core, *m_heap, segs, n);
+}
+
+uint32_t ForwardedNic::poll(uint32_t max, net::FrameSink& sink) {
+    uint32_t n = m_mesh.core_poll(m_core, *m_heap);
+    for (uint32_t i = 0; i < max; ++i) {
+        mem::Buffer* b = m_mesh.take_rx(m_core);
+        if (b == nullptr) break;
+        ++m_mesh.stats(m_core).rx_forwarded;
+        sink.receive(b, b->off, b->len, false);
+        ++n;
+    }
+    return n;
+}
+
+// ---- PairNic ----
+
+Result<void> PairNic::start(mem::DmaHeap& heap) {
+    m_heap = &heap;
+    m_mesh.join(m_core, heap);
+    return m_inner.start(heap);
+}
+
+uint32_t PairNic::poll(uint32_t max, net::FrameSink& sink) {
+    uint32_t n = m_mesh.core_poll(m_core, *m_heap);
+    n += m_inner.poll(max, sink);
+    while (mem::Buffer* b = m_mesh.take_rx(m_core)) {  // ARP replies, copied by core 0
+        sink.receive(b, b->off, b->len, false);
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace ringlet::backend

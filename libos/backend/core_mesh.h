@@ -1,0 +1,246 @@
+// CoreMesh: how the cores of one app share a single-queue NIC (issue 14's
+// software steering; QEMU user networking has one queue pair).
+//
+// Core 0 owns the device. Its SteeringNic sits between the virtio driver
+// and core 0's own network stack: each received frame is hashed with the
+// same function RSS uses (net/flow_steering.h); frames of core 0's flows go
+// to its stack, the others are handed to their core as the buffer pointer
+// (SpscPtrRing, no copy): that core's ForwardedNic gives them to its own
+// stack and its app pops them in place. The buffer still belongs to core
+// 0's DMA heap: the receiving core's heap knows it as a peer's
+// (DmaHeap::set_peers) and, when its last reference goes, passes it back
+// over another ring, and core 0 frees it. Core 0 never touches a buffer's
+// reference count while another core holds it, so counts need no atomics.
+//
+// TX from another core goes the other way: a descriptor naming the frame's
+// segments (in the sending core's buffers) is handed to core 0, which
+// copies the frame into one buffer of its own heap (the one the device can
+// reach and frees on completion) and returns the descriptor at once; the
+// sender then drops its references. One copy per frame, on the owner.
+//
+// Frames without a flow (ARP, ICMP, fragments) stay on core 0. An ARP
+// reply is also copied to every other core, so each core's stack learns the
+// gateway's address from the reply to its own request. A full ring drops
+// the frame and counts it; no core ever waits for another. Each ring has
+// one producer and one consumer core, so there is no lock anywhere.
+//
+// Sleeping: a core about to sleep raises its flag and looks at its rings
+// once more; a core that has just pushed to a ring looks at the consumer's
+// flag and, only if it is raised, rings its doorbell (a `Wake` callback:
+// on Ringlet a channel notification, see ringlet_resources.cc).
+#pragma once
+
+#include <stdint.h>
+
+#include <atomic>
+
+#include "libos/mem/dma_heap.h"
+#include "libos/rt/spsc_ring.h"
+#include "net/flow_steering.h"
+#include "net/netif.h"
+
+namespace ringlet::backend {
+
+inline constexpr uint32_t kMeshCores = 4;
+inline constexpr uint32_t kHandOffSlots = 256;
+inline constexpr uint32_t kTxRequests = 128;  // frames a core may have queued for the owner
+
+// What one core's hand-off did (each written only by its core; another core
+// may read them for a report).
+struct MeshCoreStats {
+    uint64_t rx_kept = 0;       // owner: frames its own stack got
+    uint64_t rx_handed = 0;     // owner: frames handed to other cores
+    uint64_t rx_dropped = 0;    // owner: that core's ring was full
+    uint64_t rx_not_up = 0;     // owner: kept, the core they hash to is not up yet
+    uint64_t rx_forwarded = 0;  // non-owner: frames received from the owner
+    uint64_t arp_copies = 0;    // owner: ARP replies copied to other cores
+    uint64_t tx_handed = 0;     // non-owner: frames given to the owner to send
+    uint64_t tx_dropped = 0;    // non-owner: no descriptor or ring full
+    uint64_t tx_sent = 0;       // owner: other cores' frames it sent (copied)
+    uint64_t tx_copied_bytes = 0;  // owner: bytes of them
+};
+
+// A frame another core asks the owner to send: its segments, in the
+// sender's buffers, with the sender's references.
+struct TxRequest {
+    net::TxSegment segs[net::kMaxTxSegments];
+    uint32_t count = 0;
+    uint32_t total = 0;
+    TxRequest* next_free = nullptr;
+};
+
+class CoreMesh {
+public:
+    using BufferRing = rt::SpscPtrRing<mem::Buffer, kHandOffSlots>;
+    using RequestRing = rt::SpscPtrRing<TxRequest, kHandOffSlots>;
+    // Rings core `to`'s doorbell from core `from` (to is asleep).
+    using Wake = void (*)(void* ctx, uint32_t from, uint32_t to);
+
+    CoreMesh() = default;
+    CoreMesh(const CoreMesh&) = delete;
+    CoreMesh& operator=(const CoreMesh&) = delete;
+
+    // Steers over `cores` (1..kMeshCores) with the default key; `mac` and
+    // `tx_headroom` are the owner NIC's. Call on the owner before any other
+    // core joins. InvalidArgument for a bad count.
+    Result<void> init(uint32_t cores, net::MacAddress mac, uint32_t tx_headroom, Wake wake, void* wake_ctx);
+    // The owner NIC's address, once known (after its device came up).
+    void set_mac(net::MacAddress mac) { m_mac = mac; }
+    uint32_t cores() const { return m_cores; }
+    // Whether `core` has raised its sleeping flag (a hint, for the owner's
+    // look at a sleeping core's own device queue).
+    bool sleeping(uint32_t core) const { return m_sleeping[core].load(std::memory_order_relaxed) != 0; }
+    const net::FlowSteering& steering() const { return m_steering; }
+    net::MacAddress mac() const { return m_mac; }
+    uint32_t tx_headroom() const { return m_tx_headroom; }
+
+    // Core `core` starts with `heap` (its NicPort::start): its heap learns
+    // the owner's as a peer, and from now on frames may be handed to it.
+    void join(uint32_t core, mem::DmaHeap& heap);
+    bool joined(uint32_t core) const { return m_joined[core].load(std::memory_order_acquire) != 0; }
+
+    MeshCoreStats& stats(uint32_t core) { return m_stats[core]; }
+
+    // ---- the owner's side (core 0) ----
+    // Hands frame b->data()[off, off + len) (one reference) to `core`:
+    // false if its ring is full (the caller keeps b).
+    bool hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len);
+    // Buffers other cores gave back (their last reference) go to `heap`,
+    // and each queued TX request is passed to send(ctx, buffer, off, len)
+    // as a copy in a buffer of `heap` (with tx_headroom in front). Returns
+    // how many it handled.
+    using Send = void (*)(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len);
+    uint32_t owner_poll(mem::DmaHeap& heap, Send send, void* ctx);
+
+    // ---- another core's side ----
+    // The next frame handed to `core` (its offset and length in b->off and
+    // b->len), or nullptr.
+    mem::Buffer* take_rx(uint32_t core);
+    // Queues a frame for the owner to send (takes over the references of
+    // segs[0, n)): Full if `core` has no free descriptor or its ring is full
+    // (the references are dropped through `heap` then).
+    Result<void> hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxSegment* segs, uint32_t n);
+    // Drops the references of the frames the owner has sent, and gives back
+    // buffers whose return ring was full earlier. Returns how many.
+    uint32_t core_poll(uint32_t core, mem::DmaHeap& heap);
+
+    // ---- sleeping (either side) ----
+    // True if `core` may sleep now (nothing is queued for it); its flag
+    // stays raised until someone rings it or it wakes.
+    bool ready_to_sleep(uint32_t core);
+    // Wakes `to` if it is asleep; call after pushing to one of its rings.
+    void poke(uint32_t from, uint32_t to);
+
+private:
+    struct Port {
+        CoreMesh* mesh;
+        uint32_t core;
+    };
+    static void give_back(void* ctx, mem::Buffer* b);
+    bool pending_for(uint32_t core) const;
+
+    net::FlowSteering m_steering;
+    uint32_t m_cores = 1;
+    net::MacAddress m_mac{};
+    uint32_t m_tx_headroom = 0;
+    Wake m_wake = nullptr;
+    void* m_wake_ctx = nullptr;
+    mem::DmaHeap* m_heaps[kMeshCores] = {};  // [0] the owner's: every core's peer
+    // 32-bit: rv64 has no 1-byte atomic exchange without libatomic.
+    std::atomic<uint32_t> m_joined[kMeshCores] = {};
+    std::atomic<uint32_t> m_sleeping[kMeshCores] = {};
+    Port m_ports[kMeshCores] = {};
+    MeshCoreStats m_stats[kMeshCores];
+    // Per other core k: frames owner -> k, buffers given back k -> owner,
+    // TX requests k -> owner and sent ones owner -> k.
+    BufferRing m_rx[kMeshCores];
+    BufferRing m_back[kMeshCores];
+    RequestRing m_tx[kMeshCores];
+    RequestRing m_tx_done[kMeshCores];
+    // Core k's own: its descriptors, and buffers not yet given back (their
+    // ring was full), linked through Buffer::next.
+    TxRequest m_requests[kMeshCores][kTxRequests];
+    TxRequest* m_free_requests[kMeshCores] = {};
+    mem::Buffer* m_back_later[kMeshCores] = {};
+};
+
+// A NicPort in front of another: the device's address and abilities.
+class NicInFront : public net::NicPort {
+public:
+    explicit NicInFront(net::NicPort& inner) : m_inner(inner) {}
+    net::MacAddress mac() const override { return m_inner.mac(); }
+    uint16_t mtu() const override { return m_inner.mtu(); }
+    uint32_t tx_headroom() const override { return m_inner.tx_headroom(); }
+    net::NicOffloads offloads() const override { return m_inner.offloads(); }
+    Result<void> transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest* csum) override {
+        return m_inner.transmit(segs, n, csum);
+    }
+
+protected:
+    ~NicInFront() = default;
+    net::NicPort& m_inner;
+};
+
+// Core 0's NicPort: the device's, with its received frames steered.
+// With a multiqueue device whose RSS is programmed (`device_steers`) the
+// device already put each flow on its core's own pair: core 0 then only
+// copies ARP replies to the others, and - the device's one interrupt line
+// being bound to core 0 - looks at each sleeping core's RX queue
+// (`rx_pending`) every poll and rings that core's doorbell when frames wait.
+class SteeringNic final : public NicInFront, private net::FrameSink {
+public:
+    using RxPending = bool (*)(uint32_t core);
+    SteeringNic(net::NicPort& device, CoreMesh& mesh, bool device_steers = false, RxPending rx_pending = nullptr)
+        : NicInFront(device), m_mesh(mesh), m_device_steers(device_steers), m_rx_pending(rx_pending) {}
+    Result<void> start(mem::DmaHeap& heap) override;
+    uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+
+private:
+    void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
+    void copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len);
+    static void send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len);
+
+    CoreMesh& m_mesh;
+    bool m_device_steers;
+    RxPending m_rx_pending;
+    mem::DmaHeap* m_heap = nullptr;
+    net::FrameSink* m_sink = nullptr;
+    uint32_t m_poke = 0;  // cores handed something this poll (bit mask)
+};
+
+// Another core's NicPort: frames from and to the owner, through the mesh.
+class ForwardedNic final : public net::NicPort {
+public:
+    ForwardedNic(CoreMesh& mesh, uint32_t core) : m_mesh(mesh), m_core(core) {}
+    net::MacAddress mac() const override { return m_mesh.mac(); }
+    uint32_t tx_headroom() const override { return m_mesh.tx_headroom(); }
+    Result<void> start(mem::DmaHeap& heap) override;
+    Result<void> transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest* csum) override;
+    uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+
+private:
+    CoreMesh& m_mesh;
+    uint32_t m_core;
+    mem::DmaHeap* m_heap = nullptr;
+};
+
+// Another core's NicPort with a multiqueue device: its own queue pair (a
+// VirtioNic over it) for everything, plus the ARP replies core 0 copies to
+// it and the give-back of their buffers.
+class PairNic final : public NicInFront {
+public:
+    PairNic(net::NicPort& pair, CoreMesh& mesh, uint32_t core) : NicInFront(pair), m_mesh(mesh), m_core(core) {}
+    Result<void> start(mem::DmaHeap& heap) override;
+    uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+
+private:
+    CoreMesh& m_mesh;
+    uint32_t m_core;
+    mem::DmaHeap* m_heap = nullptr;
+};
+
+}  // namespace ringlet::backend
+
+// A core's hand-off counters (core_mesh.h), for apps that report them:
+// 0, or ENOENT when the app does not share a NIC between cores.
+extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out);

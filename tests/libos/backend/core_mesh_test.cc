@@ -1,0 +1,264 @@
+// CoreMesh (libos/backend/core_mesh.h): software steering of a single-queue
+// NIC between the cores of one app, with per-core heaps, on the host: the
+// owner's SteeringNic over a fake device, another core's ForwardedNic.
+#include "libos/backend/core_mesh.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace ringlet::backend {
+namespace {
+
+constexpr uint32_t kHeadroom = 12;
+
+// A single-queue device: frames queued by the test come out of poll();
+// transmitted frames are recorded (bytes) and their references dropped.
+class FakeDevice final : public net::NicPort {
+public:
+    net::MacAddress mac() const override { return {{2, 0, 0, 0, 0, 1}}; }
+    uint32_t tx_headroom() const override { return kHeadroom; }
+    Result<void> start(mem::DmaHeap& heap) override {
+        m_heap = &heap;
+        return {};
+    }
+    Result<void> transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest*) override {
+        std::vector<uint8_t> frame;
+        for (uint32_t i = 0; i < n; ++i) {
+            const uint8_t* p = segs[i].buf->data() + segs[i].offset;
+            frame.insert(frame.end(), p, p + segs[i].len);
+            m_heap->release(segs[i].buf);
+        }
+        sent.push_back(frame);
+        return {};
+    }
+    uint32_t poll(uint32_t max, net::FrameSink& sink) override {
+        uint32_t n = 0;
+        while (n < max && !queued.empty()) {
+            const std::vector<uint8_t> f = queued.front();
+            queued.erase(queued.begin());
+            mem::Buffer* b = *m_heap->alloc(f.size() + kHeadroom);
+            memcpy(b->data() + kHeadroom, f.data(), f.size());
+            sink.receive(b, kHeadroom, static_cast<uint32_t>(f.size()), false);
+            ++n;
+        }
+        return n;
+    }
+    std::vector<std::vector<uint8_t>> queued;
+    std::vector<std::vector<uint8_t>> sent;
+
+private:
+    mem::DmaHeap* m_heap = nullptr;
+};
+
+// What a core's stack received.
+class Sink final : public net::FrameSink {
+public:
+    explicit Sink(mem::DmaHeap& heap) : m_heap(heap) {}
+    void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool) override {
+        frames.emplace_back(b->data() + offset, b->data() + offset + len);
+        if (keep) held.push_back(b);
+        else m_heap.release(b);
+    }
+    std::vector<std::vector<uint8_t>> frames;
+    std::vector<mem::Buffer*> held;
+    bool keep = false;
+
+private:
+    mem::DmaHeap& m_heap;
+};
+
+std::vector<uint8_t> udp_frame(uint16_t src_port, uint8_t tag) {
+    std::vector<uint8_t> f(14 + 20 + 8 + 4, 0);
+    f[12] = 0x08;  // IPv4
+    f[14] = 0x45;
+    f[16] = 0;
+    f[17] = 32;  // total length
+    f[22] = 64;
+    f[23] = 17;  // UDP
+    const uint8_t src[4] = {10, 0, 2, 2}, dst[4] = {10, 0, 2, 15};
+    memcpy(&f[26], src, 4);
+    memcpy(&f[30], dst, 4);
+    f[34] = static_cast<uint8_t>(src_port >> 8);
+    f[35] = static_cast<uint8_t>(src_port);
+    f[36] = 0x15;
+    f[37] = 0xb3;  // 5555
+    f[38] = 0;
+    f[39] = 12;
+    f[42] = tag;
+    return f;
+}
+
+std::vector<uint8_t> arp_reply() {
+    std::vector<uint8_t> f(42, 0);
+    f[12] = 0x08;
+    f[13] = 0x06;
+    f[20] = 0;
+    f[21] = 2;  // reply
+    return f;
+}
+
+uint32_t core_of(const CoreMesh& m, const std::vector<uint8_t>& f) {
+    return m.steering().core_for_frame(f.data(), f.size());
+}
+
+struct Rig {
+    Rig() {
+        owner_heap = *mem::DmaHeap::create(owner_region, sizeof owner_region);
+        other_heap = *mem::DmaHeap::create(other_region, sizeof other_region);
+        mesh = std::make_unique<CoreMesh>();
+        EXPECT_TRUE(mesh->init(2, dev.mac(), kHeadroom, &Rig::wake, this).ok());
+        steering = std::make_unique<SteeringNic>(dev, *mesh);
+        forwarded = std::make_unique<ForwardedNic>(*mesh, 1);
+        EXPECT_TRUE(steering->start(owner_heap).ok());
+        EXPECT_TRUE(forwarded->start(other_heap).ok());
+    }
+    static void wake(void* ctx, uint32_t, uint32_t to) { ++static_cast<Rig*>(ctx)->wakes[to]; }
+    // A source port whose flow hashes to `core`.
+    uint16_t port_for(uint32_t core) {
+        for (uint16_t p = 1024;; ++p) {
+            if (core_of(*mesh, udp_frame(p, 0)) == core) return p;
+        }
+    }
+
+    alignas(64) unsigned char owner_region[1 << 20];
+    alignas(64) unsigned char other_region[1 << 20];
+    mem::DmaHeap owner_heap, other_heap;
+    FakeDevice dev;
+    std::unique_ptr<CoreMesh> mesh;
+    std::unique_ptr<SteeringNic> steering;
+    std::unique_ptr<ForwardedNic> forwarded;
+    int wakes[kMeshCores] = {};
+};
+
+TEST(CoreMesh, FramesGoToTheCoreTheirFlowHashesToByPointer) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    sink1.keep = true;
+    const uint16_t p0 = rig->port_for(0), p1 = rig->port_for(1);
+    rig->dev.queued = {udp_frame(p0, 1), udp_frame(p1, 2), udp_frame(p1, 3)};
+    rig->steering->poll(16, sink0);
+    ASSERT_EQ(sink0.frames.size(), 1u);
+    EXPECT_EQ(sink0.frames[0][42], 1);
+    EXPECT_EQ(rig->mesh->stats(0).rx_handed, 2u);
+    rig->forwarded->poll(16, sink1);
+    ASSERT_EQ(sink1.frames.size(), 2u);
+    EXPECT_EQ(sink1.frames[0][42], 2);  // in order
+    EXPECT_EQ(sink1.frames[1][42], 3);
+    // Zero-copy: core 1 holds the owner's very buffers...
+    for (mem::Buffer* b : sink1.held) EXPECT_TRUE(rig->owner_heap.contains(b));
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+    EXPECT_EQ(rig->owner_heap.live(), 2u);
+    // ...and their last references go back to the owner, which frees them.
+    for (mem::Buffer* b : sink1.held) rig->other_heap.release(b);
+    EXPECT_EQ(rig->owner_heap.live(), 2u);
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+}
+
+TEST(CoreMesh, OtherCoresFramesAreSentByTheOwnerAndTheirBuffersReturn) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    // A frame of two segments in core 1's buffers, headroom in front.
+    mem::Buffer* head = *rig->other_heap.alloc(64);
+    mem::Buffer* body = *rig->other_heap.alloc(64);
+    memset(head->data() + kHeadroom, 0xaa, 10);
+    memset(body->data(), 0xbb, 20);
+    const net::TxSegment segs[2] = {{head, kHeadroom, 10}, {body, 0, 20}};
+    ASSERT_TRUE(rig->forwarded->transmit(segs, 2, nullptr).ok());
+    EXPECT_EQ(rig->wakes[0], 0);  // core 0 is not asleep
+    rig->steering->poll(16, sink0);
+    ASSERT_EQ(rig->dev.sent.size(), 1u);
+    ASSERT_EQ(rig->dev.sent[0].size(), 30u);
+    EXPECT_EQ(rig->dev.sent[0][0], 0xaa);
+    EXPECT_EQ(rig->dev.sent[0][29], 0xbb);
+    EXPECT_EQ(rig->mesh->stats(0).tx_copied_bytes, 30u);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);  // the copy was sent and freed
+    EXPECT_EQ(rig->other_heap.live(), 2u);  // core 1's buffers wait for core 1
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+}
+
+TEST(CoreMesh, ArpRepliesAreCopiedToEveryCoreAndNonFlowsStayOnTheOwner) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    rig->dev.queued = {arp_reply()};
+    rig->steering->poll(16, sink0);
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(sink0.frames.size(), 1u);
+    ASSERT_EQ(sink1.frames.size(), 1u);
+    EXPECT_EQ(sink1.frames[0], arp_reply());
+    EXPECT_EQ(rig->mesh->stats(0).arp_copies, 1u);
+    rig->steering->poll(16, sink0);  // the copy came back
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+}
+
+TEST(CoreMesh, AFullRingDropsAndCountsAndASleepingCoreIsWokenOnce) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(1));
+    const uint16_t p1 = rig->port_for(1);
+    for (uint32_t i = 0; i < kHandOffSlots + 10; ++i) rig->dev.queued.push_back(udp_frame(p1, 0));
+    while (!rig->dev.queued.empty()) rig->steering->poll(64, sink0);
+    EXPECT_EQ(rig->mesh->stats(0).rx_handed, kHandOffSlots);
+    EXPECT_EQ(rig->mesh->stats(0).rx_dropped, 10u);
+    EXPECT_EQ(rig->wakes[1], 1);  // rung once, then its flag was down
+    EXPECT_FALSE(rig->mesh->ready_to_sleep(1));  // frames are waiting
+    rig->forwarded->poll(1000, sink1);
+    EXPECT_EQ(sink1.frames.size(), kHandOffSlots);
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(1));
+}
+
+// Two threads as two cores: every frame arrives once, every frame core 1
+// sends back goes out, and every buffer is back in its own heap at the end.
+TEST(CoreMesh, TwoCoresConcurrently) {
+    auto rig = std::make_unique<Rig>();
+    const uint16_t p0 = rig->port_for(0), p1 = rig->port_for(1);
+    constexpr int kFrames = 20000;
+    std::atomic<uint64_t> expected{~0ull};  // frames handed to core 1, once known
+    std::atomic<bool> core1_sent{false}, owner_drained{false};
+    uint64_t got1 = 0;
+    std::thread core1([&] {
+        Sink sink1(rig->other_heap);
+        while (got1 < expected.load()) {
+            rig->forwarded->poll(64, sink1);
+            got1 += sink1.frames.size();
+            for (; !sink1.frames.empty(); sink1.frames.pop_back()) {  // one frame back per frame
+                mem::Buffer* b = *rig->other_heap.alloc(32);
+                const net::TxSegment seg{b, kHeadroom, 8};
+                (void)rig->forwarded->transmit(&seg, 1, nullptr);
+            }
+        }
+        core1_sent.store(true);
+        while (!owner_drained.load()) rig->forwarded->poll(64, sink1);
+        rig->forwarded->poll(64, sink1);
+    });
+    Sink sink0(rig->owner_heap);
+    for (int i = 0; i < kFrames; ++i) {
+        rig->dev.queued.push_back(udp_frame(i % 2 ? p1 : p0, 0));
+        rig->steering->poll(4, sink0);
+    }
+    expected.store(rig->mesh->stats(0).rx_handed);
+    while (!core1_sent.load()) rig->steering->poll(64, sink0);
+    rig->steering->poll(64, sink0);
+    owner_drained.store(true);
+    core1.join();
+    rig->steering->poll(64, sink0);  // the last buffers core 1 gave back
+    const MeshCoreStats& s = rig->mesh->stats(0);
+    EXPECT_EQ(s.rx_kept + s.rx_handed + s.rx_dropped, static_cast<uint64_t>(kFrames));
+    EXPECT_EQ(s.rx_kept, static_cast<uint64_t>(kFrames / 2));
+    EXPECT_EQ(got1, s.rx_handed);
+    EXPECT_EQ(rig->mesh->stats(1).tx_handed, s.tx_sent);
+    EXPECT_EQ(rig->mesh->stats(1).tx_handed + rig->mesh->stats(1).tx_dropped, s.rx_handed);
+    EXPECT_EQ(rig->dev.sent.size(), s.tx_sent);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+}
+
+}  // namespace
+}  // namespace ringlet::backend

@@ -1,0 +1,18 @@
+# One app on many harts over a single-queue NIC: echo on every hart with QEMU
+# user networking (issue 14, test a). Included from tests/qemu/CMakeLists.txt.
+if(TARGET ringlet_loadgen)
+  foreach(harts 2 4)
+    add_test(NAME qemu.cores_echo_${harts} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_echo_test.sh ${harts}
+                                                   $<TARGET_FILE:ringlet_loadgen>)
+    set_tests_properties(qemu.cores_echo_${harts} PROPERTIES
+      ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
+  endforeach()
+endif()
+
+# The same over a multiqueue tap with RSS (test b): each core its own queue
+# pair, no frame forwarded between cores. Needs root (unshare -n, tap).
+if(TARGET ringlet_loadgen)
+  add_test(NAME qemu.cores_mq_4 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh $<TARGET_FILE:ringlet_loadgen>)
+  set_tests_properties(qemu.cores_mq_4 PROPERTIES
+    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
+endif()
