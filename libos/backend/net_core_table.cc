@@ -1,6 +1,8 @@
 // The entry points of the network stack's per-core copies (net_core.h):
 // copy i's symbols carry the prefix rnc<i>_ (net/make_core_copies.sh).
 #include "libos/backend/net_core.h"
+#include "net/lwip/sys_glue.h"
+#include "user/rt/syscall.h"
 
 #define RINGLET_NET_CORE_ENTRY(i)                                                                             \
     extern "C" int rnc##i##_ringlet_net_core_open(const ringlet::backend::NetCoreConfig* cfg,               \
@@ -28,3 +30,11 @@ Result<pdpix::Backend*> open_net_core(uint32_t index, const NetCoreConfig& cfg) 
 }
 
 }  // namespace ringlet::backend
+
+// The NIC adapter (net/virtio_nic*.cc) is linked once and shared by every
+// core's copy of the stack, so its console lines (a device reset) cannot go
+// through a copy's report hook (each copy renames its own): they go straight
+// to the console.
+namespace ringlet::net {
+void report(const char* message) { user::printf("%s\n", message); }
+}  // namespace ringlet::net
