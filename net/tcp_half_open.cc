@@ -5,14 +5,23 @@
 // backlog (kTcpMaxHalfOpen, net/queues.h). Alone that would let a SYN flood
 // from addresses that never answer lock real clients out until the
 // half-open ones time out (20 s). So a SYN that finds the listener full
-// first evicts that listener's oldest half-open connection, silently (its
-// peer, likely spoofed, gets no RST): the flood only churns its own
-// entries, a real client's SYN always gets a SYN-ACK, and what a peer can
-// pin stays kTcpMaxHalfOpen pcbs per listener.
+// first evicts that listener's oldest half-open connection if it has waited
+// at least kMinEvictTicks (about a second) for the peer's ACK, silently (its
+// peer, likely spoofed, gets no RST). A burst of real clients (each answers
+// within a round trip) is not evicted by its own later SYNs, which are
+// dropped and sent again by their clients; a flood only churns its own
+// stale entries, so a real client's SYN is answered at its first or second
+// retransmission; what a peer can pin stays kTcpMaxHalfOpen pcbs.
 #include "libos/mem/dataplane_stats.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 #include "net/queues.h"
+
+namespace {
+// lwIP's slow timer ticks (TCP_SLOW_INTERVAL, 500 ms) a half-open connection
+// must have waited before a new SYN may evict it.
+constexpr u32_t kMinEvictTicks = 2;
+}  // namespace
 
 extern "C" signed char ringlet_lwip_listen_input(struct tcp_pcb* listener, const struct tcp_hdr* hdr) {
     auto* l = reinterpret_cast<tcp_pcb_listen*>(listener);
@@ -29,7 +38,10 @@ extern "C" signed char ringlet_lwip_listen_input(struct tcp_pcb* listener, const
             oldest = p;
         }
     }
-    if (oldest != nullptr) {
+    if (oldest != nullptr && static_cast<u32_t>(tcp_ticks - oldest->tmr) < kMinEvictTicks) oldest = nullptr;
+    if (oldest == nullptr) {
+        ++ringlet::mem::g_dataplane_stats.tcp_syn_dropped;  // tcp_listen_input drops it: the listener is full
+    } else {
         // Frees the pcb and gives the listener its slot back
         // (tcp_pcb_purge -> tcp_backlog_accepted); no callback is set on a
         // connection nobody accepted yet.

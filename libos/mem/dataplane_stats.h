@@ -18,6 +18,7 @@ struct DataplaneStats {
     // Remote-input limits (net/queues.h): what a flooding peer was refused.
     uint64_t udp_rx_dropped = 0;        // datagrams dropped at a full UDP receive backlog
     uint64_t tcp_half_open_evicted = 0; // half-open connections evicted by a SYN to a full listener
+    uint64_t tcp_syn_dropped = 0;       // SYNs dropped at a listener full of recent half-open ones
 };
 
 inline thread_local DataplaneStats g_dataplane_stats;  // per core

@@ -104,6 +104,7 @@ int ringlet_demi_stats(struct ringlet_demi_stats* out) {
     out->tx_by_reference = s.tx_by_reference;
     out->udp_rx_dropped = s.udp_rx_dropped;
     out->tcp_half_open_evicted = s.tcp_half_open_evicted;
+    out->tcp_syn_dropped = s.tcp_syn_dropped;
     out->dma_bytes_live = os() != nullptr ? os()->heap().bytes_live() : 0;
     out->dma_bytes_total = os() != nullptr ? os()->heap().bytes_total() : 0;
     return 0;

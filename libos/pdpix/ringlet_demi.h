@@ -34,6 +34,7 @@ struct ringlet_demi_stats {
      * the DMA heap is in use (a flood must not pin it). */
     uint64_t udp_rx_dropped;
     uint64_t tcp_half_open_evicted;
+    uint64_t tcp_syn_dropped;
     uint64_t dma_bytes_live;
     uint64_t dma_bytes_total;
 };

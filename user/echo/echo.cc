@@ -165,6 +165,8 @@ void count_request() {
         say_number(dp.udp_rx_dropped);
         say(" half_open_evicted=");
         say_number(dp.tcp_half_open_evicted);
+        say(" syn_dropped=");
+        say_number(dp.tcp_syn_dropped);
         say(" dma_live=");
         say_number(dp.dma_bytes_live);
         say(" dma_total=");
