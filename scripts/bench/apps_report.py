@@ -225,7 +225,7 @@ NOTES = [
     "How these were measured: the same QEMU machine (virt, -smp 1, the same memory, virtio-net on user "
     "networking), one guest after the other, the client on the host through QEMU's port forward. Ringlet runs "
     "user/kv and user/httpd; the Linux 6.1 guest runs Redis 7 (Debian's source package, static, MALLOC=libc, no "
-    "RDB/AOF) and the same kv and httpd sources over the libOS's linux backend (riscv64-linux preset, static). kv "
+    "RDB/AOF), lighttpd 1.4 (Debian's source package, static) and the same kv and httpd sources over the libOS's linux backend (riscv64-linux preset, static). kv "
     "runs with --no-disk on both guests (no log), like Redis without persistence. redis-benchmark: 50 clients, "
     "default 3-byte values on one key. wrk: 2 threads, 16 keep-alive connections. QEMU TCG emulates the guest "
     "on a shared host: the load average beside each figure says how busy the host was; the instruction counts "
