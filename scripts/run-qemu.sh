@@ -5,7 +5,7 @@
 #
 #   scripts/run-qemu.sh [--smp N] [--queues N] [--mem SIZE] [--append "ARGS"] [--timeout S]
 #                       [--gdb] [--icount] [--machine virt|sifive_u] [--cpu MODEL]
-#                       [--initrd FILE|none] [--net SPEC] [--disk FILE] [--uboot] [--no-build]
+#                       [--initrd FILE|none] [--net SPEC] [--disk FILE] [--disk-queues N] [--uboot] [--no-build]
 #                       [--app NAME] [-- extra QEMU args]
 # Without --initrd the built initrd (every app in user/) is loaded.
 # --net udp:PORT[:GUEST],tcp:PORT[:GUEST],... adds a virtio-net device on QEMU
@@ -19,7 +19,9 @@
 # With no --append, the default apps run: the echo server on
 # UDP and TCP port 5555, reachable from the host (--net udp:5555,tcp:5555
 # unless --net is given). --disk FILE adds a virtio-blk device backed by the
-# raw image FILE (created, 16 MiB of zeros, if missing). --uboot
+# raw image FILE (created, 16 MiB of zeros, if missing); --disk-queues N
+# gives it N request queues (num-queues=N), one per core of an app on
+# N harts (default 1: the other cores forward to core 0). --uboot
 # boots the way a VisionFive 2 does: OpenSBI -> U-Boot -> boot.scr -> booti
 # from an SD-card image (scripts/uboot-disk.sh) on a virtio disk.
 # --app NAME boots one of the served apps with its usual host ports:
@@ -30,7 +32,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-smp=1 queues=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
+smp=1 queues=1 disk_queues=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
 extra=()
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }  # the header comment
 while [ $# -gt 0 ]; do
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --append) append=$2; append_given=1; shift 2 ;;
     --net) net=$2; shift 2 ;;
     --disk) disk=$2; shift 2 ;;
+    --disk-queues) disk_queues=$2; shift 2 ;;
     --app) app=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --gdb) gdb=1; shift ;;
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
 done
 case "$smp" in ''|*[!0-9]*) echo "run-qemu.sh: --smp needs a number" >&2; exit 2 ;; esac
 case "$queues" in ''|*[!0-9]*|0) echo "run-qemu.sh: --queues needs a number (1..)" >&2; exit 2 ;; esac
+case "$disk_queues" in ''|*[!0-9]*|0) echo "run-qemu.sh: --disk-queues needs a number (1..)" >&2; exit 2 ;; esac
 
 build_dir=${RINGLET_RISCV_BUILD:-$root/build/riscv64}
 if [ $build -eq 1 ]; then
@@ -117,7 +121,9 @@ elif [ -n "$net" ]; then
 fi
 if [ -n "$disk" ]; then
   [ -f "$disk" ] || truncate -s 16M "$disk" || { echo "run-qemu.sh: cannot create $disk" >&2; exit 2; }
-  netdev+=(-drive "file=$disk,format=raw,if=none,id=disk0" -device virtio-blk-device,drive=disk0)
+  blkdev=virtio-blk-device,drive=disk0
+  [ "$disk_queues" -gt 1 ] && blkdev+=",num-queues=$disk_queues"
+  netdev+=(-drive "file=$disk,format=raw,if=none,id=disk0" -device "$blkdev")
 fi
 [ -z "$initrd" ] && initrd=$build_dir/initrd.cpio
 if [ "$initrd" != none ] && [ ! -f "$initrd" ]; then

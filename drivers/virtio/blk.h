@@ -114,6 +114,10 @@ public:
     // broke the ring (reset it). A failed request is a completion with a
     // non-Ok status, not an error of poll() itself.
     Result<BlkCompletion> poll();
+    // Whether the device has finished requests poll() has not taken: one
+    // load of the used index, safe from another core (the owner of the
+    // device's interrupt line looks at a sleeping core's queue this way).
+    bool pending() const { return m_vq.has_used(); }
 
     uint32_t ack_interrupt() { return m_transport.ack_interrupt(); }
     void disable_interrupts() { m_vq.disable_interrupts(); }

@@ -23,26 +23,61 @@ constexpr uint64_t kIrqBind = 1;
 
 }  // namespace
 
-Result<void> BlkQueue::open(const virtio::DmaSpan& dma, uint32_t notify_bit) {
+Result<void> BlkQueue::open(const virtio::DmaSpan& dma, uint32_t notify_bit, uint16_t queues, BlkQueue* const* more) {
     if (m_open) return Error::Busy;
-    if (dma.va == nullptr || dma.len == 0) return Error::InvalidArgument;
+    if (dma.va == nullptr || dma.len == 0 || queues == 0 || queues > kMeshCores) return Error::InvalidArgument;
+    if (queues > 1 && more == nullptr) return Error::InvalidArgument;
     const ClaimedDevice dev = TRY(claim_virtio_device(kVirtioBlkId, kDeviceVa));
     m_device_cap = dev.cap;
-    const uint64_t ring_pa = TRY(map_contiguous(kRingPages, kRingVa));
+    // Each queue's ring and request headers, one block after another.
+    const uint64_t ring_pa = TRY(map_contiguous(kRingPages * queues, kRingVa));
     m_dma = dma;
+    auto memory = [&](uint16_t k) {
+        const uint64_t base = k * kRingPages * kPageBytes;
+        return virtio::BlkQueueMemory{
+            virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa + base), ring_pa + base,
+                            static_cast<uint32_t>(kRingBytes)},
+            virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa + base + kRequestsOffset),
+                            ring_pa + base + kRequestsOffset, virtio::BlkDevice::request_bytes(kQueueSize)}};
+    };
 
     virtio::BlkConfig cfg;
     cfg.window = virtio::MmioWindow(kDeviceVa);
-    cfg.ring = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa), ring_pa, static_cast<uint32_t>(kRingBytes)};
-    cfg.requests = virtio::DmaSpan{reinterpret_cast<uint8_t*>(kRingVa + kRequestsOffset), ring_pa + kRequestsOffset,
-                                   virtio::BlkDevice::request_bytes(kQueueSize)};
+    cfg.ring = memory(0).ring;
+    cfg.requests = memory(0).requests;
     cfg.queue_size = kQueueSize;
+    virtio::BlkDevice* devices[kMeshCores] = {};
+    virtio::BlkQueueMemory rings[kMeshCores] = {};
+    if (queues > 1) {
+        for (uint16_t k = 1; k < queues; ++k) {
+            if (more[k] == nullptr || more[k] == this) return Error::InvalidArgument;
+            devices[k] = &more[k]->m_dev;
+            rings[k] = memory(k);
+        }
+        cfg.queues = queues;
+        cfg.more = devices;
+        cfg.more_memory = rings;
+    }
     TRY(m_dev.init(cfg));
     // Polling is the fast path; the interrupt is armed only before a sleep.
     m_dev.disable_interrupts();
+    for (uint16_t k = 1; k < m_dev.active_queues(); ++k) more[k]->m_dev.disable_interrupts();
     TRY(user::as_result(user::syscall(kSysIrqControl, m_device_cap, kIrqBind, notify_bit)));
     m_open = true;
     return {};
+}
+
+Result<void> BlkQueue::open_queue(const virtio::DmaSpan& dma) {
+    if (m_open) return Error::Busy;
+    if (dma.va == nullptr || dma.len == 0 || m_dev.queue_index() == 0) return Error::InvalidArgument;
+    m_dma = dma;
+    m_secondary = true;
+    m_open = true;
+    return {};
+}
+
+void BlkQueue::set_peer_region(uint32_t core, const virtio::DmaSpan& dma) {
+    if (core < kMeshCores) m_peers[core] = dma;
 }
 
 Result<void> BlkQueue::start(rt::Executor& exec, mem::DmaHeap& heap) {
@@ -60,12 +95,23 @@ void BlkQueue::stop_polling() {
     m_exec = nullptr;
 }
 
-Result<uint64_t> BlkQueue::pa_of(const uint8_t* va, uint32_t len) const {
-    if (va < m_dma.va || va >= m_dma.va + m_dma.len || len > m_dma.va + m_dma.len - va) return Error::BadAddress;
-    return m_dma.pa + static_cast<uint64_t>(va - m_dma.va);
+Result<uint64_t> BlkQueue::pa_in(const virtio::DmaSpan& region, const uint8_t* va, uint32_t len) {
+    if (region.va == nullptr || va < region.va || va >= region.va + region.len || len > region.va + region.len - va) {
+        return Error::BadAddress;
+    }
+    return region.pa + static_cast<uint64_t>(va - region.va);
 }
 
-Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
+Result<uint64_t> BlkQueue::pa_of(const uint8_t* va, uint32_t len) const {
+    if (auto pa = pa_in(m_dma, va, len); pa) return pa;
+    // Another core's bytes (a forwarded request): its DMA region.
+    for (const virtio::DmaSpan& peer : m_peers) {
+        if (auto pa = pa_in(peer, va, len); pa) return pa;
+    }
+    return Error::BadAddress;
+}
+
+Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold) {
     uint32_t slot = kQueueSize;
     for (uint32_t i = 0; i < kQueueSize; ++i) {
         if (!m_slots[i].busy) {
@@ -78,8 +124,8 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b
     if (kind == Kind::Flush) {
         r = m_dev.flush(slot);
     } else {
-        const uint64_t pa = TRY(pa_of(b->data() + off, len));
-        const virtio::DmaSpan span{b->data() + off, pa, len};
+        const uint64_t pa = TRY(pa_of(data, len));
+        const virtio::DmaSpan span{data, pa, len};
         const uint64_t sector = offset / kSectorSize;
         r = kind == Kind::Read ? m_dev.read(sector, span, slot) : m_dev.write(sector, span, slot);
     }
@@ -87,15 +133,17 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, mem::Buffer* b
     Slot& s = m_slots[slot];
     s = Slot{};
     s.busy = true;
-    s.buf = b;
-    if (b != nullptr) m_heap->retain(b);  // the device's reference, dropped at completion
+    s.buf = hold;
+    if (hold != nullptr) m_heap->retain(hold);  // the device's reference, dropped at completion
     ++m_in_flight;
+    ++m_submitted;
     return slot;
 }
 
-rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
+rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len,
+                                            mem::Buffer* hold) {
     for (;;) {
-        auto slot = try_submit(kind, offset, b, off, len);
+        auto slot = try_submit(kind, offset, data, len, hold);
         if (slot || slot.error() != Error::Full) co_return slot;
         // Ring full: hand back what finished (the poll task may be parked
         // behind this very task's yields) and let other tasks run.
@@ -104,10 +152,10 @@ rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, mem::Buf
     }
 }
 
-rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
+rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold) {
     if (m_exec == nullptr) co_return Error::InvalidArgument;
     if (m_broken) co_return Error::IoError;
-    auto slot = co_await submit(kind, offset, b, off, len);
+    auto slot = co_await submit(kind, offset, data, len, hold);
     if (!slot) co_return slot.error();
     Completion done(this, *slot);
     const Error status = co_await done;
@@ -116,16 +164,22 @@ rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, mem::Buffer* b,
 }
 
 rt::Task<Result<void>> BlkQueue::write(uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
-    co_return co_await run(Kind::Write, offset, b, off, len);
+    co_return co_await run(Kind::Write, offset, b->data() + off, len, b);
 }
 
 rt::Task<Result<void>> BlkQueue::read(uint64_t offset, mem::Buffer* b, uint32_t len) {
-    co_return co_await run(Kind::Read, offset, b, 0, len);
+    co_return co_await run(Kind::Read, offset, b->data(), len, b);
 }
 
 rt::Task<Result<void>> BlkQueue::flush() {
     if (!can_flush()) co_return Result<void>();  // no volatile cache: writes are already durable
-    co_return co_await run(Kind::Flush, 0, nullptr, 0, 0);
+    co_return co_await run(Kind::Flush, 0, nullptr, 0, nullptr);
+}
+
+rt::Task<Result<void>> BlkQueue::serve(BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) {
+    if (op == Kind::Flush && !can_flush()) co_return Result<void>();
+    if (op != Kind::Flush && (data == nullptr || len == 0)) co_return Error::InvalidArgument;
+    co_return co_await run(op, offset, data, len, nullptr);
 }
 
 void BlkQueue::complete(uint32_t slot, Error status) {
@@ -145,6 +199,12 @@ void BlkQueue::complete(uint32_t slot, Error status) {
 
 uint32_t BlkQueue::poll(uint32_t max) {
     uint32_t n = 0;
+    // Another core's queue: its wake-up came through its doorbell, not
+    // after_wake(), so the interrupt armed before the sleep is put off here.
+    if (m_armed) {
+        m_dev.disable_interrupts();
+        m_armed = false;
+    }
     if (m_needs_reset && !m_broken) recover("device needs a reset");
     while (n < max && !m_broken) {
         auto c = m_dev.poll();
@@ -161,6 +221,14 @@ uint32_t BlkQueue::poll(uint32_t max) {
 
 void BlkQueue::recover(const char* why) {
     m_needs_reset = false;
+    if (m_secondary || m_dev.active_queues() > 1) {
+        // A reset is device-wide: it would pull every other core's queue
+        // away under it. Give the device up (BlkDevice::restart refuses a
+        // multiqueue device anyway); its requests stay held.
+        user::printf("libos: virtio-blk queue %u misbehaved (%s): multiqueue, given up\n", m_dev.queue_index(), why);
+        m_broken = true;
+        return;
+    }
     ++m_resets;
     const bool give_up = m_resets > kMaxResets;
     user::printf("libos: virtio-blk misbehaved (%s): %s (reset %u of %u)\n", why,
@@ -193,11 +261,12 @@ bool BlkQueue::before_sleep() {
     // Nothing the device could wake us for, or nobody to poll after it did.
     if (!m_open || m_broken || m_exec == nullptr || m_in_flight == 0) return true;
     if (m_needs_reset) return false;  // poll first: it resets the device
+    m_armed = m_secondary;
     return !m_dev.enable_interrupts();
 }
 
 void BlkQueue::after_wake() {
-    if (!m_open) return;
+    if (!m_open || m_secondary) return;  // the device's line is core 0's to acknowledge
     m_dev.disable_interrupts();
     ++m_interrupts;
     // Lowers the device's line; the kernel completes the interrupt at the

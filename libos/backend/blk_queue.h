@@ -24,12 +24,23 @@
 // a console line each; then it gives the device up and every request fails.
 // What the device acknowledged before stays acknowledged; what it held was
 // never acknowledged, so the app knows to retry it.
+//
+// Multiqueue (issue 14): core 0's BlkQueue brings the device up with one
+// request queue per core where the device offers them (open()'s `queues`),
+// and the BlkQueue of each further core drives its queue alone
+// (open_queue()). The device's one interrupt line stays core 0's: another
+// core arms its queue before it sleeps and core 0 rings its doorbell
+// (BlkForwardServer). Core 0's BlkQueue also serves other cores' forwarded
+// requests (BlkTarget, blk_forward.h), whose bytes lie in those cores' DMA
+// regions (set_peer_region). Recovery stays single-queue: a multiqueue
+// device that misbehaves is given up (BlkDevice::restart refuses it).
 #pragma once
 
 #include <coroutine>
 #include <stdint.h>
 
 #include "drivers/virtio/blk.h"
+#include "libos/backend/blk_forward.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/mem/dma_heap.h"
 #include "libos/pdpix/storage.h"
@@ -40,7 +51,7 @@
 
 namespace ringlet::backend {
 
-class BlkQueue final : public pdpix::BlockDevice, public SleepHook, public rt::PollSource {
+class BlkQueue final : public pdpix::BlockDevice, public SleepHook, public rt::PollSource, public BlkTarget {
 public:
     static constexpr uint16_t kQueueSize = 64;
     static constexpr uint32_t kMaxResets = 8;
@@ -57,7 +68,23 @@ public:
     // pa). NotFound without a virtio-blk device, Busy if already open, else
     // the failing step's error. Keep the object in static storage (it holds
     // the ~10 KB driver).
-    Result<void> open(const virtio::DmaSpan& dma, uint32_t notify_bit);
+    // With `queues` > 1, asks for that many request queues (VIRTIO_BLK_F_MQ)
+    // and makes more[k] (an unopened BlkQueue) the driver of queue k, for
+    // k < active_queues(); the device may offer fewer.
+    Result<void> open(const virtio::DmaSpan& dma, uint32_t notify_bit, uint16_t queues = 1,
+                      BlkQueue* const* more = nullptr);
+    // Another core's queue, set up by core 0's open(): its buffers lie in
+    // `dma`. InvalidArgument if core 0 did not give this object a queue.
+    Result<void> open_queue(const virtio::DmaSpan& dma);
+    // Request queues the device gave (1 without multiqueue); this object's.
+    uint16_t active_queues() const { return m_dev.active_queues(); }
+    uint16_t device_queues() const { return m_dev.device_queues(); }
+    uint16_t queue_index() const { return m_dev.queue_index(); }
+    // Whether the device finished requests this queue's poll() has not
+    // taken (read by core 0 for a sleeping core).
+    bool pending() const { return m_open && m_dev.pending(); }
+    // Core `core`'s DMA region, whose bytes its forwarded requests name.
+    void set_peer_region(uint32_t core, const virtio::DmaSpan& dma);
 
     // Spawns the completion poller on `exec` (a Poll task); requests park on
     // it and hold references to buffers of `heap` (over the DMA region).
@@ -89,6 +116,11 @@ public:
     bool broken() const { return m_broken; }
     // Resets done after the device misbehaved.
     uint32_t resets() const { return m_resets; }
+    // Requests submitted on this object's device queue (per-queue counter).
+    uint64_t submitted() const { return m_submitted; }
+
+    // BlkTarget: another core's request, submitted on this queue.
+    rt::Task<Result<void>> serve(BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) override;
 
     // rt::PollSource: hands finished requests to their tasks.
     uint32_t poll(uint32_t max) override;
@@ -99,7 +131,7 @@ public:
     void after_wake() override;
 
 private:
-    enum class Kind : uint8_t { Read, Write, Flush };
+    using Kind = BlkOp;
     struct Slot {
         rt::Waker waker;
         mem::Buffer* buf = nullptr;  // the reference this request holds
@@ -125,13 +157,16 @@ private:
         uint32_t m_slot;
     };
 
-    // Submits one request into a free slot: the slot index, or Full.
-    // b's bytes are data()[off, off + len).
-    Result<uint32_t> try_submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
+    // Submits one request for bytes [data, data + len) into a free slot:
+    // the slot index, or Full. `hold` (or nullptr) is the buffer they lie
+    // in, retained until the device is done (another core's are not: that
+    // core holds them).
+    Result<uint32_t> try_submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold);
     // try_submit, waiting (and draining completions) while the ring is full.
-    rt::Task<Result<uint32_t>> submit(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
-    rt::Task<Result<void>> run(Kind kind, uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len);
+    rt::Task<Result<uint32_t>> submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold);
+    rt::Task<Result<void>> run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold);
     Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
+    static Result<uint64_t> pa_in(const virtio::DmaSpan& region, const uint8_t* va, uint32_t len);
     void complete(uint32_t slot, Error status);
     // Resets the device, fails what it held with IoError, restarts it (or
     // gives it up). `why` goes on the console line.
@@ -149,7 +184,29 @@ private:
     bool m_broken = false;
     bool m_needs_reset = false;  // DEVICE_NEEDS_RESET seen at a wake-up: recover() at the next poll
     uint32_t m_resets = 0;
+    bool m_secondary = false;  // another core's queue: the device-wide parts are core 0's
+    bool m_armed = false;      // a secondary queue's interrupt is on (before_sleep)
+    uint64_t m_submitted = 0;
+    virtio::DmaSpan m_peers[kMeshCores] = {};
     Slot m_slots[kQueueSize];
 };
 
 }  // namespace ringlet::backend
+
+namespace ringlet::backend {
+
+// What one core's storage did (issue 14's per-queue counters), for apps
+// that report them.
+struct BlkCoreStats {
+    int32_t queue = -1;      // the device request queue this core submits on; -1: it forwards to core 0
+    uint32_t queues = 0;     // request queues the device gave (1 without multiqueue)
+    uint64_t submitted = 0;  // requests put on that queue (core 0's include those it served for others)
+    uint64_t forwarded = 0;  // requests handed to core 0
+    uint64_t dropped = 0;    // requests refused with EAGAIN (request ring full, no descriptor)
+    uint64_t served = 0;     // core 0: other cores' requests it completed
+};
+
+}  // namespace ringlet::backend
+
+// 0 and *out for `core`, or ENOENT if that core has no storage queue open.
+extern "C" int ringlet_blk_core_stats(unsigned core, ringlet::backend::BlkCoreStats* out);

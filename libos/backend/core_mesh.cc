@@ -144,12 +144,35 @@ void CoreMesh::give_back(void* ctx, mem::Buffer* b) {
     *tail = b;
 }
 
+// ---- storage requests ----
+
+Result<void> CoreMesh::blk_forward(uint32_t core, BlkRequest* r) {
+    if (!m_blk_req[core].try_push(r)) {
+        ++m_stats[core].blk_dropped;
+        return Error::WouldBlock;
+    }
+    ++m_stats[core].blk_forwarded;
+    poke(core, 0);
+    return {};
+}
+
+void CoreMesh::blk_complete(BlkRequest* r) {
+    const uint32_t k = r->core;
+    // Never full: it holds every descriptor core k has (kBlkRequests).
+    (void)m_blk_done[k].try_push(r);
+    ++m_stats[0].blk_served;
+    poke(0, k);
+}
+
 // ---- sleeping ----
 
 bool CoreMesh::pending_for(uint32_t core) const {
-    if (core != 0) return !m_rx[core].empty() || !m_tx_done[core].empty() || m_back_later[core] != nullptr;
+    if (core != 0) {
+        return !m_rx[core].empty() || !m_tx_done[core].empty() || m_back_later[core] != nullptr ||
+               !m_blk_done[core].empty();
+    }
     for (uint32_t k = 1; k < m_cores; ++k) {
-        if (!m_back[k].empty() || !m_tx[k].empty()) return true;
+        if (!m_back[k].empty() || !m_tx[k].empty() || !m_blk_req[k].empty()) return true;
     }
     return false;
 }

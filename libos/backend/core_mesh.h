@@ -28,6 +28,12 @@
 // once more; a core that has just pushed to a ring looks at the consumer's
 // flag and, only if it is raised, rings its doorbell (a `Wake` callback:
 // on Ringlet a channel notification, see ringlet_resources.cc).
+//
+// Storage uses the same mesh (blk_forward.h): a core without a virtio-blk
+// request queue of its own hands each request (a BlkRequest naming bytes
+// in its own DMA heap) to core 0 over its request ring; core 0 submits it
+// on its queue and hands it back over the core's completion ring. A full
+// request ring is refused (WouldBlock, counted), never waited on.
 #pragma once
 
 #include <stdint.h>
@@ -35,6 +41,7 @@
 #include <atomic>
 
 #include "libos/mem/dma_heap.h"
+#include "libos/rt/executor.h"
 #include "libos/rt/spsc_ring.h"
 #include "net/flow_steering.h"
 #include "net/netif.h"
@@ -44,6 +51,11 @@ namespace ringlet::backend {
 inline constexpr uint32_t kMeshCores = 4;
 inline constexpr uint32_t kHandOffSlots = 256;
 inline constexpr uint32_t kTxRequests = 128;  // frames a core may have queued for the owner
+inline constexpr uint32_t kBlkRequests = 64;  // storage requests a core may have forwarded at once
+// A core's storage request ring holds fewer than it may have in flight, so
+// a burst the owner has not taken yet fills it (WouldBlock, counted); the
+// completion ring holds them all, so the owner never finds it full.
+inline constexpr uint32_t kBlkRingSlots = 32;
 
 // What one core's hand-off did (each written only by its core; another core
 // may read them for a report).
@@ -58,6 +70,29 @@ struct MeshCoreStats {
     uint64_t tx_dropped = 0;    // non-owner: no descriptor or ring full
     uint64_t tx_sent = 0;       // owner: other cores' frames it sent (copied)
     uint64_t tx_copied_bytes = 0;  // owner: bytes of them
+    uint64_t blk_forwarded = 0;    // non-owner: storage requests handed to the owner
+    uint64_t blk_dropped = 0;      // non-owner: refused (its request ring full, no descriptor)
+    uint64_t blk_served = 0;       // owner: other cores' storage requests it completed
+};
+
+// A storage request another core hands to the owner (blk_forward.h). The
+// first part is the request; status is the owner's answer; the rest is the
+// requester's alone.
+enum class BlkOp : uint8_t { Read, Write, Flush };
+struct BlkRequest {
+    BlkOp op = BlkOp::Read;
+    uint64_t offset = 0;      // bytes, whole sectors
+    uint8_t* data = nullptr;  // in the requester's DMA heap (nullptr for a flush)
+    uint32_t len = 0;
+    uint32_t core = 0;        // the requester
+    Error status = Error::Ok;
+    // The requester's: the buffer reference held until the request is back,
+    // the task waiting, and whether that task is gone.
+    mem::Buffer* buf = nullptr;
+    rt::Waker waker;
+    bool done = false;
+    bool abandoned = false;
+    BlkRequest* next_free = nullptr;
 };
 
 // A frame another core asks the owner to send: its segments, in the
@@ -73,6 +108,8 @@ class CoreMesh {
 public:
     using BufferRing = rt::SpscPtrRing<mem::Buffer, kHandOffSlots>;
     using RequestRing = rt::SpscPtrRing<TxRequest, kHandOffSlots>;
+    using BlkRing = rt::SpscPtrRing<BlkRequest, kBlkRingSlots>;
+    using BlkDoneRing = rt::SpscPtrRing<BlkRequest, kBlkRequests>;
     // Rings core `to`'s doorbell from core `from` (to is asleep).
     using Wake = void (*)(void* ctx, uint32_t from, uint32_t to);
 
@@ -124,6 +161,16 @@ public:
     // buffers whose return ring was full earlier. Returns how many.
     uint32_t core_poll(uint32_t core, mem::DmaHeap& heap);
 
+    // ---- storage requests (blk_forward.h) ----
+    // Another core: hands r (r->core == core) to the owner; WouldBlock,
+    // counted in blk_dropped, if the request ring is full.
+    Result<void> blk_forward(uint32_t core, BlkRequest* r);
+    // Another core: the next request the owner handed back, or nullptr.
+    BlkRequest* blk_take_done(uint32_t core) { return m_blk_done[core].try_pop(); }
+    // The owner: the next request from `core`, or nullptr.
+    BlkRequest* blk_take(uint32_t core) { return m_blk_req[core].try_pop(); }
+    // The owner: hands r back to its core with r->status set.
+    void blk_complete(BlkRequest* r);
     // ---- sleeping (either side) ----
     // True if `core` may sleep now (nothing is queued for it); its flag
     // stays raised until someone rings it or it wakes.
@@ -157,6 +204,9 @@ private:
     BufferRing m_back[kMeshCores];
     RequestRing m_tx[kMeshCores];
     RequestRing m_tx_done[kMeshCores];
+    // Per other core k: storage requests k -> owner and back.
+    BlkRing m_blk_req[kMeshCores];
+    BlkDoneRing m_blk_done[kMeshCores];
     // Core k's own: its descriptors, and buffers not yet given back (their
     // ring was full), linked through Buffer::next.
     TxRequest m_requests[kMeshCores][kTxRequests];

@@ -10,8 +10,12 @@
 //     and runs lwIP over the virtio-net driver - no syscall on the data
 //     path, the wait syscall only when the core has nothing to do.
 //     "loopback": in-process queues (no device).
-//   - Storage: the first virtio-blk device, claimed when the app opens a
-//     storage queue (ringlet_demi_blk_open), core 0 only (bit 1).
+//   - Storage: the first virtio-blk device, claimed when core 0 opens a
+//     storage queue (ringlet_demi_blk_open; its interrupt on bit 1), with a
+//     request queue per core where the device offers them (num-queues);
+//     another core then opens its own queue, or - a single-queue disk, or
+//     more cores than queues - forwards its requests to core 0 over the
+//     mesh (blk_forward.h). Other cores open theirs after core 0 did.
 // When the app runs on several harts (init=NAME@0-3, app_harts) and the NIC
 // has one queue pair, core 0 steers the received frames to the cores their
 // flows hash to and sends the others' frames (core_mesh.h); each other core
@@ -169,6 +173,29 @@ Result<void> hook_doorbell(uint32_t core) {
     return {};
 }
 
+// The mesh between core 0 and the others (core_mesh.h): the network's
+// steering and the disk's forwarding. Mapped (~120 KiB) only when the app
+// spans; made by core 0 before any other core starts.
+Result<backend::CoreMesh*> ensure_mesh(uint32_t cores) {
+    if (g_mesh != nullptr) return g_mesh;
+    void* mem = TRY(map_memory(0, kMeshOff, sizeof(backend::CoreMesh)));
+    auto* mesh = new (mem) backend::CoreMesh();
+    TRY(mesh->init(cores, net::MacAddress{}, virtio::NetDevice::kHeaderBytes, &ring_doorbell, nullptr));
+    g_mesh = mesh;
+    return mesh;
+}
+
+// Another core's doorbell: a channel to core 0, bound to kDoorbellBit.
+Result<void> open_channel(uint32_t core) {
+    Core& c = g_cores[core];
+    if (c.channel.load(std::memory_order_relaxed) != 0) return {};
+    const uint64_t frame = TRY(user::as_result(user::frame_alloc(2)));
+    const uint64_t ch = TRY(user::as_result(user::syscall(kSysChannelCreate, frame)));
+    TRY(user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)));
+    c.channel.store(ch, std::memory_order_release);
+    return {};
+}
+
 // With a multiqueue device: pair k's driver (set up by core 0 through
 // NetMultiQueue, then driven by core k alone) and core k's adapter over it.
 virtio::NetDevice g_pair_dev[kCores];
@@ -236,12 +263,9 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
     backend::CoreMesh* mesh = nullptr;
     virtio::NetMultiQueue* mq = nullptr;
     if (cores > 1) {
-        // The cores share the device (core_mesh.h): the mesh (~120 KiB) is
-        // mapped only when the app spans. Its steering is what RSS is
-        // programmed with, so the device and the software agree.
-        void* mem = TRY(map_memory(0, kMeshOff, sizeof(backend::CoreMesh)));
-        mesh = new (mem) backend::CoreMesh();
-        TRY(mesh->init(cores, net::MacAddress{}, virtio::NetDevice::kHeaderBytes, &ring_doorbell, nullptr));
+        // The cores share the device (core_mesh.h). Its steering is what
+        // RSS is programmed with, so the device and the software agree.
+        mesh = TRY(ensure_mesh(cores));
         static virtio::NetDevice* devices[kCores];
         static virtio::NetPairRings rings[kCores];
         for (uint32_t k = 1; k < cores; ++k) {
@@ -274,7 +298,6 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
         m_steering = new (m_steering_storage)
             backend::SteeringNic(m_nic, *mesh, g_device_steers, g_device_steers ? &pair_rx_pending : nullptr);
         TRY(hook_doorbell(0));
-        g_mesh = mesh;
         if (g_device_steers) {
             user::printf("libos: %u queue pairs with RSS: each core its own, the device steers\n", cores);
         } else {
@@ -300,12 +323,7 @@ Result<Network*> open_network(const virtio::DmaSpan& dma) {
 // ForwardedNic over the mesh (one queue pair) or its own pair (RSS).
 Result<net::NicPort*> open_forwarded(uint32_t core) {
     Core& c = g_cores[core];
-    if (c.channel.load(std::memory_order_relaxed) == 0) {
-        const uint64_t frame = TRY(user::as_result(user::frame_alloc(2)));
-        const uint64_t ch = TRY(user::as_result(user::syscall(kSysChannelCreate, frame)));
-        TRY(user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)));
-        c.channel.store(ch, std::memory_order_release);
-    }
+    TRY(open_channel(core));
     if (!g_device_steers) {
         TRY(hook_doorbell(core));
         return new (c.forwarded) backend::ForwardedNic(*g_mesh, core);
@@ -317,40 +335,134 @@ Result<net::NicPort*> open_forwarded(uint32_t core) {
     auto* nic = new (p.nic) net::VirtioNic(g_pair_dev[core], dma.va, dma.pa, dma.len);
     auto* hook = new (p.hook) PairHook(*nic, core);
     TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
+    c.doorbell_hooked = true;  // the pair's hook looks at the mesh too
     return new (p.port) backend::PairNic(*nic, *g_mesh, core);
 }
 
-// The machine's virtio-blk device for storage queues (core 0's), brought up
-// on first open and kept (claimed, its hook registered) until the app exits.
+// The machine's virtio-blk device for storage queues, per core: core 0
+// brings it up on its first open (one request queue per core the app was
+// placed on, where the device offers them) and keeps it (claimed, its hook
+// registered) until the app exits; each other core then drives its own
+// queue or forwards to core 0 (blk_forward.h: blk_queue_for).
+backend::BlkQueue g_blk[kCores];  // [k]: queue k's driver (core k's)
+bool blk_queue_pending(uint32_t core) { return g_blk[core].pending(); }
+
 class RingletStorage final : public Storage {
 public:
     Result<BlockDevice*> open(rt::Executor& exec, mem::DmaHeap& heap) override {
-        if (m_held) return Error::Busy;
-        if (m_blk == nullptr) {
-            const virtio::DmaSpan dma = TRY(dma_region(0));
-            auto* blk = new (m_blk_storage) backend::BlkQueue();
-            if (auto r = blk->open(dma, kBlkNotifyBit); !r) {
-                if (r.error() != Error::NotFound) user::printf("libos: virtio-blk: %s\n", error_name(r.error()));
-                blk->~BlkQueue();
-                return r.error();
-            }
-            TRY(g_cores[0].platform.add_sleep_hook(*blk, kBlkNotifyBit));
-            m_blk = blk;
-        }
-        TRY(m_blk->start(exec, heap));
-        m_held = true;
-        return m_blk;
+        const uint32_t core = this_core();
+        if (core >= kCores) return Error::NotFound;
+        PerCore& p = m_cores[core];
+        if (p.held != nullptr) return Error::Busy;
+        BlockDevice* dev = core == 0 ? TRY(open_owner(exec, heap)) : TRY(open_other(core, exec, heap));
+        p.held = dev;
+        return dev;
     }
     void close(BlockDevice* dev) override {
-        if (dev != m_blk || !m_held) return;
-        m_blk->stop_polling();
-        m_held = false;
+        const uint32_t core = this_core();
+        if (core >= kCores || dev == nullptr || m_cores[core].held != dev) return;
+        if (m_cores[core].forwarded != nullptr) {
+            m_cores[core].forwarded->stop_polling();
+        } else {
+            g_blk[core].stop_polling();
+        }
+        if (core == 0 && m_server != nullptr) m_server->stop_polling();
+        m_cores[core].held = nullptr;
+    }
+    // Core `core`'s counters (ringlet_blk_core_stats).
+    Result<backend::BlkCoreStats> stats(uint32_t core) const {
+        if (core >= kCores || m_cores[core].held == nullptr) return Error::NotFound;
+        backend::BlkCoreStats st;
+        st.queues = g_blk[0].active_queues();
+        if (m_cores[core].forwarded == nullptr) {
+            st.queue = static_cast<int32_t>(g_blk[core].queue_index());
+            st.submitted = g_blk[core].submitted();
+        }
+        if (g_mesh != nullptr && core < g_mesh->cores()) {
+            const backend::MeshCoreStats& ms = g_mesh->stats(core);
+            st.forwarded = ms.blk_forwarded;
+            st.dropped = ms.blk_dropped;
+            st.served = ms.blk_served;
+        }
+        return st;
     }
 
 private:
-    alignas(backend::BlkQueue) unsigned char m_blk_storage[sizeof(backend::BlkQueue)];
-    backend::BlkQueue* m_blk = nullptr;
-    bool m_held = false;
+    struct PerCore {
+        BlockDevice* held = nullptr;
+        backend::ForwardedBlock* forwarded = nullptr;
+        alignas(backend::ForwardedBlock) unsigned char storage[sizeof(backend::ForwardedBlock)];
+    };
+
+    Result<BlockDevice*> open_owner(rt::Executor& exec, mem::DmaHeap& heap) {
+        backend::BlkQueue& blk = g_blk[0];
+        if (!m_up.load(std::memory_order_relaxed)) {
+            const uint32_t cores = placed_cores();
+            const virtio::DmaSpan dma = TRY(dma_region(0));
+            backend::BlkQueue* more[kCores] = {};
+            for (uint32_t k = 1; k < cores; ++k) more[k] = &g_blk[k];
+            if (auto r = blk.open(dma, kBlkNotifyBit, static_cast<uint16_t>(cores), more); !r) {
+                if (r.error() != Error::NotFound) user::printf("libos: virtio-blk: %s\n", error_name(r.error()));
+                return r.error();
+            }
+            TRY(g_cores[0].platform.add_sleep_hook(blk, kBlkNotifyBit));
+            if (cores > 1) {
+                // Other cores reach core 0 (forwarding, doorbells) through the mesh.
+                backend::CoreMesh* mesh = TRY(ensure_mesh(cores));
+                TRY(hook_doorbell(0));
+                m_server = new (m_server_storage) backend::BlkForwardServer(
+                    *mesh, blk, blk.active_queues() > 1 ? &blk_queue_pending : nullptr);
+                user::printf("libos: virtio-blk: %u request queue%s for %u cores (device offers %u)%s\n",
+                             blk.active_queues(), blk.active_queues() == 1 ? "" : "s", cores, blk.device_queues(),
+                             blk.active_queues() < cores ? ": the others forward to core 0" : "");
+            }
+            m_up.store(true, std::memory_order_release);
+        }
+        TRY(blk.start(exec, heap));
+        if (m_server != nullptr) {
+            if (auto r = m_server->start(exec); !r) {
+                blk.stop_polling();
+                return r.error();
+            }
+        }
+        return &blk;
+    }
+
+    Result<BlockDevice*> open_other(uint32_t core, rt::Executor& exec, mem::DmaHeap& heap) {
+        // Core 0 brings the device up (it holds the device's interrupt and
+        // every doorbell): until it has, ask again later.
+        if (!m_up.load(std::memory_order_acquire)) return Error::WouldBlock;
+        if (g_mesh == nullptr || core >= g_mesh->cores()) return Error::NotFound;  // not a placed core
+        const virtio::DmaSpan dma = TRY(dma_region(core));
+        TRY(open_channel(core));
+        TRY(hook_doorbell(core));  // first: it raises the sleep flag before the queue is armed
+        PerCore& p = m_cores[core];
+        backend::BlkQueue& own = g_blk[0];
+        if (backend::blk_queue_for(core, own.active_queues()) >= 0) {
+            backend::BlkQueue& blk = g_blk[core];
+            if (!m_queue_hooked[core]) {
+                TRY(blk.open_queue(dma));
+                TRY(g_cores[core].platform.add_sleep_hook(blk, kBlkNotifyBit));
+                m_queue_hooked[core] = true;
+            }
+            TRY(blk.start(exec, heap));
+            return &blk;
+        }
+        // Written before the first request can reach core 0 (the ring's
+        // release/acquire orders it).
+        own.set_peer_region(core, dma);
+        if (p.forwarded == nullptr) {
+            p.forwarded = new (p.storage) backend::ForwardedBlock(*g_mesh, core, own.capacity_bytes(), own.read_only());
+        }
+        TRY(p.forwarded->start(exec, heap));
+        return p.forwarded;
+    }
+
+    PerCore m_cores[kCores];
+    bool m_queue_hooked[kCores] = {};
+    std::atomic<bool> m_up{false};
+    alignas(backend::BlkForwardServer) unsigned char m_server_storage[sizeof(backend::BlkForwardServer)];
+    backend::BlkForwardServer* m_server = nullptr;
 };
 RingletStorage g_storage;
 
@@ -396,7 +508,7 @@ Result<Resources> acquire_resources(const char* name) {
     const virtio::DmaSpan dma = TRY(dma_region(core));
     r.dma_region = dma.va;
     r.dma_bytes = dma.len;
-    r.storage = core == 0 ? &g_storage : nullptr;
+    r.storage = &g_storage;
     r.platform = &c.platform;
     if (want_lwip) {
         Result<net::NicPort*> nic = Error::NotFound;
@@ -407,7 +519,7 @@ Result<Resources> acquire_resources(const char* name) {
                 else nic = network.error();
             }
             if (g_net != nullptr) nic = &g_net->port();
-        } else if (g_mesh != nullptr && core < g_mesh->cores()) {
+        } else if (g_net != nullptr && g_mesh != nullptr && core < g_mesh->cores()) {
             nic = open_forwarded(core);
         }
         if (nic) {
@@ -435,6 +547,14 @@ void release_resources(Resources& r) {
 }
 
 }  // namespace ringlet::pdpix
+
+extern "C" int ringlet_blk_core_stats(unsigned core, ringlet::backend::BlkCoreStats* out) {
+    if (out == nullptr) return EINVAL;
+    auto st = ringlet::pdpix::g_storage.stats(core);
+    if (!st) return ENOENT;
+    *out = *st;
+    return 0;
+}
 
 extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out) {
     using ringlet::pdpix::g_mesh;

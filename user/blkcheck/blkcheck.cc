@@ -12,6 +12,8 @@
 //   blkcheck faults[:SEED]  write, then requests the host fails (QEMU
 //                           blkdebug) must end in EIO and nothing else
 //                           (faults.cc), then verify
+//   blkcheck cores[:SEED]   every core of the app (init=blkcheck:cores@all)
+//                           writes and verifies its own region (cores.cc)
 //
 // write and verify also check that requests past the end of the disk, not
 // on a sector boundary or not meant for a storage queue are refused with the
@@ -258,13 +260,17 @@ int run(int argc, char** argv) {
     const bool is_bench = strcmp(mode, "bench") == 0;
     const bool is_faults = strcmp(mode, "faults") == 0;
     uint64_t arg = is_bench ? 100 : kDefaultSeed;
+    if (strcmp(mode, "cores") == 0) {
+        if (argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg))) return 2;
+        return cores(arg);
+    }
     if (strcmp(mode, "serve") == 0) {
         if (argc != 3 || !parse_u64(argv[2], &arg)) return 2;
         return serve(arg);
     }
     if ((!write && !verify && !is_bench && !is_faults) || argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg)) ||
         (is_bench && arg == 0)) {
-        printf("usage: blkcheck write|verify|faults[:SEED] | bench[:ROUNDS] | serve:PORT\n");
+        printf("usage: blkcheck write|verify|faults|cores[:SEED] | bench[:ROUNDS] | serve:PORT\n");
         return 2;
     }
     if (start("--backend=loopback", &g_disk) != 0) return 1;

@@ -44,4 +44,8 @@ int serve(uint64_t port);
 // the storage queue `disk`: 0 when each failed with EIO and the rest held.
 int faults(int disk);
 
+// blkcheck cores[:SEED] (cores.cc): every core of the app writes and
+// verifies its own region through its own storage queue.
+int cores(uint64_t seed);
+
 }  // namespace ringlet::blkcheck
