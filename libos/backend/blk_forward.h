@@ -23,6 +23,9 @@
 // queue 0) as a task of its own, and hands the result back. It also rings
 // the doorbell of a sleeping core whose own request queue has completions:
 // virtio-mmio has one interrupt line for every queue, bound to core 0.
+// It runs while core 0's own storage queue is open (ringlet_resources.cc
+// starts and stops it with that queue), so core 0 keeps it open while the
+// other cores use theirs.
 #pragma once
 
 #include <stdint.h>
