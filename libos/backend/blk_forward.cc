@@ -126,7 +126,10 @@ uint32_t BlkForwardServer::poll(uint32_t max) {
     for (uint32_t k = 1; k < m_mesh.cores(); ++k) {
         // The device's one interrupt line woke us (or we are awake anyway):
         // a sleeping core whose own queue has completions needs its doorbell.
-        if (m_pending != nullptr && m_mesh.sleeping(k) && m_pending(k)) m_mesh.poke(0, k);
+        if (m_pending != nullptr && m_mesh.sleeping(k) && m_pending(k)) {
+            ++m_doorbells;
+            m_mesh.poke(0, k);
+        }
         while (n < max) {
             BlkRequest* r = m_mesh.blk_take(k);
             if (r == nullptr) break;

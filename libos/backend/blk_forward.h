@@ -133,6 +133,8 @@ public:
     uint32_t serving() const { return m_serving; }
     // Requests failed because no task could be spawned for them.
     uint64_t no_task() const { return m_no_task; }
+    // Doorbells rung for sleeping cores whose own queue had completions.
+    uint64_t doorbells() const { return m_doorbells; }
 
 private:
     rt::Task<void> serve_one(BlkRequest* r);
@@ -144,6 +146,7 @@ private:
     rt::TaskId m_poller;
     uint32_t m_serving = 0;
     uint64_t m_no_task = 0;
+    uint64_t m_doorbells = 0;
 };
 
 }  // namespace ringlet::backend

@@ -204,6 +204,7 @@ struct BlkCoreStats {
     uint64_t forwarded = 0;  // requests handed to core 0
     uint64_t dropped = 0;    // requests refused with EAGAIN (request ring full, no descriptor)
     uint64_t served = 0;     // core 0: other cores' requests it completed
+    uint64_t doorbells = 0;  // core 0: sleeping cores it woke because their own queue had completions
 };
 
 }  // namespace ringlet::backend

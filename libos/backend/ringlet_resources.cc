@@ -384,6 +384,7 @@ public:
             st.dropped = ms.blk_dropped;
             st.served = ms.blk_served;
         }
+        if (core == 0 && m_server != nullptr) st.doorbells = m_server->doorbells();
         return st;
     }
 
