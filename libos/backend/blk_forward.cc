@@ -115,7 +115,7 @@ void BlkForwardServer::stop_polling() {
 }
 
 rt::Task<void> BlkForwardServer::serve_one(BlkRequest* r) {
-    auto done = co_await m_target.serve(r->op, r->offset, r->data, r->len);
+    auto done = co_await m_target.serve(r->core, r->op, r->offset, r->data, r->len);
     r->status = done ? Error::Ok : done.error();
     --m_serving;
     m_mesh.blk_complete(r);

@@ -46,11 +46,11 @@ inline int32_t blk_queue_for(uint32_t core, uint32_t queues) {
     return core < queues ? static_cast<int32_t>(core) : (core == 0 ? 0 : -1);
 }
 
-// Where core 0 runs another core's request: bytes [data, data + len) of
+// Where core 0 runs core `core`'s request: bytes [data, data + len) of
 // that core's DMA heap (already checked against the device's size).
 class BlkTarget {
 public:
-    virtual rt::Task<Result<void>> serve(BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) = 0;
+    virtual rt::Task<Result<void>> serve(uint32_t core, BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) = 0;
 
 protected:
     ~BlkTarget() = default;

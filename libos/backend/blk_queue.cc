@@ -102,16 +102,9 @@ Result<uint64_t> BlkQueue::pa_in(const virtio::DmaSpan& region, const uint8_t* v
     return region.pa + static_cast<uint64_t>(va - region.va);
 }
 
-Result<uint64_t> BlkQueue::pa_of(const uint8_t* va, uint32_t len) const {
-    if (auto pa = pa_in(m_dma, va, len); pa) return pa;
-    // Another core's bytes (a forwarded request): its DMA region.
-    for (const virtio::DmaSpan& peer : m_peers) {
-        if (auto pa = pa_in(peer, va, len); pa) return pa;
-    }
-    return Error::BadAddress;
-}
 
-Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold) {
+Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold,
+                                      const virtio::DmaSpan& region) {
     uint32_t slot = kQueueSize;
     for (uint32_t i = 0; i < kQueueSize; ++i) {
         if (!m_slots[i].busy) {
@@ -124,7 +117,7 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, uint8_t* data,
     if (kind == Kind::Flush) {
         r = m_dev.flush(slot);
     } else {
-        const uint64_t pa = TRY(pa_of(data, len));
+        const uint64_t pa = TRY(pa_in(region, data, len));
         const virtio::DmaSpan span{data, pa, len};
         const uint64_t sector = offset / kSectorSize;
         r = kind == Kind::Read ? m_dev.read(sector, span, slot) : m_dev.write(sector, span, slot);
@@ -141,9 +134,9 @@ Result<uint32_t> BlkQueue::try_submit(Kind kind, uint64_t offset, uint8_t* data,
 }
 
 rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len,
-                                            mem::Buffer* hold) {
+                                            mem::Buffer* hold, const virtio::DmaSpan& region) {
     for (;;) {
-        auto slot = try_submit(kind, offset, data, len, hold);
+        auto slot = try_submit(kind, offset, data, len, hold, region);
         if (slot || slot.error() != Error::Full) co_return slot;
         // Ring full: hand back what finished (the poll task may be parked
         // behind this very task's yields) and let other tasks run.
@@ -152,10 +145,11 @@ rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, uint8_t*
     }
 }
 
-rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold) {
+rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold,
+                                     const virtio::DmaSpan& region) {
     if (m_exec == nullptr) co_return Error::InvalidArgument;
     if (m_broken) co_return Error::IoError;
-    auto slot = co_await submit(kind, offset, data, len, hold);
+    auto slot = co_await submit(kind, offset, data, len, hold, region);
     if (!slot) co_return slot.error();
     Completion done(this, *slot);
     const Error status = co_await done;
@@ -164,22 +158,25 @@ rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, uint8_t* data, 
 }
 
 rt::Task<Result<void>> BlkQueue::write(uint64_t offset, mem::Buffer* b, uint32_t off, uint32_t len) {
-    co_return co_await run(Kind::Write, offset, b->data() + off, len, b);
+    co_return co_await run(Kind::Write, offset, b->data() + off, len, b, m_dma);
 }
 
 rt::Task<Result<void>> BlkQueue::read(uint64_t offset, mem::Buffer* b, uint32_t len) {
-    co_return co_await run(Kind::Read, offset, b->data(), len, b);
+    co_return co_await run(Kind::Read, offset, b->data(), len, b, m_dma);
 }
 
 rt::Task<Result<void>> BlkQueue::flush() {
     if (!can_flush()) co_return Result<void>();  // no volatile cache: writes are already durable
-    co_return co_await run(Kind::Flush, 0, nullptr, 0, nullptr);
+    co_return co_await run(Kind::Flush, 0, nullptr, 0, nullptr, m_dma);
 }
 
-rt::Task<Result<void>> BlkQueue::serve(BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) {
+rt::Task<Result<void>> BlkQueue::serve(uint32_t core, BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) {
+    if (core >= kMeshCores) co_return Error::InvalidArgument;
     if (op == Kind::Flush && !can_flush()) co_return Result<void>();
     if (op != Kind::Flush && (data == nullptr || len == 0)) co_return Error::InvalidArgument;
-    co_return co_await run(op, offset, data, len, nullptr);
+    // The bytes must lie in that core's own DMA region: core 0 knows its
+    // physical address there, and nothing else of it.
+    co_return co_await run(op, offset, data, len, nullptr, m_peers[core]);
 }
 
 void BlkQueue::complete(uint32_t slot, Error status) {

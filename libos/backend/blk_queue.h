@@ -120,7 +120,7 @@ public:
     uint64_t submitted() const { return m_submitted; }
 
     // BlkTarget: another core's request, submitted on this queue.
-    rt::Task<Result<void>> serve(BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) override;
+    rt::Task<Result<void>> serve(uint32_t core, BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) override;
 
     // rt::PollSource: hands finished requests to their tasks.
     uint32_t poll(uint32_t max) override;
@@ -157,15 +157,18 @@ private:
         uint32_t m_slot;
     };
 
-    // Submits one request for bytes [data, data + len) into a free slot:
-    // the slot index, or Full. `hold` (or nullptr) is the buffer they lie
-    // in, retained until the device is done (another core's are not: that
-    // core holds them).
-    Result<uint32_t> try_submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold);
+    // Submits one request for bytes [data, data + len) of DMA region
+    // `region` into a free slot: the slot index, or Full. `hold` (or
+    // nullptr) is the buffer they lie in, retained until the device is done
+    // (another core's are not: that core holds them). BadAddress for bytes
+    // outside the region.
+    Result<uint32_t> try_submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold,
+                                const virtio::DmaSpan& region);
     // try_submit, waiting (and draining completions) while the ring is full.
-    rt::Task<Result<uint32_t>> submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold);
-    rt::Task<Result<void>> run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold);
-    Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
+    rt::Task<Result<uint32_t>> submit(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold,
+                                      const virtio::DmaSpan& region);
+    rt::Task<Result<void>> run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold,
+                               const virtio::DmaSpan& region);
     static Result<uint64_t> pa_in(const virtio::DmaSpan& region, const uint8_t* va, uint32_t len);
     void complete(uint32_t slot, Error status);
     // Resets the device, fails what it held with IoError, restarts it (or

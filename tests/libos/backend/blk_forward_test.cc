@@ -28,9 +28,10 @@ constexpr uint64_t kDiskBytes = 1 << 20;
 // later (as a device would be).
 class FakeTarget final : public BlkTarget {
 public:
-    rt::Task<Result<void>> serve(BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) override {
+    rt::Task<Result<void>> serve(uint32_t core, BlkOp op, uint64_t offset, uint8_t* data, uint32_t len) override {
         co_await rt::Executor::current()->yield();
         ++served;
+        if (core != 1) co_return Error::BadAddress;  // only core 1 forwards in these tests
         if (fail) co_return Error::IoError;
         if (op == BlkOp::Flush) co_return Result<void>();
         if (offset + len > disk.size()) co_return Error::OutOfRange;
