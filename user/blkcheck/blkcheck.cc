@@ -14,6 +14,7 @@
 //                           (faults.cc), then verify
 //   blkcheck cores[:SEED]   every core of the app (init=blkcheck:cores@all)
 //                           writes and verifies its own region (cores.cc)
+//   blkcheck cores-bench[:N]  the same, then N 4 KiB round trips per core
 //
 // write and verify also check that requests past the end of the disk, not
 // on a sector boundary or not meant for a storage queue are refused with the
@@ -218,8 +219,9 @@ void boundaries(uint64_t end) {
     }
 }
 
-// ROUNDS sequential 4 KiB write+read round trips; prints instructions each.
-int bench(uint64_t rounds) {
+}  // namespace
+
+int bench(int disk, uint64_t offset, uint64_t rounds, const char* who) {
     demi_sgarray_t data = demi_sgaalloc(kBenchBytes);
     if (data.sga_numsegs != 1) return 1;
     uint64_t instructions = 0, sleeping = 0;
@@ -230,8 +232,8 @@ int bench(uint64_t rounds) {
         const uint64_t s0 = ringlet_demi_sleep_instructions();
         demi_qtoken_t qt = 0;
         demi_qresult_t qr{};
-        int e = finish(ringlet_demi_pushat(&qt, g_disk, &data, kBenchOffset), &qt, &qr);
-        if (e == 0) e = finish(ringlet_demi_popat(&qt, g_disk, kBenchOffset, kBenchBytes), &qt, &qr);
+        int e = finish(ringlet_demi_pushat(&qt, disk, &data, offset), &qt, &qr);
+        if (e == 0) e = finish(ringlet_demi_popat(&qt, disk, offset, kBenchBytes), &qt, &qr);
         uint64_t got = ~i;
         if (e == 0) {
             memcpy(&got, seg(qr.qr_value.sga), sizeof got);
@@ -240,7 +242,7 @@ int bench(uint64_t rounds) {
         const uint64_t slept = ringlet_demi_sleep_instructions() - s0;
         const uint64_t spent = user::instret() - t0;
         if (e != 0 || got != i) {
-            printf("blkcheck: bench: round %lu: %s FAILED\n", i, e != 0 ? errno_name(e) : "read back wrong data");
+            printf("blkcheck: %s: round %lu: %s FAILED\n", who, i, e != 0 ? errno_name(e) : "read back wrong data");
             return 1;
         }
         if (i == 0) continue;
@@ -248,10 +250,12 @@ int bench(uint64_t rounds) {
         sleeping += slept;
     }
     (void)demi_sgafree(&data);
-    printf("blkcheck: bench: %lu round trips of 4 KiB write+read: %lu instructions each in the app, %lu asleep\n",
-           rounds, instructions / rounds, sleeping / rounds);
+    printf("blkcheck: %s: %lu round trips of 4 KiB write+read: %lu instructions each in the app, %lu asleep\n",
+           who, rounds, instructions / rounds, sleeping / rounds);
     return 0;
 }
+
+namespace {
 
 int run(int argc, char** argv) {
     const char* mode = argc >= 2 ? argv[1] : "";
@@ -260,9 +264,11 @@ int run(int argc, char** argv) {
     const bool is_bench = strcmp(mode, "bench") == 0;
     const bool is_faults = strcmp(mode, "faults") == 0;
     uint64_t arg = is_bench ? 100 : kDefaultSeed;
-    if (strcmp(mode, "cores") == 0) {
-        if (argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg))) return 2;
-        return cores(arg);
+    if (strcmp(mode, "cores") == 0 || strcmp(mode, "cores-bench") == 0) {
+        const bool with_bench = mode[5] != '\0';
+        uint64_t rounds = 100;
+        if (argc > 3 || (argc == 3 && !parse_u64(argv[2], with_bench ? &rounds : &arg)) || rounds == 0) return 2;
+        return cores(arg, with_bench ? rounds : 0);
     }
     if (strcmp(mode, "serve") == 0) {
         if (argc != 3 || !parse_u64(argv[2], &arg)) return 2;
@@ -279,7 +285,7 @@ int run(int argc, char** argv) {
         printf("blkcheck: capacity: %s FAILED\n", errno_name(e));
         return 1;
     }
-    if (is_bench) return bench(arg);
+    if (is_bench) return bench(g_disk, kBenchOffset, arg, "bench");
     g_seed = arg;
     printf("blkcheck: storage queue: %lu sectors (%lu KiB), seed %lu\n", end / kSector, end / 1024, g_seed);
     if (end / kSector < kSectors + 1) {

@@ -45,7 +45,13 @@ int serve(uint64_t port);
 int faults(int disk);
 
 // blkcheck cores[:SEED] (cores.cc): every core of the app writes and
-// verifies its own region through its own storage queue.
-int cores(uint64_t seed);
+// verifies its own region through its own storage queue; with rounds > 0
+// (cores-bench[:N]) each then runs bench() on its region.
+int cores(uint64_t seed, uint64_t rounds);
+
+// ROUNDS sequential 4 KiB write+read round trips at byte `offset` of
+// `disk`: prints the guest instructions each took on this core (rdinstret,
+// exact under QEMU -icount), sleeps excluded, as "blkcheck: WHO: ...".
+int bench(int disk, uint64_t offset, uint64_t rounds, const char* who);
 
 }  // namespace ringlet::blkcheck

@@ -34,6 +34,7 @@ constexpr timespec kTick{0, 10'000'000};
 constexpr uint32_t kMaxTicks = 12'000;  // 120 s of waiting for the other cores
 
 uint64_t g_seed = 0;
+uint64_t g_rounds = 0;  // cores-bench: round trips per core after the check
 std::atomic<uint32_t> g_done{0};
 std::atomic<uint32_t> g_failed{0};
 
@@ -119,6 +120,13 @@ bool region(uint32_t core, int disk) {
     return ok;
 }
 
+void run_bench(uint32_t core, int disk) {
+    if (g_rounds == 0) return;
+    char who[] = "core ?: bench";
+    who[5] = static_cast<char>('0' + core);  // core < kMaxCores
+    if (bench(disk, kRegionBase + uint64_t{core} * kRegionBytes, g_rounds, who) != 0) g_failed.fetch_add(1);
+}
+
 void report(uint32_t core) {
     backend::BlkCoreStats st;
     if (const int e = ringlet_blk_core_stats(core, &st); e != 0) {
@@ -141,6 +149,7 @@ int other_core(void*) {
     } else {
         const uint32_t core = static_cast<uint32_t>(disk / 1024);  // a qd names its core
         if (!region(core, disk)) g_failed.fetch_add(1);
+        run_bench(core, disk);
         report(core);
     }
     g_done.fetch_add(1);
@@ -154,8 +163,9 @@ int other_core(void*) {
 
 }  // namespace
 
-int cores(uint64_t seed) {
+int cores(uint64_t seed, uint64_t rounds) {
     g_seed = seed;
+    g_rounds = rounds;
     int disk = -1;
     if (start("--backend=loopback", &disk) != 0) return 1;
     uint64_t end = 0;
@@ -178,6 +188,7 @@ int cores(uint64_t seed) {
 #endif
     printf("blkcheck: cores: %u cores, seed %lu\n", started, seed);
     if (!region(0, disk)) g_failed.fetch_add(1);
+    run_bench(0, disk);
     // Keep serving the others (their forwarded requests, their doorbells).
     uint32_t ticks = 0;
     while (g_done.load() + 1 < started && ticks++ < kMaxTicks) {
