@@ -58,9 +58,11 @@ public:
         Note note;
     };
 
-    // `cores` pairs (2..kMaxCores), core k's VirtioNic driving pair k; core
-    // 0's owns the device. `wake` may be null (a test polls every core).
-    MqRecovery(uint32_t cores, Wake wake, void* wake_ctx) : m_cores(cores), m_wake(wake), m_wake_ctx(wake_ctx) {}
+    // `cores` pairs (2..kMaxCores; cores beyond take no part), core k's
+    // VirtioNic driving pair k; core 0's owns the device. `wake` may be
+    // null (a test polls every core).
+    MqRecovery(uint32_t cores, Wake wake, void* wake_ctx)
+        : m_cores(cores < kMaxCores ? cores : kMaxCores), m_wake(wake), m_wake_ctx(wake_ctx) {}
     MqRecovery(const MqRecovery&) = delete;
     MqRecovery& operator=(const MqRecovery&) = delete;
 
