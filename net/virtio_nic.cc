@@ -44,6 +44,12 @@ Result<void> VirtioNic::post_rx_buffer() {
 
 Result<void> VirtioNic::start(mem::DmaHeap& heap) {
     m_heap = &heap;
+    // A multiqueue reset in progress sets this pair up again: hold nothing
+    // until it is over (virtio_nic_recovery.cc joins it then).
+    if (m_group != nullptr && !m_group->join(m_core)) [[unlikely]] {
+        m_needs_reset = true;
+        return {};
+    }
     while (m_rx_posted < m_dev.rx_queue_size()) TRY(post_rx_buffer());
     TRY(m_dev.kick_rx());
     // Poll while busy; interrupts only when the core is about to sleep.
@@ -143,7 +149,7 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
 }
 
 uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
-    if ((m_broken || m_needs_reset) && !recover()) [[unlikely]] return 0;
+    if ((m_broken || m_needs_reset || mail()) && !recover()) [[unlikely]] return 0;
     uint32_t done = reap_tx(max);
     uint32_t received = 0;
     while (done < max) {

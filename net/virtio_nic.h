@@ -11,13 +11,16 @@
 // again and refills RX, up to kMaxResets times, a console line each time.
 // Frames in flight are lost as on a wire (TCP retransmits). Buffers already
 // handed to the stack or the app are theirs and untouched: zero-copy RX
-// data an app holds stays valid across a reset.
+// data an app holds stays valid across a reset. With a multiqueue device
+// (one VirtioNic per pair and core) the cores reset it together, by
+// messages: join_recovery(), net/virtio_nic_recovery.h.
 #pragma once
 
 #include <stdint.h>
 
 #include "drivers/virtio/net.h"
 #include "net/netif.h"
+#include "net/virtio_nic_recovery.h"
 
 namespace ringlet::net {
 
@@ -58,14 +61,29 @@ public:
     Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) override;
     uint32_t poll(uint32_t max, FrameSink& sink) override;
 
+    // Multiqueue: this NIC drives pair `core` of a device whose pairs are
+    // reset together through `group` (core 0's NIC owns the device). Before
+    // start(); every pair's NIC joins the same group.
+    void join_recovery(MqRecovery& group, uint32_t core) {
+        m_group = &group;
+        m_core = core;
+    }
+
     // Before the core sleeps: turn device interrupts on; false if work
-    // arrived meanwhile (then do not sleep).
-    bool arm_interrupts() { return !m_dev.enable_interrupts(); }
+    // arrived meanwhile (then do not sleep). A stopped NIC leaves its rings
+    // alone (another core may be setting them up again).
+    bool arm_interrupts() {
+        if (m_broken || m_needs_reset || mail()) [[unlikely]] return may_sleep_stopped();
+        return !m_dev.enable_interrupts();
+    }
     // After a wake-up: acknowledge the device and go back to polling.
     void on_interrupt() {
+        // Pair k's NetDevice is core 0's to set up while a multiqueue reset
+        // waits for core 0: hands off.
+        if (m_needs_reset && m_group != nullptr && m_core != 0) [[unlikely]] return;
         // A config change may be the device asking for a reset (section 2.1.2).
         if ((m_dev.ack_interrupt() & virtio::kInterruptConfigChange) != 0) note_config_change();
-        m_dev.disable_interrupts();
+        if (!m_needs_reset && !m_broken) m_dev.disable_interrupts();
     }
     // True once the device was given up (kMaxResets exhausted or it would
     // not come back); a reset pending for the next poll() is not broken.
@@ -91,6 +109,14 @@ private:
     // device is given up; false if it is (now) unusable.
     bool recover();
     void note_config_change();
+    // A note from the other cores of a multiqueue reset waits.
+    bool mail() const { return m_group != nullptr && m_group->has_mail(m_core); }
+    bool may_sleep_stopped() const;
+    // After the device was reset: every buffer it held goes back to the heap
+    // (TX frames dropped); then, once it is up again, a full RX ring.
+    void take_back_buffers();
+    void rearm();
+    friend class MqRecovery;
 
     virtio::NetDevice& m_dev;
     const uint8_t* m_region_va;
@@ -104,7 +130,9 @@ private:
     uint32_t m_rx_posted = 0;
     Stats m_stats;
     bool m_broken = false;
-    bool m_needs_reset = false;  // the device misbehaved: reset on the next poll()
+    bool m_needs_reset = false;  // the device misbehaved (or a multiqueue reset runs): reset on the next poll()
+    MqRecovery* m_group = nullptr;
+    uint32_t m_core = 0;
 };
 
 }  // namespace ringlet::net

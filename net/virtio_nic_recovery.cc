@@ -1,6 +1,8 @@
 // VirtioNic's recovery from a misbehaving device (issue 15 item 4): reset,
-// take back what the device held, bring it up again, refill RX. Apart from
-// virtio_nic.cc: nothing here runs per packet.
+// take back what the device held, bring it up again, refill RX - alone
+// with one queue pair, or with the other cores' NICs of a multiqueue device
+// (MqRecovery, virtio_nic_recovery.h). Apart from virtio_nic.cc: nothing
+// here runs per packet.
 #include "net/lwip/sys_glue.h"
 #include "net/virtio_nic.h"
 
@@ -42,24 +44,10 @@ void VirtioNic::note_config_change() {
     if (m_dev.transport().needs_reset()) m_needs_reset = true;
 }
 
-bool VirtioNic::recover() {
-    if (m_broken) return false;
-    if (!m_needs_reset) return true;
-    m_needs_reset = false;
-    ++m_stats.resets;
-    const bool give_up = m_stats.resets > kMaxResets;
-    report_reset(give_up ? "device misbehaved again, giving it up" : "device misbehaved, resetting it",
-                 m_stats.resets, kMaxResets);
+void VirtioNic::take_back_buffers() {
     // Section 2.4: after the reset reads back 0 the device touches no ring
-    // and no buffer; only then are the buffers it held ours again. A device
-    // that will not reset may still write into them: keep them (leak) and
-    // give the device up.
-    if (!m_dev.reset().ok()) {
-        report("virtio-net: the device does not reset; given up");
-        m_broken = true;
-        return false;
-    }
-    // RX buffers still posted go back to the heap. Buffers the device had
+    // and no buffer; only then are the buffers it held ours again. RX
+    // buffers still posted go back to the heap. Buffers the device had
     // already returned belong to the stack or the app and are not touched.
     for (auto rx = m_dev.reclaim_rx(); rx.ok(); rx = m_dev.reclaim_rx()) {
         m_heap->release(reinterpret_cast<mem::Buffer*>(*rx));
@@ -72,6 +60,39 @@ bool VirtioNic::recover() {
         for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);
         m_tx_count[slot] = 0;
     }
+}
+
+void VirtioNic::rearm() {
+    // As start(): a full RX ring, polling with interrupts off.
+    while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) {
+    }
+    (void)m_dev.kick_rx();
+    m_dev.disable_interrupts();
+}
+
+bool VirtioNic::may_sleep_stopped() const {
+    if (m_broken) return true;  // nothing will come from this device
+    if (m_group == nullptr) return false;  // poll(): it resets the device at once
+    return m_group->may_sleep(m_core, m_needs_reset && m_group->m_local[m_core].phase == MqRecovery::Phase::Running);
+}
+
+bool VirtioNic::recover() {
+    if (m_broken) return false;
+    if (m_group != nullptr) return m_group->step(m_core, *this);
+    if (!m_needs_reset) return true;
+    m_needs_reset = false;
+    ++m_stats.resets;
+    const bool give_up = m_stats.resets > kMaxResets;
+    report_reset(give_up ? "device misbehaved again, giving it up" : "device misbehaved, resetting it",
+                 m_stats.resets, kMaxResets);
+    // A device that will not reset may still write into its buffers: keep
+    // them (leak) and give the device up.
+    if (!m_dev.reset().ok()) {
+        report("virtio-net: the device does not reset; given up");
+        m_broken = true;
+        return false;
+    }
+    take_back_buffers();
     if (give_up) {
         m_broken = true;
         return false;
@@ -81,12 +102,184 @@ bool VirtioNic::recover() {
         m_broken = true;
         return false;
     }
-    // As start(): a full RX ring, polling with interrupts off.
-    while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) {
-    }
-    (void)m_dev.kick_rx();
-    m_dev.disable_interrupts();
+    rearm();
     return true;
+}
+
+// ---- MqRecovery (virtio_nic_recovery.h) ----
+
+namespace {
+constexpr MqRecovery::Message kNotes[] = {{MqRecovery::Note::Fault},
+                                          {MqRecovery::Note::Reclaimed},
+                                          {MqRecovery::Note::Reclaim},
+                                          {MqRecovery::Note::Resume},
+                                          {MqRecovery::Note::GiveUp}};
+}  // namespace
+
+void MqRecovery::send(uint32_t from, uint32_t to, Note note) {
+    Ring& ring = to == 0 ? m_up[from] : m_down[to];
+    // At most two notes are ever queued per ring (the header): never full.
+    (void)ring.try_push(&kNotes[static_cast<uint32_t>(note)]);
+    // After the push: a receiver that sees the count sees the note.
+    m_mail[to].count.fetch_add(1, std::memory_order_release);
+    if (m_wake != nullptr) m_wake(m_wake_ctx, from, to);
+}
+
+void MqRecovery::broadcast(Note note) {
+    for (uint32_t k = 1; k < m_cores; ++k) {
+        if (m_included[k]) send(0, k, note);
+    }
+}
+
+bool MqRecovery::join(uint32_t core) {
+    if (core == 0) return true;
+    uint32_t expected = kAbsent;
+    // Acquire: after a reset, core 0's setup of our pair happened before.
+    if (m_mail[core].member.compare_exchange_strong(expected, kJoined, std::memory_order_acq_rel)) return true;
+    m_local[core].phase = Phase::Joining;
+    return false;
+}
+
+void MqRecovery::lock_out_absent() {
+    for (uint32_t k = 1; k < m_cores; ++k) {
+        uint32_t expected = kAbsent;
+        m_locked[k] = m_mail[k].member.compare_exchange_strong(expected, kLocked, std::memory_order_acq_rel);
+        m_included[k] = !m_locked[k] && expected == kJoined;
+    }
+}
+
+void MqRecovery::release_absent(Member to) {
+    for (uint32_t k = 1; k < m_cores; ++k) {
+        if (!m_locked[k]) continue;
+        m_locked[k] = false;
+        // Release: our setup of pair k happens before its core joins.
+        m_mail[k].member.store(to, std::memory_order_release);
+        if (m_wake != nullptr) m_wake(m_wake_ctx, 0, k);  // it may sleep waiting to join
+    }
+}
+
+bool MqRecovery::may_sleep(uint32_t core, bool fault_unreported) const {
+    if (fault_unreported || has_mail(core)) return false;
+    const Phase p = m_local[core].phase;
+    if (p == Phase::Joining) return m_mail[core].member.load(std::memory_order_acquire) == kLocked;
+    // Waiting for notes: woken when one comes. Core 0 is also woken by
+    // the device's interrupt, so it may sleep while collecting.
+    return p == Phase::Stopped || p == Phase::Reclaimed || p == Phase::Collecting || p == Phase::Broken;
+}
+
+bool MqRecovery::step(uint32_t core, VirtioNic& nic) {
+    if (core == 0) return lead(nic);
+    Local& me = m_local[core];
+    if (me.phase == Phase::Joining) {
+        uint32_t expected = kAbsent;
+        if (m_mail[core].member.compare_exchange_strong(expected, kJoined, std::memory_order_acq_rel)) {
+            nic.m_needs_reset = false;
+            nic.rearm();  // what start() left undone
+            me.phase = Phase::Running;
+        } else if (expected == kGone) {
+            nic.m_needs_reset = false;
+            nic.m_broken = true;
+            me.phase = Phase::Broken;
+        }
+        return me.phase == Phase::Running;
+    }
+    if (nic.m_needs_reset && me.phase == Phase::Running) {
+        // Our pair broke (or the device asked for a reset): stop, tell core 0.
+        me.phase = Phase::Stopped;
+        send(core, 0, Note::Fault);
+    }
+    me.seen = m_mail[core].count.load(std::memory_order_acquire);
+    while (const Message* m = m_down[core].try_pop()) {
+        switch (m->note) {
+        case Note::Reclaim:
+            // The device is reset: what our pair held is ours again.
+            nic.m_needs_reset = true;
+            ++nic.m_stats.resets;
+            nic.take_back_buffers();
+            me.phase = Phase::Reclaimed;
+            send(core, 0, Note::Reclaimed);
+            break;
+        case Note::Resume:
+            // Core 0 set our queues up again: refill RX and go on.
+            nic.m_needs_reset = false;
+            nic.rearm();
+            me.phase = Phase::Running;
+            break;
+        case Note::GiveUp:
+            nic.m_needs_reset = false;
+            nic.m_broken = true;
+            me.phase = Phase::Broken;
+            return false;
+        default:
+            break;
+        }
+    }
+    return me.phase == Phase::Running;
+}
+
+bool MqRecovery::lead(VirtioNic& nic) {
+    Local& me = m_local[0];
+    bool fault = nic.m_needs_reset && me.phase == Phase::Running;
+    me.seen = m_mail[0].count.load(std::memory_order_acquire);
+    for (uint32_t k = 1; k < m_cores; ++k) {
+        while (const Message* m = m_up[k].try_pop()) {
+            // A Fault while collecting was seen before that core's
+            // Reclaimed: this reset covers it.
+            if (m->note == Note::Fault && me.phase == Phase::Running) fault = true;
+            if (m->note == Note::Reclaimed && me.phase == Phase::Collecting) --m_waiting;
+        }
+    }
+    if (fault) begin_reset(nic);
+    if (me.phase == Phase::Collecting && m_waiting == 0) finish_reset(nic);
+    return me.phase == Phase::Running;
+}
+
+void MqRecovery::begin_reset(VirtioNic& nic) {
+    ++m_resets;
+    ++nic.m_stats.resets;
+    m_giving_up = m_resets > VirtioNic::kMaxResets;
+    report_reset(m_giving_up ? "multiqueue device misbehaved again, giving it up"
+                             : "multiqueue device misbehaved, resetting every queue pair",
+                 m_resets, VirtioNic::kMaxResets);
+    nic.m_needs_reset = true;  // pair 0 stops too
+    if (!nic.m_dev.reset().ok()) {
+        // The pairs' buffers may still be written: nobody takes them back.
+        report("virtio-net: the device does not reset; given up");
+        give_up(nic);
+        return;
+    }
+    nic.take_back_buffers();
+    lock_out_absent();
+    broadcast(Note::Reclaim);
+    m_waiting = 0;
+    for (uint32_t k = 1; k < m_cores; ++k) m_waiting += m_included[k] ? 1 : 0;
+    m_local[0].phase = Phase::Collecting;
+}
+
+void MqRecovery::finish_reset(VirtioNic& nic) {
+    if (m_giving_up) {
+        give_up(nic);
+        return;
+    }
+    if (auto r = nic.m_dev.restart(); !r) {
+        report("virtio-net: the multiqueue device did not come back as it was; given up");
+        give_up(nic);
+        return;
+    }
+    nic.rearm();
+    nic.m_needs_reset = false;
+    m_local[0].phase = Phase::Running;
+    broadcast(Note::Resume);
+    release_absent(kAbsent);
+}
+
+void MqRecovery::give_up(VirtioNic& nic) {
+    if (m_local[0].phase != Phase::Collecting) lock_out_absent();  // the device did not even reset
+    broadcast(Note::GiveUp);
+    release_absent(kGone);
+    nic.m_needs_reset = false;
+    nic.m_broken = true;
+    m_local[0].phase = Phase::Broken;
 }
 
 }  // namespace ringlet::net

@@ -206,11 +206,20 @@ public:
     // Recovery from a device that broke a ring or asked for a reset
     // (recovery.cc): once reset() and the reclaims have taken every buffer
     // back, brings the device up again as init() did, over the same rings;
-    // RX starts empty again. Busy while a buffer is still held; Unsupported
-    // with more than one queue pair, or if the device now offers other
-    // features than before (the stack was told what it offloads); the
-    // transport's errors otherwise, with FAILED set on the device.
+    // RX starts empty again. Pair 0 only (InvalidArgument on another);
+    // with multiqueue it sets every pair's queues up again and re-programs
+    // MQ/RSS through the control queue, so every pair must have given its
+    // buffers back first. Busy while a buffer of any pair is still held;
+    // Unsupported if the device now offers other features than before (the
+    // stack was told what it offloads) or comes back with other queue pairs
+    // or without the RSS it had (the cores were told the device steers);
+    // the transport's errors otherwise, with FAILED set on the device.
     Result<void> restart();
+    // For NetMultiQueue during pair 0's restart() (recovery.cc): whether
+    // this pair's queues still hold a buffer, and making an idle secondary
+    // pair inert so the restart can attach it anew.
+    bool holds_buffers() const;
+    void release_pair();
 
     uint64_t rx_dropped() const { return m_rx_dropped; }
 

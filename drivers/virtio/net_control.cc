@@ -105,8 +105,30 @@ Result<void> NetMultiQueue::setup_queues(NetDevice& primary, uint16_t queue_size
         NetDevice* d = m_config.devices[k];
         if (d == nullptr) return Error::InvalidArgument;
         TRY(d->attach_pair(primary, k, m_config.rings[k].rx_ring, m_config.rings[k].tx_ring, queue_size));
+        m_attached = static_cast<uint16_t>(k + 1);
     }
     m_pairs = want;
+    return {};
+}
+
+Result<void> NetMultiQueue::release_pairs() {
+    for (uint16_t k = 1; k < m_attached; ++k) {
+        if (m_config.devices[k]->holds_buffers()) return Error::Busy;
+    }
+    for (uint16_t k = 1; k < m_attached; ++k) m_config.devices[k]->release_pair();
+    m_attached = 1;
+    m_active_before = m_active;
+    m_rss_before = m_rss;
+    // As before the first init(): the bring-up decides again.
+    m_pairs = 1;
+    m_active = 1;
+    m_rss = false;
+    m_has_control = false;
+    return {};
+}
+
+Result<void> NetMultiQueue::check_restored() const {
+    if (m_active != m_active_before || m_rss != m_rss_before) return Error::Unsupported;
     return {};
 }
 

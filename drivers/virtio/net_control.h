@@ -27,7 +27,10 @@
 // rings and writes QueueNotify (one 32-bit store naming its queue), so the
 // pairs run on different harts with no lock. Device-wide, hence one core's
 // business: InterruptStatus/InterruptAck (ack_interrupt()), config space
-// (link_up()), reset() (it resets every pair). virtio-mmio has one
+// (link_up()), reset() (it resets every pair) and pair 0's restart(), which
+// sets every pair up again and sends the same RSS_CONFIG: the cores must
+// have stopped and given their buffers back first (net/virtio_nic_recovery.h
+// coordinates that). virtio-mmio has one
 // interrupt line for all queues: whichever core takes it acks it and wakes
 // the others; each core's enable_interrupts() before it sleeps re-reads its
 // own used ring, so a core never sleeps on work that already arrived.
@@ -118,6 +121,13 @@ public:
     uint64_t wanted_features() const;
     Result<void> setup_queues(NetDevice& primary, uint16_t queue_size);
     void activate();
+    // Used by NetDevice::restart() of pair 0 (recovery.cc), after a reset:
+    // release_pairs() makes every other pair inert again (Busy, changing
+    // nothing, while one still holds a buffer) and remembers what was
+    // active; check_restored() after the bring-up: Unsupported unless the
+    // same pairs (and RSS, if it was on) are active again.
+    Result<void> release_pairs();
+    Result<void> check_restored() const;
 
 private:
     Result<void> command(uint8_t cls, uint8_t cmd, const uint8_t* data, uint32_t len);
@@ -129,6 +139,9 @@ private:
     MmioTransport* m_transport = nullptr;
     Virtqueue m_control;
     uint16_t m_pairs = 1;  // pairs set up (what activate() asks for)
+    uint16_t m_attached = 1;  // pairs with a NetDevice attached (pair 0 included)
+    uint16_t m_active_before = 1;  // for check_restored()
+    bool m_rss_before = false;
     uint16_t m_active = 1;
     uint16_t m_device_max = 0;
     bool m_rss = false;

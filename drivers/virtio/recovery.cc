@@ -2,10 +2,12 @@
 // breaks the protocol, DEVICE_NEEDS_RESET): the caller has reset it and
 // reclaimed every buffer (virtio 1.2 section 2.4: after a reset the device
 // touches no ring), and restart() repeats the handshake of section 3.1.1
-// over the same ring memory the caller still owns. Kept apart from net.cc
-// and blk.cc: nothing here is on a per-packet path.
+// over the same ring memory the caller still owns - for a multiqueue NIC
+// every pair's queues and the control queue, with MQ/RSS re-programmed.
+// Kept apart from net.cc and blk.cc: nothing here is on a per-packet path.
 #include "drivers/virtio/blk.h"
 #include "drivers/virtio/net.h"
+#include "drivers/virtio/net_control.h"
 
 namespace ringlet::virtio {
 
@@ -29,11 +31,28 @@ Result<void> restart_device(MmioTransport& transport, uint64_t& features, BringU
 
 }  // namespace
 
+bool NetDevice::holds_buffers() const {
+    return m_rx.outstanding() != 0 || m_tx.outstanding() != 0 || m_has_rx_orphan;
+}
+
+void NetDevice::release_pair() {
+    // Only an idle secondary pair: attach_pair() sets it up again.
+    if (m_pair != 0 && !holds_buffers()) m_started = false;
+}
+
 Result<void> NetDevice::restart() {
     if (!m_started || m_pair != 0) return Error::InvalidArgument;
-    if (m_config.multiqueue != nullptr) return Error::Unsupported;
-    if (m_rx.outstanding() != 0 || m_tx.outstanding() != 0 || m_has_rx_orphan) return Error::Busy;
-    return restart_device(m_transport, m_features, [&] { return bring_up(m_config); });
+    if (holds_buffers()) return Error::Busy;
+    NetMultiQueue* mq = m_config.multiqueue;
+    // A reset forgets every queue and the MQ/RSS state (section 2.4): all
+    // pairs are set up again before DRIVER_OK (section 3.1.1 step 7) and
+    // the same steering is programmed again after it.
+    if (mq != nullptr) TRY(mq->release_pairs());
+    return restart_device(m_transport, m_features, [&]() -> Result<void> {
+        TRY(bring_up(m_config));
+        if (mq != nullptr) TRY(mq->check_restored());
+        return {};
+    });
 }
 
 Result<void> BlkDevice::restart() {

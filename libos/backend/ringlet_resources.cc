@@ -200,6 +200,9 @@ Result<void> open_channel(uint32_t core) {
 // NetMultiQueue, then driven by core k alone) and core k's adapter over it.
 virtio::NetDevice g_pair_dev[kCores];
 bool g_device_steers = false;  // RSS took every core's pair: no software steering
+// With every core on its own pair, a misbehaving device is reset by all of
+// them together (net/virtio_nic_recovery.h), by notes and doorbells.
+net::MqRecovery* g_mq_recovery = nullptr;
 
 bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
 
@@ -295,6 +298,11 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
     if (mesh != nullptr) {
         mesh->set_mac(m_nic.mac());
         g_device_steers = mq->active_pairs() == cores && mq->rss_enabled();
+        if (g_device_steers) {
+            alignas(net::MqRecovery) static unsigned char recovery_storage[sizeof(net::MqRecovery)];
+            g_mq_recovery = new (recovery_storage) net::MqRecovery(cores, &ring_doorbell, nullptr);
+            m_nic.join_recovery(*g_mq_recovery, 0);
+        }
         m_steering = new (m_steering_storage)
             backend::SteeringNic(m_nic, *mesh, g_device_steers, g_device_steers ? &pair_rx_pending : nullptr);
         TRY(hook_doorbell(0));
@@ -333,6 +341,7 @@ Result<net::NicPort*> open_forwarded(uint32_t core) {
     PairCore& p = g_pair_cores[core];
     const virtio::DmaSpan dma = c.dma;
     auto* nic = new (p.nic) net::VirtioNic(g_pair_dev[core], dma.va, dma.pa, dma.len);
+    nic->join_recovery(*g_mq_recovery, core);
     auto* hook = new (p.hook) PairHook(*nic, core);
     TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
     c.doorbell_hooked = true;  // the pair's hook looks at the mesh too

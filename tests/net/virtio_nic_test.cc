@@ -14,6 +14,7 @@
 
 #include "net/lwip/sys_glue.h"
 #include "tests/drivers/virtio/fake_device.h"
+#include "tests/net/holding_sink.h"
 
 namespace ringlet::net {
 namespace {
@@ -28,16 +29,7 @@ constexpr uint32_t kHeapBytes = 1 << 20;
 std::vector<std::string> g_lines;
 void capture(const char* line) { g_lines.emplace_back(line); }
 
-// Keeps every frame it is given: the app holding zero-copy RX buffers.
-struct HoldingSink final : FrameSink {
-    struct Held {
-        mem::Buffer* buf;
-        uint32_t offset;
-        uint32_t len;
-    };
-    std::vector<Held> held;
-    void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool) override { held.push_back({b, offset, len}); }
-};
+using test::HoldingSink;
 
 struct Fixture {
     DmaArena arena{4 << 20};

@@ -74,6 +74,7 @@ void FakeDevice::reset_state() {
         q.num_max = max;
         q.notifies = notifies;
     }
+    on_reset();
 }
 
 uint32_t FakeDevice::mmio_read(uint32_t offset, uint32_t width) {
@@ -333,6 +334,13 @@ FakeNic::FakeNic(DmaArena* a, uint64_t features, uint16_t pairs)
         uint32_t types = 0x1ff;
         memcpy(&config[20], &types, 4);
     }
+}
+
+void FakeNic::on_reset() {
+    active_pairs = 1;
+    rss_on = false;
+    rss_table.clear();
+    rss_key.clear();
 }
 
 void FakeNic::inject_on(uint16_t pair, std::vector<uint8_t> frame) { pending_for(pair).push_back(std::move(frame)); }

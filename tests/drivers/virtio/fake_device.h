@@ -102,6 +102,8 @@ public:
 
     // Called on each QueueNotify write when auto_service is set.
     virtual void on_notify(uint32_t) {}
+    // Called when the driver resets the device: device-specific state goes.
+    virtual void on_reset() {}
 
     // Register file and knobs, public so tests can poke them.
     DmaArena* arena;
@@ -150,6 +152,8 @@ public:
     // every pair; then answers control commands.
     void service();
     void on_notify(uint32_t) override { service(); }
+    // A reset puts the device back on one pair without RSS (section 5.1.6.5.5).
+    void on_reset() override;
     void inject(std::vector<uint8_t> frame) { pending_rx.push_back(std::move(frame)); }
     void inject_on(uint16_t pair, std::vector<uint8_t> frame);
 

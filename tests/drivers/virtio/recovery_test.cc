@@ -2,7 +2,8 @@
 // that broke a ring (a used id that is no head, a length beyond the chain)
 // or asked for a reset (DEVICE_NEEDS_RESET) is reset, its buffers taken
 // back, and brought up again over the same memory; it then works, and what
-// it stored before is still there.
+// it stored before is still there. A multiqueue NIC comes back with every
+// pair and its RSS steering programmed again.
 #include <gtest/gtest.h>
 
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "drivers/virtio/blk.h"
 #include "drivers/virtio/net.h"
+#include "drivers/virtio/net_control.h"
 #include "tests/drivers/virtio/fake_device.h"
 
 namespace ringlet::virtio {
@@ -244,6 +246,116 @@ TEST(VirtioRecovery, NetNeedsResetThenRestart) {
     n.fill_rx(2, 2);
     n.round_trip(5);
     for (const auto& e : n.nic.errors) ADD_FAILURE() << "device saw: " << e;
+}
+
+// Four pairs with RSS over FakeNic; each pair keeps one RX buffer posted.
+struct MqNic {
+    static constexpr uint16_t kPairs = 4;
+    static constexpr uint16_t kQueue = 8;
+    static constexpr uint64_t kFeatures =
+        kNetFeatures | net_feature::kMq | net_feature::kCtrlVq | net_feature::kRss;
+    DmaArena arena{4 << 20};
+    FakeNic nic{&arena, kFeatures, kPairs};
+    std::unique_ptr<NetDevice> devs[kPairs];
+    NetDevice* dev_ptrs[kPairs] = {};
+    NetPairRings rings[kPairs] = {};
+    uint8_t key[40] = {};
+    uint16_t table[16] = {};
+    std::unique_ptr<NetMultiQueue> mq;
+    NetConfig cfg;
+
+    MqNic() {
+        nic.auto_service = true;
+        for (uint16_t k = 0; k < kPairs; ++k) {
+            devs[k] = std::make_unique<NetDevice>();
+            dev_ptrs[k] = devs[k].get();
+            rings[k].rx_ring = arena.alloc(Virtqueue::ring_bytes(kQueue), 4096);
+            rings[k].tx_ring = arena.alloc(Virtqueue::ring_bytes(kQueue), 4096);
+        }
+        for (uint32_t i = 0; i < 40; ++i) key[i] = static_cast<uint8_t>(i * 7 + 1);
+        for (uint32_t i = 0; i < 16; ++i) table[i] = static_cast<uint16_t>(i % kPairs);
+        NetMultiQueue::Config mc;
+        mc.pairs = kPairs;
+        mc.devices = dev_ptrs;
+        mc.rings = rings;
+        mc.control_ring = arena.alloc(NetMultiQueue::control_ring_bytes(), 4096);
+        mc.control_buffer = arena.alloc(NetMultiQueue::kControlBufferBytes);
+        mc.rss = RssSettings{key, 40, table, 16};
+        mq = std::make_unique<NetMultiQueue>(mc);
+        cfg.window = nic.window();
+        cfg.rx_ring = rings[0].rx_ring;
+        cfg.tx_ring = rings[0].tx_ring;
+        cfg.queue_size = kQueue;
+        cfg.multiqueue = mq.get();
+    }
+    // A frame through pair k and back on it (the fake loops it on its pair).
+    void round_trip(uint16_t k, uint8_t v) {
+        NetDevice& d = *devs[k];
+        DmaSpan rx = arena.alloc(kBuf), tx = arena.alloc(kBuf);
+        ASSERT_TRUE(d.post_rx(RxBuffer{rx.va, rx.pa, kBuf, 70u + k}).ok());
+        ASSERT_TRUE(d.kick_rx().ok());
+        memset(tx.va + 64, v, 60);
+        ASSERT_TRUE(d.transmit_one(TxSegment{tx.va + 64, tx.pa + 64, 60}, 90u + k).ok());
+        ASSERT_EQ(*d.poll_tx(), 90u + k);
+        auto f = d.poll_rx();
+        ASSERT_TRUE(f.ok()) << error_name(f.error());
+        EXPECT_EQ(f->cookie, 70u + k);
+        EXPECT_EQ(f->data[59], v);
+        EXPECT_EQ(nic.sent_pair.back(), k);
+    }
+};
+
+TEST(VirtioRecovery, MultiqueueNetRestartsEveryPairAndReprogramsRss) {
+    MqNic m;
+    ASSERT_TRUE(m.devs[0]->init(m.cfg).ok());
+    ASSERT_EQ(m.mq->active_pairs(), MqNic::kPairs);
+    ASSERT_EQ(m.nic.commands.size(), 1u);
+    const std::vector<uint8_t> rss_command = m.nic.commands[0];
+    // A buffer posted on every pair; pair 2's device then returns an id
+    // that is no head.
+    std::vector<DmaSpan> posted;
+    for (uint16_t k = 0; k < MqNic::kPairs; ++k) {
+        posted.push_back(m.arena.alloc(kBuf));
+        ASSERT_TRUE(m.devs[k]->post_rx(RxBuffer{posted[k].va, posted[k].pa, kBuf, 10u + k}).ok());
+        ASSERT_TRUE(m.devs[k]->kick_rx().ok());
+    }
+    m.nic.write_used_elem(4, 0, 5, 0);
+    m.nic.set_used_idx(4, 1);
+    EXPECT_EQ(m.devs[2]->poll_rx().error(), Error::BadFormat);
+    ASSERT_TRUE(m.devs[0]->reset().ok());
+    // Refused while any pair still holds a buffer; nothing was changed.
+    EXPECT_EQ(m.devs[0]->restart().error(), Error::Busy);
+    EXPECT_EQ(m.devs[1]->restart().error(), Error::InvalidArgument);  // a secondary pair never restarts the device
+    for (uint16_t k = 0; k < MqNic::kPairs; ++k) {
+        EXPECT_EQ(*m.devs[k]->reclaim_rx(), 10u + k);
+        EXPECT_EQ(m.devs[k]->reclaim_rx().error(), Error::Empty);
+    }
+    EXPECT_EQ(m.nic.active_pairs, 1);  // the reset forgot the pairs and the steering
+    EXPECT_FALSE(m.nic.rss_on);
+    ASSERT_TRUE(m.devs[0]->restart().ok());
+    EXPECT_EQ(m.mq->active_pairs(), MqNic::kPairs);
+    EXPECT_TRUE(m.mq->rss_enabled());
+    // The control queue saw the same RSS_CONFIG again; the device steers as before.
+    ASSERT_EQ(m.nic.commands.size(), 2u);
+    EXPECT_EQ(m.nic.commands[1], rss_command);
+    EXPECT_TRUE(m.nic.rss_on);
+    EXPECT_EQ(m.nic.active_pairs, MqNic::kPairs);
+    EXPECT_EQ(m.nic.rss_table, std::vector<uint16_t>(m.table, m.table + 16));
+    for (uint16_t k = 0; k < MqNic::kPairs; ++k) {
+        EXPECT_EQ(m.devs[k]->poll_rx().error(), Error::Empty) << "pair " << k << " starts empty";
+        m.round_trip(k, static_cast<uint8_t>(0x40 + k));
+    }
+    m.nic.errors.clear();  // the device was told to break the rules
+}
+
+TEST(VirtioRecovery, MultiqueueNetThatComesBackWithoutRssIsGivenUp) {
+    MqNic m;
+    ASSERT_TRUE(m.devs[0]->init(m.cfg).ok());
+    ASSERT_TRUE(m.devs[0]->reset().ok());
+    m.nic.refuse_commands = true;  // RSS_CONFIG refused: it would stay on one pair
+    EXPECT_EQ(m.devs[0]->restart().error(), Error::Unsupported);
+    EXPECT_NE(m.nic.status & status::kFailed, 0u);
+    for (const auto& e : m.nic.errors) ADD_FAILURE() << "device saw: " << e;
 }
 
 }  // namespace
