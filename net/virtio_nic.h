@@ -89,6 +89,11 @@ public:
     // not come back); a reset pending for the next poll() is not broken.
     bool broken() const { return m_broken; }
     bool reset_pending() const { return m_needs_reset; }
+    // A test hook (ringlet_nic_inject_fault, echo --nic-fault-after): from
+    // the core that polls this NIC, as if the device had just broken a ring.
+    void inject_fault() {
+        if (!m_broken) m_needs_reset = true;
+    }
     const Stats& stats() const { return m_stats; }
     // RX buffers the device holds now.
     uint32_t rx_posted() const { return m_rx_posted; }

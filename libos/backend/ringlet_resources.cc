@@ -203,6 +203,7 @@ bool g_device_steers = false;  // RSS took every core's pair: no software steeri
 // With every core on its own pair, a misbehaving device is reset by all of
 // them together (net/virtio_nic_recovery.h), by notes and doorbells.
 net::MqRecovery* g_mq_recovery = nullptr;
+net::VirtioNic* g_pair_nic[kCores];  // core k's adapter over its own pair, once it opened it
 
 bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
 
@@ -237,6 +238,7 @@ public:
     // interrupt: kernel/irq/irq_routing.h), so a wake-up costs no syscall.
     void after_wake() override { m_nic.on_interrupt(); }
     net::NicPort& port() { return m_steering != nullptr ? static_cast<net::NicPort&>(*m_steering) : m_nic; }
+    net::VirtioNic& nic() { return m_nic; }
 
 private:
     virtio::NetDevice m_dev;
@@ -342,6 +344,7 @@ Result<net::NicPort*> open_forwarded(uint32_t core) {
     const virtio::DmaSpan dma = c.dma;
     auto* nic = new (p.nic) net::VirtioNic(g_pair_dev[core], dma.va, dma.pa, dma.len);
     nic->join_recovery(*g_mq_recovery, core);
+    g_pair_nic[core] = nic;
     auto* hook = new (p.hook) PairHook(*nic, core);
     TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
     c.doorbell_hooked = true;  // the pair's hook looks at the mesh too
@@ -563,6 +566,21 @@ extern "C" int ringlet_blk_core_stats(unsigned core, ringlet::backend::BlkCoreSt
     auto st = ringlet::pdpix::g_storage.stats(core);
     if (!st) return ENOENT;
     *out = *st;
+    return 0;
+}
+
+// A test hook (echo --nic-fault-after): the calling core's NIC behaves as
+// if the device had broken a ring, so its next poll resets the device (with
+// every core, on a multiqueue device). 0, or ENOENT if the core drives no
+// virtio-net queue.
+extern "C" int ringlet_nic_inject_fault(void) {
+    using namespace ringlet::pdpix;
+    const uint32_t core = this_core();
+    ringlet::net::VirtioNic* nic = nullptr;
+    if (core == 0 && g_net != nullptr) nic = &g_net->nic();
+    if (core != 0 && core < kCores) nic = g_pair_nic[core];
+    if (nic == nullptr) return ENOENT;
+    nic->inject_fault();
     return 0;
 }
 

@@ -8,12 +8,17 @@
 # must show that no frame went from one core to another (only ARP replies
 # are copied from core 0, which the device sends every non-IP frame to).
 # Needs root for unshare -n and the tap device (CI runs as root).
+# With `reset`, one core's NIC faults on purpose and the checks of
+# cores_mq_reset.sh follow instead (the device reset by every core).
 #
-#   cores_mq_test.sh LOADGEN
+#   cores_mq_test.sh LOADGEN [reset]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 loadgen=$1
+mode=${2:-plain}
 harts=4
+echo_args="--core-stats:1000"
+[ "$mode" = reset ] && echo_args="--nic-fault-after:30"
 
 if [ "${RINGLET_CORES_MQ_NS:-}" != 1 ]; then
   if ! unshare -n true 2>/dev/null; then
@@ -29,7 +34,7 @@ failed=0
 . "$(dirname "$0")/mq_tap.sh"
 
 setpriv --pdeathsig KILL -- "$root/scripts/run-qemu.sh" --no-build --timeout 240 --smp $harts --queues $harts \
-  --net tap:tap0 --append "init=echo:--udp:5555:--tcp:5555:--core-stats:1000@all" >"$log" 2>&1 &
+  --net tap:tap0 --append "init=echo:--udp:5555:--tcp:5555:$echo_args@all" >"$log" 2>&1 &
 qemu_pid=$!
 
 for _ in $(seq 1 600); do
@@ -39,6 +44,11 @@ for _ in $(seq 1 600); do
 done
 [ "$(tr -d '\r' <"$log" | grep -cE '^echo: core [0-9]+ ready')" -ge $harts ] || die "not every core came up"
 grep -q "libos: $harts queue pairs with RSS" "$log" || fail "the device did not take $harts pairs with RSS"
+if [ "$mode" = reset ]; then
+  [ $failed -eq 0 ] || die "not on $harts pairs"
+  . "$(dirname "$0")/cores_mq_reset.sh"
+  exit $failed
+fi
 
 if [ $failed -eq 0 ]; then
   "$loadgen" --host 10.0.2.15 --proto udp --port 5555 --clients 4 --sizes 16-1472 --requests 4000 \

@@ -3,7 +3,7 @@
 // on Ringlet. One event loop: every outstanding operation's qtoken sits in
 // one array handed to demi_wait_any.
 //
-//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--core-stats N] [--backend=NAME]
+//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--core-stats N] [--nic-fault-after N] [--backend=NAME]
 //
 // --close-after N makes the server close each TCP connection after echoing N
 // messages (the "server closes first" case). On Ringlet it serves on every
@@ -121,6 +121,29 @@ void maybe_fault() {
     say("echo: faulting on purpose (--fault-after)\n");
     static volatile unsigned long nowhere = 16;  // volatile: the compiler cannot see the address
     *reinterpret_cast<volatile unsigned long*>(nowhere) = 1;
+}
+
+// --nic-fault-after N (a test hook, Ringlet only): the first core other
+// than core 0 to echo N UDP requests makes its NIC act as if the device had
+// broken its queue pair, once per app (libos/backend/ringlet_resources.cc),
+// so a test sees a multiqueue NIC reset by every core together, started by
+// a core that does not own the device, and traffic go on.
+unsigned long g_nic_fault_after = 0;
+thread_local unsigned long g_udp_before_nic_fault = 0;
+#if RINGLET_FREESTANDING
+extern "C" int ringlet_nic_inject_fault(void);
+#endif
+
+void maybe_nic_fault() {
+    if (g_nic_fault_after == 0 || t_echo->core == 0 || ++g_udp_before_nic_fault != g_nic_fault_after) return;
+    static int once = 0;
+    if (__atomic_exchange_n(&once, 1, __ATOMIC_RELAXED) != 0) return;
+#if RINGLET_FREESTANDING
+    say("echo: core ");
+    say_number(t_echo->core);
+    say(ringlet_nic_inject_fault() == 0 ? ": NIC fault injected (--nic-fault-after)\n"
+                                        : ": no NIC to fault (--nic-fault-after)\n");
+#endif
 }
 
 void count_request() {
@@ -307,6 +330,7 @@ void handle(const Pending& p, demi_qresult_t& qr) {
             count_request();
             count_served();
             maybe_fault();
+            maybe_nic_fault();
             if (demi_pushto(&qt, p.qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) {
                 // A datagram usually leaves at once (the libOS completes the
                 // push inline): take its result now rather than through the
@@ -462,13 +486,15 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &g_close_after)) return 2;
         } else if (strcmp(argv[i], "--fault-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_fault_after)) return 2;
+        } else if (strcmp(argv[i], "--nic-fault-after") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_nic_fault_after)) return 2;
         } else if (strcmp(argv[i], "--core-stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_core_stats_every)) return 2;
         } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
             say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N] [--fault-after N] "
-                "[--backend=NAME]\n");
+                "[--nic-fault-after N] [--backend=NAME]\n");
             return 2;
         }
     }
