@@ -175,6 +175,9 @@ public:
     // True if `core` may sleep now (nothing is queued for it); its flag
     // stays raised until someone rings it or it wakes.
     bool ready_to_sleep(uint32_t core);
+    // Lowers `core`'s flag after ready_to_sleep() when something else (its
+    // own device queue) says it must not sleep after all.
+    void cancel_sleep(uint32_t core) { m_sleeping[core].store(0, std::memory_order_relaxed); }
     // Wakes `to` if it is asleep; call after pushing to one of its rings.
     void poke(uint32_t from, uint32_t to);
 

@@ -213,7 +213,17 @@ bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
 class PairHook final : public backend::SleepHook {
 public:
     explicit PairHook(net::VirtioNic& nic, uint32_t core) : m_nic(nic), m_core(core) {}
-    bool before_sleep() override { return m_nic.arm_interrupts() && g_mesh->ready_to_sleep(m_core); }
+    // Flag first, then arm: core 0 looks at a sleeping core's RX ring only
+    // once the flag is up (SteeringNic::poll), so a frame landing after the
+    // arm's last look raises the line with the flag already visible and
+    // core 0 rings this core's doorbell. Armed first, a frame in between
+    // would be seen by neither side and wait for the next interrupt.
+    bool before_sleep() override {
+        if (!g_mesh->ready_to_sleep(m_core)) return false;
+        if (m_nic.arm_interrupts()) return true;
+        g_mesh->cancel_sleep(m_core);
+        return false;
+    }
     void after_wake() override { m_nic.on_interrupt(); }
 
 private:
