@@ -19,6 +19,10 @@ struct DataplaneStats {
     uint64_t udp_rx_dropped = 0;        // datagrams dropped at a full UDP receive backlog
     uint64_t tcp_half_open_evicted = 0; // half-open connections evicted by a SYN to a full listener
     uint64_t tcp_syn_dropped = 0;       // SYNs dropped at a listener full of recent half-open ones
+    // The TCP receive fast path (net/tcp_fast_path.h): segments it handled,
+    // and TCP segments it left to lwIP's input.
+    uint64_t tcp_fast_hits = 0;
+    uint64_t tcp_fast_fallback = 0;
 };
 
 inline thread_local DataplaneStats g_dataplane_stats;  // per core
