@@ -1,7 +1,9 @@
 #include "net/tcp_fast_path.h"
 
 #include "libos/mem/dataplane_stats.h"
+#include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/memp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
@@ -10,6 +12,8 @@
 #include "net/checksum.h"
 #include "net/dma_pbuf.h"
 #include "net/inet_sum.h"
+#include "net/lwip_backend.h"
+#include "net/netif.h"
 
 namespace ringlet::net {
 
@@ -243,6 +247,194 @@ TcpFastVerdict tcp_fast_receive(netif* nif, mem::DmaHeap& heap, mem::Buffer* b, 
     ++mem::g_dataplane_stats.tcp_fast_hits;
     apply(pcb, f, window_update, p);
     return TcpFastVerdict::Taken;
+}
+
+namespace {
+
+using Word16 [[gnu::may_alias]] = uint16_t;
+inline void st16(uint8_t* p, uint16_t v) { *reinterpret_cast<Word16*>(p) = v; }
+
+// The next hop's MAC for the cached route, from lwIP's ARP table (stable
+// entries only), looking at the entry found last time first.
+const uint8_t* next_hop_mac(TcpFastTx& c) {
+    ip4_addr_t* ip;
+    struct netif* nif;
+    eth_addr* mac;
+    if (c.arp_index >= 0 && etharp_get_entry(static_cast<size_t>(c.arp_index), &ip, &nif, &mac) &&
+        ip4_addr_get_u32(ip) == c.hop && nif == c.netif->raw()) {
+        return mac->addr;
+    }
+    ip4_addr_t want;
+    ip4_addr_set_u32(&want, c.hop);
+    const ip4_addr_t* found;
+    const ssize_t i = etharp_find_addr(c.netif->raw(), &want, &mac, &found);
+    if (i < 0) return nullptr;
+    c.arp_index = static_cast<int32_t>(i);
+    return mac->addr;
+}
+
+// Whether the 6 bytes at a and b (both 2-aligned) match.
+bool same_mac(const uint8_t* a, const uint8_t* b) {
+    return ((ld16(a) ^ ld16(b)) | (ld16(a + 2) ^ ld16(b + 2)) | (ld16(a + 4) ^ ld16(b + 4))) == 0;
+}
+
+// Builds c's header template for pcb's connection through c.netif to mac.
+void make_template(TcpFastTx& c, const tcp_pcb* pcb, const uint8_t* mac, uint32_t local, uint32_t remote) {
+    uint8_t* f = c.bytes;
+    __builtin_memset(f, 0, sizeof c.bytes);
+    __builtin_memcpy(f, mac, 6);
+    __builtin_memcpy(f + 6, c.netif->mac().bytes, 6);
+    st16(f + 12, kTypeIpv4);
+    uint8_t* ip = f + kEth;
+    ip[0] = 0x45;
+    ip[1] = pcb->tos;
+    st16(ip + 6, 0x0040);  // DF (0x4000)
+    ip[8] = pcb->ttl;
+    ip[9] = kProtoTcp;
+    st16(ip + 12, static_cast<uint16_t>(local));
+    st16(ip + 14, static_cast<uint16_t>(local >> 16));
+    st16(ip + 16, static_cast<uint16_t>(remote));
+    st16(ip + 18, static_cast<uint16_t>(remote >> 16));
+    uint8_t* tcp = ip + kIp;
+    st16(tcp, swap16(pcb->local_port));
+    st16(tcp + 2, swap16(pcb->remote_port));
+    tcp[12] = 5 << 4;  // no options
+    uint32_t s = 0;
+#pragma GCC unroll 10
+    for (uint32_t i = 0; i < kIp; i += 2) s += ld16(ip + i);
+    c.ip_sum = s;
+    c.pseudo_sum = ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord;
+    c.ready = true;
+}
+
+// Whether tcp_write would queue len bytes as one new segment and
+// tcp_output would send it at once: nothing unsent, no reason to wait.
+bool sendable_now(const tcp_pcb* pcb, uint32_t len) {
+    if (pcb->state != ESTABLISHED || tcp_input_pcb == pcb || pcb->unsent != nullptr || len == 0) return false;
+    if ((pcb->flags & (TF_INFR | TF_RTO | TF_FIN | TF_NAGLEMEMERR)) != 0) return false;
+    if (pcb->unacked != nullptr && (pcb->flags & TF_NODELAY) == 0) return false;  // Nagle may hold it
+    // tcp_write's limits: the send buffer, the queue, one segment's worth.
+    if (len > pcb->snd_buf || pcb->snd_queuelen >= TCP_SND_QUEUELEN) return false;
+    const uint16_t half_wnd = TCPWND_MIN16(pcb->snd_wnd_max / 2);
+    const uint16_t mss = half_wnd != 0 && half_wnd < pcb->mss ? half_wnd : pcb->mss;
+    if (len > mss) return false;
+    // Everything buffered was sent (snd_lbb == snd_nxt): the new bytes are next.
+    if (pcb->snd_lbb != pcb->snd_nxt) return false;
+    const uint32_t wnd = pcb->snd_wnd < pcb->cwnd ? pcb->snd_wnd : pcb->cwnd;
+    return pcb->snd_nxt - pcb->lastack + len <= wnd;
+}
+
+// Copies the 54-byte template to f (2-aligned): words when f is 4-aligned.
+void copy_template(uint8_t* f, const uint8_t* t) {
+    using Word32 [[gnu::may_alias]] = uint32_t;
+    if ((reinterpret_cast<uintptr_t>(f) & 3) == 0) {
+        auto* d = reinterpret_cast<Word32*>(f);
+        const auto* s = reinterpret_cast<const Word32*>(t);
+#pragma GCC unroll 13
+        for (uint32_t i = 0; i < 13; ++i) d[i] = s[i];
+        st16(f + 52, ld16(t + 52));
+    } else {
+#pragma GCC unroll 27
+        for (uint32_t i = 0; i < kTcpHeaders; i += 2) st16(f + i, ld16(t + i));
+    }
+}
+
+}  // namespace
+
+TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buffer* b, uint32_t start, uint32_t len) {
+    if (!sendable_now(pcb, len) || start < kTcpHeaders + be.tx_headroom()) return TcpFastSend::No;
+    uint8_t* f = b->data() + start - kTcpHeaders;
+    if ((reinterpret_cast<uintptr_t>(f) & 1) != 0) return TcpFastSend::No;
+    const uint32_t local = ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip));
+    if (c.netif == nullptr || c.netif->address() != local) {
+        c.ready = false;
+        c.arp_index = -1;
+        c.netif = be.route(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), local, &c.hop);
+        if (c.netif == nullptr || c.netif->address() != local) return TcpFastSend::No;
+    }
+    if (kTcpHeaders - kEth + len > c.netif->mtu()) return TcpFastSend::No;
+    const uint8_t* mac = next_hop_mac(c);
+    if (mac == nullptr) return TcpFastSend::No;
+    const uint8_t* t = c.bytes;
+    if (!c.ready || !same_mac(mac, t) || t[kEth + 1] != pcb->tos || t[kEth + 8] != pcb->ttl) {
+        make_template(c, pcb, mac, local, ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+    }
+
+    // The segment, as tcp_write would queue it - but its one pbuf is the
+    // app's buffer from the TCP header on, wrapped in place: the header
+    // lives in the headroom, and a retransmission prepends IPv4 and
+    // Ethernet in front of it there (lwIP's path, by reference).
+    auto* seg = static_cast<tcp_seg*>(memp_malloc(MEMP_TCP_SEG));
+    if (seg == nullptr) return TcpFastSend::No;
+    be.heap().retain(b);  // the wrapper's, dropped when lwIP frees the segment
+    pbuf* p = wrap_dma(b, start - 20, 20 + len, /*in_place=*/true);
+    if (p == nullptr || !is_in_place(p)) {
+        if (p != nullptr) pbuf_free(p);
+        memp_free(MEMP_TCP_SEG, seg);
+        return TcpFastSend::No;
+    }
+    seg->next = nullptr;
+    seg->p = p;
+    seg->len = static_cast<u16_t>(len);
+    seg->flags = 0;
+    seg->tcphdr = static_cast<tcp_hdr*>(p->payload);
+#if TCP_OVERSIZE_DBGCHECK
+    seg->oversize_left = 0;
+#endif
+
+    // The frame: the template, then this segment's fields - what
+    // tcp_output_segment and ip_output would write.
+    copy_template(f, t);
+    uint8_t* ip = f + kEth;
+    const uint16_t total = swap16(static_cast<uint16_t>(kIp + 20 + len));
+    const uint16_t id = swap16(++c.ip_id);
+    st16(ip + 2, total);
+    st16(ip + 4, id);
+    st16(ip + 10, static_cast<uint16_t>(~fold32(c.ip_sum + total + id)));
+    uint8_t* tcp = ip + kIp;
+    const uint32_t seqno = pcb->snd_nxt;
+    const uint32_t ackno = pcb->rcv_nxt;
+    st16(tcp + 4, swap16(static_cast<uint16_t>(seqno >> 16)));
+    st16(tcp + 6, swap16(static_cast<uint16_t>(seqno)));
+    st16(tcp + 8, swap16(static_cast<uint16_t>(ackno >> 16)));
+    st16(tcp + 10, swap16(static_cast<uint16_t>(ackno)));
+    tcp[13] = TCP_ACK | TCP_PSH;  // tcp_write's PSH on a write's last segment
+    st16(tcp + 14, swap16(TCPWND_MIN16(RCV_WND_SCALE(pcb, pcb->rcv_ann_wnd))));
+    if (!c.netif->tx_checksum_offload()) {
+        const uint32_t seg_len = 20 + len;
+        const uint32_t sum = c.pseudo_sum + swap16(static_cast<uint16_t>(seg_len)) + ringlet_chksum(tcp, static_cast<int>(seg_len));
+        st16(tcp + 16, static_cast<uint16_t>(~fold32(sum)));
+    }
+
+    // tcp_write's bookkeeping for the queued segment.
+    pcb->snd_lbb = seqno + len;
+    pcb->snd_buf = static_cast<tcpwnd_size_t>(pcb->snd_buf - len);
+    pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen + 1);
+    if (!c.netif->transmit_in_place(b, start - kTcpHeaders, kTcpHeaders + len).ok()) {
+        pcb->unsent = seg;  // queued after all: tcp_output tries lwIP's way
+        return TcpFastSend::Queued;
+    }
+
+    // What tcp_output and tcp_output_segment record for a segment sent.
+    TCP_STATS_INC(tcp.xmit);
+    pcb->rcv_ann_right_edge = ackno + pcb->rcv_ann_wnd;
+    if (pcb->rtime < 0) pcb->rtime = 0;  // the retransmission timer runs
+    if (pcb->rttest == 0) {
+        pcb->rttest = tcp_ticks;
+        pcb->rtseq = seqno;
+    }
+    pcb->persist_backoff = 0;
+#if TCP_OVERSIZE
+    pcb->unsent_oversize = 0;
+#endif
+    tcp_clear_flags(pcb, TF_ACK_DELAY | TF_ACK_NOW);  // this segment carries the ACK
+    pcb->snd_nxt = seqno + len;
+    // Appended after the unacked ones: its bytes follow theirs (snd_nxt).
+    tcp_seg** tail = &pcb->unacked;
+    while (*tail != nullptr) tail = &(*tail)->next;
+    *tail = seg;
+    ++mem::g_dataplane_stats.tcp_fast_tx;
+    return TcpFastSend::Sent;
 }
 
 }  // namespace ringlet::net

@@ -111,7 +111,24 @@ protected:
         demi_sgarray_t got = r.qr_value.sga;
         EXPECT_TRUE(os->sgafree(&got).ok());
     }
-    // The app pushes `data`; the segment it leaves in.
+    // Pops `want` and pushes the very buffer back (an echo's zero-copy
+    // habit: the headers go into the headroom the received ones left);
+    // the segment it leaves in.
+    Parsed echo_pop(const Bytes& want) {
+        const demi_qresult_t r = wait(*os->start_pop(m_conn));
+        EXPECT_EQ(r.qr_opcode, DEMI_OPC_POP);
+        demi_sgarray_t got = r.qr_value.sga;
+        const auto& seg = got.sga_segs[0];
+        EXPECT_EQ(Bytes(static_cast<uint8_t*>(seg.sgaseg_buf), static_cast<uint8_t*>(seg.sgaseg_buf) + seg.sgaseg_len), want);
+        const demi_qresult_t p = wait(*os->start_push(m_conn, &got, nullptr, 0));
+        EXPECT_EQ(p.qr_opcode, DEMI_OPC_PUSH);
+        EXPECT_TRUE(os->sgafree(&got).ok());
+        Parsed out = next_sent(nic_a);
+        EXPECT_TRUE(out.ip_checksum_ok);
+        EXPECT_TRUE(out.l4_checksum_ok);
+        return out;
+    }
+    // The app pushes `data` from a fresh buffer; the segment it leaves in.
     Parsed push(const Bytes& data) {
         demi_sgarray_t sga = sga_with(data);
         const demi_qresult_t r = wait(*os->start_push(m_conn, &sga, nullptr, 0));
@@ -142,11 +159,14 @@ TEST_F(TcpFastPathTest, InOrderDataAndItsAcknowledgementsTakeTheFastPath) {
     const uint64_t h = hits(), m = misses();
     // Request, reply, request acknowledging the reply: an echo's pattern.
     send(kAck | kPsh, Bytes{'p', 'i', 'n', 'g'});
-    expect_pop(Bytes{'p', 'i', 'n', 'g'});
-    const Parsed reply = push(Bytes{'p', 'o', 'n', 'g'});
-    EXPECT_EQ(reply.payload, (Bytes{'p', 'o', 'n', 'g'}));
+    const uint64_t sent_fast = mem::g_dataplane_stats.tcp_fast_tx;
+    const Parsed reply = echo_pop(Bytes{'p', 'i', 'n', 'g'});
+    EXPECT_EQ(mem::g_dataplane_stats.tcp_fast_tx, sent_fast + 1) << "sent from the buffer's headroom";
+    EXPECT_EQ(reply.payload, (Bytes{'p', 'i', 'n', 'g'}));
     EXPECT_EQ(reply.ack, m_snd) << "the reply carries the ACK of the request";
     EXPECT_TRUE(nic_a.sent.empty()) << "no separate pure ACK";
+    EXPECT_EQ(reply.sport, kPort);
+    EXPECT_EQ(reply.dport, kFrom);
     m_rcv = reply.seq + 4;
     const uint32_t live = os->heap().live();
     send(kAck | kPsh, Bytes{'a', 'g', 'a', 'i', 'n'});
@@ -215,6 +235,28 @@ TEST_F(TcpFastPathTest, OutOfOrderFinRstSynZeroWindowAndDuplicateAcksGoToLwip) {
     close_all();
 }
 
+// A NIC that verifies and fills in TCP checksums: the receive side skips
+// the check for frames it vouches for, the send side leaves the sum to it.
+TEST_F(TcpFastPathTest, BothWaysWithChecksumOffload) {
+    nic_a.offload.tx_checksum = nic_a.offload.rx_checksum = true;
+    nic_a.mark_rx_verified = true;
+    establish();
+    const uint64_t h = hits(), sent_fast = mem::g_dataplane_stats.tcp_fast_tx;
+    const uint32_t requests = nic_a.csum_requests;
+    send(kAck | kPsh, Bytes{'s', 'u', 'm'});
+    const Parsed reply = echo_pop(Bytes{'s', 'u', 'm'});  // checks the sums on the wire
+    EXPECT_EQ(reply.payload, (Bytes{'s', 'u', 'm'}));
+    EXPECT_EQ(hits(), h + 1);
+    EXPECT_EQ(mem::g_dataplane_stats.tcp_fast_tx, sent_fast + 1);
+    EXPECT_EQ(nic_a.csum_requests, requests + 1);
+    EXPECT_EQ(nic_a.wire_checksum_errors, 0u);
+    m_rcv = reply.seq + 3;
+    send(kAck);
+    run_for_ms(1);
+    EXPECT_EQ(hits(), h + 2);
+    close_all();
+}
+
 TEST_F(TcpFastPathTest, RstGoesToLwipAndFailsThePop) {
     establish();
     const uint64_t h = hits();
@@ -228,13 +270,17 @@ TEST_F(TcpFastPathTest, RstGoesToLwipAndFailsThePop) {
 
 TEST_F(TcpFastPathTest, ALostReplyIsStillRetransmittedByLwip) {
     establish();
-    // The reply is "lost": the peer never acknowledges it, but keeps
-    // sending requests (fast path, no new ACK in them).
-    const Parsed reply = push(Bytes{'l', 'o', 's', 't'});
+    // The reply, sent by the send fast path, is "lost": the peer never
+    // acknowledges it, but keeps sending requests (fast path, no new ACK).
+    send(kAck | kPsh, Bytes{'l', 'o', 's', 't'});
+    const uint64_t sent_fast = mem::g_dataplane_stats.tcp_fast_tx;
+    const Parsed reply = echo_pop(Bytes{'l', 'o', 's', 't'});
+    EXPECT_EQ(mem::g_dataplane_stats.tcp_fast_tx, sent_fast + 1);
     const uint64_t h = hits();
     send(kAck | kPsh, Bytes{'m', 'o', 'r', 'e'});
     expect_pop(Bytes{'m', 'o', 'r', 'e'});
     EXPECT_EQ(hits(), h + 1);
+    EXPECT_TRUE(nic_a.sent.empty());
     // lwIP's retransmission timer sends the same bytes again.
     Parsed again;
     do {
@@ -242,6 +288,7 @@ TEST_F(TcpFastPathTest, ALostReplyIsStillRetransmittedByLwip) {
     } while (again.payload.empty() && again.ok);
     EXPECT_EQ(again.seq, reply.seq);
     EXPECT_EQ(again.payload, (Bytes{'l', 'o', 's', 't'}));
+    EXPECT_TRUE(again.l4_checksum_ok);
     // The ACK that ends RTO recovery is lwIP's; after it, no more
     // retransmissions, and requests take the fast path again.
     m_rcv = reply.seq + 4;
