@@ -10,6 +10,7 @@
 #include "net/dma_pbuf.h"
 #include "net/inet_sum.h"
 #include "net/lwip_backend.h"
+#include "net/tcp_fast_path.h"
 #include "net/udp_fast_path.h"
 #include "netif/ethernet.h"
 
@@ -143,6 +144,21 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
             m_udp_sink->deliver_udp(b, offset, f)) {
             ++m_stats.rx_frames;
             ++m_stats.rx_fast;
+            return;
+        }
+    }
+    // TCP on an established connection: header prediction (tcp_fast_path.h).
+    if (len > 23 && b->data()[offset + 23] == 6) {
+        if (!LwipBackend::tcp_timer_running()) m_timer_hint = true;
+        const bool verified = l4_checksum_verified && m_offloads.rx_checksum;
+        const TcpFastVerdict v = tcp_fast_receive(&m_netif, m_heap, b, offset, len, verified);
+        if (v == TcpFastVerdict::Taken) {
+            ++m_stats.rx_frames;
+            ++m_stats.rx_fast;
+            return;
+        }
+        if (v == TcpFastVerdict::Dropped) {
+            ++m_stats.rx_dropped;
             return;
         }
     }

@@ -123,7 +123,7 @@ struct NetifStats {
     uint64_t tx_zero_copy = 0;   // segments passed by reference
     uint64_t tx_csum_offloaded = 0;  // TCP/UDP checksums left to the NIC
     uint64_t rx_csum_verified = 0;   // frames whose TCP/UDP checksum lwIP skipped
-    uint64_t rx_fast = 0;            // datagrams the UDP fast path took (not lwIP)
+    uint64_t rx_fast = 0;            // frames the UDP or TCP fast path took (not lwIP)
     uint64_t rx_lwip = 0;            // frames given to lwIP's input (rx_frames - rx_fast)
     uint64_t tx_fast = 0;            // frames sent whole from one buffer (transmit_in_place)
 };

@@ -9,7 +9,9 @@
 // is the flow control. A push gives lwIP a reference to the app's bytes
 // (tcp_write without TCP_WRITE_FLAG_COPY) and the connection holds the
 // buffer (TcpTxRefs) until the peer acknowledges them, so retransmissions
-// read the same memory and the device sends from it by reference. A push
+// read the same memory and the device sends from it by reference (a push
+// that fits one segment of an idle connection skips tcp_write/tcp_output:
+// net/tcp_fast_path.h, as do in-order segments tcp_input). A push
 // completes once queued, as send(2) does - inline when the send buffer has
 // room, else it waits for tcp_sent. The app must not change a pushed sga's
 // bytes (it frees it; the memory is reused after the acknowledgement). Pushes on one connection run one at a time in the
@@ -31,6 +33,7 @@
 #include "net/lwip_backend.h"
 #include "net/lwip_error.h"
 #include "net/queues.h"
+#include "net/tcp_fast_path.h"
 #include "net/tcp_tx_refs.h"
 
 namespace ringlet::net {
@@ -164,6 +167,18 @@ public:
             return Error::WouldBlock;
         }
         const bool timer_running = LwipBackend::tcp_timer_running();  // true: our pcb is active
+        // Only the app holds the buffer and the bytes in front of the push
+        // are its headroom (not data): the send fast path may write the
+        // headers there (net/tcp_fast_path.h).
+        if (b->app_owned && b->refs <= 1 && start == b->off) {
+            const TcpFastSend sent = tcp_fast_send(m_pcb, m_be, m_fast_tx, b, start, len);
+            if (sent != TcpFastSend::No) {
+                m_tx.add(&m_be.heap(), b, len);
+                if (sent == TcpFastSend::Queued) (void)tcp_output(m_pcb);
+                m_be.after_lwip_call(timer_running);
+                return {};
+            }
+        }
         const err_t e = write(b, start, len, false);
         if (e == ERR_MEM) return Error::WouldBlock;
         if (e != ERR_OK) return from_lwip(e);
@@ -453,6 +468,7 @@ private:
     bool m_eof = false;
     pbuf* m_rx = nullptr;  // received, not yet popped
     TcpTxRefs m_tx;        // pushed buffers lwIP still refers to
+    TcpFastTx m_fast_tx;   // the send fast path's route and neighbour
     sockaddr_in m_peer{};
     TcpQueue* m_backlog[kMaxBacklog] = {};
     uint32_t m_backlog_head = 0;

@@ -19,6 +19,12 @@ struct DataplaneStats {
     uint64_t udp_rx_dropped = 0;        // datagrams dropped at a full UDP receive backlog
     uint64_t tcp_half_open_evicted = 0; // half-open connections evicted by a SYN to a full listener
     uint64_t tcp_syn_dropped = 0;       // SYNs dropped at a listener full of recent half-open ones
+    // The TCP fast paths (net/tcp_fast_path.h): segments the receive side
+    // handled, TCP segments it left to lwIP's input, segments sent without
+    // tcp_output.
+    uint64_t tcp_fast_hits = 0;
+    uint64_t tcp_fast_fallback = 0;
+    uint64_t tcp_fast_tx = 0;
 };
 
 inline thread_local DataplaneStats g_dataplane_stats;  // per core

@@ -169,8 +169,12 @@ TEST_F(TcpEchoTest, EchoesWithChecksumOffloadBothWays) {
 TEST_F(TcpEchoTest, EchoesOverALossyWireWithRetransmissions) {
     nic_a.drop_every = 37;
     nic_b.drop_every = 41;
+    const mem::DataplaneStats before = mem::g_dataplane_stats;
     echo(256u << 10);
     EXPECT_GT(nic_a.frames_dropped + nic_b.frames_dropped, 0u);
+    // The receive fast path ran with lwIP's recovery around it (tcp_fast_path.h).
+    EXPECT_GT(mem::g_dataplane_stats.tcp_fast_hits, before.tcp_fast_hits);
+    EXPECT_GT(mem::g_dataplane_stats.tcp_fast_fallback, before.tcp_fast_fallback);
 }
 
 }  // namespace

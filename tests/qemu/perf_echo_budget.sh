@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instruction budgets of the echo dataplane (label perf), two figures of one
-# workload - 64-byte UDP echoes from one closed-loop host client:
+# workload - 64-byte UDP (or, for the profile, TCP: --proto tcp) echoes from
+# one closed-loop host client:
 #   --figure profile  every instruction the hart retired per request, kernel
 #                     sleep/wake path included, idle excluded (WFI retires
 #                     nothing): scripts/profile.sh's total over 200 requests
@@ -9,15 +10,16 @@
 # Both are instruction counts under -icount shift=0 (not timings): the same
 # build reads the same figure to within a few instructions.
 #
-#   perf_echo_budget.sh --figure profile|stats --budget N [--size B] LOADGEN
+#   perf_echo_budget.sh --figure profile|stats --budget N [--size B] [--proto udp|tcp] LOADGEN
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-figure_kind="" budget="" size=64 margin=10
+figure_kind="" budget="" size=64 margin=10 proto=udp
 while [ $# -gt 1 ]; do
   case "$1" in
     --figure) figure_kind=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
+    --proto) proto=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -26,11 +28,12 @@ limit=$(( budget * (100 + margin) / 100 ))
 
 case "$figure_kind" in
   profile)
-    out=$("$root/scripts/profile.sh" --no-build --workload "udp:$size" --requests 200 --warmup 200 \
+    out=$("$root/scripts/profile.sh" --no-build --workload "$proto:$size" --requests 200 --warmup 200 \
            --loadgen "$loadgen" 2>&1)
     figure=$(echo "$out" | sed -nE 's/^instructions retired in the window: [0-9,]+ over [0-9]+ requests = ([0-9,]+)(\.[0-9]+)? per request$/\1/p' | tr -d ,)
     ;;
   stats)
+    [ "$proto" = udp ] || { echo "perf_echo_budget.sh: --figure stats reads UDP echoes only" >&2; exit 2; }
     . "$(dirname "$0")/net_boot.sh"
     port=$(free_port)
     log=$(mktemp)
@@ -52,7 +55,7 @@ if [ -z "$figure" ]; then
   echo "FAILED: no figure"; echo "$out" | tail -30; exit 1
 fi
 if [ "$figure" -gt "$limit" ]; then
-  echo "FAILED: $figure instructions per $size-byte UDP echo, budget $budget (+$margin % = $limit)"
+  echo "FAILED: $figure instructions per $size-byte ${proto^^} echo, budget $budget (+$margin % = $limit)"
   echo "$out" | tail -40; exit 1
 fi
-echo "ok: $figure instructions per $size-byte UDP echo ($figure_kind), budget $budget (+$margin % = $limit)"
+echo "ok: $figure instructions per $size-byte ${proto^^} echo ($figure_kind), budget $budget (+$margin % = $limit)"
