@@ -27,6 +27,10 @@ public:
     // RX buffers given back to the device in one go (fewer kicks); the
     // ring is refilled at once whenever it is less than half full.
     static constexpr uint32_t kRxRefillBatch = 8;
+    // TX completions are taken back in batches: poll() reaps only once this
+    // many frames are in flight (and a full ring or a sleep reaps at once),
+    // so the per-frame cost is the used-ring entry, not a reap per poll.
+    static constexpr uint32_t kTxReapBatch = 16;
     // Resets a misbehaving device gets before the NIC is given up for good
     // (then every transmit fails with IoError and poll() finds nothing).
     static constexpr uint32_t kMaxResets = 8;
@@ -59,8 +63,16 @@ public:
     uint32_t poll(uint32_t max, FrameSink& sink) override;
 
     // Before the core sleeps: turn device interrupts on; false if work
-    // arrived meanwhile (then do not sleep).
-    bool arm_interrupts() { return !m_dev.enable_interrupts(); }
+    // arrived meanwhile (then do not sleep). Sent frames are reaped first:
+    // poll() leaves up to kTxReapBatch of them, which would otherwise count
+    // as work and keep the core awake.
+    // A device that broke the TX ring shows up here then: no sleep, the
+    // next poll() resets it.
+    bool arm_interrupts() {
+        if (m_dev.tx_outstanding() != 0) (void)reap_tx(kMaxInFlight);
+        if (m_needs_reset) return false;
+        return !m_dev.enable_interrupts();
+    }
     // After a wake-up: acknowledge the device and go back to polling.
     void on_interrupt() {
         // A config change may be the device asking for a reset (section 2.1.2).
