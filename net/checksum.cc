@@ -69,15 +69,32 @@ extern "C" uint16_t ringlet_chksum(const void* data, int len) {
     }
 
     // Body: p is 8-aligned whenever n >= 8 is left (the head ran in full).
-    // 32 bytes a turn, then the 0-3 words left without a loop.
+    // 64 bytes a turn (the loop's own two instructions spread thinner:
+    // ~0.53 instructions per byte), then the 0-7 words left without a loop.
     auto* w = reinterpret_cast<const Word*>(p);
-    for (const Word* end = w + (n >> 5) * 4; w != end; w += 4) {
+    for (const Word* end = w + (n >> 6) * 8; w != end; w += 8) {
         acc = add_wrap(acc, w[0]);
         acc = add_wrap(acc, w[1]);
         acc = add_wrap(acc, w[2]);
         acc = add_wrap(acc, w[3]);
+        acc = add_wrap(acc, w[4]);
+        acc = add_wrap(acc, w[5]);
+        acc = add_wrap(acc, w[6]);
+        acc = add_wrap(acc, w[7]);
     }
-    switch ((n >> 3) & 3) {
+    switch ((n >> 3) & 7) {
+    case 7:
+        acc = add_wrap(acc, w[6]);
+        [[fallthrough]];
+    case 6:
+        acc = add_wrap(acc, w[5]);
+        [[fallthrough]];
+    case 5:
+        acc = add_wrap(acc, w[4]);
+        [[fallthrough]];
+    case 4:
+        acc = add_wrap(acc, w[3]);
+        [[fallthrough]];
     case 3:
         acc = add_wrap(acc, w[2]);
         [[fallthrough]];
@@ -90,7 +107,7 @@ extern "C" uint16_t ringlet_chksum(const void* data, int len) {
     default:
         break;
     }
-    w += (n >> 3) & 3;
+    w += (n >> 3) & 7;
     n &= 7;
 
     // Tail: fewer than 8 bytes; p is 4-aligned when n >= 4 is left, and the

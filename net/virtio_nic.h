@@ -30,6 +30,10 @@ public:
     // RX buffers given back to the device in one go (fewer kicks); the
     // ring is refilled at once whenever it is less than half full.
     static constexpr uint32_t kRxRefillBatch = 8;
+    // TX completions are taken back in batches: poll() reaps only once this
+    // many frames are in flight (and a full ring or a sleep reaps at once),
+    // so the per-frame cost is the used-ring entry, not a reap per poll.
+    static constexpr uint32_t kTxReapBatch = 16;
     // Resets a misbehaving device gets before the NIC is given up for good
     // (then every transmit fails with IoError and poll() finds nothing).
     static constexpr uint32_t kMaxResets = 8;
@@ -71,9 +75,14 @@ public:
 
     // Before the core sleeps: turn device interrupts on; false if work
     // arrived meanwhile (then do not sleep). A stopped NIC leaves its rings
-    // alone (another core may be setting them up again).
+    // alone (another core may be setting them up again). Sent frames are
+    // reaped first: poll() leaves up to kTxReapBatch of them, which would
+    // otherwise count as work and keep the core awake. A device that broke
+    // the TX ring shows up here then: no sleep, the next poll() resets it.
     bool arm_interrupts() {
         if (m_broken || m_needs_reset || mail()) [[unlikely]] return may_sleep_stopped();
+        if (m_dev.tx_outstanding() != 0) (void)reap_tx(kMaxInFlight);
+        if (m_needs_reset) [[unlikely]] return false;
         return !m_dev.enable_interrupts();
     }
     // After a wake-up: acknowledge the device and go back to polling.

@@ -18,7 +18,7 @@ constexpr uint16_t kStatusLinkUp = 1;
 
 // Stores a virtio_net_hdr at dst: three 32-bit stores when dst allows (the
 // usual case, a buffer's start), else bytewise.
-void write_header(uint8_t* dst, const NetHeader& h) {
+[[gnu::always_inline]] inline void write_header(uint8_t* dst, const NetHeader& h) {
     using Half [[gnu::may_alias]] = uint32_t;
     if ((reinterpret_cast<uintptr_t>(dst) & 3) == 0) {
         auto* w = reinterpret_cast<Half*>(dst);
@@ -105,18 +105,6 @@ Result<void> NetDevice::setup_pair(DmaSpan rx_ring, DmaSpan tx_ring, uint16_t qu
 bool NetDevice::link_up() const {
     if ((m_features & net_feature::kStatus) == 0) return true;
     return (m_transport.config16(kConfigStatus) & kStatusLinkUp) != 0;
-}
-
-Result<void> NetDevice::add_rx(const RxSlot& slot) {
-    // Section 5.1.6.3: a receive buffer is device-writable only.
-    uint16_t head = TRY(m_rx.add_one(Segment{slot.pa, slot.len}, true, slot.cookie));
-    m_rx_slots[head] = slot;
-    return {};
-}
-
-Result<void> NetDevice::post_rx(const RxBuffer& b) {
-    if (b.va == nullptr || b.len < kMinRxBuffer) return Error::InvalidArgument;
-    return add_rx(RxSlot{b.va, b.pa, b.len, b.cookie});
 }
 
 Result<void> NetDevice::kick_rx() {
@@ -250,11 +238,6 @@ Result<void> NetDevice::kick_tx() {
 Result<void> NetDevice::transmit(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum) {
     TRY(queue_tx(segs, n, cookie, csum));
     return kick_tx();
-}
-
-Result<uint64_t> NetDevice::poll_tx() {
-    Completion c = TRY(m_tx.pop());
-    return c.cookie;
 }
 
 void NetDevice::disable_interrupts() {

@@ -129,6 +129,8 @@ public:
     const uint8_t* mac() const { return m_mac; }
     uint16_t rx_queue_size() const { return m_rx.size(); }
     uint16_t tx_queue_size() const { return m_tx.size(); }
+    // TX chains given to the device and not yet taken back by poll_tx().
+    uint16_t tx_outstanding() const { return m_tx.outstanding(); }
     MmioTransport& transport() { return m_transport; }
     // The queue pair this NetDevice drives: 0 for the one init() brought up.
     uint16_t queue_pair() const { return m_pair; }
@@ -179,8 +181,12 @@ public:
     Result<void> transmit(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
 
     // The cookie of the next frame the device finished sending: Empty if
-    // none, BadFormat if the device broke the TX ring.
-    Result<uint64_t> poll_tx();
+    // none, BadFormat if the device broke the TX ring. Inline: the reap
+    // loop calls it once per sent frame.
+    Result<uint64_t> poll_tx() {
+        Completion c = TRY(m_tx.pop());
+        return c.cookie;
+    }
 
     // Reads and acknowledges the interrupt cause (kInterruptUsedBuffer,
     // kInterruptConfigChange: re-read link_up()).
@@ -257,5 +263,18 @@ private:
     bool m_has_rx_orphan = false;
     RxSlot m_rx_slots[Virtqueue::kMaxSize] = {};  // indexed by the chain's head
 };
+
+// Inline: VirtioNic refills the RX ring with these, one call per buffer.
+inline Result<void> NetDevice::add_rx(const RxSlot& slot) {
+    // Section 5.1.6.3: a receive buffer is device-writable only.
+    uint16_t head = TRY(m_rx.add_one(Segment{slot.pa, slot.len}, true, slot.cookie));
+    m_rx_slots[head] = slot;
+    return {};
+}
+
+inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
+    if (b.va == nullptr || b.len < kMinRxBuffer) return Error::InvalidArgument;
+    return add_rx(RxSlot{b.va, b.pa, b.len, b.cookie});
+}
 
 }  // namespace ringlet::virtio

@@ -22,39 +22,19 @@ Result<DmaHeap> DmaHeap::create(void* region, size_t size) {
     return h;
 }
 
-Result<Buffer*> DmaHeap::alloc(size_t len) {
-    uint32_t cls = 0;
-    while (cls < kClasses && block_size(cls) - sizeof(Buffer) < len) ++cls;
-    if (cls == kClasses) return Error::InvalidArgument;
-    Buffer* b = m_free[cls];
-    if (b != nullptr) {
-        m_free[cls] = b->next;
-    } else {
-        // Every block size is a multiple of the granule, so blocks start on
-        // granule boundaries (and 64-byte aligned).
-        if (static_cast<size_t>(m_end - m_next) < block_size(cls)) return Error::OutOfMemory;
-        b = reinterpret_cast<Buffer*>(m_next);
-        const size_t first = static_cast<size_t>(m_next - m_base) / kGranule;
-        for (size_t g = 0; g < block_size(cls) / kGranule; ++g) m_map[first + g] = static_cast<uint16_t>(g);
-        m_next += block_size(cls);
-    }
-    b->magic = kLive;
-    b->refs = 1;
-    b->cls = cls;
-    b->len = static_cast<uint32_t>(len);
-    b->off = 0;
-    b->capacity = block_size(cls) - sizeof(Buffer);
-    b->next = nullptr;
-    b->app_owned = true;
-    ++m_live;
-    m_bytes_live += block_size(cls);
-    return b;
+Result<Buffer*> DmaHeap::carve(uint32_t cls, size_t len) {
+    // Every block size is a multiple of the granule, so blocks start on
+    // granule boundaries (and 64-byte aligned).
+    if (static_cast<size_t>(m_end - m_next) < block_size(cls)) return Error::OutOfMemory;
+    auto* b = reinterpret_cast<Buffer*>(m_next);
+    const size_t first = static_cast<size_t>(m_next - m_base) / kGranule;
+    for (size_t g = 0; g < block_size(cls) / kGranule; ++g) m_map[first + g] = static_cast<uint16_t>(g);
+    m_next += block_size(cls);
+    return init_live(b, cls, len);
 }
 
-Result<Buffer*> DmaHeap::owner_of(const void* ptr) {
-    const auto* p = static_cast<const uint8_t*>(ptr);
+Result<Buffer*> DmaHeap::peer_owner_of(const uint8_t* p) {
     if (p == nullptr) return Error::BadAddress;
-    if (p >= m_base && p < m_next) return own_buffer_of(p);
     // A buffer lent by another core's heap (set_peers), else foreign.
     for (uint32_t i = 0; i < m_peer_count; ++i) {
         DmaHeap* peer = m_peers[i];
@@ -63,29 +43,7 @@ Result<Buffer*> DmaHeap::owner_of(const void* ptr) {
     return Error::BadAddress;
 }
 
-Result<Buffer*> DmaHeap::own_buffer_of(const uint8_t* p) {
-    const size_t g = static_cast<size_t>(p - m_base) / kGranule;
-    auto* b = reinterpret_cast<Buffer*>(m_base + (g - m_map[g]) * kGranule);
-    if (b->magic == kFree) return Error::InvalidArgument;
-    if (b->magic != kLive || b->cls >= kClasses) return Error::BadAddress;
-    if (p < b->data()) return Error::BadAddress;  // inside the header
-    return b;
-}
-
-Result<Buffer*> DmaHeap::app_buffer(const void* p) {
-    Buffer* b = TRY(owner_of(p));
-    if (!b->app_owned) return Error::InvalidArgument;  // freed, push still in flight
-    return b;
-}
-
-Result<void> DmaHeap::app_free(const void* p) {
-    Buffer* b = TRY(app_buffer(p));
-    b->app_owned = false;
-    release(b);
-    return {};
-}
-
-void DmaHeap::release(Buffer* b) {
+void DmaHeap::release_last(Buffer* b) {
     // Dropping a reference nobody holds means a libOS bug: stop before the
     // free lists are corrupted.
     if (b->magic != kLive || b->refs == 0) rt::panic("DmaHeap::release: buffer not live or no reference held");

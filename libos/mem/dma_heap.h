@@ -66,26 +66,60 @@ public:
     // A buffer with capacity >= len, owned by the app (one reference), or
     // OutOfMemory / InvalidArgument (len above the largest class). Its valid
     // bytes are [data(), data() + len).
-    Result<Buffer*> alloc(size_t len);
+    // Inline: the class of a constant len (the NIC's RX buffers) folds at
+    // compile time, and a free block of it is a pop; carving a new block
+    // goes out of line.
+    Result<Buffer*> alloc(size_t len) {
+        uint32_t cls = 0;
+        while (cls < kClasses && block_size(cls) - sizeof(Buffer) < len) ++cls;
+        if (cls == kClasses) return Error::InvalidArgument;
+        Buffer* b = m_free[cls];
+        if (b == nullptr) [[unlikely]] return carve(cls, len);
+        m_free[cls] = b->next;
+        return init_live(b, cls, len);
+    }
 
     // The live buffer whose data holds `p` (anywhere in [data(), data() +
     // capacity)): BadAddress if the pointer is not inside a buffer's data
     // (foreign, in a header, never handed out), InvalidArgument if that
     // buffer is free.
-    Result<Buffer*> owner_of(const void* p);
+    // Inline (every push and every sgafree asks): a pointer into this
+    // heap is one map lookup; another core's (set_peers) goes out of line.
+    Result<Buffer*> owner_of(const void* ptr) {
+        const auto* p = static_cast<const uint8_t*>(ptr);
+        if (p >= m_base && p < m_next) [[likely]] return own_buffer_of(p);
+        return peer_owner_of(p);
+    }
 
     // owner_of(), and the app must still own it: InvalidArgument if the app
     // freed it (use after free, double free).
-    Result<Buffer*> app_buffer(const void* p);
+    Result<Buffer*> app_buffer(const void* p) {
+        Buffer* b = TRY(owner_of(p));
+        if (!b->app_owned) return Error::InvalidArgument;  // freed, push still in flight
+        return b;
+    }
 
     // Drops the app's reference (demi_sgafree) to the buffer holding `p`; the
     // memory is reused once no push holds it. Errors as app_buffer().
-    Result<void> app_free(const void* p);
+    Result<void> app_free(const void* p) {
+        Buffer* b = TRY(app_buffer(p));
+        b->app_owned = false;
+        release(b);
+        return {};
+    }
 
     // Takes one more reference (a push in flight).
     void retain(Buffer* b) { ++b->refs; }
     // Drops a reference; the last one returns the block to its free list.
-    void release(Buffer* b);
+    // Inline: a push's or the app's reference on a buffer someone else
+    // still holds is one decrement; the last one goes out of line.
+    void release(Buffer* b) {
+        if (b->refs > 1 && b->magic == kLive) [[likely]] {
+            --b->refs;
+            return;
+        }
+        release_last(b);
+    }
 
     // Lending between the heaps of one app's cores (issue 14's software
     // steering: the core owning a single-queue NIC hands a received buffer
@@ -121,7 +155,33 @@ private:
     uint8_t* m_base = nullptr;  // first block (after the map)
     uint8_t* m_next = nullptr;
     uint8_t* m_end = nullptr;
-    Result<Buffer*> own_buffer_of(const uint8_t* p);
+    Result<Buffer*> own_buffer_of(const uint8_t* p) {
+        const size_t g = static_cast<size_t>(p - m_base) / kMinBlock;
+        auto* b = reinterpret_cast<Buffer*>(m_base + (g - m_map[g]) * kMinBlock);
+        if (b->magic == kFree) return Error::InvalidArgument;
+        if (b->magic != kLive || b->cls >= kClasses) return Error::BadAddress;
+        if (p < b->data()) return Error::BadAddress;  // inside the header
+        return b;
+    }
+    // alloc() of a class with no free block: a new one from the region.
+    Result<Buffer*> carve(uint32_t cls, size_t len);
+    Buffer* init_live(Buffer* b, uint32_t cls, size_t len) {
+        b->magic = kLive;
+        b->refs = 1;
+        b->cls = cls;
+        b->len = static_cast<uint32_t>(len);
+        b->off = 0;
+        b->capacity = block_size(cls) - sizeof(Buffer);
+        b->next = nullptr;
+        b->app_owned = true;
+        ++m_live;
+        m_bytes_live += block_size(cls);
+        return b;
+    }
+    // release() of the last reference (or of a bad one: panics).
+    void release_last(Buffer* b);
+    // owner_of() of a pointer outside this heap's carved blocks.
+    Result<Buffer*> peer_owner_of(const uint8_t* p);
     Buffer* m_free[kClasses] = {};
     DmaHeap* const* m_peers = nullptr;
     uint32_t m_peer_count = 0;

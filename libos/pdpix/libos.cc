@@ -178,20 +178,10 @@ Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
 }
 
 Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
-    if (sga == nullptr || sga->sga_numsegs != 1) return Error::InvalidArgument;
-    return m_heap.app_free(sga->sga_segs[0].sgaseg_buf);
-}
-
-Result<LibOs::Slice> LibOs::pushable(const demi_sgarray_t* sga) {
-    if (sga == nullptr || sga->sga_numsegs != 1) return Error::InvalidArgument;
-    // The segment may start anywhere in its buffer (a popped payload, or
-    // past sgaalloc's headroom); all of it must lie inside.
-    const auto* start = static_cast<const uint8_t*>(sga->sga_segs[0].sgaseg_buf);
-    mem::Buffer* b = TRY(m_heap.app_buffer(start));
-    const auto off = static_cast<uint32_t>(start - b->data());
-    const uint32_t len = sga->sga_segs[0].sgaseg_len;
-    if (len == 0 || len > b->capacity - off) return Error::InvalidArgument;
-    return Slice{b, off, len};
+    if (sga == nullptr) return Error::InvalidArgument;
+    const SgaView v = view_sga(sga);
+    if (v.numsegs != 1) return Error::InvalidArgument;
+    return m_heap.app_free(v.buf);
 }
 
 // ---- operations ----
@@ -218,7 +208,7 @@ void LibOs::cancel_op(uint32_t i) {
     op.parked = nullptr;
 }
 
-Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
+[[gnu::always_inline]] inline Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
     // O(1): the free operations form a list through next_free.
     if (m_free_op >= kMaxOps) return Error::Full;
     const uint32_t i = m_free_op;
@@ -244,7 +234,7 @@ demi_qtoken_t LibOs::token(uint32_t op) const {
     return (kTokenTag << 56) | (static_cast<uint64_t>(m_ops[op].gen & 0xffffff) << 32) | op;
 }
 
-void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
+[[gnu::always_inline]] inline void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
     Op& op = m_ops[i];
     op.state = OpState::Done;
     op.done_seq = ++m_done_seq;
@@ -257,18 +247,6 @@ void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
         op.result.qr_opcode = opc;
         if (opc == DEMI_OPC_CONNECT) memset(&op.result.qr_value, 0, sizeof op.result.qr_value);
     }
-}
-
-void LibOs::consume(uint32_t i, demi_qresult_t* out) {
-    Op& op = m_ops[i];
-    copy_packed(out, &op.result);
-    op.state = OpState::Free;
-    op.waiting = false;
-    op.has_task = false;
-    ++op.gen;  // the token is now stale
-    op.next_free = m_free_op;
-    m_free_op = i;
-    --m_ops_in_use;
 }
 
 uint32_t LibOs::pending_ops() const { return m_ops_in_use; }

@@ -9,6 +9,7 @@
 
 #include "demi/types.h"
 #include "libos/mem/dma_heap.h"
+#include "libos/pdpix/packed_copy.h"
 #include "libos/pdpix/queue.h"
 #include "libos/pdpix/storage.h"
 #include "libos/rt/executor.h"
@@ -200,5 +201,33 @@ private:
     Slot m_queues[kMaxQueues];
     Op m_ops[kMaxOps];
 };
+
+// Inline: every push checks its sga, every wait hands out a result.
+
+[[gnu::always_inline]] inline Result<LibOs::Slice> LibOs::pushable(const demi_sgarray_t* sga) {
+    if (sga == nullptr) return Error::InvalidArgument;
+    const SgaView v = view_sga(sga);
+    if (v.numsegs != 1) return Error::InvalidArgument;
+    // The segment may start anywhere in its buffer (a popped payload, or
+    // past sgaalloc's headroom); all of it must lie inside.
+    const auto* start = static_cast<const uint8_t*>(v.buf);
+    mem::Buffer* b = TRY(m_heap.app_buffer(start));
+    const auto off = static_cast<uint32_t>(start - b->data());
+    const uint32_t len = v.len;
+    if (len == 0 || len > b->capacity - off) return Error::InvalidArgument;
+    return Slice{b, off, len};
+}
+
+inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
+    Op& op = m_ops[i];
+    copy_packed(out, &op.result);
+    op.state = OpState::Free;
+    op.waiting = false;
+    op.has_task = false;
+    ++op.gen;  // the token is now stale
+    op.next_free = m_free_op;
+    m_free_op = i;
+    --m_ops_in_use;
+}
 
 }  // namespace ringlet::pdpix

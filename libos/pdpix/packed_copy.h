@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "demi/types.h"
+
 namespace ringlet::pdpix {
 
 // The rare misaligned case: one call to memcpy, not an inline byte loop.
@@ -45,6 +47,53 @@ inline void copy_bytes(void* dst, const void* src) {
         return;
     }
     copy_unaligned(dst, src, N);
+}
+
+// One field of a packed struct, read with the widest loads its address
+// allows: a packed field's type has alignment 1, so a plain read is a load
+// per byte plus the shifts to merge them (~30 instructions for a pointer
+// and a count); the structs sit in aligned memory almost always.
+inline uint64_t load_u64(const void* p) {
+    using Word [[gnu::may_alias]] = uint64_t;
+    using Half [[gnu::may_alias]] = uint32_t;
+    const auto a = reinterpret_cast<uintptr_t>(p);
+    if ((a & 7) == 0) return *static_cast<const Word*>(p);
+    if ((a & 3) == 0) {
+        const auto* h = static_cast<const Half*>(p);
+        return static_cast<uint64_t>(h[0]) | static_cast<uint64_t>(h[1]) << 32;
+    }
+    uint64_t v;
+    copy_unaligned(&v, p, sizeof v);
+    return v;
+}
+inline uint32_t load_u32(const void* p) {
+    using Half [[gnu::may_alias]] = uint32_t;
+    if ((reinterpret_cast<uintptr_t>(p) & 3) == 0) return *static_cast<const Half*>(p);
+    uint32_t v;
+    copy_unaligned(&v, p, sizeof v);
+    return v;
+}
+
+// An sga's count and first segment (demi_sgarray_t is packed).
+struct SgaView {
+    uint32_t numsegs;
+    void* buf;
+    uint32_t len;
+};
+template <typename Sga>
+inline SgaView view_sga(const Sga* sga) {
+    using Half [[gnu::may_alias]] = uint32_t;
+    constexpr size_t kNum = offsetof(Sga, sga_numsegs);
+    constexpr size_t kBuf = offsetof(Sga, sga_segs) + offsetof(demi_sgaseg_t, sgaseg_buf);
+    constexpr size_t kLen = offsetof(Sga, sga_segs) + offsetof(demi_sgaseg_t, sgaseg_len);
+    static_assert(kNum % 4 == 0 && kBuf % 4 == 0 && kLen % 4 == 0, "32-bit words from a 4-aligned sga");
+    const auto* raw = reinterpret_cast<const unsigned char*>(sga);
+    if ((reinterpret_cast<uintptr_t>(raw) & 3) == 0) {  // one test: every field is then 4-aligned
+        const auto* w = reinterpret_cast<const Half*>(raw);
+        const uint64_t buf = static_cast<uint64_t>(w[kBuf / 4]) | static_cast<uint64_t>(w[kBuf / 4 + 1]) << 32;
+        return SgaView{w[kNum / 4], reinterpret_cast<void*>(buf), w[kLen / 4]};
+    }
+    return SgaView{load_u32(raw + kNum), reinterpret_cast<void*>(load_u64(raw + kBuf)), load_u32(raw + kLen)};
 }
 
 // *dst = *src for a packed struct (pointers taken as void*, so GCC does not

@@ -88,6 +88,37 @@ struct Fixture {
     }
 };
 
+// Sent frames' buffers come back in batches: a poll leaves a few completed
+// frames with the device's reference (their buffers stay live), a poll with
+// half the ring in flight takes them all back, and so does the reap before
+// a sleep (arm_interrupts), so a sleeping core holds none.
+TEST(VirtioNicTx, CompletionsAreReapedInBatchesAndBeforeASleep) {
+    Fixture f;
+    const uint32_t base = f.heap.live();  // the RX ring's buffers
+    ASSERT_TRUE(f.send(1).ok());
+    ASSERT_TRUE(f.send(2).ok());
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), 2u);
+    f.nic.poll(64, f.sink);
+    EXPECT_EQ(f.heap.live(), base + 2);  // completed, not reaped yet
+    EXPECT_TRUE(f.nic.arm_interrupts());  // nothing pending: may sleep
+    EXPECT_EQ(f.heap.live(), base);       // reaped before the sleep
+    f.nic.on_interrupt();
+    // Half the ring (kQueue / 2 = 8 frames) in flight: a poll reaps.
+    for (uint8_t v = 0; v < kQueue / 2; ++v) ASSERT_TRUE(f.send(v).ok());
+    f.dev_model.service();
+    f.nic.poll(64, f.sink);
+    EXPECT_EQ(f.heap.live(), base);
+    // A full ring of completed frames never refuses a send: it reaps first.
+    for (uint8_t v = 0; v < 3 * kQueue; ++v) {
+        ASSERT_TRUE(f.send(v).ok()) << int(v);
+        f.dev_model.service();
+    }
+    EXPECT_LE(f.heap.live(), base + kQueue);
+    EXPECT_EQ(f.nic.stats().tx_ring_full, 0u);
+    f.dev_model.errors.clear();
+}
+
 TEST(VirtioNicRecovery, BadRxLengthResetsAndTheHeldBufferStaysValid) {
     Fixture f;
     f.deliver(0xab);
@@ -129,6 +160,13 @@ TEST(VirtioNicRecovery, BadTxIdResetsAndDropsWhatWasInFlight) {
     // The device returns an id it was never given.
     f.dev_model.write_used_elem(1, 0, kQueue - 1, 0);
     f.dev_model.set_used_idx(1, 1);
+    // TX completions are reaped in batches: a poll with two frames in
+    // flight leaves them; the reap before a sleep finds the lie, refuses
+    // the sleep, and the next poll resets the device.
+    f.nic.poll(64, f.sink);
+    EXPECT_EQ(f.nic.stats().resets, 0u);
+    EXPECT_FALSE(f.nic.arm_interrupts());
+    EXPECT_TRUE(f.nic.reset_pending());
     f.nic.poll(64, f.sink);
     EXPECT_EQ(f.nic.stats().resets, 1u);
     EXPECT_EQ(f.heap.live(), kQueue);  // both TX frames' buffers released

@@ -1,4 +1,4 @@
-# The guest profiler end to end (scripts/profile.sh, issue 13): a 50-request
+# The guest profiler end to end (scripts/profile.sh, issue 13): a 30-request
 # 64 B UDP echo window under -icount -singlestep, symbolized and summed.
 # Included from tests/qemu/CMakeLists.txt (RINGLET_RISCV_BUILD is set there).
 if(TARGET ringlet_loadgen AND TARGET ringlet_profile)

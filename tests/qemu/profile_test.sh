@@ -19,11 +19,11 @@ elf=$rv_build/user/echo/echo.elf
 
 failed=0
 fail() { echo "FAILED: $*"; failed=1; }
-"$root/scripts/profile.sh" --no-build --workload udp:64 --requests 50 --warmup 50 --top 0 \
+"$root/scripts/profile.sh" --no-build --workload udp:64 --requests 30 --warmup 20 --top 0 \
   --loadgen "$loadgen" --profiler "$profiler" >"$out" 2>"$out.err" || fail "profile.sh exited $?: $(tail -5 "$out.err")"
 
-# "instructions retired in the window: T over 50 requests = X per request"
-total=$(sed -n 's/^instructions retired in the window: \([0-9,]*\) over 50 requests = \([0-9,.]*\) per request$/\1/p' "$out" | tr -d ,)
+# "instructions retired in the window: T over 30 requests = X per request"
+total=$(sed -n 's/^instructions retired in the window: \([0-9,]*\) over 30 requests = \([0-9,.]*\) per request$/\1/p' "$out" | tr -d ,)
 per_req=$(sed -n 's/^instructions retired in the window: .* = \([0-9,]*\)\.[0-9] per request$/\1/p' "$out" | tr -d ,)
 if [ -z "$total" ] || [ -z "$per_req" ]; then
   fail "no totals line"
@@ -58,7 +58,7 @@ app_sites=$(awk '$1 == "app" { printf "%s0x%s", sep, $2; sep = "," }' <<<"$sites
 sleep_sites=$(awk '$1 == "sleep" { print "0x" $2 }' <<<"$sites" | sort)
 [ "$(wc -l <<<"$sleep_sites")" = 2 ] && [ -n "$app_sites" ] || { echo "FAILED: rdinstret sites not found: $sites"; exit 1; }
 "$root/scripts/profile.sh" --no-build --app "echo --udp 5555 --tcp 5555 --stats 1" --workload udp:64 \
-  --requests 20 --warmup 20 --keep-log "$out.log" --keep-console "$out.console" \
+  --requests 14 --warmup 10 --keep-log "$out.log" --keep-console "$out.console" \
   --loadgen "$loadgen" --profiler "$profiler" >/dev/null 2>"$out.err" || { echo "FAILED: profile.sh --stats 1: $(tail -5 "$out.err")"; exit 1; }
 "$profiler" --log "$out.log" --app "$elf" --marks "$app_sites,$(tr '\n' , <<<"$sleep_sites" | sed 's/,$//')" --top 1 |
   grep '^mark ' >"$out.marks"
