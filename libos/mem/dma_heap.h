@@ -53,10 +53,11 @@ public:
     static constexpr uint32_t kLive = 0x444d414c;  // "DMAL"
     static constexpr uint32_t kFree = 0x444d4146;  // "DMAF"
     // What demi_sgaalloc leaves free in front of the app's bytes: the
-    // virtio-net header (12), Ethernet (14), IPv4 (20) and UDP (8) headers
-    // fit, so a datagram goes out from the app's buffer as one descriptor.
-    // 64 keeps the app's bytes cache-line aligned.
-    static constexpr uint32_t kHeadroom = 64;
+    // virtio-net header (12), Ethernet (14), IPv4 (20) and UDP (8) or TCP
+    // (20, 66 in all) headers fit, so a datagram or a fast-path TCP segment
+    // (net/tcp_fast_path.h) goes out from the app's buffer as one
+    // descriptor. 128 keeps the app's bytes cache-line aligned.
+    static constexpr uint32_t kHeadroom = 128;
 
     // A heap over [region, region + size). InvalidArgument if the region is
     // null, not 64-byte aligned or too small for its map and one block.
