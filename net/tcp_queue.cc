@@ -122,7 +122,7 @@ public:
         if (m_pcb->local_port == 0) TRY(lwip_result(tcp_bind(m_pcb, IP_ADDR_ANY, 0)));
         const uint32_t want = backlog < 1 ? 1 : static_cast<uint32_t>(backlog);
         err_t err = ERR_OK;
-        tcp_pcb* l = tcp_listen_with_backlog_and_err(m_pcb, kTcpMaxHalfOpen, &err);
+        tcp_pcb* l = tcp_listen_with_backlog_and_err(m_pcb, static_cast<u8_t>(tcp_half_open_cap(want)), &err);
         if (l == nullptr) return from_lwip(err);  // the old pcb is still ours
         m_pcb = l;  // lwIP freed the unconnected pcb
         m_backlog_max = want < kMaxBacklog ? want : kMaxBacklog;

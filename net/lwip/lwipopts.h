@@ -36,7 +36,7 @@ extern unsigned char* ringlet_lwip_ram_heap;
 #endif
 #define MEMP_NUM_PBUF                   128 /* PBUF_REF/ROM headers (IP fragments, ...) */
 #define MEMP_NUM_UDP_PCB                64
-#define MEMP_NUM_TCP_PCB                80  /* 64 connections + closing ones */
+#define MEMP_NUM_TCP_PCB                144 /* 64 connections + 64 half-open (net/queues.h) + closing ones */
 #define MEMP_NUM_TCP_PCB_LISTEN         16
 #define MEMP_NUM_TCP_SEG                1024
 #define MEMP_NUM_REASSDATA              8

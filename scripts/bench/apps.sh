@@ -75,6 +75,15 @@ app_start() {
   "${qemu[@]}" </dev/null >"$app_log" 2>&1 &
   app_pid=$!
   trap app_stop EXIT
+  # QEMU's port forward listens with a backlog of 1: 50 clients connecting at
+  # once overflow the host's accept queue and wait for SYN retransmissions
+  # (1 s, 3 s, 7 s...), on every guest. Raise it before any client connects.
+  for _ in $(seq 1 40); do
+    [ -n "$(ss -Hltn "sport = :$app_port")" ] && break
+    sleep 0.05
+  done
+  python3 "$bench_dir/apps_listen_backlog.py" "$app_pid" "$app_port" >"$app_log.backlog" 2>&1 ||
+    say "apps: QEMU's listen backlog stays 1 ($(cat "$app_log.backlog")): 50-client runs may stall"
   for _ in $(seq 1 1200); do
     app_probe "$server" && return 0
     kill -0 "$app_pid" 2>/dev/null || die "$guest $server exited while booting; console: $(tail -5 "$app_log")"

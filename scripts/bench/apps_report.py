@@ -230,9 +230,12 @@ NOTES = [
     "default 3-byte values on one key. wrk: 2 threads, 16 keep-alive connections. QEMU TCG emulates the guest "
     "on a shared host: the load average beside each figure says how busy the host was; the instruction counts "
     "below do not depend on it.",
-    "Stalls: with 50 clients, runs on both guests stop for seconds (progress lines at 0 requests/s, single "
-    "replies after ~1 s or ~3 s: TCP retransmission timeouts; more often the busier the host). A 60 s cap ends "
-    "such a run, without redis-benchmark's summary. 'Whole run' is redis-benchmark's own figure; its ratio is "
+    "Stalls: runs before 2026-12-03 stopped for seconds with 50 clients, for two reasons found since: QEMU's "
+    "port forward listens with a backlog of 1, so the host dropped most of a 50-connection burst's SYNs (clients "
+    "retried after 1, 3, 7 s; every guest), and Ringlet's listener dropped the SYNs beyond 32 half-open "
+    "connections (QEMU resent them after ~6 s). apps.sh now raises QEMU's backlog "
+    "(apps_listen_backlog.py) and Ringlet's cap follows the listen backlog (up to 64). A 60 s cap ends "
+    "a run that still stalls, without redis-benchmark's summary. 'Whole run' is redis-benchmark's own figure; its ratio is "
     "taken only between rounds without any stall. 'Intervals with traffic' is the median of the 250 ms progress "
     "figures that were not 0 (the rate while requests flowed); 'stalled s' sums the 0 intervals after the first.",
     "Instructions per request: -icount shift=0 -singlestep -smp 1, QEMU's exec log counted through the monitor "

@@ -27,3 +27,9 @@ add_custom_target(kv_crash_soak
 add_test(NAME qemu.kv_disk_full COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kv_disk_full_test.sh)
 set_tests_properties(qemu.kv_disk_full PROPERTIES
   ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 180 LABELS "qemu;kv")
+
+# qemu.kv_clients: redis-benchmark -c 50 (all connecting at once): every
+# client served, no SYN dropped by the stack (INFO tcp_syn_dropped:0).
+add_test(NAME qemu.kv_clients COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kv_clients_test.sh)
+set_tests_properties(qemu.kv_clients PROPERTIES
+  ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 240 LABELS "qemu;kv")

@@ -15,12 +15,13 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # kv_boot LOG [QEMU-DISK-ARGS...]: boots kv (the disk from `--disk $img` unless
-# other drive arguments are given) and waits until it serves (or fails).
+# other drive arguments are given; kv's arguments from $kv_append if set) and
+# waits until it serves (or fails).
 kv_boot() {
   local log=$1; shift
   local disk_args=(--disk "$img")
   [ $# -gt 0 ] && disk_args=(-- "$@")
-  local args=(--no-build --timeout 300 --net "tcp:$port:6379" --append "init=kv:--port:6379")
+  local args=(--no-build --timeout 300 --net "tcp:$port:6379" --append "${kv_append:-init=kv:--port:6379}")
   if [ "${disk_args[0]}" = -- ]; then args+=("${disk_args[@]}"); else args=("${disk_args[@]}" "${args[@]}"); fi
   setsid "$root/scripts/run-qemu.sh" "${args[@]}" </dev/null >"$log" 2>&1 &
   qemu_pid=$!

@@ -84,6 +84,16 @@ private:
     int m_npending = 0;
     int m_listen = -1;
     bool m_accepting = false;
+    // No open connection's deadline is earlier than this (UINT64_MAX: none
+    // to watch). Every deadline is set to now + idle_ms, so a new one is
+    // never earlier than those set before: the bound only needs lowering
+    // from "none", and expire() makes it exact again. The loop need not
+    // scan every connection for its timeout on each wake-up.
+    uint64_t m_wake = UINT64_MAX;
+    void set_deadline(Conn& c, uint64_t at) {
+        c.deadline = at;
+        if (at < m_wake) m_wake = at;
+    }
     Conn m_conns[kMaxConns];
     Conn* m_by_qd[kMaxQds] = {};
     uint64_t m_next_gen = 1;
@@ -129,7 +139,7 @@ void Server::accepted(int qd) {
     c->skip = 0;
     c->len = 0;
     c->parser = RequestParser(m_cfg.limits);
-    c->deadline = now_ms() + m_cfg.idle_ms;
+    set_deadline(*c, now_ms() + m_cfg.idle_ms);
     m_by_qd[qd] = c;
     // A response is two pushes (head, then the file's buffers): without
     // this, Nagle holds the body back until the head is acknowledged (a
@@ -231,7 +241,7 @@ void Server::process(Conn& c) {
         c.len -= pr.head_bytes;
         c.skip = req.content_length;
         c.parser.reset();
-        c.deadline = now_ms() + m_cfg.idle_ms;
+        set_deadline(c, now_ms() + m_cfg.idle_ms);
     }
 }
 
@@ -244,7 +254,7 @@ void Server::feed(Conn& c) {
         process(c);  // first: what an earlier feed left unanswered
         if (c.closing || c.pushes >= kMaxPushes) return;  // the rest waits (close frees it)
         if (c.held_off == total) break;
-        if (c.len == 0 && c.skip == 0) c.deadline = now_ms() + m_cfg.idle_ms;  // a request starts
+        if (c.len == 0 && c.skip == 0) set_deadline(c, now_ms() + m_cfg.idle_ms);  // a request starts
         size_t take = total - c.held_off;
         if (take > kInBuf - c.len) take = kInBuf - c.len;
         if (take == 0) {  // cannot happen: the parser refuses a full buffer
@@ -301,22 +311,26 @@ void Server::pushed(Conn& c, const demi_qresult_t& qr) {
         close_now(c);
         return;
     }
-    c.deadline = now_ms() + m_cfg.idle_ms;  // the client is reading
+    set_deadline(c, now_ms() + m_cfg.idle_ms);  // the client is reading
     if (!c.popping) resume(c);
     else if (c.closing && c.pushes == 0) close_now(c);
 }
 
 void Server::expire(uint64_t now) {
+    m_wake = UINT64_MAX;  // recomputed below (set_deadline lowers it)
     for (Conn& c : m_conns) {
         if (!c.open || now < c.deadline) continue;
         ++m_stats.timeouts;
         if ((c.len > 0 || c.skip > 0 || c.has_held) && c.pushes == 0 && !c.closing) {
             send(c, error_response(408, m_out, sizeof m_out));  // a request under way
             c.closing = true;
-            c.deadline = now + m_cfg.idle_ms;  // and if even that is not read
+            set_deadline(c, now + m_cfg.idle_ms);  // and if even that is not read
         } else {
             close_now(c);  // idle, or not reading what we send
         }
+    }
+    for (const Conn& c : m_conns) {
+        if (c.open && c.deadline < m_wake) m_wake = c.deadline;
     }
 }
 
@@ -339,10 +353,7 @@ int Server::run() {
         // An accept the libOS could not take (all its operations in use)
         // is tried again as operations complete.
         if (!m_accepting) (void)start_accept();
-        uint64_t next = UINT64_MAX;
-        for (const Conn& c : m_conns) {
-            if (c.open && c.deadline < next) next = c.deadline;
-        }
+        const uint64_t next = m_wake;
         const uint64_t now = now_ms();
         timespec ts{};
         if (next != UINT64_MAX && next > now) {

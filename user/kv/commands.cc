@@ -246,14 +246,15 @@ void cmd_quit(Context& ctx, const Request&, Reply& out) {
 }
 
 struct Command {
-    const char* name;  // lower case, as Redis names it in errors
+    const char* name;  // lower case letters only, as Redis names it in errors
     int arity;         // > 0: exactly; < 0: at least -arity (name included)
     Handler run;
+    size_t name_len = __builtin_strlen(name);
 };
 
 // Sorted by nothing in particular; a linear scan of ~35 short names with a
 // first-byte check is cheaper here than hashing every command name.
-const Command kCommands[] = {
+constexpr Command kCommands[] = {
     {"get", 2, cmd_get},          {"set", -3, cmd_set},           {"ping", -1, cmd_ping},
     {"incr", 2, cmd_incr},        {"mset", -3, cmd_mset},         {"mget", -2, cmd_mget},
     {"del", -2, cmd_del},         {"exists", -2, cmd_exists},     {"echo", 2, cmd_echo},
@@ -267,11 +268,21 @@ const Command kCommands[] = {
     {"command", -1, cmd_command}, {"config", -2, cmd_config},     {"bgrewriteaof", 1, cmd_bgrewriteaof},
 };
 
+// Whether s is the (all-letter, lower-case) command name `word` of length n
+// in any case: for a letter, (c | 0x20) equals it only for its two cases.
+bool is_name(Slice s, const char* word, size_t n) {
+    if (s.n != n) return false;
+    for (size_t i = 0; i < n; ++i) {
+        if ((s.p[i] | 0x20) != static_cast<uint8_t>(word[i])) return false;
+    }
+    return true;
+}
+
 const Command* lookup(Slice name) {
     if (name.n == 0) return nullptr;
     const uint8_t first = static_cast<uint8_t>(name.p[0] | 0x20);
     for (const Command& c : kCommands) {
-        if (static_cast<uint8_t>(c.name[0]) == first && name.equals_word(c.name)) return &c;
+        if (static_cast<uint8_t>(c.name[0]) == first && is_name(name, c.name, c.name_len)) return &c;
     }
     return nullptr;
 }

@@ -49,6 +49,13 @@ struct Stats {
     int64_t started_ms = 0;          // the store's clock at start
     const char* os = "linux";
     size_t maxmemory = 0;            // 0: no fixed limit (Linux)
+    // Connection requests the network stack refused (the libOS's dataplane
+    // counters, ringlet_demi_stats): a client whose SYN was dropped waits
+    // for its retransmission, so INFO shows them. Filled by `refresh_net`
+    // (the server's; kv_core has no libOS) just before INFO reads them.
+    uint64_t tcp_syn_dropped = 0;
+    uint64_t tcp_half_open_evicted = 0;
+    void (*refresh_net)(Stats&) = nullptr;
 };
 
 struct Context {

@@ -254,6 +254,9 @@ void cmd_info(Context& ctx, const Request&, Reply& out) {
     t.field("total_commands_processed", static_cast<int64_t>(ctx.stats.commands));
     t.field("expired_keys", static_cast<int64_t>(ctx.store.expired_total()));
     t.field("protocol_errors", static_cast<int64_t>(ctx.stats.rejected_protocol));
+    if (ctx.stats.refresh_net != nullptr) ctx.stats.refresh_net(ctx.stats);
+    t.field("tcp_syn_dropped", static_cast<int64_t>(ctx.stats.tcp_syn_dropped));
+    t.field("tcp_half_open_evicted", static_cast<int64_t>(ctx.stats.tcp_half_open_evicted));
     t.add("\r\n# Keyspace\r\n");
     if (ctx.store.size() != 0) {
         t.add("db0:keys=");

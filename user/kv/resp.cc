@@ -29,6 +29,23 @@ int64_t find_crlf(const uint8_t* data, size_t len, size_t from) {
     return -1;
 }
 
+// The common RESP header, fast: a decimal without sign or leading zeros
+// (at most 18 digits: no overflow) and then "\r\n" at data[from]. True with
+// its value and the offset after the "\r\n"; false for anything else
+// (other forms, an error, or not all there yet), which the general path
+// (find_crlf + parse_i64) then judges, so the two accept exactly the same.
+bool quick_header(const uint8_t* data, size_t len, size_t from, int64_t* value, size_t* next) {
+    size_t i = from;
+    const size_t stop = len - from > 18 ? from + 18 : len;
+    uint64_t v = 0;
+    while (i < stop && static_cast<uint8_t>(data[i] - '0') <= 9) v = v * 10 + (data[i++] - '0');
+    if (i == from || i + 1 >= len || data[i] != '\r' || data[i + 1] != '\n') return false;
+    if (data[from] == '0' && i - from > 1) return false;
+    *value = static_cast<int64_t>(v);
+    *next = i + 2;
+    return true;
+}
+
 bool is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
 // Inline: one line of whitespace-separated words, ended by "\n" (a "\r"
@@ -59,13 +76,15 @@ ParseResult parse_request(const uint8_t* data, size_t len, size_t limit, Request
     if (len == 0) return need_more();
     if (data[0] != '*') return parse_inline(data, len, out);
 
-    const int64_t head = find_crlf(data, len, 1);
-    if (head < 0) return len > kMaxInline ? error("too big mbulk count string") : need_more();
     int64_t count = 0;
-    if (!parse_i64(Slice(data + 1, static_cast<size_t>(head) - 1), &count) || count > kMaxMultibulk) {
-        return error("invalid multibulk length");
+    size_t pos = 0;
+    if (!quick_header(data, len, 1, &count, &pos)) {
+        const int64_t head = find_crlf(data, len, 1);
+        if (head < 0) return len > kMaxInline ? error("too big mbulk count string") : need_more();
+        if (!parse_i64(Slice(data + 1, static_cast<size_t>(head) - 1), &count)) return error("invalid multibulk length");
+        pos = static_cast<size_t>(head) + 2;
     }
-    size_t pos = static_cast<size_t>(head) + 2;
+    if (count > kMaxMultibulk) return error("invalid multibulk length");
     if (count <= 0) return {ParseStatus::Complete, pos, nullptr};  // empty: skipped
     if (static_cast<size_t>(count) > kMaxArgs) return error("too many arguments in request");
 
@@ -79,14 +98,17 @@ ParseResult parse_request(const uint8_t* data, size_t len, size_t limit, Request
             msg[sizeof msg - 3] = (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
             return error(msg);
         }
-        const int64_t eol = find_crlf(data, len, pos + 1);
-        if (eol < 0) return len - pos > kMaxInline ? error("too big bulk count string") : need_more();
         int64_t blen = 0;
-        if (!parse_i64(Slice(data + pos + 1, static_cast<size_t>(eol) - pos - 1), &blen) || blen < 0 ||
-            blen > kMaxBulk) {
-            return error("invalid bulk length");
+        size_t body = 0;
+        if (!quick_header(data, len, pos + 1, &blen, &body)) {
+            const int64_t eol = find_crlf(data, len, pos + 1);
+            if (eol < 0) return len - pos > kMaxInline ? error("too big bulk count string") : need_more();
+            if (!parse_i64(Slice(data + pos + 1, static_cast<size_t>(eol) - pos - 1), &blen) || blen < 0) {
+                return error("invalid bulk length");
+            }
+            body = static_cast<size_t>(eol) + 2;
         }
-        const size_t body = static_cast<size_t>(eol) + 2;
+        if (blen > kMaxBulk) return error("invalid bulk length");
         // Refuse now what could never fit, rather than buffer towards it.
         if (static_cast<uint64_t>(blen) + 2 > limit || body + static_cast<size_t>(blen) + 2 > limit) {
             return error("request too large for this server's input buffer");

@@ -5,6 +5,8 @@
 #include <demi/wait.h>
 #include <errno.h>
 
+#include "libos/pdpix/ringlet_demi.h"
+
 #include "user/kv/alloc.h"
 #include "user/kv/console.h"
 #include "user/kv/server.h"
@@ -190,6 +192,14 @@ void handle(Loop& l, const Pending& p, demi_qresult_t& qr) {
     }
 }
 
+// INFO's network counters from the libOS (kv_core cannot call it).
+void refresh_net(Stats& s) {
+    struct ringlet_demi_stats dp {};
+    if (ringlet_demi_stats(&dp) != 0) return;
+    s.tcp_syn_dropped = dp.tcp_syn_dropped;
+    s.tcp_half_open_evicted = dp.tcp_half_open_evicted;
+}
+
 int open_listener(uint16_t port) {
     int qd = -1;
     if (demi_socket(&qd, AF_INET, SOCK_STREAM, 0) != 0) return -1;
@@ -211,6 +221,7 @@ int serve(const ServerConfig& cfg, Store& store, Stats& stats, Log* log, int64_t
     l.store = &store;
     l.stats = &stats;
     l.log = log;
+    stats.refresh_net = refresh_net;
     if (log != nullptr) {
         l.seen_durable = log->durable_lsn();
         l.seen_failed = log->failed_lsn();
