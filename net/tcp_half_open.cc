@@ -2,7 +2,7 @@
 //
 // With TCP_LISTEN_BACKLOG, lwIP counts a listener's connections still in the
 // handshake (SYN_RCVD) in accepts_pending and ignores SYNs beyond its
-// backlog (kTcpMaxHalfOpen, net/queues.h). Alone that would let a SYN flood
+// backlog (tcp_half_open_cap: 32..64 by the app's listen backlog, net/queues.h). Alone that would let a SYN flood
 // from addresses that never answer lock real clients out until the
 // half-open ones time out (20 s). So a SYN that finds the listener full
 // first evicts that listener's oldest half-open connection if it has waited
@@ -11,7 +11,7 @@
 // within a round trip) is not evicted by its own later SYNs, which are
 // dropped and sent again by their clients; a flood only churns its own
 // stale entries, so a real client's SYN is answered at its first or second
-// retransmission; what a peer can pin stays kTcpMaxHalfOpen pcbs.
+// retransmission; what a peer can pin stays at most kTcpMaxHalfOpenBurst pcbs.
 #include "libos/mem/dataplane_stats.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
