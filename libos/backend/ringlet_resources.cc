@@ -429,6 +429,7 @@ private:
                 return r.error();
             }
             TRY(g_cores[0].platform.add_sleep_hook(blk, kBlkNotifyBit));
+            blk.set_recovery_wake(&ring_doorbell, nullptr);  // multiqueue resets: notes between cores
             if (cores > 1) {
                 // Other cores reach core 0 (forwarding, doorbells) through the mesh.
                 backend::CoreMesh* mesh = TRY(ensure_mesh(cores));
