@@ -126,6 +126,10 @@ public:
     bool broken() const { return m_broken; }
     // Resets done after the device misbehaved.
     uint32_t resets() const { return m_resets; }
+    // A test hook (ringlet_blk_inject_fault): the next poll acts as if the
+    // device had asked for a reset (with every core, on a multiqueue disk).
+    void inject_fault() { m_needs_reset = true; }
+    bool is_open() const { return m_open; }
     // Requests submitted on this object's device queue (per-queue counter).
     uint64_t submitted() const { return m_submitted; }
 

@@ -595,6 +595,17 @@ extern "C" int ringlet_nic_inject_fault(void) {
     return 0;
 }
 
+// A test hook (blkcheck cores-reset): the calling core's storage queue
+// acts as if the disk had asked for a reset. 0, or ENOENT if the core
+// drives no virtio-blk queue.
+extern "C" int ringlet_blk_inject_fault(void) {
+    using namespace ringlet::pdpix;
+    const uint32_t core = this_core();
+    if (core >= kCores || !g_blk[core].is_open()) return ENOENT;
+    g_blk[core].inject_fault();
+    return 0;
+}
+
 extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out) {
     using ringlet::pdpix::g_mesh;
     if (g_mesh == nullptr || out == nullptr || core >= g_mesh->cores()) return ENOENT;
