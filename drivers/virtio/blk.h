@@ -48,6 +48,7 @@ struct BlkConfig {
     // BlkDevice) drives queue k over more_memory[k], 1 <= k < queues; the
     // device may offer fewer (active_queues() says how many are live).
     uint16_t queues = 1;
+    // Both arrays are read again by restart(): keep them alive.
     BlkDevice* const* more = nullptr;
     const BlkQueueMemory* more_memory = nullptr;
 };
@@ -132,9 +133,12 @@ public:
     // Recovery from a device that broke its ring or asked for a reset
     // (recovery.cc): once reset() and reclaim() have taken every request
     // back, brings the device up again as init() did, over the same memory.
-    // Busy while a request is still held; Unsupported on a multiqueue
-    // device (the other queues' cores would have to stop too); Unsupported
-    // too if the device now offers other features than before; the
+    // On a multiqueue device (called on queue 0's BlkDevice, once the
+    // cores of the other queues have stopped and reclaimed theirs) every
+    // queue comes back: BlkConfig::more and more_memory must still point
+    // at live arrays. Busy while any queue still holds a request;
+    // InvalidArgument on a further queue's BlkDevice; Unsupported if the
+    // device now offers other features or fewer queues than before; the
     // transport's errors otherwise, with FAILED set on the device.
     Result<void> restart();
 

@@ -3,7 +3,8 @@
 // reclaimed every buffer (virtio 1.2 section 2.4: after a reset the device
 // touches no ring), and restart() repeats the handshake of section 3.1.1
 // over the same ring memory the caller still owns - for a multiqueue NIC
-// every pair's queues and the control queue, with MQ/RSS re-programmed.
+// every pair's queues and the control queue, with MQ/RSS re-programmed;
+// for a multiqueue disk every request queue.
 // Kept apart from net.cc and blk.cc: nothing here is on a per-packet path.
 #include "drivers/virtio/blk.h"
 #include "drivers/virtio/net.h"
@@ -57,9 +58,21 @@ Result<void> NetDevice::restart() {
 
 Result<void> BlkDevice::restart() {
     if (!m_started || m_queue_index != 0) return Error::InvalidArgument;
-    if (m_config.queues > 1) return Error::Unsupported;
-    if (m_vq.outstanding() != 0) return Error::Busy;
-    return restart_device(m_transport, m_features, [&] { return bring_up(m_config); });
+    // A reset forgot every request queue: all of them come back before
+    // DRIVER_OK (section 3.1.1 step 7), so none may still hold a request.
+    const uint16_t active = m_active_queues;
+    for (uint16_t k = 0; k < active; ++k) {
+        const BlkDevice& q = k == 0 ? *this : *m_config.more[k];
+        if (q.m_vq.outstanding() != 0) return Error::Busy;
+    }
+    // Each further queue's BlkDevice is attached again by the bring-up.
+    for (uint16_t k = 1; k < active; ++k) m_config.more[k]->m_started = false;
+    return restart_device(m_transport, m_features, [&]() -> Result<void> {
+        TRY(bring_up(m_config));
+        // The cores driving queues 1.. count on theirs coming back.
+        if (m_active_queues != active) return Error::Unsupported;
+        return {};
+    });
 }
 
 }  // namespace ringlet::virtio

@@ -21,6 +21,13 @@ constexpr uint64_t kRingPages = pages_for(kRequestsOffset + virtio::BlkDevice::r
 
 constexpr uint64_t kIrqBind = 1;
 
+// The one disk's multiqueue recovery (its cores' notes), set up by core 0.
+BlkMqRecovery g_recovery;
+
+void report_mq(const char* what, uint32_t reset, uint32_t max) {
+    user::printf("libos: virtio-blk %s (reset %u of %u)\n", what, reset, max);
+}
+
 }  // namespace
 
 Result<void> BlkQueue::open(const virtio::DmaSpan& dma, uint32_t notify_bit, uint16_t queues, BlkQueue* const* more) {
@@ -46,22 +53,28 @@ Result<void> BlkQueue::open(const virtio::DmaSpan& dma, uint32_t notify_bit, uin
     cfg.ring = memory(0).ring;
     cfg.requests = memory(0).requests;
     cfg.queue_size = kQueueSize;
-    virtio::BlkDevice* devices[kMeshCores] = {};
-    virtio::BlkQueueMemory rings[kMeshCores] = {};
     if (queues > 1) {
         for (uint16_t k = 1; k < queues; ++k) {
             if (more[k] == nullptr || more[k] == this) return Error::InvalidArgument;
-            devices[k] = &more[k]->m_dev;
-            rings[k] = memory(k);
+            m_more_devices[k] = &more[k]->m_dev;
+            m_more_memory[k] = memory(k);
         }
         cfg.queues = queues;
-        cfg.more = devices;
-        cfg.more_memory = rings;
+        cfg.more = m_more_devices;  // members: restart() reads them again
+        cfg.more_memory = m_more_memory;
     }
     TRY(m_dev.init(cfg));
     // Polling is the fast path; the interrupt is armed only before a sleep.
     m_dev.disable_interrupts();
     for (uint16_t k = 1; k < m_dev.active_queues(); ++k) more[k]->m_dev.disable_interrupts();
+    if (m_dev.active_queues() > 1) {
+        g_recovery.configure(m_dev.active_queues(), kMaxResets, nullptr, nullptr, &report_mq);
+        m_group = &g_recovery;
+        for (uint16_t k = 1; k < m_dev.active_queues(); ++k) {
+            more[k]->m_group = &g_recovery;
+            more[k]->m_core = k;
+        }
+    }
     TRY(user::as_result(user::syscall(kSysIrqControl, m_device_cap, kIrqBind, notify_bit)));
     m_open = true;
     return {};
@@ -73,7 +86,14 @@ Result<void> BlkQueue::open_queue(const virtio::DmaSpan& dma) {
     m_dma = dma;
     m_secondary = true;
     m_open = true;
+    // During a reset it waits (poll: recover_with_others) until core 0
+    // set its queue up again.
+    if (m_group != nullptr && m_group->join(m_core)) m_dev.disable_interrupts();
     return {};
+}
+
+void BlkQueue::set_recovery_wake(BlkMqRecovery::Wake wake, void* ctx) {
+    if (m_group != nullptr) m_group->configure(m_group->cores(), kMaxResets, wake, ctx, &report_mq);
 }
 
 void BlkQueue::set_peer_region(uint32_t core, const virtio::DmaSpan& dma) {
@@ -141,14 +161,14 @@ rt::Task<Result<uint32_t>> BlkQueue::submit(Kind kind, uint64_t offset, uint8_t*
         // Ring full: hand back what finished (the poll task may be parked
         // behind this very task's yields) and let other tasks run.
         if (poll(kQueueSize) == 0) co_await m_exec->yield();
-        if (m_broken) co_return Error::IoError;
+        if (!usable()) co_return Error::IoError;
     }
 }
 
 rt::Task<Result<void>> BlkQueue::run(Kind kind, uint64_t offset, uint8_t* data, uint32_t len, mem::Buffer* hold,
                                      const virtio::DmaSpan& region) {
     if (m_exec == nullptr) co_return Error::InvalidArgument;
-    if (m_broken) co_return Error::IoError;
+    if (!usable()) co_return Error::IoError;  // broken, or every queue is being reset
     auto slot = co_await submit(kind, offset, data, len, hold, region);
     if (!slot) co_return slot.error();
     Completion done(this, *slot);
@@ -202,12 +222,23 @@ uint32_t BlkQueue::poll(uint32_t max) {
         m_dev.disable_interrupts();
         m_armed = false;
     }
-    if (m_needs_reset && !m_broken) recover("device needs a reset");
+    if (m_group != nullptr) {
+        if (!recover_with_others()) return 0;
+    } else if (m_needs_reset && !m_broken) {
+        recover("device needs a reset");
+    }
     while (n < max && !m_broken) {
         auto c = m_dev.poll();
         if (!c) {
             if (c.error() == Error::Empty) break;
-            recover(error_name(c.error()));
+            if (m_group == nullptr) {
+                recover(error_name(c.error()));
+            } else {
+                user::printf("libos: virtio-blk queue %u misbehaved (%s)\n", m_dev.queue_index(),
+                             error_name(c.error()));
+                m_group->fault(m_core);
+                (void)recover_with_others();
+            }
             break;
         }
         if (c->cookie < kQueueSize) complete(static_cast<uint32_t>(c->cookie), c->status);
@@ -216,16 +247,23 @@ uint32_t BlkQueue::poll(uint32_t max) {
     return n;
 }
 
+bool BlkQueue::recover_with_others() {
+    if (m_needs_reset) {  // core 0 saw DEVICE_NEEDS_RESET at a wake-up
+        m_needs_reset = false;
+        m_group->fault(m_core);
+    }
+    const BlkMqRecovery::State st = m_group->step(m_core, *this);
+    if (st == BlkMqRecovery::State::Broken) m_broken = true;
+    if (m_core == 0) m_resets = m_group->resets();
+    return st == BlkMqRecovery::State::Running;
+}
+
+void BlkQueue::recovery_fail(uint64_t cookie) {
+    if (cookie < kQueueSize) complete(static_cast<uint32_t>(cookie), Error::IoError);
+}
+
 void BlkQueue::recover(const char* why) {
     m_needs_reset = false;
-    if (m_secondary || m_dev.active_queues() > 1) {
-        // A reset is device-wide: it would pull every other core's queue
-        // away under it. Give the device up (BlkDevice::restart refuses a
-        // multiqueue device anyway); its requests stay held.
-        user::printf("libos: virtio-blk queue %u misbehaved (%s): multiqueue, given up\n", m_dev.queue_index(), why);
-        m_broken = true;
-        return;
-    }
     ++m_resets;
     const bool give_up = m_resets > kMaxResets;
     user::printf("libos: virtio-blk misbehaved (%s): %s (reset %u of %u)\n", why,
@@ -256,6 +294,10 @@ void BlkQueue::recover(const char* why) {
 
 bool BlkQueue::before_sleep() {
     // Nothing the device could wake us for, or nobody to poll after it did.
+    if (m_group != nullptr && m_open && m_exec != nullptr) {
+        if (m_needs_reset || !m_group->may_sleep(m_core)) return false;  // a fault or a note to act on first
+        if (!m_group->running(m_core)) return true;     // a note (a doorbell) wakes us
+    }
     if (!m_open || m_broken || m_exec == nullptr || m_in_flight == 0) return true;
     if (m_needs_reset) return false;  // poll first: it resets the device
     m_armed = m_secondary;

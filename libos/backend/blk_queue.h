@@ -32,8 +32,10 @@
 // core arms its queue before it sleeps and core 0 rings its doorbell
 // (BlkForwardServer). Core 0's BlkQueue also serves other cores' forwarded
 // requests (BlkTarget, blk_forward.h), whose bytes lie in those cores' DMA
-// regions (set_peer_region). Recovery stays single-queue: a multiqueue
-// device that misbehaves is given up (BlkDevice::restart refuses it).
+// regions (set_peer_region). A multiqueue device that misbehaves is reset
+// by all the cores together (BlkMqRecovery, blk_recovery.h): each fails the
+// requests its queue held with IoError, core 0 brings every queue back, the
+// same kMaxResets budget holds.
 #pragma once
 
 #include <coroutine>
@@ -41,6 +43,7 @@
 
 #include "drivers/virtio/blk.h"
 #include "libos/backend/blk_forward.h"
+#include "libos/backend/blk_recovery.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/mem/dma_heap.h"
 #include "libos/pdpix/storage.h"
@@ -51,7 +54,11 @@
 
 namespace ringlet::backend {
 
-class BlkQueue final : public pdpix::BlockDevice, public SleepHook, public rt::PollSource, public BlkTarget {
+class BlkQueue final : public pdpix::BlockDevice,
+                       public SleepHook,
+                       public rt::PollSource,
+                       public BlkTarget,
+                       private BlkRecoveryQueue {
 public:
     static constexpr uint16_t kQueueSize = 64;
     static constexpr uint32_t kMaxResets = 8;
@@ -83,6 +90,9 @@ public:
     // Whether the device finished requests this queue's poll() has not
     // taken (read by core 0 for a sleeping core).
     bool pending() const { return m_open && m_dev.pending(); }
+    // Multiqueue: how one core's recovery note wakes another (a doorbell;
+    // see blk_recovery.h). Core 0's, after open().
+    void set_recovery_wake(BlkMqRecovery::Wake wake, void* ctx);
     // Core `core`'s DMA region, whose bytes its forwarded requests name.
     void set_peer_region(uint32_t core, const virtio::DmaSpan& dma);
 
@@ -116,6 +126,10 @@ public:
     bool broken() const { return m_broken; }
     // Resets done after the device misbehaved.
     uint32_t resets() const { return m_resets; }
+    // A test hook (ringlet_blk_inject_fault): the next poll acts as if the
+    // device had asked for a reset (with every core, on a multiqueue disk).
+    void inject_fault() { m_needs_reset = true; }
+    bool is_open() const { return m_open; }
     // Requests submitted on this object's device queue (per-queue counter).
     uint64_t submitted() const { return m_submitted; }
 
@@ -172,8 +186,16 @@ private:
     static Result<uint64_t> pa_in(const virtio::DmaSpan& region, const uint8_t* va, uint32_t len);
     void complete(uint32_t slot, Error status);
     // Resets the device, fails what it held with IoError, restarts it (or
-    // gives it up). `why` goes on the console line.
+    // gives it up). `why` goes on the console line. Single-queue only.
     void recover(const char* why);
+    // Multiqueue: this core's share of a reset of every queue; false while
+    // the queue may not be used.
+    bool recover_with_others();
+    // Whether requests may go to the device now (not broken, not in a reset).
+    bool usable() const { return !m_broken && (m_group == nullptr || m_group->running(m_core)); }
+    // BlkRecoveryQueue.
+    virtio::BlkDevice& recovery_device() override { return m_dev; }
+    void recovery_fail(uint64_t cookie) override;
 
     virtio::BlkDevice m_dev;
     virtio::DmaSpan m_dma;
@@ -191,6 +213,11 @@ private:
     bool m_armed = false;      // a secondary queue's interrupt is on (before_sleep)
     uint64_t m_submitted = 0;
     virtio::DmaSpan m_peers[kMeshCores] = {};
+    BlkMqRecovery* m_group = nullptr;  // multiqueue: every queue's cores reset the device together
+    uint32_t m_core = 0;               // this queue's core (its index)
+    // Core 0's: the further queues, read again when they are restarted.
+    virtio::BlkDevice* m_more_devices[kMeshCores] = {};
+    virtio::BlkQueueMemory m_more_memory[kMeshCores] = {};
     Slot m_slots[kQueueSize];
 };
 

@@ -429,6 +429,7 @@ private:
                 return r.error();
             }
             TRY(g_cores[0].platform.add_sleep_hook(blk, kBlkNotifyBit));
+            blk.set_recovery_wake(&ring_doorbell, nullptr);  // multiqueue resets: notes between cores
             if (cores > 1) {
                 // Other cores reach core 0 (forwarding, doorbells) through the mesh.
                 backend::CoreMesh* mesh = TRY(ensure_mesh(cores));
@@ -591,6 +592,17 @@ extern "C" int ringlet_nic_inject_fault(void) {
     if (core != 0 && core < kCores) nic = g_pair_nic[core];
     if (nic == nullptr) return ENOENT;
     nic->inject_fault();
+    return 0;
+}
+
+// A test hook (blkcheck cores-reset): the calling core's storage queue
+// acts as if the disk had asked for a reset. 0, or ENOENT if the core
+// drives no virtio-blk queue.
+extern "C" int ringlet_blk_inject_fault(void) {
+    using namespace ringlet::pdpix;
+    const uint32_t core = this_core();
+    if (core >= kCores || !g_blk[core].is_open()) return ENOENT;
+    g_blk[core].inject_fault();
     return 0;
 }
 

@@ -67,3 +67,19 @@ ringlet_qemu_test(qemu.blk_cores_2q_4
   BOOT_TIMEOUT 100
   ARGS --smp 4 --disk ${CMAKE_CURRENT_BINARY_DIR}/blk_cores_2q.img --disk-queues 2
        --append "shutdown init=blkcheck:cores@all")
+# A multiqueue disk reset under 4 cores (issue 15 item 4): after every core
+# verified its region, core 2's queue acts as if the device asked for a
+# reset; all cores reset it together (exactly one reset line), any request
+# held across it fails with EIO, then every core reads its region back
+# intact and writes and verifies it again on its own queue.
+ringlet_qemu_test(qemu.blk_cores_mq_reset
+  CHECKS --exit 0 --has "^libos: virtio-blk: 4 request queues for 4 cores \\(device offers 4\\)$"
+         --has "^blkcheck: core 2: disk fault injected$"
+         --count "^libos: virtio-blk multiqueue device misbehaved, resetting every request queue \\(reset 1 of 8\\)$" 1
+         --count "^libos: virtio-blk .*reset 2 of" 0
+         --count "^blkcheck: core [0-3]: region intact after the reset" 4
+         --count "^blkcheck: core [0-3]: ${blk_core_ok}" 8
+         --has "^blkcheck: cores: every core verified its region$" --lacks FAILED --lacks PANIC --lacks "given up"
+  BOOT_TIMEOUT 100
+  ARGS --smp 4 --disk ${CMAKE_CURRENT_BINARY_DIR}/blk_cores_reset.img --disk-queues 4
+       --append "shutdown init=blkcheck:cores-reset@all")

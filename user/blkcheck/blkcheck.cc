@@ -15,6 +15,7 @@
 //   blkcheck cores[:SEED]   every core of the app (init=blkcheck:cores@all)
 //                           writes and verifies its own region (cores.cc)
 //   blkcheck cores-bench[:N]  the same, then N 4 KiB round trips per core
+//   blkcheck cores-reset[:SEED]  the same, then a disk reset in the middle
 //
 // write and verify also check that requests past the end of the disk, not
 // on a sector boundary or not meant for a storage queue are refused with the
@@ -269,6 +270,10 @@ int run(int argc, char** argv) {
         uint64_t rounds = 100;
         if (argc > 3 || (argc == 3 && !parse_u64(argv[2], with_bench ? &rounds : &arg)) || rounds == 0) return 2;
         return cores(arg, with_bench ? rounds : 0);
+    }
+    if (strcmp(mode, "cores-reset") == 0) {
+        if (argc > 3 || (argc == 3 && !parse_u64(argv[2], &arg))) return 2;
+        return cores(arg, 0, true);
     }
     if (strcmp(mode, "serve") == 0) {
         if (argc != 3 || !parse_u64(argv[2], &arg)) return 2;

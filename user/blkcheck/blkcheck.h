@@ -47,7 +47,8 @@ int faults(int disk);
 // blkcheck cores[:SEED] (cores.cc): every core of the app writes and
 // verifies its own region through its own storage queue; with rounds > 0
 // (cores-bench[:N]) each then runs bench() on its region.
-int cores(uint64_t seed, uint64_t rounds);
+// With `reset` (cores-reset), a disk reset in the middle (cores.cc).
+int cores(uint64_t seed, uint64_t rounds, bool reset = false);
 
 // ROUNDS sequential 4 KiB write+read round trips at byte `offset` of
 // `disk`: prints the guest instructions each took on this core (rdinstret,

@@ -9,12 +9,20 @@
 // serving (forwarded requests, other cores' doorbells) until every core is
 // done, then prints its own line and the verdict. Exit 0 only when every
 // core verified its region.
+//
+// blkcheck cores-reset: the same, then (once every core verified) core 2
+// makes its queue act as if the disk had asked for a reset
+// (ringlet_blk_inject_fault): every core reads its region back until no
+// read fails with EIO (requests held across the reset do), finds it intact,
+// and writes and verifies it once more.
 #include <errno.h>
 #include <string.h>
 
 #include <atomic>
 
 #include "libos/backend/blk_queue.h"
+
+extern "C" int ringlet_blk_inject_fault(void);
 #include "user/blkcheck/blkcheck.h"
 #include "user/rt/cores.h"
 #include "user/rt/syscall.h"
@@ -33,7 +41,15 @@ constexpr timespec kPhase{10, 0};
 constexpr timespec kTick{0, 10'000'000};
 constexpr uint32_t kMaxTicks = 12'000;  // 120 s of waiting for the other cores
 
+constexpr uint32_t kNoFault = ~0u;
+constexpr uint32_t kReadAttempts = 20;
+
 uint64_t g_seed = 0;
+uint32_t g_fault_core = kNoFault;
+std::atomic<uint32_t> g_started{0};
+std::atomic<uint32_t> g_verified{0};   // cores past their first region
+std::atomic<bool> g_reset_seen{false};  // the fault core read its region back after the reset
+bool g_eio_expected[kMaxCores] = {};    // a core's EIO is the reset's, not a failure
 uint64_t g_rounds = 0;  // cores-bench: round trips per core after the check
 std::atomic<uint32_t> g_done{0};
 std::atomic<uint32_t> g_failed{0};
@@ -68,13 +84,15 @@ bool wait_ops(uint32_t core, const char* what, const demi_qtoken_t* qts, demi_qr
         printf("blkcheck: core %u: %s: wait: %s FAILED\n", core, what, errno_name(e));
         return false;
     }
+    bool ok = true;
     for (uint32_t i = 0; i < kChunks; ++i) {
         if (const int e = op_errno(qrs[i]); e != 0) {
-            printf("blkcheck: core %u: %s of chunk %u: %s FAILED\n", core, what, i, errno_name(e));
-            return false;
+            printf("blkcheck: core %u: %s of chunk %u: %s%s\n", core, what, i, errno_name(e),
+                   e == EIO && g_eio_expected[core] ? " (the reset)" : " FAILED");
+            ok = false;
         }
     }
-    return true;
+    return ok;
 }
 
 // Writes, flushes, reads back and verifies this core's region.
@@ -120,6 +138,72 @@ bool region(uint32_t core, int disk) {
     return ok;
 }
 
+// Reads this core's region back (no write): true when every read worked
+// and the bytes are those written before.
+bool reread(uint32_t core, int disk) {
+    const uint64_t base = kRegionBase + uint64_t{core} * kRegionBytes;
+    demi_qtoken_t qts[kChunks];
+    demi_qresult_t qrs[kChunks];
+    for (uint32_t c = 0; c < kChunks; ++c) {
+        if (const int e = ringlet_demi_popat(&qts[c], disk, base + c * kChunkBytes, kChunkBytes); e != 0) {
+            printf("blkcheck: core %u: popat: %s FAILED\n", core, errno_name(e));
+            return false;
+        }
+    }
+    const bool read = wait_ops(core, "reread", qts, qrs);
+    bool ok = read;
+    for (uint32_t c = 0; c < kChunks; ++c) {
+        if (op_errno(qrs[c]) != 0) continue;
+        if (ok && !check(static_cast<const uint8_t*>(qrs[c].qr_value.sga.sga_segs[0].sgaseg_buf), core, c)) ok = false;
+        (void)demi_sgafree(&qrs[c].qr_value.sga);
+    }
+    if (read && !ok) g_eio_expected[core] = false;  // wrong bytes are never the reset's
+    return ok;
+}
+
+void idle_tick() {
+    demi_qresult_t qr{};
+    int n = 0;
+    (void)demi_wait_next_n(&qr, 1, &n, &kTick);
+}
+
+// cores-reset, after the first region: the fault, then every core reads
+// its region back until the reset is over, and writes it once more.
+bool after_reset(uint32_t core, int disk) {
+    if (g_fault_core == kNoFault) return true;
+    g_verified.fetch_add(1);
+    for (uint32_t t = 0; g_verified.load() < g_started.load() || g_started.load() == 0; ++t) {
+        if (t > kMaxTicks) return false;
+        idle_tick();
+    }
+    g_eio_expected[core] = true;
+    if (core == g_fault_core) {
+        if (ringlet_blk_inject_fault() != 0) {
+            printf("blkcheck: core %u: no queue to fault FAILED\n", core);
+            return false;
+        }
+        printf("blkcheck: core %u: disk fault injected\n", core);
+    } else {
+        for (uint32_t t = 0; !g_reset_seen.load(); ++t) {
+            if (t > kMaxTicks) return false;
+            idle_tick();
+        }
+    }
+    uint32_t attempt = 1;
+    while (!reread(core, disk)) {
+        if (!g_eio_expected[core] || ++attempt > kReadAttempts) {
+            printf("blkcheck: core %u: region not readable after the reset FAILED\n", core);
+            return false;
+        }
+        idle_tick();
+    }
+    g_eio_expected[core] = false;
+    if (core == g_fault_core) g_reset_seen.store(true);
+    printf("blkcheck: core %u: region intact after the reset (read %u time%s)\n", core, attempt,
+           attempt == 1 ? "" : "s");
+    return region(core, disk);
+}
+
 void run_bench(uint32_t core, int disk) {
     if (g_rounds == 0) return;
     char who[] = "core ?: bench";
@@ -148,7 +232,7 @@ int other_core(void*) {
         g_failed.fetch_add(1);
     } else {
         const uint32_t core = static_cast<uint32_t>(disk / 1024);  // a qd names its core
-        if (!region(core, disk)) g_failed.fetch_add(1);
+        if (!region(core, disk) || !after_reset(core, disk)) g_failed.fetch_add(1);
         run_bench(core, disk);
         report(core);
     }
@@ -163,7 +247,7 @@ int other_core(void*) {
 
 }  // namespace
 
-int cores(uint64_t seed, uint64_t rounds) {
+int cores(uint64_t seed, uint64_t rounds, bool reset) {
     g_seed = seed;
     g_rounds = rounds;
     int disk = -1;
@@ -187,7 +271,9 @@ int cores(uint64_t seed, uint64_t rounds) {
     }
 #endif
     printf("blkcheck: cores: %u cores, seed %lu\n", started, seed);
-    if (!region(0, disk)) g_failed.fetch_add(1);
+    if (reset) g_fault_core = started > 2 ? 2 : started - 1;  // a core other than 0 where there is one
+    g_started.store(started);
+    if (!region(0, disk) || !after_reset(0, disk)) g_failed.fetch_add(1);
     run_bench(0, disk);
     // Keep serving the others (their forwarded requests, their doorbells).
     uint32_t ticks = 0;

@@ -3,7 +3,8 @@
 // or asked for a reset (DEVICE_NEEDS_RESET) is reset, its buffers taken
 // back, and brought up again over the same memory; it then works, and what
 // it stored before is still there. A multiqueue NIC comes back with every
-// pair and its RSS steering programmed again.
+// pair and its RSS steering programmed again, a multiqueue disk with every
+// request queue.
 #include <gtest/gtest.h>
 
 #include <string.h>
@@ -137,19 +138,67 @@ TEST(VirtioRecovery, DeviceThatChangedItsFeaturesIsGivenUp) {
     EXPECT_TRUE(d.dev->can_flush());  // what the layers above were told stays as it was
 }
 
-TEST(VirtioRecovery, MultiqueueBlkIsNotRestarted) {
-    Disk d;
-    BlkDevice more;
-    d.cfg.queues = 2;
-    BlkDevice* list[2] = {nullptr, &more};
+// A multiqueue disk's config: queue k over mem[k], driven by list[k].
+BlkConfig mq_config(FakeDisk& disk, BlkDevice* const* list, const BlkQueueMemory* mem, uint16_t queues) {
+    BlkConfig cfg;
+    cfg.window = disk.window();
+    cfg.ring = mem[0].ring;
+    cfg.requests = mem[0].requests;
+    cfg.queue_size = 16;
+    cfg.queues = queues;
+    cfg.more = list;
+    cfg.more_memory = mem;
+    return cfg;
+}
+
+TEST(VirtioRecovery, MultiqueueBlkRestartsEveryQueue) {
+    DmaArena arena{2 << 20};
+    FakeDisk disk{&arena, kBlkFeatures | blk_feature::kMq, 256, 3};
+    std::unique_ptr<BlkDevice> devs[3];
+    BlkDevice* list[3] = {};
+    BlkQueueMemory mem[3];
+    for (int k = 0; k < 3; ++k) {
+        devs[k] = std::make_unique<BlkDevice>();
+        list[k] = devs[k].get();
+        mem[k] = BlkQueueMemory{arena.alloc(Virtqueue::ring_bytes(16), 4096), arena.alloc(BlkDevice::request_bytes(16), 64)};
+    }
+    const BlkConfig cfg = mq_config(disk, list, mem, 3);
+    ASSERT_TRUE(devs[0]->init(cfg).ok());
+    ASSERT_EQ(devs[0]->active_queues(), 3);
+    DmaSpan buf = arena.alloc(4096, 4096);
+    ASSERT_TRUE(devs[2]->read(0, DmaSpan{buf.va, buf.pa, 512}, 7).ok());  // queue 2 holds a request
+    ASSERT_TRUE(devs[0]->reset().ok());
+    EXPECT_EQ(devs[0]->restart().error(), Error::Busy);
+    EXPECT_EQ(devs[1]->restart().error(), Error::InvalidArgument);  // a further queue never restarts the device
+    EXPECT_EQ(*devs[2]->reclaim(), 7u);
+    ASSERT_TRUE(devs[0]->restart().ok());
+    EXPECT_EQ(devs[0]->active_queues(), 3);
+    for (uint16_t k = 0; k < 3; ++k) {
+        EXPECT_EQ(devs[k]->queue_index(), k);
+        ASSERT_TRUE(devs[k]->read(k, DmaSpan{buf.va, buf.pa, 512}, 20u + k).ok());
+        disk.service();
+        auto c = devs[k]->poll();
+        ASSERT_TRUE(c.ok());
+        EXPECT_EQ(c->cookie, 20u + k);
+        EXPECT_EQ(c->status, Error::Ok);
+        EXPECT_EQ(disk.requests_on[k], 1u);
+    }
+    for (const auto& e : disk.errors) ADD_FAILURE() << "device saw: " << e;
+}
+
+TEST(VirtioRecovery, MultiqueueBlkThatComesBackWithFewerQueuesIsGivenUp) {
+    DmaArena arena{2 << 20};
+    FakeDisk disk{&arena, kBlkFeatures | blk_feature::kMq, 256, 2};
+    BlkDevice first, second;
+    BlkDevice* list[2] = {&first, &second};
     BlkQueueMemory mem[2];
-    mem[1] = BlkQueueMemory{d.arena.alloc(Virtqueue::ring_bytes(16), 4096), d.arena.alloc(BlkDevice::request_bytes(16), 64)};
-    d.cfg.more = list;
-    d.cfg.more_memory = mem;
-    ASSERT_TRUE(d.dev->init(d.cfg).ok());
-    d.reset_and_reclaim();
-    EXPECT_EQ(d.dev->restart().error(), Error::Unsupported);
-    EXPECT_EQ(more.restart().error(), Error::InvalidArgument);  // a secondary queue never restarts the device
+    for (auto& m : mem) m = BlkQueueMemory{arena.alloc(Virtqueue::ring_bytes(16), 4096), arena.alloc(BlkDevice::request_bytes(16), 64)};
+    const BlkConfig cfg = mq_config(disk, list, mem, 2);
+    ASSERT_TRUE(first.init(cfg).ok());
+    ASSERT_TRUE(first.reset().ok());
+    disk.device_features &= ~blk_feature::kMq;  // it would come back with one queue
+    EXPECT_EQ(first.restart().error(), Error::Unsupported);
+    EXPECT_NE(disk.status & status::kFailed, 0u);
 }
 
 struct Nic {
