@@ -108,60 +108,18 @@ bool VirtioNic::recover() {
 
 // ---- MqRecovery (virtio_nic_recovery.h) ----
 
-namespace {
-constexpr MqRecovery::Message kNotes[] = {{MqRecovery::Note::Fault},
-                                          {MqRecovery::Note::Reclaimed},
-                                          {MqRecovery::Note::Reclaim},
-                                          {MqRecovery::Note::Resume},
-                                          {MqRecovery::Note::GiveUp}};
-}  // namespace
-
-void MqRecovery::send(uint32_t from, uint32_t to, Note note) {
-    Ring& ring = to == 0 ? m_up[from] : m_down[to];
-    // At most two notes are ever queued per ring (the header): never full.
-    (void)ring.try_push(&kNotes[static_cast<uint32_t>(note)]);
-    // After the push: a receiver that sees the count sees the note.
-    m_mail[to].count.fetch_add(1, std::memory_order_release);
-    if (m_wake != nullptr) m_wake(m_wake_ctx, from, to);
-}
-
-void MqRecovery::broadcast(Note note) {
-    for (uint32_t k = 1; k < m_cores; ++k) {
-        if (m_included[k]) send(0, k, note);
-    }
-}
-
 bool MqRecovery::join(uint32_t core) {
     if (core == 0) return true;
-    uint32_t expected = kAbsent;
-    // Acquire: after a reset, core 0's setup of our pair happened before.
-    if (m_mail[core].member.compare_exchange_strong(expected, kJoined, std::memory_order_acq_rel)) return true;
+    Member found{};
+    if (m_box.try_join(core, &found)) return true;
     m_local[core].phase = Phase::Joining;
     return false;
-}
-
-void MqRecovery::lock_out_absent() {
-    for (uint32_t k = 1; k < m_cores; ++k) {
-        uint32_t expected = kAbsent;
-        m_locked[k] = m_mail[k].member.compare_exchange_strong(expected, kLocked, std::memory_order_acq_rel);
-        m_included[k] = !m_locked[k] && expected == kJoined;
-    }
-}
-
-void MqRecovery::release_absent(Member to) {
-    for (uint32_t k = 1; k < m_cores; ++k) {
-        if (!m_locked[k]) continue;
-        m_locked[k] = false;
-        // Release: our setup of pair k happens before its core joins.
-        m_mail[k].member.store(to, std::memory_order_release);
-        if (m_wake != nullptr) m_wake(m_wake_ctx, 0, k);  // it may sleep waiting to join
-    }
 }
 
 bool MqRecovery::may_sleep(uint32_t core, bool fault_unreported) const {
     if (fault_unreported || has_mail(core)) return false;
     const Phase p = m_local[core].phase;
-    if (p == Phase::Joining) return m_mail[core].member.load(std::memory_order_acquire) == kLocked;
+    if (p == Phase::Joining) return m_box.member(core) == Member::kLocked;
     // Waiting for notes: woken when one comes. Core 0 is also woken by
     // the device's interrupt, so it may sleep while collecting.
     return p == Phase::Stopped || p == Phase::Reclaimed || p == Phase::Collecting || p == Phase::Broken;
@@ -171,12 +129,12 @@ bool MqRecovery::step(uint32_t core, VirtioNic& nic) {
     if (core == 0) return lead(nic);
     Local& me = m_local[core];
     if (me.phase == Phase::Joining) {
-        uint32_t expected = kAbsent;
-        if (m_mail[core].member.compare_exchange_strong(expected, kJoined, std::memory_order_acq_rel)) {
+        Member found{};
+        if (m_box.try_join(core, &found)) {
             nic.m_needs_reset = false;
             nic.rearm();  // what start() left undone
             me.phase = Phase::Running;
-        } else if (expected == kGone) {
+        } else if (found == Member::kGone) {
             nic.m_needs_reset = false;
             nic.m_broken = true;
             me.phase = Phase::Broken;
@@ -186,10 +144,10 @@ bool MqRecovery::step(uint32_t core, VirtioNic& nic) {
     if (nic.m_needs_reset && me.phase == Phase::Running) {
         // Our pair broke (or the device asked for a reset): stop, tell core 0.
         me.phase = Phase::Stopped;
-        send(core, 0, Note::Fault);
+        m_box.send(core, 0, Note::Fault);
     }
-    me.seen = m_mail[core].count.load(std::memory_order_acquire);
-    while (const Message* m = m_down[core].try_pop()) {
+    m_box.take_mail(core);
+    while (const Message* m = m_box.pop_down(core)) {
         switch (m->note) {
         case Note::Reclaim:
             // The device is reset: what our pair held is ours again.
@@ -197,7 +155,7 @@ bool MqRecovery::step(uint32_t core, VirtioNic& nic) {
             ++nic.m_stats.resets;
             nic.take_back_buffers();
             me.phase = Phase::Reclaimed;
-            send(core, 0, Note::Reclaimed);
+            m_box.send(core, 0, Note::Reclaimed);
             break;
         case Note::Resume:
             // Core 0 set our queues up again: refill RX and go on.
@@ -220,9 +178,9 @@ bool MqRecovery::step(uint32_t core, VirtioNic& nic) {
 bool MqRecovery::lead(VirtioNic& nic) {
     Local& me = m_local[0];
     bool fault = nic.m_needs_reset && me.phase == Phase::Running;
-    me.seen = m_mail[0].count.load(std::memory_order_acquire);
-    for (uint32_t k = 1; k < m_cores; ++k) {
-        while (const Message* m = m_up[k].try_pop()) {
+    m_box.take_mail(0);
+    for (uint32_t k = 1; k < m_box.cores(); ++k) {
+        while (const Message* m = m_box.pop_up(k)) {
             // A Fault while collecting was seen before that core's
             // Reclaimed: this reset covers it.
             if (m->note == Note::Fault && me.phase == Phase::Running) fault = true;
@@ -249,10 +207,9 @@ void MqRecovery::begin_reset(VirtioNic& nic) {
         return;
     }
     nic.take_back_buffers();
-    lock_out_absent();
-    broadcast(Note::Reclaim);
-    m_waiting = 0;
-    for (uint32_t k = 1; k < m_cores; ++k) m_waiting += m_included[k] ? 1 : 0;
+    m_box.lock_out_absent();
+    m_box.broadcast(Note::Reclaim);
+    m_waiting = m_box.included_count();
     m_local[0].phase = Phase::Collecting;
 }
 
@@ -269,14 +226,14 @@ void MqRecovery::finish_reset(VirtioNic& nic) {
     nic.rearm();
     nic.m_needs_reset = false;
     m_local[0].phase = Phase::Running;
-    broadcast(Note::Resume);
-    release_absent(kAbsent);
+    m_box.broadcast(Note::Resume);
+    m_box.release_absent(Member::kAbsent);
 }
 
 void MqRecovery::give_up(VirtioNic& nic) {
-    if (m_local[0].phase != Phase::Collecting) lock_out_absent();  // the device did not even reset
-    broadcast(Note::GiveUp);
-    release_absent(kGone);
+    if (m_local[0].phase != Phase::Collecting) m_box.lock_out_absent();  // the device did not even reset
+    m_box.broadcast(Note::GiveUp);
+    m_box.release_absent(Member::kGone);
     nic.m_needs_reset = false;
     nic.m_broken = true;
     m_local[0].phase = Phase::Broken;

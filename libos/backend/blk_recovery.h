@@ -14,9 +14,8 @@
 //           queues up again (every queue's BlkDevice set up anew)
 //   core 0                    --Resume-->     every core k: goes on
 //
-// No lock: one SpscPtrRing per direction and core carries pointers to
-// constant notes, a mail counter lets a poll see "nothing for me" with one
-// load, and `Wake` rings the receiver's doorbell. From the fault until
+// No lock: the notes travel through an rt::ResetMailbox (libos/rt/
+// reset_mailbox.h, shared with the NIC's MqRecovery). From the fault until
 // Resume a core's requests fail with IoError at once; requests the device
 // completed before stay completed. After max_resets resets, or if the
 // device will not reset or come back with the same queues, GiveUp: every
@@ -31,10 +30,9 @@
 
 #include <stdint.h>
 
-#include <atomic>
 
 #include "drivers/virtio/blk.h"
-#include "libos/rt/spsc_ring.h"
+#include "libos/rt/reset_mailbox.h"
 
 namespace ringlet::backend {
 
@@ -52,15 +50,11 @@ protected:
 
 class BlkMqRecovery {
 public:
-    static constexpr uint32_t kMaxCores = 16;
-    using Wake = void (*)(void* ctx, uint32_t from, uint32_t to);
+    static constexpr uint32_t kMaxCores = rt::ResetMailbox::kMaxCores;
+    using Wake = rt::ResetMailbox::Wake;
     // A console line: what happened, at reset `reset` of `max`.
     using Report = void (*)(const char* what, uint32_t reset, uint32_t max);
 
-    enum class Note : uint8_t { Fault, Reclaimed, Reclaim, Resume, GiveUp };
-    struct Message {
-        Note note;
-    };
     enum class State : uint8_t { Running, Stopped, Broken };
 
     BlkMqRecovery() = default;
@@ -71,7 +65,7 @@ public:
     // k driven by core k, core 0's the device's owner. `wake` and `report`
     // may be null (a test polls every core).
     void configure(uint32_t cores, uint32_t max_resets, Wake wake, void* wake_ctx, Report report);
-    uint32_t cores() const { return m_cores; }
+    uint32_t cores() const { return m_box.cores(); }
     // Device resets core 0 made (its core only).
     uint32_t resets() const { return m_resets; }
 
@@ -87,13 +81,13 @@ public:
     bool running(uint32_t core) const { return m_local[core].phase == Phase::Running; }
     // May `core` sleep? False while it has mail or an unreported fault.
     bool may_sleep(uint32_t core) const;
-    bool has_mail(uint32_t core) const {
-        return m_mail[core].count.load(std::memory_order_acquire) != m_local[core].seen;
-    }
+    bool has_mail(uint32_t core) const { return m_box.has_mail(core); }
 
 private:
     enum class Phase : uint8_t { Running, Joining, Stopped, Reclaimed, Collecting, Broken };
-    enum Member : uint32_t { kAbsent = 0, kJoined = 1, kLocked = 2, kGone = 3 };
+    using Note = rt::ResetMailbox::Note;
+    using Message = rt::ResetMailbox::Message;
+    using Member = rt::ResetMailbox::Member;
 
     State state(uint32_t core) const;
     State lead(BlkRecoveryQueue& q);
@@ -102,38 +96,21 @@ private:
     void give_up();
     void report(const char* what) const;
     static void fail_held(BlkRecoveryQueue& q);
-    void lock_out_absent();
-    void release_absent(Member to);
-    void send(uint32_t from, uint32_t to, Note note);
-    void broadcast(Note note);
 
-    using Ring = rt::SpscPtrRing<const Message, 4>;
-    struct alignas(64) Mail {
-        std::atomic<uint32_t> count{0};
-        std::atomic<uint32_t> member{kAbsent};
-    };
     // Written only by its core.
     struct alignas(64) Local {
-        uint32_t seen = 0;
         Phase phase = Phase::Running;
         bool fault = false;
     };
 
-    uint32_t m_cores = 0;
+    rt::ResetMailbox m_box;
     uint32_t m_max_resets = 0;
-    Wake m_wake = nullptr;
-    void* m_wake_ctx = nullptr;
     Report m_report = nullptr;
     // Core 0's alone.
     uint32_t m_resets = 0;
     uint32_t m_waiting = 0;
     bool m_giving_up = false;
-    bool m_included[kMaxCores] = {};
-    bool m_locked[kMaxCores] = {};
-    Mail m_mail[kMaxCores];
     Local m_local[kMaxCores];
-    Ring m_up[kMaxCores];
-    Ring m_down[kMaxCores];
 };
 
 }  // namespace ringlet::backend
