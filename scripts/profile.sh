@@ -101,6 +101,7 @@ command -v socat >/dev/null || die "socat is needed to talk to the QEMU monitor"
 
 # shellcheck source=tests/qemu/net_boot.sh
 source "$root/tests/qemu/net_boot.sh"  # free_port
+port_given=${port:+yes}
 port=${port:-$(free_port)}
 work=$(mktemp -d)
 mon=$work/monitor.sock exec_log=$work/exec.log console=$work/console.log
@@ -127,17 +128,31 @@ wait_idle() {
 }
 
 append="init=$(IFS=:; echo "${app_words[*]}")"
-say "booting '$app' (host port $port -> guest $guest_port, UDP and TCP)"
-# run-qemu.sh without --timeout execs QEMU, so $qemu_pid is QEMU itself.
-RINGLET_RISCV_BUILD=$rv_build "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 \
-  --net "udp:$port:$guest_port,tcp:$port:$guest_port" --append "$append" \
-  -- -singlestep -monitor "unix:$mon,server,nowait" -D "$exec_log" </dev/null >"$console" 2>&1 &
-qemu_pid=$!
+# free_port only saw the port free: another QEMU may take it before ours
+# binds it (tests run in parallel). Then QEMU exits at once ("Could not set
+# up host forwarding rule"), and a port we picked is picked again.
 ready="libos: network up"
-for _ in $(seq 1 600); do
+for attempt in 1 2 3 4 5; do
+  say "booting '$app' (host port $port -> guest $guest_port, UDP and TCP)"
+  # run-qemu.sh without --timeout execs QEMU, so $qemu_pid is QEMU itself.
+  RINGLET_RISCV_BUILD=$rv_build "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 \
+    --net "udp:$port:$guest_port,tcp:$port:$guest_port" --append "$append" \
+    -- -singlestep -monitor "unix:$mon,server,nowait" -D "$exec_log" </dev/null >"$console" 2>&1 &
+  qemu_pid=$!
+  for _ in $(seq 1 600); do
+    grep -q "$ready" "$console" && break
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    sleep 0.2
+  done
   grep -q "$ready" "$console" && break
-  kill -0 "$qemu_pid" 2>/dev/null || die "QEMU exited while booting: $(tail -5 "$console")"
-  sleep 0.2
+  kill -0 "$qemu_pid" 2>/dev/null && break  # still booting after 120 s: reported below
+  wait "$qemu_pid" 2>/dev/null || true
+  if [ -z "$port_given" ] && [ "$attempt" -lt 5 ] && grep -q "Could not set up host forwarding" "$console"; then
+    say "host port $port was taken meanwhile; picking another"
+    port=$(free_port)
+    continue
+  fi
+  die "QEMU exited while booting: $(tail -5 "$console")"
 done
 grep -q "$ready" "$console" || die "'$ready' did not show within 120 s: $(tail -5 "$console")"
 
