@@ -69,7 +69,7 @@ boot() {
     "$root/scripts/run-qemu.sh" --no-build --smp "$harts" --timeout 600 --net tap:tap0 --queues "$harts" \
       --append "$append" "$@" >"$log" 2>&1 &
   else
-    port=$((20000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % 12000))
     "$root/scripts/run-qemu.sh" --no-build --smp "$harts" --timeout 600 --net "udp:$port:5555,tcp:$port:5555" \
       --append "$append" "$@" >"$log" 2>&1 &
   fi

@@ -6,10 +6,13 @@
 #                                            EXIT trap that stops QEMU
 #   net_boot_wait                            0 once "libos: network up" shows
 
+# A port below Linux's ephemeral range (32768-60999 by default): a
+# client's outgoing connection (loadgen, curl, ...) can hold a port there
+# that `ss -l` does not list, and QEMU's host forward then cannot bind it.
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))
     if ! ss -Hltun 2>/dev/null | awk '{print $5}' | grep -q ":$p\$"; then echo "$p"; return; fi
   done
   echo 24999

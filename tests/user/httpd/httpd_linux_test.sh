@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))
     if ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then echo "$p"; return; fi
   done
   echo 24998
