@@ -16,6 +16,8 @@
 //     another core then opens its own queue, or - a single-queue disk, or
 //     more cores than queues - forwards its requests to core 0 over the
 //     mesh (blk_forward.h). Other cores open theirs after core 0 did.
+//     That part lives in ringlet_storage.cc (ringlet_cores.h: what it
+//     takes from here).
 // When the app runs on several harts (init=NAME@0-3, app_harts) and the NIC
 // has one queue pair, core 0 steers the received frames to the cores their
 // flows hash to and sends the others' frames (core_mesh.h); each other core
@@ -33,11 +35,11 @@
 
 #include "drivers/virtio/net.h"
 #include "drivers/virtio/net_control.h"
-#include "libos/backend/blk_queue.h"
 #include "libos/backend/core_mesh.h"
 #include "libos/backend/device_grants.h"
 #include "libos/backend/loopback.h"
 #include "libos/backend/net_core.h"
+#include "libos/backend/ringlet_cores.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
@@ -50,15 +52,12 @@ namespace ringlet::pdpix {
 
 namespace {
 static_assert(backend::kMeshCores == backend::kNetCores, "one stack copy per core that may share the NIC");
-constexpr uint32_t kCores = backend::kNetCores;
+constexpr uint32_t kCores = kRingletCores;
 constexpr size_t kFrameBytes = 512u << 10;
 constexpr uint64_t kDmaPages = 1024;        // core 0: 4 MiB (it posts the RX ring)
 constexpr uint64_t kOtherDmaPages = 512;    // the others: 2 MiB
 constexpr uint64_t kRingPages = 4;
 constexpr uint16_t kQueueSize = 128;
-constexpr uint32_t kNetNotifyBit = 0;
-constexpr uint32_t kBlkNotifyBit = 1;
-constexpr uint32_t kDoorbellBit = 2;
 constexpr uint64_t kPage = 4096;
 // Where the backend maps what the kernel grants (user half, away from the
 // app; the disk's window is at 0x31_0000_0000, see blk_queue.cc): one
@@ -361,134 +360,6 @@ Result<net::NicPort*> open_forwarded(uint32_t core) {
     return new (p.port) backend::PairNic(*nic, *g_mesh, core);
 }
 
-// The machine's virtio-blk device for storage queues, per core: core 0
-// brings it up on its first open (one request queue per core the app was
-// placed on, where the device offers them) and keeps it (claimed, its hook
-// registered) until the app exits; each other core then drives its own
-// queue or forwards to core 0 (blk_forward.h: blk_queue_for).
-backend::BlkQueue g_blk[kCores];  // [k]: queue k's driver (core k's)
-bool blk_queue_pending(uint32_t core) { return g_blk[core].pending(); }
-
-class RingletStorage final : public Storage {
-public:
-    Result<BlockDevice*> open(rt::Executor& exec, mem::DmaHeap& heap) override {
-        const uint32_t core = this_core();
-        if (core >= kCores) return Error::NotFound;
-        PerCore& p = m_cores[core];
-        if (p.held != nullptr) return Error::Busy;
-        BlockDevice* dev = core == 0 ? TRY(open_owner(exec, heap)) : TRY(open_other(core, exec, heap));
-        p.held = dev;
-        return dev;
-    }
-    void close(BlockDevice* dev) override {
-        const uint32_t core = this_core();
-        if (core >= kCores || dev == nullptr || m_cores[core].held != dev) return;
-        if (m_cores[core].forwarded != nullptr) {
-            m_cores[core].forwarded->stop_polling();
-        } else {
-            g_blk[core].stop_polling();
-        }
-        if (core == 0 && m_server != nullptr) m_server->stop_polling();
-        m_cores[core].held = nullptr;
-    }
-    // Core `core`'s counters (ringlet_blk_core_stats).
-    Result<backend::BlkCoreStats> stats(uint32_t core) const {
-        if (core >= kCores || m_cores[core].held == nullptr) return Error::NotFound;
-        backend::BlkCoreStats st;
-        st.queues = g_blk[0].active_queues();
-        if (m_cores[core].forwarded == nullptr) {
-            st.queue = static_cast<int32_t>(g_blk[core].queue_index());
-            st.submitted = g_blk[core].submitted();
-        }
-        if (g_mesh != nullptr && core < g_mesh->cores()) {
-            const backend::MeshCoreStats& ms = g_mesh->stats(core);
-            st.forwarded = ms.blk_forwarded;
-            st.dropped = ms.blk_dropped;
-            st.served = ms.blk_served;
-        }
-        if (core == 0 && m_server != nullptr) st.doorbells = m_server->doorbells();
-        return st;
-    }
-
-private:
-    struct PerCore {
-        BlockDevice* held = nullptr;
-        backend::ForwardedBlock* forwarded = nullptr;
-        alignas(backend::ForwardedBlock) unsigned char storage[sizeof(backend::ForwardedBlock)];
-    };
-
-    Result<BlockDevice*> open_owner(rt::Executor& exec, mem::DmaHeap& heap) {
-        backend::BlkQueue& blk = g_blk[0];
-        if (!m_up.load(std::memory_order_relaxed)) {
-            const uint32_t cores = placed_cores();
-            const virtio::DmaSpan dma = TRY(dma_region(0));
-            backend::BlkQueue* more[kCores] = {};
-            for (uint32_t k = 1; k < cores; ++k) more[k] = &g_blk[k];
-            if (auto r = blk.open(dma, kBlkNotifyBit, static_cast<uint16_t>(cores), more); !r) {
-                if (r.error() != Error::NotFound) user::printf("libos: virtio-blk: %s\n", error_name(r.error()));
-                return r.error();
-            }
-            TRY(g_cores[0].platform.add_sleep_hook(blk, kBlkNotifyBit));
-            blk.set_recovery_wake(&ring_doorbell, nullptr);  // multiqueue resets: notes between cores
-            if (cores > 1) {
-                // Other cores reach core 0 (forwarding, doorbells) through the mesh.
-                backend::CoreMesh* mesh = TRY(ensure_mesh(cores));
-                TRY(hook_doorbell(0));
-                m_server = new (m_server_storage) backend::BlkForwardServer(
-                    *mesh, blk, blk.active_queues() > 1 ? &blk_queue_pending : nullptr);
-                user::printf("libos: virtio-blk: %u request queue%s for %u cores (device offers %u)%s\n",
-                             blk.active_queues(), blk.active_queues() == 1 ? "" : "s", cores, blk.device_queues(),
-                             blk.active_queues() < cores ? ": the others forward to core 0" : "");
-            }
-            m_up.store(true, std::memory_order_release);
-        }
-        TRY(blk.start(exec, heap));
-        if (m_server != nullptr) {
-            if (auto r = m_server->start(exec); !r) {
-                blk.stop_polling();
-                return r.error();
-            }
-        }
-        return &blk;
-    }
-
-    Result<BlockDevice*> open_other(uint32_t core, rt::Executor& exec, mem::DmaHeap& heap) {
-        // Core 0 brings the device up (it holds the device's interrupt and
-        // every doorbell): until it has, ask again later.
-        if (!m_up.load(std::memory_order_acquire)) return Error::WouldBlock;
-        if (g_mesh == nullptr || core >= g_mesh->cores()) return Error::NotFound;  // not a placed core
-        const virtio::DmaSpan dma = TRY(dma_region(core));
-        TRY(open_channel(core));
-        TRY(hook_doorbell(core));  // first: it raises the sleep flag before the queue is armed
-        PerCore& p = m_cores[core];
-        backend::BlkQueue& own = g_blk[0];
-        if (backend::blk_queue_for(core, own.active_queues()) >= 0) {
-            backend::BlkQueue& blk = g_blk[core];
-            if (!m_queue_hooked[core]) {
-                TRY(blk.open_queue(dma));
-                TRY(g_cores[core].platform.add_sleep_hook(blk, kBlkNotifyBit));
-                m_queue_hooked[core] = true;
-            }
-            TRY(blk.start(exec, heap));
-            return &blk;
-        }
-        // Written before the first request can reach core 0 (the ring's
-        // release/acquire orders it).
-        own.set_peer_region(core, dma);
-        if (p.forwarded == nullptr) {
-            p.forwarded = new (p.storage) backend::ForwardedBlock(*g_mesh, core, own.capacity_bytes(), own.read_only());
-        }
-        TRY(p.forwarded->start(exec, heap));
-        return p.forwarded;
-    }
-
-    PerCore m_cores[kCores];
-    bool m_queue_hooked[kCores] = {};
-    std::atomic<bool> m_up{false};
-    alignas(backend::BlkForwardServer) unsigned char m_server_storage[sizeof(backend::BlkForwardServer)];
-    backend::BlkForwardServer* m_server = nullptr;
-};
-RingletStorage g_storage;
 
 // This core's memory beyond the DMA region: core 0's frames are in .bss and
 // its LibOs in demi_init's slot; the others map theirs on first use.
@@ -516,6 +387,24 @@ Result<Backend*> open_stack(uint32_t core, net::NicPort& nic) {
 
 }  // namespace
 
+// ---- ringlet_cores.h: what the storage (ringlet_storage.cc) takes from here ----
+
+uint32_t ringlet_this_core() { return this_core(); }
+uint32_t ringlet_placed_cores() { return placed_cores(); }
+Result<virtio::DmaSpan> ringlet_dma_region(uint32_t core) { return dma_region(core); }
+Result<backend::CoreMesh*> ringlet_mesh(uint32_t cores) { return ensure_mesh(cores); }
+backend::CoreMesh* ringlet_mesh_if_any() { return g_mesh; }
+void ringlet_ring_doorbell(void* ctx, uint32_t from, uint32_t to) { ring_doorbell(ctx, from, to); }
+
+Result<void> ringlet_doorbell(uint32_t core) {
+    if (core != 0) TRY(open_channel(core));
+    return hook_doorbell(core);
+}
+
+Result<void> ringlet_add_sleep_hook(uint32_t core, backend::SleepHook& hook, uint32_t bit) {
+    return g_cores[core].platform.add_sleep_hook(hook, bit);
+}
+
 Result<Resources> acquire_resources(const char* name) {
     const uint32_t core = this_core();
     if (core >= kCores) return Error::Full;
@@ -532,7 +421,7 @@ Result<Resources> acquire_resources(const char* name) {
     const virtio::DmaSpan dma = TRY(dma_region(core));
     r.dma_region = dma.va;
     r.dma_bytes = dma.len;
-    r.storage = &g_storage;
+    r.storage = &ringlet_storage();
     r.platform = &c.platform;
     if (want_lwip) {
         Result<net::NicPort*> nic = Error::NotFound;
@@ -572,14 +461,6 @@ void release_resources(Resources& r) {
 
 }  // namespace ringlet::pdpix
 
-extern "C" int ringlet_blk_core_stats(unsigned core, ringlet::backend::BlkCoreStats* out) {
-    if (out == nullptr) return EINVAL;
-    auto st = ringlet::pdpix::g_storage.stats(core);
-    if (!st) return ENOENT;
-    *out = *st;
-    return 0;
-}
-
 // A test hook (echo --nic-fault-after): the calling core's NIC behaves as
 // if the device had broken a ring, so its next poll resets the device (with
 // every core, on a multiqueue device). 0, or ENOENT if the core drives no
@@ -592,17 +473,6 @@ extern "C" int ringlet_nic_inject_fault(void) {
     if (core != 0 && core < kCores) nic = g_pair_nic[core];
     if (nic == nullptr) return ENOENT;
     nic->inject_fault();
-    return 0;
-}
-
-// A test hook (blkcheck cores-reset): the calling core's storage queue
-// acts as if the disk had asked for a reset. 0, or ENOENT if the core
-// drives no virtio-blk queue.
-extern "C" int ringlet_blk_inject_fault(void) {
-    using namespace ringlet::pdpix;
-    const uint32_t core = this_core();
-    if (core >= kCores || !g_blk[core].is_open()) return ENOENT;
-    g_blk[core].inject_fault();
     return 0;
 }
 
