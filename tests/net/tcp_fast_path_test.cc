@@ -189,6 +189,21 @@ TEST_F(TcpFastPathTest, InOrderDataAndItsAcknowledgementsTakeTheFastPath) {
     close_all();
 }
 
+TEST_F(TcpFastPathTest, AnAppsOwnSgaallocBufferIsSentFromItsHeadroom) {
+    // demi_sgaalloc's headroom (DmaHeap::kHeadroom) holds the virtio,
+    // Ethernet, IPv4 and TCP headers (66 bytes): a reply the app builds in
+    // a fresh buffer (kv, httpd) leaves as one segment from that buffer.
+    establish();
+    const uint64_t sent_fast = mem::g_dataplane_stats.tcp_fast_tx;
+    const Parsed p = push(Bytes{'+', 'O', 'K', '\r', '\n'});
+    EXPECT_EQ(mem::g_dataplane_stats.tcp_fast_tx, sent_fast + 1) << "sent from the sgaalloc'd buffer's headroom";
+    EXPECT_EQ(p.payload, (Bytes{'+', 'O', 'K', '\r', '\n'}));
+    m_rcv = p.seq + 5;
+    send(kAck);  // acknowledged: lwIP lets the buffer go
+    run_for_ms(1);
+    close_all();
+}
+
 TEST_F(TcpFastPathTest, OutOfOrderFinRstSynZeroWindowAndDuplicateAcksGoToLwip) {
     establish();
     const uint64_t h = hits();
