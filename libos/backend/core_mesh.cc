@@ -69,6 +69,8 @@ uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, Send send, void* ctx) {
                 m_stats[0].tx_copied_bytes += r->total;
                 ++m_stats[0].tx_sent;
                 send(ctx, *c, m_tx_headroom, r->total);
+            } else {
+                ++m_stats[0].tx_alloc_failed;
             }
             // The descriptor ring holds every descriptor core k has: never full.
             (void)m_tx_done[k].try_push(r);
@@ -204,7 +206,8 @@ Result<void> SteeringNic::start(mem::DmaHeap& heap) {
 void SteeringNic::send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len) {
     auto* self = static_cast<SteeringNic*>(ctx);
     const net::TxSegment seg{b, off, len};
-    (void)self->m_inner.transmit(&seg, 1, nullptr);  // takes the reference whatever happens
+    // transmit() takes the reference whatever happens; a refusal is counted.
+    if (!self->m_inner.transmit(&seg, 1, nullptr)) ++self->m_mesh.stats(0).tx_send_failed;
 }
 
 uint32_t SteeringNic::poll(uint32_t max, net::FrameSink& sink) {

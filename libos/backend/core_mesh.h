@@ -69,6 +69,8 @@ struct MeshCoreStats {
     uint64_t tx_handed = 0;     // non-owner: frames given to the owner to send
     uint64_t tx_dropped = 0;    // non-owner: no descriptor or ring full
     uint64_t tx_sent = 0;       // owner: other cores' frames it sent (copied)
+    uint64_t tx_alloc_failed = 0;  // owner: no buffer in its heap for the copy (that frame dropped)
+    uint64_t tx_send_failed = 0;   // owner: the NIC refused the copy (ring full, device down)
     uint64_t tx_copied_bytes = 0;  // owner: bytes of them
     uint64_t blk_forwarded = 0;    // non-owner: storage requests handed to the owner
     uint64_t blk_dropped = 0;      // non-owner: refused (its request ring full, no descriptor)

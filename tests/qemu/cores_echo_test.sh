@@ -27,8 +27,13 @@ done
 [ "$(tr -d '\r' <"$log" | grep -cE '^echo: core [0-9]+ ready')" -ge "$harts" ] || fail "not every core came up"
 
 if [ $failed -eq 0 ]; then
+  # One lost datagram of 4,000 is tolerated: UDP through QEMU's user
+  # network on a loaded 2-core CI host once lost one (every answer that came
+  # back was right; 360,000 datagrams in soak runs here lost none). Frames
+  # our side drops are counted by the libOS and checked below, so a drop in
+  # Ringlet fails the test even when the client does not notice it.
   "$loadgen" --proto udp --port "$port" --clients 4 --sizes 16-1472 --requests 4000 --timeout-ms 3000 \
-    --no-progress || fail "loadgen: 4,000 UDP datagrams from 4 concurrent clients"
+    --max-timeouts 1 --no-progress || fail "loadgen: 4,000 UDP datagrams from 4 concurrent clients"
   "$loadgen" --proto tcp --port "$port" --clients 16 --sizes 64,1024,8192 --requests 3200 --timeout-ms 10000 \
     --no-progress || fail "loadgen: 16 concurrent TCP clients"
   "$loadgen" --proto tcp --port "$port" --clients 16 --size 65536 --requests 64 --timeout-ms 30000 \
@@ -58,6 +63,14 @@ if [ $failed -eq 0 ]; then
   [ -n "$missing" ] && fail "core(s)$missing served nothing, even after 32 extra flows"
   [ "$extra" -gt 0 ] && echo "note: $extra extra flow(s) were needed before every core had served one"
   tr -d '\r' <"$log" | grep -E '^echo: core [0-9]+: (served|mesh)' | tail -$((2 * harts))
+  # The last report of every core's hand-off counters (cumulative): no frame
+  # dropped on a full hand-off ring, no descriptor missing, no copy or send
+  # the owner could not make.
+  mesh=$(tr -d '\r' <"$log" | grep -E '^echo: mesh: core ' | tail -"$harts")
+  echo "$mesh"
+  [ "$(grep -c . <<<"$mesh")" -eq "$harts" ] || fail "no hand-off counters were reported"
+  grep -E ' (dropped|tx_dropped|tx_alloc_failed|tx_send_failed)=[1-9]' <<<"$mesh" \
+    && fail "the libOS dropped frames between cores (counters above)"
 fi
 
 kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited during the test"

@@ -135,7 +135,9 @@ ParseOutcome parse_options(std::span<const char* const> args) {
         } else if (arg == "--json") {
             err = flag(o.json);
         } else if (arg == "--allow-timeouts") {
-            err = flag(o.allow_timeouts);
+            bool set = false;
+            err = flag(set);
+            o.max_timeouts = UINT64_MAX;
         } else if (arg == "--no-progress") {
             bool set = false;
             err = flag(set);
@@ -143,7 +145,7 @@ ParseOutcome parse_options(std::span<const char* const> args) {
         } else if (arg == "--proto" || arg == "--host" || arg == "--port" || arg == "--clients" ||
                    arg == "--rate" || arg == "--arrival" || arg == "--size" || arg == "--sizes" ||
                    arg == "--duration" || arg == "--requests" || arg == "--timeout-ms" ||
-                   arg == "--connect-timeout-ms" ||
+                   arg == "--connect-timeout-ms" || arg == "--max-timeouts" ||
                    arg == "--threads" || arg == "--seed") {
             if (!need()) return fail(std::string(arg) + ": missing value");
             if (arg == "--proto") {
@@ -188,6 +190,8 @@ ParseOutcome parse_options(std::span<const char* const> args) {
             } else if (arg == "--connect-timeout-ms") {
                 if (!parse_u64(value, 1, 3600000, u)) err = expected("milliseconds in 1..3600000");
                 o.connect_timeout_ms = static_cast<uint32_t>(u);
+            } else if (arg == "--max-timeouts") {
+                if (!parse_u64(value, 0, UINT64_MAX, o.max_timeouts)) err = expected("an unsigned integer");
             } else if (arg == "--seed") {
                 if (!parse_u64(value, 0, UINT64_MAX, o.seed)) err = expected("an unsigned integer");
             }
@@ -223,7 +227,8 @@ UDP/TCP echo load generator; checks every echoed byte.
   --seed S               seed for the size mix and Poisson arrivals (1)
   --json                 print the summary as JSON on stdout
   --no-progress          no progress line on stderr
-  --allow-timeouts       timeouts alone do not make the exit status non-zero
+  --max-timeouts N       up to N timeouts do not make the exit status non-zero (0)
+  --allow-timeouts       no number of timeouts does
 
 Exit status: 0 if every request was answered with the right bytes, 1 on any
 error, timeout or mismatch (or no response at all), 2 on bad usage.

@@ -34,7 +34,7 @@ double rate(uint64_t n, double seconds) { return seconds > 0 ? static_cast<doubl
 bool run_passed(const Options& options, const Totals& t) {
     return t.completed > 0 && t.errors == 0 && t.failed == 0 && t.mismatched_responses == 0 &&
            t.mismatched_bytes == 0 &&
-           (options.allow_timeouts || t.timeouts == 0);
+           t.timeouts <= options.max_timeouts;
 }
 
 std::string format_text(const Options& o, const Summary& s) {

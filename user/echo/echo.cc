@@ -225,6 +225,12 @@ void say_mesh_stats() {
         say_number(s.tx_handed);
         say(" tx_sent_for_others=");
         say_number(s.tx_sent);
+        say(" tx_dropped=");
+        say_number(s.tx_dropped);
+        say(" tx_alloc_failed=");
+        say_number(s.tx_alloc_failed);
+        say(" tx_send_failed=");
+        say_number(s.tx_send_failed);
         say("\n");
     }
 #endif

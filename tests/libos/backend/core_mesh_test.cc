@@ -26,6 +26,10 @@ public:
         return {};
     }
     Result<void> transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest*) override {
+        if (refuse) {  // a full ring: the reference is dropped all the same
+            for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
+            return Error::Full;
+        }
         std::vector<uint8_t> frame;
         for (uint32_t i = 0; i < n; ++i) {
             const uint8_t* p = segs[i].buf->data() + segs[i].offset;
@@ -49,6 +53,7 @@ public:
     }
     std::vector<std::vector<uint8_t>> queued;
     std::vector<std::vector<uint8_t>> sent;
+    bool refuse = false;
 
 private:
     mem::DmaHeap* m_heap = nullptr;
@@ -180,6 +185,43 @@ TEST(CoreMesh, OtherCoresFramesAreSentByTheOwnerAndTheirBuffersReturn) {
     EXPECT_EQ(rig->other_heap.live(), 2u);  // core 1's buffers wait for core 1
     rig->forwarded->poll(16, sink1);
     EXPECT_EQ(rig->other_heap.live(), 0u);
+}
+
+// The owner's two ways to lose another core's frame are counted, never
+// silent, and cost no buffer: its heap has no room for the copy, or the
+// device refuses the copy.
+TEST(CoreMesh, AFrameTheOwnerCannotCopyOrSendIsCountedAndLeaksNothing) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    auto send_one = [&] {
+        mem::Buffer* b = *rig->other_heap.alloc(64);
+        memset(b->data() + kHeadroom, 0xcc, 40);
+        const net::TxSegment seg{b, kHeadroom, 40};
+        ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    };
+    rig->dev.refuse = true;
+    send_one();
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->dev.sent.size(), 0u);
+    EXPECT_EQ(rig->mesh->stats(0).tx_send_failed, 1u);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    rig->dev.refuse = false;
+
+    std::vector<mem::Buffer*> hog;  // the owner's heap, full
+    while (auto b = rig->owner_heap.alloc(4096)) hog.push_back(*b);
+    while (auto b = rig->owner_heap.alloc(64)) hog.push_back(*b);
+    send_one();
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->dev.sent.size(), 0u);
+    EXPECT_EQ(rig->mesh->stats(0).tx_alloc_failed, 1u);
+    for (mem::Buffer* b : hog) rig->owner_heap.release(b);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    rig->forwarded->poll(16, sink1);  // core 1's buffers came back both times
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+
+    send_one();  // and the next frame goes out
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->dev.sent.size(), 1u);
 }
 
 TEST(CoreMesh, ArpRepliesAreCopiedToEveryCoreAndNonFlowsStayOnTheOwner) {

@@ -37,7 +37,7 @@ TEST(Options, ParsesEveryOption) {
     const ParseOutcome r = parse({"--proto", "tcp", "--host", "10.0.2.15", "--port=6000", "--clients", "8",
                                   "--rate", "2500.5", "--arrival", "fixed", "--sizes", "64,1024,64",
                                   "--requests", "1000", "--timeout-ms", "250", "--connect-timeout-ms", "3000",
-                                  "--threads", "2", "--seed", "9",
+                                  "--threads", "2", "--seed", "9", "--max-timeouts", "3",
                                   "--json", "--no-progress", "--allow-timeouts"});
     ASSERT_TRUE(r.ok()) << r.error;
     const Options& o = r.options;
@@ -57,7 +57,17 @@ TEST(Options, ParsesEveryOption) {
     EXPECT_EQ(o.seed, 9u);
     EXPECT_TRUE(o.json);
     EXPECT_FALSE(o.progress);
-    EXPECT_TRUE(o.allow_timeouts);
+    EXPECT_EQ(o.max_timeouts, UINT64_MAX);  // --allow-timeouts, given after --max-timeouts, wins
+}
+
+TEST(Options, MaxTimeoutsDefaultsToNoneAndTakesANumber) {
+    const ParseOutcome none = parse({"--requests", "10"});
+    ASSERT_TRUE(none.ok()) << none.error;
+    EXPECT_EQ(none.options.max_timeouts, 0u);
+    const ParseOutcome two = parse({"--requests", "10", "--max-timeouts", "2"});
+    ASSERT_TRUE(two.ok()) << two.error;
+    EXPECT_EQ(two.options.max_timeouts, 2u);
+    EXPECT_FALSE(parse({"--requests", "10", "--max-timeouts", "-1"}).ok());
 }
 
 TEST(Options, SizeRangeAndSingleSize) {

@@ -30,7 +30,11 @@ TEST(Report, PassesOnlyWhenEveryEchoMatched) {
     t = clean();
     t.timeouts = 1;
     EXPECT_FALSE(run_passed(o, t));
-    o.allow_timeouts = true;
+    o.max_timeouts = 1;
+    EXPECT_TRUE(run_passed(o, t));
+    t.timeouts = 2;
+    EXPECT_FALSE(run_passed(o, t));
+    o.max_timeouts = UINT64_MAX;  // --allow-timeouts
     EXPECT_TRUE(run_passed(o, t));
 }
 
