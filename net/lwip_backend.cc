@@ -92,13 +92,6 @@ Result<pdpix::Queue*> LwipBackend::socket(int domain, int type, int protocol) {
 
 void LwipBackend::destroy(pdpix::Queue* q) { delete q; }
 
-bool LwipBackend::tcp_timer_running() {
-    // lwIP (timeouts.c) starts its TCP timer when a pcb enters the active
-    // or TIME_WAIT list and keeps re-arming it while either list holds one;
-    // every other timer of this configuration is cyclic from the start.
-    return tcp_active_pcbs != nullptr || tcp_tw_pcbs != nullptr;
-}
-
 void LwipBackend::after_lwip_call(bool tcp_timer_was_running) {
     // With the TCP timer running before the call, lwIP added no timer (the
     // cyclic ones re-arm only inside stack_check_timeouts, which kicks), so

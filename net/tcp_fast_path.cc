@@ -139,8 +139,9 @@ uint32_t take_ack(tcp_pcb* pcb, uint32_t ackno) {
 }
 
 // Applies a predicted segment to pcb and runs the app's callbacks, as
-// tcp_input does after tcp_process. p: the payload (nullptr: a pure ACK).
-void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p) {
+// tcp_input does after tcp_process. p: the payload (nullptr: a pure ACK,
+// or a payload the app already took: `taken`).
+void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool taken) {
     TCP_STATS_INC(tcp.recv);
     if (window_update) {
         pcb->snd_wnd = f.wnd;
@@ -163,6 +164,13 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p) {
         (void)tcp_update_rcv_ann_wnd(pcb);
         tcp_ack(pcb);  // delayed: the reply, or the fast timer, carries it
         if ((f.flags & TCP_PSH) != 0) p->flags |= PBUF_FLAG_PUSH;
+    } else if (taken) {
+        // tcp_receive's window cut and the app's tcp_recved cancel out:
+        // the window stays, its right edge moves with rcv_nxt, and a
+        // large enough move is announced at once, as tcp_recved does.
+        pcb->rcv_nxt = f.seqno + f.payload_len;
+        tcp_ack(pcb);
+        if (tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) tcp_ack_now(pcb);
     }
     // Output the callbacks ask for waits until they are done (tcp_output
     // returns at once for tcp_input_pcb), then goes out once.
@@ -238,14 +246,17 @@ TcpFastVerdict tcp_fast_receive(netif* nif, mem::DmaHeap& heap, mem::Buffer* b, 
         return TcpFastVerdict::Lwip;
     }
     pbuf* p = nullptr;
-    if (f.payload_len > 0) {
+    bool taken = false;
+    if (f.payload_len == 0) {
+        heap.release(b);  // a pure ACK: nothing to keep
+    } else if (tcp_take_direct(pcb, b, off + kTcpHeaders, f.payload_len)) {
+        taken = true;  // the app has it: no pbuf, no recv callback
+    } else {
         p = wrap_dma(b, off + kTcpHeaders, f.payload_len);  // takes the reference either way
         if (p == nullptr) return TcpFastVerdict::Dropped;   // nothing changed: the peer sends it again
-    } else {
-        heap.release(b);  // a pure ACK: nothing to keep
     }
     ++mem::g_dataplane_stats.tcp_fast_hits;
-    apply(pcb, f, window_update, p);
+    apply(pcb, f, window_update, p, taken);
     return TcpFastVerdict::Taken;
 }
 

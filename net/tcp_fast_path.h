@@ -66,6 +66,14 @@ enum class TcpFastVerdict : uint8_t {
 TcpFastVerdict tcp_fast_receive(netif* nif, mem::DmaHeap& heap, mem::Buffer* b, uint32_t off, uint32_t len,
                                 bool l4_verified);
 
+// The receiving end of a connection offered a predicted segment's payload,
+// b->data()[off, off + len), before any pbuf is made (defined by the TCP
+// queue, net/tcp_queue.cc): true if it took the buffer (and the reference)
+// for the app at once - a pop was waiting, nothing was queued before it -
+// so the receive window stays as it was; false leaves everything to the
+// pbuf and recv-callback path. Must not call into lwIP.
+bool tcp_take_direct(tcp_pcb* pcb, mem::Buffer* b, uint32_t off, uint32_t len);
+
 // The TCP send fast path: tcp_write and tcp_output for the common case.
 // A push that fits one segment, on a connection with nothing unsent and
 // nothing to wait for (ESTABLISHED, not in fast or RTO recovery, Nagle off
