@@ -5,6 +5,7 @@
 #include "net/dma_pbuf.h"
 #include "net/queues.h"
 #include "net/stack.h"
+#include "net/tcp_fast_path.h"
 #include "lwip/priv/tcp_priv.h"
 
 #include <sys/socket.h>
@@ -57,6 +58,7 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     uint64_t seed = m_platform.now_ns();
     for (uint8_t b : mac.bytes) seed = seed * 131 + b;
     TRY(stack_init(backend_clock, this, seed));
+    tcp_fast_reset();  // memp_init took back the tcp_segs the fast paths kept
     attach_heap(&heap);
     g_running = this;
     m_started = true;

@@ -39,6 +39,41 @@ constexpr uint16_t kProtoWord = 0x0600;  // the pseudo-header's 0x0006
 // URG (and ECN's bits) all go to lwIP.
 constexpr uint8_t kFlagsMask = TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK | TCP_URG | 0xc0;
 
+// tcp_segs the receive fast path freed, reused by the send fast path (a
+// memp_malloc and a memp_free per reply otherwise). Still memp's own (its
+// stats count them used; lwIP frees one it ends up with to memp as usual),
+// at most kSegCache of them; forgotten when lwIP is initialised again
+// (memp_init takes every element back): tcp_fast_reset().
+constexpr uint32_t kSegCache = 8;
+tcp_seg* g_seg_cache[kSegCache];
+uint32_t g_seg_cached = 0;
+
+tcp_seg* get_seg() {
+    if (g_seg_cached > 0) return g_seg_cache[--g_seg_cached];
+    return static_cast<tcp_seg*>(memp_malloc(MEMP_TCP_SEG));
+}
+
+void put_seg(tcp_seg* s) {
+    if (g_seg_cached < kSegCache) {
+        g_seg_cache[g_seg_cached++] = s;
+    } else {
+        memp_free(MEMP_TCP_SEG, s);
+    }
+}
+
+// tcp_seg_free for an acknowledged segment, and snd_queuelen's share: a
+// one-pbuf in-place segment (the send fast path's) is taken apart here and
+// its tcp_seg kept for the next one.
+void free_acked_seg(tcp_pcb* pcb, tcp_seg* s) {
+    if (free_if_in_place(s->p)) {
+        pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen - 1);
+        put_seg(s);
+        return;
+    }
+    pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen - pbuf_clen(s->p));
+    tcp_seg_free(s);
+}
+
 // The connection a segment belongs to: lwIP's own demultiplexing over the
 // active pcbs (without its move-to-front), restricted to what the fast path
 // handles.
@@ -114,9 +149,8 @@ uint32_t take_ack(tcp_pcb* pcb, uint32_t ackno) {
            TCP_SEQ_LEQ(lwip_ntohl(pcb->unacked->tcphdr->seqno) + TCP_TCPLEN(pcb->unacked), ackno)) {
         tcp_seg* s = pcb->unacked;
         pcb->unacked = s->next;
-        pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen - pbuf_clen(s->p));
         freed += s->len;
-        tcp_seg_free(s);
+        free_acked_seg(pcb, s);
     }
     pcb->rtime = pcb->unacked == nullptr ? -1 : 0;
     pcb->polltmr = 0;
@@ -352,6 +386,8 @@ void copy_template(uint8_t* f, const uint8_t* t) {
 
 }  // namespace
 
+void tcp_fast_reset() { g_seg_cached = 0; }
+
 TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buffer* b, uint32_t start, uint32_t len) {
     if (!sendable_now(pcb, len) || start < kTcpHeaders + be.tx_headroom()) return TcpFastSend::No;
     uint8_t* f = b->data() + start - kTcpHeaders;
@@ -375,13 +411,11 @@ TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buff
     // app's buffer from the TCP header on, wrapped in place: the header
     // lives in the headroom, and a retransmission prepends IPv4 and
     // Ethernet in front of it there (lwIP's path, by reference).
-    auto* seg = static_cast<tcp_seg*>(memp_malloc(MEMP_TCP_SEG));
+    tcp_seg* seg = get_seg();
     if (seg == nullptr) return TcpFastSend::No;
-    be.heap().retain(b);  // the wrapper's, dropped when lwIP frees the segment
-    pbuf* p = wrap_dma(b, start - 20, 20 + len, /*in_place=*/true);
-    if (p == nullptr || !is_in_place(p)) {
-        if (p != nullptr) pbuf_free(p);
-        memp_free(MEMP_TCP_SEG, seg);
+    pbuf* p = wrap_in_place(b, start - 20, 20 + len);  // its reference goes when lwIP frees the segment
+    if (p == nullptr) {
+        put_seg(seg);
         return TcpFastSend::No;
     }
     seg->next = nullptr;

@@ -110,6 +110,10 @@ enum class TcpFastSend : uint8_t {
     Sent,    // queued and sent; the caller records the buffer (TcpTxRefs)
     Queued,  // queued, but the NIC refused it: the caller records the buffer and calls tcp_output
 };
+// Forgets what the fast paths keep of lwIP's memory (a few free tcp_segs):
+// call when lwIP is initialised (again), before any fast path runs.
+void tcp_fast_reset();
+
 // Pushes b->data()[start, start + len) on pcb; c is the connection's cache.
 TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buffer* b, uint32_t start, uint32_t len);
 

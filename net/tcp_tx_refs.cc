@@ -21,25 +21,15 @@ void TcpTxRefs::add(mem::DmaHeap* heap, mem::Buffer* b, uint32_t bytes) {
     ++m_count;
 }
 
-void TcpTxRefs::acked(uint32_t bytes) {
-    while (bytes > 0 && m_count > 0) {
-        Entry& e = m_entries[m_head];
-        if (bytes < e.left) {
-            e.left -= bytes;
-            return;
-        }
-        bytes -= e.left;
-        // A heap torn down already (backend teardown) is not released into.
-        if (e.buf != nullptr && attached_heap() != nullptr) m_heap->release(e.buf);
-        m_head = (m_head + 1) % kMaxPushes;
-        --m_count;
-    }
+void TcpTxRefs::drop(mem::Buffer* b) {
+    // A heap torn down already (backend teardown) is not released into.
+    if (attached_heap() != nullptr) m_heap->release(b);
 }
 
 void TcpTxRefs::release_all() {
     while (m_count > 0) {
         Entry& e = m_entries[m_head];
-        if (e.buf != nullptr && attached_heap() != nullptr) m_heap->release(e.buf);
+        if (e.buf != nullptr) drop(e.buf);
         m_head = (m_head + 1) % kMaxPushes;
         --m_count;
     }

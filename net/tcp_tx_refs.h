@@ -38,7 +38,20 @@ public:
     void add(mem::DmaHeap* heap, mem::Buffer* b, uint32_t bytes);
     // The peer acknowledged `bytes` more (in order): drops the buffers now
     // fully acknowledged. Extra bytes (a FIN's) are ignored.
-    void acked(uint32_t bytes);
+    // Inline: the sent callback runs it for every acknowledgement.
+    void acked(uint32_t bytes) {
+        while (bytes > 0 && m_count > 0) {
+            Entry& e = m_entries[m_head];
+            if (bytes < e.left) {
+                e.left -= bytes;
+                return;
+            }
+            bytes -= e.left;
+            if (e.buf != nullptr) drop(e.buf);
+            m_head = (m_head + 1) % kMaxPushes;
+            --m_count;
+        }
+    }
     // Drops every buffer (the pcb is gone, or its data with it).
     void release_all();
     // Moves everything into `to` (empty), leaving this one empty.
@@ -46,6 +59,9 @@ public:
     bool empty() const { return m_count == 0; }
 
 private:
+    // Releases b into the heap, unless the heap is torn down already.
+    void drop(mem::Buffer* b);
+
     struct Entry {
         mem::Buffer* buf;
         uint32_t left;
