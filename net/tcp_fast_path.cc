@@ -145,8 +145,12 @@ uint32_t take_ack(tcp_pcb* pcb, uint32_t ackno) {
         }
     }
     uint32_t freed = 0;
+    // Everything sent acknowledged (an echo's every ACK; predicted() left
+    // nothing acknowledged in unsent): every unacked segment goes, without
+    // reading each one's sequence number out of its header.
+    const bool all = ackno == pcb->snd_nxt;
     while (pcb->unacked != nullptr &&
-           TCP_SEQ_LEQ(lwip_ntohl(pcb->unacked->tcphdr->seqno) + TCP_TCPLEN(pcb->unacked), ackno)) {
+           (all || TCP_SEQ_LEQ(lwip_ntohl(pcb->unacked->tcphdr->seqno) + TCP_TCPLEN(pcb->unacked), ackno))) {
         tcp_seg* s = pcb->unacked;
         pcb->unacked = s->next;
         freed += s->len;
@@ -232,7 +236,8 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool ta
 
 }  // namespace
 
-bool parse_tcp_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame* out) {
+// parse_tcp_frame, inlined into the receive fast path.
+[[gnu::always_inline]] static inline bool parse_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame* out) {
     if (len < kTcpHeaders || (reinterpret_cast<uintptr_t>(f) & 1) != 0) return false;
     if (ld16(f + 12) != kTypeIpv4) return false;
     const uint8_t* ip = f + kEth;
@@ -268,12 +273,16 @@ bool parse_tcp_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame*
     return true;
 }
 
+bool parse_tcp_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame* out) {
+    return parse_frame(f, len, l4_verified, out);
+}
+
 TcpFastVerdict tcp_fast_receive(netif* nif, mem::DmaHeap& heap, mem::Buffer* b, uint32_t off, uint32_t len,
                                 bool l4_verified) {
     TcpFrame f;
     tcp_pcb* pcb = nullptr;
     bool window_update = false;
-    if (!parse_tcp_frame(b->data() + off, len, l4_verified, &f) || (f.flags & kFlagsMask & ~TCP_PSH) != TCP_ACK ||
+    if (!parse_frame(b->data() + off, len, l4_verified, &f) || (f.flags & kFlagsMask & ~TCP_PSH) != TCP_ACK ||
         f.dst_ip != ip4_addr_get_u32(netif_ip4_addr(nif)) || (pcb = find_pcb(nif, f)) == nullptr ||
         !predicted(pcb, f, &window_update)) {
         ++mem::g_dataplane_stats.tcp_fast_fallback;
