@@ -100,6 +100,32 @@ pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len, bool in_place) {
     return p;
 }
 
+pbuf* wrap_in_place(mem::Buffer* b, uint32_t offset, uint32_t len) {
+    InPlace* w = in_place_of(b);
+    if (len == 0 || len > 0xffff || offset > b->capacity || len > b->capacity - offset || w->busy != 0) return nullptr;
+    const auto n = static_cast<u16_t>(len);
+    w->busy = 1;
+    w->custom.custom_free_function = free_in_place;
+    // As wrap_dma: PBUF_RAM's type bits let lwIP prepend headers in front.
+    pbuf* p = pbuf_alloced_custom(PBUF_RAW, n, PBUF_RAM, &w->custom, b->data() + offset, n);
+    if (p == nullptr) {
+        w->busy = 0;
+        return nullptr;
+    }
+    ++b->refs;  // the wrapper's, as DmaHeap::retain
+    ++g_live;
+    return p;
+}
+
+bool free_if_in_place(pbuf* p) {
+    if ((p->flags & PBUF_FLAG_IS_CUSTOM) == 0 || p->ref != 1 || p->next != nullptr ||
+        reinterpret_cast<const pbuf_custom*>(p)->custom_free_function != free_in_place) {
+        return false;
+    }
+    free_in_place(p);
+    return true;
+}
+
 bool is_in_place(const pbuf* p) {
     return (p->flags & PBUF_FLAG_IS_CUSTOM) != 0 &&
            reinterpret_cast<const pbuf_custom*>(p)->custom_free_function == free_in_place;

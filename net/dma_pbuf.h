@@ -39,6 +39,18 @@ mem::DmaHeap* attached_heap();
 // buffer, len > 65535) the reference is dropped and nullptr is returned.
 pbuf* wrap_dma(mem::Buffer* b, uint32_t offset, uint32_t len, bool in_place = false);
 
+// b's in-place wrapper over b->data()[offset, offset + len), taking a new
+// reference to b; nullptr (nothing changed) if the wrapper is busy or the
+// slice is empty, too long or outside the buffer. The send fast path's
+// segment (net/tcp_fast_path.h): wrap_dma's in-place case without its
+// pooled fallback.
+pbuf* wrap_in_place(mem::Buffer* b, uint32_t offset, uint32_t len);
+
+// Frees p if it is an in-place wrapper with no other reference and nothing
+// chained (as pbuf_free would: the buffer's reference goes back); false,
+// nothing done, otherwise.
+bool free_if_in_place(pbuf* p);
+
 // If p is a DMA pbuf whose payload still lies inside its Buffer, the buffer
 // and the payload's offset in its data(); false otherwise.
 bool dma_segment(const pbuf* p, mem::Buffer** b, uint32_t* offset);

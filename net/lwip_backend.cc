@@ -5,6 +5,7 @@
 #include "net/dma_pbuf.h"
 #include "net/queues.h"
 #include "net/stack.h"
+#include "net/tcp_fast_path.h"
 #include "lwip/priv/tcp_priv.h"
 
 #include <sys/socket.h>
@@ -57,6 +58,7 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     uint64_t seed = m_platform.now_ns();
     for (uint8_t b : mac.bytes) seed = seed * 131 + b;
     TRY(stack_init(backend_clock, this, seed));
+    tcp_fast_reset();  // memp_init took back the tcp_segs the fast paths kept
     attach_heap(&heap);
     g_running = this;
     m_started = true;
@@ -91,13 +93,6 @@ Result<pdpix::Queue*> LwipBackend::socket(int domain, int type, int protocol) {
 }
 
 void LwipBackend::destroy(pdpix::Queue* q) { delete q; }
-
-bool LwipBackend::tcp_timer_running() {
-    // lwIP (timeouts.c) starts its TCP timer when a pcb enters the active
-    // or TIME_WAIT list and keeps re-arming it while either list holds one;
-    // every other timer of this configuration is cyclic from the start.
-    return tcp_active_pcbs != nullptr || tcp_tw_pcbs != nullptr;
-}
 
 void LwipBackend::after_lwip_call(bool tcp_timer_was_running) {
     // With the TCP timer running before the call, lwIP added no timer (the

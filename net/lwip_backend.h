@@ -15,6 +15,13 @@
 #include "net/netif.h"
 #include "net/udp_fast_path.h"
 
+// lwIP's lists of connections (lwip/priv/tcp_priv.h declares them the same
+// way), read by tcp_timer_running() below.
+extern "C" {
+extern struct tcp_pcb* tcp_active_pcbs;
+extern struct tcp_pcb* tcp_tw_pcbs;
+}
+
 namespace ringlet::net {
 
 // A bound UDP queue as the fast path sees it: takes a received payload,
@@ -66,7 +73,13 @@ public:
     // Whether lwIP's TCP timer is scheduled now (read before a call into
     // lwIP), and kick() after that call only if the call may have added
     // a timer: the per-segment calls of an established connection add none.
-    static bool tcp_timer_running();
+    static bool tcp_timer_running() {
+        // lwIP (timeouts.c) starts its TCP timer when a pcb enters the active
+        // or TIME_WAIT list and keeps re-arming it while either list holds
+        // one; every other timer of this configuration is cyclic from the
+        // start. Inline: asked on every TCP frame and push.
+        return tcp_active_pcbs != nullptr || tcp_tw_pcbs != nullptr;
+    }
     void after_lwip_call(bool tcp_timer_was_running);
     mem::DmaHeap& heap() { return *m_heap; }
     // lwIP's clock: the executor's round time while it runs.

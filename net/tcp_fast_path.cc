@@ -39,6 +39,41 @@ constexpr uint16_t kProtoWord = 0x0600;  // the pseudo-header's 0x0006
 // URG (and ECN's bits) all go to lwIP.
 constexpr uint8_t kFlagsMask = TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK | TCP_URG | 0xc0;
 
+// tcp_segs the receive fast path freed, reused by the send fast path (a
+// memp_malloc and a memp_free per reply otherwise). Still memp's own (its
+// stats count them used; lwIP frees one it ends up with to memp as usual),
+// at most kSegCache of them; forgotten when lwIP is initialised again
+// (memp_init takes every element back): tcp_fast_reset().
+constexpr uint32_t kSegCache = 8;
+tcp_seg* g_seg_cache[kSegCache];
+uint32_t g_seg_cached = 0;
+
+tcp_seg* get_seg() {
+    if (g_seg_cached > 0) return g_seg_cache[--g_seg_cached];
+    return static_cast<tcp_seg*>(memp_malloc(MEMP_TCP_SEG));
+}
+
+void put_seg(tcp_seg* s) {
+    if (g_seg_cached < kSegCache) {
+        g_seg_cache[g_seg_cached++] = s;
+    } else {
+        memp_free(MEMP_TCP_SEG, s);
+    }
+}
+
+// tcp_seg_free for an acknowledged segment, and snd_queuelen's share: a
+// one-pbuf in-place segment (the send fast path's) is taken apart here and
+// its tcp_seg kept for the next one.
+void free_acked_seg(tcp_pcb* pcb, tcp_seg* s) {
+    if (free_if_in_place(s->p)) {
+        pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen - 1);
+        put_seg(s);
+        return;
+    }
+    pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen - pbuf_clen(s->p));
+    tcp_seg_free(s);
+}
+
 // The connection a segment belongs to: lwIP's own demultiplexing over the
 // active pcbs (without its move-to-front), restricted to what the fast path
 // handles.
@@ -110,13 +145,16 @@ uint32_t take_ack(tcp_pcb* pcb, uint32_t ackno) {
         }
     }
     uint32_t freed = 0;
+    // Everything sent acknowledged (an echo's every ACK; predicted() left
+    // nothing acknowledged in unsent): every unacked segment goes, without
+    // reading each one's sequence number out of its header.
+    const bool all = ackno == pcb->snd_nxt;
     while (pcb->unacked != nullptr &&
-           TCP_SEQ_LEQ(lwip_ntohl(pcb->unacked->tcphdr->seqno) + TCP_TCPLEN(pcb->unacked), ackno)) {
+           (all || TCP_SEQ_LEQ(lwip_ntohl(pcb->unacked->tcphdr->seqno) + TCP_TCPLEN(pcb->unacked), ackno))) {
         tcp_seg* s = pcb->unacked;
         pcb->unacked = s->next;
-        pcb->snd_queuelen = static_cast<u16_t>(pcb->snd_queuelen - pbuf_clen(s->p));
         freed += s->len;
-        tcp_seg_free(s);
+        free_acked_seg(pcb, s);
     }
     pcb->rtime = pcb->unacked == nullptr ? -1 : 0;
     pcb->polltmr = 0;
@@ -139,8 +177,9 @@ uint32_t take_ack(tcp_pcb* pcb, uint32_t ackno) {
 }
 
 // Applies a predicted segment to pcb and runs the app's callbacks, as
-// tcp_input does after tcp_process. p: the payload (nullptr: a pure ACK).
-void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p) {
+// tcp_input does after tcp_process. p: the payload (nullptr: a pure ACK,
+// or a payload the app already took: `taken`).
+void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool taken) {
     TCP_STATS_INC(tcp.recv);
     if (window_update) {
         pcb->snd_wnd = f.wnd;
@@ -163,6 +202,13 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p) {
         (void)tcp_update_rcv_ann_wnd(pcb);
         tcp_ack(pcb);  // delayed: the reply, or the fast timer, carries it
         if ((f.flags & TCP_PSH) != 0) p->flags |= PBUF_FLAG_PUSH;
+    } else if (taken) {
+        // tcp_receive's window cut and the app's tcp_recved cancel out:
+        // the window stays, its right edge moves with rcv_nxt, and a
+        // large enough move is announced at once, as tcp_recved does.
+        pcb->rcv_nxt = f.seqno + f.payload_len;
+        tcp_ack(pcb);
+        if (tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) tcp_ack_now(pcb);
     }
     // Output the callbacks ask for waits until they are done (tcp_output
     // returns at once for tcp_input_pcb), then goes out once.
@@ -190,7 +236,8 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p) {
 
 }  // namespace
 
-bool parse_tcp_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame* out) {
+// parse_tcp_frame, inlined into the receive fast path.
+[[gnu::always_inline]] static inline bool parse_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame* out) {
     if (len < kTcpHeaders || (reinterpret_cast<uintptr_t>(f) & 1) != 0) return false;
     if (ld16(f + 12) != kTypeIpv4) return false;
     const uint8_t* ip = f + kEth;
@@ -226,26 +273,33 @@ bool parse_tcp_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame*
     return true;
 }
 
+bool parse_tcp_frame(const uint8_t* f, uint32_t len, bool l4_verified, TcpFrame* out) {
+    return parse_frame(f, len, l4_verified, out);
+}
+
 TcpFastVerdict tcp_fast_receive(netif* nif, mem::DmaHeap& heap, mem::Buffer* b, uint32_t off, uint32_t len,
                                 bool l4_verified) {
     TcpFrame f;
     tcp_pcb* pcb = nullptr;
     bool window_update = false;
-    if (!parse_tcp_frame(b->data() + off, len, l4_verified, &f) || (f.flags & kFlagsMask & ~TCP_PSH) != TCP_ACK ||
+    if (!parse_frame(b->data() + off, len, l4_verified, &f) || (f.flags & kFlagsMask & ~TCP_PSH) != TCP_ACK ||
         f.dst_ip != ip4_addr_get_u32(netif_ip4_addr(nif)) || (pcb = find_pcb(nif, f)) == nullptr ||
         !predicted(pcb, f, &window_update)) {
         ++mem::g_dataplane_stats.tcp_fast_fallback;
         return TcpFastVerdict::Lwip;
     }
     pbuf* p = nullptr;
-    if (f.payload_len > 0) {
+    bool taken = false;
+    if (f.payload_len == 0) {
+        heap.release(b);  // a pure ACK: nothing to keep
+    } else if (tcp_take_direct(pcb, b, off + kTcpHeaders, f.payload_len)) {
+        taken = true;  // the app has it: no pbuf, no recv callback
+    } else {
         p = wrap_dma(b, off + kTcpHeaders, f.payload_len);  // takes the reference either way
         if (p == nullptr) return TcpFastVerdict::Dropped;   // nothing changed: the peer sends it again
-    } else {
-        heap.release(b);  // a pure ACK: nothing to keep
     }
     ++mem::g_dataplane_stats.tcp_fast_hits;
-    apply(pcb, f, window_update, p);
+    apply(pcb, f, window_update, p, taken);
     return TcpFastVerdict::Taken;
 }
 
@@ -341,6 +395,8 @@ void copy_template(uint8_t* f, const uint8_t* t) {
 
 }  // namespace
 
+void tcp_fast_reset() { g_seg_cached = 0; }
+
 TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buffer* b, uint32_t start, uint32_t len) {
     if (!sendable_now(pcb, len) || start < kTcpHeaders + be.tx_headroom()) return TcpFastSend::No;
     uint8_t* f = b->data() + start - kTcpHeaders;
@@ -364,13 +420,11 @@ TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buff
     // app's buffer from the TCP header on, wrapped in place: the header
     // lives in the headroom, and a retransmission prepends IPv4 and
     // Ethernet in front of it there (lwIP's path, by reference).
-    auto* seg = static_cast<tcp_seg*>(memp_malloc(MEMP_TCP_SEG));
+    tcp_seg* seg = get_seg();
     if (seg == nullptr) return TcpFastSend::No;
-    be.heap().retain(b);  // the wrapper's, dropped when lwIP frees the segment
-    pbuf* p = wrap_dma(b, start - 20, 20 + len, /*in_place=*/true);
-    if (p == nullptr || !is_in_place(p)) {
-        if (p != nullptr) pbuf_free(p);
-        memp_free(MEMP_TCP_SEG, seg);
+    pbuf* p = wrap_in_place(b, start - 20, 20 + len);  // its reference goes when lwIP frees the segment
+    if (p == nullptr) {
+        put_seg(seg);
         return TcpFastSend::No;
     }
     seg->next = nullptr;

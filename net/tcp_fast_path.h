@@ -66,6 +66,14 @@ enum class TcpFastVerdict : uint8_t {
 TcpFastVerdict tcp_fast_receive(netif* nif, mem::DmaHeap& heap, mem::Buffer* b, uint32_t off, uint32_t len,
                                 bool l4_verified);
 
+// The receiving end of a connection offered a predicted segment's payload,
+// b->data()[off, off + len), before any pbuf is made (defined by the TCP
+// queue, net/tcp_queue.cc): true if it took the buffer (and the reference)
+// for the app at once - a pop was waiting, nothing was queued before it -
+// so the receive window stays as it was; false leaves everything to the
+// pbuf and recv-callback path. Must not call into lwIP.
+bool tcp_take_direct(tcp_pcb* pcb, mem::Buffer* b, uint32_t off, uint32_t len);
+
 // The TCP send fast path: tcp_write and tcp_output for the common case.
 // A push that fits one segment, on a connection with nothing unsent and
 // nothing to wait for (ESTABLISHED, not in fast or RTO recovery, Nagle off
@@ -102,6 +110,10 @@ enum class TcpFastSend : uint8_t {
     Sent,    // queued and sent; the caller records the buffer (TcpTxRefs)
     Queued,  // queued, but the NIC refused it: the caller records the buffer and calls tcp_output
 };
+// Forgets what the fast paths keep of lwIP's memory (a few free tcp_segs):
+// call when lwIP is initialised (again), before any fast path runs.
+void tcp_fast_reset();
+
 // Pushes b->data()[start, start + len) on pcb; c is the connection's cache.
 TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buffer* b, uint32_t start, uint32_t len);
 

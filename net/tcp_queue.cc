@@ -173,7 +173,7 @@ public:
         if (b->app_owned && b->refs <= 1 && start == b->off) {
             const TcpFastSend sent = tcp_fast_send(m_pcb, m_be, m_fast_tx, b, start, len);
             if (sent != TcpFastSend::No) {
-                m_tx.add(&m_be.heap(), b, len);
+                m_tx.add(&m_be.heap(), nullptr, len);  // the segment's pbuf holds b until it is acknowledged
                 if (sent == TcpFastSend::Queued) (void)tcp_output(m_pcb);
                 m_be.after_lwip_call(timer_running);
                 return {};
@@ -289,6 +289,22 @@ public:
         m_changed.notify_all();
         m_readable.notify_all();
         m_writable.notify_all();
+    }
+
+    // The receive fast path's hand-off (tcp_take_direct): an in-order
+    // payload goes straight to the oldest parked pop, in the RX buffer it
+    // arrived in, when nothing is queued before it and the heap may lend
+    // it; what pop_now would return for it through a pbuf, minus the pbuf.
+    static bool take_direct(tcp_pcb* pcb, mem::Buffer* b, uint32_t off, uint32_t len) {
+        if (pcb->recv != on_recv) return false;  // an orphan or someone else's
+        TcpQueue* q = self(pcb->callback_arg);
+        if (q == nullptr || q->m_rx != nullptr || !q->has_parked_pops() || !may_lend_rx(q->m_be.heap())) return false;
+        b->off = off;
+        b->len = len;
+        b->app_owned = true;
+        ++mem::g_dataplane_stats.rx_lent;
+        q->take_parked_pop()->complete(b, q->m_peer);
+        return true;
     }
 
     Result<void> getpeername(sockaddr_in* out) override {
@@ -481,6 +497,10 @@ private:
 };
 
 }  // namespace
+
+bool tcp_take_direct(tcp_pcb* pcb, mem::Buffer* b, uint32_t off, uint32_t len) {
+    return TcpQueue::take_direct(pcb, b, off, len);
+}
 
 Result<pdpix::Queue*> make_tcp_queue(LwipBackend& backend) {
     tcp_pcb* pcb = tcp_new();

@@ -6,29 +6,30 @@ namespace ringlet::net {
 
 void TcpTxRefs::add(mem::DmaHeap* heap, mem::Buffer* b, uint32_t bytes) {
     m_heap = heap;
-    if (b != nullptr) heap->retain(b);
+    if (b != nullptr) {
+        heap->retain(b);
+    } else if (m_count > 0) {
+        // Bytes something else holds, after others like them: one entry
+        // counts them all (the send fast path's pushes, one per request).
+        Entry& tail = m_entries[(m_head + m_count - 1) % kMaxPushes];
+        if (tail.buf == nullptr) {
+            tail.left += bytes;
+            return;
+        }
+    }
     m_entries[(m_head + m_count) % kMaxPushes] = Entry{b, bytes};
     ++m_count;
 }
 
-void TcpTxRefs::acked(uint32_t bytes) {
-    while (bytes > 0 && m_count > 0) {
-        Entry& e = m_entries[m_head];
-        const uint32_t n = bytes < e.left ? bytes : e.left;
-        e.left -= n;
-        bytes -= n;
-        if (e.left != 0) break;
-        // A heap torn down already (backend teardown) is not released into.
-        if (e.buf != nullptr && attached_heap() != nullptr) m_heap->release(e.buf);
-        m_head = (m_head + 1) % kMaxPushes;
-        --m_count;
-    }
+void TcpTxRefs::drop(mem::Buffer* b) {
+    // A heap torn down already (backend teardown) is not released into.
+    if (attached_heap() != nullptr) m_heap->release(b);
 }
 
 void TcpTxRefs::release_all() {
     while (m_count > 0) {
         Entry& e = m_entries[m_head];
-        if (e.buf != nullptr && attached_heap() != nullptr) m_heap->release(e.buf);
+        if (e.buf != nullptr) drop(e.buf);
         m_head = (m_head + 1) % kMaxPushes;
         --m_count;
     }

@@ -5,8 +5,10 @@
 // acknowledges them, for retransmission. Each push is recorded here, in
 // order, with the buffer and its byte count; acknowledged byte counts (lwIP's
 // sent callback) walk the FIFO and drop each buffer once all of its bytes
-// are acknowledged. A push that had to be copied is recorded without a
-// buffer, so the counting stays in step. When the app closes a connection
+// are acknowledged. A push whose bytes something else keeps alive (the send
+// fast path's segment holds its buffer itself, net/tcp_fast_path.h) is
+// recorded without a buffer, so the counting stays in step; consecutive
+// such pushes share one entry. When the app closes a connection
 // whose bytes are still unacknowledged, the record moves to the backend's
 // orphans (LwipBackend::adopt_tx_refs) until lwIP is done with the pcb.
 #pragma once
@@ -30,12 +32,26 @@ public:
 
     // Whether another push can be recorded.
     bool has_room() const { return m_count < kMaxPushes; }
-    // Records `bytes` about to be written; `b` (nullptr: copied bytes) is
-    // retained in `heap` until they are acknowledged. Precondition: has_room().
+    // Records `bytes` about to be written; `b` (nullptr: bytes held
+    // elsewhere) is retained in `heap` until they are acknowledged.
+    // Precondition: has_room().
     void add(mem::DmaHeap* heap, mem::Buffer* b, uint32_t bytes);
     // The peer acknowledged `bytes` more (in order): drops the buffers now
     // fully acknowledged. Extra bytes (a FIN's) are ignored.
-    void acked(uint32_t bytes);
+    // Inline: the sent callback runs it for every acknowledgement.
+    void acked(uint32_t bytes) {
+        while (bytes > 0 && m_count > 0) {
+            Entry& e = m_entries[m_head];
+            if (bytes < e.left) {
+                e.left -= bytes;
+                return;
+            }
+            bytes -= e.left;
+            if (e.buf != nullptr) drop(e.buf);
+            m_head = (m_head + 1) % kMaxPushes;
+            --m_count;
+        }
+    }
     // Drops every buffer (the pcb is gone, or its data with it).
     void release_all();
     // Moves everything into `to` (empty), leaving this one empty.
@@ -43,6 +59,9 @@ public:
     bool empty() const { return m_count == 0; }
 
 private:
+    // Releases b into the heap, unless the heap is torn down already.
+    void drop(mem::Buffer* b);
+
     struct Entry {
         mem::Buffer* buf;
         uint32_t left;

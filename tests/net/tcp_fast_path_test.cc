@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "libos/mem/dataplane_stats.h"
+#include "lwip/tcp.h"
 #include "tests/net/net_fixture.h"
 #include "tests/net/packet.h"
 
@@ -145,6 +146,12 @@ protected:
         EXPECT_TRUE(os->close(m_listener).ok());
         run_for_ms(300000);
         stack_abort_orphan_pcbs();
+        // lwIP's TCP timer stops itself at its next tick with no pcb left;
+        // its "running" flag outlives lwip_init (timeouts.c), so a test
+        // that ended with it set would leave the next one without TCP
+        // timers (no retransmission, no TIME_WAIT expiry).
+        run_for_ms(1000);
+        EXPECT_FALSE(LwipBackend::tcp_timer_running());
         EXPECT_EQ(dma_pbufs_live(), 0u);
     }
 
@@ -186,6 +193,56 @@ TEST_F(TcpFastPathTest, InOrderDataAndItsAcknowledgementsTakeTheFastPath) {
     const Parsed ack = next_sent(nic_a);
     EXPECT_EQ(ack.flags & kAck, kAck);
     EXPECT_EQ(ack.ack, m_snd);
+    close_all();
+}
+
+// A pop already waiting takes an in-order segment straight from the fast
+// path (tcp_take_direct: no pbuf, no recv callback): the app gets the RX
+// buffer the segment arrived in, the receive window never shrinks, and
+// data queued before (no pop waiting) still comes out first, in order.
+TEST_F(TcpFastPathTest, APopWaitingTakesTheSegmentInItsRxBufferInOrder) {
+    establish();
+    const uint64_t h = hits(), lent = mem::g_dataplane_stats.rx_lent;
+    // Nothing waits: two segments queue (through pbufs) and pop in order.
+    send(kAck | kPsh, Bytes{'o', 'n', 'e'});
+    send(kAck | kPsh, Bytes{'t', 'w', 'o'});
+    const demi_qtoken_t parked = *os->start_pop(m_conn);  // completes with "one" at once
+    expect_pop(Bytes{'t', 'w', 'o'});
+    const demi_qresult_t first = wait(parked);
+    ASSERT_EQ(first.qr_opcode, DEMI_OPC_POP);
+    demi_sgarray_t one = first.qr_value.sga;
+    EXPECT_EQ(Bytes(static_cast<uint8_t*>(one.sga_segs[0].sgaseg_buf), static_cast<uint8_t*>(one.sga_segs[0].sgaseg_buf) + 3),
+              (Bytes{'o', 'n', 'e'}));
+    EXPECT_TRUE(os->sgafree(&one).ok());
+    // A pop waits, then the segment comes: handed over in its RX buffer.
+    const demi_qtoken_t waiting = *os->start_pop(m_conn);
+    run_for_ms(500);  // the delayed ACK of "one" and "two" goes out
+    nic_a.sent.clear();
+    const uint64_t copied = mem::g_dataplane_stats.payload_bytes_copied;
+    send(kAck | kPsh, Bytes{'d', 'i', 'r', 'e', 'c', 't'});
+    const demi_qresult_t r = wait(waiting);
+    EXPECT_EQ(mem::g_dataplane_stats.payload_bytes_copied, copied);
+    ASSERT_EQ(r.qr_opcode, DEMI_OPC_POP);
+    demi_sgarray_t got = r.qr_value.sga;
+    ASSERT_EQ(got.sga_segs[0].sgaseg_len, 6u);
+    const auto* at = static_cast<uint8_t*>(got.sga_segs[0].sgaseg_buf);
+    EXPECT_EQ(Bytes(at, at + 6), (Bytes{'d', 'i', 'r', 'e', 'c', 't'}));
+    EXPECT_TRUE(os->heap().contains(at)) << "the payload is where the device wrote it";
+    EXPECT_EQ(hits() - h, 3u);
+    EXPECT_EQ(mem::g_dataplane_stats.rx_lent - lent, 3u);
+    // The reply acknowledges all of it and announces the whole window again
+    // (every byte was consumed the moment it arrived).
+    const demi_qresult_t p = wait(*os->start_push(m_conn, &got, nullptr, 0));
+    EXPECT_EQ(p.qr_opcode, DEMI_OPC_PUSH);
+    EXPECT_TRUE(os->sgafree(&got).ok());
+    Parsed reply = next_sent(nic_a);
+    if (reply.payload.empty()) reply = next_sent(nic_a);  // the fast timer's delayed ACK may come first
+    EXPECT_EQ(reply.ack, m_snd);
+    EXPECT_EQ(reply.payload, (Bytes{'d', 'i', 'r', 'e', 'c', 't'}));
+    EXPECT_GE(reply.window, TCP_WND - TCP_MSS) << "the window was not left shrunk";
+    m_rcv = reply.seq + 6;
+    send(kAck);
+    run_for_ms(1);
     close_all();
 }
 

@@ -66,7 +66,13 @@ endforeach()
 # queued and sent without tcp_write/tcp_output, its headers in the echoed
 # buffer's headroom); it was 8,100-8,190 with every segment through lwIP.
 # Budget a little above the quiet-host figure, as for UDP.
-set(RINGLET_BUDGET_TCP_ECHO_64_PROFILE 5400)
+# Measured again on 2026-12-03 (4,609, twice, with builds sharing the host;
+# 5,128 before on the same host) after a waiting pop took in-order segments
+# straight from header prediction (no pbuf, recv callback or tcp_recved) and
+# acknowledged fast-sent segments were taken apart in place with their
+# tcp_segs reused. Budget just above it: with the 10 % margin, a return to
+# the old ~5,100 fails.
+set(RINGLET_BUDGET_TCP_ECHO_64_PROFILE 4650)
 add_test(NAME perf.tcp_echo_64_profile
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/perf_echo_budget.sh --figure profile --proto tcp
           --budget ${RINGLET_BUDGET_TCP_ECHO_64_PROFILE} $<TARGET_FILE:ringlet_loadgen>)
