@@ -105,6 +105,9 @@ public:
     static bool parse_flow(const uint8_t* frame, size_t len, FlowTuple* out);
 
 private:
+    // The hash of the 8 address bytes and 4 port bytes in network order.
+    uint32_t hash_wire(const uint8_t* addrs, const uint8_t* ports) const;
+
     uint8_t m_key[kRssKeyBytes];
     uint16_t m_cores = 1;
     uint16_t m_table[kSteeringTableEntries];
