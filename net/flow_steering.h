@@ -19,7 +19,7 @@
 // direction matters to a server (the core that receives a flow's frames
 // owns its connection); a core that opens a connection must choose a local
 // port for which core_for_rx_flow(remote -> local) is itself, so the
-// replies come back to it.
+// replies come back to it (net/local_ports.h does).
 //
 // Freestanding, no heap: the object (~12.5 KiB: a per-byte lookup table,
 // so hashing 12 bytes costs 12 loads, not 96 conditional XORs) lives in
@@ -80,6 +80,12 @@ public:
     // The Toeplitz hash of the flow (the device's hash for the frame).
     uint32_t hash(const FlowTuple& flow) const;
     uint16_t core_for_hash(uint32_t hash) const { return m_table[hash & (kSteeringTableEntries - 1)]; }
+    // The destination port's share of the hash: Toeplitz is linear over
+    // XOR, so hash(flow) == hash(flow with dst_port 0) ^ dst_port_hash(dst_port)
+    // (LocalPorts hashes the rest of a flow once and tries ports cheaply).
+    uint32_t dst_port_hash(uint16_t port) const {
+        return m_lut[kFlowTupleBytes - 2][port >> 8] ^ m_lut[kFlowTupleBytes - 1][port & 0xff];
+    }
     // The core the frames of `flow` (as received) land on.
     uint16_t core_for_flow(const FlowTuple& flow) const { return core_for_hash(hash(flow)); }
     // The core that receives what the remote end sends to local:port: for a
@@ -99,6 +105,9 @@ public:
     static bool parse_flow(const uint8_t* frame, size_t len, FlowTuple* out);
 
 private:
+    // The hash of the 8 address bytes and 4 port bytes in network order.
+    uint32_t hash_wire(const uint8_t* addrs, const uint8_t* ports) const;
+
     uint8_t m_key[kRssKeyBytes];
     uint16_t m_cores = 1;
     uint16_t m_table[kSteeringTableEntries];

@@ -22,6 +22,8 @@
 
 namespace ringlet::net {
 
+class LocalPorts;
+
 struct MacAddress {
     uint8_t bytes[6];
 };
@@ -107,6 +109,11 @@ public:
     // Handles up to `max` completions and received frames (each given to
     // sink.receive()); returns how many it handled.
     virtual uint32_t poll(uint32_t max, FrameSink& sink) = 0;
+    // When several cores share the NIC (flows steered by hash, issue 14):
+    // this core's chooser of local ports for the flows it opens, so their
+    // replies come back to it (net/local_ports.h). nullptr: one core, any
+    // port the stack picks will do.
+    virtual LocalPorts* local_ports() { return nullptr; }
 
 protected:
     ~NicPort() = default;
@@ -165,6 +172,8 @@ public:
     uint32_t gateway() const { return ip4_addr_get_u32(netif_ip4_gw(&m_netif)); }
     bool tx_checksum_offload() const { return m_offloads.tx_checksum; }
     uint16_t mtu() const { return m_netif.mtu; }
+    // The NIC's chooser of local ports (NicPort::local_ports), or nullptr.
+    LocalPorts* local_ports() { return m_nic.local_ports(); }
 
     // Polls the NIC once (completions and received frames).
     uint32_t poll(uint32_t max) { return m_nic.poll(max, *this); }

@@ -33,6 +33,7 @@
 #include "net/lwip_backend.h"
 #include "net/lwip_error.h"
 #include "net/queues.h"
+#include "net/steered_bind.h"
 #include "net/tcp_fast_path.h"
 #include "net/tcp_tx_refs.h"
 
@@ -147,6 +148,10 @@ public:
 
     rt::Task<Result<void>> connect(sockaddr_in to) override {
         if (m_state != State::Fresh || m_pcb == nullptr) co_return Error::InvalidArgument;
+        // Cores sharing the NIC: a local port whose replies come back here.
+        if (m_pcb->local_port == 0) {
+            if (auto bound = bind_steered(m_be, m_pcb, to); !bound) co_return bound.error();
+        }
         ip_addr_t ip;
         ip_addr_set_ip4_u32(&ip, to.sin_addr.s_addr);
         const err_t e = tcp_connect(m_pcb, &ip, ntohs(to.sin_port), on_connected);

@@ -27,6 +27,7 @@
 #include "net/lwip_backend.h"
 #include "net/lwip_error.h"
 #include "net/queues.h"
+#include "net/steered_bind.h"
 #include "net/udp_fast_path.h"
 
 namespace ringlet::net {
@@ -127,6 +128,7 @@ private:
         // No connected UDP in PDPIX: every push names its destination.
         if (to == nullptr) return Error::InvalidArgument;
         if (m_pcb == nullptr) return Error::Closed;
+        if (m_pcb->local_port == 0) TRY(bind_for_first_peer(*to));
         if (len > kMaxDatagram) return Error::Truncated;
         if (off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
         const uint32_t headroom = kUdpFrameHeaders + m_be.tx_headroom();
@@ -162,6 +164,16 @@ private:
         // Like a host stack: a datagram is "sent" once handed to the link;
         // an unresolved ARP queues it (ERR_OK), a refused NIC is an error.
         return lwip_result(e);
+    }
+
+    // An unbound socket's first datagram: with cores sharing the NIC, a
+    // local port whose replies from this peer come back to this core, and
+    // the fast path's delivery to it, as bind() sets up. Unbound otherwise
+    // (lwIP picks the port in udp_sendto).
+    Result<void> bind_for_first_peer(const sockaddr_in& to) {
+        TRY(bind_steered(m_be, m_pcb, to));
+        if (m_pcb->local_port != 0) m_fast = m_be.add_fast_port(htons(m_pcb->local_port), 0, this);
+        return {};
     }
 
     // The fast path's send: headers written into the headroom in front of

@@ -14,6 +14,7 @@ uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1])
 Result<void> CoreMesh::init(uint32_t cores, net::MacAddress mac, uint32_t tx_headroom, Wake wake, void* wake_ctx) {
     if (cores == 0 || cores > kMeshCores) return Error::InvalidArgument;
     TRY(m_steering.init(static_cast<uint16_t>(cores)));
+    for (uint32_t k = 0; k < cores; ++k) TRY(m_local_ports[k].init(m_steering, static_cast<uint16_t>(k)));
     m_cores = cores;
     m_mac = mac;
     m_tx_headroom = tx_headroom;

@@ -18,6 +18,12 @@
 // reach and frees on completion) and returns the descriptor at once; the
 // sender then drops its references. One copy per frame, on the owner.
 //
+// Flows a core opens itself (a TCP connect, an unbound UDP socket's first
+// datagram) get a local port whose replies hash back to that core: each
+// core has its own LocalPorts over this steering (net/local_ports.h),
+// offered to its stack by its NicPort (local_ports()). With RSS the device
+// hashes with the same key and table, so the same ports work there.
+//
 // Frames without a flow (ARP, ICMP, fragments) stay on core 0. An ARP
 // reply is also copied to every other core, so each core's stack learns the
 // gateway's address from the reply to its own request. A full ring drops
@@ -44,6 +50,7 @@
 #include "libos/rt/executor.h"
 #include "libos/rt/spsc_ring.h"
 #include "net/flow_steering.h"
+#include "net/local_ports.h"
 #include "net/netif.h"
 
 namespace ringlet::backend {
@@ -130,6 +137,10 @@ public:
     // look at a sleeping core's own device queue).
     bool sleeping(uint32_t core) const { return m_sleeping[core].load(std::memory_order_relaxed) != 0; }
     const net::FlowSteering& steering() const { return m_steering; }
+    // Core `core`'s chooser of local ports for the flows it opens: ports
+    // whose replies this steering (and RSS, programmed from it) brings back
+    // to that core. Used by that core alone.
+    net::LocalPorts& local_ports(uint32_t core) { return m_local_ports[core]; }
     net::MacAddress mac() const { return m_mac; }
     uint32_t tx_headroom() const { return m_tx_headroom; }
 
@@ -192,6 +203,7 @@ private:
     bool pending_for(uint32_t core) const;
 
     net::FlowSteering m_steering;
+    net::LocalPorts m_local_ports[kMeshCores];
     uint32_t m_cores = 1;
     net::MacAddress m_mac{};
     uint32_t m_tx_headroom = 0;
@@ -249,6 +261,7 @@ public:
         : NicInFront(device), m_mesh(mesh), m_device_steers(device_steers), m_rx_pending(rx_pending) {}
     Result<void> start(mem::DmaHeap& heap) override;
     uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+    net::LocalPorts* local_ports() override { return &m_mesh.local_ports(0); }
 
 private:
     void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
@@ -272,6 +285,7 @@ public:
     Result<void> start(mem::DmaHeap& heap) override;
     Result<void> transmit(const net::TxSegment* segs, uint32_t n, const net::ChecksumRequest* csum) override;
     uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+    net::LocalPorts* local_ports() override { return &m_mesh.local_ports(m_core); }
 
 private:
     CoreMesh& m_mesh;
@@ -287,6 +301,7 @@ public:
     PairNic(net::NicPort& pair, CoreMesh& mesh, uint32_t core) : NicInFront(pair), m_mesh(mesh), m_core(core) {}
     Result<void> start(mem::DmaHeap& heap) override;
     uint32_t poll(uint32_t max, net::FrameSink& sink) override;
+    net::LocalPorts* local_ports() override { return &m_mesh.local_ports(m_core); }
 
 private:
     CoreMesh& m_mesh;

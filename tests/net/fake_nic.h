@@ -34,6 +34,7 @@ public:
     // virtio-net does: over [start, end), on top of what the field holds.
     Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) override;
     uint32_t poll(uint32_t max, FrameSink& sink) override;
+    LocalPorts* local_ports() override { return ports; }
 
     // Queues `frame` for delivery on the next poll and wakes the poll task
     // (what the device's interrupt does on the target).
@@ -46,6 +47,8 @@ public:
     bool record = true;
     // Refuse transmissions (a full TX ring).
     bool fail_tx = false;
+    // The chooser of local ports of a core sharing this NIC (nullptr: one core).
+    LocalPorts* ports = nullptr;
     // What the NIC offers the stack; set before boot().
     NicOffloads offload;
     // Received frames are handed up as checksum-verified (with offload.rx_checksum).

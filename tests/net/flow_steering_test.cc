@@ -131,6 +131,21 @@ TEST(FlowSteering, ReplyDirectionIsNotSymmetric) {
     EXPECT_EQ(differ, 5);
 }
 
+TEST(FlowSteering, DestinationPortShareIsLinear) {
+    // hash(flow) == hash(flow with dst_port 0) ^ dst_port_hash(dst_port):
+    // what LocalPorts relies on to try ports with two loads each.
+    auto s = steering(4);
+    std::mt19937 rng(99);
+    for (int i = 0; i < 2000; ++i) {
+        FlowTuple f{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()), static_cast<uint16_t>(rng()),
+                    static_cast<uint16_t>(rng())};
+        FlowTuple zero = f;
+        zero.dst_port = 0;
+        EXPECT_EQ(s->hash(f), s->hash(zero) ^ s->dst_port_hash(f.dst_port));
+    }
+    EXPECT_EQ(s->dst_port_hash(0), 0u);
+}
+
 void expect_spread(uint16_t cores) {
     auto s = steering(cores);
     std::mt19937 rng(1234 + cores);

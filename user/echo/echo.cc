@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "libos/pdpix/ringlet_demi.h"
+#include "user/rt/parse_num.h"
 #if RINGLET_FREESTANDING
 #include "libos/backend/core_mesh.h"
 #include "user/rt/cores.h"
@@ -26,6 +27,8 @@
 #endif
 
 namespace {
+
+using ringlet::user::parse_num;
 
 constexpr int kMaxTokens = 1024;
 constexpr int kMaxQds = 1024;
@@ -262,19 +265,6 @@ void count_served() {
     if (n == 1 || g_core_stats_every != 0) [[unlikely]] report_served(n);
 }
 
-// Parses a decimal number; false on anything else.
-bool parse_num(const char* s, unsigned long* out) {
-    if (s == nullptr || *s == '\0') return false;
-    unsigned long v = 0;
-    for (; *s != '\0'; ++s) {
-        if (*s < '0' || *s > '9') return false;
-        v = v * 10 + static_cast<unsigned long>(*s - '0');
-        if (v > 0xffffffffUL) return false;
-    }
-    *out = v;
-    return true;
-}
-
 bool track(demi_qtoken_t qt, Kind k, int qd) {
     EchoCore& e = *t_echo;
     if (e.npending == kMaxTokens) return false;
@@ -423,17 +413,7 @@ int serve(void* core_arg);
 // demi_init: that core owns the devices the others' traffic goes through.
 void start_other_cores() {
 #if RINGLET_FREESTANDING
-    const uint64_t harts = ringlet::user::placement_harts();
-    const uint64_t mine = ringlet::user::hart_index();
-    unsigned long next = 1;
-    for (uint32_t h = 0; h < 64 && next < kMaxEchoCores; ++h) {
-        if (!(harts & (1ull << h)) || h == mine) continue;
-        if (!ringlet::user::start_core(h, &serve, reinterpret_cast<void*>(next))) {
-            say("echo: cannot start a core\n");
-            continue;
-        }
-        ++next;
-    }
+    (void)ringlet::user::start_placed_cores(&serve, kMaxEchoCores, "echo");
 #endif
 }
 

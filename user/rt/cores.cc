@@ -51,6 +51,21 @@ Result<void> start_core(uint32_t hart_index, CoreMain fn, void* arg) {
     return {};
 }
 
+uint32_t start_placed_cores(CoreMain fn, uint32_t max_cores, const char* who) {
+    const uint64_t harts = placement_harts();
+    const uint64_t mine = hart_index();
+    uint32_t next = 1;
+    for (uint32_t h = 0; h < 64 && next < max_cores; ++h) {
+        if (!(harts & (1ull << h)) || h == mine) continue;
+        if (!start_core(h, fn, reinterpret_cast<void*>(uintptr_t{next}))) {
+            printf("%s: cannot start a core\n", who);
+            continue;
+        }
+        ++next;
+    }
+    return next;
+}
+
 }  // namespace ringlet::user
 
 // A further core's first C++: its tp is set; record where it runs and go.

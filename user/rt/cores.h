@@ -26,4 +26,10 @@ uint64_t placement_harts();
 using CoreMain = int (*)(void* arg);
 Result<void> start_core(uint32_t hart_index, CoreMain fn, void* arg);
 
+// Starts fn on each other hart of placement_harts() (ours skipped), the
+// i-th one with arg = (void*)i (i = 1, 2, ...), at most up to `max_cores`
+// cores in all. A hart that cannot be started is reported on the console
+// (as `who`) and skipped. Returns the cores running now, this one included.
+uint32_t start_placed_cores(CoreMain fn, uint32_t max_cores, const char* who);
+
 }  // namespace ringlet::user

@@ -76,7 +76,7 @@ private:
     mem::DmaHeap& m_heap;
 };
 
-std::vector<uint8_t> udp_frame(uint16_t src_port, uint8_t tag) {
+std::vector<uint8_t> udp_frame(uint16_t src_port, uint8_t tag, uint16_t dst_port = 5555) {
     std::vector<uint8_t> f(14 + 20 + 8 + 4, 0);
     f[12] = 0x08;  // IPv4
     f[14] = 0x45;
@@ -89,8 +89,8 @@ std::vector<uint8_t> udp_frame(uint16_t src_port, uint8_t tag) {
     memcpy(&f[30], dst, 4);
     f[34] = static_cast<uint8_t>(src_port >> 8);
     f[35] = static_cast<uint8_t>(src_port);
-    f[36] = 0x15;
-    f[37] = 0xb3;  // 5555
+    f[36] = static_cast<uint8_t>(dst_port >> 8);
+    f[37] = static_cast<uint8_t>(dst_port);
     f[38] = 0;
     f[39] = 12;
     f[42] = tag;
@@ -161,6 +161,33 @@ TEST(CoreMesh, FramesGoToTheCoreTheirFlowHashesToByPointer) {
     for (mem::Buffer* b : sink1.held) rig->other_heap.release(b);
     EXPECT_EQ(rig->owner_heap.live(), 2u);
     rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+}
+
+// A flow a core opens itself: the local port its NicPort's chooser gives it
+// makes the peer's replies land on that core (issue 14).
+TEST(CoreMesh, RepliesToAPortACoreChoseComeToThatCore) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    ASSERT_NE(rig->steering->local_ports(), nullptr);
+    ASSERT_NE(rig->forwarded->local_ports(), nullptr);
+    EXPECT_EQ(rig->steering->local_ports()->core(), 0);
+    EXPECT_EQ(rig->forwarded->local_ports()->core(), 1);
+    auto any = [](void*, uint16_t) -> Result<void> { return {}; };
+    constexpr uint32_t kGuest = 0x0a00020f, kGateway = 0x0a000202;  // udp_frame's, host order
+    for (uint8_t i = 0; i < 20; ++i) {
+        const uint16_t peer = static_cast<uint16_t>(7000 + i);
+        const uint16_t p0 = *rig->steering->local_ports()->bind(kGuest, kGateway, peer, any, nullptr);
+        const uint16_t p1 = *rig->forwarded->local_ports()->bind(kGuest, kGateway, peer, any, nullptr);
+        rig->dev.queued = {udp_frame(peer, i, p0), udp_frame(peer, static_cast<uint8_t>(100 + i), p1)};
+        rig->steering->poll(16, sink0);
+        rig->forwarded->poll(16, sink1);
+        ASSERT_EQ(sink0.frames.size(), i + 1u);
+        ASSERT_EQ(sink1.frames.size(), i + 1u);
+        EXPECT_EQ(sink0.frames.back()[42], i);
+        EXPECT_EQ(sink1.frames.back()[42], 100 + i);
+    }
+    rig->steering->poll(16, sink0);  // the buffers core 1 gave back
     EXPECT_EQ(rig->owner_heap.live(), 0u);
 }
 
