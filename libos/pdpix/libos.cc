@@ -177,13 +177,6 @@ Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
     return sga;
 }
 
-Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
-    if (sga == nullptr) return Error::InvalidArgument;
-    const SgaView v = view_sga(sga);
-    if (v.numsegs != 1) return Error::InvalidArgument;
-    return m_heap.app_free(v.buf);
-}
-
 // ---- operations ----
 
 Result<demi_qtoken_t> LibOs::launch(uint32_t i, rt::Task<void> task) {
@@ -311,14 +304,25 @@ rt::Task<void> LibOs::run_connect(uint32_t i, uint32_t gen, Queue* q, sockaddr_i
 Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size) {
     Queue* q = TRY(lookup(qd));
     const Slice s = TRY(pushable(sga));
+    // The destination is read where it lies when it is 4-aligned (as a
+    // sockaddr_in on the app's stack is): no copy on the inline path.
     sockaddr_in dest{};
-    if (to != nullptr) dest = TRY(ipv4(to, size));
+    const sockaddr_in* dest_ptr = nullptr;
+    if (to != nullptr) {
+        if ((reinterpret_cast<uintptr_t>(to) & 3) == 0 && size >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+            dest_ptr = reinterpret_cast<const sockaddr_in*>(to);
+            if (dest_ptr->sin_family != AF_INET) return Error::Unsupported;
+        } else {
+            dest = TRY(ipv4(to, size));
+            dest_ptr = &dest;
+        }
+    }
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
     copy_packed(&m_ops[i].result.qr_value.sga, sga);
     // Nothing ahead in the queue's line: the backend may send it right now,
     // and the operation completes here, with no task.
     if (q->push_line_empty()) {
-        auto r = q->try_push(s.buf, s.off, s.len, to != nullptr ? &dest : nullptr);
+        auto r = q->try_push(s.buf, s.off, s.len, dest_ptr);
         if (r.ok() || r.error() != Error::WouldBlock) {
             finish(i, DEMI_OPC_PUSH, r.error());
             return token(i);
@@ -327,6 +331,7 @@ Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const
     // The push holds its own reference from now on, so demi_sgafree right
     // after demi_push only defers the free.
     m_heap.retain(s.buf);
+    if (dest_ptr != nullptr && dest_ptr != &dest) copy_packed(&dest, dest_ptr);  // the task keeps its own copy
     // Its place in the queue's line is taken here, at the call.
     return launch(i, run_push(i, m_ops[i].gen, q, PushTurn(*q), mem::BufferRef::adopt(&m_heap, s.buf), s.off, s.len,
                               to != nullptr, dest));

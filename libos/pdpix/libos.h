@@ -156,8 +156,12 @@ private:
     void finish(uint32_t op, demi_opcode_t opc, Error e);
     void consume(uint32_t op, demi_qresult_t* out);
     uint64_t deadline(const timespec* timeout);
-    // wait() of op i that is not complete yet: runs the executor. Out of
-    // line, so a wait on a completed operation stays a small call.
+    static bool bad_timeout(const timespec* t) {
+        return t != nullptr && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1'000'000'000);
+    }
+    // wait() of op i that is not complete (or is another wait's: EALREADY):
+    // runs the executor. Out of line, so a wait on a completed operation
+    // stays a small inline call.
     [[gnu::noinline]] int wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout);
     // Runs the executor until pred() or the deadline: 0 or ETIMEDOUT.
     template <typename Pred>
@@ -216,6 +220,27 @@ private:
     const uint32_t len = v.len;
     if (len == 0 || len > b->capacity - off) return Error::InvalidArgument;
     return Slice{b, off, len};
+}
+
+// Inline (demi_wait, demi_sgafree): a wait on an operation that completed
+// inline (a UDP push) and the free of an sga are a few loads and stores.
+inline int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) {
+    if (out == nullptr || bad_timeout(timeout)) return EINVAL;
+    uint32_t i = 0;
+    if (const int e = decode(qt, &i); e != 0) return e;
+    const Op& op = m_ops[i];
+    if (op.state == OpState::Done && !op.waiting) [[likely]] {  // no clock, no executor
+        consume(i, out);
+        return 0;
+    }
+    return wait_blocking(out, i, timeout);
+}
+
+inline Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
+    if (sga == nullptr) return Error::InvalidArgument;
+    const SgaView v = view_sga(sga);
+    if (v.numsegs != 1) return Error::InvalidArgument;
+    return m_heap.app_free(v.buf);
 }
 
 inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
