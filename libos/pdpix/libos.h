@@ -171,6 +171,11 @@ private:
     void cancel_op(uint32_t i);
     // Closes and frees a queue, whichever made it.
     void drop(Queue* q);
+    // start_pop()/start_push() of an op that must wait in a task (a backend
+    // that can neither complete nor park it, a push behind others): out of
+    // line, so the inline paths save no registers for a coroutine's start.
+    [[gnu::noinline]] Result<demi_qtoken_t> launch_pop(uint32_t i, Queue* q);
+    [[gnu::noinline]] Result<demi_qtoken_t> launch_push(uint32_t i, Queue* q, const Slice& s, const sockaddr_in* to);
     // Spawns `task` for op i; frees the op if the executor refuses it.
     Result<demi_qtoken_t> launch(uint32_t i, rt::Task<void> task);
 
@@ -180,6 +185,9 @@ private:
     // Completes pop op i with r (its sga, owned by the app) unless the op
     // was consumed meanwhile (then the buffer is released).
     void finish_pop(uint32_t op, uint32_t gen, const Result<mem::Buffer*>& r, const sockaddr_in& from);
+    // finish_pop() out of line, for start_pop(): a pop that finds data
+    // queued is rarer than one that parks, which should save no registers.
+    [[gnu::noinline]] void finish_pop_now(uint32_t op, const Result<mem::Buffer*>& r, const sockaddr_in& from);
     rt::Task<void> run_accept(uint32_t op, uint32_t gen, Queue* q);
     rt::Task<void> run_connect(uint32_t op, uint32_t gen, Queue* q, sockaddr_in to);
     rt::Task<void> run_pushat(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t off, uint32_t len,
