@@ -87,7 +87,7 @@ int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, 
     unmark(n);
     if (e != 0) return e;
     *offset = ready;
-    consume(static_cast<uint32_t>(ops[ready] - m_ops), out);
+    consume(ops[ready]->waiter.index, out);  // its index, without a division
     return 0;
 }
 
