@@ -27,7 +27,10 @@ Result<void> VirtioNic::post_rx_buffer() {
         ++m_stats.rx_refill_failed;
         return alloc.error();
     }
-    mem::Buffer* b = *alloc;
+    return post_rx(*alloc);
+}
+
+Result<void> VirtioNic::post_rx(mem::Buffer* b) {
     auto pa = pa_of(b->data(), static_cast<uint32_t>(b->capacity));
     if (!pa) {
         m_heap->release(b);
@@ -130,6 +133,8 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
 
 uint32_t VirtioNic::reap_tx(uint32_t max) {
     uint32_t done = 0;
+    uint32_t reposted = 0;
+    const uint32_t rx_size = m_dev.rx_queue_size();
     while (done < max) {  // TX completions: give the buffers back
         auto sent = m_dev.poll_tx();
         if (!sent) {
@@ -141,9 +146,23 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
             m_needs_reset = true;
             break;
         }
-        for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);
+        for (uint32_t i = 0; i < m_tx_count[slot]; ++i) {
+            mem::Buffer* b = m_tx[slot][i];
+            // A sent frame's buffer nobody else holds (an echoed datagram the
+            // app already freed) of the RX class goes straight back onto the
+            // RX ring: no trip through the free list and no refill alloc.
+            if (m_rx_posted < rx_size && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer)) {
+                if (post_rx(b).ok()) ++reposted;  // else post_rx released it
+            } else {
+                m_heap->release(b);
+            }
+        }
         m_tx_count[slot] = 0;
         ++done;
+    }
+    if (reposted != 0) {
+        m_stats.rx_recycled += reposted;
+        (void)m_dev.kick_rx();
     }
     return done;
 }

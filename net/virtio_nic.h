@@ -28,8 +28,10 @@ class VirtioNic final : public NicPort {
 public:
     static constexpr uint32_t kMaxInFlight = 256;
     // RX buffers given back to the device in one go (fewer kicks); the
-    // ring is refilled at once whenever it is less than half full.
-    static constexpr uint32_t kRxRefillBatch = 8;
+    // ring is refilled at once whenever it is less than half full. Above
+    // two TX reap batches: in steady echo the reap puts each sent frame's
+    // buffer back on the ring (reap_tx) before a refill would allocate.
+    static constexpr uint32_t kRxRefillBatch = 32;
     // TX completions are taken back in batches: poll() reaps only once this
     // many frames are in flight (and a full ring or a sleep reaps at once),
     // so the per-frame cost is the used-ring entry, not a reap per poll.
@@ -43,6 +45,7 @@ public:
         uint64_t tx_ring_full = 0;      // transmit dropped: ring full even after reaping
         uint64_t rx_refill_failed = 0;  // no DMA buffer to give back to the RX ring
         uint64_t resets = 0;            // device resets after it misbehaved
+        uint64_t rx_recycled = 0;       // sent frames' buffers put straight back on the RX ring
     };
 
     // `dev` is brought up (init) by the caller; the heap region [va, va+size)
@@ -110,6 +113,8 @@ public:
 private:
     Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
     Result<void> post_rx_buffer();
+    // Gives b (one reference, the RX class) to the RX ring; released on failure.
+    Result<void> post_rx(mem::Buffer* b);
     // Returns the buffers of up to `max` frames the device finished sending.
     uint32_t reap_tx(uint32_t max);
     // A TX slot with no frame in it (from m_tx_next on), or -1.

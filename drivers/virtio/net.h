@@ -264,8 +264,9 @@ private:
     RxSlot m_rx_slots[Virtqueue::kMaxSize] = {};  // indexed by the chain's head
 };
 
-// Inline: VirtioNic refills the RX ring with these, one call per buffer.
-inline Result<void> NetDevice::add_rx(const RxSlot& slot) {
+// Inline: VirtioNic refills the RX ring with these, one call per buffer
+// (always: post_rx() is a few checks in front of it).
+[[gnu::always_inline]] inline Result<void> NetDevice::add_rx(const RxSlot& slot) {
     // Section 5.1.6.3: a receive buffer is device-writable only.
     uint16_t head = TRY(m_rx.add_one(Segment{slot.pa, slot.len}, true, slot.cookie));
     m_rx_slots[head] = slot;

@@ -71,8 +71,7 @@ public:
     // compile time, and a free block of it is a pop; carving a new block
     // goes out of line.
     Result<Buffer*> alloc(size_t len) {
-        uint32_t cls = 0;
-        while (cls < kClasses && block_size(cls) - sizeof(Buffer) < len) ++cls;
+        const uint32_t cls = class_of(len);
         if (cls == kClasses) return Error::InvalidArgument;
         Buffer* b = m_free[cls];
         if (b == nullptr) [[unlikely]] return carve(cls, len);
@@ -107,6 +106,21 @@ public:
         b->app_owned = false;
         release(b);
         return {};
+    }
+
+    // Reuse without a trip through the free list (the NIC puts a sent
+    // frame's buffer straight back on its RX ring): if the caller holds the
+    // only reference to `b`, and `b` is a buffer of this heap (not a peer's)
+    // of the class alloc(len) picks, it becomes what alloc(len) returns (one
+    // reference, app-owned, len valid bytes from data()) and the answer is
+    // true; otherwise nothing changes and the caller releases it as usual.
+    bool reuse_last(Buffer* b, size_t len) {
+        if (b->refs != 1 || b->magic != kLive || b->cls != class_of(len) || !contains(b)) return false;
+        b->len = static_cast<uint32_t>(len);
+        b->off = 0;
+        b->next = nullptr;
+        b->app_owned = true;
+        return true;
     }
 
     // Takes one more reference (a push in flight).
@@ -151,6 +165,13 @@ public:
 
 private:
     static size_t block_size(uint32_t cls) { return kMinBlock << cls; }
+    // The smallest class whose blocks hold len bytes, kClasses if none
+    // (folds at compile time for a constant len).
+    static uint32_t class_of(size_t len) {
+        uint32_t cls = 0;
+        while (cls < kClasses && block_size(cls) - sizeof(Buffer) < len) ++cls;
+        return cls;
+    }
 
     uint16_t* m_map = nullptr;  // granule -> granules back to its block's start
     uint8_t* m_base = nullptr;  // first block (after the map)

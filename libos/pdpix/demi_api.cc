@@ -35,6 +35,7 @@ LibOs* os() { return LibOs::instance(); }
 
 template <typename T>
 int errno_of(const Result<T>& r) {
+    if (r.ok()) [[likely]] return 0;  // no table lookup on the common path
     return to_errno(r.error());
 }
 

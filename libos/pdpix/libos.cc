@@ -177,13 +177,6 @@ Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
     return sga;
 }
 
-Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
-    if (sga == nullptr) return Error::InvalidArgument;
-    const SgaView v = view_sga(sga);
-    if (v.numsegs != 1) return Error::InvalidArgument;
-    return m_heap.app_free(v.buf);
-}
-
 // ---- operations ----
 
 Result<demi_qtoken_t> LibOs::launch(uint32_t i, rt::Task<void> task) {
@@ -258,19 +251,10 @@ rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn
     if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
 }
 
-void LibOs::OpWaiter::complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) {
-    Op& op = os->m_ops[index];
-    op.parked = nullptr;
-    os->finish_pop(index, op.gen, r, from);
-}
-
-rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {
-    sockaddr_in from{};
-    auto r = co_await q->pop(&from);
-    finish_pop(i, gen, r, from);
-}
-
-void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r, const sockaddr_in& from) {
+// Inline (OpWaiter::complete, start_pop): a datagram for a parked pop
+// completes it with no further call.
+[[gnu::always_inline]] inline void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r,
+                                                     const sockaddr_in& from) {
     if (m_ops[i].gen != gen) {
         if (r.ok()) m_heap.release(*r);  // nobody is left to own it
         return;
@@ -284,6 +268,22 @@ void LibOs::finish_pop(uint32_t i, uint32_t gen, const Result<mem::Buffer*>& r, 
         copy_bytes<sizeof from>(reinterpret_cast<unsigned char*>(&sga) + offsetof(demi_sgarray_t, sga_addr), &from);
     }
     finish(i, DEMI_OPC_POP, r.error());
+}
+
+void LibOs::finish_pop_now(uint32_t i, const Result<mem::Buffer*>& r, const sockaddr_in& from) {
+    finish_pop(i, m_ops[i].gen, r, from);
+}
+
+void LibOs::OpWaiter::complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) {
+    Op& op = os->m_ops[index];
+    op.parked = nullptr;
+    os->finish_pop(index, op.gen, r, from);
+}
+
+rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {
+    sockaddr_in from{};
+    auto r = co_await q->pop(&from);
+    finish_pop(i, gen, r, from);
 }
 
 rt::Task<void> LibOs::run_accept(uint32_t i, uint32_t gen, Queue* q) {
@@ -311,25 +311,31 @@ rt::Task<void> LibOs::run_connect(uint32_t i, uint32_t gen, Queue* q, sockaddr_i
 Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size) {
     Queue* q = TRY(lookup(qd));
     const Slice s = TRY(pushable(sga));
+    // The destination is read where it lies when it is 4-aligned (as a
+    // sockaddr_in on the app's stack is): no copy on the inline path.
     sockaddr_in dest{};
-    if (to != nullptr) dest = TRY(ipv4(to, size));
+    const sockaddr_in* dest_ptr = nullptr;
+    if (to != nullptr) {
+        if ((reinterpret_cast<uintptr_t>(to) & 3) == 0 && size >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+            dest_ptr = reinterpret_cast<const sockaddr_in*>(to);
+            if (dest_ptr->sin_family != AF_INET) return Error::Unsupported;
+        } else {
+            dest = TRY(ipv4(to, size));
+            dest_ptr = &dest;
+        }
+    }
     const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
     copy_packed(&m_ops[i].result.qr_value.sga, sga);
     // Nothing ahead in the queue's line: the backend may send it right now,
     // and the operation completes here, with no task.
     if (q->push_line_empty()) {
-        auto r = q->try_push(s.buf, s.off, s.len, to != nullptr ? &dest : nullptr);
+        auto r = q->try_push(s.buf, s.off, s.len, dest_ptr);
         if (r.ok() || r.error() != Error::WouldBlock) {
             finish(i, DEMI_OPC_PUSH, r.error());
             return token(i);
         }
     }
-    // The push holds its own reference from now on, so demi_sgafree right
-    // after demi_push only defers the free.
-    m_heap.retain(s.buf);
-    // Its place in the queue's line is taken here, at the call.
-    return launch(i, run_push(i, m_ops[i].gen, q, PushTurn(*q), mem::BufferRef::adopt(&m_heap, s.buf), s.off, s.len,
-                              to != nullptr, dest));
+    return launch_push(i, q, s, dest_ptr);
 }
 
 Result<demi_qtoken_t> LibOs::start_pop(int qd) {
@@ -341,14 +347,27 @@ Result<demi_qtoken_t> LibOs::start_pop(int qd) {
     sockaddr_in from{};
     auto r = q->try_pop(&from);
     if (r.ok() || r.error() != Error::WouldBlock) {
-        finish_pop(i, m_ops[i].gen, r, from);
+        finish_pop_now(i, r, from);
         return token(i);
     }
     if (q->park_pop(&m_ops[i].waiter)) {
         m_ops[i].parked = q;
         return token(i);
     }
-    return launch(i, run_pop(i, m_ops[i].gen, q));
+    return launch_pop(i, q);
+}
+
+Result<demi_qtoken_t> LibOs::launch_pop(uint32_t i, Queue* q) { return launch(i, run_pop(i, m_ops[i].gen, q)); }
+
+Result<demi_qtoken_t> LibOs::launch_push(uint32_t i, Queue* q, const Slice& s, const sockaddr_in* to) {
+    // The push holds its own reference from now on, so demi_sgafree right
+    // after demi_push only defers the free.
+    m_heap.retain(s.buf);
+    sockaddr_in dest{};
+    if (to != nullptr) copy_packed(&dest, to);  // the task keeps its own copy
+    // Its place in the queue's line is taken here, at the call.
+    return launch(i, run_push(i, m_ops[i].gen, q, PushTurn(*q), mem::BufferRef::adopt(&m_heap, s.buf), s.off, s.len,
+                              to != nullptr, dest));
 }
 
 Result<demi_qtoken_t> LibOs::start_accept(int qd) {

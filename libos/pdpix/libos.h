@@ -156,8 +156,12 @@ private:
     void finish(uint32_t op, demi_opcode_t opc, Error e);
     void consume(uint32_t op, demi_qresult_t* out);
     uint64_t deadline(const timespec* timeout);
-    // wait() of op i that is not complete yet: runs the executor. Out of
-    // line, so a wait on a completed operation stays a small call.
+    static bool bad_timeout(const timespec* t) {
+        return t != nullptr && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1'000'000'000);
+    }
+    // wait() of op i that is not complete (or is another wait's: EALREADY):
+    // runs the executor. Out of line, so a wait on a completed operation
+    // stays a small inline call.
     [[gnu::noinline]] int wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout);
     // Runs the executor until pred() or the deadline: 0 or ETIMEDOUT.
     template <typename Pred>
@@ -167,6 +171,11 @@ private:
     void cancel_op(uint32_t i);
     // Closes and frees a queue, whichever made it.
     void drop(Queue* q);
+    // start_pop()/start_push() of an op that must wait in a task (a backend
+    // that can neither complete nor park it, a push behind others): out of
+    // line, so the inline paths save no registers for a coroutine's start.
+    [[gnu::noinline]] Result<demi_qtoken_t> launch_pop(uint32_t i, Queue* q);
+    [[gnu::noinline]] Result<demi_qtoken_t> launch_push(uint32_t i, Queue* q, const Slice& s, const sockaddr_in* to);
     // Spawns `task` for op i; frees the op if the executor refuses it.
     Result<demi_qtoken_t> launch(uint32_t i, rt::Task<void> task);
 
@@ -176,6 +185,9 @@ private:
     // Completes pop op i with r (its sga, owned by the app) unless the op
     // was consumed meanwhile (then the buffer is released).
     void finish_pop(uint32_t op, uint32_t gen, const Result<mem::Buffer*>& r, const sockaddr_in& from);
+    // finish_pop() out of line, for start_pop(): a pop that finds data
+    // queued is rarer than one that parks, which should save no registers.
+    [[gnu::noinline]] void finish_pop_now(uint32_t op, const Result<mem::Buffer*>& r, const sockaddr_in& from);
     rt::Task<void> run_accept(uint32_t op, uint32_t gen, Queue* q);
     rt::Task<void> run_connect(uint32_t op, uint32_t gen, Queue* q, sockaddr_in to);
     rt::Task<void> run_pushat(uint32_t op, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t off, uint32_t len,
@@ -216,6 +228,27 @@ private:
     const uint32_t len = v.len;
     if (len == 0 || len > b->capacity - off) return Error::InvalidArgument;
     return Slice{b, off, len};
+}
+
+// Inline (demi_wait, demi_sgafree): a wait on an operation that completed
+// inline (a UDP push) and the free of an sga are a few loads and stores.
+inline int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) {
+    if (out == nullptr || bad_timeout(timeout)) return EINVAL;
+    uint32_t i = 0;
+    if (const int e = decode(qt, &i); e != 0) return e;
+    const Op& op = m_ops[i];
+    if (op.state == OpState::Done && !op.waiting) [[likely]] {  // no clock, no executor
+        consume(i, out);
+        return 0;
+    }
+    return wait_blocking(out, i, timeout);
+}
+
+inline Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
+    if (sga == nullptr) return Error::InvalidArgument;
+    const SgaView v = view_sga(sga);
+    if (v.numsegs != 1) return Error::InvalidArgument;
+    return m_heap.app_free(v.buf);
 }
 
 inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {

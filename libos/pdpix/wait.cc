@@ -26,25 +26,9 @@ int LibOs::run_until(Pred pred, uint64_t deadline) {
     }
 }
 
-namespace {
-bool bad_timeout(const timespec* t) {
-    return t != nullptr && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1'000'000'000);
-}
-}  // namespace
-
-int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* timeout) {
-    if (out == nullptr || bad_timeout(timeout)) return EINVAL;
-    uint32_t i = 0;
-    if (const int e = decode(qt, &i); e != 0) return e;
-    if (m_ops[i].waiting) return EALREADY;
-    if (m_ops[i].state == OpState::Done) {  // completed inline: no clock, no executor
-        consume(i, out);
-        return 0;
-    }
-    return wait_blocking(out, i, timeout);
-}
 
 int LibOs::wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout) {
+    if (m_ops[i].waiting) return EALREADY;
     m_ops[i].waiting = true;
     const int e = run_until([&] { return m_ops[i].state == OpState::Done; }, deadline(timeout));
     m_ops[i].waiting = false;
@@ -55,51 +39,56 @@ int LibOs::wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeou
 
 int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, int n, const timespec* timeout) {
     if (out == nullptr || offset == nullptr || qts == nullptr || n <= 0 || bad_timeout(timeout)) return EINVAL;
-    uint32_t idx[kMaxOps];
     if (static_cast<uint32_t>(n) > kMaxOps) return EINVAL;
-    int e = 0;
-    int k = 0;
-    for (; k < n; ++k) {
-        if ((e = decode(qts[k], &idx[k])) != 0) break;
-        if (m_ops[idx[k]].waiting) {  // in use by another wait, or listed twice
-            e = EALREADY;
-            break;
+    // The operations themselves, not their indices: every later look is a
+    // load, with no index arithmetic.
+    Op* ops[kMaxOps];
+    const auto unmark = [&](int count) {
+        for (int j = 0; j < count; ++j) ops[j]->waiting = false;
+    };
+    for (int k = 0; k < n; ++k) {
+        uint32_t i = 0;
+        if (const int e = decode(qts[k], &i); e != 0) {
+            unmark(k);
+            return e;
         }
-        if (m_ops[idx[k]].state == OpState::Done) {
+        Op& op = m_ops[i];
+        if (op.waiting) {  // in use by another wait, or listed twice
+            unmark(k);
+            return EALREADY;
+        }
+        if (op.state == OpState::Done) {
             // Already complete (an inline completion): no clock, no executor.
-            for (int j = 0; j < k; ++j) m_ops[idx[j]].waiting = false;
+            unmark(k);
             *offset = k;
-            consume(idx[k], out);
+            consume(i, out);
             return 0;
         }
-        m_ops[idx[k]].waiting = true;
+        op.waiting = true;
+        ops[k] = &op;
     }
-    if (e == 0) {
-        int ready = -1;
-        // None of them was done above; each round's completions bump
-        // m_done_seq, so the list is scanned again only after one.
-        uint64_t seen = m_done_seq;
-        e = run_until(
-            [&] {
-                if (m_done_seq == seen) return false;
-                seen = m_done_seq;
-                for (int j = 0; j < n; ++j) {
-                    if (m_ops[idx[j]].state == OpState::Done) {
-                        ready = j;
-                        return true;
-                    }
+    int ready = -1;
+    // None of them was done above; each round's completions bump
+    // m_done_seq, so the list is scanned again only after one.
+    uint64_t seen = m_done_seq;
+    const int e = run_until(
+        [&] {
+            if (m_done_seq == seen) return false;
+            seen = m_done_seq;
+            for (int j = 0; j < n; ++j) {
+                if (ops[j]->state == OpState::Done) {
+                    ready = j;
+                    return true;
                 }
-                return false;
-            },
-            deadline(timeout));
-        for (int j = 0; j < n; ++j) m_ops[idx[j]].waiting = false;
-        if (e != 0) return e;
-        *offset = ready;
-        consume(idx[ready], out);
-        return 0;
-    }
-    for (int j = 0; j < k; ++j) m_ops[idx[j]].waiting = false;
-    return e;
+            }
+            return false;
+        },
+        deadline(timeout));
+    unmark(n);
+    if (e != 0) return e;
+    *offset = ready;
+    consume(ops[ready]->waiter.index, out);  // its index, without a division
+    return 0;
 }
 
 int LibOs::wait_all(demi_qresult_t* out, const demi_qtoken_t* qts, int n, const timespec* timeout) {

@@ -119,6 +119,51 @@ TEST(VirtioNicTx, CompletionsAreReapedInBatchesAndBeforeASleep) {
     f.dev_model.errors.clear();
 }
 
+// A sent frame's buffer of the RX class that nobody else holds (an echoed
+// datagram the app freed) goes straight back onto the RX ring when its
+// completion is reaped: no free-list trip, no refill allocation. One the
+// app still holds is only released, and goes nowhere near the ring.
+TEST(VirtioNicTx, SentRxClassBuffersGoBackOnTheRxRing) {
+    Fixture f;
+    const uint32_t base = f.heap.live();  // the RX ring's buffers
+    for (uint8_t v = 0; v < 4; ++v) f.deliver(v);
+    f.nic.poll(64, f.sink);
+    ASSERT_EQ(f.sink.held.size(), 4u);
+    EXPECT_EQ(f.nic.rx_posted(), kQueue - 4u);  // below a refill batch: not refilled yet
+    // Echo three of them back from the buffers they arrived in; the app
+    // keeps a reference to the fourth while it is sent.
+    std::vector<mem::Buffer*> sent;
+    for (auto& h : f.sink.held) {
+        memset(h.buf->data() + h.offset, 0x5a, h.len);
+        sent.push_back(h.buf);
+    }
+    f.heap.retain(sent[3]);  // the app's
+    for (auto& h : f.sink.held) {
+        TxSegment seg{h.buf, h.offset, h.len};
+        ASSERT_TRUE(f.nic.transmit(&seg, 1, nullptr).ok());
+    }
+    f.sink.held.clear();
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), 4u);
+    EXPECT_TRUE(f.nic.arm_interrupts());  // reaps before the sleep
+    EXPECT_EQ(f.nic.stats().rx_recycled, 3u);
+    EXPECT_EQ(f.nic.rx_posted(), kQueue - 1u);
+    EXPECT_EQ(f.heap.live(), base);  // three on the ring again, the app's one
+    EXPECT_EQ(sent[3]->refs, 1u);    // only the app's reference is left
+    f.heap.release(sent[3]);
+    EXPECT_EQ(f.heap.live(), base - 1u);
+    // The recycled buffers receive again, whole: the next frames land in them.
+    f.nic.on_interrupt();
+    for (uint8_t v = 0; v < 3; ++v) f.deliver(static_cast<uint8_t>(0x10 + v));
+    f.nic.poll(64, f.sink);
+    ASSERT_EQ(f.sink.held.size(), 3u);
+    for (auto& h : f.sink.held) {
+        EXPECT_EQ(h.len, 60u);
+        EXPECT_EQ(h.buf->refs, 1u);
+    }
+    f.dev_model.errors.clear();
+}
+
 TEST(VirtioNicRecovery, BadRxLengthResetsAndTheHeldBufferStaysValid) {
     Fixture f;
     f.deliver(0xab);

@@ -46,8 +46,13 @@ ringlet_perf_test(perf.syscall_round_trip
 # average 6-15), the stats figure 3,810-4,271 (at full speed the app sleeps
 # between requests, and the reap before each sleep keeps it near its old
 # figure). Budgets sit between the quiet and the loaded figures, as before.
-set(RINGLET_BUDGET_UDP_ECHO_64_PROFILE 3700)
-set(RINGLET_BUDGET_UDP_ECHO_64_STATS 4100)
+# Measured again on 2026-12-03 after a sent frame's buffer went straight
+# back onto the RX ring and PDPIX's waits, frees and pushes were trimmed
+# (inline wait/sgafree, task launches out of line, the executor's round
+# inline): the profile 3,238-3,280 on a quiet host and up to ~3,540 with
+# other builds sharing it (load average ~8), the stats figure 3,884-4,094.
+set(RINGLET_BUDGET_UDP_ECHO_64_PROFILE 3450)
+set(RINGLET_BUDGET_UDP_ECHO_64_STATS 4000)
 foreach(kind profile stats)
   string(TOUPPER ${kind} KIND)
   add_test(NAME perf.udp_echo_64_${kind}

@@ -181,3 +181,35 @@ TEST(DmaHeap, PeerBuffersAreFoundAndTheirLastReferenceGoesHome) {
 
 }  // namespace
 }  // namespace ringlet::mem
+
+namespace ringlet::mem {
+namespace {
+
+// reuse_last(): only the last reference to a buffer of this heap and of the
+// class alloc(len) would pick is reused (as alloc(len) returns it); else
+// nothing changes.
+TEST(DmaHeap, ReuseLastTakesOnlyTheLastReferenceOfTheSameClass) {
+    DmaHeap heap = make();
+    auto a = heap.alloc(1500);
+    ASSERT_TRUE(a.ok());
+    Buffer* b = *a;
+    const uint32_t live = heap.live();
+    b->off = 40;
+    b->len = 7;
+    b->app_owned = false;
+    heap.retain(b);
+    EXPECT_FALSE(heap.reuse_last(b, 1500));  // two references
+    heap.release(b);
+    EXPECT_FALSE(heap.reuse_last(b, 100));   // another class
+    EXPECT_TRUE(heap.reuse_last(b, 1500));
+    EXPECT_EQ(b->refs, 1u);
+    EXPECT_EQ(b->off, 0u);
+    EXPECT_EQ(b->len, 1500u);
+    EXPECT_TRUE(b->app_owned);
+    EXPECT_EQ(heap.live(), live);  // still live, never freed
+    heap.release(b);
+    EXPECT_EQ(heap.live(), live - 1);
+}
+
+}  // namespace
+}  // namespace ringlet::mem
