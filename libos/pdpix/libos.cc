@@ -182,8 +182,10 @@ Result<demi_sgarray_t> LibOs::sgaalloc(size_t len) {
 Result<demi_qtoken_t> LibOs::launch(uint32_t i, rt::Task<void> task) {
     auto id = m_exec.spawn(std::move(task));
     if (!id.ok()) {
-        // The refused frame dropped what it held; the token was never given.
-        m_ops[i].state = OpState::Done;
+        // The refused frame dropped what it held; the token was never given
+        // (never Done, so not on the done list: consume's unlink is a no-op
+        // only for a listed op, hence finish() first).
+        finish(i, DEMI_OPC_FAILED, Error::Ok);
         demi_qresult_t unused;
         consume(i, &unused);
         return id.error();
@@ -230,7 +232,15 @@ demi_qtoken_t LibOs::token(uint32_t op) const {
 [[gnu::always_inline]] inline void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
     Op& op = m_ops[i];
     op.state = OpState::Done;
-    op.done_seq = ++m_done_seq;
+    ++m_done_seq;
+    op.done_prev = m_done_tail;  // appended: the list stays in completion order
+    op.done_next = kMaxOps;
+    if (m_done_tail < kMaxOps) {
+        m_ops[m_done_tail].done_next = i;
+    } else {
+        m_done_head = i;
+    }
+    m_done_tail = i;
     if (e != Error::Ok) {
         op.result.qr_opcode = DEMI_OPC_FAILED;
         op.result.qr_ret = to_errno(e);

@@ -119,7 +119,11 @@ private:
         bool has_task = false;   // a task carries it out (else inline or parked)
         uint32_t gen = 0;        // bumped when the token is consumed
         uint32_t next_free = 0;  // free-list link while Free
-        uint64_t done_seq = 0;   // completion order, for wait_next_n
+        // The done list's links while Done (kMaxOps: none), in completion
+        // order, so wait_next_n finds the oldest result in O(1) instead of
+        // scanning every operation for each one it returns.
+        uint32_t done_prev = kMaxOps;
+        uint32_t done_next = kMaxOps;
         int qd = -1;
         rt::TaskId task;
         Queue* parked = nullptr;  // the queue a pop waits on (through `waiter`)
@@ -155,6 +159,8 @@ private:
     }
     void finish(uint32_t op, demi_opcode_t opc, Error e);
     void consume(uint32_t op, demi_qresult_t* out);
+    // Takes a Done operation off the done list (every Done one is on it).
+    void unlink_done(uint32_t op);
     uint64_t deadline(const timespec* timeout);
     static bool bad_timeout(const timespec* t) {
         return t != nullptr && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1'000'000'000);
@@ -209,6 +215,8 @@ private:
     rt::Executor m_exec;
     uint64_t m_done_seq = 0;
     uint32_t m_free_op = 0;       // head of the free operations (kMaxOps: none)
+    uint32_t m_done_head = kMaxOps;  // oldest Done operation (kMaxOps: none)
+    uint32_t m_done_tail = kMaxOps;
     uint32_t m_ops_in_use = 0;
     Slot m_queues[kMaxQueues];
     Op m_ops[kMaxOps];
@@ -251,8 +259,24 @@ inline Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
     return m_heap.app_free(v.buf);
 }
 
+inline void LibOs::unlink_done(uint32_t i) {
+    Op& op = m_ops[i];
+    if (op.done_prev < kMaxOps) {
+        m_ops[op.done_prev].done_next = op.done_next;
+    } else {
+        m_done_head = op.done_next;
+    }
+    if (op.done_next < kMaxOps) {
+        m_ops[op.done_next].done_prev = op.done_prev;
+    } else {
+        m_done_tail = op.done_prev;
+    }
+    op.done_prev = op.done_next = kMaxOps;
+}
+
 inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
     Op& op = m_ops[i];
+    unlink_done(i);
     copy_packed(out, &op.result);
     op.state = OpState::Free;
     op.waiting = false;

@@ -25,6 +25,19 @@ ringlet_perf_test(perf.syscall_round_trip
   LINE "^microbench: syscall round trip: ([0-9]+) instructions$"
   ARGS --append "shutdown init=microbench")
 
+# A PDPIX round (user/microbench: a push and a pop on a loopback pipe, both
+# results collected with demi_wait_next_n) while 512 other operations wait -
+# an event loop's idle connections. 3,468 instructions (1,000 rounds; 3,314 over 10,000) measured on
+# 2026-12-03 with the libOS's done list (3,297 with nothing else pending);
+# it was 19,818 (17,558) when wait_next_n scanned all 1,024 operations for
+# each result. kv and httpd wait this way, so with 50 clients their cost per
+# request no longer grows with the connections open.
+set(RINGLET_BUDGET_PDPIX_ROUND_AMONG_PENDING 3468)
+ringlet_perf_test(perf.pdpix_round_among_pending
+  BUDGET ${RINGLET_BUDGET_PDPIX_ROUND_AMONG_PENDING}
+  LINE "^microbench: PDPIX round, 512 operations pending: ([0-9]+) instructions$"
+  ARGS --append "shutdown init=microbench:1000")
+
 # The 64-byte UDP echo (user/echo, one closed-loop host client), two ways
 # (tests/qemu/perf_echo_budget.sh): the exact profile total - every
 # instruction the hart retired per request, kernel sleep/wake included, idle

@@ -1,7 +1,7 @@
 // httpd's event loop over PDPIX: one listening TCP queue, connections with
-// bounded input buffers, every outstanding operation's token in one array
-// handed to demi_wait_any, whose timeout is the earliest connection
-// deadline.
+// bounded input buffers; each wait takes the operations that completed
+// (demi_wait_next_n, whose timeout is the earliest connection deadline) and
+// routes each result to its connection by queue and token.
 //
 // Per connection: one pop at a time; its bytes are appended to the
 // connection's input buffer (Limits::max_head bytes) and every complete

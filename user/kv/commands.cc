@@ -100,31 +100,31 @@ void cmd_set(Context& ctx, const Request& r, Reply& out) {
             return out.error(kSyntax);
         }
     }
-    Entry* old = ctx.store.find(r.argv[1]);
+    // One hash and chain walk for the checks and the write. have_room only
+    // reads the store (a compaction snapshots it), so the place stays valid.
+    const Store::Place place = ctx.store.locate(r.argv[1]);
+    Entry* old = place.entry();
     if ((nx && old != nullptr) || (xx && old == nullptr)) {
-        if (get) {
-            if (old != nullptr) return out.bulk(old->value_slice());
-            return out.null_bulk();
-        }
+        if (get && old != nullptr) return out.bulk(old->value_slice());
         return out.null_bulk();
     }
     if (!have_room(ctx, r.argv[1].n + r.argv[2].n, out)) return;
     if (keepttl && old != nullptr) expire = old->expire_ms;
-    if (get) {
-        // The old value must be answered before the store overwrites it.
-        if (old == nullptr) {
-            if (store_set(ctx, r.argv[1], r.argv[2], expire, out)) out.null_bulk();
-            return;
-        }
-        out.bulk(old->value_slice());
-        if (!ctx.store.set(r.argv[1], r.argv[2], expire)) return;  // reply already sent; nothing changed
-        if (ctx.journal != nullptr) {
-            ctx.journal->record_set(r.argv[1], r.argv[2], expire);
-            ctx.wrote = true;
-        }
+    // SET ... GET answers the old value, which the write then overwrites.
+    if (get && old != nullptr) out.bulk(old->value_slice());
+    if (!ctx.store.set_at(place, r.argv[1], r.argv[2], expire)) {
+        if (!get || old == nullptr) out.error(kOom);  // else the reply is sent; nothing changed
         return;
     }
-    if (store_set(ctx, r.argv[1], r.argv[2], expire, out)) out.ok();
+    if (ctx.journal != nullptr) {
+        ctx.journal->record_set(r.argv[1], r.argv[2], expire);
+        ctx.wrote = true;
+    }
+    if (!get) {
+        out.ok();
+    } else if (old == nullptr) {
+        out.null_bulk();
+    }
 }
 
 void cmd_setex(Context& ctx, const Request& r, Reply& out) {
@@ -140,16 +140,18 @@ void cmd_setex(Context& ctx, const Request& r, Reply& out) {
 
 void cmd_getset(Context& ctx, const Request& r, Reply& out) {
     if (!have_room(ctx, r.argv[1].n + r.argv[2].n, out)) return;
-    Entry* old = ctx.store.find(r.argv[1]);
-    if (old == nullptr) {
-        if (store_set(ctx, r.argv[1], r.argv[2], 0, out)) out.null_bulk();
+    const Store::Place place = ctx.store.locate(r.argv[1]);
+    Entry* old = place.entry();
+    if (old != nullptr) out.bulk(old->value_slice());  // before the write overwrites it
+    if (!ctx.store.set_at(place, r.argv[1], r.argv[2], 0)) {
+        if (old == nullptr) out.error(kOom);
         return;
     }
-    out.bulk(old->value_slice());
-    if (ctx.store.set(r.argv[1], r.argv[2], 0) && ctx.journal != nullptr) {
+    if (ctx.journal != nullptr) {
         ctx.journal->record_set(r.argv[1], r.argv[2], 0);
         ctx.wrote = true;
     }
+    if (old == nullptr) out.null_bulk();
 }
 
 // INCR/DECR/INCRBY/DECRBY: the value as a 64-bit integer, plus delta.

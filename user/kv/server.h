@@ -58,8 +58,8 @@ void free_chunk(OutChunk* c);
 
 struct Conn {
     bool open = false;
-    unsigned long gen = 0;
     int qd = -1;
+    demi_qtoken_t pop_qt = 0;  // the pop in flight (while popping)
     uint8_t* in = nullptr;  // a partial request carried to the next pop
     size_t in_len = 0;
     size_t in_cap = 0;

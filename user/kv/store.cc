@@ -94,13 +94,23 @@ void Store::maybe_grow() {
     m_nbuckets = n;
 }
 
-bool Store::set(Slice key, Slice value, int64_t expire_ms) {
-    if (key.n > UINT32_MAX || value.n > UINT32_MAX) return false;
+Store::Place Store::locate(Slice key) {
     maybe_grow();
-    if (m_nbuckets == 0) return false;
+    if (m_nbuckets == 0) return Place{nullptr, 0};
     const uint64_t h = hash(key);
     Entry** link = slot(key, h);
-    if (Entry* old = *link) {  // reuse the entry: only the value changes
+    if (*link != nullptr && expired(*link)) {
+        // Dropped here, as find() does: the place then ends the chain.
+        unlink_and_free(link);
+        ++m_expired_total;
+        link = slot(key, h);
+    }
+    return Place{link, h};
+}
+
+bool Store::set_at(const Place& p, Slice key, Slice value, int64_t expire_ms) {
+    if (p.link == nullptr || key.n > UINT32_MAX || value.n > UINT32_MAX) return false;
+    if (Entry* old = *p.link) {  // reuse the entry: only the value changes
         if (!assign(old, value)) return false;
         set_expire(old, expire_ms);
         return true;
@@ -115,11 +125,11 @@ bool Store::set(Slice key, Slice value, int64_t expire_ms) {
     if (key.n != 0) memcpy(e->key, key.p, key.n);
     if (value.n != 0) memcpy(e->value, value.p, value.n);
     e->next = nullptr;
-    e->hash = h;
+    e->hash = p.hash;
     e->expire_ms = expire_ms;
     e->klen = static_cast<uint32_t>(key.n);
     e->vlen = e->vcap = static_cast<uint32_t>(value.n);
-    *link = e;
+    *p.link = e;
     ++m_count;
     if (expire_ms != 0) ++m_expiring;
     m_payload += key.n + value.n;

@@ -45,9 +45,23 @@ public:
 
     // The live entry for key, or nullptr (an expired one is removed here).
     Entry* find(Slice key);
-    // Sets key to value with expiry expire_ms (0: none), replacing any old
-    // entry. False when out of memory (the store is unchanged).
-    bool set(Slice key, Slice value, int64_t expire_ms);
+    // A key's place in the table, for a read-then-write that hashes and
+    // walks the chain once (SET checks NX/XX/GET/KEEPTTL on the old entry,
+    // then writes): `entry` is the live entry or nullptr (an expired one is
+    // removed here). The table grows first, so an insert at the place needs
+    // no rehash. Valid until the store next changes.
+    struct Place {
+        Entry** link;  // nullptr: the table could not be allocated
+        uint64_t hash;
+        Entry* entry() const { return link != nullptr ? *link : nullptr; }
+    };
+    Place locate(Slice key);
+    // Sets key to value with expiry expire_ms (0: none) at p, a locate(key)
+    // with no change to the store since: replaces p's entry's value or
+    // inserts. False when out of memory (the store is unchanged).
+    bool set_at(const Place& p, Slice key, Slice value, int64_t expire_ms);
+    // locate() then set_at().
+    bool set(Slice key, Slice value, int64_t expire_ms) { return set_at(locate(key), key, value, expire_ms); }
     // Replaces e's value / appends to it. False when out of memory.
     bool assign(Entry* e, Slice value);
     bool append(Entry* e, Slice more);

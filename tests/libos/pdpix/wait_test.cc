@@ -153,6 +153,57 @@ TEST_F(DemiWait, WaitNextNReturnsCompletionsInOrder) {
     EXPECT_EQ(demi_close(qd), 0);
 }
 
+// The done list (what wait_next_n walks) stays in completion order when a
+// result in its middle or at its ends is taken by demi_wait or wait_any
+// instead, and a closed queue's cancelled operations come out after what
+// completed before the close.
+TEST_F(DemiWait, WaitNextNAfterResultsTakenOutOfOrder) {
+    int qd = -1;
+    ASSERT_EQ(demi_create_pipe(&qd, "order"), 0);
+    demi_qtoken_t t[6];
+    for (int i = 0; i < 6; ++i) t[i] = push_text(qd, std::to_string(i).c_str());
+    demi_qresult_t qr{};
+    ASSERT_EQ(demi_wait(&qr, t[2], nullptr), 0);  // the middle
+    ASSERT_EQ(demi_wait(&qr, t[0], nullptr), 0);  // the head
+    ASSERT_EQ(demi_wait(&qr, t[5], nullptr), 0);  // the tail
+    int at = -1;
+    demi_qtoken_t four[1] = {t[4]};
+    ASSERT_EQ(demi_wait_any(&qr, &at, four, 1, nullptr), 0);
+    EXPECT_EQ(qr.qr_qt, t[4]);
+    demi_qtoken_t pop = 0;
+    ASSERT_EQ(demi_pop(&pop, qd), 0);  // "0" is queued: done once its task runs
+    demi_qresult_t out[8];
+    int n = -1;
+    ASSERT_EQ(demi_wait_next_n(out, 8, &n, &kShort), 0);
+    ASSERT_EQ(n, 2);  // what was done already; the executor did not run
+    EXPECT_EQ(out[0].qr_qt, t[1]);
+    EXPECT_EQ(out[1].qr_qt, t[3]);
+    ASSERT_EQ(demi_wait_next_n(out, 8, &n, &kShort), 0);
+    ASSERT_EQ(n, 1);
+    EXPECT_EQ(out[0].qr_qt, pop);
+    EXPECT_EQ(text_of(out[0].qr_value.sga), "0");
+    EXPECT_EQ(demi_sgafree(&out[0].qr_value.sga), 0);
+    // Consumed: nothing is left, and the tokens are stale.
+    EXPECT_EQ(demi_wait_next_n(out, 8, &n, &kZero), ETIMEDOUT);
+    EXPECT_EQ(demi_wait(&qr, t[1], &kZero), ESTALE);
+    // Pops still pending when the queue closes come out cancelled (in the
+    // order close() meets them).
+    demi_qtoken_t p1 = 0, p2 = 0;
+    for (int i = 0; i < 5; ++i) {  // drain "1".."5"
+        ASSERT_EQ(demi_pop(&p1, qd), 0);
+        ASSERT_EQ(demi_wait(&qr, p1, nullptr), 0);
+        EXPECT_EQ(demi_sgafree(&qr.qr_value.sga), 0);
+    }
+    ASSERT_EQ(demi_pop(&p1, qd), 0);
+    ASSERT_EQ(demi_pop(&p2, qd), 0);
+    EXPECT_EQ(demi_close(qd), 0);
+    ASSERT_EQ(demi_wait_next_n(out, 8, &n, &kZero), 0);
+    ASSERT_EQ(n, 2);
+    EXPECT_EQ((std::set<demi_qtoken_t>{out[0].qr_qt, out[1].qr_qt}), (std::set<demi_qtoken_t>{p1, p2}));
+    EXPECT_EQ(out[0].qr_ret, ECANCELED);
+    EXPECT_EQ(out[1].qr_ret, ECANCELED);
+}
+
 TEST_F(DemiWait, CloseCancelsPendingOperations) {
     int qd = -1;
     ASSERT_EQ(demi_create_pipe(&qd, "cancel"), 0);

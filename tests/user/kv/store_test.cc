@@ -27,6 +27,48 @@ TEST(KvStore, SetFindReplaceDelete) {
     EXPECT_EQ(st.payload_bytes(), 0u);
 }
 
+// SET's one lookup: locate() finds the place (growing the table first, so
+// an insert there needs no rehash), set_at() writes there.
+TEST(KvStore, LocateThenSetAtInsertsAcrossAGrowth) {
+    Store st;
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(st.set(std::to_string(i).c_str(), "v", 0));  // 64 keys, 64 buckets
+    const std::string k = "new";
+    const Store::Place p = st.locate(k.c_str());  // grows to 128 buckets here
+    EXPECT_EQ(p.entry(), nullptr);
+    ASSERT_TRUE(st.set_at(p, k.c_str(), "fresh", 0));
+    EXPECT_EQ(st.size(), 65u);
+    EXPECT_EQ(s(st.find(k.c_str())->value_slice()), "fresh");
+    for (int i = 0; i < 64; ++i) ASSERT_NE(st.find(std::to_string(i).c_str()), nullptr) << i;
+    const Store::Place again = st.locate(k.c_str());
+    ASSERT_NE(again.entry(), nullptr);
+    ASSERT_TRUE(st.set_at(again, k.c_str(), "replaced", 5));
+    EXPECT_EQ(s(st.find(k.c_str())->value_slice()), "replaced");
+    EXPECT_EQ(st.find(k.c_str())->expire_ms, 5);
+    EXPECT_EQ(st.size(), 65u);
+}
+
+// An expired entry met by locate() goes (counted), its chain stays whole,
+// and the write then inserts the key afresh.
+TEST(KvStore, LocateDropsAnExpiredEntryAndKeepsItsChain) {
+    Store st;
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(st.set(std::to_string(i).c_str(), "v", i % 2 == 0 ? 10 : 0));
+    st.set_now(20);
+    for (int i = 0; i < 300; i += 2) {
+        const std::string k = std::to_string(i).c_str();
+        const Store::Place p = st.locate(k.c_str());
+        EXPECT_EQ(p.entry(), nullptr) << i;
+        ASSERT_TRUE(st.set_at(p, k.c_str(), "w", 0));
+    }
+    EXPECT_EQ(st.expired_total(), 150u);
+    EXPECT_EQ(st.size(), 300u);
+    EXPECT_EQ(st.with_expiry(), 0u);
+    for (int i = 0; i < 300; ++i) {
+        Entry* e = st.find(std::to_string(i).c_str());
+        ASSERT_NE(e, nullptr) << i;
+        EXPECT_EQ(s(e->value_slice()), i % 2 == 0 ? "w" : "v");
+    }
+}
+
 TEST(KvStore, BinaryKeysAndEmptyValues) {
     Store st;
     const uint8_t key[] = {0, 1, 0, 255};
