@@ -40,13 +40,7 @@ failed=0
 fail() { echo "FAILED: $*"; failed=1; }
 
 if [ "$mode" = tap ]; then
-  if [ "${RINGLET_CORES_DIAL_NS:-}" != 1 ]; then
-    if ! unshare -n true 2>/dev/null; then
-      echo "FAILED: cannot create a network namespace (unshare -n): this test needs root (uid $(id -u))"
-      exit 1
-    fi
-    RINGLET_CORES_DIAL_NS=1 exec unshare -n -- "$0" "$@"
-  fi
+  . "$(dirname "$0")/netns.sh" "$0" "$@"  # from here on in a private network namespace
   log=$(mktemp)
   qemu_pid=""
   . "$(dirname "$0")/mq_tap.sh"  # tap0 = 10.0.2.2, fail/die/cleanup

@@ -20,13 +20,7 @@ harts=4
 echo_args="--core-stats:1000"
 [ "$mode" = reset ] && echo_args="--nic-fault-after:30"
 
-if [ "${RINGLET_CORES_MQ_NS:-}" != 1 ]; then
-  if ! unshare -n true 2>/dev/null; then
-    echo "FAILED: cannot create a network namespace (unshare -n): this test needs root (uid $(id -u))"
-    exit 1
-  fi
-  RINGLET_CORES_MQ_NS=1 exec unshare -n -- "$0" "$@"
-fi
+. "$(dirname "$0")/netns.sh" "$0" "$@"  # from here on in a private network namespace
 
 log=$(mktemp)
 qemu_pid=""

@@ -1,4 +1,4 @@
-# Sourced by the multiqueue tap tests (net_mq_test.sh, cores_mq_test.sh),
+# Sourced by the multiqueue tap tests (net_mq, cores_mq, cores_dial tap mode),
 # inside their private network namespace, after they set $log, $qemu_pid
 # and $failed: the common failure helpers, cleanup, and a multiqueue tap0
 # that is 10.0.2.2/24 (the guest is 10.0.2.15).

@@ -14,13 +14,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
-if [ "${RINGLET_NET_MQ_NS:-}" != 1 ]; then
-  if ! unshare -n true 2>/dev/null; then
-    echo "FAILED: cannot create a network namespace (unshare -n): this test needs root (uid $(id -u))"
-    exit 1
-  fi
-  RINGLET_NET_MQ_NS=1 exec unshare -n -- "$0" "$@"
-fi
+. "$(dirname "$0")/netns.sh" "$0" "$@"  # from here on in a private network namespace
 
 frames=256
 log=$(mktemp)

@@ -27,13 +27,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rawframe=${1:?usage: net_tap_test.sh RAWFRAME}
 
-if [ "${RINGLET_NET_TAP_NS:-}" != 1 ]; then
-  if ! unshare -n true 2>/dev/null; then
-    echo "FAILED: cannot create a network namespace (unshare -n): this test needs root (uid $(id -u))"
-    exit 1
-  fi
-  RINGLET_NET_TAP_NS=1 exec unshare -n -- "$0" "$@"
-fi
+. "$(dirname "$0")/netns.sh" "$0" "$@"  # from here on in a private network namespace
 
 . "$(dirname "$0")/net_boot.sh"  # net_boot_wait
 guest=10.0.2.15
