@@ -12,7 +12,11 @@
 #   --app-elf FILE      its ELF with symbols (default build/riscv64/user/NAME/NAME.elf)
 #   --workload W        udp:SIZE | tcp:SIZE: tools/loadgen, 1 client, closed loop,
 #                       to guest port 5555 (--guest-port); none: you drive it,
-#                       Enter starts and Enter stops the recording (default udp:64)
+#                       Enter starts and Enter stops the recording (default udp:64);
+#                       cmd:COMMAND: a host command (bash, $PORT is the host
+#                       port) run once as the warm-up and once recorded, e.g.
+#                       'cmd:redis-benchmark -p $PORT -c 1 -n 2000 -t get -P 16 -q'
+#                       with --requests 2000 (COMMAND must make exactly that many)
 #   --requests N        requests in the measured window (200): per-request divisor
 #   --warmup N          requests before the window (200): ARP, caches, pools
 #   --port P            host port forwarded to the guest (default: a free one)
@@ -76,7 +80,8 @@ case "$workload" in
   udp:*|tcp:*) proto=${workload%%:*} size=${workload#*:}
     case "$size" in ''|*[!0-9]*) die "--workload $workload: SIZE must be a number of bytes" ;; esac ;;
   none) proto=none size=0 ;;
-  *) die "--workload: udp:SIZE, tcp:SIZE or none" ;;
+  cmd:?*) proto=cmd size=0 command=${workload#cmd:} ;;
+  *) die "--workload: udp:SIZE, tcp:SIZE, cmd:COMMAND or none" ;;
 esac
 
 rv_build=${RINGLET_RISCV_BUILD:-$root/build/riscv64}
@@ -96,7 +101,7 @@ if [ $build -eq 1 ]; then
   cmake --build "$host_build" --target ringlet_loadgen ringlet_profile -- -j2 >/dev/null || die "host tools build"
 fi
 for f in "$kernel_elf" "$app_elf" "$rv_build/Image" "$profiler"; do [ -e "$f" ] || die "missing $f (build it, or drop --no-build)"; done
-[ "$proto" = none ] || [ -x "$loadgen" ] || die "missing $loadgen"
+case "$proto" in udp|tcp) [ -x "$loadgen" ] || die "missing $loadgen" ;; esac
 command -v socat >/dev/null || die "socat is needed to talk to the QEMU monitor"
 
 # shellcheck source=tests/qemu/net_boot.sh
@@ -156,7 +161,11 @@ for attempt in 1 2 3 4 5; do
 done
 grep -q "$ready" "$console" || die "'$ready' did not show within 120 s: $(tail -5 "$console")"
 
-drive() {  # drive N: exactly N closed-loop requests from one client
+drive() {  # drive N: exactly N closed-loop requests from one client (cmd: the command)
+  if [ "$proto" = cmd ]; then
+    PORT=$port bash -c "$command" >"$work/loadgen.out" 2>&1 || die "'$command': $(tail -3 "$work/loadgen.out")"
+    return
+  fi
   "$loadgen" --proto "$proto" --port "$port" --size "$size" --clients 1 --requests "$1" \
     --timeout-ms 10000 --no-progress >"$work/loadgen.out" 2>&1 ||
     die "loadgen ($proto $size B x $1): $(tail -3 "$work/loadgen.out")"
@@ -168,11 +177,12 @@ if [ "$proto" = none ]; then
   say "recording; press Enter to stop (the report divides by --requests $requests)"
   read -r _ </dev/tty
 else
-  if [ "$warmup" -gt 0 ]; then say "warm-up: $warmup $proto requests of $size B"; drive "$warmup"; fi
+  what="$requests $proto requests of $size B"; [ "$proto" = cmd ] && what="one run of '$command'"
+  if [ "$warmup" -gt 0 ]; then say "warm-up: ${what/#$requests/$warmup}"; drive "$warmup"; fi
   # Let the last warm-up echo's tail (TX completion, sleep) finish unlogged.
   sleep 1
   monitor "log exec,nochain"
-  say "recording: $requests $proto requests of $size B"
+  say "recording: $what"
   drive "$requests"
   wait_idle 10
 fi
@@ -188,5 +198,10 @@ say "exec log: $(grep -c '^Trace' "$exec_log") trace lines"
 
 args=(--log "$exec_log" --kernel "$kernel_elf" --app "$app_elf" --requests "$requests" --top "$top")
 [ $markdown -eq 1 ] && args+=(--markdown)
-title="$app: $([ "$proto" = none ] && echo "user-driven window" || echo "$proto ${size} B echo, 1 client, closed loop"), $requests requests"
+case "$proto" in
+  none) what="user-driven window" ;;
+  cmd) what="'$command'" ;;
+  *) what="$proto ${size} B echo, 1 client, closed loop" ;;
+esac
+title="$app: $what, $requests requests"
 "$profiler" "${args[@]}" --title "$title"
