@@ -111,7 +111,28 @@ size_t stats_page(const Stats& s, char* out, size_t cap) {
     return w.overflowed() ? 0 : w.size();
 }
 
-Response respond(const Request& req, const Site& site, const Stats& stats, char* out, size_t cap) {
+void FileHeads::build(const Site& site) {
+    m_count = site.count();
+    for (uint32_t i = 0; i < m_count; ++i) {
+        const File& f = site.file(i);
+        Writer w(m_text[i], kRoom);
+        w.put("HTTP/1.1 200 OK\r\nServer: ringlet-httpd\r\nContent-Type: ").put(f.content_type);
+        w.put("\r\nContent-Length: ").num(f.len).put("\r\nETag: ");
+        const size_t etag_at = w.size();
+        w.put('"').hex(f.hash, 16).put('"').put("\r\n");
+        // Too long (a very long Content-Type): respond() formats this one.
+        m_len[i] = w.overflowed() ? 0 : static_cast<uint16_t>(w.size());
+        m_etag_at[i] = static_cast<uint16_t>(etag_at);
+        if (w.overflowed()) {  // the tag alone, at the start
+            Writer t(m_text[i], kRoom);
+            t.put('"').hex(f.hash, 16).put('"');
+            m_etag_at[i] = 0;
+        }
+    }
+}
+
+Response respond(const Request& req, const Site& site, const FileHeads& heads, const Stats& stats, char* out,
+                 size_t cap) {
     const bool close = !req.keep_alive;
     const bool ka10 = req.keep_alive && req.version_minor == 0;
     const bool head_only = req.method == Method::Head;
@@ -130,10 +151,9 @@ Response respond(const Request& req, const Site& site, const Stats& stats, char*
     }
     const File* f = site.find(p);
     if (f == nullptr || f->data == nullptr) return error_page(404, close, ka10, head_only, Str(), out, cap);
-    char etag[20];
-    Writer e(etag, sizeof etag);
-    e.put('"').hex(f->hash, 16).put('"');
-    const Str tag(etag, e.size());
+    const auto index = static_cast<uint32_t>(f - &site.file(0));
+    const Str tag = heads.etag(index);
+    const Str head200 = heads.head200(index);
     Writer w(out, cap);
     Response r;
     r.close = close;
@@ -141,7 +161,14 @@ Response respond(const Request& req, const Site& site, const Stats& stats, char*
         write_head(w, HeadSpec{304, close, ka10, Str(), false, 0, tag, Str()});
         r.status = 304;
     } else {
-        write_head(w, HeadSpec{200, close, ka10, f->content_type, true, f->len, tag, Str()});
+        if (head200.empty()) {
+            write_head(w, HeadSpec{200, close, ka10, f->content_type, true, f->len, tag, Str()});
+        } else {  // the same bytes write_head would make, most of them made once
+            w.put(head200);
+            if (close) w.put("Connection: close\r\n\r\n");
+            else if (ka10) w.put("Connection: keep-alive\r\n\r\n");
+            else w.put("\r\n");
+        }
         r.status = 200;
         if (!head_only && f->len > 0) r.file = f;
     }

@@ -60,9 +60,34 @@ struct Response {
 // The reason phrase for a status ("Not Found").
 Str reason_phrase(uint16_t status);
 
+// The part of each file's 200 head that never changes (status line, Server,
+// Content-Type, Content-Length, ETag), written once when the site is ready:
+// a request then copies it instead of formatting it, and adds only its
+// Connection field and the blank line.
+class FileHeads {
+public:
+    // For every file of `site` (its hashes known: after all are loaded).
+    void build(const Site& site);
+    // File i's 200 head without Connection and the blank line; empty if it
+    // did not fit (respond() then formats it).
+    Str head200(uint32_t i) const { return i < m_count ? Str(m_text[i], m_len[i]) : Str(); }
+    // File i's entity tag, quoted: "\"<16 hex digits>\"".
+    Str etag(uint32_t i) const { return i < m_count ? Str(m_text[i] + m_etag_at[i], kEtagLen) : Str(); }
+
+    static constexpr size_t kEtagLen = 18;
+    static constexpr size_t kRoom = 192;
+
+private:
+    uint32_t m_count = 0;
+    uint16_t m_len[kMaxFiles] = {};
+    uint16_t m_etag_at[kMaxFiles] = {};
+    char m_text[kMaxFiles][kRoom];
+};
+
 // Answers a parsed request. `out` needs room for a head and a small page
-// (kResponseBuffer bytes).
-Response respond(const Request& req, const Site& site, const Stats& stats, char* out, size_t cap);
+// (kResponseBuffer bytes); `heads` is built from `site`.
+Response respond(const Request& req, const Site& site, const FileHeads& heads, const Stats& stats, char* out,
+                 size_t cap);
 
 // Answers a request that could not be parsed (or timed out: 408) and closes.
 Response error_response(uint16_t status, char* out, size_t cap);

@@ -55,6 +55,7 @@ class Server {
 public:
     Server(const Site& site, const FileBuffers& files, const Config& cfg) : m_site(site), m_files(files), m_cfg(cfg) {
         if (m_cfg.limits.max_head > kInBuf) m_cfg.limits.max_head = kInBuf;
+        m_heads.build(site);
     }
     int run();
 
@@ -75,6 +76,7 @@ private:
 
     const Site& m_site;
     const FileBuffers& m_files;
+    FileHeads m_heads;
     Config m_cfg;
     Stats m_stats;
     int m_listen = -1;
@@ -214,7 +216,7 @@ void Server::process(Conn& c) {
             m_stats.dp_copied = dp.payload_bytes_copied;
             m_stats.dp_by_reference = dp.tx_by_reference;
         }
-        send(c, respond(req, m_site, m_stats, m_out, sizeof m_out));
+        send(c, respond(req, m_site, m_heads, m_stats, m_out, sizeof m_out));
         // The request's bytes go (the views into them die here); its body,
         // if any, is dropped as it comes.
         memmove(c.in, c.in + pr.head_bytes, c.len - pr.head_bytes);

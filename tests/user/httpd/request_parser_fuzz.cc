@@ -28,6 +28,7 @@ bool inside(httpd::Str s, const char* buf, size_t len) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;
     static httpd::Site site;  // empty: every file is a 404
+    static httpd::FileHeads heads;  // of the empty site
     static httpd::Stats stats;
     const size_t step = (data[0] % 32) + 1;
     ++data;
@@ -77,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             check(inside(req.target, buf, r.head_bytes) && inside(req.method_text, buf, r.head_bytes));
             check(inside(req.if_none_match, buf, r.head_bytes));
             check(req.content_length <= limits.max_body);
-            const httpd::Response resp = httpd::respond(req, site, stats, out, sizeof out);
+            const httpd::Response resp = httpd::respond(req, site, heads, stats, out, sizeof out);
             check(resp.head_len >= 4 && memcmp(out, "HTTP/1.1 ", 9) == 0);
             check(resp.file == nullptr);
             memmove(buf, buf + r.head_bytes, len - r.head_bytes);

@@ -23,6 +23,7 @@ protected:
         const char* why = "";
         ASSERT_TRUE(pack_directory(m_dir.c_str(), &m_archive, &n, &why)) << why;
         ASSERT_TRUE(m_site.load(m_archive, n, true, &why)) << why;
+        m_heads.build(m_site);
     }
     void TearDown() override {
         free(m_archive);
@@ -35,7 +36,7 @@ protected:
         Request req;
         const ParseResult r = p.parse(text.data(), text.size(), &req);
         EXPECT_EQ(r.status, ParseStatus::Done) << text;
-        const Response resp = respond(req, m_site, m_stats, m_buf, sizeof m_buf);
+        const Response resp = respond(req, m_site, m_heads, m_stats, m_buf, sizeof m_buf);
         if (out != nullptr) *out = resp;
         return std::string(m_buf, resp.head_len);
     }
@@ -48,6 +49,7 @@ protected:
     std::string m_dir;
     uint8_t* m_archive = nullptr;
     Site m_site;
+    FileHeads m_heads;
     Stats m_stats;
     char m_buf[kResponseBuffer];
 };
@@ -74,6 +76,22 @@ TEST_F(HttpdResponder, HeadHasTheLengthButNoBody) {
     EXPECT_EQ(r.file, nullptr);
     EXPECT_NE(head.find("\r\nContent-Length: 3\r\n"), std::string::npos);
     EXPECT_NE(head.find("text/css"), std::string::npos);
+}
+
+// The 200 head comes mostly from FileHeads (made once per file); byte for
+// byte it is the head write_head formats, for each way a connection goes on.
+TEST_F(HttpdResponder, The200HeadByteForByte) {
+    const std::string tag = etag_of(answer("GET /a.css HTTP/1.1\r\nHost: h\r\n\r\n"));
+    ASSERT_EQ(tag.size(), 18u);
+    const std::string common =
+        "HTTP/1.1 200 OK\r\nServer: ringlet-httpd\r\nContent-Type: text/css; charset=utf-8\r\nContent-Length: 3\r\nETag: " + tag +
+        "\r\n";
+    EXPECT_EQ(answer("GET /a.css HTTP/1.1\r\nHost: h\r\n\r\n"), common + "\r\n");
+    EXPECT_EQ(answer("GET /a.css HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
+              common + "Connection: close\r\n\r\n");
+    EXPECT_EQ(answer("GET /a.css HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+              common + "Connection: keep-alive\r\n\r\n");
+    EXPECT_EQ(answer("GET /a.css HTTP/1.0\r\n\r\n"), common + "Connection: close\r\n\r\n");
 }
 
 TEST_F(HttpdResponder, IfNoneMatchGives304) {
