@@ -65,6 +65,7 @@ private:
     void popped(Conn& c, demi_qresult_t& qr);
     void pushed(Conn& c, const demi_qresult_t& qr);
     void feed(Conn& c);
+    size_t answer(Conn& c, const char* buf, size_t len);
     void process(Conn& c);
     void resume(Conn& c);
     bool push(Conn& c, const demi_sgarray_t* sga);
@@ -191,25 +192,27 @@ void Server::send(Conn& c, const Response& r) {
     if (!ok) c.closing = true;  // a response cut short: the connection cannot go on
 }
 
-// Answers every complete request in the buffer, in order, until it needs
-// more bytes, the push budget is spent or the connection is closing.
-void Server::process(Conn& c) {
+// Answers every complete request in buf[0, len), in order, until it needs
+// more bytes, the push budget is spent or the connection is closing; returns
+// the bytes it is done with (requests answered, body bytes dropped). The
+// parser's scan position stays relative to buf[0].
+size_t Server::answer(Conn& c, const char* buf, size_t len) {
+    size_t used = 0;
     while (!c.closing && c.pushes < kMaxPushes) {
-        if (c.skip > 0 && c.len > 0) {
-            const size_t drop = c.skip < c.len ? static_cast<size_t>(c.skip) : c.len;
-            memmove(c.in, c.in + drop, c.len - drop);
-            c.len -= drop;
+        if (c.skip > 0 && used < len) {
+            const size_t drop = c.skip < len - used ? static_cast<size_t>(c.skip) : len - used;
+            used += drop;
             c.skip -= drop;
             c.parser.reset();
             continue;
         }
-        if (c.len == 0) return;
+        if (used == len) break;
         Request req;
-        const ParseResult pr = c.parser.parse(c.in, c.len, &req);
-        if (pr.status == ParseStatus::NeedMore) return;
+        const ParseResult pr = c.parser.parse(buf + used, len - used, &req);
+        if (pr.status == ParseStatus::NeedMore) break;
         if (pr.status == ParseStatus::Error) {
             send(c, error_response(pr.error, m_out, sizeof m_out));
-            return;
+            break;
         }
         struct ringlet_demi_stats dp {};
         if (ringlet_demi_stats(&dp) == 0) {
@@ -219,16 +222,26 @@ void Server::process(Conn& c) {
         send(c, respond(req, m_site, m_heads, m_stats, m_out, sizeof m_out));
         // The request's bytes go (the views into them die here); its body,
         // if any, is dropped as it comes.
-        memmove(c.in, c.in + pr.head_bytes, c.len - pr.head_bytes);
-        c.len -= pr.head_bytes;
+        used += pr.head_bytes;
         c.skip = req.content_length;
         c.parser.reset();
         set_deadline(c, now_ms() + m_cfg.idle_ms);
     }
+    return used;
 }
 
-// Appends the held sga's bytes to the input buffer, answering requests as
-// they complete; keeps what is left while the push budget is spent.
+// Answers what the input buffer holds and keeps the rest at its front.
+void Server::process(Conn& c) {
+    const size_t used = answer(c, c.in, c.len);
+    if (used == 0) return;
+    if (used < c.len) memmove(c.in, c.in + used, c.len - used);
+    c.len -= used;
+}
+
+// Answers the held sga's bytes, appending to the input buffer only what
+// cannot be answered from the sga itself: with nothing buffered, requests
+// are parsed where the pop left them, and only an unfinished tail is
+// copied. Keeps what is left while the push budget is spent.
 void Server::feed(Conn& c) {
     const auto* bytes = static_cast<const char*>(c.held.sga_segs[0].sgaseg_buf);
     const uint32_t total = c.held.sga_segs[0].sgaseg_len;
@@ -237,6 +250,13 @@ void Server::feed(Conn& c) {
         if (c.closing || c.pushes >= kMaxPushes) return;  // the rest waits (close frees it)
         if (c.held_off == total) break;
         if (c.len == 0 && c.skip == 0) set_deadline(c, now_ms() + m_cfg.idle_ms);  // a request starts
+        if (c.len == 0) {
+            c.held_off += static_cast<uint32_t>(answer(c, bytes + c.held_off, total - c.held_off));
+            if (c.closing || c.pushes >= kMaxPushes) return;
+            if (c.held_off == total) break;
+            // An unfinished request: its bytes go to the buffer (the
+            // parser's scan position carries over: same bytes, same offsets).
+        }
         size_t take = total - c.held_off;
         if (take > kInBuf - c.len) take = kInBuf - c.len;
         if (take == 0) {  // cannot happen: the parser refuses a full buffer
