@@ -127,6 +127,12 @@ public:
     // checks and errors, unrolled.
     Result<uint16_t> add_two(const Segment& first, const Segment& second, uint64_t cookie);
 
+    // add_one() of a device-readable segment, then kick(): published at
+    // once, so the chain goes straight to in flight (one step less per
+    // frame). The same checks and errors as add_one(); the chain is queued
+    // and not published if kick() would fail.
+    Result<uint16_t> add_one_and_kick(const Segment& s, uint64_t cookie);
+
     // Publishes every chain added since the last kick and notifies the
     // device unless it asked not to be (section 2.7.13 steps 4-7). Returns
     // whether it rang the doorbell.
@@ -282,6 +288,45 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     m_writable[h] = writable ? s.len : 0;
     m_cookie[h] = cookie;
     queue_head(h);
+    return h;
+}
+
+inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t cookie) {
+    if (m_added != 0) [[unlikely]] {  // chains queued before: publish them all together
+        const uint16_t h = TRY(add_one(s, false, cookie));
+        TRY(kick());
+        return h;
+    }
+    if (m_broken) return Error::BadFormat;
+    if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
+    if (m_free_count == 0) return Error::Full;
+    const auto h = static_cast<uint16_t>(alloc_desc());  // cannot fail: a descriptor is free
+    Desc& d = desc()[h];
+    d.addr = s.pa;
+    d.len = s.len;
+    d.flags = 0;
+    d.next = 0;
+    m_next[h] = 0;
+    m_chain_len[h] = 1;
+    m_writable[h] = 0;
+    m_cookie[h] = cookie;
+    // Section 2.7.13.2: the head into the next avail slot.
+    const uint16_t old_idx = m_avail_idx;
+    const uint16_t slot = static_cast<uint16_t>(old_idx & (m_size - 1));
+    avail()[2 + slot] = h;
+    m_avail_shadow[slot] = h;
+    m_state[h] = SlotState::InFlight;  // the device may return it once idx moves
+    const MmioWindow& w = m_doorbell.window;
+    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
+    w.fence(Fence::Write);
+    const auto new_idx = static_cast<uint16_t>(old_idx + 1);
+    vq::store16(avail() + 1, new_idx);
+    ++m_in_flight;
+    m_avail_idx = new_idx;
+    w.fence(Fence::Full);
+    const bool notify = m_event_idx ? vq::need_event(vq::load16(used() + 4 + 8u * m_size), new_idx, old_idx)
+                                    : (vq::load16(used()) & vq::kUsedNoNotify) == 0;
+    if (notify) w.write32(m_doorbell.offset, m_doorbell.value);
     return h;
 }
 
