@@ -21,6 +21,23 @@ Result<uint64_t> VirtioNic::pa_of(const uint8_t* va, uint32_t len) const {
     return m_region_pa + static_cast<uint64_t>(va - m_region_va);
 }
 
+// Inline: once per frame, from the reap of the frame it was sent in.
+[[gnu::always_inline]] inline Result<void> VirtioNic::post_rx(mem::Buffer* b) {
+    uint8_t* va = b->data();
+    const auto len = static_cast<uint32_t>(b->capacity);
+    const uint64_t at = static_cast<uint64_t>(va - m_region_va);
+    Result<void> r = Error::BadAddress;
+    if (va >= m_region_va && at + len <= m_region_size) [[likely]] {
+        r = m_dev.post_rx(virtio::RxBuffer{va, m_region_pa + at, len, reinterpret_cast<uint64_t>(b)});
+    }
+    if (!r) [[unlikely]] {
+        m_heap->release(b);
+        return r;
+    }
+    ++m_rx_posted;
+    return {};
+}
+
 Result<void> VirtioNic::post_rx_buffer() {
     auto alloc = m_heap->alloc(virtio::NetDevice::kMinRxBuffer);
     if (!alloc) {
@@ -28,21 +45,6 @@ Result<void> VirtioNic::post_rx_buffer() {
         return alloc.error();
     }
     return post_rx(*alloc);
-}
-
-Result<void> VirtioNic::post_rx(mem::Buffer* b) {
-    auto pa = pa_of(b->data(), static_cast<uint32_t>(b->capacity));
-    if (!pa) {
-        m_heap->release(b);
-        return pa.error();
-    }
-    virtio::RxBuffer rx{b->data(), *pa, static_cast<uint32_t>(b->capacity), reinterpret_cast<uint64_t>(b)};
-    if (auto r = m_dev.post_rx(rx); !r) {
-        m_heap->release(b);
-        return r.error();
-    }
-    ++m_rx_posted;
-    return {};
 }
 
 Result<void> VirtioNic::start(mem::DmaHeap& heap) {
@@ -130,11 +132,15 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     return {};
 }
 
+namespace {
+constexpr uint32_t kRxClass = mem::DmaHeap::class_for(virtio::NetDevice::kMinRxBuffer);
+}  // namespace
+
 [[gnu::always_inline]] inline void VirtioNic::free_sent(mem::Buffer* b, uint32_t* reposted) {
     // A sent frame's buffer nobody else holds (an echoed datagram the app
     // already freed) of the RX class goes straight back onto the RX ring:
     // no trip through the free list and no refill alloc.
-    if (m_rx_posted < m_dev.rx_queue_size() && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer)) {
+    if (m_rx_posted < m_dev.rx_queue_size() && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer, kRxClass)) {
         if (post_rx(b).ok()) ++*reposted;  // else post_rx released it
     } else {
         m_heap->release(b);
@@ -172,17 +178,17 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     uint32_t done = m_dev.tx_outstanding() >= reap_at ? reap_tx(max) : 0;
     uint32_t received = 0;
     while (done < max) {
-        auto frame = m_dev.poll_rx();
-        if (!frame) {
-            if (frame.error() != Error::Empty) m_needs_reset = true;  // reset below
+        virtio::RxFrame frame;
+        if (const Error e = m_dev.next_rx(&frame); e != Error::Ok) {
+            if (e != Error::Empty) m_needs_reset = true;  // reset below
             break;
         }
         --m_rx_posted;
-        auto* b = reinterpret_cast<mem::Buffer*>(frame->cookie);
+        auto* b = reinterpret_cast<mem::Buffer*>(frame.cookie);
         // NEEDS_CSUM on receive: a local sender left the checksum to be
         // filled in, so the data never crossed a wire (virtio 5.1.6.4).
-        sink.receive(b, static_cast<uint32_t>(frame->data - b->data()), frame->len,
-                     frame->csum_valid || frame->csum_partial);
+        sink.receive(b, static_cast<uint32_t>(frame.data - b->data()), frame.len,
+                     frame.csum_valid || frame.csum_partial);
         ++received;
         ++done;
     }

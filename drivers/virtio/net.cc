@@ -157,28 +157,6 @@ Result<void> NetDevice::kick_rx() {
     return {};
 }
 
-[[gnu::always_inline]] inline bool NetDevice::rx_frame(const Completion& c, const RxSlot& slot, RxFrame* f) const {
-    // pop() checked c.head < size and c.len <= the buffer's length. The
-    // slot keeps its stale copy until add_rx() reuses it: only a chain the
-    // device returns (in flight, checked by pop()) is read.
-    f->cookie = slot.cookie;
-    f->buffer = slot.va;
-    f->data = slot.va + kHeaderBytes;
-    if (c.len < kHeaderBytes + kMinFrame) return false;
-    f->len = c.len - kHeaderBytes;
-    // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
-    return (m_features & net_feature::kGuestCsum) == 0 || read_rx_offload(slot.va, f);
-}
-
-Result<RxFrame> NetDevice::poll_rx() {
-    auto c = m_rx.pop();
-    if (!c) return c.error();
-    const RxSlot& slot = m_rx_slots[c->head];
-    RxFrame f;
-    if (rx_frame(*c, slot, &f)) return f;
-    return poll_rx_after_drop(slot);
-}
-
 [[gnu::noinline]] Result<RxFrame> NetDevice::poll_rx_after_drop(RxSlot slot) {
     for (;;) {
         TRY(drop_rx(slot));

@@ -2,7 +2,7 @@
 //
 // The three ring parts live in DMA memory the caller provides (one span,
 // virtual + physical address); all bookkeeping lives in this object, never
-// in memory the device can write: a free-descriptor bitmap, a shadow of each
+// in memory the device can write: a stack of free descriptors, a shadow of each
 // chain's links, and per-head completion slots (caller cookie, writable
 // capacity, state). Everything the device writes (used idx, used entries,
 // notification hints) is read once and checked before use; a device that
@@ -193,17 +193,15 @@ private:
     uint16_t* used_event() const { return avail() + 2 + m_size; }
     uint16_t load_used_idx() const;
 
+    // The free descriptors are a stack (the most recently freed is taken
+    // first): a pop and a push per chain, no scan. Which descriptors are
+    // free is also in m_state, which is what a device's answer is checked
+    // against.
     int32_t alloc_desc() {
-        for (uint32_t w = 0; w < kMaxSize / 64; ++w) {
-            if (m_free_bits[w] != 0) {
-                const uint32_t bit = count_trailing_zeros(m_free_bits[w]);
-                m_free_bits[w] &= m_free_bits[w] - 1;  // clears the lowest set bit, the one found
-                --m_free_count;
-                return static_cast<int32_t>(w * 64 + bit);
-            }
-        }
-        return -1;
+        if (m_free_count == 0) return -1;
+        return m_free_stack[--m_free_count];
     }
+    void push_free(uint16_t d) { m_free_stack[m_free_count++] = d; }
     void free_chain(uint16_t head);
     // Section 2.7.13.2: a chain's head goes into the next free avail ring
     // slot; the device ignores it until kick() moves idx past it.
@@ -226,14 +224,14 @@ private:
     bool m_broken = false;
     bool m_interrupts_on = true;  // the spec's initial state: flags 0, used_event 0
 
-    uint16_t m_free_count = 0;
+    uint16_t m_free_count = 0;   // descriptors in m_free_stack
     uint16_t m_avail_idx = 0;    // the idx the device has seen (published)
     uint16_t m_added = 0;        // chains queued after m_avail_idx, not yet published
     uint16_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_last_used = 0;    // the used ring cursor: next entry to consume
     uint16_t m_used_seen = 0;    // the last used idx read and validated
 
-    uint64_t m_free_bits[kMaxSize / 64] = {};  // 1 = descriptor free
+    uint16_t m_free_stack[kMaxSize] = {};      // [0, m_free_count): the free descriptors
     uint16_t m_next[kMaxSize] = {};            // our copy of each descriptor's link
     uint16_t m_avail_shadow[kMaxSize] = {};    // our copy of the available ring
     SlotState m_state[kMaxSize] = {};
@@ -250,8 +248,7 @@ private:
 [[gnu::always_inline]] inline void Virtqueue::free_chain(uint16_t head) {
     if (m_chain_len[head] == 1) {  // the per-packet case: one descriptor
         m_state[head] = SlotState::Free;
-        m_free_bits[head / 64] |= 1ull << (head % 64);
-        ++m_free_count;
+        push_free(head);
         m_chain_len[head] = 0;
         return;
     }
@@ -261,8 +258,7 @@ private:
     for (uint16_t i = 0; i < m_chain_len[head]; ++i) {
         uint16_t next = m_next[d];
         m_state[d] = SlotState::Free;
-        m_free_bits[d / 64] |= 1ull << (d % 64);
-        ++m_free_count;
+        push_free(d);
         d = next;
     }
     m_chain_len[head] = 0;
@@ -282,7 +278,7 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     desc_d.flags = writable ? vq::kDescWrite : 0;
     desc_d.next = 0;
     const uint16_t h = static_cast<uint16_t>(d);
-    m_next[h] = 0;
+    // m_next is read only for chains of two or more (free_chain()).
     m_state[h] = SlotState::Pending;
     m_chain_len[h] = 1;
     m_writable[h] = writable ? s.len : 0;
@@ -306,7 +302,6 @@ inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t c
     d.len = s.len;
     d.flags = 0;
     d.next = 0;
-    m_next[h] = 0;
     m_chain_len[h] = 1;
     m_writable[h] = 0;
     m_cookie[h] = cookie;
@@ -368,7 +363,7 @@ inline Result<bool> Virtqueue::kick() {
     return notify;
 }
 
-inline Result<Completion> Virtqueue::pop_next() {
+[[gnu::always_inline]] inline Result<Completion> Virtqueue::pop_next() {
     if (m_broken) return Error::BadFormat;
     if (m_last_used == m_used_seen) {
         uint16_t idx = vq::load16(used() + 2);
