@@ -103,6 +103,7 @@ err_t Netif::init_netif(netif* n) {
 
 Result<void> Netif::attach(const NetConfig& cfg, bool make_default) {
     if (m_attached) return Error::Exists;
+    m_tx_headroom = m_nic.tx_headroom();  // before netif_add: bringing it up sends a frame
     ip4_addr_t ip, mask, gw;
     ip4_addr_set_u32(&ip, cfg.address);
     ip4_addr_set_u32(&mask, cfg.netmask);
@@ -246,13 +247,18 @@ bool Netif::by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off) {
 
 Result<void> Netif::transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len) {
     if (m_heap_gone) return Error::Closed;
-    if (off < m_nic.tx_headroom() || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
-    ChecksumRequest csum;
-    const bool offload = m_offloads.tx_checksum && prepare_checksum(b->data() + off, len, &csum);
-    if (offload) ++m_stats.tx_csum_offloaded;
+    if (off < m_tx_headroom || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
     m_heap.retain(b);
-    const TxSegment seg{b, off, len};
-    if (auto r = m_nic.transmit(&seg, 1, offload ? &csum : nullptr); !r) {
+    Result<void> r;
+    ChecksumRequest csum;
+    if (m_offloads.tx_checksum && prepare_checksum(b->data() + off, len, &csum)) {
+        ++m_stats.tx_csum_offloaded;
+        const TxSegment seg{b, off, len};
+        r = m_nic.transmit(&seg, 1, &csum);
+    } else {
+        r = m_nic.transmit_frame(b, off, len);
+    }
+    if (!r) [[unlikely]] {
         ++m_stats.tx_dropped;
         return r.error();
     }
@@ -269,7 +275,7 @@ err_t Netif::transmit(pbuf* p) {
     const pbuf* first = p;
     while (first != nullptr && first->len == 0) first = first->next;
     if (first == nullptr) return ERR_VAL;
-    const uint32_t headroom = m_nic.tx_headroom();
+    const uint32_t headroom = m_tx_headroom;
     // Plan. The first piece holds every header lwIP wrote; it goes by
     // reference only if it sits in a DMA buffer with the device's headroom
     // in front (an in-place pbuf: a pushed datagram, or a received frame

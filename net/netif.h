@@ -106,6 +106,14 @@ public:
     // TX ring has no room. `csum` (only if offloads().tx_checksum) asks the
     // device to fill in the TCP/UDP checksum.
     virtual Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) = 0;
+    // transmit() of a frame lying whole in b->data()[off, off + len), with
+    // tx_headroom() bytes free before it and no checksum to fill in (the
+    // UDP fast path's frames): the same ownership and errors. A NIC may
+    // override it with a shorter path.
+    virtual Result<void> transmit_frame(mem::Buffer* b, uint32_t off, uint32_t len) {
+        const TxSegment seg{b, off, len};
+        return transmit(&seg, 1, nullptr);
+    }
     // Handles up to `max` completions and received frames (each given to
     // sink.receive()); returns how many it handled.
     virtual uint32_t poll(uint32_t max, FrameSink& sink) = 0;
@@ -212,6 +220,7 @@ private:
     bool m_attached = false;
     bool m_heap_gone = false;
     NicOffloads m_offloads;
+    uint32_t m_tx_headroom = 0;  // the NIC's, read once at attach()
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
     UdpFastSink* m_udp_sink = nullptr;
     bool m_timer_hint = false;  // see take_timer_hint()

@@ -21,6 +21,23 @@ Result<uint64_t> VirtioNic::pa_of(const uint8_t* va, uint32_t len) const {
     return m_region_pa + static_cast<uint64_t>(va - m_region_va);
 }
 
+// Inline: once per frame, from the reap of the frame it was sent in.
+[[gnu::always_inline]] inline Result<void> VirtioNic::post_rx(mem::Buffer* b) {
+    uint8_t* va = b->data();
+    const auto len = static_cast<uint32_t>(b->capacity);
+    const uint64_t at = static_cast<uint64_t>(va - m_region_va);
+    Result<void> r = Error::BadAddress;
+    if (va >= m_region_va && at + len <= m_region_size) [[likely]] {
+        r = m_dev.post_rx(virtio::RxBuffer{va, m_region_pa + at, len, reinterpret_cast<uint64_t>(b)});
+    }
+    if (!r) [[unlikely]] {
+        m_heap->release(b);
+        return r;
+    }
+    ++m_rx_posted;
+    return {};
+}
+
 Result<void> VirtioNic::post_rx_buffer() {
     auto alloc = m_heap->alloc(virtio::NetDevice::kMinRxBuffer);
     if (!alloc) {
@@ -28,21 +45,6 @@ Result<void> VirtioNic::post_rx_buffer() {
         return alloc.error();
     }
     return post_rx(*alloc);
-}
-
-Result<void> VirtioNic::post_rx(mem::Buffer* b) {
-    auto pa = pa_of(b->data(), static_cast<uint32_t>(b->capacity));
-    if (!pa) {
-        m_heap->release(b);
-        return pa.error();
-    }
-    virtio::RxBuffer rx{b->data(), *pa, static_cast<uint32_t>(b->capacity), reinterpret_cast<uint64_t>(b)};
-    if (auto r = m_dev.post_rx(rx); !r) {
-        m_heap->release(b);
-        return r.error();
-    }
-    ++m_rx_posted;
-    return {};
 }
 
 Result<void> VirtioNic::start(mem::DmaHeap& heap) {
@@ -81,24 +83,23 @@ Result<void> VirtioNic::send_reaping(Send send) {
     return r;
 }
 
-[[gnu::always_inline]] inline Result<void> VirtioNic::transmit_one(const TxSegment& seg) {
-    const int32_t slot = free_tx_slot();
-    uint8_t* va = seg.buf->data() + seg.offset;
-    // The pa must cover the header the driver writes in front.
-    auto pa = pa_of(va - virtio::NetDevice::kHeaderBytes, seg.len + virtio::NetDevice::kHeaderBytes);
-    Result<void> r = slot < 0 ? Result<void>(Error::Full) : pa ? Result<void>() : Result<void>(pa.error());
-    if (r) {
-        const virtio::TxSegment out{va, *pa + virtio::NetDevice::kHeaderBytes, seg.len};
-        r = send_reaping([&] { return m_dev.transmit_one(out, static_cast<uint64_t>(slot)); });
+Result<void> VirtioNic::transmit_frame(mem::Buffer* b, uint32_t off, uint32_t len) {
+    uint8_t* va = b->data() + off;
+    // The device address must cover the header the driver writes in front.
+    const uint8_t* head = va - virtio::NetDevice::kHeaderBytes;
+    const uint64_t at = static_cast<uint64_t>(head - m_region_va);
+    Result<void> r = Error::IoError;
+    if (m_broken || m_needs_reset) [[unlikely]] {
+    } else if (head < m_region_va || at + len + virtio::NetDevice::kHeaderBytes > m_region_size) [[unlikely]] {
+        r = Error::BadAddress;
+    } else {
+        const virtio::TxSegment out{va, m_region_pa + at + virtio::NetDevice::kHeaderBytes, len};
+        const auto cookie = reinterpret_cast<uint64_t>(b);
+        r = m_dev.transmit_one(out, cookie);
+        if (!r && r.error() == Error::Full) [[unlikely]] r = send_reaping([&] { return m_dev.transmit_one(out, cookie); });
     }
-    if (!r) {
-        m_heap->release(seg.buf);
-        return r.error();
-    }
-    m_tx[slot][0] = seg.buf;
-    m_tx_count[slot] = 1;
-    m_tx_next = (static_cast<uint32_t>(slot) + 1) % kMaxInFlight;
-    return {};
+    if (!r) [[unlikely]] m_heap->release(b);
+    return r;
 }
 
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
@@ -108,7 +109,7 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     };
     if (m_broken || m_needs_reset) return drop_all(Error::IoError);
     if (n == 0 || n > kMaxTxSegments) return drop_all(Error::InvalidArgument);
-    if (n == 1 && csum == nullptr) return transmit_one(segs[0]);  // the UDP fast path's frames
+    if (n == 1 && csum == nullptr) return transmit_frame(segs[0].buf, segs[0].offset, segs[0].len);
     const int32_t slot = free_tx_slot();
     if (slot < 0) return drop_all(Error::Full);
     virtio::TxSegment out[kMaxTxSegments];
@@ -123,7 +124,7 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     virtio::TxChecksum offload;
     if (csum != nullptr) offload = virtio::TxChecksum{csum->start, csum->offset};
     const virtio::TxChecksum* want = csum != nullptr ? &offload : nullptr;
-    auto r = send_reaping([&] { return m_dev.transmit(out, n, static_cast<uint64_t>(slot), want); });
+    auto r = send_reaping([&] { return m_dev.transmit(out, n, slot_cookie(static_cast<uint32_t>(slot)), want); });
     if (!r) return drop_all(r.error());
     for (uint32_t i = 0; i < n; ++i) m_tx[slot][i] = segs[i].buf;
     m_tx_count[slot] = n;
@@ -131,33 +132,34 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     return {};
 }
 
+namespace {
+constexpr uint32_t kRxClass = mem::DmaHeap::class_for(virtio::NetDevice::kMinRxBuffer);
+}  // namespace
+
+[[gnu::always_inline]] inline void VirtioNic::free_sent(mem::Buffer* b, uint32_t* reposted) {
+    // A sent frame's buffer nobody else holds (an echoed datagram the app
+    // already freed) of the RX class goes straight back onto the RX ring:
+    // no trip through the free list and no refill alloc.
+    if (m_rx_posted < m_dev.rx_queue_size() && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer, kRxClass)) {
+        if (post_rx(b).ok()) ++*reposted;  // else post_rx released it
+    } else {
+        m_heap->release(b);
+    }
+}
+
 uint32_t VirtioNic::reap_tx(uint32_t max) {
     uint32_t done = 0;
     uint32_t reposted = 0;
-    const uint32_t rx_size = m_dev.rx_queue_size();
     while (done < max) {  // TX completions: give the buffers back
         auto sent = m_dev.poll_tx();
         if (!sent) {
             if (sent.error() != Error::Empty) m_needs_reset = true;  // a misbehaving device: reset it
             break;
         }
-        uint64_t slot = *sent;
-        if (slot >= kMaxInFlight || m_tx_count[slot] == 0) {
+        if (!for_each_sent(*sent, [&](mem::Buffer* b) { free_sent(b, &reposted); })) {
             m_needs_reset = true;
             break;
         }
-        for (uint32_t i = 0; i < m_tx_count[slot]; ++i) {
-            mem::Buffer* b = m_tx[slot][i];
-            // A sent frame's buffer nobody else holds (an echoed datagram the
-            // app already freed) of the RX class goes straight back onto the
-            // RX ring: no trip through the free list and no refill alloc.
-            if (m_rx_posted < rx_size && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer)) {
-                if (post_rx(b).ok()) ++reposted;  // else post_rx released it
-            } else {
-                m_heap->release(b);
-            }
-        }
-        m_tx_count[slot] = 0;
         ++done;
     }
     if (reposted != 0) {
@@ -176,17 +178,17 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     uint32_t done = m_dev.tx_outstanding() >= reap_at ? reap_tx(max) : 0;
     uint32_t received = 0;
     while (done < max) {
-        auto frame = m_dev.poll_rx();
-        if (!frame) {
-            if (frame.error() != Error::Empty) m_needs_reset = true;  // reset below
+        virtio::RxFrame frame;
+        if (const Error e = m_dev.next_rx(&frame); e != Error::Ok) {
+            if (e != Error::Empty) m_needs_reset = true;  // reset below
             break;
         }
         --m_rx_posted;
-        auto* b = reinterpret_cast<mem::Buffer*>(frame->cookie);
+        auto* b = reinterpret_cast<mem::Buffer*>(frame.cookie);
         // NEEDS_CSUM on receive: a local sender left the checksum to be
         // filled in, so the data never crossed a wire (virtio 5.1.6.4).
-        sink.receive(b, static_cast<uint32_t>(frame->data - b->data()), frame->len,
-                     frame->csum_valid || frame->csum_partial);
+        sink.receive(b, static_cast<uint32_t>(frame.data - b->data()), frame.len,
+                     frame.csum_valid || frame.csum_partial);
         ++received;
         ++done;
     }

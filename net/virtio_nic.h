@@ -66,6 +66,9 @@ public:
     NicOffloads offloads() const override;
     Result<void> start(mem::DmaHeap& heap) override;
     Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) override;
+    // One frame in one buffer, no offload (the UDP fast path's): no slot
+    // table, the buffer itself is the TX cookie (kSingleBuffer).
+    Result<void> transmit_frame(mem::Buffer* b, uint32_t off, uint32_t len) override;
     uint32_t poll(uint32_t max, FrameSink& sink) override;
 
     // Multiqueue: this NIC drives pair `core` of a device whose pairs are
@@ -117,13 +120,24 @@ private:
     Result<void> post_rx(mem::Buffer* b);
     // Returns the buffers of up to `max` frames the device finished sending.
     uint32_t reap_tx(uint32_t max);
+    // TX cookies: a frame in one buffer is that Buffer* (128-byte aligned,
+    // so bit 0 clear); a frame of several is its m_tx slot, shifted, with
+    // bit 0 set.
+    static constexpr uint64_t kSlotCookie = 1;
+    static uint64_t slot_cookie(uint32_t slot) { return static_cast<uint64_t>(slot) << 1 | kSlotCookie; }
+    // The buffers of the sent (or, after a reset, dropped) frame `cookie`;
+    // false if the cookie names no frame in flight (a broken device).
+    template <typename Free>
+    bool for_each_sent(uint64_t cookie, Free free);
+    // The one place a buffer the device is done with goes: straight back
+    // onto the RX ring when nobody else holds it, else released (its last
+    // holder frees it). Counts the buffers put back in *reposted.
+    void free_sent(mem::Buffer* b, uint32_t* reposted);
     // A TX slot with no frame in it (from m_tx_next on), or -1.
     int32_t free_tx_slot() const;
     // send(), and once more after reaping completions if the ring was full.
     template <typename Send>
     Result<void> send_reaping(Send send);
-    // transmit() of one segment without offload: fewer steps per frame.
-    Result<void> transmit_one(const TxSegment& seg);
     // Recovery (virtio_nic_recovery.cc): a pending reset is done, or the
     // device is given up; false if it is (now) unusable.
     bool recover();
@@ -153,5 +167,20 @@ private:
     MqRecovery* m_group = nullptr;
     uint32_t m_core = 0;
 };
+
+template <typename Free>
+[[gnu::always_inline]] inline bool VirtioNic::for_each_sent(uint64_t cookie, Free free) {
+    if ((cookie & kSlotCookie) == 0) [[likely]] {
+        // Our own cookie back from the Virtqueue (which checked the
+        // device's id): a single-buffer frame's Buffer*.
+        free(reinterpret_cast<mem::Buffer*>(cookie));
+        return true;
+    }
+    const uint64_t slot = cookie >> 1;
+    if (slot >= kMaxInFlight || m_tx_count[slot] == 0) return false;
+    for (uint32_t i = 0; i < m_tx_count[slot]; ++i) free(m_tx[slot][i]);
+    m_tx_count[slot] = 0;
+    return true;
+}
 
 }  // namespace ringlet::net

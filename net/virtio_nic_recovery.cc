@@ -54,7 +54,8 @@ void VirtioNic::take_back_buffers() {
     }
     m_rx_posted = 0;
     // TX frames in flight are dropped, as a wire would drop them.
-    while (m_dev.reclaim_tx().ok()) {
+    for (auto tx = m_dev.reclaim_tx(); tx.ok(); tx = m_dev.reclaim_tx()) {
+        (void)for_each_sent(*tx, [&](mem::Buffer* b) { m_heap->release(b); });
     }
     for (uint32_t slot = 0; slot < kMaxInFlight; ++slot) {
         for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);

@@ -31,6 +31,20 @@ constexpr uint16_t kStatusLinkUp = 1;
     __builtin_memcpy(dst, &h, sizeof h);
 }
 
+// A virtio_net_hdr of zeros (nothing for the device to do, section
+// 5.1.6.2) at dst: no header built on the stack first.
+[[gnu::always_inline]] inline void write_plain_header(uint8_t* dst) {
+    using Half [[gnu::may_alias]] = uint32_t;
+    if ((reinterpret_cast<uintptr_t>(dst) & 3) == 0) {
+        auto* w = reinterpret_cast<Half*>(dst);
+        w[0] = 0;
+        w[1] = 0;
+        w[2] = 0;
+        return;
+    }
+    __builtin_memset(dst, 0, sizeof(NetHeader));
+}
+
 }  // namespace
 
 Result<void> NetDevice::init(const NetConfig& config) {
@@ -143,28 +157,6 @@ Result<void> NetDevice::kick_rx() {
     return {};
 }
 
-[[gnu::always_inline]] inline bool NetDevice::rx_frame(const Completion& c, const RxSlot& slot, RxFrame* f) const {
-    // pop() checked c.head < size and c.len <= the buffer's length. The
-    // slot keeps its stale copy until add_rx() reuses it: only a chain the
-    // device returns (in flight, checked by pop()) is read.
-    f->cookie = slot.cookie;
-    f->buffer = slot.va;
-    f->data = slot.va + kHeaderBytes;
-    if (c.len < kHeaderBytes + kMinFrame) return false;
-    f->len = c.len - kHeaderBytes;
-    // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
-    return (m_features & net_feature::kGuestCsum) == 0 || read_rx_offload(slot.va, f);
-}
-
-Result<RxFrame> NetDevice::poll_rx() {
-    auto c = m_rx.pop();
-    if (!c) return c.error();
-    const RxSlot& slot = m_rx_slots[c->head];
-    RxFrame f;
-    if (rx_frame(*c, slot, &f)) return f;
-    return poll_rx_after_drop(slot);
-}
-
 [[gnu::noinline]] Result<RxFrame> NetDevice::poll_rx_after_drop(RxSlot slot) {
     for (;;) {
         TRY(drop_rx(slot));
@@ -224,9 +216,8 @@ Result<void> NetDevice::transmit_one(const TxSegment& seg, uint64_t cookie) {
     // Check for room before writing into the caller's headroom.
     if (m_tx.broken()) return Error::BadFormat;
     if (m_tx.free_descriptors() == 0) return Error::Full;
-    write_header(seg.va - kHeaderBytes, NetHeader{});  // section 5.1.6.2: nothing for the device to do
-    TRY(m_tx.add_one(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, false, cookie));
-    TRY(m_tx.kick());
+    write_plain_header(seg.va - kHeaderBytes);
+    TRY(m_tx.add_one_and_kick(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, cookie));
     return {};
 }
 

@@ -24,8 +24,8 @@ Result<Virtqueue> Virtqueue::create(const VirtqueueConfig& config) {
     q.m_avail = reinterpret_cast<uint16_t*>(q.m_ring + avail_offset(size));
     q.m_used = q.m_ring + used_offset(size);
     q.m_event_idx = config.event_idx;
-    q.m_free_count = size;
-    for (uint16_t i = 0; i < size; ++i) q.m_free_bits[i / 64] |= 1ull << (i % 64);
+    // Descriptor 0 on top: the first chains take 0, 1, 2, ...
+    for (uint16_t i = size; i > 0; --i) q.push_free(static_cast<uint16_t>(i - 1));
     // Section 2.7.10: the driver initialises the used ring's flags to 0;
     // zeroing everything also starts both indices at 0 (sections 2.7.6, 2.7.8).
     __builtin_memset(q.m_ring, 0, ring_bytes(size));

@@ -2,7 +2,7 @@
 //
 // The three ring parts live in DMA memory the caller provides (one span,
 // virtual + physical address); all bookkeeping lives in this object, never
-// in memory the device can write: a free-descriptor bitmap, a shadow of each
+// in memory the device can write: a stack of free descriptors, a shadow of each
 // chain's links, and per-head completion slots (caller cookie, writable
 // capacity, state). Everything the device writes (used idx, used entries,
 // notification hints) is read once and checked before use; a device that
@@ -127,6 +127,12 @@ public:
     // checks and errors, unrolled.
     Result<uint16_t> add_two(const Segment& first, const Segment& second, uint64_t cookie);
 
+    // add_one() of a device-readable segment, then kick(): published at
+    // once, so the chain goes straight to in flight (one step less per
+    // frame). The same checks and errors as add_one(); the chain is queued
+    // and not published if kick() would fail.
+    Result<uint16_t> add_one_and_kick(const Segment& s, uint64_t cookie);
+
     // Publishes every chain added since the last kick and notifies the
     // device unless it asked not to be (section 2.7.13 steps 4-7). Returns
     // whether it rang the doorbell.
@@ -187,17 +193,15 @@ private:
     uint16_t* used_event() const { return avail() + 2 + m_size; }
     uint16_t load_used_idx() const;
 
+    // The free descriptors are a stack (the most recently freed is taken
+    // first): a pop and a push per chain, no scan. Which descriptors are
+    // free is also in m_state, which is what a device's answer is checked
+    // against.
     int32_t alloc_desc() {
-        for (uint32_t w = 0; w < kMaxSize / 64; ++w) {
-            if (m_free_bits[w] != 0) {
-                const uint32_t bit = count_trailing_zeros(m_free_bits[w]);
-                m_free_bits[w] &= m_free_bits[w] - 1;  // clears the lowest set bit, the one found
-                --m_free_count;
-                return static_cast<int32_t>(w * 64 + bit);
-            }
-        }
-        return -1;
+        if (m_free_count == 0) return -1;
+        return m_free_stack[--m_free_count];
     }
+    void push_free(uint16_t d) { m_free_stack[m_free_count++] = d; }
     void free_chain(uint16_t head);
     // Section 2.7.13.2: a chain's head goes into the next free avail ring
     // slot; the device ignores it until kick() moves idx past it.
@@ -220,14 +224,14 @@ private:
     bool m_broken = false;
     bool m_interrupts_on = true;  // the spec's initial state: flags 0, used_event 0
 
-    uint16_t m_free_count = 0;
+    uint16_t m_free_count = 0;   // descriptors in m_free_stack
     uint16_t m_avail_idx = 0;    // the idx the device has seen (published)
     uint16_t m_added = 0;        // chains queued after m_avail_idx, not yet published
     uint16_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_last_used = 0;    // the used ring cursor: next entry to consume
     uint16_t m_used_seen = 0;    // the last used idx read and validated
 
-    uint64_t m_free_bits[kMaxSize / 64] = {};  // 1 = descriptor free
+    uint16_t m_free_stack[kMaxSize] = {};      // [0, m_free_count): the free descriptors
     uint16_t m_next[kMaxSize] = {};            // our copy of each descriptor's link
     uint16_t m_avail_shadow[kMaxSize] = {};    // our copy of the available ring
     SlotState m_state[kMaxSize] = {};
@@ -244,8 +248,7 @@ private:
 [[gnu::always_inline]] inline void Virtqueue::free_chain(uint16_t head) {
     if (m_chain_len[head] == 1) {  // the per-packet case: one descriptor
         m_state[head] = SlotState::Free;
-        m_free_bits[head / 64] |= 1ull << (head % 64);
-        ++m_free_count;
+        push_free(head);
         m_chain_len[head] = 0;
         return;
     }
@@ -255,8 +258,7 @@ private:
     for (uint16_t i = 0; i < m_chain_len[head]; ++i) {
         uint16_t next = m_next[d];
         m_state[d] = SlotState::Free;
-        m_free_bits[d / 64] |= 1ull << (d % 64);
-        ++m_free_count;
+        push_free(d);
         d = next;
     }
     m_chain_len[head] = 0;
@@ -276,12 +278,50 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     desc_d.flags = writable ? vq::kDescWrite : 0;
     desc_d.next = 0;
     const uint16_t h = static_cast<uint16_t>(d);
-    m_next[h] = 0;
+    // m_next is read only for chains of two or more (free_chain()).
     m_state[h] = SlotState::Pending;
     m_chain_len[h] = 1;
     m_writable[h] = writable ? s.len : 0;
     m_cookie[h] = cookie;
     queue_head(h);
+    return h;
+}
+
+inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t cookie) {
+    if (m_added != 0) [[unlikely]] {  // chains queued before: publish them all together
+        const uint16_t h = TRY(add_one(s, false, cookie));
+        TRY(kick());
+        return h;
+    }
+    if (m_broken) return Error::BadFormat;
+    if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
+    if (m_free_count == 0) return Error::Full;
+    const auto h = static_cast<uint16_t>(alloc_desc());  // cannot fail: a descriptor is free
+    Desc& d = desc()[h];
+    d.addr = s.pa;
+    d.len = s.len;
+    d.flags = 0;
+    d.next = 0;
+    m_chain_len[h] = 1;
+    m_writable[h] = 0;
+    m_cookie[h] = cookie;
+    // Section 2.7.13.2: the head into the next avail slot.
+    const uint16_t old_idx = m_avail_idx;
+    const uint16_t slot = static_cast<uint16_t>(old_idx & (m_size - 1));
+    avail()[2 + slot] = h;
+    m_avail_shadow[slot] = h;
+    m_state[h] = SlotState::InFlight;  // the device may return it once idx moves
+    const MmioWindow& w = m_doorbell.window;
+    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
+    w.fence(Fence::Write);
+    const auto new_idx = static_cast<uint16_t>(old_idx + 1);
+    vq::store16(avail() + 1, new_idx);
+    ++m_in_flight;
+    m_avail_idx = new_idx;
+    w.fence(Fence::Full);
+    const bool notify = m_event_idx ? vq::need_event(vq::load16(used() + 4 + 8u * m_size), new_idx, old_idx)
+                                    : (vq::load16(used()) & vq::kUsedNoNotify) == 0;
+    if (notify) w.write32(m_doorbell.offset, m_doorbell.value);
     return h;
 }
 
@@ -323,7 +363,7 @@ inline Result<bool> Virtqueue::kick() {
     return notify;
 }
 
-inline Result<Completion> Virtqueue::pop_next() {
+[[gnu::always_inline]] inline Result<Completion> Virtqueue::pop_next() {
     if (m_broken) return Error::BadFormat;
     if (m_last_used == m_used_seen) {
         uint16_t idx = vq::load16(used() + 2);

@@ -114,8 +114,11 @@ public:
     // of the class alloc(len) picks, it becomes what alloc(len) returns (one
     // reference, app-owned, len valid bytes from data()) and the answer is
     // true; otherwise nothing changes and the caller releases it as usual.
-    bool reuse_last(Buffer* b, size_t len) {
-        if (b->refs != 1 || b->magic != kLive || b->cls != class_of(len) || !contains(b)) return false;
+    bool reuse_last(Buffer* b, size_t len) { return reuse_last(b, len, class_of(len)); }
+    // reuse_last() with the class of len computed by the caller, once
+    // (class_for(len), a constant expression).
+    bool reuse_last(Buffer* b, size_t len, uint32_t cls) {
+        if (b->refs != 1 || b->magic != kLive || b->cls != cls || !contains(b)) return false;
         b->len = static_cast<uint32_t>(len);
         b->off = 0;
         b->next = nullptr;
@@ -161,13 +164,15 @@ public:
     // copies instead of lending buffers when the app holds too much.
     size_t bytes_live() const { return m_bytes_live; }
     size_t bytes_total() const { return static_cast<size_t>(m_end - m_base); }
+    // The size class alloc(len) picks (kClasses: none), for reuse_last().
+    static constexpr uint32_t class_for(size_t len) { return class_of(len); }
     size_t largest() const { return (kMinBlock << (kClasses - 1)) - sizeof(Buffer); }
 
 private:
-    static size_t block_size(uint32_t cls) { return kMinBlock << cls; }
+    static constexpr size_t block_size(uint32_t cls) { return kMinBlock << cls; }
     // The smallest class whose blocks hold len bytes, kClasses if none
     // (folds at compile time for a constant len).
-    static uint32_t class_of(size_t len) {
+    static constexpr uint32_t class_of(size_t len) {
         uint32_t cls = 0;
         while (cls < kClasses && block_size(cls) - sizeof(Buffer) < len) ++cls;
         return cls;

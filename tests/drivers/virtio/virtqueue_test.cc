@@ -163,6 +163,45 @@ TEST_F(VirtioQueueTest, SingleSegmentChainsMixWithLongerOnes) {
 
 // add_two() places what add() of the same two readable segments places, and
 // refuses what add() refuses.
+// add_one_and_kick(): the device sees the chain at once, and a chain
+// queued before it is published with it, in order; a returned chain that
+// was never published is still refused.
+TEST_F(VirtioQueueTest, AddOneAndKickPublishesAtOnce) {
+    EXPECT_EQ(f.vq.add_one_and_kick(f.seg(0, 0), 1).error(), Error::InvalidArgument);
+    auto a = f.vq.add_one_and_kick(f.seg(100, 60), 11);
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(f.vq.outstanding(), 1);
+    DeviceChain c[3];
+    ASSERT_TRUE(f.dev.next_chain(0, c[0]));
+    EXPECT_EQ(c[0].head, *a);
+    ASSERT_EQ(c[0].readable.size(), 1u);
+    EXPECT_EQ(c[0].readable[0].len, 60u);
+    EXPECT_FALSE(f.dev.next_chain(0, c[1]));
+    auto queued = f.vq.add_one(f.seg(200, 40), false, 22);  // not kicked yet
+    auto b = f.vq.add_one_and_kick(f.seg(300, 50), 33);
+    ASSERT_TRUE(queued.ok() && b.ok());
+    ASSERT_TRUE(f.dev.next_chain(0, c[1]));
+    ASSERT_TRUE(f.dev.next_chain(0, c[2]));
+    EXPECT_EQ(c[1].head, *queued);
+    EXPECT_EQ(c[2].head, *b);
+    f.dev.complete(0, c[2].head, 0);
+    f.dev.complete(0, c[0].head, 0);
+    f.dev.complete(0, c[1].head, 0);
+    const uint64_t cookies[3] = {33, 11, 22};
+    for (uint64_t cookie : cookies) {
+        auto done = f.vq.pop();
+        ASSERT_TRUE(done.ok());
+        EXPECT_EQ(done->cookie, cookie);
+    }
+    EXPECT_EQ(f.vq.pop().error(), Error::Empty);
+    EXPECT_EQ(f.vq.free_descriptors(), 8);
+    // A device returning a chain only added (never published) breaks the queue.
+    auto pending = f.vq.add_one(f.seg(0, 64), false, 44);
+    ASSERT_TRUE(pending.ok());
+    f.dev.complete(0, *pending, 0);
+    EXPECT_EQ(f.vq.pop().error(), Error::BadFormat);
+}
+
 TEST_F(VirtioQueueTest, TwoSegmentChainsMatchAdd) {
     EXPECT_EQ(f.vq.add_two(f.seg(0, 0), f.seg(10, 6), 1).error(), Error::InvalidArgument);
     EXPECT_EQ(f.vq.add_two(f.seg(0, 10), Segment{~0ull - 3, 8}, 1).error(), Error::InvalidArgument);
