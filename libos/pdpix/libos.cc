@@ -28,13 +28,14 @@ LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* s
     : m_core(core),
       m_backend(backend),
       m_storage(storage),
-      m_pool(pool),
       m_heap(heap),
+      m_pool(pool),
       m_exec(platform != nullptr ? *platform : backend.platform()) {
     rt::FramePool::install(&m_pool);
     rt::Executor::install(&m_exec);
     for (uint32_t i = 0; i < kMaxOps; ++i) {
-        m_ops[i].next_free = i + 1;  // kMaxOps ends the list
+        m_ops[i].next = i + 1;  // kMaxOps ends the list
+        m_ops[i].result.qr_qt = free_mark(i);
         m_ops[i].waiter.os = this;
         m_ops[i].waiter.index = i;
     }
@@ -116,7 +117,7 @@ Result<void> LibOs::close(int qd) {
     // Cancel first: the operations' frames hold pointers into the queue.
     for (uint32_t i = 0; i < kMaxOps; ++i) {
         Op& op = m_ops[i];
-        if (op.state != OpState::Pending || op.qd != qd) continue;
+        if (op.state != OpState::Pending || op.result.qr_qd != qd) continue;
         cancel_op(i);
         finish(i, DEMI_OPC_FAILED, Error::Ok);
         op.result.qr_ret = ECANCELED;
@@ -204,17 +205,16 @@ void LibOs::cancel_op(uint32_t i) {
 }
 
 [[gnu::always_inline]] inline Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
-    // O(1): the free operations form a list through next_free.
+    // O(1): the free operations form a list through next.
     if (m_free_op >= kMaxOps) return Error::Full;
     const uint32_t i = m_free_op;
     Op& op = m_ops[i];
-    m_free_op = op.next_free;
+    m_free_op = op.next;
     ++m_ops_in_use;
     op.state = OpState::Pending;
     op.waiting = false;
     op.has_task = false;
     op.parked = nullptr;
-    op.qd = qd;
     // Every field set once, no memset: the value is the sga (push/pop),
     // the accepted queue, or all zeros (the paths that give none clear it
     // in finish()).
@@ -234,9 +234,9 @@ demi_qtoken_t LibOs::token(uint32_t op) const {
     op.state = OpState::Done;
     ++m_done_seq;
     op.done_prev = m_done_tail;  // appended: the list stays in completion order
-    op.done_next = kMaxOps;
+    op.next = kMaxOps;
     if (m_done_tail < kMaxOps) {
-        m_ops[m_done_tail].done_next = i;
+        m_ops[m_done_tail].next = i;
     } else {
         m_done_head = i;
     }
