@@ -70,6 +70,7 @@ public:
     Result<uint64_t> capacity(int qd);
 
     // --- asynchronous C operations: each returns a fresh qtoken ---
+    // (start_push and start_pop are inline: libos_start.h)
     Result<demi_qtoken_t> start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size);
     Result<demi_qtoken_t> start_pop(int qd);
     Result<demi_qtoken_t> start_accept(int qd);
@@ -145,8 +146,10 @@ private:
         Queue* queue = nullptr;
     };
 
+    // lookup, take_op, new_op, token and finish: libos_start.h (inline).
     Result<Queue*> lookup(int qd);
     Result<int> install(Queue* q);
+    uint32_t take_op(int qd, demi_opcode_t opc);
     Result<uint32_t> new_op(int qd, demi_opcode_t opc);
     demi_qtoken_t token(uint32_t op) const;
     // Token layout: tag (8 bits) | generation (24) | op index (32). The tag
@@ -172,7 +175,11 @@ private:
     // tag), so it equals neither op i's token nor that of op i ^ 1.
     static constexpr demi_qtoken_t free_mark(uint32_t i) { return i ^ 1u; }
     void finish(uint32_t op, demi_opcode_t opc, Error e);
+    // Hands op's result to out and frees the op. Inline and a leaf when out
+    // is 8-aligned (as the app's results are): a word copy.
     void consume(uint32_t op, demi_qresult_t* out);
+    // consume() into a misaligned out: through an aligned copy. Out of line.
+    [[gnu::noinline]] void consume_misaligned(uint32_t op, demi_qresult_t* out);
     // Takes a Done operation off the done list (every Done one is on it).
     void unlink_done(uint32_t op);
     uint64_t deadline(const timespec* timeout);
@@ -190,6 +197,14 @@ private:
     template <typename Pred>
     int run_until(Pred pred, uint64_t deadline);
     Result<Slice> pushable(const demi_sgarray_t* sga);
+    // start_push() after its checks: completes at once or launches a task.
+    Result<demi_qtoken_t> push_slice(int qd, Queue* q, const Slice& s, const demi_sgarray_t* sga,
+                                     const sockaddr_in* dest);
+    // start_push() to an address it must copy first (misaligned, or too
+    // short: then the error). Out of line: rare.
+    [[gnu::noinline]] Result<demi_qtoken_t> push_copied_to(int qd, Queue* q, const Slice& s,
+                                                           const demi_sgarray_t* sga, const sockaddr* to,
+                                                           socklen_t size);
     // Stops op i's task or takes it off the queue it is parked on.
     void cancel_op(uint32_t i);
     // Closes and frees a queue, whichever made it.
@@ -295,9 +310,13 @@ inline void LibOs::unlink_done(uint32_t i) {
 }
 
 inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
+    if ((reinterpret_cast<uintptr_t>(out) & 7) != 0) [[unlikely]] {
+        consume_misaligned(i, out);
+        return;
+    }
     Op& op = m_ops[i];
     unlink_done(i);
-    copy_packed(out, &op.result);
+    copy_words<sizeof(demi_qresult_t)>(out, &op.result);
     op.result.qr_qt = free_mark(i);  // the token is now stale
     op.state = OpState::Free;
     op.waiting = false;

@@ -3,6 +3,7 @@
 
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
+#include "libos/pdpix/libos_start.h"
 
 namespace ringlet::pdpix {
 
@@ -11,6 +12,12 @@ uint64_t LibOs::deadline(const timespec* timeout) {
     const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(timeout->tv_nsec);
     const uint64_t now = m_exec.refresh_now();
     return ns > rt::kForever - now ? rt::kForever : now + ns;
+}
+
+void LibOs::consume_misaligned(uint32_t i, demi_qresult_t* out) {
+    alignas(8) demi_qresult_t r;
+    consume(i, &r);
+    copy_packed(out, &r);
 }
 
 template <typename Pred>
