@@ -9,6 +9,7 @@
 #include "libos/mem/dataplane_stats.h"
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
+#include "libos/pdpix/libos_start.h"
 #include "libos/pdpix/resources.h"
 #include "libos/pdpix/ringlet_demi.h"
 

@@ -1,4 +1,5 @@
 #include "libos/pdpix/libos.h"
+#include "libos/pdpix/libos_start.h"
 
 #include <string.h>
 
@@ -28,13 +29,14 @@ LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* s
     : m_core(core),
       m_backend(backend),
       m_storage(storage),
-      m_pool(pool),
       m_heap(heap),
+      m_pool(pool),
       m_exec(platform != nullptr ? *platform : backend.platform()) {
     rt::FramePool::install(&m_pool);
     rt::Executor::install(&m_exec);
     for (uint32_t i = 0; i < kMaxOps; ++i) {
-        m_ops[i].next_free = i + 1;  // kMaxOps ends the list
+        m_ops[i].next = i + 1;  // kMaxOps ends the list
+        m_ops[i].result.qr_qt = free_mark(i);
         m_ops[i].waiter.os = this;
         m_ops[i].waiter.index = i;
     }
@@ -60,14 +62,6 @@ void LibOs::drop(Queue* q) {
     } else {
         m_backend.destroy(q);
     }
-}
-
-Result<Queue*> LibOs::lookup(int qd) {
-    if (qd < 0) return Error::BadCapability;
-    const uint32_t core = static_cast<uint32_t>(qd) / kMaxQueues, i = static_cast<uint32_t>(qd) % kMaxQueues;
-    if (core != m_core) return core < kMaxCores ? Error::WrongCore : Error::BadCapability;
-    if (m_queues[i].queue == nullptr) return Error::BadCapability;
-    return m_queues[i].queue;
 }
 
 Result<int> LibOs::install(Queue* q) {
@@ -116,7 +110,7 @@ Result<void> LibOs::close(int qd) {
     // Cancel first: the operations' frames hold pointers into the queue.
     for (uint32_t i = 0; i < kMaxOps; ++i) {
         Op& op = m_ops[i];
-        if (op.state != OpState::Pending || op.qd != qd) continue;
+        if (op.state != OpState::Pending || op.result.qr_qd != qd) continue;
         cancel_op(i);
         finish(i, DEMI_OPC_FAILED, Error::Ok);
         op.result.qr_ret = ECANCELED;
@@ -203,55 +197,6 @@ void LibOs::cancel_op(uint32_t i) {
     op.parked = nullptr;
 }
 
-[[gnu::always_inline]] inline Result<uint32_t> LibOs::new_op(int qd, demi_opcode_t opc) {
-    // O(1): the free operations form a list through next_free.
-    if (m_free_op >= kMaxOps) return Error::Full;
-    const uint32_t i = m_free_op;
-    Op& op = m_ops[i];
-    m_free_op = op.next_free;
-    ++m_ops_in_use;
-    op.state = OpState::Pending;
-    op.waiting = false;
-    op.has_task = false;
-    op.parked = nullptr;
-    op.qd = qd;
-    // Every field set once, no memset: the value is the sga (push/pop),
-    // the accepted queue, or all zeros (the paths that give none clear it
-    // in finish()).
-    op.result.qr_opcode = opc;
-    op.result.qr_ret = 0;
-    op.result.qr_qd = qd;
-    op.result.qr_qt = token(i);
-    return i;
-}
-
-demi_qtoken_t LibOs::token(uint32_t op) const {
-    return (kTokenTag << 56) | (static_cast<uint64_t>(m_ops[op].gen & 0xffffff) << 32) | op;
-}
-
-[[gnu::always_inline]] inline void LibOs::finish(uint32_t i, demi_opcode_t opc, Error e) {
-    Op& op = m_ops[i];
-    op.state = OpState::Done;
-    ++m_done_seq;
-    op.done_prev = m_done_tail;  // appended: the list stays in completion order
-    op.done_next = kMaxOps;
-    if (m_done_tail < kMaxOps) {
-        m_ops[m_done_tail].done_next = i;
-    } else {
-        m_done_head = i;
-    }
-    m_done_tail = i;
-    if (e != Error::Ok) {
-        op.result.qr_opcode = DEMI_OPC_FAILED;
-        op.result.qr_ret = to_errno(e);
-        // A failed push keeps its sga (the app's, to retry or free).
-        if (opc != DEMI_OPC_PUSH) memset(&op.result.qr_value, 0, sizeof op.result.qr_value);
-    } else {
-        op.result.qr_opcode = opc;
-        if (opc == DEMI_OPC_CONNECT) memset(&op.result.qr_value, 0, sizeof op.result.qr_value);
-    }
-}
-
 uint32_t LibOs::pending_ops() const { return m_ops_in_use; }
 
 rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t off,
@@ -284,10 +229,26 @@ void LibOs::finish_pop_now(uint32_t i, const Result<mem::Buffer*>& r, const sock
     finish_pop(i, m_ops[i].gen, r, from);
 }
 
+// Runs in the queue's receive path for every datagram a parked pop takes:
+// written out rather than through finish_pop(), whose check of the op's
+// generation cannot fail here (a parked op is live until it completes or is
+// unparked) and would be reloaded after the stores.
 void LibOs::OpWaiter::complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) {
-    Op& op = os->m_ops[index];
+    LibOs& l = *os;
+    const uint32_t i = index;
+    Op& op = l.m_ops[i];
     op.parked = nullptr;
-    os->finish_pop(index, op.gen, r, from);
+    if (r.ok()) {
+        mem::Buffer* b = *r;
+        demi_sgarray_t& sga = op.result.qr_value.sga;
+        sga.sga_buf = nullptr;
+        sga.sga_numsegs = 1;
+        sga.sga_segs[0].sgaseg_buf = b->begin();
+        sga.sga_segs[0].sgaseg_len = b->len;
+        // Both 4-aligned: a sockaddr_in, and its place in the 8-aligned result.
+        copy_halves<sizeof from>(reinterpret_cast<unsigned char*>(&sga) + offsetof(demi_sgarray_t, sga_addr), &from);
+    }
+    l.finish(i, DEMI_OPC_POP, r.error());
 }
 
 rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {
@@ -318,53 +279,10 @@ rt::Task<void> LibOs::run_connect(uint32_t i, uint32_t gen, Queue* q, sockaddr_i
     if (m_ops[i].gen == gen) finish(i, DEMI_OPC_CONNECT, r.error());
 }
 
-Result<demi_qtoken_t> LibOs::start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size) {
-    Queue* q = TRY(lookup(qd));
-    const Slice s = TRY(pushable(sga));
-    // The destination is read where it lies when it is 4-aligned (as a
-    // sockaddr_in on the app's stack is): no copy on the inline path.
-    sockaddr_in dest{};
-    const sockaddr_in* dest_ptr = nullptr;
-    if (to != nullptr) {
-        if ((reinterpret_cast<uintptr_t>(to) & 3) == 0 && size >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-            dest_ptr = reinterpret_cast<const sockaddr_in*>(to);
-            if (dest_ptr->sin_family != AF_INET) return Error::Unsupported;
-        } else {
-            dest = TRY(ipv4(to, size));
-            dest_ptr = &dest;
-        }
-    }
-    const uint32_t i = TRY(new_op(qd, DEMI_OPC_PUSH));
-    copy_packed(&m_ops[i].result.qr_value.sga, sga);
-    // Nothing ahead in the queue's line: the backend may send it right now,
-    // and the operation completes here, with no task.
-    if (q->push_line_empty()) {
-        auto r = q->try_push(s.buf, s.off, s.len, dest_ptr);
-        if (r.ok() || r.error() != Error::WouldBlock) {
-            finish(i, DEMI_OPC_PUSH, r.error());
-            return token(i);
-        }
-    }
-    return launch_push(i, q, s, dest_ptr);
-}
-
-Result<demi_qtoken_t> LibOs::start_pop(int qd) {
-    Queue* q = TRY(lookup(qd));
-    const uint32_t i = TRY(new_op(qd, DEMI_OPC_POP));
-    // Data already there completes the pop at once; else the queue keeps it
-    // parked and completes it from its receive path. A task only for
-    // backends that can do neither.
-    sockaddr_in from{};
-    auto r = q->try_pop(&from);
-    if (r.ok() || r.error() != Error::WouldBlock) {
-        finish_pop_now(i, r, from);
-        return token(i);
-    }
-    if (q->park_pop(&m_ops[i].waiter)) {
-        m_ops[i].parked = q;
-        return token(i);
-    }
-    return launch_pop(i, q);
+Result<demi_qtoken_t> LibOs::push_copied_to(int qd, Queue* q, const Slice& s, const demi_sgarray_t* sga,
+                                            const sockaddr* to, socklen_t size) {
+    const sockaddr_in dest = TRY(ipv4(to, size));
+    return push_slice(qd, q, s, sga, &dest);
 }
 
 Result<demi_qtoken_t> LibOs::launch_pop(uint32_t i, Queue* q) { return launch(i, run_pop(i, m_ops[i].gen, q)); }

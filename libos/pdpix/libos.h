@@ -70,6 +70,7 @@ public:
     Result<uint64_t> capacity(int qd);
 
     // --- asynchronous C operations: each returns a fresh qtoken ---
+    // (start_push and start_pop are inline: libos_start.h)
     Result<demi_qtoken_t> start_push(int qd, const demi_sgarray_t* sga, const sockaddr* to, socklen_t size);
     Result<demi_qtoken_t> start_pop(int qd);
     Result<demi_qtoken_t> start_accept(int qd);
@@ -113,23 +114,28 @@ private:
         LibOs* os = nullptr;
         uint32_t index = 0;
     };
+    // 128 bytes, a power of two: an op's address is one shift from its
+    // index, and each field one load from there (every start, completion
+    // and wait computes it). The result comes first, 8-aligned, so it is
+    // copied out in words (packed_copy.h).
     struct Op {
-        OpState state = OpState::Free;
-        bool waiting = false;    // a wait holds this token now
-        bool has_task = false;   // a task carries it out (else inline or parked)
-        uint32_t gen = 0;        // bumped when the token is consumed
-        uint32_t next_free = 0;  // free-list link while Free
-        // The done list's links while Done (kMaxOps: none), in completion
-        // order, so wait_next_n finds the oldest result in O(1) instead of
-        // scanning every operation for each one it returns.
-        uint32_t done_prev = kMaxOps;
-        uint32_t done_next = kMaxOps;
-        int qd = -1;
+        alignas(8) demi_qresult_t result{};  // qr_qd names the op's queue (close() cancels by it)
+        OpWaiter waiter;
         rt::TaskId task;
         Queue* parked = nullptr;  // the queue a pop waits on (through `waiter`)
-        OpWaiter waiter;
-        alignas(8) demi_qresult_t result{};  // aligned: copied out in words (packed_copy.h)
+        uint32_t gen = 0;         // bumped when the token is consumed
+        // While Free: the next free operation; while Done: the next on the
+        // done list (kMaxOps: none). The done list keeps completion order,
+        // so wait_next_n finds the oldest result in O(1) instead of
+        // scanning every operation for each one it returns.
+        uint32_t next = 0;
+        uint32_t done_prev = kMaxOps;
+        OpState state = OpState::Free;
+        bool waiting = false;   // a wait holds this token now
+        bool has_task = false;  // a task carries it out (else inline or parked)
     };
+    static_assert(sizeof(Op) == 128, "an op is one shift from its index");
+    static_assert((kMaxOps & (kMaxOps - 1)) == 0, "a token's index is masked, not divided");
     // An sga's bytes: the buffer holding them and where they are in it.
     struct Slice {
         mem::Buffer* buf;
@@ -140,25 +146,40 @@ private:
         Queue* queue = nullptr;
     };
 
+    // lookup, take_op, new_op, token and finish: libos_start.h (inline).
     Result<Queue*> lookup(int qd);
     Result<int> install(Queue* q);
+    uint32_t take_op(int qd, demi_opcode_t opc);
     Result<uint32_t> new_op(int qd, demi_opcode_t opc);
     demi_qtoken_t token(uint32_t op) const;
     // Token layout: tag (8 bits) | generation (24) | op index (32). The tag
     // makes a random or zero value malformed rather than a valid-looking token.
     static constexpr uint64_t kTokenTag = 0x52;  // 'R'
     // EINVAL malformed, ESTALE consumed, else 0 with *op set. Inline:
-    // every wait decodes each of its tokens.
+    // every wait decodes each of its tokens. A live op holds its own token
+    // (result.qr_qt), a free one a value no token can equal (free_mark), so
+    // one compare settles a valid token; which error it is, only on a miss.
     int decode(demi_qtoken_t qt, uint32_t* op) const {
-        const uint64_t idx = qt & 0xffffffff;
-        if ((qt >> 56) != kTokenTag || idx >= kMaxOps) return EINVAL;
-        const Op& o = m_ops[idx];
-        if (((qt >> 32) & 0xffffff) != (o.gen & 0xffffff) || o.state == OpState::Free) return ESTALE;
-        *op = static_cast<uint32_t>(idx);
-        return 0;
+        const uint32_t i = index_of(qt);
+        if (m_ops[i].result.qr_qt == qt) [[likely]] {
+            *op = i;
+            return 0;
+        }
+        return decode_error(qt);
     }
+    // A token that names no live op: EINVAL malformed, else ESTALE.
+    static int decode_error(demi_qtoken_t qt) {
+        return (qt >> 56) != kTokenTag || (qt & 0xffffffff) >= kMaxOps ? EINVAL : ESTALE;
+    }
+    // What a free op i holds as its token: it names op i ^ 1 (and lacks the
+    // tag), so it equals neither op i's token nor that of op i ^ 1.
+    static constexpr demi_qtoken_t free_mark(uint32_t i) { return i ^ 1u; }
     void finish(uint32_t op, demi_opcode_t opc, Error e);
+    // Hands op's result to out and frees the op. Inline and a leaf when out
+    // is 8-aligned (as the app's results are): a word copy.
     void consume(uint32_t op, demi_qresult_t* out);
+    // consume() into a misaligned out: through an aligned copy. Out of line.
+    [[gnu::noinline]] void consume_misaligned(uint32_t op, demi_qresult_t* out);
     // Takes a Done operation off the done list (every Done one is on it).
     void unlink_done(uint32_t op);
     uint64_t deadline(const timespec* timeout);
@@ -169,10 +190,21 @@ private:
     // runs the executor. Out of line, so a wait on a completed operation
     // stays a small inline call.
     [[gnu::noinline]] int wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeout);
+    // The op index a token names (its low word; taken modulo the table,
+    // so any value reads inside it).
+    static uint32_t index_of(demi_qtoken_t qt) { return static_cast<uint32_t>(qt) % kMaxOps; }
     // Runs the executor until pred() or the deadline: 0 or ETIMEDOUT.
     template <typename Pred>
     int run_until(Pred pred, uint64_t deadline);
     Result<Slice> pushable(const demi_sgarray_t* sga);
+    // start_push() after its checks: completes at once or launches a task.
+    Result<demi_qtoken_t> push_slice(int qd, Queue* q, const Slice& s, const demi_sgarray_t* sga,
+                                     const sockaddr_in* dest);
+    // start_push() to an address it must copy first (misaligned, or too
+    // short: then the error). Out of line: rare.
+    [[gnu::noinline]] Result<demi_qtoken_t> push_copied_to(int qd, Queue* q, const Slice& s,
+                                                           const demi_sgarray_t* sga, const sockaddr* to,
+                                                           socklen_t size);
     // Stops op i's task or takes it off the queue it is parked on.
     void cancel_op(uint32_t i);
     // Closes and frees a queue, whichever made it.
@@ -204,22 +236,25 @@ private:
     // Per core: each core of an app runs its own LibOs (thread-local, via tp).
     static inline thread_local LibOs* s_instance = nullptr;
 
+    // Order matters for the hot paths: the scalars every operation touches
+    // and the op table sit at small offsets from `this` (one instruction
+    // to reach), the large and rarely touched parts after them.
     uint32_t m_core;
-    Backend& m_backend;
-    Storage* m_storage;
-    // The one storage queue (the device is exclusive), in place: no heap.
-    alignas(StorageQueue) unsigned char m_storage_queue[sizeof(StorageQueue)];
-    StorageQueue* m_open_storage = nullptr;
-    rt::FramePool m_pool;
-    mem::DmaHeap m_heap;
-    rt::Executor m_exec;
-    uint64_t m_done_seq = 0;
-    uint32_t m_free_op = 0;       // head of the free operations (kMaxOps: none)
+    uint32_t m_free_op = 0;          // head of the free operations (kMaxOps: none)
     uint32_t m_done_head = kMaxOps;  // oldest Done operation (kMaxOps: none)
     uint32_t m_done_tail = kMaxOps;
     uint32_t m_ops_in_use = 0;
-    Slot m_queues[kMaxQueues];
+    uint64_t m_done_seq = 0;
+    Backend& m_backend;
+    Storage* m_storage;
+    StorageQueue* m_open_storage = nullptr;
+    mem::DmaHeap m_heap;
+    rt::FramePool m_pool;
     Op m_ops[kMaxOps];
+    Slot m_queues[kMaxQueues];
+    // The one storage queue (the device is exclusive), in place: no heap.
+    alignas(StorageQueue) unsigned char m_storage_queue[sizeof(StorageQueue)];
+    rt::Executor m_exec;
 };
 
 // Inline: every push checks its sga, every wait hands out a result.
@@ -262,27 +297,32 @@ inline Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
 inline void LibOs::unlink_done(uint32_t i) {
     Op& op = m_ops[i];
     if (op.done_prev < kMaxOps) {
-        m_ops[op.done_prev].done_next = op.done_next;
+        m_ops[op.done_prev].next = op.next;
     } else {
-        m_done_head = op.done_next;
+        m_done_head = op.next;
     }
-    if (op.done_next < kMaxOps) {
-        m_ops[op.done_next].done_prev = op.done_prev;
+    if (op.next < kMaxOps) {
+        m_ops[op.next].done_prev = op.done_prev;
     } else {
         m_done_tail = op.done_prev;
     }
-    op.done_prev = op.done_next = kMaxOps;
+    op.done_prev = op.next = kMaxOps;
 }
 
 inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
+    if ((reinterpret_cast<uintptr_t>(out) & 7) != 0) [[unlikely]] {
+        consume_misaligned(i, out);
+        return;
+    }
     Op& op = m_ops[i];
     unlink_done(i);
-    copy_packed(out, &op.result);
+    copy_words<sizeof(demi_qresult_t)>(out, &op.result);
+    op.result.qr_qt = free_mark(i);  // the token is now stale
     op.state = OpState::Free;
     op.waiting = false;
     op.has_task = false;
-    ++op.gen;  // the token is now stale
-    op.next_free = m_free_op;
+    ++op.gen;  // the next token differs
+    op.next = m_free_op;
     m_free_op = i;
     --m_ops_in_use;
 }

@@ -19,6 +19,28 @@ namespace ringlet::pdpix {
 // The rare misaligned case: one call to memcpy, not an inline byte loop.
 [[gnu::noinline]] inline void copy_unaligned(void* dst, const void* src, size_t n) { __builtin_memcpy(dst, src, n); }
 
+// Words that may alias anything (they copy other types' bytes).
+using AliasWord64 [[gnu::may_alias]] = uint64_t;
+using AliasWord32 [[gnu::may_alias]] = uint32_t;
+
+// Copies N bytes, whole words W, between dst and src both aligned to W: the
+// caller has checked the alignment (or the types give it), so no test and
+// no call remain.
+template <typename W, size_t N>
+inline void copy_aligned(void* dst, const void* src) {
+    static_assert(N % sizeof(W) == 0, "whole words only");
+    auto* d = static_cast<W*>(__builtin_assume_aligned(dst, sizeof(W)));
+    const auto* s = static_cast<const W*>(__builtin_assume_aligned(src, sizeof(W)));
+#pragma GCC unroll 16
+    for (size_t i = 0; i < N / sizeof(W); ++i) d[i] = s[i];
+}
+// 8-aligned (a result into the app's aligned demi_qresult_t).
+template <size_t N>
+inline void copy_words(void* dst, const void* src) { copy_aligned<AliasWord64, N>(dst, src); }
+// 4-aligned (a sockaddr_in).
+template <size_t N>
+inline void copy_halves(void* dst, const void* src) { copy_aligned<AliasWord32, N>(dst, src); }
+
 // Copies N bytes (a whole number of 32-bit words) from src to dst.
 template <size_t N>
 inline void copy_bytes(void* dst, const void* src) {

@@ -3,6 +3,7 @@
 
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
+#include "libos/pdpix/libos_start.h"
 
 namespace ringlet::pdpix {
 
@@ -11,6 +12,12 @@ uint64_t LibOs::deadline(const timespec* timeout) {
     const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(timeout->tv_nsec);
     const uint64_t now = m_exec.refresh_now();
     return ns > rt::kForever - now ? rt::kForever : now + ns;
+}
+
+void LibOs::consume_misaligned(uint32_t i, demi_qresult_t* out) {
+    alignas(8) demi_qresult_t r;
+    consume(i, &r);
+    copy_packed(out, &r);
 }
 
 template <typename Pred>
@@ -40,54 +47,50 @@ int LibOs::wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeou
 int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, int n, const timespec* timeout) {
     if (out == nullptr || offset == nullptr || qts == nullptr || n <= 0 || bad_timeout(timeout)) return EINVAL;
     if (static_cast<uint32_t>(n) > kMaxOps) return EINVAL;
-    // The operations themselves, not their indices: every later look is a
-    // load, with no index arithmetic.
-    Op* ops[kMaxOps];
-    const auto unmark = [&](int count) {
-        for (int j = 0; j < count; ++j) ops[j]->waiting = false;
-    };
-    for (int k = 0; k < n; ++k) {
+    // Each token is checked and marked as it is met (a token listed twice
+    // is then EALREADY); the first one already complete (an inline
+    // completion) is the answer, with no clock and no executor. One path
+    // and one consume() for both cases: an event loop blocks here on
+    // almost every call, so that case must not pay for a second frame.
+    int marked = 0, found = -1, e = 0;
+    while (marked < n) {
         uint32_t i = 0;
-        if (const int e = decode(qts[k], &i); e != 0) {
-            unmark(k);
-            return e;
-        }
+        if ((e = decode(qts[marked], &i)) != 0) break;
         Op& op = m_ops[i];
         if (op.waiting) {  // in use by another wait, or listed twice
-            unmark(k);
-            return EALREADY;
-        }
-        if (op.state == OpState::Done) {
-            // Already complete (an inline completion): no clock, no executor.
-            unmark(k);
-            *offset = k;
-            consume(i, out);
-            return 0;
+            e = EALREADY;
+            break;
         }
         op.waiting = true;
-        ops[k] = &op;
+        if (op.state == OpState::Done) {
+            found = marked++;
+            break;
+        }
+        ++marked;
     }
-    int ready = -1;
-    // None of them was done above; each round's completions bump
-    // m_done_seq, so the list is scanned again only after one.
-    uint64_t seen = m_done_seq;
-    const int e = run_until(
-        [&] {
-            if (m_done_seq == seen) return false;
-            seen = m_done_seq;
-            for (int j = 0; j < n; ++j) {
-                if (ops[j]->state == OpState::Done) {
-                    ready = j;
-                    return true;
+    if (e == 0 && found < 0) {
+        // Each round's completions bump m_done_seq, so the tokens are
+        // looked at again only after one. They were decoded above: the
+        // index is their low word.
+        uint64_t seen = m_done_seq;
+        e = run_until(
+            [&] {
+                if (m_done_seq == seen) return false;
+                seen = m_done_seq;
+                for (int j = 0; j < n; ++j) {
+                    if (m_ops[index_of(qts[j])].state == OpState::Done) {
+                        found = j;
+                        return true;
+                    }
                 }
-            }
-            return false;
-        },
-        deadline(timeout));
-    unmark(n);
+                return false;
+            },
+            deadline(timeout));
+    }
+    for (int j = 0; j < marked; ++j) m_ops[index_of(qts[j])].waiting = false;
     if (e != 0) return e;
-    *offset = ready;
-    consume(ops[ready]->waiter.index, out);  // its index, without a division
+    *offset = found;
+    consume(index_of(qts[found]), out);
     return 0;
 }
 
@@ -131,13 +134,13 @@ int LibOs::wait_next_n(demi_qresult_t* out, int n, int* written, const timespec*
     // event loop with many connections pays per completion, not per token.
     const auto first_free = [&] {
         uint32_t i = m_done_head;
-        while (i < kMaxOps && m_ops[i].waiting) i = m_ops[i].done_next;
+        while (i < kMaxOps && m_ops[i].waiting) i = m_ops[i].next;
         return i;
     };
     if (const int e = run_until([&] { return first_free() < kMaxOps; }, deadline(timeout)); e != 0) return e;
     int count = 0;
     for (uint32_t i = first_free(); i < kMaxOps && count < n;) {
-        const uint32_t next = m_ops[i].done_next;
+        const uint32_t next = m_ops[i].next;
         if (!m_ops[i].waiting) consume(i, &out[count++]);
         i = next;
     }

@@ -202,9 +202,8 @@ bool Executor::any_app_ready() const {
 }
 
 // Inline into run_once() (the call every wait makes per round).
+// The caller has made this the current executor (run_once, run_until_idle).
 [[gnu::always_inline]] inline uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
-    Executor* const outer = g_current;
-    g_current = this;
     uint32_t resumes = 0;
     if (!has_ready()) {
         if (may_block) {
@@ -215,7 +214,6 @@ bool Executor::any_app_ready() const {
             notify_pollers();
             fire_timers();
         }
-        g_current = outer;
         return 0;
     }
     // 1. Every inline poller and every poll task that is ready now runs
@@ -231,7 +229,6 @@ bool Executor::any_app_ready() const {
         run_slot(static_cast<uint32_t>(fifo_pop(m_fifo[kFifoBackground])));
         ++resumes;
     }
-    g_current = outer;
     return resumes;
 }
 
@@ -274,12 +271,15 @@ uint32_t Executor::run_app_tasks() {
 }
 
 void Executor::run_until_idle() {
+    Executor* const outer = g_current;
+    g_current = this;  // as in run_once: timers and tasks run as this core's executor
     for (;;) {
         refresh_now();
         fire_timers();
-        if (!has_ready()) return;
+        if (!has_ready()) break;
         run_round(false, kForever);  // the clock was just read, the timers just run
     }
+    g_current = outer;
 }
 
 bool Executor::SleepAwaiter::await_suspend(std::coroutine_handle<> h) {

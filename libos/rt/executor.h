@@ -228,21 +228,24 @@ private:
     void fifo_remove(Fifo& f, uint32_t slot);
     Fifo& fifo_of(TaskClass c) { return m_fifo[c == TaskClass::Poll ? kFifoPoll : kFifoBackground]; }
 
+    // Order matters for run_once(), the call every wait makes per round:
+    // what a round reads sits at small offsets from `this` (one instruction
+    // to reach), the ready sets, timer heap and task slots after it.
     Platform& m_platform;
     ExecutorConfig m_config;
+    uint64_t m_now = 0;
+    uint32_t m_active_pollers = 0;  // inline pollers not parked
+    uint32_t m_npollers = 0;
+    Poller m_pollers[kMaxPollers];
+    Fifo m_fifo[2];
+    int32_t m_running = -1;
+    uint32_t m_idle_pollers = 0;
+    uint32_t m_live = 0;
+    uint16_t m_free_head = kNil;
+    uint64_t m_blocks = 0;
     ReadySet m_app[kAppClasses];
     uint32_t m_cursor[kAppClasses] = {};
-    Fifo m_fifo[2];
     TimerHeap<kMaxTimers> m_timers;
-    uint16_t m_free_head = kNil;
-    int32_t m_running = -1;
-    uint32_t m_live = 0;
-    uint64_t m_blocks = 0;
-    uint64_t m_now = 0;
-    uint32_t m_idle_pollers = 0;
-    Poller m_pollers[kMaxPollers];
-    uint32_t m_npollers = 0;
-    uint32_t m_active_pollers = 0;  // inline pollers not parked
     Slot m_slots[kMaxTasks];
 };
 
