@@ -99,10 +99,17 @@ void set_start_thread_pointer(TrapFrame& frame, uint64_t tp);
 // Leaves the kernel into the user state `frame` (which must sit at the top
 // of this hart's kernel stack, where the next trap from U-mode lands).
 [[noreturn]] void enter_user(TrapFrame* frame);
-// The user floating-point state (f0-f31, fcsr) into / out of `regs` (33 words),
-// if `frame` says the app has touched it.
+// A dispatcher's save area for the user state beyond the trap frame, in
+// words: the FP unit (f0-f31, fcsr) and, on harts with a vector unit, its
+// registers (vstart, vl, vtype, vcsr, a word of bookkeeping, v0-v31 of up to
+// 256 bits each; a hart with longer ones leaves V off).
+inline constexpr size_t kUserExtStateWords = 33 + 5 + 32 * 256 / 64;
+// That state into / out of `regs` (kUserExtStateWords), if `frame` says
+// the app has touched it (save: changed it since the last save). A restore
+// may turn off in `frame` a unit this hart does not have, and notes in
+// `regs` which hart holds them (it skips reloading what is still there).
 void save_fp(TrapFrame& frame, uint64_t* regs);
-void restore_fp(const TrapFrame& frame, const uint64_t* regs);
+void restore_fp(TrapFrame& frame, uint64_t* regs);
 // Syscall convention accessors: number, arguments, results.
 // The call number and its six argument registers, in one call (the
 // syscall path reads them all).

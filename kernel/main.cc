@@ -323,6 +323,7 @@ extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint
         const HartInfo& h = info.harts[i];
         if (h.hart_id == hart_id) {
             g_harts[0].has_sstc = h.has_sstc;
+            g_harts[0].has_vector = h.has_vector;
             g_harts[0].plic_context = h.plic_s_context;
         }
     }
@@ -339,6 +340,7 @@ extern "C" [[noreturn]] void kernel_boot(uint64_t hart_id, uint64_t fdt_pa, uint
         local.hart_id = h.hart_id;
         local.index = static_cast<uint32_t>(g_hart_count++);
         local.has_sstc = h.has_sstc;
+        local.has_vector = h.has_vector;
         local.plic_context = h.plic_s_context;
     }
     for (size_t i = 0; i < g_hart_count; ++i) {

@@ -10,6 +10,14 @@
 // therefore summed by address (every load naturally aligned, none outside
 // [data, data + len)) and the result swapped once if data starts at an odd
 // address.
+//
+// Two bodies share the head, tail and fold below: the scalar 64-bit loop
+// (every build) and, in an RVV build (RINGLET_RVV, preset riscv64-v), a
+// vector loop: 32-bit words loaded VLMAX at a time and widened into 64-bit
+// lanes, one reduction at the end (no carry is ever lost: all lanes
+// together take fewer than 2^29 words of < 2^32 for any int length).
+// 144 instructions for 1,050 bytes at VLEN 128 (user/vcheck under
+// -icount), against the scalar loop's 628.
 #include "net/checksum.h"
 
 #include <stddef.h>
@@ -43,35 +51,11 @@ inline uint16_t fold(uint64_t s) {
     return static_cast<uint16_t>(u >> 16);
 }
 
-}  // namespace
-
-extern "C" uint16_t ringlet_chksum(const void* data, int len) {
-    auto* p = static_cast<const unsigned char*>(data);
-    size_t n = len > 0 ? static_cast<size_t>(len) : 0;
-    const bool odd = (reinterpret_cast<uintptr_t>(p) & 1) != 0;
+// The scalar body: the n >> 3 64-bit words at w (8-aligned) with end-around
+// carries; 64 bytes a turn (the loop's own two instructions spread thinner:
+// ~0.53 instructions per byte), then the 0-7 words left without a loop.
+[[gnu::always_inline]] inline uint64_t words64_sum(const Word* w, size_t n) {
     uint64_t acc = 0;
-
-    // Head: naturally aligned pieces up to an 8-byte boundary. A byte at an
-    // odd address is the high half of its little-endian 16-bit lane.
-    if (odd && n != 0) {
-        acc = uint64_t{*p++} << 8;
-        --n;
-    }
-    if ((reinterpret_cast<uintptr_t>(p) & 2) != 0 && n >= 2) {
-        acc += load16(p);
-        p += 2;
-        n -= 2;
-    }
-    if ((reinterpret_cast<uintptr_t>(p) & 4) != 0 && n >= 4) {
-        acc += load32(p);
-        p += 4;
-        n -= 4;
-    }
-
-    // Body: p is 8-aligned whenever n >= 8 is left (the head ran in full).
-    // 64 bytes a turn (the loop's own two instructions spread thinner:
-    // ~0.53 instructions per byte), then the 0-7 words left without a loop.
-    auto* w = reinterpret_cast<const Word*>(p);
     for (const Word* end = w + (n >> 6) * 8; w != end; w += 8) {
         acc = add_wrap(acc, w[0]);
         acc = add_wrap(acc, w[1]);
@@ -107,12 +91,128 @@ extern "C" uint16_t ringlet_chksum(const void* data, int len) {
     default:
         break;
     }
-    w += (n >> 3) & 7;
-    n &= 7;
+    return acc;
+}
+
+struct ScalarBody {
+    // Sums the whole 8-byte words of [p, p + n) (p 8-aligned when n >= 8);
+    // returns the bytes it consumed (a multiple of 8).
+    size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
+        sum = words64_sum(reinterpret_cast<const Word*>(p), n);
+        return n & ~size_t{7};
+    }
+};
+
+// The vector algorithm with `lanes` 64-bit lanes, in portable C++: the
+// n >> 2 32-bit words strip-mined VLMAX (= lanes) at a time, word i of a
+// strip widened into lane i, lanes past a short last strip left as they
+// are (tail-undisturbed), then all lanes summed. What the RVV loop computes,
+// step for step, so the host test can check its arithmetic.
+struct LaneModelBody {
+    size_t lanes;
+    size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
+        uint64_t acc[256] = {};
+        const size_t words = n >> 2;
+        for (size_t done = 0; done < words;) {
+            const size_t vl = words - done < lanes ? words - done : lanes;
+            for (size_t i = 0; i < vl; ++i) acc[i] += load32(p + 4 * (done + i));
+            done += vl;
+        }
+        sum = 0;
+        for (size_t i = 0; i < lanes; ++i) sum += acc[i];
+        return words * 4;
+    }
+};
+
+#if RINGLET_RVV
+// The RVV 1.0 body: vle32 at LMUL 4 into v8-v11, vwaddu.wv into the 64-bit
+// accumulators v16-v23 (LMUL 8); whole strips (VLMAX words, a power of two)
+// in a four-instruction loop, then one short strip tail-undisturbed so the
+// other lanes' sums stay; vredsum.vs adds the lanes up (fewer than 2^29
+// words of < 2^32 in all: no carry out of 64 bits). p is 4-aligned (vle32's
+// element alignment) whenever n >= 4.
+struct VectorBody {
+    size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
+        const size_t bytes = n & ~size_t{3};
+        if (bytes == 0) {
+            sum = 0;
+            return 0;
+        }
+        uint64_t strip, end;
+        asm volatile(
+            "vsetvli %[strip], zero, e32, m8, ta, ma\n"
+            "vmv.v.i v16, 0\n"
+            "vsetvli %[strip], zero, e32, m4, ta, ma\n"
+            "slli %[strip], %[strip], 2\n"  // bytes a strip
+            "neg %[end], %[strip]\n"
+            "and %[end], %[end], %[bytes]\n"
+            "add %[end], %[end], %[p]\n"  // after the whole strips
+            "beq %[p], %[end], 2f\n"
+            "1:\n"
+            "vle32.v v8, (%[p])\n"
+            "vwaddu.wv v16, v16, v8\n"
+            "add %[p], %[p], %[strip]\n"
+            "bne %[p], %[end], 1b\n"
+            "2:\n"
+            "addi %[strip], %[strip], -1\n"
+            "and %[strip], %[strip], %[bytes]\n"
+            "srli %[strip], %[strip], 2\n"  // words left
+            "beqz %[strip], 3f\n"
+            "vsetvli zero, %[strip], e32, m4, tu, ma\n"
+            "vle32.v v8, (%[p])\n"
+            "vwaddu.wv v16, v16, v8\n"
+            "3:\n"
+            "vsetvli %[strip], zero, e64, m8, ta, ma\n"
+            "vmv.s.x v8, zero\n"
+            "vredsum.vs v8, v16, v8\n"
+            "vmv.x.s %[sum], v8\n"
+            : [strip] "=&r"(strip), [end] "=&r"(end), [sum] "=r"(sum), [p] "+r"(p)
+            : [bytes] "r"(bytes)
+            : "memory");
+        return bytes;
+    }
+};
+#endif
+
+// The Internet checksum of [data, data + len) with `body` summing the
+// middle: naturally aligned head pieces up to an 8-byte boundary, the body,
+// then the tail (see the file comment for why this order gives the sum).
+// Always inlined: ringlet_chksum stays one function (as profiles show it),
+// whichever body it has and however many other users a body has.
+template <class Body>
+[[gnu::always_inline]] inline uint16_t sum_with(const void* data, int len, const Body& body) {
+    auto* p = static_cast<const unsigned char*>(data);
+    size_t n = len > 0 ? static_cast<size_t>(len) : 0;
+    const bool odd = (reinterpret_cast<uintptr_t>(p) & 1) != 0;
+    uint64_t acc = 0;
+
+    // Head: naturally aligned pieces up to an 8-byte boundary. A byte at an
+    // odd address is the high half of its little-endian 16-bit lane.
+    if (odd && n != 0) {
+        acc = uint64_t{*p++} << 8;
+        --n;
+    }
+    if ((reinterpret_cast<uintptr_t>(p) & 2) != 0 && n >= 2) {
+        acc += load16(p);
+        p += 2;
+        n -= 2;
+    }
+    if ((reinterpret_cast<uintptr_t>(p) & 4) != 0 && n >= 4) {
+        acc += load32(p);
+        p += 4;
+        n -= 4;
+    }
+
+    // Body: p is 8-aligned whenever n >= 8 is left (the head ran in full),
+    // 4-aligned whenever n >= 4 is. It leaves fewer than 8 bytes.
+    uint64_t middle;
+    const size_t used = body(p, n, middle);
+    acc = add_wrap(acc, middle);
+    p += used;
+    n -= used;
 
     // Tail: fewer than 8 bytes; p is 4-aligned when n >= 4 is left, and the
     // last odd byte sits at an even address (the low half of its lane).
-    p = reinterpret_cast<const unsigned char*>(w);
     if (n & 4) {
         acc = add_wrap(acc, load32(p));
         p += 4;
@@ -127,3 +227,24 @@ extern "C" uint16_t ringlet_chksum(const void* data, int len) {
     if (odd) sum = static_cast<uint16_t>((sum << 8) | (sum >> 8));
     return sum;
 }
+
+}  // namespace
+
+extern "C" uint16_t ringlet_chksum(const void* data, int len) {
+#if RINGLET_RVV
+    return sum_with(data, len, VectorBody{});
+#else
+    return sum_with(data, len, ScalarBody{});
+#endif
+}
+
+namespace ringlet::net {
+
+uint16_t chksum_scalar(const void* data, int len) { return sum_with(data, len, ScalarBody{}); }
+
+uint16_t chksum_lane_model(const void* data, int len, size_t lanes) {
+    if (lanes == 0 || lanes > 256) return 0;
+    return sum_with(data, len, LaneModelBody{lanes});
+}
+
+}  // namespace ringlet::net

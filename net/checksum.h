@@ -20,6 +20,19 @@ uint16_t ringlet_chksum(const void* data, int len);
 
 #ifdef __cplusplus
 }
+
+#include <stddef.h>
+
+namespace ringlet::net {
+// ringlet_chksum's scalar algorithm (a 64-bit sum), in every build: what
+// ringlet_chksum is without RINGLET_RVV, and the reference the RVV build's
+// guest self-test (user/vcheck) compares the vector sum with.
+uint16_t chksum_scalar(const void* data, int len);
+// The RVV build's algorithm with `lanes` 64-bit lanes (VLMAX of the loop's
+// e32/m4 loads: VLEN / 8), in portable C++, for the host test. 1..256
+// lanes; anything else gives 0.
+uint16_t chksum_lane_model(const void* data, int len, size_t lanes);
+}  // namespace ringlet::net
 #endif
 
 #endif /* RINGLET_NET_CHECKSUM_H */

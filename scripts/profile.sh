@@ -25,6 +25,7 @@
 #   --keep-log FILE     keep the exec log there (it is deleted otherwise)
 #   --keep-console FILE keep the guest's serial console there
 #   --no-build          use what is built (build/riscv64, build/host)
+#   --cpu MODEL         QEMU's -cpu (e.g. rv64,v=true for the riscv64-v build)
 #   --loadgen PATH, --profiler PATH   the host tools (default: in build/host)
 # Build directories: RINGLET_RISCV_BUILD (build/riscv64), RINGLET_HOST_BUILD (build/host).
 #
@@ -47,7 +48,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 app="echo --udp 5555 --tcp 5555" app_elf="" workload=udp:64 requests=200 warmup=200 port="" guest_port=5555
-top=25 markdown=0 keep_log="" keep_console="" build=1 loadgen="" profiler=""
+top=25 markdown=0 keep_log="" keep_console="" build=1 loadgen="" profiler="" cpu=""
 usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }  # the header comment
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -63,6 +64,7 @@ while [ $# -gt 0 ]; do
     --keep-log) keep_log=$2; shift 2 ;;
     --keep-console) keep_console=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --cpu) cpu=$2; shift 2 ;;
     --loadgen) loadgen=$2; shift 2 ;;
     --profiler) profiler=$2; shift 2 ;;
     -h|--help) usage 0 ;;
@@ -140,7 +142,7 @@ ready="libos: network up"
 for attempt in 1 2 3 4 5; do
   say "booting '$app' (host port $port -> guest $guest_port, UDP and TCP)"
   # run-qemu.sh without --timeout execs QEMU, so $qemu_pid is QEMU itself.
-  RINGLET_RISCV_BUILD=$rv_build "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 \
+  RINGLET_RISCV_BUILD=$rv_build "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 ${cpu:+--cpu "$cpu"} \
     --net "udp:$port:$guest_port,tcp:$port:$guest_port" --append "$append" \
     -- -singlestep -monitor "unix:$mon,server,nowait" -D "$exec_log" </dev/null >"$console" 2>&1 &
   qemu_pid=$!

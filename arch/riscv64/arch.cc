@@ -7,6 +7,7 @@
 #include "arch/riscv64/layout.h"
 #include "arch/riscv64/sbi.h"
 #include "arch/riscv64/sv39.h"
+#include "arch/riscv64/vector.h"
 #include "kernel/mm/frames.h"
 #include "kernel/smp/hart_local.h"
 
@@ -59,6 +60,7 @@ void init_hart(HartLocal* local) {
     RINGLET_CSR_WRITE(stvec, reinterpret_cast<uint64_t>(trap_vector));
     // Let U-mode read time/cycle/instret (the libOS and benchmarks use them).
     RINGLET_CSR_WRITE(scounteren, 7);
+    init_vector(*local);
 }
 
 void set_timer(uint64_t deadline, bool sstc) {

@@ -1,6 +1,7 @@
 // Trap dispatch: decodes scause and hands the event to the kernel.
 #include "arch/riscv64/csr.h"
 #include "arch/riscv64/trap_frame.h"
+#include "arch/riscv64/vector.h"
 #include "kernel/arch.h"
 #include "kernel/console/console.h"
 
@@ -62,6 +63,9 @@ extern "C" void ringlet_trap_handler(TrapFrame* frame) {
         }
     } else if (!from_user) {
         on_kernel_fault(*frame, exception_name(cause));
+    } else if (cause == 2 && arch::initial_vector_status() == 0 && arch::is_vector_instruction(frame->stval)) {
+        // stval holds the faulting instruction (QEMU, most cores).
+        on_user_fault(*frame, "vector instruction on a hart without V (illegal instruction)");
     } else {  // an ecall from U-mode takes ringlet_syscall_handler instead
         on_user_fault(*frame, exception_name(cause));
     }
@@ -84,11 +88,12 @@ void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64
     frame.x[2] = sp;
     for (int i = 0; i < 4; ++i) frame.x[10 + i] = args[i];
     uint64_t status = RINGLET_CSR_READ(sstatus);
-    status &= ~(riscv::kSstatusSpp | riscv::kSstatusSie | riscv::kSstatusSum | kSstatusFs);
-    frame.sstatus = status | riscv::kSstatusSpie | kSstatusFsInitial;
+    status &= ~(riscv::kSstatusSpp | riscv::kSstatusSie | riscv::kSstatusSum | kSstatusFs | kSstatusVs);
+    frame.sstatus = status | riscv::kSstatusSpie | kSstatusFsInitial | initial_vector_status();
 }
 
 void save_fp(TrapFrame& frame, uint64_t* regs) {
+    if ((frame.sstatus & kSstatusVs) == kSstatusVs) save_vector(frame, regs);  // dirty
     if ((frame.sstatus & kSstatusFs) != kSstatusFs) return;  // not dirty: nothing new to save
     asm volatile(
         ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
@@ -100,7 +105,8 @@ void save_fp(TrapFrame& frame, uint64_t* regs) {
     frame.sstatus = (frame.sstatus & ~kSstatusFs) | kSstatusFsClean;
 }
 
-void restore_fp(const TrapFrame& frame, const uint64_t* regs) {
+void restore_fp(TrapFrame& frame, uint64_t* regs) {
+    if ((frame.sstatus & kSstatusVs) != 0) restore_vector(frame, regs);  // V on for this app
     if ((frame.sstatus & kSstatusFs) == 0) return;  // FP off for this app
     asm volatile(
         ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"

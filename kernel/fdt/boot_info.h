@@ -20,6 +20,7 @@ struct HartInfo {
     bool has_mmu = false;      // mmu-type is riscv,sv39/sv48/sv57
     bool has_sstc = false;     // riscv,isa (or riscv,isa-extensions) lists sstc
     bool has_zbb = false;      // ... lists zbb
+    bool has_vector = false;   // ... lists v (RVV 1.0): apps may use vector registers
     uint32_t intc_phandle = 0; // phandle of its "riscv,cpu-intc" child (PLIC contexts refer to it)
     int32_t plic_s_context = -1; // PLIC context whose interrupts reach this hart in S-mode, -1 if none
 };

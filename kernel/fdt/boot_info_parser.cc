@@ -100,6 +100,19 @@ bool isa_string_has(const char* isa, const char* ext) {
     return false;
 }
 
+// riscv,isa's first token ("rv64imafdcv") lists the single-letter extension
+// letter (lowercase), ignoring case: the letters after "rv" and the XLEN.
+bool isa_base_has(const char* isa, char letter) {
+    const char* p = isa;
+    if (ascii_lower(p[0]) != 'r' || ascii_lower(p[1]) != 'v') return false;
+    p += 2;
+    while (is_digit(*p)) ++p;
+    for (; *p != '\0' && *p != '_'; ++p) {
+        if (ascii_lower(*p) == letter) return true;
+    }
+    return false;
+}
+
 // riscv,isa-extensions (a string list) holds ext, ignoring case.
 bool isa_list_has(const FdtProperty& list, const char* ext) {
     const char* s = reinterpret_cast<const char*>(list.data);
@@ -188,9 +201,11 @@ Result<HartInfo> parse_hart(const FdtReader& r, const FdtNode& cpu) {
     const char* isa = r.string_or(cpu, "riscv,isa", "");
     h.has_sstc = isa_string_has(isa, "sstc");
     h.has_zbb = isa_string_has(isa, "zbb");
+    h.has_vector = isa_base_has(isa, 'v');
     if (Result<FdtProperty> ext = r.property(cpu, "riscv,isa-extensions"); ext.ok()) {
         h.has_sstc |= isa_list_has(*ext, "sstc");
         h.has_zbb |= isa_list_has(*ext, "zbb");
+        h.has_vector |= isa_list_has(*ext, "v");
     }
     for (Result<FdtNode> c = r.first_child(cpu); c.ok(); c = r.next_sibling(*c)) {
         Result<FdtProperty> compat = r.property(*c, "compatible");

@@ -30,7 +30,7 @@ struct OwnedFrames {
 SpinLock g_pool_lock;
 Dispatcher g_pool[kMaxDispatchers];
 OwnedFrames g_owned[kMaxDispatchers];
-uint64_t g_fp_state[kMaxDispatchers][33];
+uint64_t g_fp_state[kMaxDispatchers][arch::kUserExtStateWords];
 uint32_t g_next_id = 1;
 uint32_t g_live = 0;
 uint64_t g_kernel_root = 0;

@@ -27,6 +27,9 @@ struct HartLocal {
     uint64_t timer_slice = 0;         // scheduling slice, in timebase ticks
     int32_t plic_context = -1;        // this hart's S-mode PLIC context (-1: none)
     bool has_sstc = false;
+    bool has_vector = false;          // the FDT lists V for this hart (arch::init_hart reads it)
+    uint32_t vlenb = 0;               // arch: bytes per vector register while apps may use V, else 0
+    const uint64_t* vector_live = nullptr;  // arch: the save area this hart's vector registers equal
     volatile bool online = false;
     volatile uint64_t timer_ticks = 0;
     // The time this hart's timer is set to (kTimerOff: off; 0: unknown, so the

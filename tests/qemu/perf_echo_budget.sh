@@ -10,16 +10,21 @@
 # Both are instruction counts under -icount shift=0 (not timings): the same
 # build reads the same figure to within a few instructions.
 #
-#   perf_echo_budget.sh --figure profile|stats --budget N [--size B] [--proto udp|tcp] LOADGEN
+#   perf_echo_budget.sh --figure profile|stats --budget N [--size B] [--proto udp|tcp]
+#                       [--build DIR] [--cpu MODEL] LOADGEN
+# --build: the riscv64 build to boot (default $RINGLET_RISCV_BUILD); --cpu:
+# QEMU's -cpu (e.g. rv64,v=true for the riscv64-v build).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-figure_kind="" budget="" size=64 margin=10 proto=udp
+figure_kind="" budget="" size=64 margin=10 proto=udp cpu=""
 while [ $# -gt 1 ]; do
   case "$1" in
     --figure) figure_kind=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --proto) proto=$2; shift 2 ;;
+    --build) export RINGLET_RISCV_BUILD=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -29,7 +34,7 @@ limit=$(( budget * (100 + margin) / 100 ))
 case "$figure_kind" in
   profile)
     out=$("$root/scripts/profile.sh" --no-build --workload "$proto:$size" --requests 200 --warmup 200 \
-           --loadgen "$loadgen" 2>&1)
+           ${cpu:+--cpu "$cpu"} --loadgen "$loadgen" 2>&1)
     figure=$(echo "$out" | sed -nE 's/^instructions retired in the window: [0-9,]+ over [0-9]+ requests = ([0-9,]+)(\.[0-9]+)? per request$/\1/p' | tr -d ,)
     ;;
   stats)
@@ -38,7 +43,7 @@ case "$figure_kind" in
     port=$(free_port)
     log=$(mktemp)
     trap net_boot_cleanup EXIT
-    "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 --timeout 300 --net "udp:$port:5555" \
+    "$root/scripts/run-qemu.sh" --no-build --icount --smp 1 ${cpu:+--cpu "$cpu"} --timeout 300 --net "udp:$port:5555" \
       --append "init=echo:--udp:5555:--stats:1000" >"$log" 2>&1 &
     qemu_pid=$!
     net_boot_wait || { echo "FAILED: echo never brought the network up"; tail -20 "$log"; exit 1; }

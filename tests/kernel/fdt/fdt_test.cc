@@ -41,6 +41,7 @@ void expect_qemu_virt(const BootInfo& info, size_t harts) {
         EXPECT_TRUE(h.has_mmu);   // riscv,sv48
         EXPECT_TRUE(h.has_zbb);   // QEMU 7.2: ..._zba_zbb_zbc_zbs_sstc
         EXPECT_TRUE(h.has_sstc);
+        EXPECT_FALSE(h.has_vector);  // rv64imafdch: no v unless -cpu rv64,v=true
         EXPECT_NE(h.intc_phandle, 0u);
         EXPECT_EQ(h.plic_s_context, int32_t(2 * i + 1));  // contexts go M, S per hart
     }
@@ -238,6 +239,39 @@ TEST(FdtBootInfo, OutputIsResetBeforeParsing) {
     EXPECT_EQ(info->uart.kind, UartKind::None);
     EXPECT_FALSE(info->plic.present);
     EXPECT_FALSE(info->power.present);
+}
+
+// V is a single letter of riscv,isa's first token (QEMU 7.2 with
+// -cpu rv64,v=true: "rv64imafdcvh_...") or "v" in riscv,isa-extensions;
+// a multi-letter z*v* extension (Zve64x, Zvl128b) is not V.
+TEST(FdtBootInfo, VectorExtensionFromTheIsaStrings) {
+    const char* const isas[] = {"rv64imafdcvh_zicsr_zba_zbb", "RV64GCV", "rv64imafdc_zve64x_zvl128b", "rv64imafdch",
+                                "", "rv64imafdc"};
+    test::FdtBuilder b;
+    b.begin_node("");
+    test::build_minimal_tree(b, 0, true, false);
+    b.begin_node("cpus");
+    b.prop_cells("#address-cells", {1});
+    b.prop_cells("#size-cells", {0});
+    b.prop_cells("timebase-frequency", {10000000});
+    for (uint32_t i = 0; i < 6; ++i) {
+        b.begin_node("cpu@" + std::to_string(i));
+        b.prop_str("device_type", "cpu");
+        b.prop_cells("reg", {i});
+        b.prop_str("mmu-type", "riscv,sv39");
+        if (i == 4) b.prop_str("riscv,isa-extensions", std::string("i\0m\0v\0zbb", 10));
+        else b.prop_str("riscv,isa", isas[i]);
+        b.end_node();
+    }
+    b.end_node();
+    b.end_node();
+    b.end();
+    std::vector<uint8_t> blob = b.finish();
+    auto info = std::make_unique<BootInfo>();
+    ASSERT_TRUE(parse_boot_info(blob.data(), blob.size(), *info).ok());
+    ASSERT_EQ(info->hart_count, 6u);
+    const bool want[] = {true, true, false, false, true, false};
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(info->harts[i].has_vector, want[i]) << "cpu " << i;
 }
 
 }  // namespace

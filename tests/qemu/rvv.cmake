@@ -1,0 +1,32 @@
+# The V build (preset riscv64-v: rv64gc + Zbb + V, RINGLET_RVV=ON;
+# scripts/test.sh builds it) and the kernel's vector-state handling.
+# Included from tests/qemu/CMakeLists.txt (RINGLET_RISCV_BUILD is set).
+# Every test is skipped (not failed) when the V build is missing.
+#   qemu.rvv_build     the vector loop is in ringlet_chksum of the V build only
+#   qemu.rvv_switch    two apps on one hart, each with its own vector
+#                      registers, yielding to each other 300 times each
+#   qemu.rvv_checksum  the vector checksum against the scalar one, in the guest
+#   qemu.rvv_no_v      the V build on a CPU without V: the app dies, not the kernel
+#   perf.udp_echo_1k_profile_v  the 1 KiB UDP echo's profile total (V build)
+set(RINGLET_RISCV_RVV_BUILD "${RINGLET_RISCV_BUILD}-v" CACHE PATH
+    "riscv64 build with RINGLET_RVV=ON, for qemu.rvv_*")
+set(rvv_env "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD};RINGLET_RISCV_RVV_BUILD=${RINGLET_RISCV_RVV_BUILD}")
+foreach(check build switch checksum no-v)
+  string(REPLACE "-" "_" name ${check})
+  add_test(NAME qemu.rvv_${name} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/rvv_test.sh ${check})
+  set_tests_properties(qemu.rvv_${name} PROPERTIES ENVIRONMENT "${rvv_env}" TIMEOUT 120 LABELS qemu
+    SKIP_RETURN_CODE 77)
+endforeach()
+
+# The 1 KiB UDP echo's exact profile total (tests/qemu/perf_echo_budget.sh,
+# as perf.udp_echo_64_profile) with the vector checksum, on QEMU's rv64 with
+# V at VLEN 128. Measured on 2026-12-03 with builds sharing the host (load
+# average ~10): 3,872-4,187 (ringlet_chksum 131 a call, 2 calls); the plain
+# build 4,947-4,954 (ringlet_chksum 609 a call). Budget 4,000: with the
+# 10 % margin (4,400) it holds the loaded V figures and fails the plain sum.
+set(RINGLET_BUDGET_UDP_ECHO_1K_PROFILE_V 4000)
+add_test(NAME perf.udp_echo_1k_profile_v
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/rvv_test.sh perf --figure profile --size 1024
+          --budget ${RINGLET_BUDGET_UDP_ECHO_1K_PROFILE_V} $<TARGET_FILE:ringlet_loadgen>)
+set_tests_properties(perf.udp_echo_1k_profile_v PROPERTIES ENVIRONMENT "${rvv_env}"
+  TIMEOUT 300 LABELS "qemu;perf;net" RESOURCE_LOCK qemu_net SKIP_RETURN_CODE 77)
