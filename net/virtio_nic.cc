@@ -17,8 +17,18 @@ NicOffloads VirtioNic::offloads() const {
 }
 
 Result<uint64_t> VirtioNic::pa_of(const uint8_t* va, uint32_t len) const {
-    if (va < m_region_va || static_cast<uint64_t>(va - m_region_va) + len > m_region_size) return Error::BadAddress;
+    if (va < m_region_va || static_cast<uint64_t>(va - m_region_va) + len > m_region_size) [[unlikely]] {
+        return lent_pa_of(va, len);
+    }
     return m_region_pa + static_cast<uint64_t>(va - m_region_va);
+}
+
+Result<uint64_t> VirtioNic::lent_pa_of(const uint8_t* va, uint32_t len) const {
+    for (uint32_t i = 0; m_lending != 0 && i < m_lent_region_count; ++i) {
+        const virtio::DmaSpan& r = m_lent_regions[i];
+        if (va >= r.va && static_cast<uint64_t>(va - r.va) + len <= r.len) return r.pa + static_cast<uint64_t>(va - r.va);
+    }
+    return Error::BadAddress;
 }
 
 Result<void> VirtioNic::post_rx_buffer() {
@@ -92,18 +102,20 @@ Result<void> VirtioNic::send_reaping(Send send) {
         r = send_reaping([&] { return m_dev.transmit_one(out, static_cast<uint64_t>(slot)); });
     }
     if (!r) {
-        m_heap->release(seg.buf);
+        drop_tx(&seg.buf, 1, m_lending);
         return r.error();
     }
     m_tx[slot][0] = seg.buf;
     m_tx_count[slot] = 1;
+    m_tx_lent[slot] = m_lending;
     m_tx_next = (static_cast<uint32_t>(slot) + 1) % kMaxInFlight;
     return {};
 }
 
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
     auto drop_all = [&](Error e) -> Result<void> {
-        for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
+        if (m_lending != 0) [[unlikely]] drop_tx(nullptr, 0, m_lending);
+        else for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
         return e;
     };
     if (m_broken || m_needs_reset) return drop_all(Error::IoError);
@@ -127,6 +139,7 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     if (!r) return drop_all(r.error());
     for (uint32_t i = 0; i < n; ++i) m_tx[slot][i] = segs[i].buf;
     m_tx_count[slot] = n;
+    m_tx_lent[slot] = m_lending;
     m_tx_next = (static_cast<uint32_t>(slot) + 1) % kMaxInFlight;
     return {};
 }
@@ -145,6 +158,12 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
         if (slot >= kMaxInFlight || m_tx_count[slot] == 0) {
             m_needs_reset = true;
             break;
+        }
+        if (m_tx_lent[slot] != 0) [[unlikely]] {  // another core's frame goes back to it whole (lend_tx())
+            drop_tx(m_tx[slot], m_tx_count[slot], m_tx_lent[slot]);
+            m_tx_count[slot] = 0;
+            ++done;
+            continue;
         }
         for (uint32_t i = 0; i < m_tx_count[slot]; ++i) {
             mem::Buffer* b = m_tx[slot][i];

@@ -57,7 +57,7 @@ void VirtioNic::take_back_buffers() {
     while (m_dev.reclaim_tx().ok()) {
     }
     for (uint32_t slot = 0; slot < kMaxInFlight; ++slot) {
-        for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);
+        if (m_tx_count[slot] != 0) drop_tx(m_tx[slot], m_tx_count[slot], m_tx_lent[slot]);
         m_tx_count[slot] = 0;
     }
 }
