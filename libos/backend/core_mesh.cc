@@ -120,7 +120,7 @@ Result<void> CoreMesh::hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxS
     (void)m_tx[core].try_push(r);
     ++m_tx_out[core];
     ++m_stats[core].tx_handed;
-    poke(core, 0);
+    m_tx_unannounced[core] = true;  // the doorbell, if needed, at the end of the round (flush_tx)
     return {};
 }
 
@@ -222,6 +222,7 @@ bool CoreMesh::pending_for(uint32_t core) const {
 }
 
 bool CoreMesh::ready_to_sleep(uint32_t core) {
+    flush_tx(core);  // frames handed since the last poll wake the owner before we sleep
     m_sleeping[core].store(1, std::memory_order_relaxed);
     // Flag, then look: with poke()'s push-then-look, one of the two sides
     // sees the other (a store-load pair needs the full fence on each side).
@@ -315,6 +316,7 @@ Result<void> ForwardedNic::transmit(const net::TxSegment* segs, uint32_t n, cons
 }
 
 uint32_t ForwardedNic::poll(uint32_t max, net::FrameSink& sink) {
+    m_mesh.flush_tx(m_core);  // what the last round handed over, in one wake-up
     uint32_t n = m_mesh.core_poll(m_core, *m_heap);
     for (uint32_t i = 0; i < max; ++i) {
         mem::Buffer* b = m_mesh.take_rx(m_core);

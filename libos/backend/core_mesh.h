@@ -229,6 +229,14 @@ public:
     // gives back buffers whose return ring was full earlier. Returns how
     // many.
     uint32_t core_poll(uint32_t core, mem::DmaHeap& heap);
+    // Rings the owner's doorbell once for the frames `core` handed it since
+    // the last call, if it sleeps: one wake-up per batch, not per frame
+    // (ForwardedNic::poll and ready_to_sleep call it).
+    void flush_tx(uint32_t core) {
+        if (!m_tx_unannounced[core]) return;
+        m_tx_unannounced[core] = false;
+        poke(core, 0);
+    }
     // Descriptors `core` has out with the owner (that core's view).
     uint32_t tx_out(uint32_t core) const { return m_tx_out[core]; }
 
@@ -293,6 +301,7 @@ private:
     TxRequest m_requests[kMeshCores][kTxRequests];
     TxRequest* m_free_requests[kMeshCores] = {};
     uint32_t m_tx_out[kMeshCores] = {};
+    bool m_tx_unannounced[kMeshCores] = {};  // core k handed frames the owner was not told of yet
     mem::Buffer* m_back_later[kMeshCores] = {};
     // The owner's, per other core k: k's buffers at the device, and sent
     // descriptors whose return ring was full (at most all of k's).

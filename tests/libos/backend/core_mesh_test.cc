@@ -257,6 +257,35 @@ TEST(CoreMesh, OtherCoresFramesGoOutInPlaceAndComeBackAfterTheDevice) {
     EXPECT_EQ(rig->wakes[1], 0);  // a return is no reason to wake anyone
 }
 
+// Frames another core hands over in one round wake a sleeping owner once,
+// at the end of the round (the next poll, or before that core sleeps).
+TEST(CoreMesh, FramesHandedInOneRoundWakeASleepingOwnerOnce) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(0));
+    for (uint32_t i = 0; i < 3; ++i) {
+        mem::Buffer* b = *rig->other_heap.alloc(64);
+        const net::TxSegment seg{b, kHeadroom, 40};
+        ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    }
+    EXPECT_EQ(rig->wakes[0], 0);  // not yet: the round goes on
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->wakes[0], 1);
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->wakes[0], 1);
+    // A core about to sleep announces what it handed over first.
+    EXPECT_FALSE(rig->mesh->ready_to_sleep(0));  // three frames wait for it
+    rig->steering->poll(16, sink0);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(0));
+    mem::Buffer* b = *rig->other_heap.alloc(64);
+    const net::TxSegment seg{b, kHeadroom, 40};
+    ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    rig->dev.complete();
+    EXPECT_FALSE(rig->mesh->ready_to_sleep(1));  // its sent frames wait for it
+    EXPECT_EQ(rig->wakes[0], 2);
+    EXPECT_EQ(rig->dev.sent.size(), 3u);
+}
+
 // A frame the device refuses is counted and comes back whole: nothing leaks
 // and the next one goes out.
 TEST(CoreMesh, AFrameTheNicRefusesIsCountedAndComesBack) {
