@@ -17,8 +17,18 @@ NicOffloads VirtioNic::offloads() const {
 }
 
 Result<uint64_t> VirtioNic::pa_of(const uint8_t* va, uint32_t len) const {
-    if (va < m_region_va || static_cast<uint64_t>(va - m_region_va) + len > m_region_size) return Error::BadAddress;
+    if (va < m_region_va || static_cast<uint64_t>(va - m_region_va) + len > m_region_size) [[unlikely]] {
+        return lent_pa_of(va, len);
+    }
     return m_region_pa + static_cast<uint64_t>(va - m_region_va);
+}
+
+Result<uint64_t> VirtioNic::lent_pa_of(const uint8_t* va, uint32_t len) const {
+    for (uint32_t i = 0; m_lending != 0 && i < m_lent_region_count; ++i) {
+        const virtio::DmaSpan& r = m_lent_regions[i];
+        if (va >= r.va && static_cast<uint64_t>(va - r.va) + len <= r.len) return r.pa + static_cast<uint64_t>(va - r.va);
+    }
+    return Error::BadAddress;
 }
 
 // Inline: once per frame, from the reap of the frame it was sent in.
@@ -104,12 +114,16 @@ Result<void> VirtioNic::transmit_frame(mem::Buffer* b, uint32_t off, uint32_t le
 
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
     auto drop_all = [&](Error e) -> Result<void> {
-        for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
+        if (m_lending != 0) [[unlikely]] drop_tx(nullptr, 0, m_lending);
+        else for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
         return e;
     };
     if (m_broken || m_needs_reset) return drop_all(Error::IoError);
     if (n == 0 || n > kMaxTxSegments) return drop_all(Error::InvalidArgument);
-    if (n == 1 && csum == nullptr) return transmit_frame(segs[0].buf, segs[0].offset, segs[0].len);
+    // A lent frame (transmit_lent) takes a slot, where its tag is kept.
+    if (n == 1 && csum == nullptr && m_lending == 0) [[likely]] {
+        return transmit_frame(segs[0].buf, segs[0].offset, segs[0].len);
+    }
     const int32_t slot = free_tx_slot();
     if (slot < 0) return drop_all(Error::Full);
     virtio::TxSegment out[kMaxTxSegments];
@@ -128,6 +142,7 @@ Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const Checks
     if (!r) return drop_all(r.error());
     for (uint32_t i = 0; i < n; ++i) m_tx[slot][i] = segs[i].buf;
     m_tx_count[slot] = n;
+    m_tx_lent[slot] = m_lending;
     m_tx_next = (static_cast<uint32_t>(slot) + 1) % kMaxInFlight;
     return {};
 }

@@ -110,11 +110,45 @@ public:
         if (!m_broken) m_needs_reset = true;
     }
     const Stats& stats() const { return m_stats; }
+
+    // Zero-copy TX for other cores (issue 14's single-queue hand-off,
+    // libos/backend/core_mesh.h): the core owning the device sends another
+    // core's frame in place, from `regions` (the other cores' DMA regions:
+    // physically contiguous, and with no IOMMU the device reaches any of
+    // them) as well as from this heap. The buffer references such a frame
+    // carries are the lending core's, never this heap's: whatever happens
+    // to it (sent, refused, dropped by a reset), `back(ctx, tag)` is called
+    // once for the frame and its buffers are not touched here.
+    using LentBack = void (*)(void* ctx, uint64_t tag);
+    void lend_tx(const virtio::DmaSpan* regions, uint32_t count, LentBack back, void* ctx) {
+        m_lent_regions = regions;
+        m_lent_region_count = count;
+        m_lent_back = back;
+        m_lent_ctx = ctx;
+    }
+    // transmit() of a lent frame; `tag` (not 0) names it to back().
+    Result<void> transmit_lent(const TxSegment* segs, uint32_t n, uint64_t tag) {
+        m_lending = tag;
+        auto r = transmit(segs, n, nullptr);
+        m_lending = 0;
+        return r;
+    }
     // RX buffers the device holds now.
     uint32_t rx_posted() const { return m_rx_posted; }
 
 private:
     Result<uint64_t> pa_of(const uint8_t* va, uint32_t len) const;
+    // pa_of() of a lent frame's bytes (lend_tx()'s regions).
+    Result<uint64_t> lent_pa_of(const uint8_t* va, uint32_t len) const;
+    // Lets go of a TX frame's buffers: the one branch between this heap
+    // (released) and a lent frame (given back whole, lend_tx()).
+    void drop_tx(mem::Buffer* const* bufs, uint32_t n, uint64_t lent) {
+        if (lent != 0) [[unlikely]] {
+            m_lent_back(m_lent_ctx, lent);
+            return;
+        }
+        for (uint32_t i = 0; i < n; ++i) m_heap->release(bufs[i]);
+    }
     Result<void> post_rx_buffer();
     // Gives b (one reference, the RX class) to the RX ring; released on failure.
     Result<void> post_rx(mem::Buffer* b);
@@ -159,6 +193,12 @@ private:
     // TX frames the device holds: their buffers, by slot (the TX cookie).
     mem::Buffer* m_tx[kMaxInFlight][kMaxTxSegments] = {};
     uint32_t m_tx_count[kMaxInFlight] = {};
+    uint64_t m_tx_lent[kMaxInFlight] = {};  // a lent frame's tag (transmit_lent), else 0
+    uint64_t m_lending = 0;                 // transmit_lent()'s tag while it runs
+    const virtio::DmaSpan* m_lent_regions = nullptr;
+    uint32_t m_lent_region_count = 0;
+    LentBack m_lent_back = nullptr;
+    void* m_lent_ctx = nullptr;
     uint32_t m_tx_next = 0;
     uint32_t m_rx_posted = 0;
     Stats m_stats;
@@ -178,6 +218,12 @@ template <typename Free>
     }
     const uint64_t slot = cookie >> 1;
     if (slot >= kMaxInFlight || m_tx_count[slot] == 0) return false;
+    if (m_tx_lent[slot] != 0) [[unlikely]] {  // another core's frame goes back to it whole (lend_tx())
+        drop_tx(m_tx[slot], m_tx_count[slot], m_tx_lent[slot]);
+        m_tx_lent[slot] = 0;
+        m_tx_count[slot] = 0;
+        return true;
+    }
     for (uint32_t i = 0; i < m_tx_count[slot]; ++i) free(m_tx[slot][i]);
     m_tx_count[slot] = 0;
     return true;

@@ -58,7 +58,7 @@ void VirtioNic::take_back_buffers() {
         (void)for_each_sent(*tx, [&](mem::Buffer* b) { m_heap->release(b); });
     }
     for (uint32_t slot = 0; slot < kMaxInFlight; ++slot) {
-        for (uint32_t i = 0; i < m_tx_count[slot]; ++i) m_heap->release(m_tx[slot][i]);
+        if (m_tx_count[slot] != 0) drop_tx(m_tx[slot], m_tx_count[slot], m_tx_lent[slot]);
         m_tx_count[slot] = 0;
     }
 }

@@ -47,38 +47,56 @@ bool CoreMesh::hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len
     return m_rx[core].try_push(b);
 }
 
-uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, Send send, void* ctx) {
+uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, const LentTx& tx) {
     uint32_t n = 0;
+    // A core that left is still served: its buffers come home, its queued
+    // frames go out and their descriptors back (reclaim() waits for them).
     for (uint32_t k = 1; k < m_cores; ++k) {
-        if (!joined(k)) continue;
         while (mem::Buffer* b = m_back[k].try_pop()) {
             heap.release(b);  // the last reference, handed over by core k
             ++n;
         }
-        bool sent = false;
+        if (m_tx_later_count[k] != 0) [[unlikely]] n += return_later(k);
         while (TxRequest* r = m_tx[k].try_pop()) {
-            // One copy into a buffer of our heap: the device reads it and we
-            // free it when it is sent; core k's buffers go back to core k
-            // untouched but for reading.
-            auto c = heap.alloc(m_tx_headroom + r->total);
-            if (c) {
-                uint8_t* to = (*c)->data() + m_tx_headroom;
-                for (uint32_t i = 0; i < r->count; ++i) {
-                    memcpy(to, r->segs[i].buf->data() + r->segs[i].offset, r->segs[i].len);
-                    to += r->segs[i].len;
-                }
-                m_stats[0].tx_copied_bytes += r->total;
-                ++m_stats[0].tx_sent;
-                send(ctx, *c, m_tx_headroom, r->total);
-            } else {
-                ++m_stats[0].tx_alloc_failed;
-            }
-            // The descriptor ring holds every descriptor core k has: never full.
-            (void)m_tx_done[k].try_push(r);
-            sent = true;
             ++n;
+            if (m_lent_out[k] + r->count > kLentTxCap) [[unlikely]] {
+                ++m_stats[0].tx_over_cap;  // core k holds its share of the ring
+                return_request(r);
+                continue;
+            }
+            // Posted where it lies: the device reads core k's buffers, and
+            // lent_done() hands the descriptor back once it has (once, even
+            // when the NIC refuses it here).
+            m_lent_out[k] += r->count;
+            if (tx.send(tx.ctx, r->segs, r->count, reinterpret_cast<uint64_t>(r))) ++m_stats[0].tx_sent;
+            else ++m_stats[0].tx_send_failed;
         }
-        if (sent) poke(0, k);
+    }
+    return n;
+}
+
+void CoreMesh::lent_done(void* ctx, uint64_t tag) {
+    auto* m = static_cast<CoreMesh*>(ctx);
+    auto* r = reinterpret_cast<TxRequest*>(tag);
+    m->m_lent_out[r->core] -= r->count;
+    m->return_request(r);
+}
+
+void CoreMesh::return_request(TxRequest* r) {
+    const uint32_t k = r->core;
+    // No wake-up: core k looks at this ring before it sleeps, and a
+    // sleeping core has no use for the buffers until it wakes.
+    if (m_tx_later_count[k] == 0 && m_tx_done[k].try_push(r)) [[likely]] return;
+    ++m_stats[0].tx_back_deferred;
+    m_tx_later[k][m_tx_later_count[k]++] = r;  // never more than core k's kTxRequests
+}
+
+uint32_t CoreMesh::return_later(uint32_t core) {
+    uint32_t n = 0;
+    uint32_t& count = m_tx_later_count[core];
+    while (count != 0 && m_tx_done[core].try_push(m_tx_later[core][count - 1])) {
+        --count;
+        ++n;
     }
     return n;
 }
@@ -96,20 +114,13 @@ Result<void> CoreMesh::hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxS
     }
     m_free_requests[core] = r->next_free;
     r->count = n;
-    r->total = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-        r->segs[i] = segs[i];
-        r->total += segs[i].len;
-    }
-    if (!m_tx[core].try_push(r)) {  // cannot happen: the ring holds every descriptor
-        for (uint32_t i = 0; i < n; ++i) heap.release(segs[i].buf);
-        r->next_free = m_free_requests[core];
-        m_free_requests[core] = r;
-        ++m_stats[core].tx_dropped;
-        return Error::Full;
-    }
+    r->core = core;
+    for (uint32_t i = 0; i < n; ++i) r->segs[i] = segs[i];
+    // Never full: the ring holds every descriptor core `core` has.
+    (void)m_tx[core].try_push(r);
+    ++m_tx_out[core];
     ++m_stats[core].tx_handed;
-    poke(core, 0);
+    m_tx_unannounced[core] = true;  // the doorbell, if needed, at the end of the round (flush_tx)
     return {};
 }
 
@@ -117,8 +128,8 @@ uint32_t CoreMesh::core_poll(uint32_t core, mem::DmaHeap& heap) {
     uint32_t n = 0;
     while (TxRequest* r = m_tx_done[core].try_pop()) {
         for (uint32_t i = 0; i < r->count; ++i) heap.release(r->segs[i].buf);
-        r->next_free = m_free_requests[core];
-        m_free_requests[core] = r;
+        free_request(core, r);
+        ++m_stats[core].tx_returned;
         ++n;
     }
     bool gave = false;
@@ -130,6 +141,13 @@ uint32_t CoreMesh::core_poll(uint32_t core, mem::DmaHeap& heap) {
     }
     if (gave) poke(core, 0);
     return n;
+}
+
+void CoreMesh::free_request(uint32_t core, TxRequest* r) {
+    r->count = 0;
+    r->next_free = m_free_requests[core];
+    m_free_requests[core] = r;
+    --m_tx_out[core];
 }
 
 void CoreMesh::give_back(void* ctx, mem::Buffer* b) {
@@ -145,6 +163,29 @@ void CoreMesh::give_back(void* ctx, mem::Buffer* b) {
     mem::Buffer** tail = &m.m_back_later[k];
     while (*tail != nullptr) tail = &(*tail)->next;
     *tail = b;
+}
+
+// ---- closing and coming back ----
+
+void CoreMesh::leave(uint32_t core) {
+    if (core == 0 || core >= kMeshCores) return;
+    m_joined[core].store(0, std::memory_order_release);
+    m_heaps[core] = nullptr;
+}
+
+Result<void> CoreMesh::reclaim(uint32_t core) {
+    if (core == 0 || core >= kMeshCores) return {};
+    // Frames handed to the closed instance are the owner's buffers, one
+    // reference each: home they go.
+    while (mem::Buffer* b = m_rx[core].try_pop()) give_back(&m_ports[core], b);
+    // Bounded: the owner sends what is queued on its next rounds and hands
+    // back what the device used; a stuck owner makes this Busy, not a hang.
+    constexpr uint32_t kTries = 1u << 20;
+    for (uint32_t i = 0; m_tx_out[core] != 0 && i < kTries; ++i) {
+        while (TxRequest* r = m_tx_done[core].try_pop()) free_request(core, r);
+        if (m_tx_out[core] != 0 && (i & 1023) == 0) poke(core, 0);
+    }
+    return m_tx_out[core] == 0 ? Result<void>() : Result<void>(Error::Busy);
 }
 
 // ---- storage requests ----
@@ -181,6 +222,7 @@ bool CoreMesh::pending_for(uint32_t core) const {
 }
 
 bool CoreMesh::ready_to_sleep(uint32_t core) {
+    flush_tx(core);  // frames handed since the last poll wake the owner before we sleep
     m_sleeping[core].store(1, std::memory_order_relaxed);
     // Flag, then look: with poke()'s push-then-look, one of the two sides
     // sees the other (a store-load pair needs the full fence on each side).
@@ -204,15 +246,8 @@ Result<void> SteeringNic::start(mem::DmaHeap& heap) {
     return m_inner.start(heap);
 }
 
-void SteeringNic::send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len) {
-    auto* self = static_cast<SteeringNic*>(ctx);
-    const net::TxSegment seg{b, off, len};
-    // transmit() takes the reference whatever happens; a refusal is counted.
-    if (!self->m_inner.transmit(&seg, 1, nullptr)) ++self->m_mesh.stats(0).tx_send_failed;
-}
-
 uint32_t SteeringNic::poll(uint32_t max, net::FrameSink& sink) {
-    uint32_t n = m_mesh.owner_poll(*m_heap, &SteeringNic::send, this);
+    uint32_t n = m_mesh.owner_poll(*m_heap, m_lent);
     if (m_rx_pending != nullptr) {
         for (uint32_t k = 1; k < m_mesh.cores(); ++k) {
             if (m_mesh.sleeping(k) && m_rx_pending(k)) m_poke |= 1u << k;
@@ -281,6 +316,7 @@ Result<void> ForwardedNic::transmit(const net::TxSegment* segs, uint32_t n, cons
 }
 
 uint32_t ForwardedNic::poll(uint32_t max, net::FrameSink& sink) {
+    m_mesh.flush_tx(m_core);  // what the last round handed over, in one wake-up
     uint32_t n = m_mesh.core_poll(m_core, *m_heap);
     for (uint32_t i = 0; i < max; ++i) {
         mem::Buffer* b = m_mesh.take_rx(m_core);

@@ -12,11 +12,31 @@
 // over another ring, and core 0 frees it. Core 0 never touches a buffer's
 // reference count while another core holds it, so counts need no atomics.
 //
-// TX from another core goes the other way: a descriptor naming the frame's
-// segments (in the sending core's buffers) is handed to core 0, which
-// copies the frame into one buffer of its own heap (the one the device can
-// reach and frees on completion) and returns the descriptor at once; the
-// sender then drops its references. One copy per frame, on the owner.
+// TX from another core goes the other way, zero-copy too: a descriptor
+// naming the frame's segments (built in place in the sending core's
+// buffers, the virtio header's room in front; or in buffers of core 0 the
+// core was lent and echoes back) is handed to core 0, which posts them to
+// the device where they lie. Every core's DMA region is physically
+// contiguous memory the kernel granted the app (device_grants.h) and there
+// is no IOMMU, so the device reaches any of them: core 0's NIC learns the
+// other cores' regions (net::VirtioNic::lend_tx) to turn their addresses
+// into device addresses. When the device has used the frame (or it was
+// refused or dropped by a reset) core 0 hands the descriptor back over the
+// reverse ring and the sender drops the references into its own heap: core
+// 0 never touches another core's reference counts or allocator. Bounded:
+// core 0 holds at most kLentTxCap of one core's buffers (beyond that the
+// frame is dropped and counted, core 0 never waits), and a descriptor whose
+// return ring is full waits on core 0 for the next round (counted).
+//
+// A core that closes (demi shutdown) leaves the mesh (leave()): nothing is
+// handed to it any more, and its frames still queued or at the device are
+// sent and their descriptors come back to its ring as usual. Its DMA region
+// stays mapped for the app's lifetime, so the device never reads freed
+// memory; before that core makes a new heap over the region (a second
+// demi_init) it takes every descriptor back and drops their references
+// unreleased (reclaim(): the old heap is gone), so nothing is ever
+// returned into the new one. A core that stops without closing simply
+// leaves its descriptors on its ring.
 //
 // Flows a core opens itself (a TCP connect, an unbound UDP socket's first
 // datagram) get a local port whose replies hash back to that core: each
@@ -57,7 +77,14 @@ namespace ringlet::backend {
 
 inline constexpr uint32_t kMeshCores = 4;
 inline constexpr uint32_t kHandOffSlots = 256;
-inline constexpr uint32_t kTxRequests = 128;  // frames a core may have queued for the owner
+inline constexpr uint32_t kTxRequests = 128;  // frames a core may have out with the owner (queued or at the device)
+// Another core's buffers the owner's TX ring may hold at once: half of
+// virtio-net's 128 descriptors, so no one core can take the whole ring.
+inline constexpr uint32_t kLentTxCap = 64;
+// Sent frames' descriptors owner -> core: fewer slots than a core has
+// descriptors, so a core that does not poll fills it and the owner keeps
+// the rest for a later round (tx_back_deferred) - never lost.
+inline constexpr uint32_t kTxDoneSlots = 64;
 inline constexpr uint32_t kBlkRequests = 64;  // storage requests a core may have forwarded at once
 // A core's storage request ring holds fewer than it may have in flight, so
 // a burst the owner has not taken yet fills it (WouldBlock, counted); the
@@ -74,11 +101,14 @@ struct MeshCoreStats {
     uint64_t rx_forwarded = 0;  // non-owner: frames received from the owner
     uint64_t arp_copies = 0;    // owner: ARP replies copied to other cores
     uint64_t tx_handed = 0;     // non-owner: frames given to the owner to send
-    uint64_t tx_dropped = 0;    // non-owner: no descriptor or ring full
-    uint64_t tx_sent = 0;       // owner: other cores' frames it sent (copied)
-    uint64_t tx_alloc_failed = 0;  // owner: no buffer in its heap for the copy (that frame dropped)
-    uint64_t tx_send_failed = 0;   // owner: the NIC refused the copy (ring full, device down)
-    uint64_t tx_copied_bytes = 0;  // owner: bytes of them
+    uint64_t tx_dropped = 0;    // non-owner: no descriptor free (all out with the owner)
+    uint64_t tx_returned = 0;   // non-owner: frames the owner handed back (sent or not)
+    uint64_t tx_sent = 0;       // owner: other cores' frames it posted, in place
+    uint64_t tx_alloc_failed = 0;  // owner: unused since TX stopped copying (always 0)
+    uint64_t tx_send_failed = 0;   // owner: the NIC refused one (ring full, device down)
+    uint64_t tx_copied_bytes = 0;  // owner: TX bytes the hand-off copied (0: frames go out in place)
+    uint64_t tx_over_cap = 0;      // owner: frames dropped, their core had kLentTxCap buffers out
+    uint64_t tx_back_deferred = 0;  // owner: sent frames whose return ring was full (retried later)
     uint64_t blk_forwarded = 0;    // non-owner: storage requests handed to the owner
     uint64_t blk_dropped = 0;      // non-owner: refused (its request ring full, no descriptor)
     uint64_t blk_served = 0;       // owner: other cores' storage requests it completed
@@ -104,19 +134,29 @@ struct BlkRequest {
     BlkRequest* next_free = nullptr;
 };
 
-// A frame another core asks the owner to send: its segments, in the
-// sender's buffers, with the sender's references.
+// A frame another core asks the owner to send: its segments, with the
+// sender's references (the owner reads the bytes, never the counts).
 struct TxRequest {
     net::TxSegment segs[net::kMaxTxSegments];
     uint32_t count = 0;
-    uint32_t total = 0;
+    uint32_t core = 0;  // the sender
     TxRequest* next_free = nullptr;
+};
+
+// How the owner sends another core's frame in place (on Ringlet
+// net::VirtioNic::transmit_lent): `tag` names the frame, and the NIC calls
+// CoreMesh::lent_done(mesh, tag) exactly once for it - when the device has
+// used it, or at once if it is refused (then send also fails).
+struct LentTx {
+    Result<void> (*send)(void* ctx, const net::TxSegment* segs, uint32_t n, uint64_t tag) = nullptr;
+    void* ctx = nullptr;
 };
 
 class CoreMesh {
 public:
     using BufferRing = rt::SpscPtrRing<mem::Buffer, kHandOffSlots>;
     using RequestRing = rt::SpscPtrRing<TxRequest, kHandOffSlots>;
+    using DoneRing = rt::SpscPtrRing<TxRequest, kTxDoneSlots>;
     using BlkRing = rt::SpscPtrRing<BlkRequest, kBlkRingSlots>;
     using BlkDoneRing = rt::SpscPtrRing<BlkRequest, kBlkRequests>;
     // Rings core `to`'s doorbell from core `from` (to is asleep).
@@ -151,28 +191,54 @@ public:
 
     MeshCoreStats& stats(uint32_t core) { return m_stats[core]; }
 
+    // Core `core` closes: frames are no longer handed to it (its flows'
+    // frames stay on the owner, as before it joined). Its descriptors out
+    // with the owner keep coming back to its ring.
+    void leave(uint32_t core);
+    // Core `core`, before it makes a new heap over its DMA region: takes
+    // back every descriptor still out with the owner, dropping their
+    // references unreleased (the heap they counted in is gone), and gives
+    // the owner back the frames it had handed to the closed instance. Busy
+    // if some are still at the device after a bounded wait (try later).
+    Result<void> reclaim(uint32_t core);
+
     // ---- the owner's side (core 0) ----
     // Hands frame b->data()[off, off + len) (one reference) to `core`:
     // false if its ring is full (the caller keeps b).
     bool hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len);
     // Buffers other cores gave back (their last reference) go to `heap`,
-    // and each queued TX request is passed to send(ctx, buffer, off, len)
-    // as a copy in a buffer of `heap` (with tx_headroom in front). Returns
-    // how many it handled.
-    using Send = void (*)(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len);
-    uint32_t owner_poll(mem::DmaHeap& heap, Send send, void* ctx);
+    // and each queued TX request is sent in place through `tx` (unless its
+    // core is over kLentTxCap: dropped). Returns how many it handled.
+    uint32_t owner_poll(mem::DmaHeap& heap, const LentTx& tx);
+    // LentTx's completion (ctx: the mesh): the frame `tag` is done with, its
+    // descriptor goes back to its core. On the owner.
+    static void lent_done(void* ctx, uint64_t tag);
+    // Sent frames of `core` waiting on the owner for room on its return ring.
+    uint32_t tx_waiting(uint32_t core) const { return m_tx_later_count[core]; }
 
     // ---- another core's side ----
     // The next frame handed to `core` (its offset and length in b->off and
     // b->len), or nullptr.
     mem::Buffer* take_rx(uint32_t core);
-    // Queues a frame for the owner to send (takes over the references of
-    // segs[0, n)): Full if `core` has no free descriptor or its ring is full
-    // (the references are dropped through `heap` then).
+    // Queues a frame for the owner to send in place (takes over the
+    // references of segs[0, n), which stay untouched until the frame comes
+    // back): Full if `core` has no free descriptor (the references are
+    // dropped through `heap` then).
     Result<void> hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxSegment* segs, uint32_t n);
-    // Drops the references of the frames the owner has sent, and gives back
-    // buffers whose return ring was full earlier. Returns how many.
+    // Drops the references of the frames the owner has handed back, and
+    // gives back buffers whose return ring was full earlier. Returns how
+    // many.
     uint32_t core_poll(uint32_t core, mem::DmaHeap& heap);
+    // Rings the owner's doorbell once for the frames `core` handed it since
+    // the last call, if it sleeps: one wake-up per batch, not per frame
+    // (ForwardedNic::poll and ready_to_sleep call it).
+    void flush_tx(uint32_t core) {
+        if (!m_tx_unannounced[core]) return;
+        m_tx_unannounced[core] = false;
+        poke(core, 0);
+    }
+    // Descriptors `core` has out with the owner (that core's view).
+    uint32_t tx_out(uint32_t core) const { return m_tx_out[core]; }
 
     // ---- storage requests (blk_forward.h) ----
     // Another core: hands r (r->core == core) to the owner; WouldBlock,
@@ -201,6 +267,12 @@ private:
     };
     static void give_back(void* ctx, mem::Buffer* b);
     bool pending_for(uint32_t core) const;
+    // The owner: r goes back to its core (or waits in m_tx_later if the
+    // ring is full); then retries what waits.
+    void return_request(TxRequest* r);
+    uint32_t return_later(uint32_t core);
+    // Core `core`: r is back (its references dropped by the caller).
+    void free_request(uint32_t core, TxRequest* r);
 
     net::FlowSteering m_steering;
     net::LocalPorts m_local_ports[kMeshCores];
@@ -220,7 +292,7 @@ private:
     BufferRing m_rx[kMeshCores];
     BufferRing m_back[kMeshCores];
     RequestRing m_tx[kMeshCores];
-    RequestRing m_tx_done[kMeshCores];
+    DoneRing m_tx_done[kMeshCores];
     // Per other core k: storage requests k -> owner and back.
     BlkRing m_blk_req[kMeshCores];
     BlkDoneRing m_blk_done[kMeshCores];
@@ -228,7 +300,14 @@ private:
     // ring was full), linked through Buffer::next.
     TxRequest m_requests[kMeshCores][kTxRequests];
     TxRequest* m_free_requests[kMeshCores] = {};
+    uint32_t m_tx_out[kMeshCores] = {};
+    bool m_tx_unannounced[kMeshCores] = {};  // core k handed frames the owner was not told of yet
     mem::Buffer* m_back_later[kMeshCores] = {};
+    // The owner's, per other core k: k's buffers at the device, and sent
+    // descriptors whose return ring was full (at most all of k's).
+    uint32_t m_lent_out[kMeshCores] = {};
+    TxRequest* m_tx_later[kMeshCores][kTxRequests] = {};
+    uint32_t m_tx_later_count[kMeshCores] = {};
 };
 
 // A NicPort in front of another: the device's address and abilities.
@@ -254,11 +333,13 @@ protected:
 // copies ARP replies to the others, and - the device's one interrupt line
 // being bound to core 0 - looks at each sleeping core's RX queue
 // (`rx_pending`) every poll and rings that core's doorbell when frames wait.
+// Other cores' frames go out in place through `lent` (LentTx).
 class SteeringNic final : public NicInFront, private net::FrameSink {
 public:
     using RxPending = bool (*)(uint32_t core);
-    SteeringNic(net::NicPort& device, CoreMesh& mesh, bool device_steers = false, RxPending rx_pending = nullptr)
-        : NicInFront(device), m_mesh(mesh), m_device_steers(device_steers), m_rx_pending(rx_pending) {}
+    SteeringNic(net::NicPort& device, CoreMesh& mesh, LentTx lent, bool device_steers = false,
+                RxPending rx_pending = nullptr)
+        : NicInFront(device), m_mesh(mesh), m_lent(lent), m_device_steers(device_steers), m_rx_pending(rx_pending) {}
     Result<void> start(mem::DmaHeap& heap) override;
     uint32_t poll(uint32_t max, net::FrameSink& sink) override;
     net::LocalPorts* local_ports() override { return &m_mesh.local_ports(0); }
@@ -266,9 +347,9 @@ public:
 private:
     void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
     void copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len);
-    static void send(void* ctx, mem::Buffer* b, uint32_t off, uint32_t len);
 
     CoreMesh& m_mesh;
+    LentTx m_lent;
     bool m_device_steers;
     RxPending m_rx_pending;
     mem::DmaHeap* m_heap = nullptr;

@@ -20,7 +20,7 @@
 //     takes from here).
 // When the app runs on several harts (init=NAME@0-3, app_harts) and the NIC
 // has one queue pair, core 0 steers the received frames to the cores their
-// flows hash to and sends the others' frames (core_mesh.h); each other core
+// flows hash to and sends the others' frames in place (core_mesh.h); each other core
 // runs its own lwIP over a ForwardedNic, with the same addresses and MAC,
 // and sleeps on a doorbell (bit 2: a channel between it and core 0, used
 // only for its notifications).
@@ -206,6 +206,15 @@ net::VirtioNic* g_pair_nic[kCores];  // core k's adapter over its own pair, once
 
 bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
 
+// The other cores' DMA regions, which core 0's NIC sends their frames from
+// in place (core_mesh.h). Mapped by core 0 before any other core starts,
+// then never changed: the kernel grants them physically contiguous and the
+// device, with no IOMMU, reaches them as it reaches core 0's.
+virtio::DmaSpan g_lent_regions[kCores];
+Result<void> send_lent(void* nic, const net::TxSegment* segs, uint32_t n, uint64_t tag) {
+    return static_cast<net::VirtioNic*>(nic)->transmit_lent(segs, n, tag);
+}
+
 // Another core's own pair: armed before the core sleeps. Its interrupt goes
 // to core 0, which holds the device's one line and rings this core's
 // doorbell (bit 2) when the pair has frames (SteeringNic::poll).
@@ -280,6 +289,8 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
         // The cores share the device (core_mesh.h). Its steering is what
         // RSS is programmed with, so the device and the software agree.
         mesh = TRY(ensure_mesh(cores));
+        for (uint32_t k = 1; k < cores; ++k) g_lent_regions[k - 1] = TRY(dma_region(k));
+        m_nic.lend_tx(g_lent_regions, cores - 1, &backend::CoreMesh::lent_done, mesh);
         static virtio::NetDevice* devices[kCores];
         static virtio::NetPairRings rings[kCores];
         for (uint32_t k = 1; k < cores; ++k) {
@@ -315,7 +326,8 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
             m_nic.join_recovery(*g_mq_recovery, 0);
         }
         m_steering = new (m_steering_storage)
-            backend::SteeringNic(m_nic, *mesh, g_device_steers, g_device_steers ? &pair_rx_pending : nullptr);
+            backend::SteeringNic(m_nic, *mesh, backend::LentTx{&send_lent, &m_nic}, g_device_steers,
+                                 g_device_steers ? &pair_rx_pending : nullptr);
         TRY(hook_doorbell(0));
         if (g_device_steers) {
             user::printf("libos: %u queue pairs with RSS: each core its own, the device steers\n", cores);
@@ -410,6 +422,9 @@ Result<Resources> acquire_resources(const char* name) {
     if (core >= kCores) return Error::Full;
     Core& c = g_cores[core];
     if (c.in_use) return Error::Busy;
+    // A core coming back after a close: its old frames' descriptors first,
+    // before a new heap is made over the same region (core_mesh.h).
+    if (core != 0 && g_mesh != nullptr) TRY(g_mesh->reclaim(core));
     const bool want_lwip = name == nullptr || name[0] == '\0' || strcmp(name, "lwip") == 0;
     if (!want_lwip && strcmp(name, "loopback") != 0) return Error::NotFound;
     TRY(map_core_memory(core));
@@ -455,6 +470,7 @@ Result<Resources> acquire_resources(const char* name) {
 
 void release_resources(Resources& r) {
     if (r.backend) r.backend->~Backend();
+    if (r.core != 0 && g_mesh != nullptr) g_mesh->leave(r.core);
     if (r.core < kCores) g_cores[r.core].in_use = false;
     r = Resources{};
 }

@@ -259,5 +259,55 @@ TEST(VirtioNicRecovery, GivesUpAfterTheBound) {
     EXPECT_EQ(f.heap.live(), f.sink.held.size());
 }
 
+
+// Issue 14's zero-copy TX hand-off (lend_tx): another core's frame goes out
+// from that core's own region, and whatever happens to it - sent, refused,
+// dropped by a reset - its buffers are never released into this heap: the
+// frame goes back whole to the core that lent it, once.
+TEST(VirtioNicTx, LentFramesGoOutInPlaceAndBackWholeOnce) {
+    Fixture f;
+    virtio::DmaSpan other_region = f.arena.alloc(64 << 10, 4096);
+    mem::DmaHeap other = *mem::DmaHeap::create(other_region.va, other_region.len);
+    std::vector<uint64_t> back;
+    auto record = [](void* ctx, uint64_t tag) { static_cast<std::vector<uint64_t>*>(ctx)->push_back(tag); };
+    f.nic.lend_tx(&other_region, 1, record, &back);
+    auto lent_frame = [&](uint8_t v) {
+        mem::Buffer* b = *other.alloc(128);
+        memset(b->data() + 12, v, 60);
+        return b;
+    };
+    mem::Buffer* b = lent_frame(5);
+    const TxSegment seg{b, 12, 60};
+    ASSERT_TRUE(f.nic.transmit_lent(&seg, 1, 101).ok());
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), 1u);
+    EXPECT_EQ(f.dev_model.sent[0][0], 5);
+    EXPECT_TRUE(f.nic.arm_interrupts());  // reaps
+    f.nic.on_interrupt();
+    EXPECT_EQ(back, std::vector<uint64_t>{101});
+    EXPECT_EQ(b->refs, 1u);  // the lender's reference, untouched
+    EXPECT_EQ(other.live(), 1u);
+    // Only a lent frame may come from another region.
+    other.retain(b);
+    EXPECT_EQ(f.nic.transmit(&seg, 1, nullptr).error(), Error::BadAddress);
+    EXPECT_EQ(b->refs, 1u);  // ... and that one was this heap's to drop
+    // Refused (a frame too short for the device): back at once.
+    const TxSegment tiny{b, 12, 4};
+    EXPECT_FALSE(f.nic.transmit_lent(&tiny, 1, 102).ok());
+    EXPECT_EQ(back, (std::vector<uint64_t>{101, 102}));
+    // In flight when the device is reset: back with the reset, not released.
+    mem::Buffer* c = lent_frame(6);
+    const TxSegment two[2] = {{c, 12, 30}, {b, 12, 30}};
+    ASSERT_TRUE(f.nic.transmit_lent(two, 2, 103).ok());
+    f.nic.inject_fault();
+    f.nic.poll(64, f.sink);
+    EXPECT_EQ(f.nic.stats().resets, 1u);
+    EXPECT_EQ(back, (std::vector<uint64_t>{101, 102, 103}));
+    EXPECT_EQ(other.live(), 2u);
+    EXPECT_EQ(b->refs, 1u);
+    EXPECT_EQ(c->refs, 1u);
+    f.dev_model.errors.clear();
+}
+
 }  // namespace
 }  // namespace ringlet::net

@@ -5,7 +5,8 @@
 # (libos/backend/core_mesh.h). 4 concurrent UDP clients and 16 concurrent
 # TCP clients (every byte checked by loadgen); each core must announce that
 # it served, the per-core hand-off counters are printed, and the kernel
-# reports no panic and no killed app.
+# reports no panic and no killed app. The other cores' frames must go out
+# in place: core 0's tx_copied_bytes stays 0 after UDP and TCP.
 #
 #   cores_echo_test.sh HARTS LOADGEN
 set -uo pipefail
@@ -69,8 +70,12 @@ if [ $failed -eq 0 ]; then
   mesh=$(tr -d '\r' <"$log" | grep -E '^echo: mesh: core ' | tail -"$harts")
   echo "$mesh"
   [ "$(grep -c . <<<"$mesh")" -eq "$harts" ] || fail "no hand-off counters were reported"
-  grep -E ' (dropped|tx_dropped|tx_alloc_failed|tx_send_failed)=[1-9]' <<<"$mesh" \
+  grep -E ' (dropped|tx_dropped|tx_alloc_failed|tx_send_failed|tx_over_cap)=[1-9]' <<<"$mesh" \
     && fail "the libOS dropped frames between cores (counters above)"
+  # Other cores' frames go out from their own buffers (zero-copy both ways):
+  # the owner copied no byte of them, and it did send some.
+  grep -qE '^echo: mesh: core 0 .* tx_sent_for_others=[1-9][0-9]* .* tx_copied_bytes=0$' <<<"$mesh" \
+    || fail "core 0 copied other cores' frames, or sent none (tx_copied_bytes, tx_sent_for_others above)"
 fi
 
 kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited during the test"

@@ -187,8 +187,9 @@ int run(void* core_arg) {
     printf("dial: core %u: ok, %u TCP connections and %u UDP exchanges checked\n", core, tcp, udp);
     ringlet::backend::MeshCoreStats s;
     if (ringlet_core_mesh_stats(core, &s) == 0) {
-        printf("dial: mesh: core %u kept=%lu handed=%lu received=%lu tx_handed=%lu\n", core, s.rx_kept,
-               s.rx_handed, s.rx_forwarded, s.tx_handed);
+        printf("dial: mesh: core %u kept=%lu handed=%lu received=%lu tx_handed=%lu tx_sent_for_others=%lu "
+               "tx_copied_bytes=%lu\n",
+               core, s.rx_kept, s.rx_handed, s.rx_forwarded, s.tx_handed, s.tx_sent, s.tx_copied_bytes);
     }
     g_done.fetch_add(1, std::memory_order_acq_rel);
     // Done: wait on a pop that never completes, so this core's stack keeps

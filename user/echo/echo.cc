@@ -240,6 +240,10 @@ void say_mesh_stats() {
         say_number(s.tx_alloc_failed);
         say(" tx_send_failed=");
         say_number(s.tx_send_failed);
+        say(" tx_over_cap=");
+        say_number(s.tx_over_cap);
+        say(" tx_copied_bytes=");
+        say_number(s.tx_copied_bytes);
         say("\n");
     }
 #endif

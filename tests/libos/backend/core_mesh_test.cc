@@ -17,6 +17,8 @@ constexpr uint32_t kHeadroom = 12;
 
 // A single-queue device: frames queued by the test come out of poll();
 // transmitted frames are recorded (bytes) and their references dropped.
+// Other cores' frames (send_lent, the LentTx) are recorded with where their
+// bytes were read from and held "at the device" until complete().
 class FakeDevice final : public net::NicPort {
 public:
     net::MacAddress mac() const override { return {{2, 0, 0, 0, 0, 1}}; }
@@ -51,8 +53,32 @@ public:
         }
         return n;
     }
+    static Result<void> send_lent(void* ctx, const net::TxSegment* segs, uint32_t n, uint64_t tag) {
+        auto* d = static_cast<FakeDevice*>(ctx);
+        if (d->refuse) {  // refused: handed back at once, as VirtioNic does
+            CoreMesh::lent_done(d->mesh, tag);
+            return Error::Full;
+        }
+        std::vector<uint8_t> frame;
+        for (uint32_t i = 0; i < n; ++i) {
+            const uint8_t* p = segs[i].buf->data() + segs[i].offset;
+            frame.insert(frame.end(), p, p + segs[i].len);
+            read_from.push_back(p);
+        }
+        d->sent.push_back(frame);
+        d->at_device.push_back(tag);
+        return {};
+    }
+    // The device has used every lent frame it holds.
+    void complete() {
+        for (uint64_t tag : at_device) CoreMesh::lent_done(mesh, tag);
+        at_device.clear();
+    }
     std::vector<std::vector<uint8_t>> queued;
     std::vector<std::vector<uint8_t>> sent;
+    std::vector<uint64_t> at_device;
+    static inline std::vector<const uint8_t*> read_from;
+    CoreMesh* mesh = nullptr;
     bool refuse = false;
 
 private:
@@ -116,7 +142,8 @@ struct Rig {
         other_heap = *mem::DmaHeap::create(other_region, sizeof other_region);
         mesh = std::make_unique<CoreMesh>();
         EXPECT_TRUE(mesh->init(2, dev.mac(), kHeadroom, &Rig::wake, this).ok());
-        steering = std::make_unique<SteeringNic>(dev, *mesh);
+        dev.mesh = mesh.get();
+        steering = std::make_unique<SteeringNic>(dev, *mesh, LentTx{&FakeDevice::send_lent, &dev});
         forwarded = std::make_unique<ForwardedNic>(*mesh, 1);
         EXPECT_TRUE(steering->start(owner_heap).ok());
         EXPECT_TRUE(forwarded->start(other_heap).ok());
@@ -191,7 +218,10 @@ TEST(CoreMesh, RepliesToAPortACoreChoseComeToThatCore) {
     EXPECT_EQ(rig->owner_heap.live(), 0u);
 }
 
-TEST(CoreMesh, OtherCoresFramesAreSentByTheOwnerAndTheirBuffersReturn) {
+// Zero-copy TX: the device reads core 1's own buffers; the owner copies
+// nothing and allocates nothing, and core 1 gets its references back only
+// once the device is done with them.
+TEST(CoreMesh, OtherCoresFramesGoOutInPlaceAndComeBackAfterTheDevice) {
     auto rig = std::make_unique<Rig>();
     Sink sink0(rig->owner_heap), sink1(rig->other_heap);
     // A frame of two segments in core 1's buffers, headroom in front.
@@ -200,24 +230,65 @@ TEST(CoreMesh, OtherCoresFramesAreSentByTheOwnerAndTheirBuffersReturn) {
     memset(head->data() + kHeadroom, 0xaa, 10);
     memset(body->data(), 0xbb, 20);
     const net::TxSegment segs[2] = {{head, kHeadroom, 10}, {body, 0, 20}};
+    FakeDevice::read_from.clear();
     ASSERT_TRUE(rig->forwarded->transmit(segs, 2, nullptr).ok());
     EXPECT_EQ(rig->wakes[0], 0);  // core 0 is not asleep
+    EXPECT_EQ(rig->mesh->tx_out(1), 1u);
     rig->steering->poll(16, sink0);
     ASSERT_EQ(rig->dev.sent.size(), 1u);
     ASSERT_EQ(rig->dev.sent[0].size(), 30u);
     EXPECT_EQ(rig->dev.sent[0][0], 0xaa);
     EXPECT_EQ(rig->dev.sent[0][29], 0xbb);
-    EXPECT_EQ(rig->mesh->stats(0).tx_copied_bytes, 30u);
-    EXPECT_EQ(rig->owner_heap.live(), 0u);  // the copy was sent and freed
-    EXPECT_EQ(rig->other_heap.live(), 2u);  // core 1's buffers wait for core 1
+    ASSERT_EQ(FakeDevice::read_from.size(), 2u);  // where the device read: core 1's buffers
+    EXPECT_EQ(FakeDevice::read_from[0], head->data() + kHeadroom);
+    EXPECT_EQ(FakeDevice::read_from[1], body->data());
+    const MeshCoreStats& s0 = rig->mesh->stats(0);
+    EXPECT_EQ(s0.tx_sent, 1u);
+    EXPECT_EQ(s0.tx_copied_bytes, 0u);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);  // nothing of the owner's was used
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->other_heap.live(), 2u);  // still at the device
+    rig->dev.complete();
+    EXPECT_FALSE(rig->mesh->ready_to_sleep(1));  // its descriptor waits for it
     rig->forwarded->poll(16, sink1);
     EXPECT_EQ(rig->other_heap.live(), 0u);
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
+    EXPECT_EQ(rig->mesh->stats(1).tx_returned, 1u);
+    EXPECT_EQ(rig->wakes[1], 0);  // a return is no reason to wake anyone
 }
 
-// The owner's two ways to lose another core's frame are counted, never
-// silent, and cost no buffer: its heap has no room for the copy, or the
-// device refuses the copy.
-TEST(CoreMesh, AFrameTheOwnerCannotCopyOrSendIsCountedAndLeaksNothing) {
+// Frames another core hands over in one round wake a sleeping owner once,
+// at the end of the round (the next poll, or before that core sleeps).
+TEST(CoreMesh, FramesHandedInOneRoundWakeASleepingOwnerOnce) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(0));
+    for (uint32_t i = 0; i < 3; ++i) {
+        mem::Buffer* b = *rig->other_heap.alloc(64);
+        const net::TxSegment seg{b, kHeadroom, 40};
+        ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    }
+    EXPECT_EQ(rig->wakes[0], 0);  // not yet: the round goes on
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->wakes[0], 1);
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->wakes[0], 1);
+    // A core about to sleep announces what it handed over first.
+    EXPECT_FALSE(rig->mesh->ready_to_sleep(0));  // three frames wait for it
+    rig->steering->poll(16, sink0);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(0));
+    mem::Buffer* b = *rig->other_heap.alloc(64);
+    const net::TxSegment seg{b, kHeadroom, 40};
+    ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    rig->dev.complete();
+    EXPECT_FALSE(rig->mesh->ready_to_sleep(1));  // its sent frames wait for it
+    EXPECT_EQ(rig->wakes[0], 2);
+    EXPECT_EQ(rig->dev.sent.size(), 3u);
+}
+
+// A frame the device refuses is counted and comes back whole: nothing leaks
+// and the next one goes out.
+TEST(CoreMesh, AFrameTheNicRefusesIsCountedAndComesBack) {
     auto rig = std::make_unique<Rig>();
     Sink sink0(rig->owner_heap), sink1(rig->other_heap);
     auto send_one = [&] {
@@ -231,24 +302,124 @@ TEST(CoreMesh, AFrameTheOwnerCannotCopyOrSendIsCountedAndLeaksNothing) {
     rig->steering->poll(16, sink0);
     EXPECT_EQ(rig->dev.sent.size(), 0u);
     EXPECT_EQ(rig->mesh->stats(0).tx_send_failed, 1u);
-    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
     rig->dev.refuse = false;
-
-    std::vector<mem::Buffer*> hog;  // the owner's heap, full
-    while (auto b = rig->owner_heap.alloc(4096)) hog.push_back(*b);
-    while (auto b = rig->owner_heap.alloc(64)) hog.push_back(*b);
     send_one();
     rig->steering->poll(16, sink0);
-    EXPECT_EQ(rig->dev.sent.size(), 0u);
-    EXPECT_EQ(rig->mesh->stats(0).tx_alloc_failed, 1u);
-    for (mem::Buffer* b : hog) rig->owner_heap.release(b);
-    EXPECT_EQ(rig->owner_heap.live(), 0u);
-    rig->forwarded->poll(16, sink1);  // core 1's buffers came back both times
-    EXPECT_EQ(rig->other_heap.live(), 0u);
-
-    send_one();  // and the next frame goes out
-    rig->steering->poll(16, sink0);
     EXPECT_EQ(rig->dev.sent.size(), 1u);
+    EXPECT_EQ(rig->mesh->stats(0).tx_copied_bytes, 0u);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+}
+
+// Core 1 echoes a frame it was lent (a buffer of the owner's heap): it goes
+// out in place too, and the reference core 1 held comes back to core 1,
+// whose heap gives the buffer home - the owner never touched its count.
+TEST(CoreMesh, ALentBufferEchoedBackGoesOutInPlaceAndHome) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    sink1.keep = true;
+    rig->dev.queued = {udp_frame(rig->port_for(1), 7)};
+    rig->steering->poll(16, sink0);
+    rig->forwarded->poll(16, sink1);
+    ASSERT_EQ(sink1.held.size(), 1u);
+    mem::Buffer* b = sink1.held[0];
+    EXPECT_TRUE(rig->owner_heap.contains(b));
+    const net::TxSegment seg{b, b->off, b->len};
+    ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());  // takes over core 1's reference
+    rig->steering->poll(16, sink0);
+    ASSERT_EQ(rig->dev.sent.size(), 1u);
+    EXPECT_EQ(rig->dev.sent[0][42], 7);
+    EXPECT_EQ(rig->owner_heap.live(), 1u);  // at the device
+    rig->dev.complete();
+    rig->forwarded->poll(16, sink1);  // core 1 drops the last reference: home it goes
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    EXPECT_EQ(rig->mesh->stats(0).tx_copied_bytes, 0u);
+}
+
+// No core can take the owner's whole TX ring: beyond kLentTxCap buffers at
+// the device, its frames are dropped and counted; nothing leaks.
+TEST(CoreMesh, ACoreOverItsShareOfTheRingIsDroppedAndCounted) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    constexpr uint32_t kFrames = kLentTxCap / 2 + 8;  // two segments each
+    for (uint32_t i = 0; i < kFrames; ++i) {
+        mem::Buffer* h = *rig->other_heap.alloc(64);
+        mem::Buffer* d = *rig->other_heap.alloc(64);
+        const net::TxSegment segs[2] = {{h, kHeadroom, 14}, {d, 0, 30}};
+        ASSERT_TRUE(rig->forwarded->transmit(segs, 2, nullptr).ok());
+    }
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->dev.sent.size(), kLentTxCap / 2);
+    EXPECT_EQ(rig->mesh->stats(0).tx_over_cap, 8u);
+    rig->dev.complete();
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
+    // With the ring its own again, the next frame goes out.
+    mem::Buffer* b = *rig->other_heap.alloc(64);
+    const net::TxSegment seg{b, kHeadroom, 40};
+    ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->dev.sent.size(), kLentTxCap / 2 + 1);
+}
+
+// A core that does not take its sent frames back fills its return ring: the
+// owner keeps the rest, counts them, and hands them back on later rounds.
+TEST(CoreMesh, AFullReturnRingLosesNoFrame) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    auto send = [&](uint32_t frames) {
+        for (uint32_t i = 0; i < frames; ++i) {
+            mem::Buffer* b = *rig->other_heap.alloc(64);
+            const net::TxSegment seg{b, kHeadroom, 40};
+            ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+        }
+        rig->steering->poll(16, sink0);
+        rig->dev.complete();
+    };
+    send(kTxDoneSlots - 4);
+    send(kTxDoneSlots - 4);  // 4 fit, the rest wait on the owner
+    EXPECT_EQ(rig->mesh->stats(0).tx_back_deferred, kTxDoneSlots - 8);
+    EXPECT_EQ(rig->mesh->tx_out(1), 2 * kTxDoneSlots - 8);
+    rig->forwarded->poll(16, sink1);
+    rig->steering->poll(16, sink0);  // the rest go back now
+    rig->forwarded->poll(16, sink1);
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
+    EXPECT_EQ(rig->mesh->stats(1).tx_returned, 2 * kTxDoneSlots - 8);
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+}
+
+// A core that closes while its frames are at the device: its flows stay on
+// the owner, and before it makes a new heap over its region it takes every
+// descriptor back without releasing into any heap (Busy while the device
+// still holds one); frames it had been handed go home to the owner.
+TEST(CoreMesh, ACoreThatClosesGetsNothingReturnedIntoANewHeap) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    const uint16_t p1 = rig->port_for(1);
+    rig->dev.queued = {udp_frame(p1, 1)};
+    rig->steering->poll(16, sink0);  // handed to core 1, which never takes it
+    for (uint32_t i = 0; i < 3; ++i) {
+        mem::Buffer* b = *rig->other_heap.alloc(64);
+        const net::TxSegment seg{b, kHeadroom, 40};
+        ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    }
+    rig->steering->poll(16, sink0);
+    rig->mesh->leave(1);
+    rig->dev.queued = {udp_frame(p1, 2)};
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(sink0.frames.size(), 1u);  // kept: core 1 is gone
+    EXPECT_EQ(rig->mesh->stats(0).rx_not_up, 1u);
+    EXPECT_EQ(rig->mesh->reclaim(1).error(), Error::Busy);  // three still at the device
+    rig->dev.complete();
+    EXPECT_TRUE(rig->mesh->reclaim(1).ok());
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
+    EXPECT_EQ(rig->other_heap.live(), 3u);  // the old heap's counts: untouched
+    rig->steering->poll(16, sink0);
+    EXPECT_EQ(rig->owner_heap.live(), 0u);  // the frame it was handed came home
 }
 
 TEST(CoreMesh, ArpRepliesAreCopiedToEveryCoreAndNonFlowsStayOnTheOwner) {
@@ -311,10 +482,17 @@ TEST(CoreMesh, TwoCoresConcurrently) {
     for (int i = 0; i < kFrames; ++i) {
         rig->dev.queued.push_back(udp_frame(i % 2 ? p1 : p0, 0));
         rig->steering->poll(4, sink0);
+        rig->dev.complete();
     }
     expected.store(rig->mesh->stats(0).rx_handed);
-    while (!core1_sent.load()) rig->steering->poll(64, sink0);
-    rig->steering->poll(64, sink0);
+    while (!core1_sent.load()) {
+        rig->steering->poll(64, sink0);
+        rig->dev.complete();
+    }
+    do {  // until every descriptor is on its way back (some may wait for room)
+        rig->steering->poll(64, sink0);
+        rig->dev.complete();
+    } while (rig->mesh->tx_waiting(1) != 0);
     owner_drained.store(true);
     core1.join();
     rig->steering->poll(64, sink0);  // the last buffers core 1 gave back
@@ -322,9 +500,11 @@ TEST(CoreMesh, TwoCoresConcurrently) {
     EXPECT_EQ(s.rx_kept + s.rx_handed + s.rx_dropped, static_cast<uint64_t>(kFrames));
     EXPECT_EQ(s.rx_kept, static_cast<uint64_t>(kFrames / 2));
     EXPECT_EQ(got1, s.rx_handed);
-    EXPECT_EQ(rig->mesh->stats(1).tx_handed, s.tx_sent);
+    EXPECT_EQ(rig->mesh->stats(1).tx_handed, s.tx_sent + s.tx_over_cap);
     EXPECT_EQ(rig->mesh->stats(1).tx_handed + rig->mesh->stats(1).tx_dropped, s.rx_handed);
+    EXPECT_EQ(rig->mesh->stats(1).tx_returned, rig->mesh->stats(1).tx_handed);
     EXPECT_EQ(rig->dev.sent.size(), s.tx_sent);
+    EXPECT_EQ(s.tx_copied_bytes, 0u);
     EXPECT_EQ(rig->owner_heap.live(), 0u);
     EXPECT_EQ(rig->other_heap.live(), 0u);
 }
