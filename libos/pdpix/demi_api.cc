@@ -9,7 +9,6 @@
 #include "libos/mem/dataplane_stats.h"
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
-#include "libos/pdpix/libos_start.h"
 #include "libos/pdpix/resources.h"
 #include "libos/pdpix/ringlet_demi.h"
 
@@ -265,11 +264,7 @@ int demi_wait(demi_qresult_t* qr_out, demi_qtoken_t qt, const struct timespec* t
     return os()->wait(qr_out, qt, timeout);
 }
 
-int demi_wait_any(demi_qresult_t* qr_out, int* ready_offset, const demi_qtoken_t qts[], int num_qts,
-                  const struct timespec* timeout) {
-    if (os() == nullptr) return ENOSYS;
-    return os()->wait_any(qr_out, ready_offset, qts, num_qts, timeout);
-}
+// demi_wait_any: in wait.cc, where LibOs::wait_any inlines into it.
 
 int demi_wait_next_n(demi_qresult_t* qr_out, int num_qrs, int* num_qrs_out, const struct timespec* timeout) {
     if (os() == nullptr) return ENOSYS;

@@ -1,5 +1,4 @@
 #include "libos/pdpix/libos.h"
-#include "libos/pdpix/libos_start.h"
 
 #include <string.h>
 

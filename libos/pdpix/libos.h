@@ -328,3 +328,7 @@ inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
 }
 
 }  // namespace ringlet::pdpix
+
+// The inline starts of push and pop and the op-table steps they share:
+// every user of LibOs (the demi_* wrappers, tests) sees their definitions.
+#include "libos/pdpix/libos_start.h"

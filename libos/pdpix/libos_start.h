@@ -3,7 +3,7 @@
 // demi_* wrappers: an operation that completes at its start (a UDP push)
 // or parks on its queue (a pop with nothing queued) is a few loads and
 // stores, with no frame of its own and its Result in registers. Included
-// by demi_api.cc and libos.cc only.
+// at the end of libos.h (after the class).
 #pragma once
 
 #include <string.h>

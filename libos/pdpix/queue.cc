@@ -25,21 +25,6 @@ PushTurn::~PushTurn() {
 
 bool PushTurn::first() const { return m_q != nullptr && m_q->m_push_head == this; }
 
-void Queue::park(PopWaiter* w) {
-    w->m_next = nullptr;
-    (m_pop_tail != nullptr ? m_pop_tail->m_next : m_pop_head) = w;
-    m_pop_tail = w;
-}
-
-PopWaiter* Queue::take_parked_pop() {
-    PopWaiter* w = m_pop_head;
-    if (w == nullptr) return nullptr;
-    m_pop_head = w->m_next;
-    if (m_pop_head == nullptr) m_pop_tail = nullptr;
-    w->m_next = nullptr;
-    return w;
-}
-
 void Queue::unpark_pop(PopWaiter* w) {
     PopWaiter* prev = nullptr;
     for (PopWaiter* cur = m_pop_head; cur != nullptr; prev = cur, cur = cur->m_next) {

@@ -136,8 +136,20 @@ public:
 protected:
     bool has_parked_pops() const { return m_pop_head != nullptr; }
     // The oldest parked pop, removed from the line; nullptr if none.
-    PopWaiter* take_parked_pop();
-    void park(PopWaiter* w);
+    // Inline, as park(): a backend takes or parks one per datagram.
+    PopWaiter* take_parked_pop() {
+        PopWaiter* w = m_pop_head;
+        if (w == nullptr) return nullptr;
+        m_pop_head = w->m_next;
+        if (m_pop_head == nullptr) m_pop_tail = nullptr;
+        w->m_next = nullptr;
+        return w;
+    }
+    void park(PopWaiter* w) {
+        w->m_next = nullptr;
+        (m_pop_tail != nullptr ? m_pop_tail->m_next : m_pop_head) = w;
+        m_pop_tail = w;
+    }
 
 private:
     friend class PushTurn;

@@ -3,7 +3,7 @@
 
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
-#include "libos/pdpix/libos_start.h"
+#include "demi/wait.h"
 
 namespace ringlet::pdpix {
 
@@ -44,7 +44,7 @@ int LibOs::wait_blocking(demi_qresult_t* out, uint32_t i, const timespec* timeou
     return 0;
 }
 
-int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, int n, const timespec* timeout) {
+[[gnu::always_inline]] inline int LibOs::wait_any(demi_qresult_t* out, int* offset, const demi_qtoken_t* qts, int n, const timespec* timeout) {
     if (out == nullptr || offset == nullptr || qts == nullptr || n <= 0 || bad_timeout(timeout)) return EINVAL;
     if (static_cast<uint32_t>(n) > kMaxOps) return EINVAL;
     // Each token is checked and marked as it is met (a token listed twice
@@ -206,3 +206,13 @@ rt::Task<Result<void>> LibOs::connect(int qd, sockaddr_in to) {
 }
 
 }  // namespace ringlet::pdpix
+
+// The demi_* wrapper of wait_any lives here rather than in demi_api.cc: an
+// event loop calls it once per completion, and defined next to wait_any it
+// is one function, not a wrapper's frame and a call.
+extern "C" int demi_wait_any(demi_qresult_t* qr_out, int* ready_offset, const demi_qtoken_t qts[], int num_qts,
+                             const struct timespec* timeout) {
+    ringlet::pdpix::LibOs* os = ringlet::pdpix::LibOs::instance();
+    if (os == nullptr) return ENOSYS;
+    return os->wait_any(qr_out, ready_offset, qts, num_qts, timeout);
+}
