@@ -11,10 +11,13 @@ extern "C" void (*__init_array_end[])();
 extern "C" int main(int argc, char** argv);
 
 namespace ringlet::user {
+namespace detail {
+uint64_t g_timebase_hz;
+uint64_t g_ns_per_tick;
+}  // namespace detail
 namespace {
 thread_local uint64_t t_hart_index;  // .tbss: each core's own
 constexpr uint64_t kTlsMagic = 0x52494e474c544c53ull;
-uint64_t g_timebase;
 uint64_t g_start_cap;
 const StartCap* g_start_caps;
 size_t g_start_cap_count;
@@ -35,7 +38,6 @@ void check_tls() {
         exit(134);
     }
 }
-uint64_t timebase_hz() { return g_timebase; }
 uint64_t start_cap() { return g_start_cap; }
 const StartCap* start_caps() { return g_start_caps; }
 size_t start_cap_count() { return g_start_cap_count; }
@@ -78,7 +80,8 @@ extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebas
     tls_install(*block);
     check_tls();
     t_hart_index = hart_index;
-    g_timebase = timebase;
+    detail::g_timebase_hz = timebase;
+    detail::g_ns_per_tick = timebase != 0 && 1000000000ull % timebase == 0 ? 1000000000ull / timebase : 0;
     g_start_cap = start_cap;
     g_start_caps = caps;
     g_start_cap_count = cap_count <= ringlet::kMaxStartCaps ? cap_count : 0;

@@ -38,7 +38,16 @@ uint64_t hart_index();
 void set_hart_index(uint64_t index);
 // Exits (code 134) unless this core's thread-local block holds the image.
 void check_tls();
-uint64_t timebase_hz();
+// The timebase (rdtime ticks per second) and, when a tick is a whole number
+// of nanoseconds (QEMU virt's 10 MHz: 100; the VisionFive 2's 4 MHz: 250),
+// that number, else 0. Set once before main, constant after; inline because
+// the libOS reads the clock on every executor round.
+namespace detail {
+extern uint64_t g_timebase_hz;
+extern uint64_t g_ns_per_tick;
+}  // namespace detail
+inline uint64_t timebase_hz() { return detail::g_timebase_hz; }
+inline uint64_t ns_per_tick() { return detail::g_ns_per_tick; }
 // The first capability the app's starter handed it (dispatcher_start), or 0.
 uint64_t start_cap();
 
