@@ -94,7 +94,10 @@ etag=$(c -D - -o /dev/null "$url/style.css" | tr -d '\r' | sed -n 's/^ETag: //Ip
 for req in 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /1k.bin HTTP/1.1\r\nHost: h\r\n\r\n' \
            'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nGET /1k.bin HTTP/1.1\r\nHost: h\r\n\r\n'; do
   got=$(raw "$req")
-  [ "$(echo "$got" | grep -c '^HTTP/1.1')" = 1 ] && echo "$got" | head -1 | grep -q "^HTTP/1.1 400" \
+  # The first line by expansion, not `echo | head -1 | grep -q`: under
+  # pipefail that pipeline fails now and then on a loaded host (head exits
+  # after one line while echo still writes, and echo dies of SIGPIPE).
+  [ "$(grep -c '^HTTP/1.1' <<<"$got")" = 1 ] && [[ ${got%%$'\n'*} == "HTTP/1.1 400"* ]] \
     || fail "smuggling: '$(echo "$got" | grep '^HTTP/1.1' | tr '\n' ' ')'"
 done
 
