@@ -101,8 +101,10 @@ size_t stats_page(const Stats& s, char* out, size_t cap) {
     w.put("body_bytes_zero_copy ").num(s.body_bytes_zero_copy).put('\n');
     for (uint16_t c = 1; c <= 5; ++c) w.put("responses_").num(c).put("xx ").num(s.by_class[c]).put('\n');
     w.put("timeouts ").num(s.timeouts).put('\n');
-    w.put("dataplane_payload_bytes_copied ").num(s.dp_copied).put('\n');
-    w.put("dataplane_tx_by_reference ").num(s.dp_by_reference).put('\n');
+    Stats::Dataplane dp;
+    if (s.read_dataplane != nullptr && !s.read_dataplane(&dp)) dp = Stats::Dataplane{};
+    w.put("dataplane_payload_bytes_copied ").num(dp.copied).put('\n');
+    w.put("dataplane_tx_by_reference ").num(dp.by_reference).put('\n');
     w.put("cores ").num(s.cores).put('\n');
     for (uint32_t c = 0; c < s.cores && c < kMaxCores; ++c) {
         w.put("core ").num(c).put(" requests ").num(s.core[c].requests).put(" connections ").num(s.core[c].connections);

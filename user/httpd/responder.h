@@ -42,10 +42,14 @@ struct Stats {
     uint64_t body_bytes_zero_copy = 0;  // file bytes pushed from their buffers
     uint64_t by_class[6] = {};        // responses by status / 100
     uint64_t timeouts = 0;            // 408s and idle closes
-    // The libOS's dataplane counters (ringlet_demi_stats), filled by the
-    // server before a /stats page is made.
-    uint64_t dp_copied = 0;
-    uint64_t dp_by_reference = 0;
+    // The libOS's dataplane counters (ringlet_demi_stats). Read only when a
+    // /stats page is made, not per request: the server sets this reader
+    // (null: both counters print as 0). Returns false if it cannot read them.
+    struct Dataplane {
+        uint64_t copied = 0;
+        uint64_t by_reference = 0;
+    };
+    bool (*read_dataplane)(Dataplane* out) = nullptr;
     uint32_t cores = 1;
     CoreStats core[kMaxCores];
 };

@@ -51,11 +51,21 @@ struct Conn {
 
 void say(const char* s) { (void)!write(2, s, strlen(s)); }
 
+// Stats::read_dataplane: the libOS's counters, for a /stats page only.
+bool read_dataplane(Stats::Dataplane* out) {
+    struct ringlet_demi_stats dp {};
+    if (ringlet_demi_stats(&dp) != 0) return false;
+    out->copied = dp.payload_bytes_copied;
+    out->by_reference = dp.tx_by_reference;
+    return true;
+}
+
 class Server {
 public:
     Server(const Site& site, const FileBuffers& files, const Config& cfg) : m_site(site), m_files(files), m_cfg(cfg) {
         if (m_cfg.limits.max_head > kInBuf) m_cfg.limits.max_head = kInBuf;
         m_heads.build(site);
+        m_stats.read_dataplane = read_dataplane;
     }
     int run();
 
@@ -213,11 +223,6 @@ size_t Server::answer(Conn& c, const char* buf, size_t len) {
         if (pr.status == ParseStatus::Error) {
             send(c, error_response(pr.error, m_out, sizeof m_out));
             break;
-        }
-        struct ringlet_demi_stats dp {};
-        if (ringlet_demi_stats(&dp) == 0) {
-            m_stats.dp_copied = dp.payload_bytes_copied;
-            m_stats.dp_by_reference = dp.tx_by_reference;
         }
         send(c, respond(req, m_site, m_heads, m_stats, m_out, sizeof m_out));
         // The request's bytes go (the views into them die here); its body,

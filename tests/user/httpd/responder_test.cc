@@ -159,6 +159,33 @@ TEST_F(HttpdResponder, StatsPage) {
     EXPECT_NE(page.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos);
 }
 
+// The libOS's counters are read for a /stats page only, not per request,
+// and a failed read shows zeros rather than stale numbers.
+int g_dataplane_reads = 0;
+bool g_dataplane_ok = true;
+bool count_dataplane_read(Stats::Dataplane* out) {
+    ++g_dataplane_reads;
+    out->copied = 7;
+    out->by_reference = 9;
+    return g_dataplane_ok;
+}
+
+TEST_F(HttpdResponder, DataplaneCountersReadOnlyForStats) {
+    m_stats.read_dataplane = count_dataplane_read;
+    g_dataplane_reads = 0;
+    g_dataplane_ok = true;
+    Response r;
+    answer("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+    answer("GET /nope HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+    EXPECT_EQ(g_dataplane_reads, 0);
+    std::string page = answer("GET /stats HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+    EXPECT_EQ(g_dataplane_reads, 1);
+    EXPECT_NE(page.find("\ndataplane_payload_bytes_copied 7\ndataplane_tx_by_reference 9\n"), std::string::npos) << page;
+    g_dataplane_ok = false;
+    page = answer("GET /stats HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+    EXPECT_NE(page.find("\ndataplane_payload_bytes_copied 0\ndataplane_tx_by_reference 0\n"), std::string::npos) << page;
+}
+
 TEST(HttpdEtag, Matching) {
     EXPECT_TRUE(etag_matches("\"a\"", "\"a\""));
     EXPECT_TRUE(etag_matches(" \"b\" , \"a\"", "\"a\""));
