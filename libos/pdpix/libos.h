@@ -62,6 +62,7 @@ public:
     Result<void> getpeername(int qd, sockaddr* addr, socklen_t* len);
     Result<demi_sgarray_t> sgaalloc(size_t len);
     Result<void> sgafree(demi_sgarray_t* sga);
+    bool sgafree_shared(const demi_sgarray_t* sga);
 
     // --- storage (storage.h): one queue on the machine's block device ---
     // A storage queue: NotFound without a block device (ENODEV at the C
@@ -307,6 +308,15 @@ inline int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* ti
         return 0;
     }
     return wait_blocking(out, i, timeout);
+}
+
+// The usual demi_sgafree (a 4-aligned one-segment sga whose buffer someone
+// else still holds) as a leaf with no frame: true if done; false, with
+// nothing changed, sends the caller to sgafree(), which decides.
+[[gnu::always_inline]] inline bool LibOs::sgafree_shared(const demi_sgarray_t* sga) {
+    if (sga == nullptr || (reinterpret_cast<uintptr_t>(sga) & 3) != 0) return false;
+    const SgaView v = view_sga(sga);
+    return v.numsegs == 1 && m_heap.app_free_shared(v.buf);
 }
 
 inline Result<void> LibOs::sgafree(demi_sgarray_t* sga) {
