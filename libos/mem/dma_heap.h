@@ -101,11 +101,29 @@ public:
 
     // Drops the app's reference (demi_sgafree) to the buffer holding `p`; the
     // memory is reused once no push holds it. Errors as app_buffer().
+    // Drops the app's reference (demi_sgafree) to the buffer holding `p`; the
+    // memory is reused once no push holds it. Errors as app_buffer().
     Result<void> app_free(const void* p) {
         Buffer* b = TRY(app_buffer(p));
         b->app_owned = false;
         release(b);
         return {};
+    }
+    // app_free() of its usual case only, as a leaf: a buffer of this heap
+    // that someone else still holds too (a push in flight, the NIC), after
+    // the same checks as app_buffer() (inside this heap's blocks, a live
+    // block's data, owned by the app). False, and nothing changed, for any
+    // other case (a peer's buffer, the last reference, an error): then
+    // app_free() does it.
+    bool app_free_shared(const void* ptr) {
+        const auto* p = static_cast<const uint8_t*>(ptr);
+        if (p < m_base || p >= m_next) return false;
+        const size_t g = static_cast<size_t>(p - m_base) / kMinBlock;
+        auto* b = reinterpret_cast<Buffer*>(m_base + (g - m_map[g]) * kMinBlock);
+        if (b->magic != kLive || b->cls >= kClasses || p < b->data() || !b->app_owned || b->refs <= 1) return false;
+        b->app_owned = false;
+        --b->refs;
+        return true;
     }
 
     // Reuse without a trip through the free list (the NIC puts a sent

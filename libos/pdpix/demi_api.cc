@@ -206,9 +206,17 @@ int demi_getpeername(int qd, struct sockaddr* addr, socklen_t* addrlen) {
     return errno_of(os()->getpeername(qd, addr, addrlen));
 }
 
-int demi_sgafree(demi_sgarray_t* sga) {
+// demi_sgafree() of anything but the usual case (out of line: its frame
+// and checks are not paid by the leaf below).
+[[gnu::noinline]] static int sgafree_slow(demi_sgarray_t* sga) {
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->sgafree(sga));
+}
+
+int demi_sgafree(demi_sgarray_t* sga) {
+    LibOs* l = os();
+    if (l != nullptr && l->sgafree_shared(sga)) [[likely]] return 0;
+    return sgafree_slow(sga);
 }
 
 demi_sgarray_t demi_sgaalloc(size_t len) {

@@ -7,6 +7,7 @@
 
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/packed_copy.h"
+#include "libos/rt/panic.h"
 
 namespace ringlet::pdpix {
 
@@ -107,16 +108,51 @@ Result<void> LibOs::listen(int qd, int backlog) {
 Result<void> LibOs::close(int qd) {
     Queue* q = TRY(lookup(qd));
     // Cancel first: the operations' frames hold pointers into the queue.
-    for (uint32_t i = 0; i < kMaxOps; ++i) {
-        Op& op = m_ops[i];
-        if (op.state != OpState::Pending || op.result.qr_qd != qd) continue;
-        cancel_op(i);
-        finish(i, DEMI_OPC_FAILED, Error::Ok);
-        op.result.qr_ret = ECANCELED;
+    // Only this queue's pending operations are visited: its parked pops
+    // (the queue's own line of waiters) and its task-run ones (its list).
+    while (PopWaiter* w = q->unpark_oldest()) {
+        // Only start_pop parks, and only an op's waiter.
+        auto* ow = static_cast<OpWaiter*>(w);
+        if (ow->os != this) rt::panic("LibOs::close: a parked pop of another LibOs");
+        m_ops[ow->index].parked = nullptr;
+        cancel_for_close(ow->index);
+    }
+    Slot& slot = m_queues[static_cast<uint32_t>(qd) % kMaxQueues];
+    while (slot.task_ops < kMaxOps) {
+        const uint32_t i = slot.task_ops;
+        unlink_task_op(i);
+        cancel_for_close(i);
     }
     drop(q);
-    m_queues[static_cast<uint32_t>(qd) % kMaxQueues].queue = nullptr;
+    slot.queue = nullptr;
     return {};
+}
+
+void LibOs::cancel_for_close(uint32_t i) {
+    ++m_close_visits;
+    cancel_op(i);
+    finish(i, DEMI_OPC_FAILED, Error::Ok);
+    m_ops[i].result.qr_ret = ECANCELED;
+}
+
+void LibOs::link_task_op(uint32_t i) {
+    Op& op = m_ops[i];
+    uint32_t& head = m_queues[static_cast<uint32_t>(op.result.qr_qd) % kMaxQueues].task_ops;
+    op.done_prev = kMaxOps;
+    op.next = head;
+    if (head < kMaxOps) m_ops[head].done_prev = i;
+    head = i;
+}
+
+void LibOs::unlink_task_op(uint32_t i) {
+    Op& op = m_ops[i];
+    if (op.done_prev < kMaxOps) {
+        m_ops[op.done_prev].next = op.next;
+    } else {
+        m_queues[static_cast<uint32_t>(op.result.qr_qd) % kMaxQueues].task_ops = op.next;
+    }
+    if (op.next < kMaxOps) m_ops[op.next].done_prev = op.done_prev;
+    op.done_prev = op.next = kMaxOps;
 }
 
 Result<void> LibOs::setsockopt(int qd, int level, int name, const void* val, socklen_t len) {
@@ -185,6 +221,7 @@ Result<demi_qtoken_t> LibOs::launch(uint32_t i, rt::Task<void> task) {
     }
     m_ops[i].task = *id;
     m_ops[i].has_task = true;
+    link_task_op(i);
     return token(i);
 }
 
@@ -202,7 +239,7 @@ rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn
                                uint32_t len, bool has_to, sockaddr_in to) {
     while (!turn.first()) co_await q->push_line_moved();
     auto r = co_await q->push(ref.get(), off, len, has_to ? &to : nullptr);
-    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+    if (m_ops[i].gen == gen) finish_task(i, DEMI_OPC_PUSH, r.error());
 }
 
 // Inline (OpWaiter::complete, start_pop): a datagram for a parked pop
@@ -213,6 +250,7 @@ rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn
         if (r.ok()) m_heap.release(*r);  // nobody is left to own it
         return;
     }
+    if (m_ops[i].has_task) unlink_task_op(i);  // run_pop, run_popat
     if (r.ok()) {
         demi_sgarray_t& sga = m_ops[i].result.qr_value.sga;
         sga.sga_buf = nullptr;
@@ -270,12 +308,12 @@ rt::Task<void> LibOs::run_accept(uint32_t i, uint32_t gen, Queue* q) {
         }
         e = qd.error();
     }
-    finish(i, DEMI_OPC_ACCEPT, e);
+    finish_task(i, DEMI_OPC_ACCEPT, e);
 }
 
 rt::Task<void> LibOs::run_connect(uint32_t i, uint32_t gen, Queue* q, sockaddr_in to) {
     auto r = co_await q->connect(to);
-    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_CONNECT, r.error());
+    if (m_ops[i].gen == gen) finish_task(i, DEMI_OPC_CONNECT, r.error());
 }
 
 Result<demi_qtoken_t> LibOs::push_copied_to(int qd, Queue* q, const Slice& s, const demi_sgarray_t* sga,
@@ -315,7 +353,7 @@ Result<demi_qtoken_t> LibOs::start_connect(int qd, const sockaddr* addr, socklen
 rt::Task<void> LibOs::run_pushat(uint32_t i, uint32_t gen, Queue* q, mem::BufferRef ref, uint32_t off, uint32_t len,
                                  uint64_t offset) {
     auto r = co_await q->pushat(ref.get(), off, len, offset);
-    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+    if (m_ops[i].gen == gen) finish_task(i, DEMI_OPC_PUSH, r.error());
 }
 
 rt::Task<void> LibOs::run_popat(uint32_t i, uint32_t gen, Queue* q, uint64_t offset, uint32_t len) {
@@ -325,7 +363,7 @@ rt::Task<void> LibOs::run_popat(uint32_t i, uint32_t gen, Queue* q, uint64_t off
 
 rt::Task<void> LibOs::run_flush(uint32_t i, uint32_t gen, Queue* q) {
     auto r = co_await q->flush();
-    if (m_ops[i].gen == gen) finish(i, DEMI_OPC_PUSH, r.error());
+    if (m_ops[i].gen == gen) finish_task(i, DEMI_OPC_PUSH, r.error());
 }
 
 Result<demi_qtoken_t> LibOs::start_pushat(int qd, const demi_sgarray_t* sga, uint64_t offset) {

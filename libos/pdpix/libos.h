@@ -62,6 +62,7 @@ public:
     Result<void> getpeername(int qd, sockaddr* addr, socklen_t* len);
     Result<demi_sgarray_t> sgaalloc(size_t len);
     Result<void> sgafree(demi_sgarray_t* sga);
+    bool sgafree_shared(const demi_sgarray_t* sga);
 
     // --- storage (storage.h): one queue on the machine's block device ---
     // A storage queue: NotFound without a block device (ENODEV at the C
@@ -99,6 +100,10 @@ public:
     rt::FramePool& frame_pool() { return m_pool; }
     uint32_t pending_ops() const;
     uint32_t core() const { return m_core; }
+    // Test hook: operations close() has cancelled so far. close() visits
+    // only the queue's own pending operations (its parked pops and its
+    // task-run operations), never the whole table.
+    uint64_t close_visits() const { return m_close_visits; }
 
     // The instance demi_* calls on this core use (set by demi_init on this
     // core). Inline: every demi_* call asks.
@@ -127,7 +132,11 @@ private:
         // While Free: the next free operation; while Done: the next on the
         // done list (kMaxOps: none). The done list keeps completion order,
         // so wait_next_n finds the oldest result in O(1) instead of
-        // scanning every operation for each one it returns.
+        // scanning every operation for each one it returns. While Pending
+        // with a task (has_task): the links of its queue's task list
+        // (Slot::task_ops), which close() walks. A pending op without a
+        // task is parked on its queue (close() drains the queue's parked
+        // pops) or about to complete inline: neither is ever linked.
         uint32_t next = 0;
         uint32_t done_prev = kMaxOps;
         OpState state = OpState::Free;
@@ -144,6 +153,7 @@ private:
     };
     struct Slot {
         Queue* queue = nullptr;
+        uint32_t task_ops = kMaxOps;  // head of its pending task-run ops (kMaxOps: none)
     };
 
     // lookup, take_op, new_op, token and finish: libos_start.h (inline).
@@ -207,6 +217,18 @@ private:
                                                            socklen_t size);
     // Stops op i's task or takes it off the queue it is parked on.
     void cancel_op(uint32_t i);
+    // The task list of op i's queue (a pending op that runs in a task):
+    // linked at launch, unlinked when the task finishes it or close()
+    // cancels it. O(1) each.
+    void link_task_op(uint32_t i);
+    void unlink_task_op(uint32_t i);
+    // finish() of an op whose task carries it out: off its queue's list first.
+    void finish_task(uint32_t i, demi_opcode_t opc, Error e) {
+        unlink_task_op(i);
+        finish(i, opc, e);
+    }
+    // close(): op i (Pending, on no list any more) completes as cancelled.
+    void cancel_for_close(uint32_t i);
     // Closes and frees a queue, whichever made it.
     void drop(Queue* q);
     // start_pop()/start_push() of an op that must wait in a task (a backend
@@ -245,6 +267,7 @@ private:
     uint32_t m_done_tail = kMaxOps;
     uint32_t m_ops_in_use = 0;
     uint64_t m_done_seq = 0;
+    uint64_t m_close_visits = 0;
     Backend& m_backend;
     Storage* m_storage;
     StorageQueue* m_open_storage = nullptr;
@@ -285,6 +308,15 @@ inline int LibOs::wait(demi_qresult_t* out, demi_qtoken_t qt, const timespec* ti
         return 0;
     }
     return wait_blocking(out, i, timeout);
+}
+
+// The usual demi_sgafree (a 4-aligned one-segment sga whose buffer someone
+// else still holds) as a leaf with no frame: true if done; false, with
+// nothing changed, sends the caller to sgafree(), which decides.
+[[gnu::always_inline]] inline bool LibOs::sgafree_shared(const demi_sgarray_t* sga) {
+    if (sga == nullptr || (reinterpret_cast<uintptr_t>(sga) & 3) != 0) return false;
+    const SgaView v = view_sga(sga);
+    return v.numsegs == 1 && m_heap.app_free_shared(v.buf);
 }
 
 inline Result<void> LibOs::sgafree(demi_sgarray_t* sga) {

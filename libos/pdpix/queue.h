@@ -96,6 +96,9 @@ public:
     }
     // Takes a parked waiter back (its operation was cancelled).
     void unpark_pop(PopWaiter* w);
+    // Takes every parked waiter back, oldest first, for the queue's close
+    // (nullptr once none is left): O(1) each, where unpark_pop() walks.
+    PopWaiter* unpark_oldest() { return take_parked_pop(); }
 
     // Synchronous socket setup; Unsupported unless the backend overrides.
     virtual Result<void> bind(const sockaddr_in& addr) { (void)addr; return Error::Unsupported; }

@@ -17,10 +17,10 @@ namespace ringlet::rt {
 // many it handled; stop() ends the loop (checked once per turn).
 class PollSource {
 public:
-    virtual uint32_t poll(uint32_t max) {
-        (void)max;
-        return 0;
-    }
+    // Pure: with no default body the compiler does not guess a target
+    // and test for it at every call (speculative devirtualization), a
+    // compare on the per-round path.
+    virtual uint32_t poll(uint32_t max) = 0;
     virtual bool stop() { return false; }
 
 protected:

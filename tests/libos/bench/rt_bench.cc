@@ -25,7 +25,10 @@ void BM_PickNext(benchmark::State& state) {
 }
 BENCHMARK(BM_PickNext)->Arg(1)->Arg(64)->Arg(4096);
 
-struct NullPlatform final : Platform {};
+struct NullPlatform final : Platform {
+    uint64_t now_ns() override { return 0; }
+    void block(uint64_t) override {}
+};
 
 struct Pool {
     Pool() : arena(1 << 20) {
