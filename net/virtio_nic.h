@@ -154,6 +154,11 @@ private:
     Result<void> post_rx(mem::Buffer* b);
     // Returns the buffers of up to `max` frames the device finished sending.
     uint32_t reap_tx(uint32_t max);
+    bool reap_slot(uint64_t cookie, uint32_t* reposted);
+    // Tops the RX ring up with new buffers (poll(), when it runs low).
+    void refill_rx();
+    // m_reap_at for the TX ring's size (after start() and every restart).
+    void set_reap_at();
     // TX cookies: a frame in one buffer is that Buffer* (128-byte aligned,
     // so bit 0 clear); a frame of several is its m_tx slot, shifted, with
     // bit 0 set.
@@ -201,6 +206,7 @@ private:
     void* m_lent_ctx = nullptr;
     uint32_t m_tx_next = 0;
     uint32_t m_rx_posted = 0;
+    uint32_t m_reap_at = kTxReapBatch;  // poll() reaps once this many TX frames are in flight
     Stats m_stats;
     bool m_broken = false;
     bool m_needs_reset = false;  // the device misbehaved (or a multiqueue reset runs): reset on the next poll()

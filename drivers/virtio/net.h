@@ -175,8 +175,10 @@ public:
     // to the device until poll_tx() returns `cookie`.
     Result<void> queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
     // transmit() of a frame in one segment without checksum offload (the
-    // UDP fast path's frames): the same checks and errors, no segment
-    // array, queued and published at once.
+    // UDP fast path's frames): the same checks and errors (the header may be
+    // written even when the frame is refused: the headroom is the caller's
+    // to give), no segment array, queued and published at once. Inline:
+    // VirtioNic::transmit_frame() is its one caller per frame.
     Result<void> transmit_one(const TxSegment& seg, uint64_t cookie);
     // Publishes queued TX frames, notifying the device if it wants it.
     Result<void> kick_tx();
@@ -293,7 +295,10 @@ inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
     if (c.len < kHeaderBytes + kMinFrame) return false;
     f->len = c.len - kHeaderBytes;
     // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
-    return (m_features & net_feature::kGuestCsum) == 0 || read_rx_offload(slot.va, f);
+    if ((m_features & net_feature::kGuestCsum) != 0) return read_rx_offload(slot.va, f);
+    f->csum_valid = false;
+    f->csum_partial = false;
+    return true;
 }
 
 [[gnu::always_inline]] inline Error NetDevice::next_rx(RxFrame* f) {
@@ -305,6 +310,32 @@ inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
     if (!after) return after.error();
     *f = *after;
     return Error::Ok;
+}
+
+// A virtio_net_hdr of zeros (nothing for the device to do, section
+// 5.1.6.2) at dst: three word stores where dst allows (a buffer's start),
+// else bytewise; no header built on the stack first.
+[[gnu::always_inline]] inline void write_plain_net_header(uint8_t* dst) {
+    using Word [[gnu::may_alias]] = uint32_t;
+    if ((reinterpret_cast<uintptr_t>(dst) & 3) == 0) [[likely]] {
+        auto* w = reinterpret_cast<Word*>(dst);
+        w[0] = 0;
+        w[1] = 0;
+        w[2] = 0;
+        return;
+    }
+    __builtin_memset(dst, 0, sizeof(NetHeader));
+}
+
+[[gnu::always_inline]] inline Result<void> NetDevice::transmit_one(const TxSegment& seg, uint64_t cookie) {
+    if (seg.va == nullptr || seg.len < kMinFrame || seg.len > kMaxFrame || seg.pa < kHeaderBytes) {
+        return Error::InvalidArgument;
+    }
+    // Before publishing (add_one_and_kick() fences, then moves the idx).
+    write_plain_net_header(seg.va - kHeaderBytes);
+    // Broken ring, no free descriptor: add_one_and_kick() says so.
+    TRY(m_tx.add_one_and_kick(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, cookie));
+    return {};
 }
 
 [[gnu::always_inline]] inline Result<RxFrame> NetDevice::poll_rx() {

@@ -178,6 +178,27 @@ private:
 
     enum class SlotState : uint8_t { Free, Body, Pending, InFlight };
 
+    // Everything we keep about a descriptor, in one place (one address
+    // computation per add and per pop): its state, and for a chain's head
+    // the chain's length, writable capacity and the caller's cookie.
+    struct alignas(16) Head {
+        uint64_t cookie;
+        uint32_t writable;
+        uint16_t chain_len;
+        SlotState state;
+        uint8_t pad;
+    };
+    static_assert(sizeof(Head) == 16, "two words per descriptor");
+    // Sets a head's writable, chain length and state with one store (the
+    // per-packet paths write all three).
+    static void set_meta(Head& h, uint32_t writable, uint16_t chain_len, SlotState state) {
+        const uint64_t meta = static_cast<uint64_t>(writable) | static_cast<uint64_t>(chain_len) << 32 |
+                              static_cast<uint64_t>(state) << 48;
+        // The three fields are the head's second 8-byte word (Head is
+        // 16 bytes, 8-aligned): one aligned store, not eight byte stores.
+        __builtin_memcpy(__builtin_assume_aligned(&h.writable, 8), &meta, sizeof meta);
+    }
+
     // Ring accessors (layout of section 2.7.5, 2.7.6, 2.7.8).
     struct Desc {
         uint64_t addr;
@@ -195,7 +216,7 @@ private:
 
     // The free descriptors are a stack (the most recently freed is taken
     // first): a pop and a push per chain, no scan. Which descriptors are
-    // free is also in m_state, which is what a device's answer is checked
+    // free is also in m_heads, which is what a device's answer is checked
     // against.
     int32_t alloc_desc() {
         if (m_free_count == 0) return -1;
@@ -222,7 +243,9 @@ private:
     uint16_t m_size = 0;
     bool m_event_idx = false;
     bool m_broken = false;
-    bool m_interrupts_on = true;  // the spec's initial state: flags 0, used_event 0
+    // EVENT_IDX and interrupts wanted: every pop moves used_event (the
+    // spec's initial state is interrupts on: flags 0, used_event 0).
+    bool m_used_event_on = false;
 
     uint16_t m_free_count = 0;   // descriptors in m_free_stack
     uint16_t m_avail_idx = 0;    // the idx the device has seen (published)
@@ -231,14 +254,12 @@ private:
     uint16_t m_last_used = 0;    // the used ring cursor: next entry to consume
     uint16_t m_used_seen = 0;    // the last used idx read and validated
 
+    // Order: the arrays every add and pop touches first, so their fields
+    // are reachable from `this` with a plain 12-bit offset.
     uint16_t m_free_stack[kMaxSize] = {};      // [0, m_free_count): the free descriptors
-    uint16_t m_next[kMaxSize] = {};            // our copy of each descriptor's link
     uint16_t m_avail_shadow[kMaxSize] = {};    // our copy of the available ring
-    SlotState m_state[kMaxSize] = {};
-    // Per-head completion slots.
-    uint16_t m_chain_len[kMaxSize] = {};
-    uint32_t m_writable[kMaxSize] = {};
-    uint64_t m_cookie[kMaxSize] = {};
+    Head m_heads[kMaxSize] = {};               // per descriptor: state; per head: its chain
+    uint16_t m_next[kMaxSize] = {};            // our copy of each descriptor's link
 };
 
 
@@ -246,24 +267,21 @@ private:
 
 // Inline: pop_next() stays a leaf function (no registers saved per pop).
 [[gnu::always_inline]] inline void Virtqueue::free_chain(uint16_t head) {
-    if (m_chain_len[head] == 1) {  // the per-packet case: one descriptor
-        m_state[head] = SlotState::Free;
-        push_free(head);
-        m_chain_len[head] = 0;
-        return;
-    }
+    Head& h = m_heads[head];
+    const uint16_t n = h.chain_len;
+    // The cookie stays stale: it is read only while the head is in flight.
+    set_meta(h, 0, 0, SlotState::Free);
+    push_free(head);
+    if (n == 1) return;  // the per-packet case: one descriptor
     // Walk our own copy of the links: the descriptor table is in memory the
-    // device could have scribbled on, and m_chain_len bounds the walk anyway.
-    uint16_t d = head;
-    for (uint16_t i = 0; i < m_chain_len[head]; ++i) {
-        uint16_t next = m_next[d];
-        m_state[d] = SlotState::Free;
+    // device could have scribbled on, and the chain length bounds the walk.
+    uint16_t d = m_next[head];
+    for (uint16_t i = 1; i < n; ++i) {
+        const uint16_t next = m_next[d];
+        m_heads[d].state = SlotState::Free;
         push_free(d);
         d = next;
     }
-    m_chain_len[head] = 0;
-    m_writable[head] = 0;
-    m_cookie[head] = 0;
 }
 
 inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint64_t cookie) {
@@ -271,18 +289,16 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     // A segment is at most 4 GiB - 1, below add()'s 2^32 chain limit.
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
     if (m_free_count == 0) return Error::Full;
-    const int32_t d = alloc_desc();  // cannot fail: a descriptor is free
-    Desc& desc_d = desc()[d];
+    const auto h = static_cast<uint16_t>(alloc_desc());  // cannot fail: a descriptor is free
+    Desc& desc_d = desc()[h];
     desc_d.addr = s.pa;
     desc_d.len = s.len;
     desc_d.flags = writable ? vq::kDescWrite : 0;
     desc_d.next = 0;
-    const uint16_t h = static_cast<uint16_t>(d);
     // m_next is read only for chains of two or more (free_chain()).
-    m_state[h] = SlotState::Pending;
-    m_chain_len[h] = 1;
-    m_writable[h] = writable ? s.len : 0;
-    m_cookie[h] = cookie;
+    Head& head = m_heads[h];
+    head.cookie = cookie;
+    set_meta(head, writable ? s.len : 0, 1, SlotState::Pending);
     queue_head(h);
     return h;
 }
@@ -302,15 +318,14 @@ inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t c
     d.len = s.len;
     d.flags = 0;
     d.next = 0;
-    m_chain_len[h] = 1;
-    m_writable[h] = 0;
-    m_cookie[h] = cookie;
     // Section 2.7.13.2: the head into the next avail slot.
     const uint16_t old_idx = m_avail_idx;
     const uint16_t slot = static_cast<uint16_t>(old_idx & (m_size - 1));
     avail()[2 + slot] = h;
     m_avail_shadow[slot] = h;
-    m_state[h] = SlotState::InFlight;  // the device may return it once idx moves
+    Head& head = m_heads[h];
+    head.cookie = cookie;
+    set_meta(head, 0, 1, SlotState::InFlight);  // the device may return it once idx moves
     const MmioWindow& w = m_doorbell.window;
     // Section 2.7.13 steps 4-7, as kick() (its comments say why).
     w.fence(Fence::Write);
@@ -338,7 +353,7 @@ inline Result<bool> Virtqueue::kick() {
     // Step 5: advance idx by the number of heads added (wraps at 2^16).
     vq::store16(avail() + 1, new_idx);
     for (uint16_t i = 0; i < m_added; ++i) {
-        m_state[m_avail_shadow[(old_idx + i) & (m_size - 1)]] = SlotState::InFlight;
+        m_heads[m_avail_shadow[(old_idx + i) & (m_size - 1)]].state = SlotState::InFlight;
     }
     m_in_flight = static_cast<uint16_t>(m_in_flight + m_added);
     m_avail_idx = new_idx;
@@ -383,13 +398,14 @@ inline Result<bool> Virtqueue::kick() {
     const uint8_t* elem = used() + 4 + 8u * (m_last_used & (m_size - 1));
     uint32_t id = vq::load32(elem);
     uint32_t len = vq::load32(elem + 4);
-    if (id >= m_size || m_state[id] != SlotState::InFlight) return fail_bad_device();
+    if (id >= m_size) return fail_bad_device();
+    const Head& h = m_heads[id];
     // Section 2.7.8.1 (len is what the device wrote into the writable part)
     // so it cannot exceed what we offered.
-    if (len > m_writable[id]) return fail_bad_device();
+    if (h.state != SlotState::InFlight || len > h.writable) return fail_bad_device();
 
     Completion c;
-    c.cookie = m_cookie[id];
+    c.cookie = h.cookie;
     c.len = len;
     c.head = static_cast<uint16_t>(id);
     free_chain(static_cast<uint16_t>(id));
@@ -397,7 +413,7 @@ inline Result<bool> Virtqueue::kick() {
     --m_in_flight;
     // Section 2.7.7 with EVENT_IDX: while interrupts are wanted, ask for one
     // when the device writes the entry after the last one we consumed.
-    if (m_event_idx && m_interrupts_on) vq::store16(used_event(), m_last_used);
+    if (m_used_event_on) vq::store16(used_event(), m_last_used);
     return c;
 }
 
