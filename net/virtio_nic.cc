@@ -99,18 +99,33 @@ Result<void> VirtioNic::transmit_frame(mem::Buffer* b, uint32_t off, uint32_t le
     // The device address must cover the header the driver writes in front.
     const uint8_t* head = va - virtio::NetDevice::kHeaderBytes;
     const uint64_t at = static_cast<uint64_t>(head - m_region_va);
-    Result<void> r = Error::IoError;
-    if (m_broken || m_needs_reset) [[unlikely]] {
-    } else if (head < m_region_va || at + len + virtio::NetDevice::kHeaderBytes > m_region_size) [[unlikely]] {
-        r = Error::BadAddress;
-    } else {
-        const virtio::TxSegment out{va, m_region_pa + at + virtio::NetDevice::kHeaderBytes, len};
-        const auto cookie = reinterpret_cast<uint64_t>(b);
-        r = m_dev.transmit_one(out, cookie);
-        if (!r && r.error() == Error::Full) [[unlikely]] r = send_reaping([&] { return m_dev.transmit_one(out, cookie); });
+    if (m_broken || m_needs_reset) [[unlikely]] return transmit_failed(b, Error::IoError);
+    if (head < m_region_va || at + len + virtio::NetDevice::kHeaderBytes > m_region_size) [[unlikely]] {
+        return transmit_failed(b, Error::BadAddress);
     }
-    if (!r) [[unlikely]] m_heap->release(b);
+    const uint64_t pa = m_region_pa + at + virtio::NetDevice::kHeaderBytes;
+    auto r = m_dev.transmit_one(virtio::TxSegment{va, pa, len}, reinterpret_cast<uint64_t>(b));
+    if (!r) [[unlikely]] return transmit_refused(b, va, pa, len, r.error());
     return r;
+}
+
+// transmit_frame() when the driver refused the frame: out of line, so the
+// per-frame path saves no registers for it.
+[[gnu::noinline]] Result<void> VirtioNic::transmit_refused(mem::Buffer* b, uint8_t* va, uint64_t pa, uint32_t len,
+                                                           Error e) {
+    Result<void> r = e;
+    if (e == Error::Full) {
+        const virtio::TxSegment out{va, pa, len};
+        const auto cookie = reinterpret_cast<uint64_t>(b);
+        r = send_reaping([&] { return m_dev.transmit_one(out, cookie); });
+    }
+    if (!r) return transmit_failed(b, r.error());
+    return r;
+}
+
+[[gnu::noinline]] Result<void> VirtioNic::transmit_failed(mem::Buffer* b, Error e) {
+    m_heap->release(b);
+    return e;
 }
 
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
@@ -233,17 +248,19 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     // Sent frames only give buffers back: reaped in batches (m_reap_at).
     uint32_t done = dev.tx_outstanding() >= m_reap_at ? reap_tx(max) : 0;
     uint32_t received = 0;
-    virtio::RxFrame frame;  // next_rx() writes every field it returns
     while (done < max) {
-        if (const Error e = dev.next_rx(&frame); e != Error::Ok) {
-            if (e != Error::Empty) m_needs_reset = true;  // reset below
+        const virtio::RxDone frame = dev.receive();
+        if (frame.error != Error::Ok) {
+            if (frame.error != Error::Empty) m_needs_reset = true;  // reset below
             break;
         }
-        auto* b = reinterpret_cast<mem::Buffer*>(frame.cookie);
-        // NEEDS_CSUM on receive: a local sender left the checksum to be
-        // filled in, so the data never crossed a wire (virtio 5.1.6.4).
-        sink.receive(b, static_cast<uint32_t>(frame.data - b->data()), frame.len,
-                     frame.csum_valid || frame.csum_partial);
+        // Our RX buffers are posted from their data() (post_rx()), so the
+        // frame starts right after the virtio-net header. csum_ok: verified
+        // by the device, or NEEDS_CSUM on receive (a local sender left the
+        // checksum to be filled in: the data never crossed a wire, virtio
+        // 5.1.6.4).
+        sink.receive(reinterpret_cast<mem::Buffer*>(frame.cookie), virtio::NetDevice::kHeaderBytes, frame.len,
+                     frame.csum_ok);
         ++received;
         ++done;
     }

@@ -150,6 +150,10 @@ private:
         for (uint32_t i = 0; i < n; ++i) m_heap->release(bufs[i]);
     }
     Result<void> post_rx_buffer();
+    // transmit_frame()'s slow ends: a frame the driver refused (retried
+    // after a reap if the ring was full), and one dropped with `e`.
+    Result<void> transmit_refused(mem::Buffer* b, uint8_t* va, uint64_t pa, uint32_t len, Error e);
+    Result<void> transmit_failed(mem::Buffer* b, Error e);
     // Gives b (one reference, the RX class) to the RX ring; released on failure.
     Result<void> post_rx(mem::Buffer* b);
     // Returns the buffers of up to `max` frames the device finished sending.

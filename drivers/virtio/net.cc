@@ -153,6 +153,21 @@ Result<void> NetDevice::kick_rx() {
     }
 }
 
+[[gnu::noinline]] RxDone NetDevice::receive_slow(uint64_t cookie, uint32_t len, uint16_t head) {
+    Completion c;
+    c.cookie = cookie;
+    c.len = len;
+    c.head = head;
+    const RxSlot slot = m_rx_slots[head];
+    RxFrame f;
+    if (!rx_frame(c, slot, &f)) {
+        auto after = poll_rx_after_drop(slot);
+        if (!after) return RxDone{0, 0, false, after.error()};
+        f = *after;
+    }
+    return RxDone{f.cookie, f.len, f.csum_valid || f.csum_partial, Error::Ok};
+}
+
 Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum) {
     if (segs == nullptr || n == 0 || n > kMaxTxSegments) return Error::InvalidArgument;
     uint64_t total = 0;

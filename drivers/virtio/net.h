@@ -79,6 +79,16 @@ struct RxFrame {
     uint16_t csum_offset = 0;
 };
 
+// A received frame in scalars (NetDevice::receive()): no RxFrame through
+// memory on the per-frame path. The frame starts kHeaderBytes into the
+// buffer posted with `cookie`.
+struct RxDone {
+    uint64_t cookie;  // the RxBuffer's cookie: the buffer is the caller's again
+    uint32_t len;     // frame bytes, header excluded
+    bool csum_ok;     // RxFrame's csum_valid || csum_partial
+    Error error;      // Ok, or as next_rx()
+};
+
 // One piece of a frame to transmit.
 // No default member values: arrays of these on the TX path would be
 // zeroed (a memset call) on every frame; they are always filled in whole.
@@ -166,6 +176,9 @@ public:
     // poll_rx() into *f (written only on Ok): the per-frame loop's form,
     // with no Result<RxFrame> to copy the frame through.
     Error next_rx(RxFrame* f);
+    // next_rx() for a caller that needs only the cookie, the length and the
+    // checksum verdict (VirtioNic): the same checks and drops.
+    RxDone receive();
 
     // Queues one frame made of `n` segments (1..kMaxTxSegments, 14..1514
     // bytes in all); the driver writes the virtio_net_hdr into the 12 bytes
@@ -253,6 +266,8 @@ private:
     // poll_rx() after a useless frame: gives slot back and polls on. Out of
     // line, so the common poll_rx() saves no registers.
     Result<RxFrame> poll_rx_after_drop(RxSlot slot);
+    // receive() of a frame that is not plain (short, or with GUEST_CSUM).
+    RxDone receive_slow(uint64_t cookie, uint32_t len, uint16_t head);
 
     MmioTransport m_transport;
     Virtqueue m_rx;
@@ -310,6 +325,17 @@ inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
     if (!after) return after.error();
     *f = *after;
     return Error::Ok;
+}
+
+[[gnu::always_inline]] inline RxDone NetDevice::receive() {
+    auto c = m_rx.pop();
+    if (!c) return RxDone{0, 0, false, c.error()};
+    // rx_frame()'s checks, for the plain frame: long enough, and no offload
+    // header to read without GUEST_CSUM (pop() checked len <= the buffer).
+    if (c->len >= kHeaderBytes + kMinFrame && (m_features & net_feature::kGuestCsum) == 0) [[likely]] {
+        return RxDone{c->cookie, c->len - kHeaderBytes, false, Error::Ok};
+    }
+    return receive_slow(c->cookie, c->len, c->head);
 }
 
 // A virtio_net_hdr of zeros (nothing for the device to do, section

@@ -21,6 +21,7 @@ Result<Virtqueue> Virtqueue::create(const VirtqueueConfig& config) {
     q.m_ring_pa = config.ring.pa;
     q.m_doorbell = config.doorbell;
     q.m_size = size;
+    q.m_mask = size - 1u;
     q.m_avail = reinterpret_cast<uint16_t*>(q.m_ring + avail_offset(size));
     q.m_used = q.m_ring + used_offset(size);
     q.m_event_idx = config.event_idx;

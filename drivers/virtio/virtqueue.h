@@ -105,7 +105,7 @@ public:
     uint64_t desc_pa() const { return m_ring_pa; }
     uint64_t avail_pa() const { return m_ring_pa + avail_offset(m_size); }
     uint64_t used_pa() const { return m_ring_pa + used_offset(m_size); }
-    uint16_t free_descriptors() const { return m_free_count; }
+    uint16_t free_descriptors() const { return static_cast<uint16_t>(m_free_count); }
     // Chains added and not yet returned by pop().
     uint16_t outstanding() const { return static_cast<uint16_t>(m_in_flight + m_added); }
     bool broken() const { return m_broken; }
@@ -142,14 +142,7 @@ public:
     // BadFormat (queue now broken) if the device wrote an impossible used
     // index, an id that is out of range or not in flight, or a length
     // beyond the chain's writable capacity (sections 2.7.8, 2.7.14).
-    [[gnu::always_inline]] Result<Completion> pop() {
-        // Nothing new (the common poll): one load of the used idx, no call.
-        if (!m_broken && m_last_used == m_used_seen &&
-            __atomic_load_n(reinterpret_cast<const uint16_t*>(used() + 2), __ATOMIC_RELAXED) == m_last_used) {
-            return Error::Empty;
-        }
-        return pop_next();
-    }
+    [[gnu::always_inline]] Result<Completion> pop();
 
     // True if the device has returned chains pop() has not taken yet (a
     // cheap read of the used index; pop() still validates).
@@ -222,17 +215,16 @@ private:
         if (m_free_count == 0) return -1;
         return m_free_stack[--m_free_count];
     }
-    void push_free(uint16_t d) { m_free_stack[m_free_count++] = d; }
-    void free_chain(uint16_t head);
+    void push_free(uint32_t d) { m_free_stack[m_free_count++] = static_cast<uint16_t>(d); }
+    void free_chain(uint32_t head);
     // Section 2.7.13.2: a chain's head goes into the next free avail ring
     // slot; the device ignores it until kick() moves idx past it.
     void queue_head(uint16_t h) {
-        const uint16_t slot = static_cast<uint16_t>((m_avail_idx + m_added) & (m_size - 1));
+        const uint16_t slot = static_cast<uint16_t>((m_avail_idx + m_added) & m_mask);
         avail()[2 + slot] = h;
         m_avail_shadow[slot] = h;
         ++m_added;
     }
-    Result<Completion> pop_next();
     Result<Completion> fail_bad_device();
 
     uint8_t* m_ring = nullptr;
@@ -241,16 +233,20 @@ private:
     uint64_t m_ring_pa = 0;
     Doorbell m_doorbell;
     uint16_t m_size = 0;
+    uint32_t m_mask = 0;  // m_size - 1: ring slots and ids are taken modulo the size
     bool m_event_idx = false;
     bool m_broken = false;
     // EVENT_IDX and interrupts wanted: every pop moves used_event (the
     // spec's initial state is interrupts on: flags 0, used_event 0).
     bool m_used_event_on = false;
 
-    uint16_t m_free_count = 0;   // descriptors in m_free_stack
+    // Counts of at most kMaxSize, kept in full registers' width (no
+    // zero-extension after each step); the ring indices below are 16-bit
+    // as the device's are.
+    uint32_t m_free_count = 0;   // descriptors in m_free_stack
+    uint32_t m_added = 0;        // chains queued after m_avail_idx, not yet published
+    uint32_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_avail_idx = 0;    // the idx the device has seen (published)
-    uint16_t m_added = 0;        // chains queued after m_avail_idx, not yet published
-    uint16_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_last_used = 0;    // the used ring cursor: next entry to consume
     uint16_t m_used_seen = 0;    // the last used idx read and validated
 
@@ -266,7 +262,7 @@ private:
 // ---- the per-packet paths, inline (one call less per frame each) ----
 
 // Inline: pop_next() stays a leaf function (no registers saved per pop).
-[[gnu::always_inline]] inline void Virtqueue::free_chain(uint16_t head) {
+[[gnu::always_inline]] inline void Virtqueue::free_chain(uint32_t head) {
     Head& h = m_heads[head];
     const uint16_t n = h.chain_len;
     // The cookie stays stale: it is read only while the head is in flight.
@@ -288,8 +284,16 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     if (m_broken) return Error::BadFormat;
     // A segment is at most 4 GiB - 1, below add()'s 2^32 chain limit.
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
-    if (m_free_count == 0) return Error::Full;
-    const auto h = static_cast<uint16_t>(alloc_desc());  // cannot fail: a descriptor is free
+    const uint32_t free = m_free_count;
+    if (free == 0) return Error::Full;
+    const auto h = m_free_stack[free - 1];  // the most recently freed descriptor
+    m_free_count = free - 1;
+    // Section 2.7.13.2: the head goes into the next free avail ring slot;
+    // the device ignores it until kick() moves idx past it. Every field is
+    // read before the first store into the rings (which could alias them).
+    const uint32_t added = m_added;
+    const uint32_t slot = (m_avail_idx + added) & m_mask;
+    uint16_t* const ring = avail();
     Desc& desc_d = desc()[h];
     desc_d.addr = s.pa;
     desc_d.len = s.len;
@@ -299,20 +303,26 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     Head& head = m_heads[h];
     head.cookie = cookie;
     set_meta(head, writable ? s.len : 0, 1, SlotState::Pending);
-    queue_head(h);
+    ring[2 + slot] = h;
+    m_avail_shadow[slot] = h;
+    m_added = added + 1;
     return h;
 }
 
-inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t cookie) {
-    if (m_added != 0) [[unlikely]] {  // chains queued before: publish them all together
+// Inline: VirtioNic::transmit_frame() sends every one-buffer frame
+// through it. The queue's fields are read into locals before the fences
+// (their memory clobbers would reload them).
+[[gnu::always_inline]] inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t cookie) {
+    if (m_added != 0 || m_broken) [[unlikely]] {  // chains queued before: publish them all together
         const uint16_t h = TRY(add_one(s, false, cookie));
         TRY(kick());
         return h;
     }
-    if (m_broken) return Error::BadFormat;
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
-    if (m_free_count == 0) return Error::Full;
-    const auto h = static_cast<uint16_t>(alloc_desc());  // cannot fail: a descriptor is free
+    const uint32_t free = m_free_count;
+    if (free == 0) return Error::Full;
+    const auto h = m_free_stack[free - 1];  // the most recently freed descriptor
+    m_free_count = free - 1;
     Desc& d = desc()[h];
     d.addr = s.pa;
     d.len = s.len;
@@ -320,23 +330,27 @@ inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t c
     d.next = 0;
     // Section 2.7.13.2: the head into the next avail slot.
     const uint16_t old_idx = m_avail_idx;
-    const uint16_t slot = static_cast<uint16_t>(old_idx & (m_size - 1));
-    avail()[2 + slot] = h;
+    const auto new_idx = static_cast<uint16_t>(old_idx + 1);
+    const uint32_t slot = old_idx & m_mask;
+    uint16_t* const ring = avail();
+    uint8_t* const used_ring = used();
+    const uint32_t event_at = 4u + 8u * m_size;  // avail_event, in the used ring
+    const bool event_idx = m_event_idx;
+    const Doorbell bell = m_doorbell;
+    ring[2 + slot] = h;
     m_avail_shadow[slot] = h;
     Head& head = m_heads[h];
     head.cookie = cookie;
     set_meta(head, 0, 1, SlotState::InFlight);  // the device may return it once idx moves
-    const MmioWindow& w = m_doorbell.window;
-    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
-    w.fence(Fence::Write);
-    const auto new_idx = static_cast<uint16_t>(old_idx + 1);
-    vq::store16(avail() + 1, new_idx);
     ++m_in_flight;
     m_avail_idx = new_idx;
-    w.fence(Fence::Full);
-    const bool notify = m_event_idx ? vq::need_event(vq::load16(used() + 4 + 8u * m_size), new_idx, old_idx)
-                                    : (vq::load16(used()) & vq::kUsedNoNotify) == 0;
-    if (notify) w.write32(m_doorbell.offset, m_doorbell.value);
+    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
+    bell.window.fence(Fence::Write);
+    vq::store16(ring + 1, new_idx);
+    bell.window.fence(Fence::Full);
+    const bool notify = event_idx ? vq::need_event(vq::load16(used_ring + event_at), new_idx, old_idx)
+                                  : (vq::load16(used_ring) & vq::kUsedNoNotify) == 0;
+    if (notify) bell.window.write32(bell.offset, bell.value);
     return h;
 }
 
@@ -349,13 +363,14 @@ inline Result<bool> Virtqueue::kick() {
     // must be visible to the device before the idx that exposes them.
     w.fence(Fence::Write);
     uint16_t old_idx = m_avail_idx;
-    uint16_t new_idx = static_cast<uint16_t>(old_idx + m_added);
+    const uint32_t added = m_added;
+    uint16_t new_idx = static_cast<uint16_t>(old_idx + added);
     // Step 5: advance idx by the number of heads added (wraps at 2^16).
     vq::store16(avail() + 1, new_idx);
-    for (uint16_t i = 0; i < m_added; ++i) {
-        m_heads[m_avail_shadow[(old_idx + i) & (m_size - 1)]].state = SlotState::InFlight;
+    for (uint32_t i = 0; i < added; ++i) {
+        m_heads[m_avail_shadow[(old_idx + i) & m_mask]].state = SlotState::InFlight;
     }
-    m_in_flight = static_cast<uint16_t>(m_in_flight + m_added);
+    m_in_flight += added;
     m_avail_idx = new_idx;
     m_added = 0;
 
@@ -378,16 +393,22 @@ inline Result<bool> Virtqueue::kick() {
     return notify;
 }
 
-[[gnu::always_inline]] inline Result<Completion> Virtqueue::pop_next() {
-    if (m_broken) return Error::BadFormat;
-    if (m_last_used == m_used_seen) {
-        uint16_t idx = vq::load16(used() + 2);
-        uint16_t delta = static_cast<uint16_t>(idx - m_last_used);
+// Inline: the poll and reap loops take one completion per call; the
+// common empty poll is one load of the used idx. The queue's fields are
+// read into locals before the fence (its memory clobber would reload them).
+[[gnu::always_inline]] inline Result<Completion> Virtqueue::pop() {
+    if (m_broken) [[unlikely]] return Error::BadFormat;
+    const uint16_t last = m_last_used;
+    const uint32_t mask = m_mask;
+    uint8_t* const used_ring = used();
+    if (last == m_used_seen) {
+        const uint16_t idx = vq::load16(used_ring + 2);
+        const auto delta = static_cast<uint16_t>(idx - last);
         if (delta == 0) return Error::Empty;
         // The device can only return chains it was given: a used idx that
         // moved further (more than the queue size, or backwards, which
         // shows as a huge delta) is a lie.
-        if (delta > m_in_flight) return fail_bad_device();
+        if (delta > m_in_flight) [[unlikely]] return fail_bad_device();
         m_used_seen = idx;
         // Section 2.7.8 (device sets len and the entry before idx): read the
         // entries only after the idx that covers them.
@@ -395,25 +416,26 @@ inline Result<bool> Virtqueue::kick() {
     }
 
     // Read the entry once into locals; the device may rewrite it.
-    const uint8_t* elem = used() + 4 + 8u * (m_last_used & (m_size - 1));
-    uint32_t id = vq::load32(elem);
-    uint32_t len = vq::load32(elem + 4);
-    if (id >= m_size) return fail_bad_device();
+    const uint8_t* elem = used_ring + 4 + 8 * static_cast<size_t>(last & mask);
+    const uint32_t id = vq::load32(elem);
+    const uint32_t len = vq::load32(elem + 4);
+    if (id > mask) [[unlikely]] return fail_bad_device();  // the size is mask + 1
     const Head& h = m_heads[id];
     // Section 2.7.8.1 (len is what the device wrote into the writable part)
     // so it cannot exceed what we offered.
-    if (h.state != SlotState::InFlight || len > h.writable) return fail_bad_device();
+    if (h.state != SlotState::InFlight || len > h.writable) [[unlikely]] return fail_bad_device();
 
     Completion c;
     c.cookie = h.cookie;
     c.len = len;
     c.head = static_cast<uint16_t>(id);
-    free_chain(static_cast<uint16_t>(id));
-    ++m_last_used;
+    free_chain(id);
+    const auto next = static_cast<uint16_t>(last + 1);
+    m_last_used = next;
     --m_in_flight;
     // Section 2.7.7 with EVENT_IDX: while interrupts are wanted, ask for one
     // when the device writes the entry after the last one we consumed.
-    if (m_used_event_on) vq::store16(used_event(), m_last_used);
+    if (m_used_event_on) vq::store16(avail() + 2 + mask + 1, next);  // used_event()
     return c;
 }
 
