@@ -167,12 +167,12 @@ namespace {
 constexpr uint32_t kRxClass = mem::DmaHeap::class_for(virtio::NetDevice::kMinRxBuffer);
 }  // namespace
 
-[[gnu::always_inline]] inline void VirtioNic::free_sent(mem::Buffer* b, uint32_t* reposted) {
+[[gnu::always_inline]] inline void VirtioNic::free_sent(mem::Buffer* b) {
     // A sent frame's buffer nobody else holds (an echoed datagram the app
     // already freed) of the RX class goes straight back onto the RX ring:
     // no trip through the free list and no refill alloc.
     if (m_rx_posted < m_dev.rx_queue_size() && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer, kRxClass)) {
-        if (post_rx(b).ok()) ++*reposted;  // else post_rx released it
+        (void)post_rx(b);  // counted in m_rx_posted; on failure post_rx released it
     } else {
         m_heap->release(b);
     }
@@ -180,8 +180,8 @@ constexpr uint32_t kRxClass = mem::DmaHeap::class_for(virtio::NetDevice::kMinRxB
 
 // A sent frame of several buffers or a lent one (its m_tx slot): out of
 // line, so the one-buffer loop in reap_tx() stays small.
-[[gnu::noinline]] bool VirtioNic::reap_slot(uint64_t cookie, uint32_t* reposted) {
-    return for_each_sent(cookie, [&](mem::Buffer* b) { free_sent(b, reposted); });
+[[gnu::noinline]] bool VirtioNic::reap_slot(uint64_t cookie) {
+    return for_each_sent(cookie, [&](mem::Buffer* b) { free_sent(b); });
 }
 
 uint32_t VirtioNic::reap_tx(uint32_t max) {
@@ -191,23 +191,23 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
     virtio::NetDevice& dev = m_dev;
     mem::DmaHeap& heap = *m_heap;
     const uint8_t* const region_va = m_region_va;
-    const uint64_t region_pa = m_region_pa;
     const uint64_t region_size = m_region_size;
+    // A buffer's device address is its offset in the region plus this.
+    const uint64_t region_pa = m_region_pa;
     const uint32_t rx_size = dev.rx_queue_size();
-    uint32_t posted = m_rx_posted;  // written back after the loop
+    const uint32_t posted_before = m_rx_posted;
+    uint32_t posted = posted_before;  // written back after the loop
     uint32_t done = 0;
-    uint32_t reposted = 0;
     while (done < max) {  // TX completions: give the buffers back
-        auto sent = dev.poll_tx();
-        if (!sent) {
-            if (sent.error() != Error::Empty) m_needs_reset = true;  // a misbehaving device: reset it
+        uint64_t cookie;
+        if (const Error e = dev.next_tx(&cookie); e != Error::Ok) {
+            if (e != Error::Empty) m_needs_reset = true;  // a misbehaving device: reset it
             break;
         }
         ++done;
-        const uint64_t cookie = *sent;
         if ((cookie & kSlotCookie) != 0) [[unlikely]] {
             m_rx_posted = posted;
-            const bool ok = reap_slot(cookie, &reposted);  // counts in m_rx_posted itself
+            const bool ok = reap_slot(cookie);  // counts in m_rx_posted itself
             posted = m_rx_posted;
             if (!ok) {
                 m_needs_reset = true;
@@ -229,13 +229,14 @@ uint32_t VirtioNic::reap_tx(uint32_t max) {
         if (va >= region_va && at + len <= region_size &&
             dev.post_rx(virtio::RxBuffer{va, region_pa + at, len, cookie}).ok()) [[likely]] {
             ++posted;
-            ++reposted;
         } else {
             heap.release(b);
         }
     }
     m_rx_posted = posted;
-    if (reposted != 0) {
+    // Nothing else adds to m_rx_posted here: the difference is what went
+    // back onto the RX ring.
+    if (const uint32_t reposted = posted - posted_before; reposted != 0) {
         m_stats.rx_recycled += reposted;
         (void)dev.kick_rx();
     }
@@ -250,8 +251,8 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     uint32_t received = 0;
     while (done < max) {
         const virtio::RxDone frame = dev.receive();
-        if (frame.error != Error::Ok) {
-            if (frame.error != Error::Empty) m_needs_reset = true;  // reset below
+        if (frame.error() != Error::Ok) {
+            if (frame.error() != Error::Empty) m_needs_reset = true;  // reset below
             break;
         }
         // Our RX buffers are posted from their data() (post_rx()), so the

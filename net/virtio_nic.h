@@ -158,7 +158,8 @@ private:
     Result<void> post_rx(mem::Buffer* b);
     // Returns the buffers of up to `max` frames the device finished sending.
     uint32_t reap_tx(uint32_t max);
-    bool reap_slot(uint64_t cookie, uint32_t* reposted);
+    // reap_tx() of a frame with a slot cookie: false if it names no frame.
+    bool reap_slot(uint64_t cookie);
     // Tops the RX ring up with new buffers (poll(), when it runs low).
     void refill_rx();
     // m_reap_at for the TX ring's size (after start() and every restart).
@@ -174,8 +175,8 @@ private:
     bool for_each_sent(uint64_t cookie, Free free);
     // The one place a buffer the device is done with goes: straight back
     // onto the RX ring when nobody else holds it, else released (its last
-    // holder frees it). Counts the buffers put back in *reposted.
-    void free_sent(mem::Buffer* b, uint32_t* reposted);
+    // holder frees it); post_rx() counts the buffers put back.
+    void free_sent(mem::Buffer* b);
     // A TX slot with no frame in it (from m_tx_next on), or -1.
     int32_t free_tx_slot() const;
     // send(), and once more after reaping completions if the ring was full.

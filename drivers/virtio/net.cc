@@ -162,10 +162,10 @@ Result<void> NetDevice::kick_rx() {
     RxFrame f;
     if (!rx_frame(c, slot, &f)) {
         auto after = poll_rx_after_drop(slot);
-        if (!after) return RxDone{0, 0, false, after.error()};
+        if (!after) return RxDone{0, 0, static_cast<uint16_t>(after.error()), false};
         f = *after;
     }
-    return RxDone{f.cookie, f.len, f.csum_valid || f.csum_partial, Error::Ok};
+    return RxDone{f.cookie, f.len, 0, f.csum_valid || f.csum_partial};
 }
 
 Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum) {

@@ -82,12 +82,16 @@ struct RxFrame {
 // A received frame in scalars (NetDevice::receive()): no RxFrame through
 // memory on the per-frame path. The frame starts kHeaderBytes into the
 // buffer posted with `cookie`.
+// 16 bytes, so it comes back in two registers even from the out-of-line
+// slow path.
 struct RxDone {
-    uint64_t cookie;  // the RxBuffer's cookie: the buffer is the caller's again
-    uint32_t len;     // frame bytes, header excluded
-    bool csum_ok;     // RxFrame's csum_valid || csum_partial
-    Error error;      // Ok, or as next_rx()
+    uint64_t cookie;   // the RxBuffer's cookie: the buffer is the caller's again
+    uint32_t len;      // frame bytes, header excluded
+    uint16_t status;   // an Error: Ok, or as next_rx()
+    bool csum_ok;      // RxFrame's csum_valid || csum_partial
+    Error error() const { return static_cast<Error>(status); }
 };
+static_assert(sizeof(RxDone) == 16, "returned in registers");
 
 // One piece of a frame to transmit.
 // No default member values: arrays of these on the TX path would be
@@ -202,8 +206,16 @@ public:
     // none, BadFormat if the device broke the TX ring. Inline: the reap
     // loop calls it once per sent frame.
     [[gnu::always_inline]] Result<uint64_t> poll_tx() {
-        Completion c = TRY(m_tx.pop());
+        Completion c;
+        if (const Error e = m_tx.next(&c); e != Error::Ok) return e;
         return c.cookie;
+    }
+    // poll_tx() into *cookie (written only on Ok), for the reap loop.
+    [[gnu::always_inline]] Error next_tx(uint64_t* cookie) {
+        Completion c;
+        const Error e = m_tx.next(&c);
+        if (e == Error::Ok) *cookie = c.cookie;
+        return e;
     }
 
     // Reads and acknowledges the interrupt cause (kInterruptUsedBuffer,
@@ -328,14 +340,14 @@ inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
 }
 
 [[gnu::always_inline]] inline RxDone NetDevice::receive() {
-    auto c = m_rx.pop();
-    if (!c) return RxDone{0, 0, false, c.error()};
+    Completion c;
+    if (const Error e = m_rx.next(&c); e != Error::Ok) return RxDone{0, 0, static_cast<uint16_t>(e), false};
     // rx_frame()'s checks, for the plain frame: long enough, and no offload
     // header to read without GUEST_CSUM (pop() checked len <= the buffer).
-    if (c->len >= kHeaderBytes + kMinFrame && (m_features & net_feature::kGuestCsum) == 0) [[likely]] {
-        return RxDone{c->cookie, c->len - kHeaderBytes, false, Error::Ok};
+    if (c.len >= kHeaderBytes + kMinFrame && (m_features & net_feature::kGuestCsum) == 0) [[likely]] {
+        return RxDone{c.cookie, c.len - kHeaderBytes, 0, false};
     }
-    return receive_slow(c->cookie, c->len, c->head);
+    return receive_slow(c.cookie, c.len, c.head);
 }
 
 // A virtio_net_hdr of zeros (nothing for the device to do, section

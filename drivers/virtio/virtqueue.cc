@@ -143,7 +143,7 @@ uint16_t Virtqueue::load_used_idx() const { return load16(used() + 2); }
 
 bool Virtqueue::has_used() const { return !m_broken && load_used_idx() != m_last_used; }
 
-Result<Completion> Virtqueue::fail_bad_device() {
+Error Virtqueue::fail_bad_device() {
     m_broken = true;
     return Error::BadFormat;
 }
@@ -183,7 +183,7 @@ Result<Completion> Virtqueue::reclaim() {
             Completion c;
             c.cookie = m_heads[d].cookie;
             c.head = d;
-            free_chain(d);
+            free_chain(m_heads[d], d);
             if (was_published) {
                 --m_in_flight;
             } else {

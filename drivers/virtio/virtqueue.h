@@ -143,6 +143,9 @@ public:
     // index, an id that is out of range or not in flight, or a length
     // beyond the chain's writable capacity (sections 2.7.8, 2.7.14).
     [[gnu::always_inline]] Result<Completion> pop();
+    // pop() into *c (written only on Ok): the per-frame loops' form, whose
+    // completion stays in registers (a Result<Completion> goes through memory).
+    [[gnu::always_inline]] Error next(Completion* c);
 
     // True if the device has returned chains pop() has not taken yet (a
     // cheap read of the used index; pop() still validates).
@@ -215,8 +218,9 @@ private:
         if (m_free_count == 0) return -1;
         return m_free_stack[--m_free_count];
     }
-    void push_free(uint32_t d) { m_free_stack[m_free_count++] = static_cast<uint16_t>(d); }
-    void free_chain(uint32_t head);
+    void push_free(size_t d) { m_free_stack[m_free_count++] = static_cast<uint16_t>(d); }
+    // Frees the chain whose head is descriptor `head` (h: its m_heads entry).
+    void free_chain(Head& h, size_t head);
     // Section 2.7.13.2: a chain's head goes into the next free avail ring
     // slot; the device ignores it until kick() moves idx past it.
     void queue_head(uint16_t h) {
@@ -225,7 +229,7 @@ private:
         m_avail_shadow[slot] = h;
         ++m_added;
     }
-    Result<Completion> fail_bad_device();
+    Error fail_bad_device();
 
     uint8_t* m_ring = nullptr;
     uint16_t* m_avail = nullptr;  // m_ring + avail_offset(m_size)
@@ -233,7 +237,7 @@ private:
     uint64_t m_ring_pa = 0;
     Doorbell m_doorbell;
     uint16_t m_size = 0;
-    uint32_t m_mask = 0;  // m_size - 1: ring slots and ids are taken modulo the size
+    size_t m_mask = 0;  // m_size - 1: ring slots and ids are taken modulo the size
     bool m_event_idx = false;
     bool m_broken = false;
     // EVENT_IDX and interrupts wanted: every pop moves used_event (the
@@ -241,11 +245,11 @@ private:
     bool m_used_event_on = false;
 
     // Counts of at most kMaxSize, kept in full registers' width (no
-    // zero-extension after each step); the ring indices below are 16-bit
-    // as the device's are.
-    uint32_t m_free_count = 0;   // descriptors in m_free_stack
-    uint32_t m_added = 0;        // chains queued after m_avail_idx, not yet published
-    uint32_t m_in_flight = 0;    // published chains not yet popped
+    // zero-extension when they index an array); the ring indices below are
+    // 16-bit as the device's are.
+    size_t m_free_count = 0;   // descriptors in m_free_stack
+    size_t m_added = 0;        // chains queued after m_avail_idx, not yet published
+    size_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_avail_idx = 0;    // the idx the device has seen (published)
     uint16_t m_last_used = 0;    // the used ring cursor: next entry to consume
     uint16_t m_used_seen = 0;    // the last used idx read and validated
@@ -262,8 +266,7 @@ private:
 // ---- the per-packet paths, inline (one call less per frame each) ----
 
 // Inline: pop_next() stays a leaf function (no registers saved per pop).
-[[gnu::always_inline]] inline void Virtqueue::free_chain(uint32_t head) {
-    Head& h = m_heads[head];
+[[gnu::always_inline]] inline void Virtqueue::free_chain(Head& h, size_t head) {
     const uint16_t n = h.chain_len;
     // The cookie stays stale: it is read only while the head is in flight.
     set_meta(h, 0, 0, SlotState::Free);
@@ -284,15 +287,15 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     if (m_broken) return Error::BadFormat;
     // A segment is at most 4 GiB - 1, below add()'s 2^32 chain limit.
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
-    const uint32_t free = m_free_count;
+    const size_t free = m_free_count;
     if (free == 0) return Error::Full;
     const auto h = m_free_stack[free - 1];  // the most recently freed descriptor
     m_free_count = free - 1;
     // Section 2.7.13.2: the head goes into the next free avail ring slot;
     // the device ignores it until kick() moves idx past it. Every field is
     // read before the first store into the rings (which could alias them).
-    const uint32_t added = m_added;
-    const uint32_t slot = (m_avail_idx + added) & m_mask;
+    const size_t added = m_added;
+    const size_t slot = (m_avail_idx + added) & m_mask;
     uint16_t* const ring = avail();
     Desc& desc_d = desc()[h];
     desc_d.addr = s.pa;
@@ -319,7 +322,7 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
         return h;
     }
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
-    const uint32_t free = m_free_count;
+    const size_t free = m_free_count;
     if (free == 0) return Error::Full;
     const auto h = m_free_stack[free - 1];  // the most recently freed descriptor
     m_free_count = free - 1;
@@ -331,7 +334,7 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     // Section 2.7.13.2: the head into the next avail slot.
     const uint16_t old_idx = m_avail_idx;
     const auto new_idx = static_cast<uint16_t>(old_idx + 1);
-    const uint32_t slot = old_idx & m_mask;
+    const size_t slot = old_idx & m_mask;
     uint16_t* const ring = avail();
     uint8_t* const used_ring = used();
     const uint32_t event_at = 4u + 8u * m_size;  // avail_event, in the used ring
@@ -363,11 +366,11 @@ inline Result<bool> Virtqueue::kick() {
     // must be visible to the device before the idx that exposes them.
     w.fence(Fence::Write);
     uint16_t old_idx = m_avail_idx;
-    const uint32_t added = m_added;
+    const size_t added = m_added;
     uint16_t new_idx = static_cast<uint16_t>(old_idx + added);
     // Step 5: advance idx by the number of heads added (wraps at 2^16).
     vq::store16(avail() + 1, new_idx);
-    for (uint32_t i = 0; i < added; ++i) {
+    for (size_t i = 0; i < added; ++i) {
         m_heads[m_avail_shadow[(old_idx + i) & m_mask]].state = SlotState::InFlight;
     }
     m_in_flight += added;
@@ -397,9 +400,16 @@ inline Result<bool> Virtqueue::kick() {
 // common empty poll is one load of the used idx. The queue's fields are
 // read into locals before the fence (its memory clobber would reload them).
 [[gnu::always_inline]] inline Result<Completion> Virtqueue::pop() {
+    Completion c;
+    const Error e = next(&c);
+    if (e != Error::Ok) return e;
+    return c;
+}
+
+[[gnu::always_inline]] inline Error Virtqueue::next(Completion* c) {
     if (m_broken) [[unlikely]] return Error::BadFormat;
     const uint16_t last = m_last_used;
-    const uint32_t mask = m_mask;
+    const size_t mask = m_mask;
     uint8_t* const used_ring = used();
     if (last == m_used_seen) {
         const uint16_t idx = vq::load16(used_ring + 2);
@@ -417,26 +427,25 @@ inline Result<bool> Virtqueue::kick() {
 
     // Read the entry once into locals; the device may rewrite it.
     const uint8_t* elem = used_ring + 4 + 8 * static_cast<size_t>(last & mask);
-    const uint32_t id = vq::load32(elem);
+    const size_t id = vq::load32(elem);
     const uint32_t len = vq::load32(elem + 4);
     if (id > mask) [[unlikely]] return fail_bad_device();  // the size is mask + 1
-    const Head& h = m_heads[id];
+    Head& h = m_heads[id];
     // Section 2.7.8.1 (len is what the device wrote into the writable part)
     // so it cannot exceed what we offered.
     if (h.state != SlotState::InFlight || len > h.writable) [[unlikely]] return fail_bad_device();
 
-    Completion c;
-    c.cookie = h.cookie;
-    c.len = len;
-    c.head = static_cast<uint16_t>(id);
-    free_chain(id);
+    c->cookie = h.cookie;
+    c->len = len;
+    c->head = static_cast<uint16_t>(id);
+    free_chain(h, id);
     const auto next = static_cast<uint16_t>(last + 1);
     m_last_used = next;
     --m_in_flight;
     // Section 2.7.7 with EVENT_IDX: while interrupts are wanted, ask for one
     // when the device writes the entry after the last one we consumed.
     if (m_used_event_on) vq::store16(avail() + 2 + mask + 1, next);  // used_event()
-    return c;
+    return Error::Ok;
 }
 
 }  // namespace ringlet::virtio
