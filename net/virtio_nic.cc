@@ -67,6 +67,7 @@ Result<void> VirtioNic::start(mem::DmaHeap& heap) {
     }
     while (m_rx_posted < m_dev.rx_queue_size()) TRY(post_rx_buffer());
     TRY(m_dev.kick_rx());
+    set_reap_at();
     // Poll while busy; interrupts only when the core is about to sleep.
     m_dev.disable_interrupts();
     return {};
@@ -98,18 +99,33 @@ Result<void> VirtioNic::transmit_frame(mem::Buffer* b, uint32_t off, uint32_t le
     // The device address must cover the header the driver writes in front.
     const uint8_t* head = va - virtio::NetDevice::kHeaderBytes;
     const uint64_t at = static_cast<uint64_t>(head - m_region_va);
-    Result<void> r = Error::IoError;
-    if (m_broken || m_needs_reset) [[unlikely]] {
-    } else if (head < m_region_va || at + len + virtio::NetDevice::kHeaderBytes > m_region_size) [[unlikely]] {
-        r = Error::BadAddress;
-    } else {
-        const virtio::TxSegment out{va, m_region_pa + at + virtio::NetDevice::kHeaderBytes, len};
-        const auto cookie = reinterpret_cast<uint64_t>(b);
-        r = m_dev.transmit_one(out, cookie);
-        if (!r && r.error() == Error::Full) [[unlikely]] r = send_reaping([&] { return m_dev.transmit_one(out, cookie); });
+    if (m_broken || m_needs_reset) [[unlikely]] return transmit_failed(b, Error::IoError);
+    if (head < m_region_va || at + len + virtio::NetDevice::kHeaderBytes > m_region_size) [[unlikely]] {
+        return transmit_failed(b, Error::BadAddress);
     }
-    if (!r) [[unlikely]] m_heap->release(b);
+    const uint64_t pa = m_region_pa + at + virtio::NetDevice::kHeaderBytes;
+    auto r = m_dev.transmit_one(virtio::TxSegment{va, pa, len}, reinterpret_cast<uint64_t>(b));
+    if (!r) [[unlikely]] return transmit_refused(b, va, pa, len, r.error());
     return r;
+}
+
+// transmit_frame() when the driver refused the frame: out of line, so the
+// per-frame path saves no registers for it.
+[[gnu::noinline]] Result<void> VirtioNic::transmit_refused(mem::Buffer* b, uint8_t* va, uint64_t pa, uint32_t len,
+                                                           Error e) {
+    Result<void> r = e;
+    if (e == Error::Full) {
+        const virtio::TxSegment out{va, pa, len};
+        const auto cookie = reinterpret_cast<uint64_t>(b);
+        r = send_reaping([&] { return m_dev.transmit_one(out, cookie); });
+    }
+    if (!r) return transmit_failed(b, r.error());
+    return r;
+}
+
+[[gnu::noinline]] Result<void> VirtioNic::transmit_failed(mem::Buffer* b, Error e) {
+    m_heap->release(b);
+    return e;
 }
 
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
@@ -151,62 +167,105 @@ namespace {
 constexpr uint32_t kRxClass = mem::DmaHeap::class_for(virtio::NetDevice::kMinRxBuffer);
 }  // namespace
 
-[[gnu::always_inline]] inline void VirtioNic::free_sent(mem::Buffer* b, uint32_t* reposted) {
+[[gnu::always_inline]] inline void VirtioNic::free_sent(mem::Buffer* b) {
     // A sent frame's buffer nobody else holds (an echoed datagram the app
     // already freed) of the RX class goes straight back onto the RX ring:
     // no trip through the free list and no refill alloc.
     if (m_rx_posted < m_dev.rx_queue_size() && m_heap->reuse_last(b, virtio::NetDevice::kMinRxBuffer, kRxClass)) {
-        if (post_rx(b).ok()) ++*reposted;  // else post_rx released it
+        (void)post_rx(b);  // counted in m_rx_posted; on failure post_rx released it
     } else {
         m_heap->release(b);
     }
 }
 
+// A sent frame of several buffers or a lent one (its m_tx slot): out of
+// line, so the one-buffer loop in reap_tx() stays small.
+[[gnu::noinline]] bool VirtioNic::reap_slot(uint64_t cookie) {
+    return for_each_sent(cookie, [&](mem::Buffer* b) { free_sent(b); });
+}
+
 uint32_t VirtioNic::reap_tx(uint32_t max) {
+    // Locals for what the loop reads on every frame: stores through the
+    // buffers' and rings' pointers would otherwise make the compiler load
+    // them again each time.
+    virtio::NetDevice& dev = m_dev;
+    mem::DmaHeap& heap = *m_heap;
+    const uint8_t* const region_va = m_region_va;
+    const uint64_t region_size = m_region_size;
+    // A buffer's device address is its offset in the region plus this.
+    const uint64_t region_pa = m_region_pa;
+    const uint32_t rx_size = dev.rx_queue_size();
+    const uint32_t posted_before = m_rx_posted;
+    uint32_t posted = posted_before;  // written back after the loop
     uint32_t done = 0;
-    uint32_t reposted = 0;
     while (done < max) {  // TX completions: give the buffers back
-        auto sent = m_dev.poll_tx();
-        if (!sent) {
-            if (sent.error() != Error::Empty) m_needs_reset = true;  // a misbehaving device: reset it
-            break;
-        }
-        if (!for_each_sent(*sent, [&](mem::Buffer* b) { free_sent(b, &reposted); })) {
-            m_needs_reset = true;
+        uint64_t cookie;
+        if (const Error e = dev.next_tx(&cookie); e != Error::Ok) {
+            if (e != Error::Empty) m_needs_reset = true;  // a misbehaving device: reset it
             break;
         }
         ++done;
+        if ((cookie & kSlotCookie) != 0) [[unlikely]] {
+            m_rx_posted = posted;
+            const bool ok = reap_slot(cookie);  // counts in m_rx_posted itself
+            posted = m_rx_posted;
+            if (!ok) {
+                m_needs_reset = true;
+                break;
+            }
+            continue;
+        }
+        // Our own cookie back from the Virtqueue (which checked the
+        // device's id): a single-buffer frame's Buffer*. free_sent() and
+        // post_rx(), with the loop's locals.
+        auto* b = reinterpret_cast<mem::Buffer*>(cookie);
+        if (posted >= rx_size || !heap.reuse_last(b, virtio::NetDevice::kMinRxBuffer, kRxClass)) {
+            heap.release(b);
+            continue;
+        }
+        uint8_t* va = b->data();
+        const auto len = static_cast<uint32_t>(b->capacity);
+        const uint64_t at = static_cast<uint64_t>(va - region_va);
+        if (va >= region_va && at + len <= region_size &&
+            dev.post_rx(virtio::RxBuffer{va, region_pa + at, len, cookie}).ok()) [[likely]] {
+            ++posted;
+        } else {
+            heap.release(b);
+        }
     }
-    if (reposted != 0) {
+    m_rx_posted = posted;
+    // Nothing else adds to m_rx_posted here: the difference is what went
+    // back onto the RX ring.
+    if (const uint32_t reposted = posted - posted_before; reposted != 0) {
         m_stats.rx_recycled += reposted;
-        (void)m_dev.kick_rx();
+        (void)dev.kick_rx();
     }
     return done;
 }
 
 uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     if ((m_broken || m_needs_reset || mail()) && !recover()) [[unlikely]] return 0;
-    // Sent frames only give buffers back: reaped in batches (kTxReapBatch).
-    // (A small ring reaps at half full, so sends never wait on a full one.)
-    const uint32_t half = m_dev.tx_queue_size() / 2u;
-    const uint32_t reap_at = half < kTxReapBatch ? (half > 0 ? half : 1) : kTxReapBatch;
-    uint32_t done = m_dev.tx_outstanding() >= reap_at ? reap_tx(max) : 0;
+    virtio::NetDevice& dev = m_dev;
+    // Sent frames only give buffers back: reaped in batches (m_reap_at).
+    uint32_t done = dev.tx_outstanding() >= m_reap_at ? reap_tx(max) : 0;
     uint32_t received = 0;
     while (done < max) {
-        virtio::RxFrame frame;
-        if (const Error e = m_dev.next_rx(&frame); e != Error::Ok) {
-            if (e != Error::Empty) m_needs_reset = true;  // reset below
+        const virtio::RxDone frame = dev.receive();
+        if (frame.error() != Error::Ok) {
+            if (frame.error() != Error::Empty) m_needs_reset = true;  // reset below
             break;
         }
-        --m_rx_posted;
-        auto* b = reinterpret_cast<mem::Buffer*>(frame.cookie);
-        // NEEDS_CSUM on receive: a local sender left the checksum to be
-        // filled in, so the data never crossed a wire (virtio 5.1.6.4).
-        sink.receive(b, static_cast<uint32_t>(frame.data - b->data()), frame.len,
-                     frame.csum_valid || frame.csum_partial);
+        // Our RX buffers are posted from their data() (post_rx()), so the
+        // frame starts right after the virtio-net header. csum_ok: verified
+        // by the device, or NEEDS_CSUM on receive (a local sender left the
+        // checksum to be filled in: the data never crossed a wire, virtio
+        // 5.1.6.4).
+        sink.receive(reinterpret_cast<mem::Buffer*>(frame.cookie), virtio::NetDevice::kHeaderBytes, frame.len,
+                     frame.csum_ok);
         ++received;
         ++done;
     }
+    m_rx_posted -= received;
     // Keep the ring full. A heap that ran short leaves it with fewer
     // buffers until a later poll tops it up again: a ring left empty would
     // make the device hold every frame until the next kick, which never
@@ -217,14 +276,23 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
         (void)recover();  // refills the ring itself
         return done;
     }
-    const uint32_t size = m_dev.rx_queue_size();
+    const uint32_t size = dev.rx_queue_size();
     const uint32_t missing = size - m_rx_posted;
-    if (missing >= kRxRefillBatch || (missing > 0 && m_rx_posted < size / 2)) {
-        uint32_t posted = 0;
-        while (m_rx_posted < size && post_rx_buffer().ok()) ++posted;
-        if (posted) (void)m_dev.kick_rx();
-    }
+    if (missing >= kRxRefillBatch || (missing > 0 && m_rx_posted < size / 2)) [[unlikely]] refill_rx();
     return done;
+}
+
+[[gnu::noinline]] void VirtioNic::refill_rx() {
+    const uint32_t size = m_dev.rx_queue_size();
+    uint32_t posted = 0;
+    while (m_rx_posted < size && post_rx_buffer().ok()) ++posted;
+    if (posted) (void)m_dev.kick_rx();
+}
+
+void VirtioNic::set_reap_at() {
+    // A small ring reaps at half full, so sends never wait on a full one.
+    const uint32_t half = m_dev.tx_queue_size() / 2u;
+    m_reap_at = half < kTxReapBatch ? (half > 0 ? half : 1) : kTxReapBatch;
 }
 
 }  // namespace ringlet::net

@@ -150,10 +150,20 @@ private:
         for (uint32_t i = 0; i < n; ++i) m_heap->release(bufs[i]);
     }
     Result<void> post_rx_buffer();
+    // transmit_frame()'s slow ends: a frame the driver refused (retried
+    // after a reap if the ring was full), and one dropped with `e`.
+    Result<void> transmit_refused(mem::Buffer* b, uint8_t* va, uint64_t pa, uint32_t len, Error e);
+    Result<void> transmit_failed(mem::Buffer* b, Error e);
     // Gives b (one reference, the RX class) to the RX ring; released on failure.
     Result<void> post_rx(mem::Buffer* b);
     // Returns the buffers of up to `max` frames the device finished sending.
     uint32_t reap_tx(uint32_t max);
+    // reap_tx() of a frame with a slot cookie: false if it names no frame.
+    bool reap_slot(uint64_t cookie);
+    // Tops the RX ring up with new buffers (poll(), when it runs low).
+    void refill_rx();
+    // m_reap_at for the TX ring's size (after start() and every restart).
+    void set_reap_at();
     // TX cookies: a frame in one buffer is that Buffer* (128-byte aligned,
     // so bit 0 clear); a frame of several is its m_tx slot, shifted, with
     // bit 0 set.
@@ -165,8 +175,8 @@ private:
     bool for_each_sent(uint64_t cookie, Free free);
     // The one place a buffer the device is done with goes: straight back
     // onto the RX ring when nobody else holds it, else released (its last
-    // holder frees it). Counts the buffers put back in *reposted.
-    void free_sent(mem::Buffer* b, uint32_t* reposted);
+    // holder frees it); post_rx() counts the buffers put back.
+    void free_sent(mem::Buffer* b);
     // A TX slot with no frame in it (from m_tx_next on), or -1.
     int32_t free_tx_slot() const;
     // send(), and once more after reaping completions if the ring was full.
@@ -201,6 +211,7 @@ private:
     void* m_lent_ctx = nullptr;
     uint32_t m_tx_next = 0;
     uint32_t m_rx_posted = 0;
+    uint32_t m_reap_at = kTxReapBatch;  // poll() reaps once this many TX frames are in flight
     Stats m_stats;
     bool m_broken = false;
     bool m_needs_reset = false;  // the device misbehaved (or a multiqueue reset runs): reset on the next poll()

@@ -31,20 +31,6 @@ constexpr uint16_t kStatusLinkUp = 1;
     __builtin_memcpy(dst, &h, sizeof h);
 }
 
-// A virtio_net_hdr of zeros (nothing for the device to do, section
-// 5.1.6.2) at dst: no header built on the stack first.
-[[gnu::always_inline]] inline void write_plain_header(uint8_t* dst) {
-    using Half [[gnu::may_alias]] = uint32_t;
-    if ((reinterpret_cast<uintptr_t>(dst) & 3) == 0) {
-        auto* w = reinterpret_cast<Half*>(dst);
-        w[0] = 0;
-        w[1] = 0;
-        w[2] = 0;
-        return;
-    }
-    __builtin_memset(dst, 0, sizeof(NetHeader));
-}
-
 }  // namespace
 
 Result<void> NetDevice::init(const NetConfig& config) {
@@ -167,6 +153,21 @@ Result<void> NetDevice::kick_rx() {
     }
 }
 
+[[gnu::noinline]] RxDone NetDevice::receive_slow(uint64_t cookie, uint32_t len, uint16_t head) {
+    Completion c;
+    c.cookie = cookie;
+    c.len = len;
+    c.head = head;
+    const RxSlot slot = m_rx_slots[head];
+    RxFrame f;
+    if (!rx_frame(c, slot, &f)) {
+        auto after = poll_rx_after_drop(slot);
+        if (!after) return RxDone{0, 0, static_cast<uint16_t>(after.error()), false};
+        f = *after;
+    }
+    return RxDone{f.cookie, f.len, 0, f.csum_valid || f.csum_partial};
+}
+
 Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum) {
     if (segs == nullptr || n == 0 || n > kMaxTxSegments) return Error::InvalidArgument;
     uint64_t total = 0;
@@ -207,17 +208,6 @@ Result<void> NetDevice::queue_tx(const TxSegment* segs, uint32_t n, uint64_t coo
     chain[0] = first;
     for (uint32_t i = 1; i < n; ++i) chain[i] = Segment{segs[i].pa, segs[i].len};
     TRY(m_tx.add(chain, n, nullptr, 0, cookie));
-    return {};
-}
-
-Result<void> NetDevice::transmit_one(const TxSegment& seg, uint64_t cookie) {
-    if (seg.va == nullptr || seg.len < kMinFrame || seg.len > kMaxFrame) return Error::InvalidArgument;
-    if (seg.pa < kHeaderBytes) return Error::InvalidArgument;
-    // Check for room before writing into the caller's headroom.
-    if (m_tx.broken()) return Error::BadFormat;
-    if (m_tx.free_descriptors() == 0) return Error::Full;
-    write_plain_header(seg.va - kHeaderBytes);
-    TRY(m_tx.add_one_and_kick(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, cookie));
     return {};
 }
 

@@ -79,6 +79,20 @@ struct RxFrame {
     uint16_t csum_offset = 0;
 };
 
+// A received frame in scalars (NetDevice::receive()): no RxFrame through
+// memory on the per-frame path. The frame starts kHeaderBytes into the
+// buffer posted with `cookie`.
+// 16 bytes, so it comes back in two registers even from the out-of-line
+// slow path.
+struct RxDone {
+    uint64_t cookie;   // the RxBuffer's cookie: the buffer is the caller's again
+    uint32_t len;      // frame bytes, header excluded
+    uint16_t status;   // an Error: Ok, or as next_rx()
+    bool csum_ok;      // RxFrame's csum_valid || csum_partial
+    Error error() const { return static_cast<Error>(status); }
+};
+static_assert(sizeof(RxDone) == 16, "returned in registers");
+
 // One piece of a frame to transmit.
 // No default member values: arrays of these on the TX path would be
 // zeroed (a memset call) on every frame; they are always filled in whole.
@@ -166,6 +180,9 @@ public:
     // poll_rx() into *f (written only on Ok): the per-frame loop's form,
     // with no Result<RxFrame> to copy the frame through.
     Error next_rx(RxFrame* f);
+    // next_rx() for a caller that needs only the cookie, the length and the
+    // checksum verdict (VirtioNic): the same checks and drops.
+    RxDone receive();
 
     // Queues one frame made of `n` segments (1..kMaxTxSegments, 14..1514
     // bytes in all); the driver writes the virtio_net_hdr into the 12 bytes
@@ -175,8 +192,10 @@ public:
     // to the device until poll_tx() returns `cookie`.
     Result<void> queue_tx(const TxSegment* segs, uint32_t n, uint64_t cookie, const TxChecksum* csum = nullptr);
     // transmit() of a frame in one segment without checksum offload (the
-    // UDP fast path's frames): the same checks and errors, no segment
-    // array, queued and published at once.
+    // UDP fast path's frames): the same checks and errors (the header may be
+    // written even when the frame is refused: the headroom is the caller's
+    // to give), no segment array, queued and published at once. Inline:
+    // VirtioNic::transmit_frame() is its one caller per frame.
     Result<void> transmit_one(const TxSegment& seg, uint64_t cookie);
     // Publishes queued TX frames, notifying the device if it wants it.
     Result<void> kick_tx();
@@ -187,8 +206,16 @@ public:
     // none, BadFormat if the device broke the TX ring. Inline: the reap
     // loop calls it once per sent frame.
     [[gnu::always_inline]] Result<uint64_t> poll_tx() {
-        Completion c = TRY(m_tx.pop());
+        Completion c;
+        if (const Error e = m_tx.next(&c); e != Error::Ok) return e;
         return c.cookie;
+    }
+    // poll_tx() into *cookie (written only on Ok), for the reap loop.
+    [[gnu::always_inline]] Error next_tx(uint64_t* cookie) {
+        Completion c;
+        const Error e = m_tx.next(&c);
+        if (e == Error::Ok) *cookie = c.cookie;
+        return e;
     }
 
     // Reads and acknowledges the interrupt cause (kInterruptUsedBuffer,
@@ -251,6 +278,8 @@ private:
     // poll_rx() after a useless frame: gives slot back and polls on. Out of
     // line, so the common poll_rx() saves no registers.
     Result<RxFrame> poll_rx_after_drop(RxSlot slot);
+    // receive() of a frame that is not plain (short, or with GUEST_CSUM).
+    RxDone receive_slow(uint64_t cookie, uint32_t len, uint16_t head);
 
     MmioTransport m_transport;
     Virtqueue m_rx;
@@ -293,7 +322,10 @@ inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
     if (c.len < kHeaderBytes + kMinFrame) return false;
     f->len = c.len - kHeaderBytes;
     // Section 5.1.6.4: the flags mean something only with GUEST_CSUM.
-    return (m_features & net_feature::kGuestCsum) == 0 || read_rx_offload(slot.va, f);
+    if ((m_features & net_feature::kGuestCsum) != 0) return read_rx_offload(slot.va, f);
+    f->csum_valid = false;
+    f->csum_partial = false;
+    return true;
 }
 
 [[gnu::always_inline]] inline Error NetDevice::next_rx(RxFrame* f) {
@@ -305,6 +337,43 @@ inline Result<void> NetDevice::post_rx(const RxBuffer& b) {
     if (!after) return after.error();
     *f = *after;
     return Error::Ok;
+}
+
+[[gnu::always_inline]] inline RxDone NetDevice::receive() {
+    Completion c;
+    if (const Error e = m_rx.next(&c); e != Error::Ok) return RxDone{0, 0, static_cast<uint16_t>(e), false};
+    // rx_frame()'s checks, for the plain frame: long enough, and no offload
+    // header to read without GUEST_CSUM (pop() checked len <= the buffer).
+    if (c.len >= kHeaderBytes + kMinFrame && (m_features & net_feature::kGuestCsum) == 0) [[likely]] {
+        return RxDone{c.cookie, c.len - kHeaderBytes, 0, false};
+    }
+    return receive_slow(c.cookie, c.len, c.head);
+}
+
+// A virtio_net_hdr of zeros (nothing for the device to do, section
+// 5.1.6.2) at dst: three word stores where dst allows (a buffer's start),
+// else bytewise; no header built on the stack first.
+[[gnu::always_inline]] inline void write_plain_net_header(uint8_t* dst) {
+    using Word [[gnu::may_alias]] = uint32_t;
+    if ((reinterpret_cast<uintptr_t>(dst) & 3) == 0) [[likely]] {
+        auto* w = reinterpret_cast<Word*>(dst);
+        w[0] = 0;
+        w[1] = 0;
+        w[2] = 0;
+        return;
+    }
+    __builtin_memset(dst, 0, sizeof(NetHeader));
+}
+
+[[gnu::always_inline]] inline Result<void> NetDevice::transmit_one(const TxSegment& seg, uint64_t cookie) {
+    if (seg.va == nullptr || seg.len < kMinFrame || seg.len > kMaxFrame || seg.pa < kHeaderBytes) {
+        return Error::InvalidArgument;
+    }
+    // Before publishing (add_one_and_kick() fences, then moves the idx).
+    write_plain_net_header(seg.va - kHeaderBytes);
+    // Broken ring, no free descriptor: add_one_and_kick() says so.
+    TRY(m_tx.add_one_and_kick(Segment{seg.pa - kHeaderBytes, seg.len + kHeaderBytes}, cookie));
+    return {};
 }
 
 [[gnu::always_inline]] inline Result<RxFrame> NetDevice::poll_rx() {

@@ -21,9 +21,11 @@ Result<Virtqueue> Virtqueue::create(const VirtqueueConfig& config) {
     q.m_ring_pa = config.ring.pa;
     q.m_doorbell = config.doorbell;
     q.m_size = size;
+    q.m_mask = size - 1u;
     q.m_avail = reinterpret_cast<uint16_t*>(q.m_ring + avail_offset(size));
     q.m_used = q.m_ring + used_offset(size);
     q.m_event_idx = config.event_idx;
+    q.m_used_event_on = config.event_idx;
     // Descriptor 0 on top: the first chains take 0, 1, 2, ...
     for (uint16_t i = size; i > 0; --i) q.push_free(static_cast<uint16_t>(i - 1));
     // Section 2.7.10: the driver initialises the used ring's flags to 0;
@@ -96,14 +98,12 @@ Result<uint16_t> Virtqueue::add(const Segment* readable, uint32_t nr, const Segm
         desc_d.flags = static_cast<uint16_t>((w ? kDescWrite : 0) | (last ? 0 : kDescNext));
         desc_d.next = next;
         m_next[d] = next;
-        m_state[d] = SlotState::Body;
+        m_heads[d].state = SlotState::Body;
         d = next;
     }
-    uint16_t h = static_cast<uint16_t>(head);
-    m_state[h] = SlotState::Pending;
-    m_chain_len[h] = static_cast<uint16_t>(n);
-    m_writable[h] = static_cast<uint32_t>(writable_total);
-    m_cookie[h] = cookie;
+    const auto h = static_cast<uint16_t>(head);
+    m_heads[h].cookie = cookie;
+    set_meta(m_heads[h], static_cast<uint32_t>(writable_total), static_cast<uint16_t>(n), SlotState::Pending);
 
     queue_head(h);
     return h;
@@ -132,11 +132,9 @@ Result<uint16_t> Virtqueue::add_two(const Segment& a, const Segment& b, uint64_t
     dt.next = 0;
     m_next[h] = t;
     m_next[t] = 0;
-    m_state[t] = SlotState::Body;
-    m_state[h] = SlotState::Pending;
-    m_chain_len[h] = 2;
-    m_writable[h] = 0;
-    m_cookie[h] = cookie;
+    m_heads[t].state = SlotState::Body;
+    m_heads[h].cookie = cookie;
+    set_meta(m_heads[h], 0, 2, SlotState::Pending);
     queue_head(h);
     return h;
 }
@@ -145,13 +143,13 @@ uint16_t Virtqueue::load_used_idx() const { return load16(used() + 2); }
 
 bool Virtqueue::has_used() const { return !m_broken && load_used_idx() != m_last_used; }
 
-Result<Completion> Virtqueue::fail_bad_device() {
+Error Virtqueue::fail_bad_device() {
     m_broken = true;
     return Error::BadFormat;
 }
 
 void Virtqueue::disable_interrupts() {
-    m_interrupts_on = false;
+    m_used_event_on = false;
     if (m_event_idx) {
         // Section 2.7.7: with EVENT_IDX flags must stay 0; put used_event as
         // far behind as possible, so the device would have to wrap the
@@ -164,7 +162,7 @@ void Virtqueue::disable_interrupts() {
 
 bool Virtqueue::enable_interrupts() {
     if (m_broken) return true;
-    m_interrupts_on = true;
+    m_used_event_on = m_event_idx;
     if (m_event_idx) {
         store16(used_event(), m_last_used);  // section 2.7.7: interrupt at the next entry
     } else {
@@ -179,12 +177,13 @@ bool Virtqueue::enable_interrupts() {
 
 Result<Completion> Virtqueue::reclaim() {
     for (uint16_t d = 0; d < m_size; ++d) {
-        if (m_state[d] == SlotState::Pending || m_state[d] == SlotState::InFlight) {
-            bool was_published = m_state[d] == SlotState::InFlight;
+        const SlotState st = m_heads[d].state;
+        if (st == SlotState::Pending || st == SlotState::InFlight) {
+            const bool was_published = st == SlotState::InFlight;
             Completion c;
-            c.cookie = m_cookie[d];
+            c.cookie = m_heads[d].cookie;
             c.head = d;
-            free_chain(d);
+            free_chain(m_heads[d], d);
             if (was_published) {
                 --m_in_flight;
             } else {

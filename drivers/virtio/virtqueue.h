@@ -105,7 +105,7 @@ public:
     uint64_t desc_pa() const { return m_ring_pa; }
     uint64_t avail_pa() const { return m_ring_pa + avail_offset(m_size); }
     uint64_t used_pa() const { return m_ring_pa + used_offset(m_size); }
-    uint16_t free_descriptors() const { return m_free_count; }
+    uint16_t free_descriptors() const { return static_cast<uint16_t>(m_free_count); }
     // Chains added and not yet returned by pop().
     uint16_t outstanding() const { return static_cast<uint16_t>(m_in_flight + m_added); }
     bool broken() const { return m_broken; }
@@ -142,14 +142,10 @@ public:
     // BadFormat (queue now broken) if the device wrote an impossible used
     // index, an id that is out of range or not in flight, or a length
     // beyond the chain's writable capacity (sections 2.7.8, 2.7.14).
-    [[gnu::always_inline]] Result<Completion> pop() {
-        // Nothing new (the common poll): one load of the used idx, no call.
-        if (!m_broken && m_last_used == m_used_seen &&
-            __atomic_load_n(reinterpret_cast<const uint16_t*>(used() + 2), __ATOMIC_RELAXED) == m_last_used) {
-            return Error::Empty;
-        }
-        return pop_next();
-    }
+    [[gnu::always_inline]] Result<Completion> pop();
+    // pop() into *c (written only on Ok): the per-frame loops' form, whose
+    // completion stays in registers (a Result<Completion> goes through memory).
+    [[gnu::always_inline]] Error next(Completion* c);
 
     // True if the device has returned chains pop() has not taken yet (a
     // cheap read of the used index; pop() still validates).
@@ -178,6 +174,27 @@ private:
 
     enum class SlotState : uint8_t { Free, Body, Pending, InFlight };
 
+    // Everything we keep about a descriptor, in one place (one address
+    // computation per add and per pop): its state, and for a chain's head
+    // the chain's length, writable capacity and the caller's cookie.
+    struct alignas(16) Head {
+        uint64_t cookie;
+        uint32_t writable;
+        uint16_t chain_len;
+        SlotState state;
+        uint8_t pad;
+    };
+    static_assert(sizeof(Head) == 16, "two words per descriptor");
+    // Sets a head's writable, chain length and state with one store (the
+    // per-packet paths write all three).
+    static void set_meta(Head& h, uint32_t writable, uint16_t chain_len, SlotState state) {
+        const uint64_t meta = static_cast<uint64_t>(writable) | static_cast<uint64_t>(chain_len) << 32 |
+                              static_cast<uint64_t>(state) << 48;
+        // The three fields are the head's second 8-byte word (Head is
+        // 16 bytes, 8-aligned): one aligned store, not eight byte stores.
+        __builtin_memcpy(__builtin_assume_aligned(&h.writable, 8), &meta, sizeof meta);
+    }
+
     // Ring accessors (layout of section 2.7.5, 2.7.6, 2.7.8).
     struct Desc {
         uint64_t addr;
@@ -195,24 +212,24 @@ private:
 
     // The free descriptors are a stack (the most recently freed is taken
     // first): a pop and a push per chain, no scan. Which descriptors are
-    // free is also in m_state, which is what a device's answer is checked
+    // free is also in m_heads, which is what a device's answer is checked
     // against.
     int32_t alloc_desc() {
         if (m_free_count == 0) return -1;
         return m_free_stack[--m_free_count];
     }
-    void push_free(uint16_t d) { m_free_stack[m_free_count++] = d; }
-    void free_chain(uint16_t head);
+    void push_free(size_t d) { m_free_stack[m_free_count++] = static_cast<uint16_t>(d); }
+    // Frees the chain whose head is descriptor `head` (h: its m_heads entry).
+    void free_chain(Head& h, size_t head);
     // Section 2.7.13.2: a chain's head goes into the next free avail ring
     // slot; the device ignores it until kick() moves idx past it.
     void queue_head(uint16_t h) {
-        const uint16_t slot = static_cast<uint16_t>((m_avail_idx + m_added) & (m_size - 1));
+        const uint16_t slot = static_cast<uint16_t>((m_avail_idx + m_added) & m_mask);
         avail()[2 + slot] = h;
         m_avail_shadow[slot] = h;
         ++m_added;
     }
-    Result<Completion> pop_next();
-    Result<Completion> fail_bad_device();
+    Error fail_bad_device();
 
     uint8_t* m_ring = nullptr;
     uint16_t* m_avail = nullptr;  // m_ring + avail_offset(m_size)
@@ -220,108 +237,123 @@ private:
     uint64_t m_ring_pa = 0;
     Doorbell m_doorbell;
     uint16_t m_size = 0;
+    size_t m_mask = 0;  // m_size - 1: ring slots and ids are taken modulo the size
     bool m_event_idx = false;
     bool m_broken = false;
-    bool m_interrupts_on = true;  // the spec's initial state: flags 0, used_event 0
+    // EVENT_IDX and interrupts wanted: every pop moves used_event (the
+    // spec's initial state is interrupts on: flags 0, used_event 0).
+    bool m_used_event_on = false;
 
-    uint16_t m_free_count = 0;   // descriptors in m_free_stack
+    // Counts of at most kMaxSize, kept in full registers' width (no
+    // zero-extension when they index an array); the ring indices below are
+    // 16-bit as the device's are.
+    size_t m_free_count = 0;   // descriptors in m_free_stack
+    size_t m_added = 0;        // chains queued after m_avail_idx, not yet published
+    size_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_avail_idx = 0;    // the idx the device has seen (published)
-    uint16_t m_added = 0;        // chains queued after m_avail_idx, not yet published
-    uint16_t m_in_flight = 0;    // published chains not yet popped
     uint16_t m_last_used = 0;    // the used ring cursor: next entry to consume
     uint16_t m_used_seen = 0;    // the last used idx read and validated
 
+    // Order: the arrays every add and pop touches first, so their fields
+    // are reachable from `this` with a plain 12-bit offset.
     uint16_t m_free_stack[kMaxSize] = {};      // [0, m_free_count): the free descriptors
-    uint16_t m_next[kMaxSize] = {};            // our copy of each descriptor's link
     uint16_t m_avail_shadow[kMaxSize] = {};    // our copy of the available ring
-    SlotState m_state[kMaxSize] = {};
-    // Per-head completion slots.
-    uint16_t m_chain_len[kMaxSize] = {};
-    uint32_t m_writable[kMaxSize] = {};
-    uint64_t m_cookie[kMaxSize] = {};
+    Head m_heads[kMaxSize] = {};               // per descriptor: state; per head: its chain
+    uint16_t m_next[kMaxSize] = {};            // our copy of each descriptor's link
 };
 
 
 // ---- the per-packet paths, inline (one call less per frame each) ----
 
 // Inline: pop_next() stays a leaf function (no registers saved per pop).
-[[gnu::always_inline]] inline void Virtqueue::free_chain(uint16_t head) {
-    if (m_chain_len[head] == 1) {  // the per-packet case: one descriptor
-        m_state[head] = SlotState::Free;
-        push_free(head);
-        m_chain_len[head] = 0;
-        return;
-    }
+[[gnu::always_inline]] inline void Virtqueue::free_chain(Head& h, size_t head) {
+    const uint16_t n = h.chain_len;
+    // The cookie stays stale: it is read only while the head is in flight.
+    set_meta(h, 0, 0, SlotState::Free);
+    push_free(head);
+    if (n == 1) return;  // the per-packet case: one descriptor
     // Walk our own copy of the links: the descriptor table is in memory the
-    // device could have scribbled on, and m_chain_len bounds the walk anyway.
-    uint16_t d = head;
-    for (uint16_t i = 0; i < m_chain_len[head]; ++i) {
-        uint16_t next = m_next[d];
-        m_state[d] = SlotState::Free;
+    // device could have scribbled on, and the chain length bounds the walk.
+    uint16_t d = m_next[head];
+    for (uint16_t i = 1; i < n; ++i) {
+        const uint16_t next = m_next[d];
+        m_heads[d].state = SlotState::Free;
         push_free(d);
         d = next;
     }
-    m_chain_len[head] = 0;
-    m_writable[head] = 0;
-    m_cookie[head] = 0;
 }
 
 inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint64_t cookie) {
     if (m_broken) return Error::BadFormat;
     // A segment is at most 4 GiB - 1, below add()'s 2^32 chain limit.
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
-    if (m_free_count == 0) return Error::Full;
-    const int32_t d = alloc_desc();  // cannot fail: a descriptor is free
-    Desc& desc_d = desc()[d];
+    const size_t free = m_free_count;
+    if (free == 0) return Error::Full;
+    const auto h = m_free_stack[free - 1];  // the most recently freed descriptor
+    m_free_count = free - 1;
+    // Section 2.7.13.2: the head goes into the next free avail ring slot;
+    // the device ignores it until kick() moves idx past it. Every field is
+    // read before the first store into the rings (which could alias them).
+    const size_t added = m_added;
+    const size_t slot = (m_avail_idx + added) & m_mask;
+    uint16_t* const ring = avail();
+    Desc& desc_d = desc()[h];
     desc_d.addr = s.pa;
     desc_d.len = s.len;
     desc_d.flags = writable ? vq::kDescWrite : 0;
     desc_d.next = 0;
-    const uint16_t h = static_cast<uint16_t>(d);
     // m_next is read only for chains of two or more (free_chain()).
-    m_state[h] = SlotState::Pending;
-    m_chain_len[h] = 1;
-    m_writable[h] = writable ? s.len : 0;
-    m_cookie[h] = cookie;
-    queue_head(h);
+    Head& head = m_heads[h];
+    head.cookie = cookie;
+    set_meta(head, writable ? s.len : 0, 1, SlotState::Pending);
+    ring[2 + slot] = h;
+    m_avail_shadow[slot] = h;
+    m_added = added + 1;
     return h;
 }
 
-inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t cookie) {
-    if (m_added != 0) [[unlikely]] {  // chains queued before: publish them all together
+// Inline: VirtioNic::transmit_frame() sends every one-buffer frame
+// through it. The queue's fields are read into locals before the fences
+// (their memory clobbers would reload them).
+[[gnu::always_inline]] inline Result<uint16_t> Virtqueue::add_one_and_kick(const Segment& s, uint64_t cookie) {
+    if (m_added != 0 || m_broken) [[unlikely]] {  // chains queued before: publish them all together
         const uint16_t h = TRY(add_one(s, false, cookie));
         TRY(kick());
         return h;
     }
-    if (m_broken) return Error::BadFormat;
     if (s.len == 0 || s.pa + s.len < s.pa) return Error::InvalidArgument;
-    if (m_free_count == 0) return Error::Full;
-    const auto h = static_cast<uint16_t>(alloc_desc());  // cannot fail: a descriptor is free
+    const size_t free = m_free_count;
+    if (free == 0) return Error::Full;
+    const auto h = m_free_stack[free - 1];  // the most recently freed descriptor
+    m_free_count = free - 1;
     Desc& d = desc()[h];
     d.addr = s.pa;
     d.len = s.len;
     d.flags = 0;
     d.next = 0;
-    m_chain_len[h] = 1;
-    m_writable[h] = 0;
-    m_cookie[h] = cookie;
     // Section 2.7.13.2: the head into the next avail slot.
     const uint16_t old_idx = m_avail_idx;
-    const uint16_t slot = static_cast<uint16_t>(old_idx & (m_size - 1));
-    avail()[2 + slot] = h;
-    m_avail_shadow[slot] = h;
-    m_state[h] = SlotState::InFlight;  // the device may return it once idx moves
-    const MmioWindow& w = m_doorbell.window;
-    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
-    w.fence(Fence::Write);
     const auto new_idx = static_cast<uint16_t>(old_idx + 1);
-    vq::store16(avail() + 1, new_idx);
+    const size_t slot = old_idx & m_mask;
+    uint16_t* const ring = avail();
+    uint8_t* const used_ring = used();
+    const uint32_t event_at = 4u + 8u * m_size;  // avail_event, in the used ring
+    const bool event_idx = m_event_idx;
+    const Doorbell bell = m_doorbell;
+    ring[2 + slot] = h;
+    m_avail_shadow[slot] = h;
+    Head& head = m_heads[h];
+    head.cookie = cookie;
+    set_meta(head, 0, 1, SlotState::InFlight);  // the device may return it once idx moves
     ++m_in_flight;
     m_avail_idx = new_idx;
-    w.fence(Fence::Full);
-    const bool notify = m_event_idx ? vq::need_event(vq::load16(used() + 4 + 8u * m_size), new_idx, old_idx)
-                                    : (vq::load16(used()) & vq::kUsedNoNotify) == 0;
-    if (notify) w.write32(m_doorbell.offset, m_doorbell.value);
+    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
+    bell.window.fence(Fence::Write);
+    vq::store16(ring + 1, new_idx);
+    bell.window.fence(Fence::Full);
+    const bool notify = event_idx ? vq::need_event(vq::load16(used_ring + event_at), new_idx, old_idx)
+                                  : (vq::load16(used_ring) & vq::kUsedNoNotify) == 0;
+    if (notify) bell.window.write32(bell.offset, bell.value);
     return h;
 }
 
@@ -334,13 +366,14 @@ inline Result<bool> Virtqueue::kick() {
     // must be visible to the device before the idx that exposes them.
     w.fence(Fence::Write);
     uint16_t old_idx = m_avail_idx;
-    uint16_t new_idx = static_cast<uint16_t>(old_idx + m_added);
+    const size_t added = m_added;
+    uint16_t new_idx = static_cast<uint16_t>(old_idx + added);
     // Step 5: advance idx by the number of heads added (wraps at 2^16).
     vq::store16(avail() + 1, new_idx);
-    for (uint16_t i = 0; i < m_added; ++i) {
-        m_state[m_avail_shadow[(old_idx + i) & (m_size - 1)]] = SlotState::InFlight;
+    for (size_t i = 0; i < added; ++i) {
+        m_heads[m_avail_shadow[(old_idx + i) & m_mask]].state = SlotState::InFlight;
     }
-    m_in_flight = static_cast<uint16_t>(m_in_flight + m_added);
+    m_in_flight += added;
     m_avail_idx = new_idx;
     m_added = 0;
 
@@ -363,16 +396,29 @@ inline Result<bool> Virtqueue::kick() {
     return notify;
 }
 
-[[gnu::always_inline]] inline Result<Completion> Virtqueue::pop_next() {
-    if (m_broken) return Error::BadFormat;
-    if (m_last_used == m_used_seen) {
-        uint16_t idx = vq::load16(used() + 2);
-        uint16_t delta = static_cast<uint16_t>(idx - m_last_used);
+// Inline: the poll and reap loops take one completion per call; the
+// common empty poll is one load of the used idx. The queue's fields are
+// read into locals before the fence (its memory clobber would reload them).
+[[gnu::always_inline]] inline Result<Completion> Virtqueue::pop() {
+    Completion c;
+    const Error e = next(&c);
+    if (e != Error::Ok) return e;
+    return c;
+}
+
+[[gnu::always_inline]] inline Error Virtqueue::next(Completion* c) {
+    if (m_broken) [[unlikely]] return Error::BadFormat;
+    const uint16_t last = m_last_used;
+    const size_t mask = m_mask;
+    uint8_t* const used_ring = used();
+    if (last == m_used_seen) {
+        const uint16_t idx = vq::load16(used_ring + 2);
+        const auto delta = static_cast<uint16_t>(idx - last);
         if (delta == 0) return Error::Empty;
         // The device can only return chains it was given: a used idx that
         // moved further (more than the queue size, or backwards, which
         // shows as a huge delta) is a lie.
-        if (delta > m_in_flight) return fail_bad_device();
+        if (delta > m_in_flight) [[unlikely]] return fail_bad_device();
         m_used_seen = idx;
         // Section 2.7.8 (device sets len and the entry before idx): read the
         // entries only after the idx that covers them.
@@ -380,25 +426,26 @@ inline Result<bool> Virtqueue::kick() {
     }
 
     // Read the entry once into locals; the device may rewrite it.
-    const uint8_t* elem = used() + 4 + 8u * (m_last_used & (m_size - 1));
-    uint32_t id = vq::load32(elem);
-    uint32_t len = vq::load32(elem + 4);
-    if (id >= m_size || m_state[id] != SlotState::InFlight) return fail_bad_device();
+    const uint8_t* elem = used_ring + 4 + 8 * static_cast<size_t>(last & mask);
+    const size_t id = vq::load32(elem);
+    const uint32_t len = vq::load32(elem + 4);
+    if (id > mask) [[unlikely]] return fail_bad_device();  // the size is mask + 1
+    Head& h = m_heads[id];
     // Section 2.7.8.1 (len is what the device wrote into the writable part)
     // so it cannot exceed what we offered.
-    if (len > m_writable[id]) return fail_bad_device();
+    if (h.state != SlotState::InFlight || len > h.writable) [[unlikely]] return fail_bad_device();
 
-    Completion c;
-    c.cookie = m_cookie[id];
-    c.len = len;
-    c.head = static_cast<uint16_t>(id);
-    free_chain(static_cast<uint16_t>(id));
-    ++m_last_used;
+    c->cookie = h.cookie;
+    c->len = len;
+    c->head = static_cast<uint16_t>(id);
+    free_chain(h, id);
+    const auto next = static_cast<uint16_t>(last + 1);
+    m_last_used = next;
     --m_in_flight;
     // Section 2.7.7 with EVENT_IDX: while interrupts are wanted, ask for one
     // when the device writes the entry after the last one we consumed.
-    if (m_event_idx && m_interrupts_on) vq::store16(used_event(), m_last_used);
-    return c;
+    if (m_used_event_on) vq::store16(avail() + 2 + mask + 1, next);  // used_event()
+    return Error::Ok;
 }
 
 }  // namespace ringlet::virtio
