@@ -85,6 +85,8 @@ Result<void> parse_net_config(const char* args, NetConfig* config) {
     return {};
 }
 
+uint32_t g_arp_epoch = 0;
+
 Netif::~Netif() { detach(); }
 
 err_t Netif::init_netif(netif* n) {
@@ -110,6 +112,7 @@ Result<void> Netif::attach(const NetConfig& cfg, bool make_default) {
     ip4_addr_set_u32(&gw, cfg.gateway);
     if (netif_add(&m_netif, &ip, &mask, &gw, this, init_netif, ethernet_input) == nullptr) return Error::OutOfMemory;
     m_attached = true;
+    note_arp_may_change();
     m_mac = m_nic.mac();
     // lwIP keeps the IP header and ICMP checksums (cheap, and no device
     // does them); TCP and UDP ones go to a NIC that fills them in.
@@ -128,6 +131,7 @@ void Netif::detach() {
     netif_set_down(&m_netif);
     netif_remove(&m_netif);  // drops ARP entries and queued packets too
     m_attached = false;
+    note_arp_may_change();
 }
 
 void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) {
@@ -170,6 +174,7 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
     }
     ++m_stats.rx_frames;
     ++m_stats.rx_lwip;
+    note_arp_may_change();
     // lwIP checks per interface, not per packet; input runs to completion
     // here (NO_SYS, one core), so the interface's flags can say "verified"
     // for exactly this frame. Replies lwIP sends meanwhile see the same GEN

@@ -129,6 +129,18 @@ protected:
 
 class UdpFastSink;
 
+// Moves whenever lwIP's ARP table may have changed: a frame went to lwIP's
+// input (an ARP reply or request is the only way an entry gets a new MAC,
+// ETHARP_TRUST_IP_MAC being off), lwIP's timers ran (entries expire), an
+// interface came or went. The fast paths' senders keep the next hop's MAC
+// with the epoch they read it at and look in lwIP's table again only when
+// it moved (one compare per datagram instead of an ARP lookup). lwIP's own
+// sends may also recycle an entry for a new address, which forgets a MAC
+// but never changes one: the kept MAC stays the right one. One per core
+// (each core has its own lwIP and its own copy of this, make_core_copies.sh).
+extern uint32_t g_arp_epoch;
+inline void note_arp_may_change() { ++g_arp_epoch; }
+
 struct NetifStats {
     uint64_t rx_frames = 0;      // handed to lwIP
     uint64_t rx_dropped = 0;     // refused before lwIP: runt, oversized, no wrapper
