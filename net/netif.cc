@@ -142,14 +142,16 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
     }
     // Only IPv4/UDP can take the fast path: a look at the protocol byte
     // spares TCP (and everything else) the parser's call.
-    if (m_udp_sink != nullptr && len > 23 && b->data()[offset + 23] == 17) {
+    if (m_udp_ports != nullptr && len > 23 && b->data()[offset + 23] == 17) {
         UdpFrame f;
         const bool verified = l4_checksum_verified && m_offloads.rx_checksum;
-        if (parse_udp_frame(b->data() + offset, len, verified, &f) && f.dst_ip == address() &&
-            m_udp_sink->deliver_udp(b, offset, f)) {
-            ++m_stats.rx_frames;
-            ++m_stats.rx_fast;
-            return;
+        if (parse_udp_frame_inline(b->data() + offset, len, verified, &f) && f.dst_ip == address()) {
+            UdpFastReceiver* r = m_udp_ports->find(f.dst_port, f.dst_ip);
+            if (r != nullptr && r->receive_fast(b, offset + f.payload_off, f.payload_len, f.src_ip, f.src_port)) {
+                ++m_stats.rx_frames;
+                ++m_stats.rx_fast;
+                return;
+            }
         }
     }
     // TCP on an established connection: header prediction (tcp_fast_path.h).

@@ -127,7 +127,7 @@ protected:
     ~NicPort() = default;
 };
 
-class UdpFastSink;
+class UdpPorts;
 
 // Moves whenever lwIP's ARP table may have changed: a frame went to lwIP's
 // input (an ARP reply or request is the only way an entry gets a new MAC,
@@ -179,9 +179,10 @@ public:
     // FrameSink: hands one frame to lwIP (or drops and counts it).
     void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
 
-    // Plain UDP datagrams to this interface's address go to `sink` first
-    // (net/udp_fast_path.h); nullptr: everything goes to lwIP.
-    void set_udp_sink(UdpFastSink* sink) { m_udp_sink = sink; }
+    // Plain UDP datagrams to this interface's address go to the queue
+    // `ports` has bound to their port first (net/udp_fast_path.h); nullptr:
+    // everything goes to lwIP.
+    void set_udp_ports(const UdpPorts* ports) { m_udp_ports = ports; }
     // Sends the frame b->data()[off, off + len) as it is (its headers
     // written already), the NIC's headroom in front of it: one descriptor.
     // Takes its own reference to b. The NIC's error (Full) otherwise.
@@ -234,7 +235,7 @@ private:
     NicOffloads m_offloads;
     uint32_t m_tx_headroom = 0;  // the NIC's, read once at attach()
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
-    UdpFastSink* m_udp_sink = nullptr;
+    const UdpPorts* m_udp_ports = nullptr;
     bool m_timer_hint = false;  // see take_timer_hint()
     MacAddress m_mac{};  // the NIC's, read once at attach()
 };
