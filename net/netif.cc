@@ -252,13 +252,11 @@ bool Netif::by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off) {
     return true;
 }
 
-Result<void> Netif::transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len) {
-    if (m_heap_gone) return Error::Closed;
-    if (off < m_tx_headroom || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
+Result<void> Netif::transmit_offloaded(mem::Buffer* b, uint32_t off, uint32_t len) {
     m_heap.retain(b);
     Result<void> r;
     ChecksumRequest csum;
-    if (m_offloads.tx_checksum && prepare_checksum(b->data() + off, len, &csum)) {
+    if (prepare_checksum(b->data() + off, len, &csum)) {
         ++m_stats.tx_csum_offloaded;
         const TxSegment seg{b, off, len};
         r = m_nic.transmit(&seg, 1, &csum);

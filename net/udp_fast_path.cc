@@ -139,44 +139,8 @@ void make_udp_template(const UdpHeaderSpec& spec, UdpHeaderTemplate* out) {
     out->pseudo_sum = ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord;
     out->ports_sum = ld16(udp) + ld16(udp + 2);
     out->software_checksum = spec.software_checksum;
-}
-
-bool write_udp_headers(uint8_t* frame, uint32_t payload_len, uint16_t ip_id, const UdpHeaderTemplate& t) {
-    using Word32 [[gnu::may_alias]] = uint32_t;
-    const uintptr_t at = reinterpret_cast<uintptr_t>(frame);
-    if ((at & 1) != 0) return false;
-    // kUdpHeaders = 42 bytes: ten words and a half-word when the frame is
-    // 4-aligned (the device's buffers), else 21 half-words.
-    if ((at & 3) == 0) {
-        auto* d = reinterpret_cast<Word32*>(frame);
-        const auto* src = reinterpret_cast<const Word32*>(t.bytes);
-#pragma GCC unroll 10
-        for (uint32_t i = 0; i < 10; ++i) d[i] = src[i];
-        st16(frame + 40, ld16(t.bytes + 40));
-    } else {
-#pragma GCC unroll 21
-        for (uint32_t i = 0; i < kUdpHeaders; i += 2) st16(frame + i, ld16(t.bytes + i));
-    }
-    uint8_t* ip = frame + kEth;
-    uint8_t* udp = ip + kIp;
-    const uint32_t udp_len = 8 + payload_len;
-    const uint16_t ip_len = static_cast<uint16_t>(swap16(static_cast<uint16_t>(kIp + udp_len)));
-    const uint16_t id = static_cast<uint16_t>(swap16(ip_id));
-    const uint16_t ulen = static_cast<uint16_t>(swap16(static_cast<uint16_t>(udp_len)));
-    st16(ip + 2, ip_len);
-    st16(ip + 4, id);
-    st16(ip + 10, static_cast<uint16_t>(~fold32(t.ip_sum + ip_len + id)));
-    st16(udp + 4, ulen);
-    if (t.software_checksum) {
-        // The pseudo-header's length and the header's own are the same word.
-        const uint32_t sum = t.pseudo_sum + t.ports_sum + 2u * ulen +
-                             ringlet_chksum(frame + kUdpHeaders, static_cast<int>(payload_len));
-        const uint16_t c = static_cast<uint16_t>(~fold32(sum));
-        st16(udp + 6, c == 0 ? 0xffff : c);  // 0 would mean "no checksum"
-    } else {
-        st16(udp + 6, fold32(t.pseudo_sum + ulen));
-    }
-    return true;
+    __builtin_memset(out->shifted, 0, sizeof out->shifted);
+    __builtin_memcpy(out->shifted + 4, out->bytes, kUdpHeaders);
 }
 
 }  // namespace ringlet::net

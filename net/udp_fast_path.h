@@ -112,6 +112,10 @@ void write_udp_headers(uint8_t* frame, uint32_t payload_len, const UdpHeaderSpec
 // words, so a datagram costs a copy and five fields.
 struct UdpHeaderTemplate {
     alignas(8) uint8_t bytes[kUdpHeaders + 6];
+    // The same 42 bytes from shifted[4] on: a frame 4 bytes past an 8-byte
+    // boundary (the device's buffers: the virtio header is 12 bytes) is
+    // written with 8-byte loads and stores from here.
+    alignas(8) uint8_t shifted[kUdpHeaders + 6];
     uint32_t ip_sum;      // the IPv4 header's fixed words
     uint32_t pseudo_sum;  // addresses and protocol (the pseudo-header without its length)
     uint32_t ports_sum;   // the UDP header's ports
@@ -121,8 +125,10 @@ void make_udp_template(const UdpHeaderSpec& spec, UdpHeaderTemplate* out);
 
 // write_udp_headers() of the template's flow with this datagram's length
 // and IPv4 id; the same bytes. Precondition: frame is 2-aligned (false and
-// nothing written otherwise), payload_len <= 1500 - 28.
-bool write_udp_headers(uint8_t* frame, uint32_t payload_len, uint16_t ip_id, const UdpHeaderTemplate& t);
+// nothing written otherwise), payload_len <= 1500 - 28. Inline: the UDP
+// queue's send path writes it in place.
+[[gnu::always_inline]] inline bool write_udp_headers(uint8_t* frame, uint32_t payload_len, uint16_t ip_id,
+                                                     const UdpHeaderTemplate& t);
 
 // --- parse_udp_frame_inline's body ---
 namespace udp_parse {
@@ -183,6 +189,63 @@ inline bool parse_udp_frame_inline(const uint8_t* frame, uint32_t len, bool l4_v
     if (len < kUdpHeaders) return false;
     if ((reinterpret_cast<uintptr_t>(frame) & 1) != 0) [[unlikely]] return parse_udp_frame_odd(frame, len, l4_verified, out);
     return udp_parse::headers(frame, frame, len, l4_verified, out);
+}
+
+inline bool write_udp_headers(uint8_t* frame, uint32_t payload_len, uint16_t ip_id, const UdpHeaderTemplate& t) {
+    using Word64 [[gnu::may_alias]] = uint64_t;
+    using Word32 [[gnu::may_alias]] = uint32_t;
+    using Half [[gnu::may_alias]] = uint16_t;
+    const uintptr_t at = reinterpret_cast<uintptr_t>(frame);
+    if ((at & 1) != 0) return false;
+    // kUdpHeaders = 42 bytes: a word, four double-words, a word and a
+    // half-word when the frame sits 4 past an 8-byte boundary (the device's
+    // buffers), ten words and a half-word when it is 4-aligned, else 21
+    // half-words.
+    if ((at & 7) == 4) {
+        *reinterpret_cast<Word32*>(frame) = *reinterpret_cast<const Word32*>(t.shifted + 4);
+#pragma GCC unroll 4
+        for (uint32_t i = 4; i < 36; i += 8) {
+            *reinterpret_cast<Word64*>(frame + i) = *reinterpret_cast<const Word64*>(t.shifted + 4 + i);
+        }
+        *reinterpret_cast<Word32*>(frame + 36) = *reinterpret_cast<const Word32*>(t.shifted + 40);
+        *reinterpret_cast<Half*>(frame + 40) = *reinterpret_cast<const Half*>(t.shifted + 44);
+    } else if ((at & 3) == 0) {
+#pragma GCC unroll 10
+        for (uint32_t i = 0; i < 40; i += 4) {
+            *reinterpret_cast<Word32*>(frame + i) = *reinterpret_cast<const Word32*>(t.bytes + i);
+        }
+        *reinterpret_cast<Half*>(frame + 40) = *reinterpret_cast<const Half*>(t.bytes + 40);
+    } else {
+#pragma GCC unroll 21
+        for (uint32_t i = 0; i < kUdpHeaders; i += 2) {
+            *reinterpret_cast<Half*>(frame + i) = *reinterpret_cast<const Half*>(t.bytes + i);
+        }
+    }
+    uint8_t* ip = frame + 14;
+    uint8_t* udp = ip + 20;
+    const uint32_t udp_len = 8 + payload_len;
+    const uint32_t ip_len = 20 + udp_len;
+    // The length and id fields are stored byte by byte (big-endian, no
+    // byte swap); the sums, kept as native 16-bit words, take them as
+    // x << 8: a 16-bit value byte-swapped is the value times 256 modulo
+    // 0xffff, and the one's-complement sum is taken modulo 0xffff (RFC 1071
+    // section 2). Every sum here is non-zero, so the folds give exactly the
+    // fields a byte-swapped sum would.
+    inet::put_be16(ip + 2, static_cast<uint16_t>(ip_len));
+    inet::put_be16(ip + 4, ip_id);
+    *reinterpret_cast<Half*>(ip + 10) =
+        static_cast<uint16_t>(~inet::fold32(t.ip_sum + (ip_len << 8) + (static_cast<uint32_t>(ip_id) << 8)));
+    inet::put_be16(udp + 4, static_cast<uint16_t>(udp_len));
+    if (t.software_checksum) {
+        // The pseudo-header's length and the header's own are the same word.
+        const uint32_t sum =
+            t.pseudo_sum + t.ports_sum + (udp_len << 9) + ringlet_chksum(frame + kUdpHeaders, static_cast<int>(payload_len));
+        const auto c = static_cast<uint16_t>(~inet::fold32(sum));
+        *reinterpret_cast<Half*>(udp + 6) = c == 0 ? 0xffff : c;  // 0 would mean "no checksum"
+    } else {
+        *reinterpret_cast<Half*>(udp + 6) = inet::fold32(t.pseudo_sum + (udp_len << 8));
+    }
+    return true;
 }
 
 }  // namespace ringlet::net

@@ -124,7 +124,8 @@ private:
     // `holders`: references the caller and the app hold at most; any more
     // means someone else (the device, another push) still uses the buffer,
     // and its headroom must not be rewritten.
-    Result<void> send(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to, uint32_t holders) {
+    [[gnu::always_inline]] Result<void> send(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to,
+                                             uint32_t holders) {
         // No connected UDP in PDPIX: every push names its destination.
         if (to == nullptr) return Error::InvalidArgument;
         if (m_pcb == nullptr) return Error::Closed;
@@ -180,7 +181,7 @@ private:
     // the payload, one descriptor, no lwIP. WouldBlock when it does not
     // apply (lwIP's path then sends): a datagram that needs fragments, a
     // broadcast, or a next hop the ARP table does not know yet.
-    Result<void> send_fast(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in& to) {
+    [[gnu::always_inline]] Result<void> send_fast(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in& to) {
         const uint32_t dst = to.sin_addr.s_addr;
         uint8_t* frame = b->data() + off - kUdpHeaders;
         // The flow of the last datagram (an echo answers the same peer):
