@@ -71,7 +71,7 @@ Result<void> LwipBackend::start(rt::Executor& exec, mem::DmaHeap& heap) {
     for (uint32_t i = 0; i < m_count; ++i) {
         m_netifs[i] = new (m_netif_storage[i]) Netif(*m_nics[i], heap);
         TRY(m_netifs[i]->attach(m_configs[i], i == 0));
-        m_netifs[i]->set_udp_sink(this);
+        m_netifs[i]->set_udp_ports(&m_udp_ports);
     }
     m_timer.owner = this;
     m_timer.fire = on_timer;
@@ -137,31 +137,6 @@ void LwipBackend::kick() {
     m_timer.deadline_ns = due;
     // A full timer heap only delays lwIP's timers to the next poll turn.
     m_timer_armed = m_exec->add_timer(&m_timer);
-}
-
-bool LwipBackend::add_fast_port(uint16_t port, uint32_t ip, UdpFastReceiver* r) {
-    for (uint32_t i = 0; i < kMaxFastPorts; ++i) {
-        if (m_fast[i].port != 0) continue;
-        m_fast[i] = FastPort{port, ip, r};
-        if (i + 1 > m_fast_top) m_fast_top = i + 1;
-        return true;
-    }
-    return false;
-}
-
-void LwipBackend::remove_fast_port(UdpFastReceiver* r) {
-    for (FastPort& f : m_fast) {
-        if (f.receiver == r) f = FastPort{};
-    }
-}
-
-bool LwipBackend::deliver_udp(mem::Buffer* b, uint32_t frame_off, const UdpFrame& f) {
-    for (uint32_t i = 0; i < m_fast_top; ++i) {
-        const FastPort& p = m_fast[i];
-        if (p.port != f.dst_port || (p.ip != 0 && p.ip != f.dst_ip)) continue;
-        return p.receiver->receive_fast(b, frame_off + f.payload_off, f.payload_len, f.src_ip, f.src_port);
-    }
-    return false;  // nobody bound here: lwIP answers (ICMP port unreachable)
 }
 
 Netif* LwipBackend::route(uint32_t dst, uint32_t src, uint32_t* next_hop) {

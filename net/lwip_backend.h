@@ -24,21 +24,10 @@ extern struct tcp_pcb* tcp_tw_pcbs;
 
 namespace ringlet::net {
 
-// A bound UDP queue as the fast path sees it: takes a received payload,
-// b->data()[off, off + len), with the reference to b (true), or declines it
-// (false: lwIP's path then copies or drops it as it would).
-class UdpFastReceiver {
-public:
-    virtual bool receive_fast(mem::Buffer* b, uint32_t off, uint32_t len, uint32_t src_ip, uint16_t src_port) = 0;
-
-protected:
-    ~UdpFastReceiver() = default;
-};
-
-class LwipBackend final : public pdpix::Backend, public rt::PollSource, public UdpFastSink {
+class LwipBackend final : public pdpix::Backend, public rt::PollSource {
 public:
     static constexpr uint32_t kMaxInterfaces = 4;
-    static constexpr uint32_t kMaxFastPorts = 64;
+    static constexpr uint32_t kMaxFastPorts = UdpPorts::kMax;
 
     // A backend whose executor blocks through `platform`. Both the platform
     // and every NIC added must outlive the backend.
@@ -93,9 +82,8 @@ public:
     // --- the UDP fast path (net/udp_fast_path.h) ---
     // Datagrams to `port` (network order) on `ip` (0: any of ours) go to r
     // without lwIP. False when the table is full (lwIP still serves the port).
-    bool add_fast_port(uint16_t port, uint32_t ip, UdpFastReceiver* r);
-    void remove_fast_port(UdpFastReceiver* r);
-    bool deliver_udp(mem::Buffer* b, uint32_t frame_off, const UdpFrame& f) override;
+    bool add_fast_port(uint16_t port, uint32_t ip, UdpFastReceiver* r) { return m_udp_ports.add(port, ip, r); }
+    void remove_fast_port(UdpFastReceiver* r) { m_udp_ports.remove(r); }
     // The interface a datagram to dst leaves from when its source is src (0:
     // any): the one owning src, else the one whose subnet holds dst, else
     // the default. Also the next hop on it (dst or the gateway).
@@ -120,13 +108,7 @@ private:
     uint32_t m_tx_headroom = 0;
     LwipTimer m_timer;
     bool m_timer_armed = false;
-    struct FastPort {
-        uint16_t port;  // network order; 0: free
-        uint32_t ip;
-        UdpFastReceiver* receiver;
-    };
-    FastPort m_fast[kMaxFastPorts] = {};
-    uint32_t m_fast_top = 0;  // slots at and above are free
+    UdpPorts m_udp_ports;  // the UDP fast path's bound queues, read by the Netifs
     uint64_t m_lwip_due = 0;  // when lwIP's earliest timer is due (ns)
     bool m_started = false;
     bool m_stopping = false;

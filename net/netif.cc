@@ -85,6 +85,8 @@ Result<void> parse_net_config(const char* args, NetConfig* config) {
     return {};
 }
 
+uint32_t g_arp_epoch = 0;
+
 Netif::~Netif() { detach(); }
 
 err_t Netif::init_netif(netif* n) {
@@ -110,6 +112,7 @@ Result<void> Netif::attach(const NetConfig& cfg, bool make_default) {
     ip4_addr_set_u32(&gw, cfg.gateway);
     if (netif_add(&m_netif, &ip, &mask, &gw, this, init_netif, ethernet_input) == nullptr) return Error::OutOfMemory;
     m_attached = true;
+    note_arp_may_change();
     m_mac = m_nic.mac();
     // lwIP keeps the IP header and ICMP checksums (cheap, and no device
     // does them); TCP and UDP ones go to a NIC that fills them in.
@@ -128,6 +131,7 @@ void Netif::detach() {
     netif_set_down(&m_netif);
     netif_remove(&m_netif);  // drops ARP entries and queued packets too
     m_attached = false;
+    note_arp_may_change();
 }
 
 void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) {
@@ -138,14 +142,16 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
     }
     // Only IPv4/UDP can take the fast path: a look at the protocol byte
     // spares TCP (and everything else) the parser's call.
-    if (m_udp_sink != nullptr && len > 23 && b->data()[offset + 23] == 17) {
+    if (m_udp_ports != nullptr && len > 23 && b->data()[offset + 23] == 17) {
         UdpFrame f;
         const bool verified = l4_checksum_verified && m_offloads.rx_checksum;
-        if (parse_udp_frame(b->data() + offset, len, verified, &f) && f.dst_ip == address() &&
-            m_udp_sink->deliver_udp(b, offset, f)) {
-            ++m_stats.rx_frames;
-            ++m_stats.rx_fast;
-            return;
+        if (parse_udp_frame_inline(b->data() + offset, len, verified, &f) && f.dst_ip == address()) {
+            UdpFastReceiver* r = m_udp_ports->find(f.dst_port, f.dst_ip);
+            if (r != nullptr && r->receive_fast(b, offset + f.payload_off, f.payload_len, f.src_ip, f.src_port)) {
+                ++m_stats.rx_frames;
+                ++m_stats.rx_fast;
+                return;
+            }
         }
     }
     // TCP on an established connection: header prediction (tcp_fast_path.h).
@@ -170,6 +176,7 @@ void Netif::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_check
     }
     ++m_stats.rx_frames;
     ++m_stats.rx_lwip;
+    note_arp_may_change();
     // lwIP checks per interface, not per packet; input runs to completion
     // here (NO_SYS, one core), so the interface's flags can say "verified"
     // for exactly this frame. Replies lwIP sends meanwhile see the same GEN
@@ -245,13 +252,11 @@ bool Netif::by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off) {
     return true;
 }
 
-Result<void> Netif::transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len) {
-    if (m_heap_gone) return Error::Closed;
-    if (off < m_tx_headroom || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
+Result<void> Netif::transmit_offloaded(mem::Buffer* b, uint32_t off, uint32_t len) {
     m_heap.retain(b);
     Result<void> r;
     ChecksumRequest csum;
-    if (m_offloads.tx_checksum && prepare_checksum(b->data() + off, len, &csum)) {
+    if (prepare_checksum(b->data() + off, len, &csum)) {
         ++m_stats.tx_csum_offloaded;
         const TxSegment seg{b, off, len};
         r = m_nic.transmit(&seg, 1, &csum);

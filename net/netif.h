@@ -127,7 +127,19 @@ protected:
     ~NicPort() = default;
 };
 
-class UdpFastSink;
+class UdpPorts;
+
+// Moves whenever lwIP's ARP table may have changed: a frame went to lwIP's
+// input (an ARP reply or request is the only way an entry gets a new MAC,
+// ETHARP_TRUST_IP_MAC being off), lwIP's timers ran (entries expire), an
+// interface came or went. The fast paths' senders keep the next hop's MAC
+// with the epoch they read it at and look in lwIP's table again only when
+// it moved (one compare per datagram instead of an ARP lookup). lwIP's own
+// sends may also recycle an entry for a new address, which forgets a MAC
+// but never changes one: the kept MAC stays the right one. One per core
+// (each core has its own lwIP and its own copy of this, make_core_copies.sh).
+extern uint32_t g_arp_epoch;
+inline void note_arp_may_change() { ++g_arp_epoch; }
 
 struct NetifStats {
     uint64_t rx_frames = 0;      // handed to lwIP
@@ -167,13 +179,29 @@ public:
     // FrameSink: hands one frame to lwIP (or drops and counts it).
     void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
 
-    // Plain UDP datagrams to this interface's address go to `sink` first
-    // (net/udp_fast_path.h); nullptr: everything goes to lwIP.
-    void set_udp_sink(UdpFastSink* sink) { m_udp_sink = sink; }
+    // Plain UDP datagrams to this interface's address go to the queue
+    // `ports` has bound to their port first (net/udp_fast_path.h); nullptr:
+    // everything goes to lwIP.
+    void set_udp_ports(const UdpPorts* ports) { m_udp_ports = ports; }
     // Sends the frame b->data()[off, off + len) as it is (its headers
     // written already), the NIC's headroom in front of it: one descriptor.
     // Takes its own reference to b. The NIC's error (Full) otherwise.
-    Result<void> transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len);
+    // Inline: the fast paths' every frame; a NIC that fills in checksums
+    // takes the out-of-line way.
+    [[gnu::always_inline]] Result<void> transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len) {
+        if (m_heap_gone) return Error::Closed;
+        if (off < m_tx_headroom || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
+        if (m_offloads.tx_checksum) return transmit_offloaded(b, off, len);
+        m_heap.retain(b);
+        Result<void> r = m_nic.transmit_frame(b, off, len);
+        if (!r) [[unlikely]] {
+            ++m_stats.tx_dropped;
+            return r.error();
+        }
+        ++m_stats.tx_frames;
+        ++m_stats.tx_fast;
+        return {};
+    }
     MacAddress mac() const { return m_mac; }
     uint32_t address() const { return ip4_addr_get_u32(netif_ip4_addr(&m_netif)); }
     uint32_t netmask() const { return ip4_addr_get_u32(netif_ip4_netmask(&m_netif)); }
@@ -205,6 +233,9 @@ private:
     static err_t init_netif(netif* n);
     static err_t link_output(netif* n, pbuf* p);
     err_t transmit(pbuf* p);
+    // transmit_in_place() with TX checksum offload: asks the NIC to fill in
+    // the frame's TCP/UDP checksum.
+    Result<void> transmit_offloaded(mem::Buffer* b, uint32_t off, uint32_t len);
     // Whether q's bytes can go to the device by reference: their buffer
     // and offset.
     bool by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off);
@@ -222,7 +253,7 @@ private:
     NicOffloads m_offloads;
     uint32_t m_tx_headroom = 0;  // the NIC's, read once at attach()
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
-    UdpFastSink* m_udp_sink = nullptr;
+    const UdpPorts* m_udp_ports = nullptr;
     bool m_timer_hint = false;  // see take_timer_hint()
     MacAddress m_mac{};  // the NIC's, read once at attach()
 };

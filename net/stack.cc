@@ -6,6 +6,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
+#include "net/netif.h"
 
 namespace ringlet::net {
 
@@ -35,6 +36,7 @@ bool stack_ready() { return g_ready; }
 
 uint32_t stack_check_timeouts() {
     sys_check_timeouts();
+    note_arp_may_change();  // etharp_tmr may have expired an entry
     return sys_timeouts_sleeptime();
 }
 

@@ -332,11 +332,14 @@ bool same_mac(const uint8_t* a, const uint8_t* b) {
     return ((ld16(a) ^ ld16(b)) | (ld16(a + 2) ^ ld16(b + 2)) | (ld16(a + 4) ^ ld16(b + 4))) == 0;
 }
 
-// Builds c's header template for pcb's connection through c.netif to mac.
+// Builds c's header template for pcb's connection through c.netif to mac
+// (which may be the template's own first 6 bytes).
 void make_template(TcpFastTx& c, const tcp_pcb* pcb, const uint8_t* mac, uint32_t local, uint32_t remote) {
     uint8_t* f = c.bytes;
+    uint8_t dst[6];
+    __builtin_memcpy(dst, mac, 6);
     __builtin_memset(f, 0, sizeof c.bytes);
-    __builtin_memcpy(f, mac, 6);
+    __builtin_memcpy(f, dst, 6);
     __builtin_memcpy(f + 6, c.netif->mac().bytes, 6);
     st16(f + 12, kTypeIpv4);
     uint8_t* ip = f + kEth;
@@ -409,11 +412,17 @@ TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buff
         if (c.netif == nullptr || c.netif->address() != local) return TcpFastSend::No;
     }
     if (kTcpHeaders - kEth + len > c.netif->mtu()) return TcpFastSend::No;
-    const uint8_t* mac = next_hop_mac(c);
-    if (mac == nullptr) return TcpFastSend::No;
     const uint8_t* t = c.bytes;
-    if (!c.ready || !same_mac(mac, t) || t[kEth + 1] != pcb->tos || t[kEth + 8] != pcb->ttl) {
-        make_template(c, pcb, mac, local, ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+    // The template's MAC stands while lwIP's ARP table cannot have changed
+    // since it was checked (g_arp_epoch); else lwIP's table is asked again.
+    if (!c.ready || c.arp_epoch != g_arp_epoch) {
+        const uint8_t* mac = next_hop_mac(c);
+        if (mac == nullptr) return TcpFastSend::No;
+        if (!c.ready || !same_mac(mac, t)) make_template(c, pcb, mac, local, ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+        c.arp_epoch = g_arp_epoch;
+    }
+    if (t[kEth + 1] != pcb->tos || t[kEth + 8] != pcb->ttl) {
+        make_template(c, pcb, t, local, ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
     }
 
     // The segment, as tcp_write would queue it - but its one pbuf is the

@@ -97,6 +97,7 @@ struct TcpFastTx {
     Netif* netif = nullptr;   // the route of the last segment sent here
     uint32_t hop = 0;         // its next hop (network order)
     int32_t arp_index = -1;   // where lwIP's ARP table had its MAC
+    uint32_t arp_epoch = 0;   // g_arp_epoch (net/netif.h) when the template's MAC was last checked
     uint16_t ip_id = 0;       // the last IPv4 id sent
     bool ready = false;       // the template below is this connection's
     // The connection's headers, built once: Ethernet, IPv4 and TCP with

@@ -27,7 +27,6 @@ inline uint32_t swap16(uint16_t v) { return static_cast<uint16_t>(v << 8 | v >> 
 
 // The network-order constants as a native load sees them.
 constexpr uint16_t kTypeIpv4 = 0x0008;       // 0x0800
-constexpr uint16_t kFragMask = 0xff3f;       // 0x3fff: MF and the offset
 constexpr uint16_t kProtoWord = 0x1100;      // the pseudo-header's 0x0011
 
 // Folds a 32-bit sum of 16-bit words to 16 bits.
@@ -52,48 +51,33 @@ inline uint32_t udp_header_sum(const uint8_t* ip, const uint8_t* udp) {
            ld16(udp + 2) + ld16(udp + 4) + ld16(udp + 6);
 }
 
-// A 32-bit field (an address, kept in network order) from 2-aligned bytes.
-inline uint32_t ld32(const uint8_t* p) { return static_cast<uint32_t>(ld16(p)) | static_cast<uint32_t>(ld16(p + 2)) << 16; }
 
 }  // namespace
 
-bool parse_udp_frame(const uint8_t* frame, uint32_t len, bool l4_verified, UdpFrame* out) {
-    if (len < kUdpHeaders) return false;
+bool parse_udp_frame_odd(const uint8_t* frame, uint32_t len, bool l4_verified, UdpFrame* out) {
     alignas(4) uint8_t copy[kUdpHeaders + 2];
-    const uint8_t* f = frame;
-    if ((reinterpret_cast<uintptr_t>(frame) & 1) != 0) {
-        // Two bytes in, so the IPv4 header is 4-aligned like on the device's buffers.
-        __builtin_memcpy(copy + 2, frame, kUdpHeaders);
-        f = copy + 2;
+    __builtin_memcpy(copy + 2, frame, kUdpHeaders);
+    return udp_parse::headers(copy + 2, frame, len, l4_verified, out);
+}
+
+bool parse_udp_frame(const uint8_t* frame, uint32_t len, bool l4_verified, UdpFrame* out) {
+    return parse_udp_frame_inline(frame, len, l4_verified, out);
+}
+
+bool UdpPorts::add(uint16_t port, uint32_t ip, UdpFastReceiver* r) {
+    for (uint32_t i = 0; i < kMax; ++i) {
+        if (m_entries[i].port != 0) continue;
+        m_entries[i] = Entry{port, ip, r};
+        if (i + 1 > m_top) m_top = i + 1;
+        return true;
     }
-    if (ld16(f + 12) != kTypeIpv4) return false;
-    const uint8_t* ip = f + kEth;
-    if (ip[0] != 0x45 || ip[9] != kProtoUdp) return false;  // IPv4, no options, UDP
-    const uint32_t total = swap16(ld16(ip + 2));
-    if (total < kIp + 8 || total > len - kEth) return false;  // longer frames: Ethernet padding
-    if ((ld16(ip + 6) & kFragMask) != 0) return false;         // MF or an offset: a fragment
-    if (fold32(ip_header_sum(ip)) != 0xffff) return false;     // header checksum
-    const uint32_t src = ld32(ip + 12);
-    const uint32_t dst = ld32(ip + 16);
-    const uint8_t first = static_cast<uint8_t>(dst);  // network order: the first octet
-    if (first >= 224 || dst == 0xffffffffu || src == 0) return false;  // multicast, broadcast
-    const uint8_t* udp = ip + kIp;
-    const uint32_t udp_len = swap16(ld16(udp + 4));
-    if (udp_len != total - kIp) return false;
-    if (ld16(udp + 2) == 0) return false;  // port 0
-    if (ld16(udp + 6) != 0 && !l4_verified) {
-        // The payload is summed where it lies (any alignment), after the
-        // 8-byte header, so its words line up with the header's.
-        const uint32_t sum = udp_header_sum(ip, udp) + ringlet_chksum(frame + kUdpHeaders, static_cast<int>(udp_len - 8));
-        if (fold32(sum) != 0xffff) return false;
+    return false;
+}
+
+void UdpPorts::remove(UdpFastReceiver* r) {
+    for (Entry& e : m_entries) {
+        if (e.receiver == r) e = Entry{};
     }
-    out->src_ip = src;
-    out->dst_ip = dst;
-    out->src_port = ld16(udp);
-    out->dst_port = ld16(udp + 2);
-    out->payload_off = kUdpHeaders;
-    out->payload_len = udp_len - 8;
-    return true;
 }
 
 void write_udp_headers(uint8_t* frame, uint32_t payload_len, const UdpHeaderSpec& s) {
@@ -155,44 +139,8 @@ void make_udp_template(const UdpHeaderSpec& spec, UdpHeaderTemplate* out) {
     out->pseudo_sum = ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord;
     out->ports_sum = ld16(udp) + ld16(udp + 2);
     out->software_checksum = spec.software_checksum;
-}
-
-bool write_udp_headers(uint8_t* frame, uint32_t payload_len, uint16_t ip_id, const UdpHeaderTemplate& t) {
-    using Word32 [[gnu::may_alias]] = uint32_t;
-    const uintptr_t at = reinterpret_cast<uintptr_t>(frame);
-    if ((at & 1) != 0) return false;
-    // kUdpHeaders = 42 bytes: ten words and a half-word when the frame is
-    // 4-aligned (the device's buffers), else 21 half-words.
-    if ((at & 3) == 0) {
-        auto* d = reinterpret_cast<Word32*>(frame);
-        const auto* src = reinterpret_cast<const Word32*>(t.bytes);
-#pragma GCC unroll 10
-        for (uint32_t i = 0; i < 10; ++i) d[i] = src[i];
-        st16(frame + 40, ld16(t.bytes + 40));
-    } else {
-#pragma GCC unroll 21
-        for (uint32_t i = 0; i < kUdpHeaders; i += 2) st16(frame + i, ld16(t.bytes + i));
-    }
-    uint8_t* ip = frame + kEth;
-    uint8_t* udp = ip + kIp;
-    const uint32_t udp_len = 8 + payload_len;
-    const uint16_t ip_len = static_cast<uint16_t>(swap16(static_cast<uint16_t>(kIp + udp_len)));
-    const uint16_t id = static_cast<uint16_t>(swap16(ip_id));
-    const uint16_t ulen = static_cast<uint16_t>(swap16(static_cast<uint16_t>(udp_len)));
-    st16(ip + 2, ip_len);
-    st16(ip + 4, id);
-    st16(ip + 10, static_cast<uint16_t>(~fold32(t.ip_sum + ip_len + id)));
-    st16(udp + 4, ulen);
-    if (t.software_checksum) {
-        // The pseudo-header's length and the header's own are the same word.
-        const uint32_t sum = t.pseudo_sum + t.ports_sum + 2u * ulen +
-                             ringlet_chksum(frame + kUdpHeaders, static_cast<int>(payload_len));
-        const uint16_t c = static_cast<uint16_t>(~fold32(sum));
-        st16(udp + 6, c == 0 ? 0xffff : c);  // 0 would mean "no checksum"
-    } else {
-        st16(udp + 6, fold32(t.pseudo_sum + ulen));
-    }
-    return true;
+    __builtin_memset(out->shifted, 0, sizeof out->shifted);
+    __builtin_memcpy(out->shifted + 4, out->bytes, kUdpHeaders);
 }
 
 }  // namespace ringlet::net

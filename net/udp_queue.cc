@@ -124,7 +124,8 @@ private:
     // `holders`: references the caller and the app hold at most; any more
     // means someone else (the device, another push) still uses the buffer,
     // and its headroom must not be rewritten.
-    Result<void> send(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to, uint32_t holders) {
+    [[gnu::always_inline]] Result<void> send(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in* to,
+                                             uint32_t holders) {
         // No connected UDP in PDPIX: every push names its destination.
         if (to == nullptr) return Error::InvalidArgument;
         if (m_pcb == nullptr) return Error::Closed;
@@ -180,17 +181,22 @@ private:
     // the payload, one descriptor, no lwIP. WouldBlock when it does not
     // apply (lwIP's path then sends): a datagram that needs fragments, a
     // broadcast, or a next hop the ARP table does not know yet.
-    Result<void> send_fast(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in& to) {
+    [[gnu::always_inline]] Result<void> send_fast(mem::Buffer* b, uint32_t off, uint32_t len, const sockaddr_in& to) {
         const uint32_t dst = to.sin_addr.s_addr;
         uint8_t* frame = b->data() + off - kUdpHeaders;
         // The flow of the last datagram (an echo answers the same peer):
-        // its route and headers are known; only its neighbour entry is
-        // checked again, for the same MAC.
+        // its route and headers are known; its neighbour entry is checked
+        // again, for the same MAC, only if lwIP's ARP table may have
+        // changed since (g_arp_epoch).
         if (m_flow.valid && m_flow.dst == dst && m_flow.port == to.sin_port && m_flow.ttl == m_pcb->ttl &&
             len <= m_flow.max_len) {
-            const eth_addr* mac = neighbour(m_flow.n, m_flow.hop);
-            if (mac != nullptr && same_mac(mac->addr, m_flow.tpl.bytes) &&
-                write_udp_headers(frame, len, m_ip_id, m_flow.tpl)) {
+            bool mac_ok = m_flow.arp_epoch == g_arp_epoch;
+            if (!mac_ok) {
+                const eth_addr* mac = neighbour(m_flow.n, m_flow.hop);
+                mac_ok = mac != nullptr && same_mac(mac->addr, m_flow.tpl.bytes);
+                if (mac_ok) m_flow.arp_epoch = g_arp_epoch;
+            }
+            if (mac_ok && write_udp_headers(frame, len, m_ip_id, m_flow.tpl)) {
                 ++m_ip_id;
                 TRY(m_flow.n->transmit_in_place(b, off - kUdpHeaders, len + kUdpHeaders));
                 ++mem::g_dataplane_stats.tx_in_place;
@@ -227,6 +233,7 @@ private:
         m_flow.max_len = n->mtu() - 28u;
         m_flow.n = n;
         m_flow.hop = hop;
+        m_flow.arp_epoch = g_arp_epoch;
         make_udp_template(spec, &m_flow.tpl);
         TRY(n->transmit_in_place(b, off - kUdpHeaders, len + kUdpHeaders));
         ++mem::g_dataplane_stats.tx_in_place;
@@ -380,6 +387,7 @@ private:
         uint32_t max_len = 0;
         Netif* n = nullptr;
         uint32_t hop = 0;
+        uint32_t arp_epoch = 0;  // g_arp_epoch when the template's MAC was last found in lwIP's table
         UdpHeaderTemplate tpl;
     };
     Flow m_flow;

@@ -90,6 +90,38 @@ TEST_F(UdpQueueTest, PushtoProducesACorrectFrameWithoutCopyingThePayload) {
     EXPECT_EQ(dma_pbufs_live(), 0u);
 }
 
+// The fast path keeps the next hop's MAC between datagrams of a flow and
+// asks lwIP's ARP table again only after lwIP may have changed it: a peer
+// that announces a new MAC gets the very next datagram at the new one.
+TEST_F(UdpQueueTest, AFlowFollowsItsNeighbourToANewMac) {
+    boot();
+    learn_peer();
+    const int qd = udp_socket(*os, kIpA, 6003);
+    const sockaddr_in to = addr(kPeerIp, 7000);
+    constexpr MacAddress kMoved{{0x02, 0x00, 0x00, 0x00, 0x00, 0x77}};
+    const uint64_t fast = mem::g_dataplane_stats.tx_in_place;
+    auto push_one = [&](uint8_t seed) {
+        const Bytes payload = pattern(64, seed);
+        demi_sgarray_t sga = sga_with(payload);
+        const demi_qresult_t r = wait(*os->start_push(qd, &sga, reinterpret_cast<const sockaddr*>(&to), sizeof to));
+        EXPECT_EQ(r.qr_opcode, DEMI_OPC_PUSH);
+        Parsed p = next_sent(nic_a);
+        EXPECT_TRUE(p.l4_checksum_ok);
+        EXPECT_EQ(p.payload, payload);
+        EXPECT_TRUE(os->sgafree(&sga).ok());
+        return p;
+    };
+    EXPECT_TRUE(same_mac(push_one(1).dst, kPeerMac));
+    EXPECT_TRUE(same_mac(push_one(2).dst, kPeerMac));  // the kept MAC
+    // The peer moves (a gratuitous ARP reply to us from its address).
+    nic_a.inject(ethernet(kMacA, kMoved, kEthArp, arp(2, kMoved, kPeerIp, kMacA, kIpA)));
+    run_for_ms(1);
+    EXPECT_TRUE(same_mac(push_one(3).dst, kMoved));
+    EXPECT_TRUE(same_mac(push_one(4).dst, kMoved));
+    EXPECT_EQ(mem::g_dataplane_stats.tx_in_place, fast + 4);  // every one on the fast path
+    EXPECT_TRUE(os->close(qd).ok());
+}
+
 TEST_F(UdpQueueTest, PushToAnUnresolvedHostWaitsForArpAndFreeingEarlyIsSafe) {
     boot();
     const int qd = udp_socket(*os, 0, 6001);

@@ -351,20 +351,63 @@ void close_conn(int qd) {
     (void)demi_close(qd);  // its pending pop completes as ECANCELED
 }
 
+void echo_tcp(int qd, demi_sgarray_t& sga);
+
+// A push on connection qd completed with qr: the echo is out (or failed).
+// Closes the connection when it should end, or echoes the message held
+// back while the push was in flight.
+void push_done(int qd, const demi_qresult_t& qr) {
+    Conn& c = conn(qd);
+    c.pushing = false;
+    if (qr.qr_opcode != DEMI_OPC_PUSH) {
+        close_conn(qd);
+    } else if (g_close_after != 0 && ++c.echoed >= g_close_after) {
+        close_conn(qd);  // the server closes first
+    } else if (c.has_held) {
+        c.has_held = false;
+        echo_tcp(qd, c.held);
+    } else if (c.eof) {
+        close_conn(qd);
+    }
+}
+
 // Echoes `sga` on connection qd and, unless the client closed, pops the next
 // message; closes the connection on failure.
+// A TCP push completes (Demikernel's semantics, as on Linux a send() that
+// returns) once its bytes are in the connection's send queue, not when the
+// peer acknowledges them; the libOS then still holds the buffer (zero-copy
+// TX: net/tcp_tx_refs.h) until the acknowledgement, and demi_sgafree only
+// drops the app's reference. A push that fits the send window completes
+// inside demi_push: its result is taken here at once, as echo_udp does,
+// instead of costing the event loop another round; only a push that must
+// wait (window full) is tracked.
 void echo_tcp(int qd, demi_sgarray_t& sga) {
     Conn& c = conn(qd);
     count_served();
     demi_qtoken_t qt;
-    const bool pushed = demi_push(&qt, qd, &sga) == 0 && track(qt, Kind::Push, qd);
+    if (demi_push(&qt, qd, &sga) != 0) {
+        (void)demi_sgafree(&sga);
+        close_conn(qd);
+        return;
+    }
+    alignas(8) demi_qresult_t done;  // aligned: the libOS copies results in words
+    const timespec now{0, 0};
+    const bool finished = demi_wait(&done, qt, &now) == 0;
+    const bool pushed = finished || track(qt, Kind::Push, qd);
     (void)demi_sgafree(&sga);  // deferred by the libOS until the push is done
     if (!pushed) {
         close_conn(qd);
         return;
     }
     c.pushing = true;
-    if (!c.eof && !start_pop(qd, Kind::TcpPop)) close_conn(qd);
+    if (!c.eof && !start_pop(qd, Kind::TcpPop)) {
+        close_conn(qd);
+        return;
+    }
+    // The same order as a tracked push's: the next pop is out, then the
+    // push's completion is handled (no pop result can arrive in between:
+    // results come only through the event loop).
+    if (finished) push_done(qd, done);
 }
 
 int open_socket(int type, unsigned long port) {
@@ -425,23 +468,11 @@ void handle(const Pending& p, demi_qresult_t& qr) {
         echo_tcp(p.qd, sga);
         return;
     }
-    case Kind::Push: {
+    case Kind::Push:
         // UDP, or a connection closed since (its qd may serve another now).
         if (!valid_qd(p.qd) || !conn(p.qd).open || conn(p.qd).gen != p.gen) return;
-        Conn& c = conn(p.qd);
-        c.pushing = false;
-        if (qr.qr_opcode != DEMI_OPC_PUSH) {
-            close_conn(p.qd);
-        } else if (g_close_after != 0 && ++c.echoed >= g_close_after) {
-            close_conn(p.qd);  // the server closes first
-        } else if (c.has_held) {
-            c.has_held = false;
-            echo_tcp(p.qd, c.held);
-        } else if (c.eof) {
-            close_conn(p.qd);
-        }
+        push_done(p.qd, qr);
         return;
-    }
     }
 }
 
