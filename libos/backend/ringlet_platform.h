@@ -14,6 +14,23 @@
 
 namespace ringlet::backend {
 
+// What one core's sleep path did (each core counts its own; read by
+// ringlet_sleep_stats, printed by echo --stats): how often the executor
+// found nothing to run, what arming and the wait cost, and the doorbells
+// the core rang for others. Exact under QEMU -icount (rdinstret).
+struct SleepStats {
+    uint64_t blocks = 0;                 // Platform::block() calls: the core had nothing to run
+    uint64_t refused = 0;                // ... where arming found work (no wait)
+    uint64_t waits = 0;                  // wait syscalls
+    uint64_t arm_instructions = 0;       // retired arming the hooks (in every block())
+    uint64_t wait_instructions = 0;      // retired inside the wait syscall (asleep, waking)
+    uint64_t wake_instructions = 0;      // retired servicing the hooks that fired
+    uint64_t doorbells = 0;              // doorbells rung for other cores (a syscall each)
+    uint64_t doorbell_instructions = 0;  // retired ringing them
+};
+// The calling core's.
+extern thread_local SleepStats t_sleep_stats;
+
 class RingletPlatform final : public rt::Platform {
 public:
     constexpr RingletPlatform() = default;
@@ -37,3 +54,6 @@ private:
 };
 
 }  // namespace ringlet::backend
+
+// The calling core's sleep counters (above): 0, or EINVAL for a null out.
+extern "C" int ringlet_sleep_stats(ringlet::backend::SleepStats* out);
