@@ -191,16 +191,10 @@ void count_request() {
         say_number(sl.refused);
         say(" waits=");
         say_number(sl.waits);
-        say(" arm_instr=");
-        say_number(sl.arm_instructions);
         say(" wait_instr=");
         say_number(sl.wait_instructions);
-        say(" wake_instr=");
-        say_number(sl.wake_instructions);
         say(" doorbells=");
         say_number(sl.doorbells);
-        say(" doorbell_instr=");
-        say_number(sl.doorbell_instructions);
         say("\n");
     }
 #endif
