@@ -31,6 +31,29 @@ Result<void> CoreMesh::init(uint32_t cores, net::MacAddress mac, uint32_t tx_hea
     return {};
 }
 
+Result<void> CoreMesh::track_lent(const void* base, uint64_t bytes) {
+    if (base == nullptr || bytes > kLentTrackBytes) return Error::InvalidArgument;
+    m_owner_base = static_cast<const uint8_t*>(base);
+    m_owner_bytes = bytes;
+    return {};
+}
+
+// A buffer's header starts a block, and blocks start on 256-byte granules
+// of the heap's region: its granule names it.
+void CoreMesh::mark_lent(uint32_t core, const mem::Buffer* b) {
+    const uint64_t off = static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(b) - m_owner_base);
+    if (m_owner_base == nullptr || off >= m_owner_bytes) return;
+    const uint64_t g = off / kLentGranule;
+    m_lent_map[core][g / 64] |= 1ull << (g % 64);
+}
+
+void CoreMesh::unmark_lent(uint32_t core, const mem::Buffer* b) {
+    const uint64_t off = static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(b) - m_owner_base);
+    if (m_owner_base == nullptr || off >= m_owner_bytes) return;
+    const uint64_t g = off / kLentGranule;
+    m_lent_map[core][g / 64] &= ~(1ull << (g % 64));
+}
+
 void CoreMesh::join(uint32_t core, mem::DmaHeap& heap) {
     m_heaps[core] = &heap;
     // Another core's heap finds the owner's buffers (lent to it) through
@@ -44,7 +67,9 @@ void CoreMesh::join(uint32_t core, mem::DmaHeap& heap) {
 bool CoreMesh::hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len) {
     b->off = off;  // the owner's alone until the push publishes it
     b->len = len;
-    return m_rx[core].try_push(b);
+    if (!m_rx[core].try_push(b)) return false;
+    mark_lent(core, b);  // the owner's own map: core `core` never reads it
+    return true;
 }
 
 uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, const LentTx& tx) {
@@ -52,7 +77,10 @@ uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, const LentTx& tx) {
     // A core that left is still served: its buffers come home, its queued
     // frames go out and their descriptors back (reclaim() waits for them).
     for (uint32_t k = 1; k < m_cores; ++k) {
+        // Read first: everything core k did before leaving is visible then.
+        const bool left = m_left[k].load(std::memory_order_acquire) != 0;
         while (mem::Buffer* b = m_back[k].try_pop()) {
+            unmark_lent(k, b);
             heap.release(b);  // the last reference, handed over by core k
             ++n;
         }
@@ -71,7 +99,37 @@ uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, const LentTx& tx) {
             if (tx.send(tx.ctx, r->segs, r->count, reinterpret_cast<uint64_t>(r))) ++m_stats[0].tx_sent;
             else ++m_stats[0].tx_send_failed;
         }
+        if (left) [[unlikely]] n += settle_leaving(k, heap);
     }
+    return n;
+}
+
+uint32_t CoreMesh::settle_leaving(uint32_t core, mem::DmaHeap& heap) {
+    // Not while the device may still read one of its frames (some may be
+    // the owner's buffers it echoed in place): a later round.
+    if (m_lent_out[core] != 0 || !m_tx[core].empty()) return 0;
+    // The core touches nothing of the mesh until this is settled (leave()),
+    // so the owner may act for it: drop what was handed to it and not taken,
+    // and its list of buffers waiting for room on its give-back ring; all
+    // are marked below.
+    while (m_rx[core].try_pop() != nullptr) {
+    }
+    m_back_later[core] = nullptr;
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < kLentMapWords; ++w) {
+        for (uint64_t bits = m_lent_map[core][w]; bits != 0; bits &= bits - 1) {
+            const uint64_t g = w * 64u + static_cast<uint32_t>(__builtin_ctzll(bits));
+            auto* b = reinterpret_cast<mem::Buffer*>(const_cast<uint8_t*>(m_owner_base) + g * kLentGranule);
+            // Whatever references the closed core counted on it are gone
+            // with its heap: this one is the last.
+            b->refs = 1;
+            heap.release(b);
+            ++n;
+        }
+        m_lent_map[core][w] = 0;
+    }
+    m_stats[0].rx_reclaimed += n;
+    m_left[core].store(0, std::memory_order_release);
     return n;
 }
 
@@ -171,16 +229,23 @@ void CoreMesh::leave(uint32_t core) {
     if (core == 0 || core >= kMeshCores) return;
     m_joined[core].store(0, std::memory_order_release);
     m_heaps[core] = nullptr;
+    // After everything the core did (its give-backs, its hand-offs): the
+    // owner settles it from here on (owner_poll).
+    m_left[core].store(1, std::memory_order_release);
+    poke(core, 0);
 }
 
 Result<void> CoreMesh::reclaim(uint32_t core) {
     if (core == 0 || core >= kMeshCores) return {};
-    // Frames handed to the closed instance are the owner's buffers, one
-    // reference each: home they go.
-    while (mem::Buffer* b = m_rx[core].try_pop()) give_back(&m_ports[core], b);
-    // Bounded: the owner sends what is queued on its next rounds and hands
-    // back what the device used; a stuck owner makes this Busy, not a hang.
+    // Bounded: the owner settles the leaving (the frames handed to the
+    // closed instance and the buffers it held go home), sends what is
+    // queued on its next rounds and hands back what the device used; a
+    // stuck owner makes this Busy, not a hang.
     constexpr uint32_t kTries = 1u << 20;
+    for (uint32_t i = 0; leaving(core); ++i) {
+        if (i == kTries) return Error::Busy;
+        if ((i & 1023) == 0) poke(core, 0);
+    }
     for (uint32_t i = 0; m_tx_out[core] != 0 && i < kTries; ++i) {
         while (TxRequest* r = m_tx_done[core].try_pop()) free_request(core, r);
         if (m_tx_out[core] != 0 && (i & 1023) == 0) poke(core, 0);
@@ -217,6 +282,7 @@ bool CoreMesh::pending_for(uint32_t core) const {
     }
     for (uint32_t k = 1; k < m_cores; ++k) {
         if (!m_back[k].empty() || !m_tx[k].empty() || !m_blk_req[k].empty()) return true;
+        if (m_left[k].load(std::memory_order_relaxed) != 0) return true;  // to settle
     }
     return false;
 }
@@ -262,11 +328,38 @@ uint32_t SteeringNic::poll(uint32_t max, net::FrameSink& sink) {
     return n;
 }
 
+// The per-frame path calls nothing but its sink, in tail position, so it
+// saves no register: an ARP reply (copied to the other cores first) and
+// software steering go out of line. GCC would otherwise also guess that the
+// sink may be this class again and unroll that guess into a loop
+// (speculative devirtualization).
+[[gnu::optimize("no-devirtualize-speculatively")]]
 void SteeringNic::receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) {
     const uint8_t* frame = b->data() + offset;
+    if (len >= 22 && be16(frame + 12) == kEtherArp && be16(frame + 20) == kArpReply) [[unlikely]] {
+        return receive_arp_reply(b, offset, len, l4_checksum_verified);
+    }
+    if (m_device_steers) [[likely]] {  // RSS: every frame here is core 0's
+        ++m_mesh.stats(0).rx_kept;
+        return m_sink->receive(b, offset, len, l4_checksum_verified);
+    }
+    return steer(b, offset, len, l4_checksum_verified);
+}
+
+void SteeringNic::receive_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) {
+    copy_arp_reply(b, offset, len);
+    if (m_device_steers) {
+        ++m_mesh.stats(0).rx_kept;
+        m_sink->receive(b, offset, len, l4_checksum_verified);
+        return;
+    }
+    steer(b, offset, len, l4_checksum_verified);
+}
+
+void SteeringNic::steer(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) {
+    const uint8_t* frame = b->data() + offset;
     MeshCoreStats& st = m_mesh.stats(0);
-    if (len >= 22 && be16(frame + 12) == kEtherArp && be16(frame + 20) == kArpReply) copy_arp_reply(b, offset, len);
-    const uint32_t core = m_device_steers ? 0 : m_mesh.steering().core_for_frame(frame, len);
+    const uint32_t core = m_mesh.steering().core_for_frame(frame, len);
     if (core == 0 || core >= m_mesh.cores()) {
         ++st.rx_kept;
         m_sink->receive(b, offset, len, l4_checksum_verified);
@@ -291,9 +384,13 @@ void SteeringNic::copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len) 
     for (uint32_t k = 1; k < m_mesh.cores(); ++k) {
         if (!m_mesh.joined(k)) continue;
         auto c = m_heap->alloc(len);
-        if (!c) return;
+        if (!c) {
+            ++m_mesh.stats(0).arp_copy_failed;
+            continue;
+        }
         memcpy((*c)->data(), b->data() + offset, len);
         if (!m_mesh.hand_rx(k, *c, 0, len)) {
+            ++m_mesh.stats(0).arp_copy_failed;
             m_heap->release(*c);
             continue;
         }

@@ -35,8 +35,14 @@
 // memory; before that core makes a new heap over the region (a second
 // demi_init) it takes every descriptor back and drops their references
 // unreleased (reclaim(): the old heap is gone), so nothing is ever
-// returned into the new one. A core that stops without closing simply
-// leaves its descriptors on its ring.
+// returned into the new one. The owner's buffers the closed core still
+// held (in its stack, its app, a frame it echoed in place, or handed to it
+// and never taken) would be lost to the owner's heap: the owner marks each
+// buffer it lends in a bitmap per core (track_lent()), and once a core has
+// left and none of its frames is at the device any more, the owner frees
+// every buffer still marked for it (rx_reclaimed) and the core may come
+// back. A core that stops without closing simply leaves its descriptors on
+// its ring.
 //
 // Flows a core opens itself (a TCP connect, an unbound UDP socket's first
 // datagram) get a local port whose replies hash back to that core: each
@@ -90,6 +96,11 @@ inline constexpr uint32_t kBlkRequests = 64;  // storage requests a core may hav
 // a burst the owner has not taken yet fills it (WouldBlock, counted); the
 // completion ring holds them all, so the owner never finds it full.
 inline constexpr uint32_t kBlkRingSlots = 32;
+// The owner's DMA region the mesh can track lent buffers in (track_lent):
+// one bit per 256-byte granule, per other core.
+inline constexpr uint64_t kLentTrackBytes = 4u << 20;
+inline constexpr uint64_t kLentGranule = 256;
+inline constexpr uint32_t kLentMapWords = static_cast<uint32_t>(kLentTrackBytes / kLentGranule / 64);
 
 // What one core's hand-off did (each written only by its core; another core
 // may read them for a report).
@@ -104,7 +115,7 @@ struct MeshCoreStats {
     uint64_t tx_dropped = 0;    // non-owner: no descriptor free (all out with the owner)
     uint64_t tx_returned = 0;   // non-owner: frames the owner handed back (sent or not)
     uint64_t tx_sent = 0;       // owner: other cores' frames it posted, in place
-    uint64_t tx_alloc_failed = 0;  // owner: unused since TX stopped copying (always 0)
+    uint64_t arp_copy_failed = 0;  // owner: ARP replies it could not copy to a core (no heap buffer, ring full)
     uint64_t tx_send_failed = 0;   // owner: the NIC refused one (ring full, device down)
     uint64_t tx_copied_bytes = 0;  // owner: TX bytes the hand-off copied (0: frames go out in place)
     uint64_t tx_over_cap = 0;      // owner: frames dropped, their core had kLentTxCap buffers out
@@ -112,6 +123,7 @@ struct MeshCoreStats {
     uint64_t blk_forwarded = 0;    // non-owner: storage requests handed to the owner
     uint64_t blk_dropped = 0;      // non-owner: refused (its request ring full, no descriptor)
     uint64_t blk_served = 0;       // owner: other cores' storage requests it completed
+    uint64_t rx_reclaimed = 0;     // owner: its buffers a closed core still held, freed after it left
 };
 
 // A storage request another core hands to the owner (blk_forward.h). The
@@ -184,6 +196,11 @@ public:
     net::MacAddress mac() const { return m_mac; }
     uint32_t tx_headroom() const { return m_tx_headroom; }
 
+    // The owner's DMA region [base, base + bytes): buffers lent from it are
+    // marked per core, so those a closing core still holds go back to the
+    // owner's heap (see above). Without it they stay lost. InvalidArgument
+    // beyond kLentTrackBytes. Before any buffer is lent.
+    Result<void> track_lent(const void* base, uint64_t bytes);
     // Core `core` starts with `heap` (its NicPort::start): its heap learns
     // the owner's as a peer, and from now on frames may be handed to it.
     void join(uint32_t core, mem::DmaHeap& heap);
@@ -191,15 +208,20 @@ public:
 
     MeshCoreStats& stats(uint32_t core) { return m_stats[core]; }
 
-    // Core `core` closes: frames are no longer handed to it (its flows'
-    // frames stay on the owner, as before it joined). Its descriptors out
-    // with the owner keep coming back to its ring.
+    // Core `core` closes, after its stack and app are gone: frames are no
+    // longer handed to it (its flows' frames stay on the owner, as before it
+    // joined). Its descriptors out with the owner keep coming back to its
+    // ring; the owner's buffers it still holds are the owner's again once
+    // the owner has settled its leaving (owner_poll). Until it calls
+    // reclaim() the core touches nothing of the mesh.
     void leave(uint32_t core);
-    // Core `core`, before it makes a new heap over its DMA region: takes
-    // back every descriptor still out with the owner, dropping their
-    // references unreleased (the heap they counted in is gone), and gives
-    // the owner back the frames it had handed to the closed instance. Busy
-    // if some are still at the device after a bounded wait (try later).
+    // Whether the owner has yet to settle `core`'s leaving.
+    bool leaving(uint32_t core) const { return m_left[core].load(std::memory_order_acquire) != 0; }
+    // Core `core`, before it makes a new heap over its DMA region: waits
+    // (bounded) for the owner to settle its leaving, then takes back every
+    // descriptor still out with the owner, dropping their references
+    // unreleased (the heap they counted in is gone). Busy if the owner has
+    // not settled or some frames are still at the device (try later).
     Result<void> reclaim(uint32_t core);
 
     // ---- the owner's side (core 0) ----
@@ -208,7 +230,8 @@ public:
     bool hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len);
     // Buffers other cores gave back (their last reference) go to `heap`,
     // and each queued TX request is sent in place through `tx` (unless its
-    // core is over kLentTxCap: dropped). Returns how many it handled.
+    // core is over kLentTxCap: dropped); a core that left is settled once
+    // none of its frames is at the device. Returns how many it handled.
     uint32_t owner_poll(mem::DmaHeap& heap, const LentTx& tx);
     // LentTx's completion (ctx: the mesh): the frame `tag` is done with, its
     // descriptor goes back to its core. On the owner.
@@ -267,6 +290,12 @@ private:
     };
     static void give_back(void* ctx, mem::Buffer* b);
     bool pending_for(uint32_t core) const;
+    // The owner: marks / unmarks b as lent to `core` (track_lent).
+    void mark_lent(uint32_t core, const mem::Buffer* b);
+    void unmark_lent(uint32_t core, const mem::Buffer* b);
+    // The owner: `core` has left; frees what it still held once nothing of
+    // it is at the device. Returns the buffers freed.
+    uint32_t settle_leaving(uint32_t core, mem::DmaHeap& heap);
     // The owner: r goes back to its core (or waits in m_tx_later if the
     // ring is full); then retries what waits.
     void return_request(TxRequest* r);
@@ -308,6 +337,13 @@ private:
     uint32_t m_lent_out[kMeshCores] = {};
     TxRequest* m_tx_later[kMeshCores][kTxRequests] = {};
     uint32_t m_tx_later_count[kMeshCores] = {};
+    // Core k has left and the owner has not settled it yet (leave()).
+    std::atomic<uint32_t> m_left[kMeshCores] = {};
+    // The owner's: its DMA region, and per other core the granules of the
+    // owner's buffers lent to it (a bit per buffer's first granule).
+    const uint8_t* m_owner_base = nullptr;
+    uint64_t m_owner_bytes = 0;
+    uint64_t m_lent_map[kMeshCores][kLentMapWords] = {};
 };
 
 // A NicPort in front of another: the device's address and abilities.
@@ -346,7 +382,10 @@ public:
 
 private:
     void receive(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified) override;
-    void copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len);
+    [[gnu::noinline]] void receive_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified);
+    // Software steering of one frame: kept, or handed to its core.
+    [[gnu::noinline]] void steer(mem::Buffer* b, uint32_t offset, uint32_t len, bool l4_checksum_verified);
+    [[gnu::noinline]] void copy_arp_reply(mem::Buffer* b, uint32_t offset, uint32_t len);
 
     CoreMesh& m_mesh;
     LentTx m_lent;

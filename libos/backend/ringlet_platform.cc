@@ -1,5 +1,7 @@
 #include "libos/backend/ringlet_platform.h"
 
+#include <errno.h>
+
 #include "arch/riscv64/user_syscall.h"
 #include "ringlet/syscall_abi.h"
 #include "user/rt/syscall.h"
@@ -15,7 +17,7 @@ uint64_t ns_to_ticks(uint64_t ns, uint64_t hz) { return ns / 1000000000ull * hz 
 
 }  // namespace
 
-thread_local uint64_t g_sleep_instructions;  // per core: each counts its own sleeps
+thread_local SleepStats t_sleep_stats;  // per core: each counts its own sleeps
 
 uint64_t RingletPlatform::now_ns() {
     const uint64_t ticks = arch::read_time();
@@ -29,15 +31,31 @@ void RingletPlatform::block(uint64_t deadline_ns) {
     const uint64_t hz = user::timebase_hz();
     uint64_t deadline = deadline_ns == rt::kForever ? 0 : ns_to_ticks(deadline_ns, hz) + 1;
     if (deadline == 0 && m_hooks.mask() == 0) deadline = arch::read_time() + hz / 1000;
-    if (!m_hooks.arm()) return;  // work is already pending
+    SleepStats& st = t_sleep_stats;
+    ++st.blocks;
+    if (!m_hooks.arm()) {  // work is already pending
+        ++st.refused;
+        return;
+    }
     // Errors are impossible here except a bad mask, which the wait reports
-    // by returning at once; the executor re-checks either way.
+    // by returning at once; the executor re-checks either way. The two
+    // reads around the syscall are the only ones here (qemu.profile finds
+    // them by function to subtract the wait from its windows).
     const uint64_t before = arch::read_instret();
     auto fired = arch::user_syscall(kSysWait, m_hooks.mask(), deadline);
-    g_sleep_instructions += arch::read_instret() - before;
+    st.wait_instructions += arch::read_instret() - before;
+    ++st.waits;
     if (!fired.error) m_hooks.dispatch(fired.value);
 }
 
 }  // namespace ringlet::backend
 
-extern "C" unsigned long long ringlet_demi_sleep_instructions(void) { return ringlet::backend::g_sleep_instructions; }
+extern "C" unsigned long long ringlet_demi_sleep_instructions(void) {
+    return ringlet::backend::t_sleep_stats.wait_instructions;
+}
+
+extern "C" int ringlet_sleep_stats(ringlet::backend::SleepStats* out) {
+    if (out == nullptr) return EINVAL;
+    *out = ringlet::backend::t_sleep_stats;
+    return 0;
+}

@@ -14,6 +14,24 @@
 
 namespace ringlet::backend {
 
+// What one core's sleep path did (each core counts its own; read by
+// ringlet_sleep_stats, printed by echo --stats): how often the executor
+// found nothing to run, how often it then slept, and the doorbells the
+// core rang for others. The instructions inside the wait are rdinstret's
+// delta: exact under QEMU -icount with one hart only - QEMU's instret is
+// then the machine's instruction clock, shared by every hart and running
+// on while the harts idle, so with several harts it counts the others'
+// instructions too.
+struct SleepStats {
+    uint64_t blocks = 0;             // Platform::block() calls: the core had nothing to run
+    uint64_t refused = 0;            // ... where arming found work (no wait)
+    uint64_t waits = 0;              // wait syscalls
+    uint64_t wait_instructions = 0;  // rdinstret across the wait syscalls (asleep, waking)
+    uint64_t doorbells = 0;          // doorbells rung for other cores (a syscall each)
+};
+// The calling core's.
+extern thread_local SleepStats t_sleep_stats;
+
 class RingletPlatform final : public rt::Platform {
 public:
     constexpr RingletPlatform() = default;
@@ -37,3 +55,6 @@ private:
 };
 
 }  // namespace ringlet::backend
+
+// The calling core's sleep counters (above): 0, or EINVAL for a null out.
+extern "C" int ringlet_sleep_stats(ringlet::backend::SleepStats* out);

@@ -56,6 +56,7 @@ constexpr uint32_t kCores = kRingletCores;
 constexpr size_t kFrameBytes = 512u << 10;
 constexpr uint64_t kDmaPages = 1024;        // core 0: 4 MiB (it posts the RX ring)
 constexpr uint64_t kOtherDmaPages = 512;    // the others: 2 MiB
+static_assert(kDmaPages * 4096 <= backend::kLentTrackBytes, "the mesh tracks every buffer core 0 lends");
 constexpr uint64_t kRingPages = 4;
 constexpr uint16_t kQueueSize = 128;
 constexpr uint64_t kPage = 4096;
@@ -161,6 +162,7 @@ void ring_doorbell(void*, uint32_t from, uint32_t to) {
         c.owner_bound = user::as_result(user::syscall(kSysChannelControl, ch, 1, kDoorbellBit)).ok();
     }
     (void)user::syscall(kSysChannelControl, ch, 0);
+    ++backend::t_sleep_stats.doorbells;  // the ringing core's
 }
 
 Result<void> hook_doorbell(uint32_t core) {
@@ -289,6 +291,8 @@ Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio
         // The cores share the device (core_mesh.h). Its steering is what
         // RSS is programmed with, so the device and the software agree.
         mesh = TRY(ensure_mesh(cores));
+        // Core 0's buffers lent to a core that closes come back (core_mesh.h).
+        TRY(mesh->track_lent(dma.va, dma.len));
         for (uint32_t k = 1; k < cores; ++k) g_lent_regions[k - 1] = TRY(dma_region(k));
         m_nic.lend_tx(g_lent_regions, cores - 1, &backend::CoreMesh::lent_done, mesh);
         static virtio::NetDevice* devices[kCores];

@@ -4,20 +4,24 @@
 # QEMU user networking - one queue pair, so core 0 steers each flow to its
 # core (libos/backend/core_mesh.h). For each hart count: requests/s of 64 B
 # UDP and TCP echo from 16 closed-loop clients (16 flows, spread over the
-# cores by the flow hash); then, under -icount shift=0, the instructions
-# each core retired per request it served (asleep excluded) at 1 and 2
-# harts. Prints a Markdown table; the host's core count is printed with it,
+# cores by the flow hash); then, under -icount shift=0, rdinstret per
+# request each core served (its wait excluded) at 1 and 2 harts, with its
+# sleep-path counts - exact at 1 hart only (see the table's note; each
+# hart's own count: scaling_profile.sh). Prints a Markdown table; the host's core count is printed with it,
 # because QEMU's harts are host threads: beyond the host's cores, harts
 # share them and requests/s cannot grow.
 #
 #   scripts/bench/scaling.sh [--tap] [--harts "1 2 4"] [--duration S] [--icount-requests N] [--no-icount]
+#                            [--icount-clients "16 64"] [--no-rate]
+# --icount-clients: the closed-loop client counts of the -icount part (16);
+# --no-rate: the -icount part only.
 # --tap (root): a multiqueue tap in a private network namespace instead, with
 # as many queue pairs as harts and RSS, so each core drives its own pair and
 # no frame crosses cores; the clients talk to 10.0.2.15 directly.
 # Uses what is built (build/riscv64, build/host's loadgen).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-harts_list="1 2 4" duration=5 icount_n=8000 do_icount=1 tap=0
+harts_list="1 2 4" duration=5 icount_n=8000 do_icount=1 tap=0 icount_clients=16
 args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,17 +30,18 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --icount-requests) icount_n=$2; shift 2 ;;
     --no-icount) do_icount=0; shift ;;
+    --icount-clients) icount_clients=$2; shift 2 ;;
+    --no-rate) harts_list=""; shift ;;
     *) echo "scaling.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
 loadgen=${LOADGEN:-$root/build/host/tools/loadgen/loadgen}
 [ -x "$loadgen" ] || { echo "scaling.sh: no loadgen at $loadgen" >&2; exit 1; }
 host=127.0.0.1
+# shellcheck source=scripts/bench/scaling_lib.sh
+source "$root/scripts/bench/scaling_lib.sh"
 if [ $tap -eq 1 ]; then
-  if [ "${RINGLET_SCALING_NS:-}" != 1 ]; then
-    RINGLET_SCALING_NS=1 exec unshare -n -- "$0" "${args[@]}"
-  fi
-  ip link set lo up
+  scaling_netns "$0" "${args[@]}"
   host=10.0.2.15
 fi
 
@@ -59,12 +64,7 @@ boot() {
   shift 2
   log=$(mktemp)
   if [ $tap -eq 1 ]; then
-    # QEMU opens a tap as multiqueue only for queues > 1, and the kernel
-    # refuses a multi_queue tap opened otherwise: a fresh tap0 per boot.
-    ip link del tap0 2>/dev/null || true
-    if [ "$harts" -gt 1 ]; then ip tuntap add dev tap0 mode tap multi_queue; else ip tuntap add dev tap0 mode tap; fi
-    ip addr add 10.0.2.2/24 dev tap0
-    ip link set tap0 up
+    scaling_tap "$harts"
     port=5555
     "$root/scripts/run-qemu.sh" --no-build --smp "$harts" --timeout 600 --net tap:tap0 --queues "$harts" \
       --append "$append" "$@" >"$log" 2>&1 &
@@ -91,9 +91,11 @@ rate() {  # PROTO: requests/s of 64 B echo from 16 clients
 
 echo "host: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$(qemu-system-riscv64 --version | head -1); network: $([ $tap -eq 1 ] && echo "multiqueue tap, a queue pair per hart, RSS" || echo "user networking (one queue pair: core 0 steers)")"
-echo
-echo "| harts | UDP 64 B req/s | TCP 64 B req/s |"
-echo "|---|---|---|"
+if [ -n "$harts_list" ]; then
+  echo
+  echo "| harts | UDP 64 B req/s | TCP 64 B req/s |"
+  echo "|---|---|---|"
+fi
 for h in $harts_list; do
   boot "$h" "init=echo:--udp:5555:--tcp:5555@all"
   "$loadgen" --host "$host" --proto udp --port "$port" --clients 4 --size 64 --requests 400 --no-progress >/dev/null 2>&1 || true
@@ -104,14 +106,20 @@ done
 
 if [ $do_icount -eq 1 ]; then
   echo
-  echo "Instructions per request per core (-icount shift=0, UDP 64 B, 16 clients, windows of 1000 requests;"
-  echo "each core counts what its own hart retired for the requests it served, asleep excluded):"
+  echo "Instructions per request per core (-icount shift=0, UDP 64 B, closed-loop clients, windows of 1000 requests):"
+  echo "the rdinstret delta over each window of the requests that core served, the wait syscall's own delta"
+  echo "taken out. Exact at 1 hart. At 2 harts NOT the core's own instructions: under -icount QEMU's instret is"
+  echo "the machine's instruction clock, shared by both harts, so a core's window also counts what the other"
+  echo "hart retired meanwhile (scaling_profile.sh counts each hart's own, from the exec log). Sleep path per"
+  echo "request (exact counts): blocks = the executor found nothing to run, waits = wait syscalls, doorbells ="
+  echo "wake-ups this core rang for a sleeping core (a syscall each)."
   echo
-  echo "| harts | core | instructions per request |"
-  echo "|---|---|---|"
+  echo "| harts | clients | core | instr/request (median) | blocks/req | waits/req | doorbells/req |"
+  echo "|---|---|---|---|---|---|---|"
+  for nc in $icount_clients; do
   for h in 1 2; do
     boot "$h" "init=echo:--udp:5555:--tcp:5555:--stats:1000@all" --icount
-    "$loadgen" --host "$host" --proto udp --port "$port" --clients 16 --size 64 --requests "$icount_n" --timeout-ms 5000 \
+    "$loadgen" --host "$host" --proto udp --port "$port" --clients "$nc" --size 64 --requests "$icount_n" --timeout-ms 5000 \
       --no-progress >/dev/null 2>&1 || true
     sleep 1
     for c in $(seq 0 $((h - 1))); do
@@ -121,8 +129,19 @@ if [ $do_icount -eq 1 ]; then
       vals=$(tr -d '\r' <"$log" | sed -nE "s/$re/\1/p" | tail -n +2 | sort -n)
       n=$(echo "$vals" | grep -c . || true)
       med=$( [ "$n" -gt 0 ] && echo "$vals" | sed -n "$(( (n + 1) / 2 ))p" || echo "no window")
-      echo "| $h | $c | $med ($n windows) |"
+      # The sleep counters are cumulative: the change from the core's first
+      # window to its last, over the 1000 requests of each window between.
+      sleep_cols=$(tr -d '\r' <"$log" | grep -E "^echo: sleep: core $c " | awk '
+        { for (i = 4; i <= NF; ++i) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
+        END {
+          if (NR < 2) { print "| - | - | - |"; exit }
+          r = (NR - 1) * 1000
+          printf "| %.3f | %.3f | %.3f |\n", (v[NR, "blocks"] - v[1, "blocks"]) / r,
+            (v[NR, "waits"] - v[1, "waits"]) / r, (v[NR, "doorbells"] - v[1, "doorbells"]) / r
+        }')
+      echo "| $h | $nc | $c | $med ($n windows) $sleep_cols"
     done
     stop
+  done
   done
 fi

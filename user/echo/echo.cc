@@ -23,6 +23,7 @@
 #include "user/rt/parse_num.h"
 #if RINGLET_FREESTANDING
 #include "libos/backend/core_mesh.h"
+#include "libos/backend/ringlet_platform.h"
 #include "user/rt/cores.h"
 #include "user/rt/syscall.h"
 #endif
@@ -178,6 +179,25 @@ void count_request() {
     say(" requests, ");
     say_number(spent / g_stats_every);
     say(" instructions per request\n");
+#if RINGLET_FREESTANDING
+    // The core's sleep path since start (libos/backend/ringlet_platform.h).
+    ringlet::backend::SleepStats sl;
+    if (ringlet_sleep_stats(&sl) == 0) {
+        say("echo: sleep: core ");
+        say_number(t_echo->core);
+        say(" blocks=");
+        say_number(sl.blocks);
+        say(" refused=");
+        say_number(sl.refused);
+        say(" waits=");
+        say_number(sl.waits);
+        say(" wait_instr=");
+        say_number(sl.wait_instructions);
+        say(" doorbells=");
+        say_number(sl.doorbells);
+        say("\n");
+    }
+#endif
     // And the zero-copy accounting since start (tests read copied=0).
     struct ringlet_demi_stats dp;
     if (ringlet_demi_stats(&dp) == 0) {
@@ -236,8 +256,8 @@ void say_mesh_stats() {
         say_number(s.tx_sent);
         say(" tx_dropped=");
         say_number(s.tx_dropped);
-        say(" tx_alloc_failed=");
-        say_number(s.tx_alloc_failed);
+        say(" arp_copy_failed=");
+        say_number(s.arp_copy_failed);
         say(" tx_send_failed=");
         say_number(s.tx_send_failed);
         say(" tx_over_cap=");

@@ -142,6 +142,7 @@ struct Rig {
         other_heap = *mem::DmaHeap::create(other_region, sizeof other_region);
         mesh = std::make_unique<CoreMesh>();
         EXPECT_TRUE(mesh->init(2, dev.mac(), kHeadroom, &Rig::wake, this).ok());
+        EXPECT_TRUE(mesh->track_lent(owner_region, sizeof owner_region).ok());
         dev.mesh = mesh.get();
         steering = std::make_unique<SteeringNic>(dev, *mesh, LentTx{&FakeDevice::send_lent, &dev});
         forwarded = std::make_unique<ForwardedNic>(*mesh, 1);
@@ -413,13 +414,67 @@ TEST(CoreMesh, ACoreThatClosesGetsNothingReturnedIntoANewHeap) {
     rig->steering->poll(16, sink0);
     EXPECT_EQ(sink0.frames.size(), 1u);  // kept: core 1 is gone
     EXPECT_EQ(rig->mesh->stats(0).rx_not_up, 1u);
-    EXPECT_EQ(rig->mesh->reclaim(1).error(), Error::Busy);  // three still at the device
+    EXPECT_TRUE(rig->mesh->leaving(1));  // three still at the device: not settled
+    EXPECT_EQ(rig->mesh->reclaim(1).error(), Error::Busy);
     rig->dev.complete();
+    rig->steering->poll(16, sink0);  // the owner settles it
+    EXPECT_FALSE(rig->mesh->leaving(1));
+    EXPECT_EQ(rig->owner_heap.live(), 0u);  // the frame it was handed came home
+    EXPECT_EQ(rig->mesh->stats(0).rx_reclaimed, 1u);
     EXPECT_TRUE(rig->mesh->reclaim(1).ok());
     EXPECT_EQ(rig->mesh->tx_out(1), 0u);
     EXPECT_EQ(rig->other_heap.live(), 3u);  // the old heap's counts: untouched
+}
+
+// The owner's buffers a core still holds when it closes - in its stack or
+// app, echoed in place and at the device, handed and never taken - go back
+// to the owner's heap once none of them is at the device; the core then
+// comes back with a new heap and the hand-off works as before, with no
+// buffer freed twice.
+TEST(CoreMesh, OwnerBuffersAClosingCoreHeldComeHome) {
+    auto rig = std::make_unique<Rig>();
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    sink1.keep = true;
+    const uint16_t p1 = rig->port_for(1);
+    rig->dev.queued = {udp_frame(p1, 1), udp_frame(p1, 2), udp_frame(p1, 3)};
     rig->steering->poll(16, sink0);
-    EXPECT_EQ(rig->owner_heap.live(), 0u);  // the frame it was handed came home
+    rig->forwarded->poll(16, sink1);
+    ASSERT_EQ(sink1.held.size(), 3u);
+    mem::Buffer* echoed = sink1.held[2];
+    rig->other_heap.retain(echoed);  // the app keeps it and echoes it in place
+    const net::TxSegment seg{echoed, echoed->off, echoed->len};
+    ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    rig->dev.queued = {udp_frame(p1, 4)};
+    rig->steering->poll(16, sink0);  // sends the echo; hands frame 4, never taken
+    ASSERT_EQ(rig->dev.at_device.size(), 1u);
+    EXPECT_EQ(rig->owner_heap.live(), 4u);
+    rig->mesh->leave(1);  // its stack and app are gone with what they held
+    rig->steering->poll(16, sink0);
+    EXPECT_TRUE(rig->mesh->leaving(1));  // the echo is still at the device
+    EXPECT_EQ(rig->owner_heap.live(), 4u);
+    rig->dev.complete();
+    rig->steering->poll(16, sink0);
+    EXPECT_FALSE(rig->mesh->leaving(1));
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    EXPECT_EQ(rig->mesh->stats(0).rx_reclaimed, 4u);
+    EXPECT_TRUE(rig->mesh->ready_to_sleep(0));  // nothing left to settle
+
+    // Back, with a new heap over the same region.
+    ASSERT_TRUE(rig->mesh->reclaim(1).ok());
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
+    rig->mesh->cancel_sleep(0);
+    rig->other_heap = *mem::DmaHeap::create(rig->other_region, sizeof rig->other_region);
+    Sink again(rig->other_heap);
+    ForwardedNic back(*rig->mesh, 1);
+    ASSERT_TRUE(back.start(rig->other_heap).ok());
+    rig->dev.queued = {udp_frame(p1, 5)};
+    rig->steering->poll(16, sink0);
+    back.poll(16, again);
+    ASSERT_EQ(again.frames.size(), 1u);
+    EXPECT_EQ(again.frames[0][42], 5);
+    rig->steering->poll(16, sink0);  // its buffer came home
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+    EXPECT_EQ(rig->mesh->stats(0).rx_reclaimed, 4u);
 }
 
 TEST(CoreMesh, ArpRepliesAreCopiedToEveryCoreAndNonFlowsStayOnTheOwner) {
@@ -433,6 +488,29 @@ TEST(CoreMesh, ArpRepliesAreCopiedToEveryCoreAndNonFlowsStayOnTheOwner) {
     EXPECT_EQ(sink1.frames[0], arp_reply());
     EXPECT_EQ(rig->mesh->stats(0).arp_copies, 1u);
     rig->steering->poll(16, sink0);  // the copy came back
+    EXPECT_EQ(rig->owner_heap.live(), 0u);
+}
+
+// With RSS the device has already steered: core 0's SteeringNic keeps
+// every frame (no hash, no hand-off) and only copies ARP replies on.
+TEST(CoreMesh, WhenTheDeviceSteersEveryFrameStaysAndArpRepliesAreCopied) {
+    auto rig = std::make_unique<Rig>();
+    SteeringNic rss(rig->dev, *rig->mesh, LentTx{&FakeDevice::send_lent, &rig->dev}, true);
+    ASSERT_TRUE(rss.start(rig->owner_heap).ok());
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    rig->dev.queued = {udp_frame(rig->port_for(1), 1), arp_reply(), udp_frame(rig->port_for(0), 2)};
+    rss.poll(16, sink0);
+    ASSERT_EQ(sink0.frames.size(), 3u);
+    EXPECT_EQ(sink0.frames[0][42], 1);  // core 1's flow: the device put it on core 0's queue
+    EXPECT_EQ(sink0.frames[1], arp_reply());
+    const MeshCoreStats& s0 = rig->mesh->stats(0);
+    EXPECT_EQ(s0.rx_kept, 3u);
+    EXPECT_EQ(s0.rx_handed, 0u);
+    EXPECT_EQ(s0.arp_copies, 1u);
+    rig->forwarded->poll(16, sink1);
+    ASSERT_EQ(sink1.frames.size(), 1u);
+    EXPECT_EQ(sink1.frames[0], arp_reply());
+    rss.poll(16, sink0);  // the copy came back
     EXPECT_EQ(rig->owner_heap.live(), 0u);
 }
 
