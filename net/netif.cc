@@ -253,23 +253,11 @@ bool Netif::by_reference(const pbuf* q, mem::Buffer** b, uint32_t* off) {
 }
 
 Result<void> Netif::transmit_offloaded(mem::Buffer* b, uint32_t off, uint32_t len) {
-    m_heap.retain(b);
-    Result<void> r;
     ChecksumRequest csum;
-    if (prepare_checksum(b->data() + off, len, &csum)) {
-        ++m_stats.tx_csum_offloaded;
-        const TxSegment seg{b, off, len};
-        r = m_nic.transmit(&seg, 1, &csum);
-    } else {
-        r = m_nic.transmit_frame(b, off, len);
-    }
-    if (!r) [[unlikely]] {
-        ++m_stats.tx_dropped;
-        return r.error();
-    }
-    ++m_stats.tx_frames;
-    ++m_stats.tx_fast;
-    return {};
+    if (!prepare_checksum(b->data() + off, len, &csum)) return m_nic.transmit_frame(b, off, len);
+    ++m_stats.tx_csum_offloaded;
+    const TxSegment seg{b, off, len};
+    return m_nic.transmit(&seg, 1, &csum);
 }
 
 err_t Netif::transmit(pbuf* p) {

@@ -191,9 +191,8 @@ public:
     [[gnu::always_inline]] Result<void> transmit_in_place(mem::Buffer* b, uint32_t off, uint32_t len) {
         if (m_heap_gone) return Error::Closed;
         if (off < m_tx_headroom || off > b->capacity || len > b->capacity - off) return Error::InvalidArgument;
-        if (m_offloads.tx_checksum) return transmit_offloaded(b, off, len);
         m_heap.retain(b);
-        Result<void> r = m_nic.transmit_frame(b, off, len);
+        Result<void> r = m_offloads.tx_checksum ? transmit_offloaded(b, off, len) : m_nic.transmit_frame(b, off, len);
         if (!r) [[unlikely]] {
             ++m_stats.tx_dropped;
             return r.error();
@@ -233,8 +232,8 @@ private:
     static err_t init_netif(netif* n);
     static err_t link_output(netif* n, pbuf* p);
     err_t transmit(pbuf* p);
-    // transmit_in_place() with TX checksum offload: asks the NIC to fill in
-    // the frame's TCP/UDP checksum.
+    // transmit_in_place()'s hand-off with TX checksum offload: asks the NIC
+    // to fill in the frame's TCP/UDP checksum (takes over the reference).
     Result<void> transmit_offloaded(mem::Buffer* b, uint32_t off, uint32_t len);
     // Whether q's bytes can go to the device by reference: their buffer
     // and offset.

@@ -307,6 +307,13 @@ namespace {
 
 using Word16 [[gnu::may_alias]] = uint16_t;
 inline void st16(uint8_t* p, uint16_t v) { *reinterpret_cast<Word16*>(p) = v; }
+// A 32-bit field in network order, byte by byte (no byte swap).
+inline void put_be32(uint8_t* p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
 
 // The next hop's MAC for the cached route, from lwIP's ARP table (stable
 // entries only), looking at the entry found last time first.
@@ -449,23 +456,25 @@ TcpFastSend tcp_fast_send(tcp_pcb* pcb, LwipBackend& be, TcpFastTx& c, mem::Buff
     // tcp_output_segment and ip_output would write.
     copy_template(f, t);
     uint8_t* ip = f + kEth;
-    const uint16_t total = swap16(static_cast<uint16_t>(kIp + 20 + len));
-    const uint16_t id = swap16(++c.ip_id);
-    st16(ip + 2, total);
-    st16(ip + 4, id);
-    st16(ip + 10, static_cast<uint16_t>(~fold32(c.ip_sum + total + id)));
+    // Fields are stored byte by byte, big-endian (no byte swaps); the sums,
+    // kept as native 16-bit words, take a 16-bit field x as x << 8 (its
+    // byte swap modulo 0xffff, RFC 1071 section 2). The sums are non-zero,
+    // so the folds give exactly the checksums of byte-swapped words.
+    const uint32_t total = kIp + 20 + len;
+    const uint32_t id = ++c.ip_id;
+    inet::put_be16(ip + 2, static_cast<uint16_t>(total));
+    inet::put_be16(ip + 4, static_cast<uint16_t>(id));
+    st16(ip + 10, static_cast<uint16_t>(~fold32(c.ip_sum + (total << 8) + (id << 8))));
     uint8_t* tcp = ip + kIp;
     const uint32_t seqno = pcb->snd_nxt;
     const uint32_t ackno = pcb->rcv_nxt;
-    st16(tcp + 4, swap16(static_cast<uint16_t>(seqno >> 16)));
-    st16(tcp + 6, swap16(static_cast<uint16_t>(seqno)));
-    st16(tcp + 8, swap16(static_cast<uint16_t>(ackno >> 16)));
-    st16(tcp + 10, swap16(static_cast<uint16_t>(ackno)));
+    put_be32(tcp + 4, seqno);
+    put_be32(tcp + 8, ackno);
     tcp[13] = TCP_ACK | TCP_PSH;  // tcp_write's PSH on a write's last segment
-    st16(tcp + 14, swap16(TCPWND_MIN16(RCV_WND_SCALE(pcb, pcb->rcv_ann_wnd))));
+    inet::put_be16(tcp + 14, TCPWND_MIN16(RCV_WND_SCALE(pcb, pcb->rcv_ann_wnd)));
     if (!c.netif->tx_checksum_offload()) {
         const uint32_t seg_len = 20 + len;
-        const uint32_t sum = c.pseudo_sum + swap16(static_cast<uint16_t>(seg_len)) + ringlet_chksum(tcp, static_cast<int>(seg_len));
+        const uint32_t sum = c.pseudo_sum + (seg_len << 8) + ringlet_chksum(tcp, static_cast<int>(seg_len));
         st16(tcp + 16, static_cast<uint16_t>(~fold32(sum)));
     }
 
