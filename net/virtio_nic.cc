@@ -67,7 +67,7 @@ Result<void> VirtioNic::start(mem::DmaHeap& heap) {
     }
     while (m_rx_posted < m_dev.rx_queue_size()) TRY(post_rx_buffer());
     TRY(m_dev.kick_rx());
-    set_reap_at();
+    set_thresholds();
     // Poll while busy; interrupts only when the core is about to sleep.
     m_dev.disable_interrupts();
     return {};
@@ -276,9 +276,7 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
         (void)recover();  // refills the ring itself
         return done;
     }
-    const uint32_t size = dev.rx_queue_size();
-    const uint32_t missing = size - m_rx_posted;
-    if (missing >= kRxRefillBatch || (missing > 0 && m_rx_posted < size / 2)) [[unlikely]] refill_rx();
+    if (m_rx_posted < m_refill_below) [[unlikely]] refill_rx();
     return done;
 }
 
@@ -289,10 +287,15 @@ uint32_t VirtioNic::poll(uint32_t max, FrameSink& sink) {
     if (posted) (void)m_dev.kick_rx();
 }
 
-void VirtioNic::set_reap_at() {
+void VirtioNic::set_thresholds() {
     // A small ring reaps at half full, so sends never wait on a full one.
     const uint32_t half = m_dev.tx_queue_size() / 2u;
     m_reap_at = half < kTxReapBatch ? (half > 0 ? half : 1) : kTxReapBatch;
+    // Refill when kRxRefillBatch buffers are missing (posted <= size - 32),
+    // or when the ring is less than half full (then some are missing too).
+    const uint32_t size = m_dev.rx_queue_size();
+    const uint32_t batch_missing = size >= kRxRefillBatch ? size - kRxRefillBatch + 1 : 0;
+    m_refill_below = batch_missing > size / 2 ? batch_missing : size / 2;
 }
 
 }  // namespace ringlet::net

@@ -162,8 +162,9 @@ private:
     bool reap_slot(uint64_t cookie);
     // Tops the RX ring up with new buffers (poll(), when it runs low).
     void refill_rx();
-    // m_reap_at for the TX ring's size (after start() and every restart).
-    void set_reap_at();
+    // m_reap_at and m_refill_below for the rings' sizes (after start() and
+    // every restart).
+    void set_thresholds();
     // TX cookies: a frame in one buffer is that Buffer* (128-byte aligned,
     // so bit 0 clear); a frame of several is its m_tx slot, shifted, with
     // bit 0 set.
@@ -212,6 +213,9 @@ private:
     uint32_t m_tx_next = 0;
     uint32_t m_rx_posted = 0;
     uint32_t m_reap_at = kTxReapBatch;  // poll() reaps once this many TX frames are in flight
+    // poll() refills the RX ring when fewer buffers than this are posted
+    // (until start() sets it: always look).
+    uint32_t m_refill_below = ~0u;
     Stats m_stats;
     bool m_broken = false;
     bool m_needs_reset = false;  // the device misbehaved (or a multiqueue reset runs): reset on the next poll()

@@ -68,7 +68,7 @@ void VirtioNic::rearm() {
     while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) {
     }
     (void)m_dev.kick_rx();
-    set_reap_at();
+    set_thresholds();
     m_dev.disable_interrupts();
 }
 

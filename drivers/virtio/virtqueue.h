@@ -336,10 +336,6 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     const auto new_idx = static_cast<uint16_t>(old_idx + 1);
     const size_t slot = old_idx & m_mask;
     uint16_t* const ring = avail();
-    uint8_t* const used_ring = used();
-    const uint32_t event_at = 4u + 8u * m_size;  // avail_event, in the used ring
-    const bool event_idx = m_event_idx;
-    const Doorbell bell = m_doorbell;
     ring[2 + slot] = h;
     m_avail_shadow[slot] = h;
     Head& head = m_heads[h];
@@ -347,13 +343,15 @@ inline Result<uint16_t> Virtqueue::add_one(const Segment& s, bool writable, uint
     set_meta(head, 0, 1, SlotState::InFlight);  // the device may return it once idx moves
     ++m_in_flight;
     m_avail_idx = new_idx;
-    // Section 2.7.13 steps 4-7, as kick() (its comments say why).
-    bell.window.fence(Fence::Write);
+    // Section 2.7.13 steps 4-7, as kick() (its comments say why). What
+    // decides the notification is read after the fences: fewer values
+    // live across them.
+    m_doorbell.window.fence(Fence::Write);
     vq::store16(ring + 1, new_idx);
-    bell.window.fence(Fence::Full);
-    const bool notify = event_idx ? vq::need_event(vq::load16(used_ring + event_at), new_idx, old_idx)
-                                  : (vq::load16(used_ring) & vq::kUsedNoNotify) == 0;
-    if (notify) bell.window.write32(bell.offset, bell.value);
+    m_doorbell.window.fence(Fence::Full);
+    const bool notify = m_event_idx ? vq::need_event(vq::load16(used() + 4 + 8u * m_size), new_idx, old_idx)
+                                    : (vq::load16(used()) & vq::kUsedNoNotify) == 0;
+    if (notify) m_doorbell.window.write32(m_doorbell.offset, m_doorbell.value);
     return h;
 }
 
