@@ -230,7 +230,10 @@ void CoreMesh::leave(uint32_t core) {
     m_joined[core].store(0, std::memory_order_release);
     m_heaps[core] = nullptr;
     // After everything the core did (its give-backs, its hand-offs): the
-    // owner settles it from here on (owner_poll).
+    // owner settles it from here on (owner_poll). Only an owner that lends
+    // buffers (track_lent: it drives the NIC, so it runs owner_poll) has
+    // anything to settle; one that only serves storage would never do it.
+    if (m_owner_base == nullptr) return;
     m_left[core].store(1, std::memory_order_release);
     poke(core, 0);
 }

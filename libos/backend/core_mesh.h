@@ -212,8 +212,9 @@ public:
     // longer handed to it (its flows' frames stay on the owner, as before it
     // joined). Its descriptors out with the owner keep coming back to its
     // ring; the owner's buffers it still holds are the owner's again once
-    // the owner has settled its leaving (owner_poll). Until it calls
-    // reclaim() the core touches nothing of the mesh.
+    // the owner has settled its leaving (owner_poll; only an owner that
+    // lends, track_lent, has any to settle). Until it calls reclaim() the
+    // core touches nothing of the mesh.
     void leave(uint32_t core);
     // Whether the owner has yet to settle `core`'s leaving.
     bool leaving(uint32_t core) const { return m_left[core].load(std::memory_order_acquire) != 0; }

@@ -33,19 +33,26 @@ void RingletPlatform::block(uint64_t deadline_ns) {
     if (deadline == 0 && m_hooks.mask() == 0) deadline = arch::read_time() + hz / 1000;
     SleepStats& st = t_sleep_stats;
     ++st.blocks;
-    if (!m_hooks.arm()) {  // work is already pending
-        ++st.refused;
-        return;
+    for (;;) {
+        if (!m_hooks.arm()) {  // work is already pending
+            ++st.refused;
+            return;
+        }
+        // Errors are impossible here except a bad mask, which the wait
+        // reports by returning at once; the executor re-checks either way.
+        // The two reads around the syscall are the only ones here
+        // (qemu.profile finds them by function to subtract the wait).
+        const uint64_t before = arch::read_instret();
+        auto fired = arch::user_syscall(kSysWait, m_hooks.mask(), deadline);
+        st.wait_instructions += arch::read_instret() - before;
+        ++st.waits;
+        if (fired.error || !m_hooks.dispatch(fired.value)) return;
+        // Woken for another core's queue only (the hook has rung that
+        // core): nothing here for the executor, so arm and sleep again -
+        // arming looks at everything the executor's round would (device
+        // rings, the mesh), and the deadline is the same.
+        ++st.resleeps;
     }
-    // Errors are impossible here except a bad mask, which the wait reports
-    // by returning at once; the executor re-checks either way. The two
-    // reads around the syscall are the only ones here (qemu.profile finds
-    // them by function to subtract the wait from its windows).
-    const uint64_t before = arch::read_instret();
-    auto fired = arch::user_syscall(kSysWait, m_hooks.mask(), deadline);
-    st.wait_instructions += arch::read_instret() - before;
-    ++st.waits;
-    if (!fired.error) m_hooks.dispatch(fired.value);
 }
 
 }  // namespace ringlet::backend

@@ -28,6 +28,7 @@ struct SleepStats {
     uint64_t waits = 0;              // wait syscalls
     uint64_t wait_instructions = 0;  // rdinstret across the wait syscalls (asleep, waking)
     uint64_t doorbells = 0;          // doorbells rung for other cores (a syscall each)
+    uint64_t resleeps = 0;           // waits after a wake-up for another core's queue only
 };
 // The calling core's.
 extern thread_local SleepStats t_sleep_stats;
@@ -41,7 +42,9 @@ public:
     uint64_t now_ns() override;
     // Arms every hook, then sleeps in the wait syscall until one of their
     // notification bits or the deadline; afterwards each hook whose bit
-    // fired is serviced. If a hook reports pending work it returns at once.
+    // fired is serviced. If a hook reports pending work it returns at once;
+    // if every hook that fired was woken for nothing (another core's
+    // queue), it arms and sleeps again.
     // With no deadline and no hook, nothing could wake the core, so it
     // sleeps 1 ms and lets the caller re-check.
     void block(uint64_t deadline_ns) override;

@@ -256,7 +256,16 @@ public:
     // Lowers the device's line. The kernel lets the next interrupt in when
     // this core next waits for kNetNotifyBit (wait completes the delivered
     // interrupt: kernel/irq/irq_routing.h), so a wake-up costs no syscall.
-    void after_wake() override { m_nic.on_interrupt(); }
+    // With a pair per core the line is core 0's for every pair: each
+    // sleeping core whose pair has frames is rung here, at once.
+    void after_wake() override;
+    // Core 0 was woken for other cores' pairs only: its own RX ring is
+    // empty and no reset is under way (what else there is, arming finds
+    // before it sleeps again).
+    bool woke_for_nothing() override {
+        return g_device_steers && !m_dev.rx_pending() && !m_nic.reset_pending() && !m_nic.broken() &&
+               !g_mq_recovery->has_mail(0);
+    }
     net::NicPort& port() { return m_steering != nullptr ? static_cast<net::NicPort&>(*m_steering) : m_nic; }
     net::VirtioNic& nic() { return m_nic; }
 
@@ -266,6 +275,14 @@ private:
     alignas(backend::SteeringNic) unsigned char m_steering_storage[sizeof(backend::SteeringNic)];
     backend::SteeringNic* m_steering = nullptr;
 };
+void Network::after_wake() {
+    m_nic.on_interrupt();
+    if (!g_device_steers) return;
+    for (uint32_t k = 1; k < g_mesh->cores(); ++k) {
+        if (g_mesh->sleeping(k) && pair_rx_pending(k)) g_mesh->poke(0, k);
+    }
+}
+
 alignas(Network) unsigned char g_network[sizeof(Network)];
 Network* g_net = nullptr;
 

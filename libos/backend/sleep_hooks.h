@@ -19,6 +19,11 @@ public:
     // device (lower its interrupt line). The kernel's side needs no call:
     // the next wait for the bit completes the interrupt at the PLIC.
     virtual void after_wake() = 0;
+    // After after_wake(): true if the wake-up brought this core nothing to
+    // do - its device's one interrupt line was raised for another core's
+    // queue (virtio-mmio has one line for all queues). The core may then
+    // arm and sleep again without running its executor.
+    virtual bool woke_for_nothing() { return false; }
 
 protected:
     ~SleepHook() = default;
@@ -53,10 +58,17 @@ public:
     }
 
     // Services each hook whose bit is in `fired` (what the wait returned).
-    void dispatch(uint64_t fired) {
+    // True if something fired and every hook that did says it woke the core
+    // for nothing (woke_for_nothing); false for a deadline (nothing fired)
+    // or a bit no hook owns.
+    bool dispatch(uint64_t fired) {
+        bool nothing = fired != 0 && (fired & ~m_mask) == 0;
         for (uint32_t i = 0; i < m_count; ++i) {
-            if (fired & m_hooks[i].bit) m_hooks[i].hook->after_wake();
+            if (!(fired & m_hooks[i].bit)) continue;
+            m_hooks[i].hook->after_wake();
+            nothing = nothing && m_hooks[i].hook->woke_for_nothing();
         }
+        return nothing;
     }
 
     // The notification bits that end a sleep.

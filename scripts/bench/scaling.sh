@@ -112,10 +112,11 @@ if [ $do_icount -eq 1 ]; then
   echo "the machine's instruction clock, shared by both harts, so a core's window also counts what the other"
   echo "hart retired meanwhile (scaling_profile.sh counts each hart's own, from the exec log). Sleep path per"
   echo "request (exact counts): blocks = the executor found nothing to run, waits = wait syscalls, doorbells ="
-  echo "wake-ups this core rang for a sleeping core (a syscall each)."
+  echo "wake-ups this core rang for a sleeping core (a syscall each), resleeps = waits begun again at once after"
+  echo "a wake-up for another core's queue only (no executor round)."
   echo
-  echo "| harts | clients | core | instr/request (median) | blocks/req | waits/req | doorbells/req |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| harts | clients | core | instr/request (median) | blocks/req | waits/req | doorbells/req | resleeps/req |"
+  echo "|---|---|---|---|---|---|---|---|"
   for nc in $icount_clients; do
   for h in 1 2; do
     boot "$h" "init=echo:--udp:5555:--tcp:5555:--stats:1000@all" --icount
@@ -134,10 +135,11 @@ if [ $do_icount -eq 1 ]; then
       sleep_cols=$(tr -d '\r' <"$log" | grep -E "^echo: sleep: core $c " | awk '
         { for (i = 4; i <= NF; ++i) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
         END {
-          if (NR < 2) { print "| - | - | - |"; exit }
+          if (NR < 2) { print "| - | - | - | - |"; exit }
           r = (NR - 1) * 1000
-          printf "| %.3f | %.3f | %.3f |\n", (v[NR, "blocks"] - v[1, "blocks"]) / r,
-            (v[NR, "waits"] - v[1, "waits"]) / r, (v[NR, "doorbells"] - v[1, "doorbells"]) / r
+          printf "| %.3f | %.3f | %.3f | %.3f |\n", (v[NR, "blocks"] - v[1, "blocks"]) / r,
+            (v[NR, "waits"] - v[1, "waits"]) / r, (v[NR, "doorbells"] - v[1, "doorbells"]) / r,
+            (v[NR, "resleeps"] - v[1, "resleeps"]) / r
         }')
       echo "| $h | $nc | $c | $med ($n windows) $sleep_cols"
     done

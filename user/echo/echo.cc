@@ -195,6 +195,8 @@ void count_request() {
         say_number(sl.wait_instructions);
         say(" doorbells=");
         say_number(sl.doorbells);
+        say(" resleeps=");
+        say_number(sl.resleeps);
         say("\n");
     }
 #endif

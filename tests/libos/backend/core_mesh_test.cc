@@ -477,6 +477,21 @@ TEST(CoreMesh, OwnerBuffersAClosingCoreHeldComeHome) {
     EXPECT_EQ(rig->mesh->stats(0).rx_reclaimed, 4u);
 }
 
+// A mesh whose owner lends no buffers (storage only: no track_lent, no
+// owner_poll) has nothing to settle: a core leaves and comes back at once,
+// and the owner still sleeps.
+TEST(CoreMesh, WithoutLentBuffersACoreLeavesAndComesBackAtOnce) {
+    CoreMesh mesh;
+    ASSERT_TRUE(mesh.init(2, net::MacAddress{}, kHeadroom, nullptr, nullptr).ok());
+    alignas(64) static unsigned char region[1 << 16];
+    mem::DmaHeap heap = *mem::DmaHeap::create(region, sizeof region);
+    mesh.join(1, heap);
+    mesh.leave(1);
+    EXPECT_FALSE(mesh.leaving(1));
+    EXPECT_TRUE(mesh.ready_to_sleep(0));
+    EXPECT_TRUE(mesh.reclaim(1).ok());
+}
+
 TEST(CoreMesh, ArpRepliesAreCopiedToEveryCoreAndNonFlowsStayOnTheOwner) {
     auto rig = std::make_unique<Rig>();
     Sink sink0(rig->owner_heap), sink1(rig->other_heap);

@@ -16,9 +16,11 @@ struct Hook final : SleepHook {
         return !busy;
     }
     void after_wake() override { *log += std::string("wake ") + name + ";"; }
+    bool woke_for_nothing() override { return idle; }
     std::string* log;
     char name;
     bool busy = false;
+    bool idle = false;  // the wake-up was for another core's queue
 };
 
 // The Ringlet resources' layout: the network on bit 0, the disk on bit 1.
@@ -47,6 +49,23 @@ TEST_F(NetAndDisk, ArmsAllAndDispatchesByBit) {
     hooks.dispatch(1ull << 5);  // a bit nobody registered (a channel)
     hooks.dispatch(0);          // the deadline
     EXPECT_EQ(log, "");
+}
+
+// The core may sleep again at once only when every hook that fired says it
+// was woken for nothing; a deadline or a bit no hook owns is never that.
+TEST_F(NetAndDisk, AWakeUpForNothingOnlyWhenEveryFiredHookSaysSo) {
+    EXPECT_FALSE(hooks.dispatch(1ull << 0)) << "the default: the wake-up is work";
+    net.idle = true;
+    EXPECT_TRUE(hooks.dispatch(1ull << 0));
+    EXPECT_FALSE(hooks.dispatch(0b11)) << "the disk's wake-up is work";
+    disk.idle = true;
+    EXPECT_TRUE(hooks.dispatch(0b11));
+    EXPECT_FALSE(hooks.dispatch(0)) << "the deadline";
+    EXPECT_FALSE(hooks.dispatch((1ull << 0) | (1ull << 5))) << "a bit nobody registered";
+    log.clear();
+    net.idle = false;
+    EXPECT_FALSE(hooks.dispatch(1ull << 0));
+    EXPECT_EQ(log, "wake n;") << "each fired hook is still serviced";
 }
 
 TEST_F(NetAndDisk, PendingWorkStopsTheSleep) {
