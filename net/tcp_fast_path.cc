@@ -279,8 +279,11 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool ta
     if ((tcp[12] >> 4) != 5) return false;  // options: lwIP parses them
     const uint32_t seg_len = total - kIp;
     if (!l4_verified) {
-        const uint32_t pseudo = ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord +
-                                swap16(static_cast<uint16_t>(seg_len));
+        // seg_len << 8 is its byte swap modulo 0xffff (RFC 1071 section 2);
+        // the sum is non-zero, so its fold is 0xffff exactly when it is 0
+        // modulo 0xffff, as with the swap.
+        const uint32_t pseudo =
+            ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord + (seg_len << 8);
         if (fold32(pseudo + ringlet_chksum(tcp, static_cast<int>(seg_len))) != 0xffff) return false;
     }
     out->src_ip = src;
