@@ -40,6 +40,9 @@ LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* s
         m_ops[i].waiter.os = this;
         m_ops[i].waiter.index = i;
     }
+    // The done list's sentinel: an empty ring, itself both ends.
+    m_ops[kMaxOps].next = kMaxOps;
+    m_ops[kMaxOps].done_prev = kMaxOps;
 }
 
 LibOs::~LibOs() {

@@ -53,14 +53,13 @@ inline demi_qtoken_t LibOs::token(uint32_t op) const {
     Op& op = m_ops[i];
     op.state = OpState::Done;
     ++m_done_seq;
-    op.done_prev = m_done_tail;  // appended: the list stays in completion order
+    // Appended before the sentinel: the list stays in completion order.
+    Op& end = m_ops[kMaxOps];
+    const uint32_t tail = end.done_prev;
+    op.done_prev = tail;
     op.next = kMaxOps;
-    if (m_done_tail < kMaxOps) {
-        m_ops[m_done_tail].next = i;
-    } else {
-        m_done_head = i;
-    }
-    m_done_tail = i;
+    m_ops[tail].next = i;
+    end.done_prev = i;
     if (e != Error::Ok) {
         op.result.qr_opcode = DEMI_OPC_FAILED;
         op.result.qr_ret = to_errno(e);
