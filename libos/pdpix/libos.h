@@ -266,7 +266,7 @@ private:
     // and the op table sit at small offsets from `this` (one instruction
     // to reach), the large and rarely touched parts after them.
     uint32_t m_core;
-    uint32_t m_free_op = 0;  // head of the free operations (kMaxOps: none)
+    uint16_t m_free_op = 0;  // head of the free operations (kMaxOps: none); 16 bits as an op's links
     uint32_t m_ops_in_use = 0;
     uint64_t m_done_seq = 0;
     uint64_t m_close_visits = 0;
@@ -355,7 +355,7 @@ inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
     op.has_task = false;
     ++op.gen;  // the next token differs
     op.next = m_free_op;
-    m_free_op = i;
+    m_free_op = static_cast<uint16_t>(i);
     --m_ops_in_use;
 }
 

@@ -99,10 +99,14 @@ inline demi_qtoken_t LibOs::token(uint32_t op) const {
     if (q->push_line_empty()) {
         auto r = q->try_push(s.buf, s.off, s.len, dest);
         if (r.ok() || r.error() != Error::WouldBlock) {
+            // The sga is copied last: stores through the app's pointer
+            // could alias the op, and would keep take_op's stores that
+            // finish() overwrites (state, opcode) from being merged.
             const uint32_t i = take_op(qd, DEMI_OPC_PUSH);
-            copy_packed(&m_ops[i].result.qr_value.sga, sga);
             finish(i, DEMI_OPC_PUSH, r.error());
-            return m_ops[i].result.qr_qt;
+            const demi_qtoken_t qt = m_ops[i].result.qr_qt;
+            copy_packed(&m_ops[i].result.qr_value.sga, sga);
+            return qt;
         }
     }
     const uint32_t i = take_op(qd, DEMI_OPC_PUSH);
