@@ -117,7 +117,7 @@ private:
     public:
         void complete(const Result<mem::Buffer*>& r, const sockaddr_in& from) override;
         LibOs* os = nullptr;
-        uint32_t index = 0;
+        uint16_t index = 0;  // 16 bits, as an op's links: loaded zero-extended
     };
     // 128 bytes, a power of two: an op's address is one shift from its
     // index, and each field one load from there (every start, completion
