@@ -236,7 +236,11 @@ void LibOs::cancel_op(uint32_t i) {
     op.parked = nullptr;
 }
 
-uint32_t LibOs::pending_ops() const { return m_ops_in_use; }
+uint32_t LibOs::pending_ops() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < kMaxOps; ++i) n += m_ops[i].state != OpState::Free ? 1 : 0;
+    return n;
+}
 
 rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t off,
                                uint32_t len, bool has_to, sockaddr_in to) {

@@ -98,6 +98,8 @@ public:
     rt::Executor& executor() { return m_exec; }
     mem::DmaHeap& heap() { return m_heap; }
     rt::FramePool& frame_pool() { return m_pool; }
+    // Operations taken and not yet consumed. A diagnostic (tests): it
+    // counts the table, so starting and consuming an op keep no count.
     uint32_t pending_ops() const;
     uint32_t core() const { return m_core; }
     // Test hook: operations close() has cancelled so far. close() visits
@@ -267,8 +269,11 @@ private:
     // to reach), the large and rarely touched parts after them.
     uint32_t m_core;
     uint16_t m_free_op = 0;  // head of the free operations (kMaxOps: none); 16 bits as an op's links
-    uint32_t m_ops_in_use = 0;
-    uint64_t m_done_seq = 0;
+    // The completions so far (wait_any looks at its tokens again only
+    // after one). At offset 16 as when a counter sat before it: with the
+    // op table 8 bytes nearer, GCC's code for demi_pop and
+    // OpWaiter::complete came out 3-4 instructions longer (measured).
+    alignas(16) uint64_t m_done_seq = 0;
     uint64_t m_close_visits = 0;
     Backend& m_backend;
     Storage* m_storage;
@@ -356,7 +361,6 @@ inline void LibOs::consume(uint32_t i, demi_qresult_t* out) {
     ++op.gen;  // the next token differs
     op.next = m_free_op;
     m_free_op = static_cast<uint16_t>(i);
-    --m_ops_in_use;
 }
 
 }  // namespace ringlet::pdpix

@@ -32,7 +32,6 @@ inline demi_qtoken_t LibOs::token(uint32_t op) const {
     const uint32_t i = m_free_op;
     Op& op = m_ops[i];
     m_free_op = op.next;
-    ++m_ops_in_use;
     op.state = OpState::Pending;
     // Every field set once, no memset: the value is the sga (push/pop),
     // the accepted queue, or all zeros (the paths that give none clear it
