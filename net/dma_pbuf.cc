@@ -57,7 +57,9 @@ void free_dma_pbuf(pbuf* p) {
     --g_live;
 }
 
-void free_in_place(pbuf* p) {
+// Inlined into free_if_in_place (the TCP fast path's every acknowledged
+// segment); lwIP calls the out-of-line copy through custom_free_function.
+[[gnu::always_inline]] inline void free_in_place(pbuf* p) {
     InPlace* w = in_place_of(p);
     w->busy = 0;
     --g_live;

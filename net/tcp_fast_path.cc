@@ -29,7 +29,11 @@ using inet::fold32;
 using inet::ld16;
 using inet::ld32;
 using inet::swap16;
-inline uint32_t be32(const uint8_t* p) { return static_cast<uint32_t>(swap16(ld16(p))) << 16 | swap16(ld16(p + 2)); }
+// A 32-bit network-order field, byte by byte: four loads, three shifts and
+// three ors (two 16-bit loads and their swaps take more without Zbb).
+inline uint32_t be32(const uint8_t* p) {
+    return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
 
 constexpr uint16_t kTypeIpv4 = 0x0008;   // 0x0800 as a native load sees it
 constexpr uint16_t kFragMask = 0xff3f;   // 0x3fff: MF and the offset
@@ -176,6 +180,24 @@ uint32_t take_ack(tcp_pcb* pcb, uint32_t ackno) {
     return freed;
 }
 
+// tcp_update_rcv_ann_wnd, inline (the fast path's every data segment):
+// announce the whole receive window once its right edge has moved by at
+// least min(TCP_WND / 2, mss) past the one announced; otherwise keep the
+// announced right edge where it is (none left if rcv_nxt passed it). Returns
+// how far the announced edge moved (0: not at all).
+inline uint32_t update_rcv_ann_wnd(tcp_pcb* pcb) {
+    const uint32_t right_edge = pcb->rcv_nxt + pcb->rcv_wnd;
+    const uint32_t step = (TCP_WND / 2) < pcb->mss ? (TCP_WND / 2) : pcb->mss;
+    if (TCP_SEQ_GEQ(right_edge, pcb->rcv_ann_right_edge + step)) {
+        pcb->rcv_ann_wnd = pcb->rcv_wnd;
+        return right_edge - pcb->rcv_ann_right_edge;
+    }
+    pcb->rcv_ann_wnd = TCP_SEQ_GT(pcb->rcv_nxt, pcb->rcv_ann_right_edge)
+                           ? 0
+                           : static_cast<tcpwnd_size_t>(pcb->rcv_ann_right_edge - pcb->rcv_nxt);
+    return 0;
+}
+
 // Applies a predicted segment to pcb and runs the app's callbacks, as
 // tcp_input does after tcp_process. p: the payload (nullptr: a pure ACK,
 // or a payload the app already took: `taken`).
@@ -199,7 +221,7 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool ta
     if (p != nullptr) {
         pcb->rcv_nxt = f.seqno + f.payload_len;
         pcb->rcv_wnd = static_cast<tcpwnd_size_t>(pcb->rcv_wnd - f.payload_len);
-        (void)tcp_update_rcv_ann_wnd(pcb);
+        (void)update_rcv_ann_wnd(pcb);
         tcp_ack(pcb);  // delayed: the reply, or the fast timer, carries it
         if ((f.flags & TCP_PSH) != 0) p->flags |= PBUF_FLAG_PUSH;
     } else if (taken) {
@@ -208,7 +230,7 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool ta
         // large enough move is announced at once, as tcp_recved does.
         pcb->rcv_nxt = f.seqno + f.payload_len;
         tcp_ack(pcb);
-        if (tcp_update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) tcp_ack_now(pcb);
+        if (update_rcv_ann_wnd(pcb) >= TCP_WND_UPDATE_THRESHOLD) tcp_ack_now(pcb);
     }
     // Output the callbacks ask for waits until they are done (tcp_output
     // returns at once for tcp_input_pcb), then goes out once.
@@ -257,8 +279,11 @@ void apply(tcp_pcb* pcb, const TcpFrame& f, bool window_update, pbuf* p, bool ta
     if ((tcp[12] >> 4) != 5) return false;  // options: lwIP parses them
     const uint32_t seg_len = total - kIp;
     if (!l4_verified) {
-        const uint32_t pseudo = ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord +
-                                swap16(static_cast<uint16_t>(seg_len));
+        // seg_len << 8 is its byte swap modulo 0xffff (RFC 1071 section 2);
+        // the sum is non-zero, so its fold is 0xffff exactly when it is 0
+        // modulo 0xffff, as with the swap.
+        const uint32_t pseudo =
+            ld16(ip + 12) + ld16(ip + 14) + ld16(ip + 16) + ld16(ip + 18) + kProtoWord + (seg_len << 8);
         if (fold32(pseudo + ringlet_chksum(tcp, static_cast<int>(seg_len))) != 0xffff) return false;
     }
     out->src_ip = src;

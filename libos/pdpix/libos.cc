@@ -38,8 +38,11 @@ LibOs::LibOs(Backend& backend, rt::FramePool pool, mem::DmaHeap heap, Storage* s
         m_ops[i].next = i + 1;  // kMaxOps ends the list
         m_ops[i].result.qr_qt = free_mark(i);
         m_ops[i].waiter.os = this;
-        m_ops[i].waiter.index = i;
+        m_ops[i].waiter.index = static_cast<uint16_t>(i);
     }
+    // The done list's sentinel: an empty ring, itself both ends.
+    m_ops[kMaxOps].next = kMaxOps;
+    m_ops[kMaxOps].done_prev = kMaxOps;
 }
 
 LibOs::~LibOs() {
@@ -233,7 +236,11 @@ void LibOs::cancel_op(uint32_t i) {
     op.parked = nullptr;
 }
 
-uint32_t LibOs::pending_ops() const { return m_ops_in_use; }
+uint32_t LibOs::pending_ops() const {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < kMaxOps; ++i) n += m_ops[i].state != OpState::Free ? 1 : 0;
+    return n;
+}
 
 rt::Task<void> LibOs::run_push(uint32_t i, uint32_t gen, Queue* q, PushTurn turn, mem::BufferRef ref, uint32_t off,
                                uint32_t len, bool has_to, sockaddr_in to) {
@@ -274,9 +281,12 @@ void LibOs::OpWaiter::complete(const Result<mem::Buffer*>& r, const sockaddr_in&
     LibOs& l = *os;
     const uint32_t i = index;
     Op& op = l.m_ops[i];
+    // r read once, before the stores (which the compiler must assume
+    // could change it).
+    const Error e = r.error();
+    mem::Buffer* const b = e == Error::Ok ? *r : nullptr;
     op.parked = nullptr;
-    if (r.ok()) {
-        mem::Buffer* b = *r;
+    if (e == Error::Ok) {
         demi_sgarray_t& sga = op.result.qr_value.sga;
         sga.sga_buf = nullptr;
         sga.sga_numsegs = 1;
@@ -285,7 +295,7 @@ void LibOs::OpWaiter::complete(const Result<mem::Buffer*>& r, const sockaddr_in&
         // Both 4-aligned: a sockaddr_in, and its place in the 8-aligned result.
         copy_halves<sizeof from>(reinterpret_cast<unsigned char*>(&sga) + offsetof(demi_sgarray_t, sga_addr), &from);
     }
-    l.finish(i, DEMI_OPC_POP, r.error());
+    l.finish(i, DEMI_OPC_POP, e);
 }
 
 rt::Task<void> LibOs::run_pop(uint32_t i, uint32_t gen, Queue* q) {

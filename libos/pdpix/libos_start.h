@@ -32,7 +32,6 @@ inline demi_qtoken_t LibOs::token(uint32_t op) const {
     const uint32_t i = m_free_op;
     Op& op = m_ops[i];
     m_free_op = op.next;
-    ++m_ops_in_use;
     op.state = OpState::Pending;
     // Every field set once, no memset: the value is the sga (push/pop),
     // the accepted queue, or all zeros (the paths that give none clear it
@@ -53,14 +52,13 @@ inline demi_qtoken_t LibOs::token(uint32_t op) const {
     Op& op = m_ops[i];
     op.state = OpState::Done;
     ++m_done_seq;
-    op.done_prev = m_done_tail;  // appended: the list stays in completion order
+    // Appended before the sentinel: the list stays in completion order.
+    Op& end = m_ops[kMaxOps];
+    const uint32_t tail = end.done_prev;
+    op.done_prev = tail;
     op.next = kMaxOps;
-    if (m_done_tail < kMaxOps) {
-        m_ops[m_done_tail].next = i;
-    } else {
-        m_done_head = i;
-    }
-    m_done_tail = i;
+    m_ops[tail].next = i;
+    end.done_prev = i;
     if (e != Error::Ok) {
         op.result.qr_opcode = DEMI_OPC_FAILED;
         op.result.qr_ret = to_errno(e);
@@ -100,10 +98,14 @@ inline demi_qtoken_t LibOs::token(uint32_t op) const {
     if (q->push_line_empty()) {
         auto r = q->try_push(s.buf, s.off, s.len, dest);
         if (r.ok() || r.error() != Error::WouldBlock) {
+            // The sga is copied last: stores through the app's pointer
+            // could alias the op, and would keep take_op's stores that
+            // finish() overwrites (state, opcode) from being merged.
             const uint32_t i = take_op(qd, DEMI_OPC_PUSH);
-            copy_packed(&m_ops[i].result.qr_value.sga, sga);
             finish(i, DEMI_OPC_PUSH, r.error());
-            return m_ops[i].result.qr_qt;
+            const demi_qtoken_t qt = m_ops[i].result.qr_qt;
+            copy_packed(&m_ops[i].result.qr_value.sga, sga);
+            return qt;
         }
     }
     const uint32_t i = take_op(qd, DEMI_OPC_PUSH);

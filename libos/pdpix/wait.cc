@@ -133,7 +133,7 @@ int LibOs::wait_next_n(demi_qresult_t* out, int n, int* written, const timespec*
     // result costs O(1), whatever the number of operations in flight - an
     // event loop with many connections pays per completion, not per token.
     const auto first_free = [&] {
-        uint32_t i = m_done_head;
+        uint32_t i = m_ops[kMaxOps].next;  // the sentinel's: the oldest
         while (i < kMaxOps && m_ops[i].waiting) i = m_ops[i].next;
         return i;
     };
