@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "ringlet/bits.h"
+
 namespace ringlet::backend {
 
 namespace {
@@ -118,7 +120,7 @@ uint32_t CoreMesh::settle_leaving(uint32_t core, mem::DmaHeap& heap) {
     uint32_t n = 0;
     for (uint32_t w = 0; w < kLentMapWords; ++w) {
         for (uint64_t bits = m_lent_map[core][w]; bits != 0; bits &= bits - 1) {
-            const uint64_t g = w * 64u + static_cast<uint32_t>(__builtin_ctzll(bits));
+            const uint64_t g = w * 64u + count_trailing_zeros(bits);
             auto* b = reinterpret_cast<mem::Buffer*>(const_cast<uint8_t*>(m_owner_base) + g * kLentGranule);
             // Whatever references the closed core counted on it are gone
             // with its heap: this one is the last.
