@@ -33,7 +33,7 @@ ringlet_perf_test(perf.syscall_round_trip
 # each result. kv and httpd wait this way, so with 50 clients their cost per
 # request no longer grows with the connections open.
 # 3,305 (1,000 rounds) on 2026-12-03 with 128-byte ops and one-compare
-# token checks; 3,251 with the done list a ring through a sentinel op and
+# token checks; 3,190 with the done list a ring through a sentinel op and
 # apps built without frame pointers.
 set(RINGLET_BUDGET_PDPIX_ROUND_AMONG_PENDING 3250)
 ringlet_perf_test(perf.pdpix_round_among_pending
@@ -52,10 +52,11 @@ ringlet_perf_test(perf.pdpix_round_among_pending
 # path; 3,763 / 4,236 with the inline poller and the UDP template; 3,238 /
 # ~4,000 with batched TX reaping and trimmed PDPIX; 2,467 / 3,439 with
 # inline starts, one-compare tokens and the one-step TX. 2026-12-03,
-# session 9: 1,919-1,942 / 2,775 after the one-function UDP receive and
-# send, the cached neighbour MAC, the leaner virtqueue (one 16-byte head per
-# descriptor, inline pop), the executor's one-branch round, the done ring,
-# short checksums in 32-bit words and apps built without frame pointers.
+# session 9: 2,027 / 2,836 (this test's window; scripts/profile.sh's 1,971)
+# after the one-function UDP receive and send, the cached neighbour MAC, the
+# leaner virtqueue (one 16-byte head per descriptor, inline pop), the done
+# ring, short checksums in 32-bit words and apps built without frame
+# pointers.
 # Budgets sit ~6 % above the quiet figures: with the +10 % margin a loaded
 # host passes, a real regression does not.
 set(RINGLET_BUDGET_UDP_ECHO_64_PROFILE 2050)
@@ -85,7 +86,7 @@ endforeach()
 # tcp_segs reused. Budget just above it: with the 10 % margin, a return to
 # the old ~5,100 fails.
 # Measured again on 2026-12-03 with the same PDPIX and driver cuts: 3,647-3,657
-# on a quiet host (3,993 with builds sharing it). Session 9: 2,921-2,932 (TCP
+# on a quiet host (3,993 with builds sharing it). Session 9: 2,977 (TCP
 # pushes reaped inline by echo, the announced-window rule and the cached MAC
 # in the fast paths, the UDP round's driver/PDPIX cuts, no frame pointers).
 set(RINGLET_BUDGET_TCP_ECHO_64_PROFILE 3100)
