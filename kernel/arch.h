@@ -37,9 +37,17 @@ Result<void> send_ipi(uint32_t hart_id);
 // Sleeps until an interrupt is pending, taking it on wake-up.
 void idle_wait();
 
+// Where start_hart asks the firmware to send a hart: its own entry, or the
+// image's first byte, where the boot lottery must catch it and send it on as
+// a secondary (what OpenSBI 1.1 can do by itself: a hart woken early in its
+// HSM wait takes the cold-boot address). ImageStart is for the boot test
+// `hart_start=image` that proves the lottery.
+enum class HartEntry { Secondary, ImageStart };
+
 // Starts hart `hart_id` through SBI HSM; it enters kernel_secondary(local)
 // with the kernel page table `root_pa` and stack `stack_top` in place.
-Result<void> start_hart(uint32_t hart_id, HartLocal* local, uint64_t root_pa, uint64_t stack_top);
+Result<void> start_hart(uint32_t hart_id, HartLocal* local, uint64_t root_pa, uint64_t stack_top,
+                        HartEntry entry = HartEntry::Secondary);
 
 // Makes `root_pa` the active kernel page table on this hart.
 void activate_page_table(uint64_t root_pa);

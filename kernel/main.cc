@@ -77,6 +77,15 @@ void on_all_online();
 void panic_test_fault();
 size_t start_initial_apps(const BootArgs& args);
 
+// `hart_start=image` sends the secondaries to the image's first byte, as a
+// racing firmware may, to prove head.S's boot lottery sends them on.
+arch::HartEntry secondary_entry_for(const BootArgs& args) {
+    size_t len = 0;
+    const char* where = args.value("hart_start", &len);
+    return where && len == 5 && __builtin_memcmp(where, "image", 5) == 0 ? arch::HartEntry::ImageStart
+                                                                          : arch::HartEntry::Secondary;
+}
+
 // Every hart ends up here on its own guarded stack.
 [[noreturn]] void hart_main(void* arg) {
     auto* local = static_cast<HartLocal*>(arg);
@@ -91,9 +100,10 @@ size_t start_initial_apps(const BootArgs& args);
     while (__atomic_load_n(&local->timer_ticks, __ATOMIC_ACQUIRE) == 0) arch::idle_wait();
     if (local->index == 0) {
         if (auto r = init_mailboxes(g_hart_count); !r) panic("hart_main: mailboxes: %s", error_name(r.error()));
+        const arch::HartEntry entry = secondary_entry_for(BootArgs(g_boot_info.bootargs));
         for (size_t i = 1; i < g_hart_count; ++i) {
             HartLocal& other = g_harts[i];
-            if (auto r = arch::start_hart(other.hart_id, &other, g_kernel_space.root_pa, other.stack_top); !r)
+            if (auto r = arch::start_hart(other.hart_id, &other, g_kernel_space.root_pa, other.stack_top, entry); !r)
                 panic("hart_main: cannot start hart %u: %s", other.hart_id, error_name(r.error()));
         }
         on_all_online();

@@ -29,18 +29,34 @@ struct KernelEnv {
 };
 
 // What a secondary hart needs before it can run C++ (read by head.S at its
-// physical address). One per hart; written by the boot hart before HSM start.
+// physical address). One per hart; written by the boot hart before HSM start,
+// `published` last. In .data, not .bss: a hart that loses head.S's boot
+// lottery scans these for its hart id and may do so before the boot hart has
+// zeroed .bss (firmware that releases every hart at once).
 struct HartStart {
     uint64_t satp;
     uint64_t stack_top;
     uint64_t tp;
     uint64_t entry;
+    uint64_t hart_id;
+    uint64_t published;  // 1 once the fields above are final
 };
 static_assert(offsetof(HartStart, satp) == HART_START_SATP);
 static_assert(offsetof(HartStart, stack_top) == HART_START_SP);
 static_assert(offsetof(HartStart, tp) == HART_START_TP);
 static_assert(offsetof(HartStart, entry) == HART_START_ENTRY);
-HartStart g_hart_start[BootInfo::kMaxHarts];
+static_assert(offsetof(HartStart, hart_id) == HART_START_HART_ID);
+static_assert(offsetof(HartStart, published) == HART_START_PUBLISHED);
+static_assert(sizeof(HartStart) == HART_START_SIZE);
+static_assert(BootInfo::kMaxHarts == HART_START_COUNT);
+
+}  // namespace
+
+extern "C" {
+__attribute__((section(".data.hart_start"))) HartStart hart_start_blocks[BootInfo::kMaxHarts] = {};
+}
+
+namespace {
 
 constexpr uint16_t kCsrStimecmp = 0x14d;
 
@@ -86,16 +102,21 @@ void idle_wait() {
     RINGLET_CSR_CLEAR(sstatus, riscv::kSstatusSie);
 }
 
-Result<void> start_hart(uint32_t hart_id, HartLocal* local, uint64_t root_pa, uint64_t stack_top) {
+Result<void> start_hart(uint32_t hart_id, HartLocal* local, uint64_t root_pa, uint64_t stack_top,
+                        HartEntry entry) {
     if (local->index >= BootInfo::kMaxHarts) return Error::OutOfRange;
-    HartStart& start = g_hart_start[local->index];
+    HartStart& start = hart_start_blocks[local->index];
     start = HartStart{sv39::satp_for(root_pa), stack_top, reinterpret_cast<uint64_t>(local),
-                      reinterpret_cast<uint64_t>(secondary_virt_entry)};
+                      reinterpret_cast<uint64_t>(secondary_virt_entry), hart_id, 0};
     auto image_pa = [](const void* va) {
         return reinterpret_cast<uint64_t>(va) - reinterpret_cast<uint64_t>(__image_start) + g_kernel_load_pa;
     };
+    asm volatile("fence rw, w" ::: "memory");  // the fields before `published`
+    __atomic_store_n(&start.published, 1, __ATOMIC_RELEASE);
     asm volatile("fence rw, rw" ::: "memory");
-    sbi::SbiRet r = sbi::hart_start(hart_id, image_pa(secondary_entry), image_pa(&start));
+    const void* target = entry == HartEntry::ImageStart ? static_cast<const void*>(__image_start)
+                                                        : reinterpret_cast<const void*>(secondary_entry);
+    sbi::SbiRet r = sbi::hart_start(hart_id, image_pa(target), image_pa(&start));
     if (r.error != 0) return r.error == -3 ? Error::InvalidArgument : Error::Busy;
     return {};
 }

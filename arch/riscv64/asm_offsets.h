@@ -6,6 +6,10 @@
 #define HART_START_SP 8
 #define HART_START_TP 16
 #define HART_START_ENTRY 24
+#define HART_START_HART_ID 32
+#define HART_START_PUBLISHED 40
+#define HART_START_SIZE 48
+#define HART_START_COUNT 32 /* BootInfo::kMaxHarts */
 
 /* HartLocal (kernel/smp/hart_local.h) fields the trap entry uses. */
 #define HL_SCRATCH 8

@@ -29,6 +29,12 @@ _start:
 boot_entry:
     csrw    sie, zero
     csrw    sip, zero
+    /* The boot lottery: the first hart into the image boots it; any other
+     * goes to lost_lottery before it can zero .bss under the winner. */
+    lla     t0, boot_lottery
+    li      t1, 1
+    amoswap.w.aqrl t1, t1, (t0)
+    bnez    t1, lost_lottery
     mv      s0, a0
     mv      s1, a1
     lla     s2, _start          /* our physical load address */
@@ -63,6 +69,31 @@ boot_entry:
     .balign 8
 .Lboot_virt:
     .dword  3b
+
+/*
+ * A hart that lost the lottery (a0 = hart id): a secondary the firmware sent
+ * to the image's first byte with the cold-boot argument instead of to
+ * secondary_entry with its block (OpenSBI 1.1's HSM start sets the hart
+ * START_PENDING before it stores the start address, so a hart woken early in
+ * its wait loop takes the stale one), or firmware that releases every hart
+ * at once. It waits, MMU off, for the HartStart block the boot hart
+ * publishes for its hart id (arch.cc, in .data so never zeroed under it),
+ * then goes on as a secondary with it.
+ */
+lost_lottery:
+1:  lla     t0, hart_start_blocks
+    li      t2, HART_START_COUNT
+2:  ld      t1, HART_START_PUBLISHED(t0)
+    beqz    t1, 3f
+    ld      t1, HART_START_HART_ID(t0)
+    beq     t1, a0, 4f
+3:  addi    t0, t0, HART_START_SIZE
+    addi    t2, t2, -1
+    bnez    t2, 2b
+    j       1b
+4:  fence   r, rw               /* `published` before the block's fields */
+    mv      a1, t0
+    j       secondary_entry
 
 /*
  * Secondary harts, started by SBI HSM: a0 = hart id, a1 = physical address of
@@ -100,6 +131,11 @@ switch_stack:
     mv      ra, zero
     mv      a0, a2
     jr      a1
+
+    .section .data.boot_lottery, "aw"
+    .balign 4
+boot_lottery:
+    .word   0                   /* 1 once a hart has taken the boot path */
 
     .section .bss.boot_stack, "aw", @nobits
     .balign 4096
