@@ -130,6 +130,9 @@ Result<void> VirtioNic::transmit_frame(mem::Buffer* b, uint32_t off, uint32_t le
 
 Result<void> VirtioNic::transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) {
     auto drop_all = [&](Error e) -> Result<void> {
+        // A lent frame the ring has no room for stays its lender's, who
+        // posts it again later (CoreMesh): nothing is handed back.
+        if (m_lending != 0 && e == Error::Full) [[unlikely]] return e;
         if (m_lending != 0) [[unlikely]] drop_tx(nullptr, 0, m_lending);
         else for (uint32_t i = 0; i < n; ++i) m_heap->release(segs[i].buf);
         return e;

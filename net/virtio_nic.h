@@ -126,7 +126,10 @@ public:
         m_lent_back = back;
         m_lent_ctx = ctx;
     }
-    // transmit() of a lent frame; `tag` (not 0) names it to back().
+    // transmit() of a lent frame; `tag` (not 0) names it to back(). Full
+    // (no slot or descriptor free now) leaves the frame with the caller,
+    // untouched and without a back(): it may post it again once the device
+    // has used some (every other failure hands it back at once).
     Result<void> transmit_lent(const TxSegment* segs, uint32_t n, uint64_t tag) {
         m_lending = tag;
         auto r = transmit(segs, n, nullptr);

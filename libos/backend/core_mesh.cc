@@ -87,29 +87,55 @@ uint32_t CoreMesh::owner_poll(mem::DmaHeap& heap, const LentTx& tx) {
             ++n;
         }
         if (m_tx_later_count[k] != 0) [[unlikely]] n += return_later(k);
-        while (TxRequest* r = m_tx[k].try_pop()) {
+        bool room = true;
+        if (TxRequest* r = m_tx_retry[k]) [[unlikely]] {
+            m_tx_retry[k] = nullptr;
+            room = post_lent(k, r, tx);
+            n += room;
+        }
+        while (room) {
+            TxRequest* r = m_tx[k].try_pop();
+            if (r == nullptr) break;
             ++n;
-            if (m_lent_out[k] + r->count > kLentTxCap) [[unlikely]] {
-                ++m_stats[0].tx_over_cap;  // core k holds its share of the ring
-                return_request(r);
-                continue;
-            }
-            // Posted where it lies: the device reads core k's buffers, and
-            // lent_done() hands the descriptor back once it has (once, even
-            // when the NIC refuses it here).
-            m_lent_out[k] += r->count;
-            if (tx.send(tx.ctx, r->segs, r->count, reinterpret_cast<uint64_t>(r))) ++m_stats[0].tx_sent;
-            else ++m_stats[0].tx_send_failed;
+            room = post_lent(k, r, tx);
         }
         if (left) [[unlikely]] n += settle_leaving(k, heap);
     }
     return n;
 }
 
+bool CoreMesh::post_lent(uint32_t k, TxRequest* r, const LentTx& tx) {
+    // Waiting, not dropping: a full ring or a core holding its share of it
+    // (kLentTxCap) drains as the device uses frames, and the owner does not
+    // sleep while a frame waits (pending_for), so the next round posts it.
+    if (m_lent_out[k] + r->count > kLentTxCap) [[unlikely]] {
+        m_tx_retry[k] = r;
+        ++m_stats[0].tx_waited;
+        return false;
+    }
+    // Posted where it lies: the device reads core k's buffers, and
+    // lent_done() hands the descriptor back once it has (once, even when the
+    // NIC refuses it here).
+    m_lent_out[k] += r->count;
+    const Result<void> sent = tx.send(tx.ctx, r->segs, r->count, reinterpret_cast<uint64_t>(r));
+    if (sent) [[likely]] {
+        ++m_stats[0].tx_sent;
+        return true;
+    }
+    if (sent.error() == Error::Full) {  // still the mesh's: no lent_done comes
+        m_lent_out[k] -= r->count;
+        m_tx_retry[k] = r;
+        ++m_stats[0].tx_waited;
+        return false;
+    }
+    ++m_stats[0].tx_send_failed;
+    return true;
+}
+
 uint32_t CoreMesh::settle_leaving(uint32_t core, mem::DmaHeap& heap) {
     // Not while the device may still read one of its frames (some may be
     // the owner's buffers it echoed in place): a later round.
-    if (m_lent_out[core] != 0 || !m_tx[core].empty()) return 0;
+    if (m_lent_out[core] != 0 || !m_tx[core].empty() || m_tx_retry[core] != nullptr) return 0;
     // The core touches nothing of the mesh until this is settled (leave()),
     // so the owner may act for it: drop what was handed to it and not taken,
     // and its list of buffers waiting for room on its give-back ring; all
@@ -286,7 +312,7 @@ bool CoreMesh::pending_for(uint32_t core) const {
                !m_blk_done[core].empty();
     }
     for (uint32_t k = 1; k < m_cores; ++k) {
-        if (!m_back[k].empty() || !m_tx[k].empty() || !m_blk_req[k].empty()) return true;
+        if (!m_back[k].empty() || !m_tx[k].empty() || m_tx_retry[k] != nullptr || !m_blk_req[k].empty()) return true;
         if (m_left[k].load(std::memory_order_relaxed) != 0) return true;  // to settle
     }
     return false;

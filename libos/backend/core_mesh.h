@@ -116,9 +116,9 @@ struct MeshCoreStats {
     uint64_t tx_returned = 0;   // non-owner: frames the owner handed back (sent or not)
     uint64_t tx_sent = 0;       // owner: other cores' frames it posted, in place
     uint64_t arp_copy_failed = 0;  // owner: ARP replies it could not copy to a core (no heap buffer, ring full)
-    uint64_t tx_send_failed = 0;   // owner: the NIC refused one (ring full, device down)
+    uint64_t tx_send_failed = 0;   // owner: the NIC refused one (device down or broken, bad frame)
     uint64_t tx_copied_bytes = 0;  // owner: TX bytes the hand-off copied (0: frames go out in place)
-    uint64_t tx_over_cap = 0;      // owner: frames dropped, their core had kLentTxCap buffers out
+    uint64_t tx_waited = 0;        // owner: frames held for a later round (NIC ring full, or their core had kLentTxCap buffers out)
     uint64_t tx_back_deferred = 0;  // owner: sent frames whose return ring was full (retried later)
     uint64_t blk_forwarded = 0;    // non-owner: storage requests handed to the owner
     uint64_t blk_dropped = 0;      // non-owner: refused (its request ring full, no descriptor)
@@ -158,7 +158,9 @@ struct TxRequest {
 // How the owner sends another core's frame in place (on Ringlet
 // net::VirtioNic::transmit_lent): `tag` names the frame, and the NIC calls
 // CoreMesh::lent_done(mesh, tag) exactly once for it - when the device has
-// used it, or at once if it is refused (then send also fails).
+// used it, or at once if it is refused (then send also fails). Full is not a
+// refusal: the ring has no room now, the frame stays the mesh's (no
+// lent_done) and is posted again on a later round.
 struct LentTx {
     Result<void> (*send)(void* ctx, const net::TxSegment* segs, uint32_t n, uint64_t tag) = nullptr;
     void* ctx = nullptr;
@@ -230,15 +232,18 @@ public:
     // false if its ring is full (the caller keeps b).
     bool hand_rx(uint32_t core, mem::Buffer* b, uint32_t off, uint32_t len);
     // Buffers other cores gave back (their last reference) go to `heap`,
-    // and each queued TX request is sent in place through `tx` (unless its
-    // core is over kLentTxCap: dropped); a core that left is settled once
-    // none of its frames is at the device. Returns how many it handled.
+    // and each queued TX request is sent in place through `tx` (in its
+    // core's order; one that finds the NIC's ring full or its core at
+    // kLentTxCap waits, with the core's later ones, for a later round); a
+    // core that left is settled once none of its frames is at the device.
+    // Returns how many it handled.
     uint32_t owner_poll(mem::DmaHeap& heap, const LentTx& tx);
     // LentTx's completion (ctx: the mesh): the frame `tag` is done with, its
     // descriptor goes back to its core. On the owner.
     static void lent_done(void* ctx, uint64_t tag);
-    // Sent frames of `core` waiting on the owner for room on its return ring.
-    uint32_t tx_waiting(uint32_t core) const { return m_tx_later_count[core]; }
+    // Frames of `core` waiting on the owner: sent ones for room on its
+    // return ring, and the next to send for room on the NIC's (post_lent).
+    uint32_t tx_waiting(uint32_t core) const { return m_tx_later_count[core] + (m_tx_retry[core] != nullptr); }
 
     // ---- another core's side ----
     // The next frame handed to `core` (its offset and length in b->off and
@@ -300,6 +305,9 @@ private:
     // The owner: r goes back to its core (or waits in m_tx_later if the
     // ring is full); then retries what waits.
     void return_request(TxRequest* r);
+    // Posts core k's frame r in place through tx: false if it must wait
+    // (kept in m_tx_retry[k], ahead of k's later frames).
+    bool post_lent(uint32_t k, TxRequest* r, const LentTx& tx);
     uint32_t return_later(uint32_t core);
     // Core `core`: r is back (its references dropped by the caller).
     void free_request(uint32_t core, TxRequest* r);
@@ -336,6 +344,7 @@ private:
     // The owner's, per other core k: k's buffers at the device, and sent
     // descriptors whose return ring was full (at most all of k's).
     uint32_t m_lent_out[kMeshCores] = {};
+    TxRequest* m_tx_retry[kMeshCores] = {};  // k's next frame, which found no room (post_lent)
     TxRequest* m_tx_later[kMeshCores][kTxRequests] = {};
     uint32_t m_tx_later_count[kMeshCores] = {};
     // Core k has left and the owner has not settled it yet (leave()).

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -306,6 +307,46 @@ TEST(VirtioNicTx, LentFramesGoOutInPlaceAndBackWholeOnce) {
     EXPECT_EQ(other.live(), 2u);
     EXPECT_EQ(b->refs, 1u);
     EXPECT_EQ(c->refs, 1u);
+    f.dev_model.errors.clear();
+}
+
+// A lent frame the ring has no room for is not a refusal: Full, and the
+// frame stays its lender's (no back(), no reference touched) so the lender
+// can post it again once the device has used some - and then it goes.
+TEST(VirtioNicTx, ALentFrameTheRingHasNoRoomForStaysTheLenders) {
+    Fixture f;
+    virtio::DmaSpan other_region = f.arena.alloc(64 << 10, 4096);
+    mem::DmaHeap other = *mem::DmaHeap::create(other_region.va, other_region.len);
+    std::vector<uint64_t> back;
+    auto record = [](void* ctx, uint64_t tag) { static_cast<std::vector<uint64_t>*>(ctx)->push_back(tag); };
+    f.nic.lend_tx(&other_region, 1, record, &back);
+    std::vector<mem::Buffer*> frames;
+    Result<void> r;
+    uint64_t tag = 0;
+    do {  // the device takes nothing meanwhile: the ring fills
+        ASSERT_LT(tag, 64u);
+        frames.push_back(*other.alloc(128));
+        memset(frames.back()->data() + 12, static_cast<int>(tag), 60);
+        const TxSegment seg{frames.back(), 12, 60};
+        r = f.nic.transmit_lent(&seg, 1, ++tag);
+    } while (r.ok());
+    EXPECT_EQ(r.error(), Error::Full);
+    EXPECT_TRUE(back.empty());
+    EXPECT_EQ(frames.back()->refs, 1u);
+    f.dev_model.service();  // the device uses every frame it had
+    const TxSegment again{frames.back(), 12, 60};
+    ASSERT_TRUE(f.nic.transmit_lent(&again, 1, tag).ok());
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), frames.size());
+    EXPECT_EQ(f.dev_model.sent.back()[0], static_cast<uint8_t>(tag - 1));
+    EXPECT_TRUE(f.nic.arm_interrupts());  // reaps
+    f.nic.on_interrupt();
+    std::vector<uint64_t> all(tag);
+    for (uint64_t t = 1; t <= tag; ++t) all[t - 1] = t;
+    std::sort(back.begin(), back.end());
+    EXPECT_EQ(back, all);  // each once, the retried one included
+    EXPECT_EQ(other.live(), frames.size());  // never released by the NIC
+    for (mem::Buffer* b : frames) other.release(b);
     f.dev_model.errors.clear();
 }
 

@@ -262,8 +262,8 @@ void say_mesh_stats() {
         say_number(s.arp_copy_failed);
         say(" tx_send_failed=");
         say_number(s.tx_send_failed);
-        say(" tx_over_cap=");
-        say_number(s.tx_over_cap);
+        say(" tx_waited=");
+        say_number(s.tx_waited);
         say(" tx_copied_bytes=");
         say_number(s.tx_copied_bytes);
         say("\n");

@@ -58,8 +58,9 @@ public:
         auto* d = static_cast<FakeDevice*>(ctx);
         if (d->refuse) {  // refused: handed back at once, as VirtioNic does
             CoreMesh::lent_done(d->mesh, tag);
-            return Error::Full;
+            return Error::IoError;
         }
+        if (d->ring_full) return Error::Full;  // no room: still the sender's, no lent_done
         std::vector<uint8_t> frame;
         for (uint32_t i = 0; i < n; ++i) {
             const uint8_t* p = segs[i].buf->data() + segs[i].offset;
@@ -81,6 +82,7 @@ public:
     static inline std::vector<const uint8_t*> read_from;
     CoreMesh* mesh = nullptr;
     bool refuse = false;
+    bool ring_full = false;  // send_lent answers Full
 
 private:
     mem::DmaHeap* m_heap = nullptr;
