@@ -59,7 +59,8 @@ Result<TaskId> Executor::spawn_handle(std::coroutine_handle<> root, TaskClass cl
 
 void Executor::make_ready(uint32_t i) {
     Slot& s = m_slots[i];
-    s.state = State::Ready;
+    s.state = State::Ready;  // from Parked (a Waker checks), never twice
+    ++m_ready;
     if (s.cls <= TaskClass::App3) {
         m_app[static_cast<uint32_t>(s.cls)].set(i);
     } else {
@@ -86,6 +87,7 @@ Result<void> Executor::cancel(TaskId id) {
     if (!alive(id)) return Error::NotFound;
     if (static_cast<int32_t>(id.slot) == m_running) return Error::Busy;
     if (s.state == State::Ready) {
+        --m_ready;
         if (s.cls <= TaskClass::App3) {
             m_app[static_cast<uint32_t>(s.cls)].clear(id.slot);
         } else {
@@ -115,7 +117,8 @@ void Executor::free_slot(uint32_t i) {
 
 void Executor::run_slot(uint32_t i) {
     Slot& s = m_slots[i];
-    s.state = State::Running;
+    s.state = State::Running;  // every caller picked a Ready task
+    --m_ready;
     m_running = static_cast<int32_t>(i);
     s.resume.resume();
     m_running = -1;
@@ -127,9 +130,7 @@ void Executor::run_slot(uint32_t i) {
     }
 }
 
-bool Executor::has_ready() const {
-    return m_active_pollers != 0 || any_app_ready() || (m_fifo[0].size | m_fifo[1].size) != 0;
-}
+bool Executor::has_ready() const { return (m_active_pollers | m_ready) != 0; }
 
 void Executor::fire_timers() {
     if (m_timers.size() == 0) return;
@@ -186,14 +187,46 @@ void Executor::notify_pollers() {
     }
 }
 
+// The round every wait makes, usually with nothing to do but poll the
+// network: kept to the clock read, three compares and the poll calls, with
+// everything else (timers, tasks, blocking, another executor current) out
+// of line in run_once_slow(), so this one saves few registers.
 uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
+    if (g_current != this) [[unlikely]] return run_once_slow(may_block, deadline_ns);
+    refresh_now();
+    if (m_timers.earliest() > m_now && m_ready == 0 && m_active_pollers == m_npollers && m_npollers != 0)
+        [[likely]] {
+        // Every inline poller is active (none parked): each polls once.
+        for (uint32_t k = 0; k < m_npollers; ++k) {
+            Poller& p = m_pollers[k];
+            if (p.src->poll(m_config.poll_batch) > 0) {
+                p.idle = 0;
+            } else if (++p.idle >= m_config.idle_poll_rounds) {
+                p.idle = 0;
+                p.parked = true;
+                --m_active_pollers;
+            }
+        }
+        // What the polls made ready runs in this round, as in run_round():
+        // the same order of events whatever path the round took.
+        if (m_ready != 0) [[unlikely]] return m_npollers + run_tasks();
+        return m_npollers;
+    }
+    return run_round_current(may_block, deadline_ns);
+}
+
+uint32_t Executor::run_once_slow(bool may_block, uint64_t deadline_ns) {
     Executor* const outer = g_current;
     g_current = this;  // timers fire as this core's executor, as tasks run
     refresh_now();
-    if (m_timers.earliest() <= m_now) fire_timers();  // checked here: no call in the usual round
-    const uint32_t resumes = run_round(may_block, deadline_ns);
+    const uint32_t resumes = run_round_current(may_block, deadline_ns);
     g_current = outer;
     return resumes;
+}
+
+uint32_t Executor::run_round_current(bool may_block, uint64_t deadline_ns) {
+    if (m_timers.earliest() <= m_now) fire_timers();
+    return run_round(may_block, deadline_ns);
 }
 
 bool Executor::any_app_ready() const {
@@ -220,6 +253,11 @@ bool Executor::any_app_ready() const {
     //    once (each handles at most poll_batch items, then yields to the
     //    back of the FIFO).
     if (m_active_pollers != 0) resumes += run_pollers();
+    return resumes + run_tasks();
+}
+
+uint32_t Executor::run_tasks() {
+    uint32_t resumes = 0;
     if (m_fifo[kFifoPoll].size != 0) resumes += run_poll_tasks();
     // 2 and 3 (out of line): no app task is ready in the usual round of an
     // app whose operations all complete inline.

@@ -223,6 +223,15 @@ private:
     // app tasks by priority, one background task; blocks when none is ready
     // and may_block.
     uint32_t run_round(bool may_block, uint64_t deadline_ns);
+    // Steps 1b-4 of a round, after the inline pollers: poll tasks, app tasks
+    // by priority, one background task.
+    [[gnu::noinline]] uint32_t run_tasks();
+    // run_once() off its fast path: another executor is current (made
+    // current for the round, then restored), or the round has more to do
+    // than poll (timers due, tasks ready, pollers parked: the current
+    // executor's round runs here).
+    [[gnu::noinline]] uint32_t run_once_slow(bool may_block, uint64_t deadline_ns);
+    [[gnu::noinline]] uint32_t run_round_current(bool may_block, uint64_t deadline_ns);
     void fifo_push(Fifo& f, uint32_t slot);
     int32_t fifo_pop(Fifo& f);
     void fifo_remove(Fifo& f, uint32_t slot);
@@ -236,6 +245,7 @@ private:
     uint64_t m_now = 0;
     uint32_t m_active_pollers = 0;  // inline pollers not parked
     uint32_t m_npollers = 0;
+    uint32_t m_ready = 0;  // tasks Ready (in a ready set or FIFO): one compare for "none"
     Poller m_pollers[kMaxPollers];
     Fifo m_fifo[2];
     int32_t m_running = -1;
@@ -243,9 +253,9 @@ private:
     uint32_t m_live = 0;
     uint16_t m_free_head = kNil;
     uint64_t m_blocks = 0;
+    TimerHeap<kMaxTimers> m_timers;  // its earliest deadline first: one load per round
     ReadySet m_app[kAppClasses];
     uint32_t m_cursor[kAppClasses] = {};
-    TimerHeap<kMaxTimers> m_timers;
     Slot m_slots[kMaxTasks];
 };
 

@@ -26,6 +26,7 @@ public:
         m_nodes[m_size] = t;
         t->index = m_size++;
         sift_up(t->index);
+        m_earliest = m_nodes[0]->deadline_ns;
         return true;
     }
 
@@ -35,11 +36,13 @@ public:
         const uint32_t i = t->index;
         t->index = Timer::kNotQueued;
         --m_size;
-        if (i == m_size) return;
-        m_nodes[i] = m_nodes[m_size];
-        m_nodes[i]->index = i;
-        sift_down(i);
-        sift_up(i);
+        if (i != m_size) {
+            m_nodes[i] = m_nodes[m_size];
+            m_nodes[i]->index = i;
+            sift_down(i);
+            sift_up(i);
+        }
+        m_earliest = m_size == 0 ? ~uint64_t{0} : m_nodes[0]->deadline_ns;
     }
 
     // Earliest deadline, or ~0 when empty.
@@ -83,8 +86,10 @@ private:
         }
     }
 
-    Timer* m_nodes[Capacity] = {};
+    // First: at the start of the heap, next to what its owner reads often.
+    uint64_t m_earliest = ~uint64_t{0};
     uint32_t m_size = 0;
+    Timer* m_nodes[Capacity] = {};
 };
 
 }  // namespace ringlet::rt
