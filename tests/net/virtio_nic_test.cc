@@ -265,18 +265,31 @@ TEST(VirtioNicRecovery, GivesUpAfterTheBound) {
 // from that core's own region, and whatever happens to it - sent, refused,
 // dropped by a reset - its buffers are never released into this heap: the
 // frame goes back whole to the core that lent it, once.
-TEST(VirtioNicTx, LentFramesGoOutInPlaceAndBackWholeOnce) {
-    Fixture f;
-    virtio::DmaSpan other_region = f.arena.alloc(64 << 10, 4096);
-    mem::DmaHeap other = *mem::DmaHeap::create(other_region.va, other_region.len);
-    std::vector<uint64_t> back;
-    auto record = [](void* ctx, uint64_t tag) { static_cast<std::vector<uint64_t>*>(ctx)->push_back(tag); };
-    f.nic.lend_tx(&other_region, 1, record, &back);
-    auto lent_frame = [&](uint8_t v) {
-        mem::Buffer* b = *other.alloc(128);
+// Another core's region and heap lent to f's NIC; `back` records the tags
+// handed back, in order.
+struct Lender {
+    explicit Lender(Fixture& f)
+        : region(f.arena.alloc(64 << 10, 4096)), heap(*mem::DmaHeap::create(region.va, region.len)) {
+        f.nic.lend_tx(&region, 1, &Lender::record, &back);
+    }
+    static void record(void* ctx, uint64_t tag) { static_cast<std::vector<uint64_t>*>(ctx)->push_back(tag); }
+    // A 60-byte frame of `v` behind 12 bytes of headroom, in this heap.
+    mem::Buffer* frame(uint8_t v) {
+        mem::Buffer* b = *heap.alloc(128);
         memset(b->data() + 12, v, 60);
         return b;
-    };
+    }
+    virtio::DmaSpan region;
+    mem::DmaHeap heap;
+    std::vector<uint64_t> back;
+};
+
+TEST(VirtioNicTx, LentFramesGoOutInPlaceAndBackWholeOnce) {
+    Fixture f;
+    Lender lender(f);
+    mem::DmaHeap& other = lender.heap;
+    std::vector<uint64_t>& back = lender.back;
+    auto lent_frame = [&](uint8_t v) { return lender.frame(v); };
     mem::Buffer* b = lent_frame(5);
     const TxSegment seg{b, 12, 60};
     ASSERT_TRUE(f.nic.transmit_lent(&seg, 1, 101).ok());
@@ -315,18 +328,15 @@ TEST(VirtioNicTx, LentFramesGoOutInPlaceAndBackWholeOnce) {
 // can post it again once the device has used some - and then it goes.
 TEST(VirtioNicTx, ALentFrameTheRingHasNoRoomForStaysTheLenders) {
     Fixture f;
-    virtio::DmaSpan other_region = f.arena.alloc(64 << 10, 4096);
-    mem::DmaHeap other = *mem::DmaHeap::create(other_region.va, other_region.len);
-    std::vector<uint64_t> back;
-    auto record = [](void* ctx, uint64_t tag) { static_cast<std::vector<uint64_t>*>(ctx)->push_back(tag); };
-    f.nic.lend_tx(&other_region, 1, record, &back);
+    Lender lender(f);
+    mem::DmaHeap& other = lender.heap;
+    std::vector<uint64_t>& back = lender.back;
     std::vector<mem::Buffer*> frames;
     Result<void> r;
     uint64_t tag = 0;
     do {  // the device takes nothing meanwhile: the ring fills
         ASSERT_LT(tag, 64u);
-        frames.push_back(*other.alloc(128));
-        memset(frames.back()->data() + 12, static_cast<int>(tag), 60);
+        frames.push_back(lender.frame(static_cast<uint8_t>(tag)));
         const TxSegment seg{frames.back(), 12, 60};
         r = f.nic.transmit_lent(&seg, 1, ++tag);
     } while (r.ok());
