@@ -234,7 +234,24 @@ bool Executor::any_app_ready() const {
     return (!m_app[0].empty()) | (!m_app[1].empty()) | (!m_app[2].empty()) | (!m_app[3].empty());
 }
 
-// Inline into run_once() (the call every wait makes per round).
+// Steps 1b-4 of a round (see run_round()).
+[[gnu::always_inline]] inline uint32_t Executor::run_tasks_inline() {
+    uint32_t resumes = 0;
+    if (m_fifo[kFifoPoll].size != 0) resumes += run_poll_tasks();
+    // 2 and 3 (out of line): no app task is ready in the usual round of an
+    // app whose operations all complete inline.
+    if (any_app_ready()) resumes += run_app_tasks();
+    // 4. One background task per round: progress, never a flood.
+    if (m_fifo[kFifoBackground].size != 0) {
+        run_slot(static_cast<uint32_t>(fifo_pop(m_fifo[kFifoBackground])));
+        ++resumes;
+    }
+    return resumes;
+}
+
+uint32_t Executor::run_tasks() { return run_tasks_inline(); }
+
+// Inline into run_round_current() (a round off run_once()'s fast path).
 // The caller has made this the current executor (run_once, run_until_idle).
 [[gnu::always_inline]] inline uint32_t Executor::run_round(bool may_block, uint64_t deadline_ns) {
     uint32_t resumes = 0;
@@ -253,22 +270,9 @@ bool Executor::any_app_ready() const {
     //    once (each handles at most poll_batch items, then yields to the
     //    back of the FIFO).
     if (m_active_pollers != 0) resumes += run_pollers();
-    return resumes + run_tasks();
+    return resumes + run_tasks_inline();
 }
 
-uint32_t Executor::run_tasks() {
-    uint32_t resumes = 0;
-    if (m_fifo[kFifoPoll].size != 0) resumes += run_poll_tasks();
-    // 2 and 3 (out of line): no app task is ready in the usual round of an
-    // app whose operations all complete inline.
-    if (any_app_ready()) resumes += run_app_tasks();
-    // 4. One background task per round: progress, never a flood.
-    if (m_fifo[kFifoBackground].size != 0) {
-        run_slot(static_cast<uint32_t>(fifo_pop(m_fifo[kFifoBackground])));
-        ++resumes;
-    }
-    return resumes;
-}
 
 uint32_t Executor::run_poll_tasks() {
     uint32_t resumes = 0;

@@ -225,7 +225,8 @@ private:
     uint32_t run_round(bool may_block, uint64_t deadline_ns);
     // Steps 1b-4 of a round, after the inline pollers: poll tasks, app tasks
     // by priority, one background task.
-    [[gnu::noinline]] uint32_t run_tasks();
+    [[gnu::noinline]] uint32_t run_tasks();  // for run_once()'s fast round
+    uint32_t run_tasks_inline();             // in run_round()
     // run_once() off its fast path: another executor is current (made
     // current for the round, then restored), or the round has more to do
     // than poll (timers due, tasks ready, pollers parked: the current

@@ -34,7 +34,9 @@ ringlet_perf_test(perf.syscall_round_trip
 # request no longer grows with the connections open.
 # 3,305 (1,000 rounds) on 2026-12-03 with 128-byte ops and one-compare
 # token checks; 3,190 with the done list a ring through a sentinel op and
-# apps built without frame pointers.
+# apps built without frame pointers; 3,252 with the executor's fast round
+# (its ready-task count is kept on every task switch, which this round
+# with tasks pays and the echoes do not).
 set(RINGLET_BUDGET_PDPIX_ROUND_AMONG_PENDING 3250)
 ringlet_perf_test(perf.pdpix_round_among_pending
   BUDGET ${RINGLET_BUDGET_PDPIX_ROUND_AMONG_PENDING}
@@ -56,7 +58,8 @@ ringlet_perf_test(perf.pdpix_round_among_pending
 # after the one-function UDP receive and send, the cached neighbour MAC, the
 # leaner virtqueue (one 16-byte head per descriptor, inline pop), the done
 # ring, short checksums in 32-bit words and apps built without frame
-# pointers.
+# pointers. Session 10: 1,944 / 2,779 (profile.sh 1,945-1,953) with the
+# executor's fast round.
 # Budgets sit ~6 % above the quiet figures: with the +10 % margin a loaded
 # host passes, a real regression does not.
 set(RINGLET_BUDGET_UDP_ECHO_64_PROFILE 2050)
@@ -88,7 +91,9 @@ endforeach()
 # Measured again on 2026-12-03 with the same PDPIX and driver cuts: 3,647-3,657
 # on a quiet host (3,993 with builds sharing it). Session 9: 2,977 (TCP
 # pushes reaped inline by echo, the announced-window rule and the cached MAC
-# in the fast paths, the UDP round's driver/PDPIX cuts, no frame pointers).
+# in the fast paths, the UDP round's driver/PDPIX cuts, no frame pointers);
+# session 10: 2,926-2,929 (profile.sh 2,912-2,922) with the executor's fast
+# round.
 set(RINGLET_BUDGET_TCP_ECHO_64_PROFILE 3100)
 add_test(NAME perf.tcp_echo_64_profile
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/perf_echo_budget.sh --figure profile --proto tcp

@@ -30,7 +30,8 @@ endforeach()
 # above it; with the margin (2,970) the plain sum still fails.
 # Session 9 (the one-function UDP paths, leaner virtqueue and PDPIX, no
 # frame pointers in apps): 2,106 (scripts/profile.sh 2,025; the plain
-# build ~3,000).
+# build ~3,000). Session 10, the executor's fast round: 1,985
+# (scripts/profile.sh 1,992; the plain build 2,977).
 set(RINGLET_BUDGET_UDP_ECHO_1K_PROFILE_V 2200)
 add_test(NAME perf.udp_echo_1k_profile_v
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/rvv_test.sh perf --figure profile --size 1024
