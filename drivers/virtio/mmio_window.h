@@ -26,6 +26,16 @@ enum class Fence : uint8_t {
     Write,  // earlier stores become visible before later stores (publish)
     Read,   // earlier loads complete before later loads (consume)
     Full,   // earlier loads and stores before later loads and stores
+    // Full, and holding on QEMU's single-threaded TCG too: there a RISC-V
+    // fence emits no host barrier (QEMU elides barriers unless it runs
+    // several vCPU threads), so a store to the ring can still sit in the
+    // host's store buffer when the next load reads the ring, while QEMU's
+    // device thread reads the old value - both sides miss each other and an
+    // interrupt is lost (seen: TCP echo waiting ~250 ms, for lwIP's timer).
+    // A register read goes through QEMU's device path, which takes a lock:
+    // a real host barrier. On hardware, one uncached read: only where a
+    // core is about to sleep.
+    Device,
 };
 
 #if defined(RINGLET_VIRTIO_FAKE_MMIO) && RINGLET_VIRTIO_FAKE_MMIO
@@ -105,6 +115,10 @@ public:
         case Fence::Write: asm volatile("fence w, w" ::: "memory"); break;
         case Fence::Read: asm volatile("fence r, r" ::: "memory"); break;
         case Fence::Full: asm volatile("fence rw, rw" ::: "memory"); break;
+        case Fence::Device:
+            asm volatile("fence rw, rw" ::: "memory");
+            (void)read32(0);  // MagicValue: no side effect
+            break;
         }
 #else
         (void)f;

@@ -170,8 +170,9 @@ bool Virtqueue::enable_interrupts() {
     }
     // Section 2.7.14 note: make the re-enable visible before re-checking
     // the used idx, or a completion in between would raise no interrupt and
-    // the caller would sleep through it.
-    m_doorbell.window.fence(Fence::Full);
+    // the caller would sleep through it. Fence::Device: a plain fence does
+    // not hold on QEMU's single-threaded TCG (mmio_window.h).
+    m_doorbell.window.fence(Fence::Device);
     return load_used_idx() != m_last_used;
 }
 

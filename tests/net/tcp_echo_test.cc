@@ -123,6 +123,48 @@ protected:
         EXPECT_EQ(nic_a.wire_checksum_errors + nic_b.wire_checksum_errors, 0u);
     }
 
+    // Closed loop, as loadgen drives echo: push one `size`-byte message,
+    // pop until all of it is back, `rounds` times; the longest round in
+    // virtual time goes to m_slowest_ns (a round that needed one of lwIP's
+    // timers to move on shows as a jump of up to 250 ms).
+    rt::Task<void> pinger(int qd, uint32_t size, uint32_t rounds) {
+        for (uint32_t k = 0; k < rounds; ++k) {
+            const uint64_t start = clock.now_ns();
+            auto s = os->sgaalloc(size);
+            if (!s.ok()) {
+                m_failures++;
+                co_return;
+            }
+            auto* d = static_cast<uint8_t*>(s->sga_segs[0].sgaseg_buf);
+            for (uint32_t i = 0; i < size; ++i) d[i] = byte_at(k + i);
+            auto r = co_await os->push(qd, *s);
+            (void)os->sgafree(&*s);
+            if (!r.ok()) {
+                m_failures++;
+                co_return;
+            }
+            uint32_t got = 0;
+            while (got < size) {
+                auto p = co_await os->pop(qd);
+                if (!p.ok() || p->sga.sga_segs[0].sgaseg_len == 0) {
+                    m_failures++;
+                    co_return;
+                }
+                const auto* b = static_cast<const uint8_t*>(p->sga.sga_segs[0].sgaseg_buf);
+                for (uint32_t i = 0; i < p->sga.sga_segs[0].sgaseg_len; ++i) {
+                    if (b[i] != byte_at(k + got + i)) m_mismatches++;
+                }
+                got += p->sga.sga_segs[0].sgaseg_len;
+                (void)os->sgafree(&p->sga);
+            }
+            const uint64_t took = clock.now_ns() - start;
+            if (took > m_slowest_ns) m_slowest_ns = took;
+            m_received += size;
+        }
+        m_sender_done = true;
+    }
+
+    uint64_t m_slowest_ns = 0;
     uint32_t m_fixed_chunk = 0;  // 0: irregular 1..9000-byte pushes
     uint64_t m_received = 0;
     uint64_t m_mismatches = 0;
@@ -164,6 +206,38 @@ TEST_F(TcpEchoTest, EchoesWithChecksumOffloadBothWays) {
     EXPECT_GE(nic_b.csum_requests, (256u << 10) / TCP_MSS);
     EXPECT_GT(backend->interface(0)->stats().rx_csum_verified, 0u);
     EXPECT_EQ(nic_a.wire_checksum_errors + nic_b.wire_checksum_errors, 0u);
+}
+
+// Request/response with multi-segment messages, as loadgen drives echo:
+// every round must finish without waiting for one of lwIP's timers (a
+// delayed ACK, a refused segment retried): the virtual clock only moves when
+// the stack would sleep with a timer as its only way on.
+TEST_F(TcpEchoTest, MultiSegmentRequestsNeverWaitForATimer) {
+    boot(true);
+    nic_a.record = nic_b.record = false;
+    const int l = *os->socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at = addr(kIpB, 7000);
+    ASSERT_TRUE(os->bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at).ok());
+    ASSERT_TRUE(os->listen(l, 4).ok());
+    const int c = *os->socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in from = addr(kIpA, 0);
+    ASSERT_TRUE(os->bind(c, reinterpret_cast<sockaddr*>(&from), sizeof from).ok());
+    ASSERT_TRUE(os->executor().spawn(server(l)).ok());
+    const demi_qresult_t r = wait(*os->start_connect(c, reinterpret_cast<const sockaddr*>(&at), sizeof at));
+    ASSERT_EQ(r.qr_opcode, DEMI_OPC_CONNECT);
+    for (uint32_t size : {8192u, 1460u * 6, 3000u, 65536u}) {
+        m_slowest_ns = 0;
+        m_sender_done = false;
+        ASSERT_TRUE(os->executor().spawn(pinger(c, size, 200)).ok());
+        ASSERT_TRUE(run_until([&] { return m_sender_done || m_failures > 0; }, 3600 * 1000));
+        EXPECT_EQ(m_failures, 0u);
+        EXPECT_EQ(m_mismatches, 0u);
+        EXPECT_LT(m_slowest_ns, 1'000'000u) << size << "-byte messages: a round waited " << m_slowest_ns / 1000 << " us";
+    }
+    EXPECT_TRUE(os->close(c).ok());
+    EXPECT_TRUE(run_until([&] { return m_server_done; }, 60000));
+    EXPECT_TRUE(os->close(l).ok());
+    run_for_ms(300000);
 }
 
 TEST_F(TcpEchoTest, EchoesOverALossyWireWithRetransmissions) {

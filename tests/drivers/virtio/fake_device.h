@@ -128,7 +128,7 @@ public:
 
     uint32_t resets = 0;
     uint32_t interrupts = 0;
-    uint64_t fences[3] = {};
+    uint64_t fences[4] = {};
     std::vector<uint32_t> config_access_widths;  // width of each config-space read
     std::vector<std::string> errors;             // driver protocol violations seen
 
