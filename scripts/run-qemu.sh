@@ -156,8 +156,18 @@ qemu+=("${extra[@]}")
 
 if [ -n "$timeout_s" ]; then
   set +e
-  timeout --foreground "$timeout_s" "${qemu[@]}" </dev/null
+  timeout --foreground "$timeout_s" "${qemu[@]}" </dev/null &
+  qemu_child=$!
+  # Stopping this script stops QEMU too (timeout passes the signal on): a
+  # test that kills it when done must not leave QEMU running out its
+  # timeout on the machine's cores while the other tests run.
+  trap 'kill -TERM "$qemu_child" 2>/dev/null' TERM INT HUP
+  wait "$qemu_child"
   rc=$?
+  while kill -0 "$qemu_child" 2>/dev/null; do
+    wait "$qemu_child"
+    rc=$?
+  done
   set -e
   [ $rc -eq 124 ] && echo "run-qemu.sh: QEMU still running after ${timeout_s}s; stopped" >&2
   exit $rc

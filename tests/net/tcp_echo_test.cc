@@ -12,6 +12,26 @@ class TcpEchoTest : public NetTest {
 protected:
     static uint8_t byte_at(uint64_t i) { return static_cast<uint8_t>((i * 2654435761u) >> 13); }
 
+    // An n-byte message of the pattern from stream offset `at`.
+    Result<demi_sgarray_t> pattern(uint64_t at, uint32_t n) {
+        auto s = os->sgaalloc(n);
+        if (!s.ok()) return s.error();
+        auto* d = static_cast<uint8_t*>(s->sga_segs[0].sgaseg_buf);
+        for (uint32_t i = 0; i < n; ++i) d[i] = byte_at(at + i);
+        return *s;
+    }
+    // Checks a popped segment against the pattern at `at` (mismatches are
+    // counted), frees it and returns its length.
+    uint32_t check_and_free(demi_sgarray_t& sga, uint64_t at) {
+        const auto* d = static_cast<const uint8_t*>(sga.sga_segs[0].sgaseg_buf);
+        const uint32_t n = sga.sga_segs[0].sgaseg_len;
+        for (uint32_t i = 0; i < n; ++i) {
+            if (d[i] != byte_at(at + i)) m_mismatches++;
+        }
+        (void)os->sgafree(&sga);
+        return n;
+    }
+
     rt::Task<void> server(int listener) {
         auto a = co_await os->accept(listener);
         if (!a.ok()) {
@@ -48,13 +68,11 @@ protected:
         while (sent < total) {
             chunk = m_fixed_chunk != 0 ? m_fixed_chunk : chunk * 7 % 9000 + 1;  // 1..9000 bytes, irregular
             const uint32_t n = static_cast<uint32_t>(total - sent < chunk ? total - sent : chunk);
-            auto s = os->sgaalloc(n);
+            auto s = pattern(sent, n);
             if (!s.ok()) {
                 m_failures++;
                 co_return;
             }
-            auto* d = static_cast<uint8_t*>(s->sga_segs[0].sgaseg_buf);
-            for (uint32_t i = 0; i < n; ++i) d[i] = byte_at(sent + i);
             auto r = co_await os->push(qd, *s);
             (void)os->sgafree(&*s);
             if (!r.ok()) {
@@ -73,12 +91,7 @@ protected:
                 m_failures++;
                 co_return;
             }
-            const auto* d = static_cast<const uint8_t*>(p->sga.sga_segs[0].sgaseg_buf);
-            for (uint32_t i = 0; i < p->sga.sga_segs[0].sgaseg_len; ++i) {
-                if (d[i] != byte_at(m_received + i)) m_mismatches++;
-            }
-            m_received += p->sga.sga_segs[0].sgaseg_len;
-            (void)os->sgafree(&p->sga);
+            m_received += check_and_free(p->sga, m_received);
         }
     }
 
@@ -130,13 +143,11 @@ protected:
     rt::Task<void> pinger(int qd, uint32_t size, uint32_t rounds) {
         for (uint32_t k = 0; k < rounds; ++k) {
             const uint64_t start = clock.now_ns();
-            auto s = os->sgaalloc(size);
+            auto s = pattern(k, size);
             if (!s.ok()) {
                 m_failures++;
                 co_return;
             }
-            auto* d = static_cast<uint8_t*>(s->sga_segs[0].sgaseg_buf);
-            for (uint32_t i = 0; i < size; ++i) d[i] = byte_at(k + i);
             auto r = co_await os->push(qd, *s);
             (void)os->sgafree(&*s);
             if (!r.ok()) {
@@ -150,12 +161,7 @@ protected:
                     m_failures++;
                     co_return;
                 }
-                const auto* b = static_cast<const uint8_t*>(p->sga.sga_segs[0].sgaseg_buf);
-                for (uint32_t i = 0; i < p->sga.sga_segs[0].sgaseg_len; ++i) {
-                    if (b[i] != byte_at(k + got + i)) m_mismatches++;
-                }
-                got += p->sga.sga_segs[0].sgaseg_len;
-                (void)os->sgafree(&p->sga);
+                got += check_and_free(p->sga, k + got);
             }
             const uint64_t took = clock.now_ns() - start;
             if (took > m_slowest_ns) m_slowest_ns = took;
