@@ -197,6 +197,8 @@ uint32_t Executor::run_once(bool may_block, uint64_t deadline_ns) {
     if (m_timers.earliest() > m_now && m_ready == 0 && m_active_pollers == m_npollers && m_npollers != 0)
         [[likely]] {
         // Every inline poller is active (none parked): each polls once.
+        // run_pollers()'s loop without its parked check: calling it instead
+        // measured 8-11 more instructions per echo (executor 57 -> 65 UDP).
         for (uint32_t k = 0; k < m_npollers; ++k) {
             Poller& p = m_pollers[k];
             if (p.src->poll(m_config.poll_batch) > 0) {
