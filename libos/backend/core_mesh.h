@@ -24,13 +24,15 @@
 // refused or dropped by a reset) core 0 hands the descriptor back over the
 // reverse ring and the sender drops the references into its own heap: core
 // 0 never touches another core's reference counts or allocator. Bounded:
-// core 0 holds at most kLentTxCap of one core's buffers (beyond that the
-// frame is dropped and counted, core 0 never waits), and a descriptor whose
+// core 0 posts at most kLentTxCap of one core's buffers (beyond that, or
+// when the NIC's ring is full, the frame waits on core 0, ahead of that
+// core's later ones, for a later round: tx_waited), and a descriptor whose
 // return ring is full waits on core 0 for the next round (counted).
 //
-// A core that closes (demi shutdown) leaves the mesh (leave()): nothing is
-// handed to it any more, and its frames still queued or at the device are
-// sent and their descriptors come back to its ring as usual. Its DMA region
+// A core that closes (demi shutdown; core 0 only last, close_order.h)
+// leaves the mesh (leave()): nothing is handed to it any more, and its
+// frames still queued or at the device are sent and their descriptors
+// come back to its ring as usual. Its DMA region
 // stays mapped for the app's lifetime, so the device never reads freed
 // memory; before that core makes a new heap over the region (a second
 // demi_init) it takes every descriptor back and drops their references

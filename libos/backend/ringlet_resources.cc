@@ -35,6 +35,7 @@
 
 #include "drivers/virtio/net.h"
 #include "drivers/virtio/net_control.h"
+#include "libos/backend/close_order.h"
 #include "libos/backend/core_mesh.h"
 #include "libos/backend/device_grants.h"
 #include "libos/backend/loopback.h"
@@ -106,6 +107,9 @@ Core g_cores[kCores];
 std::atomic<uint32_t> g_next_core{0};
 thread_local int32_t t_core = -1;
 backend::CoreMesh* g_mesh = nullptr;  // set by core 0 before any other core starts
+// Who may close when (close_order.h): core 0 last, a core on its own pair
+// never, nothing after core 0 closed with the NIC open.
+backend::CloseOrder g_close_order;
 
 uint32_t this_core() {
     if (t_core < 0) t_core = static_cast<int32_t>(g_next_core.fetch_add(1, std::memory_order_relaxed));
@@ -390,6 +394,7 @@ Result<net::NicPort*> open_forwarded(uint32_t core) {
     auto* hook = new (p.hook) PairHook(*nic, core);
     TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
     c.doorbell_hooked = true;  // the pair's hook looks at the mesh too
+    g_close_order.pin(core);   // its pair cannot be reset alone (close_order.h)
     return new (p.port) backend::PairNic(*nic, *g_mesh, core);
 }
 
@@ -438,11 +443,10 @@ Result<void> ringlet_add_sleep_hook(uint32_t core, backend::SleepHook& hook, uin
     return g_cores[core].platform.add_sleep_hook(hook, bit);
 }
 
-Result<Resources> acquire_resources(const char* name) {
-    const uint32_t core = this_core();
-    if (core >= kCores) return Error::Full;
+namespace {
+
+Result<Resources> acquire_core(uint32_t core, const char* name) {
     Core& c = g_cores[core];
-    if (c.in_use) return Error::Busy;
     // A core coming back after a close: its old frames' descriptors first,
     // before a new heap is made over the same region (core_mesh.h).
     if (core != 0 && g_mesh != nullptr) TRY(g_mesh->reclaim(core));
@@ -489,10 +493,33 @@ Result<Resources> acquire_resources(const char* name) {
     return r;
 }
 
+}  // namespace
+
+Result<Resources> acquire_resources(const char* name) {
+    const uint32_t core = this_core();
+    if (core >= kCores) return Error::Full;
+    if (g_cores[core].in_use) return Error::Busy;
+    TRY(g_close_order.start(core));
+    auto r = acquire_core(core, name);
+    if (!r) g_close_order.stopped(core);
+    return r;
+}
+
+Result<void> begin_release(const Resources& r) {
+    if (auto may = g_close_order.close(r.core, r.core == 0 && g_net != nullptr); !may) {
+        user::printf("libos: core %u may not close now (%s): %s\n", r.core, error_name(may.error()),
+                     r.core == 0 ? "core 0 drives the devices for the other cores and closes last"
+                                 : "it drives its own queue pair of the NIC until the app ends");
+        return may;
+    }
+    return {};
+}
+
 void release_resources(Resources& r) {
     if (r.backend) r.backend->~Backend();
     if (r.core != 0 && g_mesh != nullptr) g_mesh->leave(r.core);
     if (r.core < kCores) g_cores[r.core].in_use = false;
+    g_close_order.stopped(r.core);  // closed, or a demi_init that failed half-way
     r = Resources{};
 }
 

@@ -33,6 +33,17 @@ thread_local ringlet::pdpix::Resources g_resources;
 
 LibOs* os() { return LibOs::instance(); }
 
+// Everything demi_init built, gone: queues closed, operations cancelled,
+// memory and the backend returned.
+void tear_down() {
+    os()->~LibOs();
+    LibOs::set_instance(nullptr);
+    ringlet::rt::Executor::install(nullptr);
+    ringlet::rt::FramePool::install(nullptr);
+    ringlet::pdpix::release_resources(g_resources);
+    g_resources = {};
+}
+
 template <typename T>
 int errno_of(const Result<T>& r) {
     if (r.ok()) [[likely]] return 0;  // no table lookup on the common path
@@ -77,21 +88,16 @@ int demi_init(const struct demi_args* args) {
     LibOs* l = new (slot) LibOs(*res->backend, *pool, *heap, res->storage, res->platform, res->core);
     LibOs::set_instance(l);
     if (auto s = l->start(); !s) {
-        (void)ringlet_demi_shutdown();
+        tear_down();  // a failed start gives everything back, whatever core it is
         return errno_of(s);
     }
     return 0;
 }
 
 int ringlet_demi_shutdown(void) {
-    LibOs* l = os();
-    if (l == nullptr) return ENOSYS;
-    l->~LibOs();
-    LibOs::set_instance(nullptr);
-    ringlet::rt::Executor::install(nullptr);
-    ringlet::rt::FramePool::install(nullptr);
-    ringlet::pdpix::release_resources(g_resources);
-    g_resources = {};
+    if (os() == nullptr) return ENOSYS;
+    if (auto may = ringlet::pdpix::begin_release(g_resources); !may) return errno_of(may);
+    tear_down();
     return 0;
 }
 

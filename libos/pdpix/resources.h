@@ -30,6 +30,12 @@ struct Resources {
 // unknown name; Full beyond LibOs::kMaxCores cores.
 Result<Resources> acquire_resources(const char* name);
 
+// Whether the calling core may give back what it acquired now (before
+// demi shutdown tears anything down). Busy, nothing changed, if not: on
+// Ringlet core 0 closes last and a core driving its own device queue pair
+// not at all (backend/close_order.h). On success the core must release.
+Result<void> begin_release(const Resources& r);
+
 // Returns what acquire_resources() handed out.
 void release_resources(Resources& r);
 

@@ -10,7 +10,12 @@ extern "C" {
 #endif
 
 /* Tears down what demi_init built (queues closed, operations cancelled,
- * memory returned) so demi_init may run again; ENOSYS if not initialised. */
+ * memory returned) so demi_init may run again; ENOSYS if not initialised.
+ * EBUSY, nothing changed, if this core may not close now: on Ringlet core 0
+ * drives the devices for the app's other cores and closes last, and a core
+ * that drives a device queue pair of its own (RSS) keeps it for the app's
+ * lifetime. After core 0 closed with a device open no core starts again
+ * (demi_init: EBUSY). */
 int ringlet_demi_shutdown(void);
 
 /* Instructions this core retired while the libOS slept in the OS (Ringlet's

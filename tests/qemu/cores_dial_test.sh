@@ -13,12 +13,20 @@
 #         namespace, the servers on the namespace's tap0 (10.0.2.2): the
 #         device's RSS steers the replies, and no frame may go from one
 #         core to another. Needs root (unshare -n, tap).
+# With `restart` the app runs with --restart (libos/backend/close_order.h):
+#   user: every other core closes its libOS, opens it again, dials again and
+#         closes for good; core 0's close is refused while they are up (and
+#         its libOS still dials after), it closes last, and may not open
+#         again.
+#   tap:  every core drives its own queue pair, so every close is refused.
 #
-#   cores_dial_test.sh user|tap HARTS
+#   cores_dial_test.sh user|tap HARTS [restart]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-mode=$1 harts=$2
+mode=$1 harts=$2 restart=${3:-}
 rounds=8
+extra=""
+[ "$restart" = restart ] && extra=":--restart"
 
 # Echo servers on $1 (address), TCP port $2 and UDP port $3; sets $servers.
 start_servers() {
@@ -47,7 +55,7 @@ if [ "$mode" = tap ]; then
   trap 'stop_servers; cleanup' EXIT
   start_servers 10.0.2.2 7001 7002
   setpriv --pdeathsig KILL -- "$root/scripts/run-qemu.sh" --no-build --timeout 120 --smp "$harts" \
-    --queues "$harts" --net tap:tap0 --append "init=dial:--host:10.0.2.2:--tcp:7001:--udp:7002:--rounds:$rounds@all" \
+    --queues "$harts" --net tap:tap0 --append "init=dial:--host:10.0.2.2:--tcp:7001:--udp:7002:--rounds:$rounds$extra@all" \
     >"$log" 2>&1 &
   qemu_pid=$!
 else
@@ -59,12 +67,14 @@ else
   while [ "$uport" = "$port" ] || [ "$uport" = "$tport" ]; do uport=$(free_port); done
   start_servers 127.0.0.1 "$tport" "$uport"
   net_boot_smp=$harts
-  net_boot_start 120 "udp:$port:9" "init=dial:--host:10.0.2.2:--tcp:$tport:--udp:$uport:--rounds:$rounds@all"
+  net_boot_start 120 "udp:$port:9" "init=dial:--host:10.0.2.2:--tcp:$tport:--udp:$uport:--rounds:$rounds$extra@all"
   trap 'stop_servers; net_boot_cleanup' EXIT
 fi
 
 for _ in $(seq 1 900); do
-  grep -qE "^dial: (every core ok|FAILED|core [0-9]+: FAILED)" <(tr -d '\r' <"$log") && break
+  done_re="every core ok"
+  [ -n "$extra" ] && done_re="core 0: (closed last|close refused)"
+  grep -qE "^dial: ($done_re|FAILED|core [0-9]+: FAILED)" <(tr -d '\r' <"$log") && break
   kill -0 "$qemu_pid" 2>/dev/null || break
   sleep 0.1
 done
@@ -76,6 +86,25 @@ for k in $(seq 0 $((harts - 1))); do
     || fail "core $k did not finish its outgoing TCP and UDP flows"
 done
 grep -q "^dial: every core ok" <<<"$console" || fail "the app did not report every core ok"
+if [ -n "$extra" ]; then
+  grep -q "^dial: core 0: close refused while other cores are up (EBUSY); still dials: ok" <<<"$console" \
+    || fail "core 0's close was not refused while the other cores were up, or its libOS did not dial after"
+  for k in $(seq 1 $((harts - 1))); do
+    if [ "$mode" = tap ]; then
+      grep -q "^dial: core $k: close refused: EBUSY" <<<"$console" \
+        || fail "core $k closed although it drives its own queue pair"
+    else
+      grep -q "^dial: core $k: closed, back: ok, $rounds TCP connections and $rounds UDP exchanges checked, closed" \
+        <<<"$console" || fail "core $k did not close, come back, dial again and close"
+    fi
+  done
+  if [ "$mode" = tap ]; then
+    grep -q "^dial: core 0: close refused: EBUSY" <<<"$console" || fail "core 0 closed while cores on their own pairs were up"
+  else
+    grep -q "^dial: core 0: closed last; opening again refused" <<<"$console" \
+      || fail "core 0 did not close last, or opened again over the NIC it had closed"
+  fi
+fi
 if [ "$mode" = tap ]; then
   grep -q "libos: $harts queue pairs with RSS" <<<"$console" || fail "the device did not take $harts pairs with RSS"
   while read -r line; do

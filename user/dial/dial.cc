@@ -7,11 +7,20 @@
 // (net/local_ports.h): otherwise the SYN-ACK or the reply lands on another
 // core's stack and the exchange fails or times out.
 //
-//   dial --host A.B.C.D [--tcp PORT] [--udp PORT] [--rounds N]
+//   dial --host A.B.C.D [--tcp PORT] [--udp PORT] [--rounds N] [--restart]
 //
 // Each core prints "dial: core K: ok, N TCP connections and M UDP
 // exchanges checked" (or a FAILED line and the app ends); core 0 then
 // prints "dial: every core ok" and the app exits 0.
+//
+// --restart closes and reopens libOS instances while the others run
+// (ringlet_demi_shutdown; libos/backend/close_order.h): each other core
+// closes after its rounds, opens again, dials its rounds once more and
+// closes for good ("dial: core K: closed, back: ok, ..."), or - a core on
+// its own queue pair (RSS), which may not close - reports the refusal
+// ("dial: core K: close refused: EBUSY"). Core 0 tries to close while
+// the others are up, which must be refused, dials a round to show its
+// libOS is intact, and once every core is done closes last if it may.
 #include <arpa/inet.h>
 #include <demi/libos.h>
 #include <demi/sga.h>
@@ -22,6 +31,7 @@
 #include <atomic>
 
 #include "libos/backend/core_mesh.h"
+#include "libos/pdpix/ringlet_demi.h"
 #include "user/rt/cores.h"
 #include "user/rt/parse_num.h"
 #include "user/rt/syscall.h"
@@ -42,6 +52,11 @@ int g_argc = 0;
 char** g_argv = nullptr;
 std::atomic<unsigned> g_done{0};
 unsigned g_cores = 1;
+bool g_restart = false;
+// --restart: cores whose libOS is up, and core 0's refused close done
+// (the others close only after it, so it meets them up).
+std::atomic<unsigned> g_started{0};
+std::atomic<bool> g_core0_checked{false};
 
 uint8_t pattern(unsigned core, unsigned round, uint32_t i) {
     return static_cast<uint8_t>(core * 71 + round * 13 + i * 7 + (i >> 8));
@@ -159,31 +174,125 @@ bool udp_round(unsigned core, unsigned round) {
     return ok;
 }
 
+bool init_libos() {
+    demi_args args;
+    memset(&args, 0, sizeof args);
+    args.argc = g_argc;
+    args.argv = g_argv;
+    return demi_init(&args) == 0;
+}
+
+// `rounds` rounds of this core's flows from round `first`; counts them.
+bool dial_rounds(unsigned core, unsigned first, unsigned rounds, unsigned* tcp, unsigned* udp) {
+    for (unsigned round = first; round < first + rounds; ++round) {
+        if (g_tcp_port != 0) {
+            if (!tcp_round(core, round, kSizes[round % (sizeof kSizes / sizeof kSizes[0])])) return false;
+            ++*tcp;
+        }
+        if (g_udp_port != 0) {
+            if (!udp_round(core, round)) return false;
+            ++*udp;
+        }
+    }
+    return true;
+}
+
+// Sleeps without the libOS (which may be closed): the kernel's wait.
+void sleep_ms(uint64_t ms) {
+    const uint64_t deadline = ringlet::user::now() + ringlet::user::timebase_hz() / 1000 * ms;
+    while (ringlet::user::now() < deadline) (void)ringlet::user::syscall(ringlet::kSysWait, 0, deadline);
+}
+
+[[noreturn]] void sleep_forever() {
+    for (;;) sleep_ms(1000);
+}
+
+// --restart on another core, after its rounds: close, open again, dial
+// again, close for good and idle (returning would end the app); or, if
+// the close is refused, say so and go on as without --restart. False:
+// FAILED (printed).
+bool restart_other(unsigned core) {
+    while (!g_core0_checked.load(std::memory_order_acquire)) sleep_ms(10);
+    const int e = ringlet_demi_shutdown();
+    if (e == EBUSY) {
+        printf("dial: core %u: close refused: EBUSY\n", core);
+        return true;
+    }
+    if (e != 0) {
+        printf("dial: core %u: FAILED: close: %d\n", core, e);
+        return false;
+    }
+    // Reopening takes back this core's frames from core 0 first
+    // (CoreMesh::reclaim), which may need a moment.
+    bool back = false;
+    for (int attempt = 0; attempt < 50 && !back; ++attempt) {
+        back = init_libos();
+        if (!back) sleep_ms(20);
+    }
+    if (!back) {
+        printf("dial: core %u: FAILED: demi_init after a close\n", core);
+        return false;
+    }
+    unsigned tcp = 0, udp = 0;
+    if (!dial_rounds(core, g_rounds, g_rounds, &tcp, &udp)) return false;
+    const int again = ringlet_demi_shutdown();
+    if (again != 0) {
+        printf("dial: core %u: FAILED: second close: %d\n", core, again);
+        return false;
+    }
+    printf("dial: core %u: closed, back: ok, %u TCP connections and %u UDP exchanges checked, closed\n", core, tcp,
+           udp);
+    g_done.fetch_add(1, std::memory_order_acq_rel);
+    sleep_forever();
+}
+
+// --restart on core 0 while the other cores are up: its close must be
+// refused, and its libOS must still work after (one more round).
+bool refused_while_others_up() {
+    for (int i = 0; i < 500 && g_started.load(std::memory_order_acquire) < g_cores; ++i) sleep_ms(10);
+    const int e = ringlet_demi_shutdown();
+    if (e != EBUSY) {
+        printf("dial: core 0: FAILED: close while other cores are up gave %d, not EBUSY\n", e);
+        return false;
+    }
+    unsigned tcp = 0, udp = 0;
+    if (!dial_rounds(0, g_rounds, 1, &tcp, &udp)) return false;
+    printf("dial: core 0: close refused while other cores are up (EBUSY); still dials: ok\n");
+    g_core0_checked.store(true, std::memory_order_release);
+    return true;
+}
+
+// --restart on core 0 once every core is done: closes if no other core is
+// up (they closed) and then may not open again (the NIC keeps the closed
+// heaps' buffers); with other cores on their own pairs, still refused.
+bool close_last() {
+    const int e = ringlet_demi_shutdown();
+    if (e == EBUSY) {
+        printf("dial: core 0: close refused: EBUSY\n");
+        return true;
+    }
+    if (e != 0) {
+        printf("dial: core 0: FAILED: last close: %d\n", e);
+        return false;
+    }
+    const int again = init_libos() ? 0 : EBUSY;
+    printf("dial: core 0: closed last; opening again %s\n", again == 0 ? "worked" : "refused");
+    return true;
+}
+
 // One core: its own libOS, then its rounds. A core that fails ends the app;
 // one that is done waits (a pop that never completes) until core 0 has
 // seen every core finish and ends the app.
 int run(void* core_arg) {
     const auto core = static_cast<unsigned>(reinterpret_cast<unsigned long>(core_arg));
-    demi_args args;
-    memset(&args, 0, sizeof args);
-    args.argc = g_argc;
-    args.argv = g_argv;
-    if (demi_init(&args) != 0) {
+    if (!init_libos()) {
         printf("dial: core %u: FAILED: demi_init\n", core);
         return 1;
     }
     if (core == 0) g_cores = ringlet::user::start_placed_cores(&run, kMaxCores, "dial");
+    g_started.fetch_add(1, std::memory_order_acq_rel);
     unsigned tcp = 0, udp = 0;
-    for (unsigned round = 0; round < g_rounds; ++round) {
-        if (g_tcp_port != 0) {
-            if (!tcp_round(core, round, kSizes[round % (sizeof kSizes / sizeof kSizes[0])])) return 1;
-            ++tcp;
-        }
-        if (g_udp_port != 0) {
-            if (!udp_round(core, round)) return 1;
-            ++udp;
-        }
-    }
+    if (!dial_rounds(core, 0, g_rounds, &tcp, &udp)) return 1;
     printf("dial: core %u: ok, %u TCP connections and %u UDP exchanges checked\n", core, tcp, udp);
     ringlet::backend::MeshCoreStats s;
     if (ringlet_core_mesh_stats(core, &s) == 0) {
@@ -191,6 +300,8 @@ int run(void* core_arg) {
                "tx_copied_bytes=%lu\n",
                core, s.rx_kept, s.rx_handed, s.rx_forwarded, s.tx_handed, s.tx_sent, s.tx_copied_bytes);
     }
+    if (g_restart && core != 0 && !restart_other(core)) return 1;
+    if (g_restart && core == 0 && g_cores > 1 && !refused_while_others_up()) return 1;
     g_done.fetch_add(1, std::memory_order_acq_rel);
     // Done: wait on a pop that never completes, so this core's stack keeps
     // running (core 0's steers the others' frames) - forever on the other
@@ -207,6 +318,7 @@ int run(void* core_arg) {
     for (int i = 0; i < 600 && g_done.load(std::memory_order_acquire) < g_cores; ++i) (void)demi_wait(&qr, never, &tick);
     const bool all = g_done.load(std::memory_order_acquire) >= g_cores;
     printf(all ? "dial: every core ok\n" : "dial: FAILED: not every core finished\n");
+    if (all && g_restart) return close_last() ? 0 : 1;
     return all ? 0 : 1;
 }
 
@@ -240,8 +352,10 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &g_udp_port) || g_udp_port > 65535) return 2;
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_rounds)) return 2;
+        } else if (strcmp(argv[i], "--restart") == 0) {
+            g_restart = true;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
-            ringlet::user::printf("usage: dial --host A.B.C.D [--tcp PORT] [--udp PORT] [--rounds N]\n");
+            ringlet::user::printf("usage: dial --host A.B.C.D [--tcp PORT] [--udp PORT] [--rounds N] [--restart]\n");
             return 2;
         }
     }
