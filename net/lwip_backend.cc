@@ -104,12 +104,20 @@ void LwipBackend::after_lwip_call(bool tcp_timer_was_running) {
 uint32_t LwipBackend::poll(uint32_t max) {
     uint32_t handled = 0;
     bool may_add_timer = false;  // a frame went to lwIP with its TCP timer stopped
+    bool tx_stalled = false;     // a frame found the NIC's ring full (Netif::take_tx_stalled)
     for (Netif* const* it = m_netifs; it != m_netifs + m_count && handled < max; ++it) {
         Netif* n = *it;
         if (n == nullptr) continue;
         handled += n->poll(max - handled);
         may_add_timer |= n->take_timer_hint();
+        tx_stalled |= n->take_tx_stalled();
     }
+    // The NIC was just polled (its sent frames reaped): segments it had no
+    // room for go now, not at their connection's next ACK or timer. Still
+    // no room: the flag is up again and the next poll tries again. Not
+    // counted as work: a core with nothing else to do sleeps, and the
+    // ACKs of the frames filling the ring wake it.
+    if (tx_stalled) [[unlikely]] (void)stack_output_unsent();
     // lwIP's timers run only once the earliest is due; a frame lwIP handled
     // may have started an earlier one (TCP's timer, when it was stopped),
     // which kick() notices. Frames of the UDP fast path, TX completions and

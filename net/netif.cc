@@ -374,9 +374,9 @@ err_t Netif::transmit(pbuf* p) {
     const bool offload = m_offloads.tx_checksum &&
                          prepare_checksum(segs[0].buf->data() + segs[0].offset, segs[0].len, &csum);
     if (offload) ++m_stats.tx_csum_offloaded;
-    if (!m_nic.transmit(segs, n, offload ? &csum : nullptr).ok()) {
-        ++m_stats.tx_dropped;
-        return ERR_IF;
+    if (auto sent = m_nic.transmit(segs, n, offload ? &csum : nullptr); !sent) {
+        note_tx_failed(sent.error());
+        return ERR_IF;  // TCP keeps the segment (unsent) and tries again
     }
     ++m_stats.tx_frames;
     return ERR_OK;

@@ -153,6 +153,7 @@ struct NetifStats {
     uint64_t rx_fast = 0;            // frames the UDP or TCP fast path took (not lwIP)
     uint64_t rx_lwip = 0;            // frames given to lwIP's input (rx_frames - rx_fast)
     uint64_t tx_fast = 0;            // frames sent whole from one buffer (transmit_in_place)
+    uint64_t tx_ring_full = 0;       // frames the NIC had no room for (counted in tx_dropped too)
 };
 
 class Netif final : public FrameSink {
@@ -194,7 +195,7 @@ public:
         m_heap.retain(b);
         Result<void> r = m_offloads.tx_checksum ? transmit_offloaded(b, off, len) : m_nic.transmit_frame(b, off, len);
         if (!r) [[unlikely]] {
-            ++m_stats.tx_dropped;
+            note_tx_failed(r.error());
             return r.error();
         }
         ++m_stats.tx_frames;
@@ -219,6 +220,18 @@ public:
         m_timer_hint = false;
         return h;
     }
+    // Whether the NIC's ring was full for a frame since the last call;
+    // clears it. lwIP keeps a TCP segment it could not send in the pcb's
+    // unsent queue, but sends it again only from that pcb's next ACK or
+    // timer — when everything else it sent was acknowledged there may be
+    // no ACK, and the retransmission timer ticks in 500 ms steps. So the
+    // backend retries those pcbs once the NIC was polled again
+    // (LwipBackend::poll, stack_output_unsent).
+    bool take_tx_stalled() {
+        const bool s = m_tx_stalled;
+        m_tx_stalled = false;
+        return s;
+    }
 
     // The heap is gone (backend teardown): from now on frames lwIP still
     // sends (the RSTs of netif_remove's aborts) are dropped, not built.
@@ -242,6 +255,12 @@ private:
     // after putting the pseudo-header sum in its field (frame: the first
     // `len` bytes, holding all headers); false if the frame needs none.
     static bool prepare_checksum(uint8_t* frame, uint32_t len, ChecksumRequest* out);
+    void note_tx_failed(Error e) {
+        ++m_stats.tx_dropped;
+        if (e != Error::Full) return;
+        ++m_stats.tx_ring_full;
+        m_tx_stalled = true;
+    }
 
     NicPort& m_nic;
     mem::DmaHeap& m_heap;
@@ -254,6 +273,7 @@ private:
     uint16_t m_checksum_flags = 0;  // lwIP's per-netif NETIF_CHECKSUM_* set
     const UdpPorts* m_udp_ports = nullptr;
     bool m_timer_hint = false;  // see take_timer_hint()
+    bool m_tx_stalled = false;  // see take_tx_stalled()
     MacAddress m_mac{};  // the NIC's, read once at attach()
 };
 

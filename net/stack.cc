@@ -58,6 +58,16 @@ DropStats stack_drop_stats() {
     return s;
 }
 
+uint32_t stack_output_unsent() {
+    uint32_t n = 0;
+    for (tcp_pcb* p = tcp_active_pcbs; p != nullptr; p = p->next) {
+        if (p->unsent == nullptr) continue;
+        (void)tcp_output(p);  // a still-full ring marks the netif stalled again
+        ++n;
+    }
+    return n;
+}
+
 uint32_t stack_tcp_pcbs() {
     return count(tcp_active_pcbs) + count(tcp_tw_pcbs) + count(reinterpret_cast<tcp_pcb*>(tcp_listen_pcbs.listen_pcbs));
 }

@@ -43,6 +43,11 @@ uint32_t stack_next_timeout_ms();
 // A snapshot of the drop counters.
 DropStats stack_drop_stats();
 
+// Calls tcp_output for every TCP pcb with segments queued but not sent
+// (the NIC's ring was full for them: Netif::take_tx_stalled); returns how
+// many it tried.
+uint32_t stack_output_unsent();
+
 // TCP pcbs lwIP still holds (active + TIME_WAIT + listening), for leak checks.
 uint32_t stack_tcp_pcbs();
 // UDP pcbs lwIP still holds.

@@ -197,6 +197,41 @@ TEST_F(TcpPushTest, APushStalledByAPeerThatDoesNotReadHoldsUpNoOtherQueue) {
 // when the executor happens to run the second one's task first: freeing two
 // task slots in turn leaves the free list handing the first push the
 // higher slot, which the ready set's lowest-first pick runs later.
+// The NIC's ring is full while a push is written: lwIP keeps the segments
+// (unsent) and would send them again only at the connection's next ACK or
+// timer - and with everything else acknowledged there is no ACK to come.
+// The next poll of the NIC (here: woken by an unrelated frame) sends them,
+// with no virtual time passing, not lwIP's 250 ms timer tick later.
+TEST_F(TcpPushTest, SegmentsTheRingHadNoRoomForGoOutAtTheNextPoll) {
+    boot(true);
+    int server = -1;
+    const int c = connect_pair(7070, &server);
+    run_for_ms(300);  // the handshake's ACKs settle; nothing in flight
+    constexpr uint32_t kBytes = 3000;
+    nic_a.fail_tx = true;
+    auto s = os->sgaalloc(kBytes);
+    ASSERT_TRUE(s.ok());
+    memset(s->sga_segs[0].sgaseg_buf, 0x5a, kBytes);
+    const demi_qtoken_t push = *os->start_push(c, &*s, nullptr, 0);
+    const demi_qtoken_t pop = *os->start_pop(server);
+    run_for_ms(1);
+    const uint64_t full = backend->interface(0)->stats().tx_ring_full;
+    EXPECT_GT(full, 0u);
+    nic_a.fail_tx = false;
+    // Some frame for nic_a wakes the core: an ARP request from another host.
+    nic_a.inject(ethernet(kBroadcast, kPeerMac, kEthArp, arp(1, kPeerMac, kPeerIp, MacAddress{}, kIpA)));
+    const uint64_t before = clock.now_ns();
+    demi_qresult_t r = wait(pop, 1);  // at most a virtual ms
+    ASSERT_EQ(last_wait, 0) << "the segments waited for a timer";
+    EXPECT_EQ(r.qr_opcode, DEMI_OPC_POP);
+    EXPECT_GT(r.qr_value.sga.sga_segs[0].sgaseg_len, 0u);
+    EXPECT_LT(clock.now_ns() - before, 1000000u);
+    (void)os->sgafree(&r.qr_value.sga);
+    EXPECT_EQ(wait(push).qr_opcode, DEMI_OPC_PUSH);
+    (void)os->sgafree(&*s);
+    finish({c, server});
+}
+
 TEST_F(TcpPushTest, BackToBackPushesKeepCallOrder) {
     boot(true);
     int srv = -1;
