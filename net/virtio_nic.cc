@@ -58,6 +58,10 @@ Result<void> VirtioNic::post_rx_buffer() {
 }
 
 Result<void> VirtioNic::start(mem::DmaHeap& heap) {
+    if (m_stopped) [[unlikely]] {  // reopened after stop(): the device comes up as at init()
+        TRY(m_dev.restart());
+        m_stopped = false;
+    }
     m_heap = &heap;
     // A multiqueue reset in progress sets this pair up again: hold nothing
     // until it is over (virtio_nic_recovery.cc joins it then).

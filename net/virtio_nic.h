@@ -65,6 +65,13 @@ public:
     // CSUM and GUEST_CSUM as the device negotiated them.
     NicOffloads offloads() const override;
     Result<void> start(mem::DmaHeap& heap) override;
+    // The libOS over this NIC closed and its heap is gone: resets the
+    // device, so it touches no ring and no buffer any more, and forgets the
+    // buffers it held (the next heap over the region starts empty). The
+    // next start() brings the device up again. One queue pair only (a
+    // multiqueue device resets with every core; Unsupported), no lent
+    // frames out (Busy). A device that does not reset is given up.
+    Result<void> stop();
     Result<void> transmit(const TxSegment* segs, uint32_t n, const ChecksumRequest* csum) override;
     // One frame in one buffer, no offload (the UDP fast path's): no slot
     // table, the buffer itself is the TX cookie (kSingleBuffer).
@@ -222,6 +229,7 @@ private:
     Stats m_stats;
     bool m_broken = false;
     bool m_needs_reset = false;  // the device misbehaved (or a multiqueue reset runs): reset on the next poll()
+    bool m_stopped = false;      // stop() reset the device: start() brings it up again
     MqRecovery* m_group = nullptr;
     uint32_t m_core = 0;
 };

@@ -63,6 +63,31 @@ void VirtioNic::take_back_buffers() {
     }
 }
 
+Result<void> VirtioNic::stop() {
+    if (m_group != nullptr) return Error::Unsupported;
+    if (m_heap == nullptr || m_stopped) return {};  // never started, or stopped already
+    for (uint32_t slot = 0; slot < kMaxInFlight; ++slot) {
+        if (m_tx_count[slot] != 0 && m_tx_lent[slot] != 0) return Error::Busy;  // another core's frame
+    }
+    if (!m_dev.reset().ok()) {
+        report("virtio-net: the device does not reset; given up");
+        m_broken = true;
+        return Error::IoError;
+    }
+    // Section 2.4: the device touches nothing any more. The heap these
+    // buffers counted in is gone with the libOS that closed, so they are
+    // forgotten, not released; TX frames in flight are dropped.
+    while (m_dev.reclaim_rx().ok()) {
+    }
+    while (m_dev.reclaim_tx().ok()) {
+    }
+    m_rx_posted = 0;
+    for (uint32_t slot = 0; slot < kMaxInFlight; ++slot) m_tx_count[slot] = 0;
+    m_heap = nullptr;
+    m_stopped = true;
+    return {};
+}
+
 void VirtioNic::rearm() {
     // As start(): a full RX ring, polling with interrupts off.
     while (m_rx_posted < m_dev.rx_queue_size() && post_rx_buffer().ok()) {

@@ -5,10 +5,11 @@
 // over which the others' frames travel (core_mesh.h), binds the device's
 // one interrupt line and serves the others' disk requests. So core 0
 // closes last: its close is refused (Busy, nothing changed) while any
-// other core is up, and once it has closed with a device open no core
-// starts again — the device's rings still hold buffers of the closed
-// heaps, and bringing the device up afresh (a reset and a new set-up)
-// is not done. A core that drives a queue pair of its own (RSS) cannot
+// other core is up, and once it has closed with a device it shared with
+// them no core starts again — the device's rings still hold buffers of the
+// closed heaps, and resetting a shared device takes every core. Alone on
+// the NIC, core 0 resets it when it closes and sets it up again when it
+// opens (net::VirtioNic::stop), so it may come back. A core that drives a queue pair of its own (RSS) cannot
 // close either: virtio-mmio has no per-queue reset (VIRTIO_F_RING_RESET is
 // PCI-only in QEMU 7.2), and a device-wide reset needs every pair's core
 // (net/virtio_nic_recovery.h). A core that forwards through core 0 closes
@@ -65,8 +66,9 @@ public:
 
     // Core `core` asks to close. Busy (nothing changed) if it may not now:
     // core 0 while another core is up, a pinned core ever. On success the
-    // core must close and then call stopped(). `owns_device`: core 0 closes with a device open, so
-    // nothing may start after it.
+    // core must close and then call stopped(). `owns_device`: core 0
+    // closes with a device the other cores shared, so nothing may start
+    // after it.
     Result<void> close(uint32_t core, bool owns_device) {
         if (core >= kMaxCores) return Error::InvalidArgument;
         if (m_pinned[core]) return Error::Busy;

@@ -506,7 +506,11 @@ Result<Resources> acquire_resources(const char* name) {
 }
 
 Result<void> begin_release(const Resources& r) {
-    if (auto may = g_close_order.close(r.core, r.core == 0 && g_net != nullptr); !may) {
+    // Alone on the NIC, core 0 resets it when it closes (release_resources)
+    // and sets it up again when it opens; with other cores sharing it, that
+    // would take every core: nothing opens after core 0 then.
+    const bool owns_shared_device = r.core == 0 && g_net != nullptr && g_mesh != nullptr;
+    if (auto may = g_close_order.close(r.core, owns_shared_device); !may) {
         user::printf("libos: core %u may not close now (%s): %s\n", r.core, error_name(may.error()),
                      r.core == 0 ? "core 0 drives the devices for the other cores and closes last"
                                  : "it drives its own queue pair of the NIC until the app ends");
@@ -517,6 +521,9 @@ Result<void> begin_release(const Resources& r) {
 
 void release_resources(Resources& r) {
     if (r.backend) r.backend->~Backend();
+    if (r.core == 0 && g_net != nullptr && g_mesh == nullptr) {
+        if (auto s = g_net->nic().stop(); !s) user::printf("libos: virtio-net: stop: %s\n", error_name(s.error()));
+    }
     if (r.core != 0 && g_mesh != nullptr) g_mesh->leave(r.core);
     if (r.core < kCores) g_cores[r.core].in_use = false;
     g_close_order.stopped(r.core);  // closed, or a demi_init that failed half-way

@@ -14,8 +14,9 @@ extern "C" {
  * EBUSY, nothing changed, if this core may not close now: on Ringlet core 0
  * drives the devices for the app's other cores and closes last, and a core
  * that drives a device queue pair of its own (RSS) keeps it for the app's
- * lifetime. After core 0 closed with a device open no core starts again
- * (demi_init: EBUSY). */
+ * lifetime. After core 0 closed a NIC it shared with other cores no core
+ * starts again (demi_init: EBUSY); alone on it, core 0 resets it at the
+ * close and sets it up again at the next demi_init. */
 int ringlet_demi_shutdown(void);
 
 /* Instructions this core retired while the libOS slept in the OS (Ringlet's

@@ -223,6 +223,39 @@ TEST(VirtioNicRecovery, BadTxIdResetsAndDropsWhatWasInFlight) {
     f.dev_model.errors.clear();
 }
 
+// The libOS over the NIC closes (its heap goes) and opens again with a new
+// heap over the same region: stop() resets the device and forgets what it
+// held, never touching the old heap; start() brings it up again and posts
+// a full RX ring from the new heap, and frames flow both ways.
+TEST(VirtioNicRecovery, StopThenStartOverAFreshHeapBringsTheDeviceUpAgain) {
+    Fixture f;
+    ASSERT_TRUE(f.send(1).ok());  // in flight when the libOS closes
+    f.deliver(5);                 // received, never polled
+    const uint32_t resets_before = f.dev_model.resets;
+    ASSERT_TRUE(f.nic.stop().ok());
+    EXPECT_GT(f.dev_model.resets, resets_before);
+    EXPECT_EQ(f.nic.rx_posted(), 0u);
+    EXPECT_TRUE(f.nic.stop().ok());  // twice is harmless
+    // The old heap is gone: a new one over the same region starts empty.
+    auto fresh = mem::DmaHeap::create(f.region.va, f.region.len);
+    ASSERT_TRUE(fresh.ok());
+    f.heap = *fresh;
+    ASSERT_EQ(f.heap.live(), 0u);
+    ASSERT_TRUE(f.nic.start(f.heap).ok());
+    EXPECT_EQ(f.nic.rx_posted(), kQueue);
+    EXPECT_EQ(f.heap.live(), kQueue);  // the new RX ring, from the new heap
+    f.deliver(9);
+    EXPECT_EQ(f.nic.poll(64, f.sink), 1u);
+    ASSERT_EQ(f.sink.held.size(), 1u);
+    EXPECT_EQ(f.sink.held[0].buf->data()[f.sink.held[0].offset], 9);
+    const size_t sent_before = f.dev_model.sent.size();
+    ASSERT_TRUE(f.send(3).ok());
+    f.dev_model.service();
+    ASSERT_EQ(f.dev_model.sent.size(), sent_before + 1);
+    EXPECT_EQ(f.dev_model.sent.back()[0], 3);
+    f.dev_model.errors.clear();
+}
+
 TEST(VirtioNicRecovery, NeedsResetAtAnInterruptResetsOnTheNextPoll) {
     Fixture f;
     f.dev_model.status |= virtio::status::kDeviceNeedsReset;

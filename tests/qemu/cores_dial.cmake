@@ -20,3 +20,6 @@ set_tests_properties(qemu.cores_dial_restart_4 PROPERTIES
 add_test(NAME qemu.cores_dial_mq_restart_2 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_dial_test.sh tap 2 restart)
 set_tests_properties(qemu.cores_dial_mq_restart_2 PROPERTIES
   ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 180 LABELS "qemu;net;cores")
+add_test(NAME qemu.cores_dial_restart_1 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_dial_test.sh user 1 restart)
+set_tests_properties(qemu.cores_dial_restart_1 PROPERTIES
+  ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 180 LABELS "qemu;net;cores")
