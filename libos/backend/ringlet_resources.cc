@@ -108,7 +108,7 @@ std::atomic<uint32_t> g_next_core{0};
 thread_local int32_t t_core = -1;
 backend::CoreMesh* g_mesh = nullptr;  // set by core 0 before any other core starts
 // Who may close when (close_order.h): core 0 last, a core on its own pair
-// never, nothing after core 0 closed with the NIC open.
+// never, nothing after core 0 closed a NIC the cores shared.
 backend::CloseOrder g_close_order;
 
 uint32_t this_core() {
