@@ -507,9 +507,10 @@ Result<Resources> acquire_resources(const char* name) {
 
 Result<void> begin_release(const Resources& r) {
     // Alone on the NIC, core 0 resets it when it closes (release_resources)
-    // and sets it up again when it opens; with other cores sharing it, that
-    // would take every core: nothing opens after core 0 then.
-    const bool owns_shared_device = r.core == 0 && g_net != nullptr && g_mesh != nullptr;
+    // and sets it up again when it opens; with other cores sharing its
+    // devices (the mesh: their frames, their disk requests) that would take
+    // every core: nothing opens after core 0 then.
+    const bool owns_shared_device = r.core == 0 && g_mesh != nullptr;
     if (auto may = g_close_order.close(r.core, owns_shared_device); !may) {
         user::printf("libos: core %u may not close now (%s): %s\n", r.core, error_name(may.error()),
                      r.core == 0 ? "core 0 drives the devices for the other cores and closes last"
