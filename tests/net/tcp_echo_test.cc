@@ -62,23 +62,27 @@ protected:
         m_server_done = true;
     }
 
+    // Pushes pattern(at, n) on qd and waits for the push; false (a failure
+    // counted) if the buffer or the push failed.
+    rt::Task<bool> push_pattern(int qd, uint64_t at, uint32_t n) {
+        auto s = pattern(at, n);
+        if (!s.ok()) {
+            m_failures++;
+            co_return false;
+        }
+        auto r = co_await os->push(qd, *s);
+        (void)os->sgafree(&*s);
+        if (!r.ok()) m_failures++;
+        co_return r.ok();
+    }
+
     rt::Task<void> sender(int qd, uint64_t total) {
         uint64_t sent = 0;
         uint32_t chunk = 1;
         while (sent < total) {
             chunk = m_fixed_chunk != 0 ? m_fixed_chunk : chunk * 7 % 9000 + 1;  // 1..9000 bytes, irregular
             const uint32_t n = static_cast<uint32_t>(total - sent < chunk ? total - sent : chunk);
-            auto s = pattern(sent, n);
-            if (!s.ok()) {
-                m_failures++;
-                co_return;
-            }
-            auto r = co_await os->push(qd, *s);
-            (void)os->sgafree(&*s);
-            if (!r.ok()) {
-                m_failures++;
-                co_return;
-            }
+            if (!co_await push_pattern(qd, sent, n)) co_return;
             sent += n;
         }
         m_sender_done = true;
@@ -143,17 +147,7 @@ protected:
     rt::Task<void> pinger(int qd, uint32_t size, uint32_t rounds) {
         for (uint32_t k = 0; k < rounds; ++k) {
             const uint64_t start = clock.now_ns();
-            auto s = pattern(k, size);
-            if (!s.ok()) {
-                m_failures++;
-                co_return;
-            }
-            auto r = co_await os->push(qd, *s);
-            (void)os->sgafree(&*s);
-            if (!r.ok()) {
-                m_failures++;
-                co_return;
-            }
+            if (!co_await push_pattern(qd, k, size)) co_return;
             uint32_t got = 0;
             while (got < size) {
                 auto p = co_await os->pop(qd);
