@@ -99,14 +99,9 @@ protected:
         }
     }
 
-    void echo(uint64_t total) {
-        boot(true);
-        nic_a.record = nic_b.record = false;
-        // Zero-copy both ways: the client pushes sgaalloc'd buffers, the
-        // server pushes back the very segments it popped - no payload byte
-        // is copied by the CPU anywhere (the fake wire's "DMA" is the device's).
-        const uint64_t copied = mem::g_dataplane_stats.payload_bytes_copied;
-        const uint32_t live = os->heap().live();
+    // A listener on 10.0.2.16:7000 served by server(), and a client from
+    // 10.0.2.15 connected to it.
+    void connect_client(int* listener, int* client) {
         const int l = *os->socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in at = addr(kIpB, 7000);
         ASSERT_TRUE(os->bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at).ok());
@@ -117,6 +112,21 @@ protected:
         ASSERT_TRUE(os->executor().spawn(server(l)).ok());
         const demi_qresult_t r = wait(*os->start_connect(c, reinterpret_cast<const sockaddr*>(&at), sizeof at));
         ASSERT_EQ(r.qr_opcode, DEMI_OPC_CONNECT);
+        *listener = l;
+        *client = c;
+    }
+
+    void echo(uint64_t total) {
+        boot(true);
+        nic_a.record = nic_b.record = false;
+        // Zero-copy both ways: the client pushes sgaalloc'd buffers, the
+        // server pushes back the very segments it popped - no payload byte
+        // is copied by the CPU anywhere (the fake wire's "DMA" is the device's).
+        const uint64_t copied = mem::g_dataplane_stats.payload_bytes_copied;
+        const uint32_t live = os->heap().live();
+        int l = -1, c = -1;
+        connect_client(&l, &c);
+        ASSERT_FALSE(HasFatalFailure());
         ASSERT_TRUE(os->executor().spawn(sender(c, total)).ok());
         ASSERT_TRUE(os->executor().spawn(receiver(c, total)).ok());
         ASSERT_TRUE(run_until([&] { return m_received >= total || m_failures > 0; }, 3600 * 1000));
@@ -215,16 +225,9 @@ TEST_F(TcpEchoTest, EchoesWithChecksumOffloadBothWays) {
 TEST_F(TcpEchoTest, MultiSegmentRequestsNeverWaitForATimer) {
     boot(true);
     nic_a.record = nic_b.record = false;
-    const int l = *os->socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in at = addr(kIpB, 7000);
-    ASSERT_TRUE(os->bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at).ok());
-    ASSERT_TRUE(os->listen(l, 4).ok());
-    const int c = *os->socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in from = addr(kIpA, 0);
-    ASSERT_TRUE(os->bind(c, reinterpret_cast<sockaddr*>(&from), sizeof from).ok());
-    ASSERT_TRUE(os->executor().spawn(server(l)).ok());
-    const demi_qresult_t r = wait(*os->start_connect(c, reinterpret_cast<const sockaddr*>(&at), sizeof at));
-    ASSERT_EQ(r.qr_opcode, DEMI_OPC_CONNECT);
+    int l = -1, c = -1;
+    connect_client(&l, &c);
+    ASSERT_FALSE(HasFatalFailure());
     for (uint32_t size : {8192u, 1460u * 6, 3000u, 65536u}) {
         m_slowest_ns = 0;
         m_sender_done = false;
