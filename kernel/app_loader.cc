@@ -120,6 +120,7 @@ Result<Dispatcher*> load_app(const AppStart& start, uint64_t kernel_root) {
                           {start.hart_index, start.timebase_hz, text_va, 0});
     arch::set_start_arg(d->frame, 4, d->start_caps_va);
     arch::set_start_arg(d->frame, 5, 0);
+    arch::set_start_arg(d->frame, 6, start_features(d->frame));
     return d;
 }
 

@@ -101,6 +101,9 @@ namespace ringlet::arch {
 void init_user_frame(TrapFrame& frame, uint64_t entry, uint64_t sp, const uint64_t (&args)[4]);
 // Sets argument register a`i` of a user state that has not run yet.
 void set_start_arg(TrapFrame& frame, int i, uint64_t value);
+// Whether a user state made by init_user_frame may use the vector unit
+// (the hart has V and the kernel switches its registers).
+bool user_vector_on(const TrapFrame& frame);
 // Sets the thread pointer of a user state that has not run yet (each core
 // of a spanned app starts with its own thread-local block).
 void set_start_thread_pointer(TrapFrame& frame, uint64_t tp);

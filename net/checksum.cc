@@ -12,12 +12,15 @@
 // address.
 //
 // Two bodies share the head, tail and fold below: the scalar 64-bit loop
-// (every build) and, in an RVV build (RINGLET_RVV, preset riscv64-v), a
-// vector loop: 32-bit words loaded VLMAX at a time and widened into 64-bit
-// lanes, one reduction at the end (no carry is ever lost: all lanes
-// together take fewer than 2^29 words of < 2^32 for any int length).
-// 144 instructions for 1,050 bytes at VLEN 128 (user/vcheck under
-// -icount), against the scalar loop's 628.
+// (every build) and, in every riscv64 build, a vector loop (RVV 1.0):
+// 32-bit words loaded VLMAX at a time and widened into 64-bit lanes, one
+// reduction at the end (no carry is ever lost: all lanes together take
+// fewer than 2^29 words of < 2^32 for any int length). 144 instructions for
+// 1,050 bytes at VLEN 128 (user/vcheck under -icount), against the scalar
+// loop's 628. Which one runs is decided per call, like Linux's use of V
+// where the CPU has it: the vector loop only on a core whose hart has V
+// (set_vector_checksum), so one image serves a CPU with V (QEMU's default
+// for Ringlet) and one without (the VisionFive 2's U74) alike.
 #include "net/checksum.h"
 
 #include <stddef.h>
@@ -97,7 +100,7 @@ inline uint16_t fold(uint64_t s) {
 struct ScalarBody {
     // Sums the whole 8-byte words of [p, p + n) (p 8-aligned when n >= 8);
     // returns the bytes it consumed (a multiple of 8).
-    size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
+    [[gnu::always_inline]] size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
         sum = words64_sum(reinterpret_cast<const Word*>(p), n);
         return n & ~size_t{7};
     }
@@ -124,15 +127,16 @@ struct LaneModelBody {
     }
 };
 
-#if RINGLET_RVV
-// The RVV 1.0 body: vle32 at LMUL 4 into v8-v11, vwaddu.wv into the 64-bit
+#if defined(__riscv)
+// The RVV 1.0 body (assembled with `.option arch, +v`: the rest of the
+// build stays rv64gc, and this runs only where set_vector_checksum allowed it): vle32 at LMUL 4 into v8-v11, vwaddu.wv into the 64-bit
 // accumulators v16-v23 (LMUL 8); whole strips (VLMAX words, a power of two)
 // in a four-instruction loop, then one short strip tail-undisturbed so the
 // other lanes' sums stay; vredsum.vs adds the lanes up (fewer than 2^29
 // words of < 2^32 in all: no carry out of 64 bits). p is 4-aligned (vle32's
 // element alignment) whenever n >= 4.
 struct VectorBody {
-    size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
+    [[gnu::always_inline]] size_t operator()(const unsigned char* p, size_t n, uint64_t& sum) const {
         const size_t bytes = n & ~size_t{3};
         if (bytes == 0) {
             sum = 0;
@@ -140,6 +144,8 @@ struct VectorBody {
         }
         uint64_t strip, end;
         asm volatile(
+            ".option push\n"
+            ".option arch, +v\n"
             "vsetvli %[strip], zero, e32, m8, ta, ma\n"
             "vmv.v.i v16, 0\n"
             "vsetvli %[strip], zero, e32, m4, ta, ma\n"
@@ -166,6 +172,7 @@ struct VectorBody {
             "vmv.s.x v8, zero\n"
             "vredsum.vs v8, v16, v8\n"
             "vmv.x.s %[sum], v8\n"
+            ".option pop\n"
             : [strip] "=&r"(strip), [end] "=&r"(end), [sum] "=r"(sum), [p] "+r"(p)
             : [bytes] "r"(bytes)
             : "memory");
@@ -264,18 +271,31 @@ constexpr int kShortSum = 160;
     return sum;
 }
 
+// This core's choice (set_vector_checksum): read once a long sum, a few
+// instructions beside its hundreds.
+thread_local bool t_vector_sum = false;
+
 }  // namespace
 
 extern "C" uint16_t ringlet_chksum(const void* data, int len) {
     if (len < kShortSum) return short_sum(data, len);
-#if RINGLET_RVV
-    return sum_with(data, len, VectorBody{});
-#else
-    return sum_with(data, len, ScalarBody{});
+#if defined(__riscv)
+    if (t_vector_sum) return sum_with(data, len, VectorBody{});
 #endif
+    return sum_with(data, len, ScalarBody{});
 }
 
 namespace ringlet::net {
+
+void set_vector_checksum(bool usable) {
+#if defined(__riscv)
+    t_vector_sum = usable;
+#else
+    (void)usable;  // no vector loop in a host build
+#endif
+}
+
+bool vector_checksum() { return t_vector_sum; }
 
 uint16_t chksum_scalar(const void* data, int len) {
     if (len < kShortSum) return short_sum(data, len);

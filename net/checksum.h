@@ -24,11 +24,18 @@ uint16_t ringlet_chksum(const void* data, int len);
 #include <stddef.h>
 
 namespace ringlet::net {
+// Whether ringlet_chksum, on this core, may sum with the vector unit (RVV
+// 1.0): off until the core's start code says its hart has V
+// (user::hart_features()); the vector loop exists in every riscv64 build and
+// is chosen per call, the scalar loop everywhere else. Per core (thread-
+// local): set by the core itself before its first sum, read by its own sums.
+void set_vector_checksum(bool usable);
+bool vector_checksum();
 // ringlet_chksum's scalar algorithm (a 64-bit sum), in every build: what
-// ringlet_chksum is without RINGLET_RVV, and the reference the RVV build's
-// guest self-test (user/vcheck) compares the vector sum with.
+// ringlet_chksum does without the vector unit, and the reference the guest
+// self-test (user/vcheck) compares the vector sum with.
 uint16_t chksum_scalar(const void* data, int len);
-// The RVV build's algorithm with `lanes` 64-bit lanes (VLMAX of the loop's
+// The vector loop's algorithm with `lanes` 64-bit lanes (VLMAX of its
 // e32/m4 loads: VLEN / 8), in portable C++, for the host test. 1..256
 // lanes; anything else gives 0.
 uint16_t chksum_lane_model(const void* data, int len, size_t lanes);

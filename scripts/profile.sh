@@ -25,7 +25,7 @@
 #   --keep-log FILE     keep the exec log there (it is deleted otherwise)
 #   --keep-console FILE keep the guest's serial console there
 #   --no-build          use what is built (build/riscv64, build/host)
-#   --cpu MODEL         QEMU's -cpu (e.g. rv64,v=true for the riscv64-v build)
+#   --cpu MODEL         QEMU's -cpu (default run-qemu.sh's: rv64 with V; rv64: no V)
 #   --loadgen PATH, --profiler PATH   the host tools (default: in build/host)
 # Build directories: RINGLET_RISCV_BUILD (build/riscv64), RINGLET_HOST_BUILD (build/host).
 #

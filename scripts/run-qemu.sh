@@ -8,6 +8,7 @@
 #                       [--initrd FILE|none] [--net SPEC] [--disk FILE] [--disk-queues N] [--uboot] [--no-build]
 #                       [--app NAME] [-- extra QEMU args]
 # Without --initrd the built initrd (every app in user/) is loaded.
+# --cpu MODEL is QEMU's -cpu; on virt the default is rv64 with V (RVV 1.0).
 # --net udp:PORT[:GUEST],tcp:PORT[:GUEST],... adds a virtio-net device on QEMU
 # user networking (the guest is 10.0.2.15) with those host ports forwarded
 # from 127.0.0.1. --net tap:IFNAME puts the virtio-net device on the existing
@@ -31,6 +32,7 @@
 #          (default build/kv-disk.img, created on first use)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+default_cpu="rv64,v=true,vext_spec=v1.0,vlen=128,elen=64"
 
 smp=1 queues=1 disk_queues=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
 extra=()
@@ -145,6 +147,11 @@ else
 fi
 [ "$machine" = virt ] && qemu+=(-global virtio-mmio.force-legacy=false)
 qemu+=("${netdev[@]}")
+# QEMU's rv64 with the vector unit (RVV 1.0, VLEN 128) unless --cpu says
+# otherwise: the kernel hands V to the apps and the libOS sums checksums with
+# it; on a CPU without V (--cpu rv64, the VisionFive 2's U74) the same image
+# runs the scalar loop.
+[ -z "$cpu" ] && [ "$machine" = virt ] && cpu=$default_cpu
 [ -n "$cpu" ] && qemu+=(-cpu "$cpu")
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
 if [ $gdb -eq 1 ]; then

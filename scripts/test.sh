@@ -14,9 +14,6 @@ cmake --build --preset riscv64 -- -j"$jobs"
 echo "== building riscv64-zbb (the same with Zbb, for qemu.zbb)"
 cmake --preset riscv64-zbb -DRINGLET_WERROR=ON >/dev/null
 cmake --build --preset riscv64-zbb -- -j"$jobs"
-echo "== building riscv64-v (Zbb + V: the vector checksum, for qemu.rvv_*)"
-cmake --preset riscv64-v -DRINGLET_WERROR=ON >/dev/null
-cmake --build --preset riscv64-v -- -j"$jobs"
 echo "== building host (unit tests, tools)"
 cmake --preset host -DRINGLET_WERROR=ON >/dev/null
 cmake --build --preset host -- -j"$jobs"

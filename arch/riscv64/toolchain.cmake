@@ -12,16 +12,14 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 # not assumed: the U74 and QEMU's default rv64 CPU have it, but a plain rv64gc
 # CPU would trap. RINGLET_ZBB=ON (preset riscv64-zbb) adds it for all target
 # code: count-trailing-zeros, byte swaps, min/max become single instructions.
-# RINGLET_RVV=ON (preset riscv64-v) adds the vector extension (RVV 1.0) as
-# well: GCC 12 emits no vector code itself (no autovectorizer, no intrinsics
-# for V), it only assembles the hand-written loops (net/checksum.cc), so the
-# rest of the code is the same as the Zbb build's.
+# The vector extension (RVV 1.0) is not a build choice: GCC 12 emits no vector
+# code itself, and the one hand-written vector loop (net/checksum.cc) is
+# assembled with `.option arch, +v` in every build and run only on harts the
+# kernel reports V for (kHartFeatureVector), as the kernel's own V handling is.
 # The flags below are fixed at a build folder's first configure; the top-level
-# CMakeLists.txt refuses a later change of RINGLET_ZBB or RINGLET_RVV.
-list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES RINGLET_ZBB RINGLET_RVV)
-if(RINGLET_RVV)
-  set(RINGLET_MARCH rv64gcv_zbb)
-elseif(RINGLET_ZBB)
+# CMakeLists.txt refuses a later change of RINGLET_ZBB.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES RINGLET_ZBB)
+if(RINGLET_ZBB)
   set(RINGLET_MARCH rv64gc_zbb)
 else()
   set(RINGLET_MARCH rv64gc)

@@ -118,6 +118,7 @@ void restore_fp(TrapFrame& frame, uint64_t* regs) {
 }
 
 void set_start_arg(TrapFrame& frame, int i, uint64_t value) { frame.x[10 + i] = value; }
+bool user_vector_on(const TrapFrame& frame) { return (frame.sstatus & kSstatusVs) != 0; }
 void set_start_thread_pointer(TrapFrame& frame, uint64_t tp) { frame.x[4] = tp; }
 uint64_t fault_pc(const TrapFrame& frame) { return frame.sepc; }
 uint64_t fault_address(const TrapFrame& frame) { return frame.stval; }

@@ -12,7 +12,9 @@
 // app's name, then its arguments, separated by spaces) stored on that stack,
 // a3 = the first capability its starter handed it (dispatcher_start's first
 // gift), or 0; a4/a5 = the user address and count of the StartCap array
-// describing every capability it starts with (ringlet/start_caps.h).
+// describing every capability it starts with (ringlet/start_caps.h);
+// a6 = the hart's features U-mode may use (HartFeature bits, like Linux's
+// AT_HWCAP: what the instruction set leaves to the kernel to switch on).
 //
 // Capabilities are passed as CapIndex values (slot | generation << 16, see
 // cap_types.h); user pointers are checked against the caller's address space.
@@ -93,13 +95,25 @@ enum SyscallNumber
     kSysDispatcherStart = 15,
     // Span the calling app onto the hart that hart cap a0 (Run) names, where
     // it does not run yet: a new dispatcher in the same address space starts
-    // at a1 with sp = a2, tp = a3, a0 = its hart index, a1 = a4 → value = 0.
+    // at a1 with sp = a2, tp = a3, a0 = its hart index, a1 = a4, a2 = its
+    // HartFeature bits → value = 0.
     // Every dispatcher of the app ends when one ends.
     kSysDispatcherSpan = 16,
     // → value = the harts the app's starter asked it to run on (init=NAME@0-3),
     // bit i = dense index i, its own included.
     kSysAppHarts = 17,
     kSysCount = 18,
+};
+
+// HartFeature: a6 at an app's start, a2 at a spanned core's start.
+enum
+#ifdef __cplusplus
+    : uint64_t
+#endif
+{
+    // The vector unit (RVV 1.0): the kernel saves and restores the app's
+    // vector registers. Without this bit a vector instruction ends the app.
+    kHartFeatureVector = 1u << 0,
 };
 
 // frame_map permissions (a2). The same bits as the kernel's MapPerm

@@ -290,6 +290,7 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
     d->has_wake_value = false;
     d->next = nullptr;
     arch::init_user_frame(d->frame, start.entry, start.stack_top, {hart_index, start.arg, 0, 0});
+    arch::set_start_arg(d->frame, 2, start_features(d->frame));
     arch::set_start_thread_pointer(d->frame, start.thread_pointer);
     return d;
 }

@@ -6,7 +6,9 @@
 
 #include "kernel/obj/dispatcher.h"
 #include "kernel/smp/hart_local.h"
+#include "kernel/arch.h"
 #include "ringlet/result.h"
+#include "ringlet/syscall_abi.h"
 
 namespace ringlet {
 
@@ -39,6 +41,12 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
 
 // The harts `d`'s starter asked it to run on (bit = dense index; init=@N-M).
 uint64_t domain_placement_harts(Dispatcher& d);
+
+// The HartFeature bits a user state made by arch::init_user_frame starts
+// with (a6 at an app's start, a2 at a spanned core's; syscall_abi.h).
+inline uint64_t start_features(const TrapFrame& frame) {
+    return arch::user_vector_on(frame) ? uint64_t{kHartFeatureVector} : 0;
+}
 
 // Ends dispatcher `d` (if it is still `id`) because another member of its
 // app ended. Only on d's own hart (the EndDispatcher message brings it there).

@@ -44,6 +44,7 @@
 #include "libos/backend/ringlet_platform.h"
 #include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
+#include "net/checksum.h"
 #include "net/virtio_nic.h"
 #include "ringlet/cap_types.h"
 #include "user/rt/cores.h"
@@ -453,6 +454,8 @@ Result<Resources> acquire_core(uint32_t core, const char* name) {
     const bool want_lwip = name == nullptr || name[0] == '\0' || strcmp(name, "lwip") == 0;
     if (!want_lwip && strcmp(name, "loopback") != 0) return Error::NotFound;
     TRY(map_core_memory(core));
+    // This core's checksums use the vector unit where its hart has one.
+    net::set_vector_checksum((user::hart_features() & kHartFeatureVector) != 0);
     Resources r;
     r.core = core;
     r.frame_arena = c.frames;

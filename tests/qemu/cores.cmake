@@ -6,11 +6,12 @@
 # index (OpenSBI may boot from any hart), so those checks take any hart.
 # init=cores@all: core 0 starts a core on every other hart; each checks its
 # tp-addressed state is its own; a second core on a hart is refused (Busy);
-# when core 0 exits the others end with it, everything is released once (the
+# every core got the same hart features from the kernel (0x1: QEMU's default
+# CPU has V); when core 0 exits the others end with it, everything is released once (the
 # machine powers off after the last dispatcher). A bad hart range is refused.
 ringlet_qemu_test(qemu.cores_span_4
   CHECKS --exit 0 --lacks PANIC --has "^cores: on hart 0, asked to run on harts 0xf$"
-         --has "^cores: 4 of 4 cores up$" --has "^cores: spanning checks passed$"
+         --has "^cores: 4 of 4 cores up, hart features 0x1$" --has "^cores: spanning checks passed$"
          --has "^app cores \\(hart [0-3]\\) exited with code 0$"
          --count "^app cores \\(hart [0-3]\\) ended with its app$" 3
          --has "^init: app 'hello': no such hart index$" --has "^all apps done: powering off$"
@@ -19,7 +20,7 @@ ringlet_qemu_test(qemu.cores_span_4
 # Core 2 faults: the app ends on harts 0 and 1 as well, while the ticker on
 # hart 3 keeps running to its end.
 ringlet_qemu_test(qemu.cores_fault_ends_app
-  CHECKS --exit 0 --lacks PANIC --has "^cores: 3 of 3 cores up$"
+  CHECKS --exit 0 --lacks PANIC --has "^cores: 3 of 3 cores up, hart features 0x1$"
          --has "^app cores \\(hart [0-3]\\) killed: store/AMO page fault"
          --count "^app cores \\(hart [0-3]\\) ended with its app$" 2
          --has "^ticker: done$" --has "^app ticker \\(hart [0-3]\\) exited with code 0$"

@@ -15,7 +15,7 @@
 #   perf_echo_budget.sh --figure profile|stats --budget N [--size B] [--proto udp|tcp]
 #                       [--build DIR] [--cpu MODEL] LOADGEN
 # --build: the riscv64 build to boot (default $RINGLET_RISCV_BUILD); --cpu:
-# QEMU's -cpu (e.g. rv64,v=true for the riscv64-v build).
+# QEMU's -cpu (default: run-qemu.sh's, rv64 with V; rv64 for a CPU without V).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 figure_kind="" budget="" size=64 margin=10 proto=udp cpu="" boots=""

@@ -17,6 +17,7 @@ constexpr uint32_t kNone = ~0u;
 
 // Shared by the cores: each writes only its own slot, core 0 reads them.
 uint64_t g_seen_hart[user::kMaxCores];
+uint64_t g_seen_features[user::kMaxCores];
 uint32_t g_up;                 // cores that checked in (atomic)
 uint32_t g_fault_core = kNone;
 uint32_t g_checked;            // core 0 finished its checks (atomic)
@@ -34,6 +35,7 @@ void sleep_ms(uint64_t ms) {
 bool check_in(uint32_t hart) {
     t_mark = 0x1000 + hart;
     g_seen_hart[hart] = user::hart_index();
+    g_seen_features[hart] = user::hart_features();
     __atomic_fetch_add(&g_up, 1, __ATOMIC_ACQ_REL);
     sleep_ms(20);
     return t_mark == 0x1000 + hart;
@@ -92,7 +94,15 @@ int main(int argc, char** argv) {
             ++failures;
         }
     }
-    user::printf("cores: %u of %u cores up\n", up, expected);
+    // Every core learns its hart's features from the kernel at its start
+    // (a6 / a2): QEMU's harts are alike, so all must say what core 0 does.
+    for (uint32_t h = 0; h < user::kMaxCores; ++h) {
+        if (!(placement >> h & 1) || g_seen_features[h] == g_seen_features[self]) continue;
+        user::printf("cores: core on hart %u saw features 0x%lx, core 0 0x%lx\n", h, g_seen_features[h],
+                     g_seen_features[self]);
+        ++failures;
+    }
+    user::printf("cores: %u of %u cores up, hart features 0x%lx\n", up, expected, g_seen_features[self]);
     if (up != expected) ++failures;
     // The kernel's rules: one core per hart, only with a Hart cap.
     if (auto r = user::start_core(self, core_main, nullptr); r || r.error() != Error::Busy) {

@@ -69,9 +69,11 @@ uint32_t start_placed_cores(CoreMain fn, uint32_t max_cores, const char* who) {
 }  // namespace ringlet::user
 
 // A further core's first C++: its tp is set; record where it runs and go.
-extern "C" [[noreturn]] void ringlet_core_start(uint64_t hart_index, ringlet::user::CoreStart* start) {
+extern "C" [[noreturn]] void ringlet_core_start(uint64_t hart_index, ringlet::user::CoreStart* start,
+                                                uint64_t features) {
     using namespace ringlet::user;
     check_tls();
     set_hart_index(hart_index);
+    set_hart_features(features);
     exit(start->fn(start->arg));
 }

@@ -1,8 +1,8 @@
 /* U-mode entry of every Ringlet app. The kernel starts it at _start with sp
  * at the top of its stack and a0 = hart index, a1 = timebase frequency,
  * a2 = the argument string, a3 = the first gift, a4/a5 = the StartCap
- * list and its count (see syscall_abi.h, start_caps.h); a0..a5 go on as
- * ringlet_start's arguments;
+ * list and its count, a6 = the hart's features (see syscall_abi.h,
+ * start_caps.h); a0..a6 go on as ringlet_start's arguments;
  * ringlet_start (runtime.cc) does the rest and never returns. */
     .section .text.start, "ax"
     .globl _start
@@ -13,7 +13,8 @@ _start:
 1:  j       1b
 
 /* Entry of each further core of a spanned app (user/rt/cores.h): the kernel
- * starts it with sp and tp set, a0 = hart index, a1 = the start block. */
+ * starts it with sp and tp set, a0 = hart index, a1 = the start block,
+ * a2 = the hart's features. */
     .globl _core_start
 _core_start:
     mv      s0, zero

@@ -16,7 +16,8 @@ uint64_t g_timebase_hz;
 uint64_t g_ns_per_tick;
 }  // namespace detail
 namespace {
-thread_local uint64_t t_hart_index;  // .tbss: each core's own
+thread_local uint64_t t_hart_index;     // .tbss: each core's own
+thread_local uint64_t t_hart_features;  // HartFeature bits of that hart
 constexpr uint64_t kTlsMagic = 0x52494e474c544c53ull;
 uint64_t g_start_cap;
 const StartCap* g_start_caps;
@@ -31,6 +32,8 @@ thread_local uint64_t t_tls_magic = kTlsMagic;
 
 uint64_t hart_index() { return t_hart_index; }
 void set_hart_index(uint64_t index) { t_hart_index = index; }
+uint64_t hart_features() { return t_hart_features; }
+void set_hart_features(uint64_t features) { t_hart_features = features; }
 
 void check_tls() {
     if (t_tls_magic != kTlsMagic) {
@@ -68,7 +71,7 @@ Result<CapIndex> start_app(const char* line, uint64_t hart, const StartGift* gif
 // Splits the kernel's argument string (in place, on our stack) into argv,
 // runs static constructors and main, and exits with main's result.
 extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebase, char* args, uint64_t start_cap,
-                                           const ringlet::StartCap* caps, uint64_t cap_count) {
+                                           const ringlet::StartCap* caps, uint64_t cap_count, uint64_t features) {
     using namespace ringlet::user;
     // This core's thread_local block, before anything (constructors included)
     // touches a thread_local variable.
@@ -80,6 +83,7 @@ extern "C" [[noreturn]] void ringlet_start(uint64_t hart_index, uint64_t timebas
     tls_install(*block);
     check_tls();
     t_hart_index = hart_index;
+    t_hart_features = features;
     detail::g_timebase_hz = timebase;
     detail::g_ns_per_tick = timebase != 0 && 1000000000ull % timebase == 0 ? 1000000000ull / timebase : 0;
     g_start_cap = start_cap;

@@ -36,6 +36,10 @@ void printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 // the rdtime frequency.
 uint64_t hart_index();
 void set_hart_index(uint64_t index);
+// What that hart lets U-mode use (HartFeature bits, syscall_abi.h: the
+// vector unit), as the kernel said at the core's start.
+uint64_t hart_features();
+void set_hart_features(uint64_t features);
 // Exits (code 134) unless this core's thread-local block holds the image.
 void check_tls();
 // The timebase (rdtime ticks per second) and, when a tick is a whole number
