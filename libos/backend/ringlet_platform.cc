@@ -31,6 +31,14 @@ void RingletPlatform::block(uint64_t deadline_ns) {
     const uint64_t hz = user::timebase_hz();
     uint64_t deadline = deadline_ns == rt::kForever ? 0 : ns_to_ticks(deadline_ns, hz) + 1;
     if (deadline == 0 && m_hooks.mask() == 0) deadline = arch::read_time() + hz / 1000;
+    bool capped = false;
+    if (m_max_sleep_ns != 0) {
+        const uint64_t cap = arch::read_time() + ns_to_ticks(m_max_sleep_ns, hz);
+        if (deadline == 0 || deadline > cap) {
+            deadline = cap;
+            capped = true;
+        }
+    }
     SleepStats& st = t_sleep_stats;
     ++st.blocks;
     for (;;) {
@@ -46,6 +54,7 @@ void RingletPlatform::block(uint64_t deadline_ns) {
         auto fired = arch::user_syscall(kSysWait, m_hooks.mask(), deadline);
         st.wait_instructions += arch::read_instret() - before;
         ++st.waits;
+        if (capped && !fired.error && fired.value == 0) ++st.capped;
         if (fired.error || !m_hooks.dispatch(fired.value)) return;
         // Woken for another core's queue only (the hook has rung that
         // core): nothing here for the executor, so arm and sleep again -

@@ -29,6 +29,7 @@ struct SleepStats {
     uint64_t wait_instructions = 0;  // rdinstret across the wait syscalls (asleep, waking)
     uint64_t doorbells = 0;          // doorbells rung for other cores (a syscall each)
     uint64_t resleeps = 0;           // waits after a wake-up for another core's queue only
+    uint64_t capped = 0;             // waits ended by the sleep cap (set_max_sleep_ns), nothing else
 };
 // The calling core's.
 extern thread_local SleepStats t_sleep_stats;
@@ -49,12 +50,20 @@ public:
     // sleeps 1 ms and lets the caller re-check.
     void block(uint64_t deadline_ns) override;
 
+    // A core whose device interrupts reach it only through another core
+    // (its queue pair's line is core 0's: ringlet_resources.cc) sleeps at
+    // most `ns` at a time, so it polls its own queues again even if that
+    // core stops polling - its app task spinning - and never rings it.
+    // 0 (the default): no cap.
+    void set_max_sleep_ns(uint64_t ns) { m_max_sleep_ns = ns; }
+
     // Adds a device's hook on its notification bit (SleepHooks::add).
     Result<void> add_sleep_hook(SleepHook& hook, uint32_t bit) { return m_hooks.add(hook, bit); }
     uint64_t notification_mask() const { return m_hooks.mask(); }
 
 private:
     SleepHooks m_hooks;
+    uint64_t m_max_sleep_ns = 0;
 };
 
 }  // namespace ringlet::backend

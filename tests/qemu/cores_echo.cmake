@@ -26,3 +26,13 @@ if(TARGET ringlet_loadgen)
   set_tests_properties(qemu.cores_mq_reset PROPERTIES
     ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
 endif()
+
+# Core 0's app task spins (cores_mq_spin.sh): a core that stops polling
+# cannot stall the others' pairs - each sleeps at most 10 ms, so the flows
+# RSS sends to cores 1-3 are still answered. Needs root.
+if(TARGET ringlet_loadgen)
+  add_test(NAME qemu.cores_mq_spin COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh
+                                           $<TARGET_FILE:ringlet_loadgen> spin)
+  set_tests_properties(qemu.cores_mq_spin PROPERTIES
+    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
+endif()

@@ -9,9 +9,11 @@
 # are copied from core 0, which the device sends every non-IP frame to).
 # Needs root for unshare -n and the tap device (CI runs as root).
 # With `reset`, one core's NIC faults on purpose and the checks of
-# cores_mq_reset.sh follow instead (the device reset by every core).
+# cores_mq_reset.sh follow instead (the device reset by every core); with
+# `spin`, core 0's app task spins and those of cores_mq_spin.sh (the other
+# cores' flows still answered).
 #
-#   cores_mq_test.sh LOADGEN [reset]
+#   cores_mq_test.sh LOADGEN [reset|spin]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 loadgen=$1
@@ -19,6 +21,7 @@ mode=${2:-plain}
 harts=4
 echo_args="--core-stats:1000"
 [ "$mode" = reset ] && echo_args="--nic-fault-after:30"
+[ "$mode" = spin ] && echo_args="--spin-after:20:--core-stats:100:--stats:100"
 
 . "$(dirname "$0")/netns.sh" "$0" "$@"  # from here on in a private network namespace
 
@@ -38,9 +41,9 @@ for _ in $(seq 1 600); do
 done
 [ "$(tr -d '\r' <"$log" | grep -cE '^echo: core [0-9]+ ready')" -ge $harts ] || die "not every core came up"
 grep -q "libos: $harts queue pairs with RSS" "$log" || fail "the device did not take $harts pairs with RSS"
-if [ "$mode" = reset ]; then
+if [ "$mode" != plain ]; then
   [ $failed -eq 0 ] || die "not on $harts pairs"
-  . "$(dirname "$0")/cores_mq_reset.sh"
+  . "$(dirname "$0")/cores_mq_$mode.sh"
   exit $failed
 fi
 

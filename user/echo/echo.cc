@@ -3,13 +3,15 @@
 // on Ringlet. One event loop: every outstanding operation's qtoken sits in
 // one array handed to demi_wait_any.
 //
-//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--core-stats N] [--nic-fault-after N] [--backend=NAME]
+//   echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N]
+//        [--fault-after N] [--nic-fault-after N] [--spin-after N] [--backend=NAME]
 //
 // --close-after N makes the server close each TCP connection after echoing N
 // messages (the "server closes first" case). On Ringlet it serves on every
-// hart the boot line gives it (init=echo:...@all), one libOS per core;
-// --core-stats N makes each core print its count every N requests. Libc use is limited to string
-// helpers, so the app stays easy to build for riscv64.
+// hart the boot line gives it (init=echo:...@all), one libOS per core. The
+// reports and test hooks (--stats, --core-stats, the --*-after faults) are
+// in hooks.h. Libc use is limited to string helpers, so the app stays easy
+// to build for riscv64.
 #include <arpa/inet.h>
 #include <demi/libos.h>
 #include <demi/sga.h>
@@ -20,10 +22,9 @@
 #include <unistd.h>
 
 #include "libos/pdpix/ringlet_demi.h"
+#include "user/echo/hooks.h"
 #include "user/rt/parse_num.h"
 #if RINGLET_FREESTANDING
-#include "libos/backend/core_mesh.h"
-#include "libos/backend/ringlet_platform.h"
 #include "user/rt/cores.h"
 #include "user/rt/syscall.h"
 #endif
@@ -87,227 +88,17 @@ char** g_argv = nullptr;
 Conn& conn(int qd) { return t_echo->conns[qd % kMaxQds]; }
 bool valid_qd(int qd) { return qd >= 0 && qd < kMaxQds * static_cast<int>(kMaxEchoCores); }
 
-void say(const char* s) { (void)!write(2, s, strlen(s)); }
-
-// --stats N: every N echoed UDP requests, print the instructions the hart
-// retired per request (rdinstret; exact only under QEMU -icount) inside the
-// app's own address space: app, libOS, lwIP and the virtio driver, but not
-// the time asleep in the kernel.
-unsigned long g_stats_every = 0;
-thread_local unsigned long g_stats_count = 0;
-thread_local unsigned long long g_stats_start = 0;
-
-unsigned long long retired_instructions() {
-#if defined(__riscv)
-    unsigned long long n;
-    asm volatile("rdinstret %0" : "=r"(n));
-    return n;
-#else
-    return 0;  // not readable from user space here
-#endif
-}
-
-void say_number(unsigned long long v) {
-    char digits[24];
-    int n = 0;
-    do {
-        digits[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v);
-    char text[24];
-    for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
-    (void)!write(2, text, static_cast<size_t>(n));
-}
-
-thread_local unsigned long long g_stats_sleep = 0;
-
-// --fault-after N (a test hook): after N echoed UDP requests the app touches
-// an unmapped address, so a test can see the OS kill it mid-stream and go on.
-unsigned long g_fault_after = 0;
-thread_local unsigned long g_udp_echoed = 0;
-
-void maybe_fault() {
-    if (g_fault_after == 0 || ++g_udp_echoed < g_fault_after) return;
-    say("echo: faulting on purpose (--fault-after)\n");
-    static volatile unsigned long nowhere = 16;  // volatile: the compiler cannot see the address
-    *reinterpret_cast<volatile unsigned long*>(nowhere) = 1;
-}
-
-// --nic-fault-after N (a test hook, Ringlet only): the first core other
-// than core 0 to echo N UDP requests makes its NIC act as if the device had
-// broken its queue pair, once per app (libos/backend/ringlet_resources.cc),
-// so a test sees a multiqueue NIC reset by every core together, started by
-// a core that does not own the device, and traffic go on.
-unsigned long g_nic_fault_after = 0;
-thread_local unsigned long g_udp_before_nic_fault = 0;
-#if RINGLET_FREESTANDING
-extern "C" int ringlet_nic_inject_fault(void);
-#endif
-
-void maybe_nic_fault() {
-    if (g_nic_fault_after == 0 || t_echo->core == 0 || ++g_udp_before_nic_fault != g_nic_fault_after) return;
-    static int once = 0;
-    if (__atomic_exchange_n(&once, 1, __ATOMIC_RELAXED) != 0) return;
-#if RINGLET_FREESTANDING
-    say("echo: core ");
-    say_number(t_echo->core);
-    say(ringlet_nic_inject_fault() == 0 ? ": NIC fault injected (--nic-fault-after)\n"
-                                        : ": no NIC to fault (--nic-fault-after)\n");
-#endif
-}
-
-void count_request() {
-    if (g_stats_every == 0) return;
-    if (g_stats_count == 0) {
-        g_stats_start = retired_instructions();
-        g_stats_sleep = ringlet_demi_sleep_instructions();
-    }
-    if (++g_stats_count <= g_stats_every) return;
-    // Not counted: what the core retired asleep in the OS (idle time shows up
-    // as instructions under QEMU -icount).
-    unsigned long long spent =
-        retired_instructions() - g_stats_start - (ringlet_demi_sleep_instructions() - g_stats_sleep);
-    // Core 0's line keeps the form the perf tests read; the others name
-    // their core (each core counts what its own hart retired).
-    say("echo: ");
-    if (t_echo->core != 0) {
-        say("core ");
-        say_number(t_echo->core);
-        say(": ");
-    }
-    say_number(g_stats_every);
-    say(" requests, ");
-    say_number(spent / g_stats_every);
-    say(" instructions per request\n");
-#if RINGLET_FREESTANDING
-    // The core's sleep path since start (libos/backend/ringlet_platform.h).
-    ringlet::backend::SleepStats sl;
-    if (ringlet_sleep_stats(&sl) == 0) {
-        say("echo: sleep: core ");
-        say_number(t_echo->core);
-        say(" blocks=");
-        say_number(sl.blocks);
-        say(" refused=");
-        say_number(sl.refused);
-        say(" waits=");
-        say_number(sl.waits);
-        say(" wait_instr=");
-        say_number(sl.wait_instructions);
-        say(" doorbells=");
-        say_number(sl.doorbells);
-        say(" resleeps=");
-        say_number(sl.resleeps);
-        say("\n");
-    }
-#endif
-    // And the zero-copy accounting since start (tests read copied=0).
-    struct ringlet_demi_stats dp;
-    if (ringlet_demi_stats(&dp) == 0) {
-        say("echo: dataplane: copied=");
-        say_number(dp.payload_bytes_copied);
-        say(" lent=");
-        say_number(dp.rx_lent);
-        say(" rx_copied=");
-        say_number(dp.rx_copied);
-        say(" in_place=");
-        say_number(dp.tx_in_place);
-        say(" by_reference=");
-        say_number(dp.tx_by_reference);
-        say("\n");
-        // Remote-input limits (qemu.net_tap reads these after its floods).
-        say("echo: limits: udp_dropped=");
-        say_number(dp.udp_rx_dropped);
-        say(" half_open_evicted=");
-        say_number(dp.tcp_half_open_evicted);
-        say(" syn_dropped=");
-        say_number(dp.tcp_syn_dropped);
-        say(" dma_live=");
-        say_number(dp.dma_bytes_live);
-        say(" dma_total=");
-        say_number(dp.dma_bytes_total);
-        say("\n");
-    }
-    g_stats_count = 0;
-}
-
-// Each core's own counter; its first request is announced on the console,
-// so a test sees every core serve.
-// With --core-stats on Ringlet, the libOS's hand-off counters of every core
-// sharing the NIC (libos/backend/core_mesh.h): frames core 0 kept, handed
-// to other cores (software steering) or copied to them (ARP replies),
-// frames other cores received that way and sent through core 0.
-void say_mesh_stats() {
-#if RINGLET_FREESTANDING
-    ringlet::backend::MeshCoreStats s;
-    for (unsigned k = 0; ringlet_core_mesh_stats(k, &s) == 0; ++k) {
-        say("echo: mesh: core ");
-        say_number(k);
-        say(" kept=");
-        say_number(s.rx_kept);
-        say(" handed=");
-        say_number(s.rx_handed);
-        say(" dropped=");
-        say_number(s.rx_dropped);
-        say(" arp_copies=");
-        say_number(s.arp_copies);
-        say(" received=");
-        say_number(s.rx_forwarded);
-        say(" tx_handed=");
-        say_number(s.tx_handed);
-        say(" tx_sent_for_others=");
-        say_number(s.tx_sent);
-        say(" tx_dropped=");
-        say_number(s.tx_dropped);
-        say(" arp_copy_failed=");
-        say_number(s.arp_copy_failed);
-        say(" tx_send_failed=");
-        say_number(s.tx_send_failed);
-        say(" tx_waited=");
-        say_number(s.tx_waited);
-        say(" tx_copied_bytes=");
-        say_number(s.tx_copied_bytes);
-        say("\n");
-    }
-#endif
-}
-
-// --core-stats N: every N requests a core reports its own count.
-unsigned long g_core_stats_every = 0;
-
-// The console lines of count_served(): out of line and cold, so the count
-// itself saves no registers (it runs once per request).
-[[gnu::noinline, gnu::cold]] void report_served(unsigned long n) {
-    if (n == 1) {
-        say("echo: core ");
-        say_number(t_echo->core);
-        say(" served its first request\n");
-    }
-    if (g_core_stats_every != 0 && n % g_core_stats_every == 0) {
-        say("echo: core ");
-        say_number(t_echo->core);
-        say(": served ");
-        say_number(n);
-        say("\n");
-        say_mesh_stats();
-    }
-}
+using echo::g_hooks;
+using echo::say;
+using echo::say_number;
 
 void count_served() {
     const unsigned long n = ++t_echo->served;
-    if (n == 1 || g_core_stats_every != 0) [[unlikely]] report_served(n);
+    if (n == 1 || g_hooks.core_stats_every != 0) [[unlikely]] echo::report_served(t_echo->core, n);
 }
 
-// Whether any per-request hook (--stats, --core-stats, --fault-after,
-// --nic-fault-after) is on: one test per datagram instead of four.
+// Whether any per-datagram hook is on: one test per datagram.
 bool g_udp_hooks = false;
-
-// A UDP datagram's hooks, out of line and cold: the echo path calls them
-// only when one is on.
-[[gnu::noinline, gnu::cold]] void udp_hooks() {
-    count_request();
-    maybe_fault();
-    maybe_nic_fault();
-}
 
 bool track(demi_qtoken_t qt, Kind k, int qd) {
     EchoCore& e = *t_echo;
@@ -339,7 +130,7 @@ bool echo_udp(int qd, demi_qresult_t& qr, demi_qtoken_t* slot) {
         const auto* to = reinterpret_cast<const sockaddr*>(reinterpret_cast<const unsigned char*>(sga) +
                                                            offsetof(demi_sgarray_t, sga_addr));
         count_served();
-        if (g_udp_hooks) [[unlikely]] udp_hooks();
+        if (g_udp_hooks) [[unlikely]] echo::udp_hooks(t_echo->core);
         demi_qtoken_t qt;
         if (demi_pushto(&qt, qd, sga, to, sizeof(sockaddr_in)) == 0) {
             // A datagram usually leaves at once (the libOS completes the
@@ -572,16 +363,18 @@ int main(int argc, char* argv[]) {
         } else if (strcmp(argv[i], "--close-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_close_after)) return 2;
         } else if (strcmp(argv[i], "--fault-after") == 0 && i + 1 < argc) {
-            if (!parse_num(argv[++i], &g_fault_after)) return 2;
+            if (!parse_num(argv[++i], &g_hooks.fault_after)) return 2;
         } else if (strcmp(argv[i], "--nic-fault-after") == 0 && i + 1 < argc) {
-            if (!parse_num(argv[++i], &g_nic_fault_after)) return 2;
+            if (!parse_num(argv[++i], &g_hooks.nic_fault_after)) return 2;
+        } else if (strcmp(argv[i], "--spin-after") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_hooks.spin_after)) return 2;
         } else if (strcmp(argv[i], "--core-stats") == 0 && i + 1 < argc) {
-            if (!parse_num(argv[++i], &g_core_stats_every)) return 2;
+            if (!parse_num(argv[++i], &g_hooks.core_stats_every)) return 2;
         } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
-            if (!parse_num(argv[++i], &g_stats_every)) return 2;
+            if (!parse_num(argv[++i], &g_hooks.stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
             say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N] [--fault-after N] "
-                "[--nic-fault-after N] [--backend=NAME]\n");
+                "[--nic-fault-after N] [--spin-after N] [--backend=NAME]\n");
             return 2;
         }
     }
@@ -593,6 +386,6 @@ int main(int argc, char* argv[]) {
     g_tcp_port = tcp_port;
     g_argc = argc;
     g_argv = argv;
-    g_udp_hooks = g_stats_every != 0 || g_fault_after != 0 || g_nic_fault_after != 0;
+    g_udp_hooks = g_hooks.per_datagram();
     return serve(nullptr);
 }
