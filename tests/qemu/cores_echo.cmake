@@ -9,30 +9,25 @@ if(TARGET ringlet_loadgen)
   endforeach()
 endif()
 
-# The same over a multiqueue tap with RSS (test b): each core its own queue
-# pair, no frame forwarded between cores. Needs root (unshare -n, tap).
+# The same over a multiqueue tap with RSS, in a private network namespace
+# (needs root: unshare -n, tap), cores_mq_test.sh LOADGEN MODE:
+#   qemu.cores_mq_4      each core its own queue pair, no frame forwarded
+#                        between cores (issue 14, test b)
+#   qemu.cores_mq_reset  the device reset by every core together after a
+#                        fault injected on one (cores_mq_reset.sh): traffic
+#                        on every pair afterwards
+#   qemu.cores_mq_spin   core 0's app task spins (cores_mq_spin.sh): a core
+#                        that stops polling cannot stall the others' pairs -
+#                        each sleeps at most 10 ms, so the flows RSS sends to
+#                        cores 1-3 are still answered
 if(TARGET ringlet_loadgen)
-  add_test(NAME qemu.cores_mq_4 COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh $<TARGET_FILE:ringlet_loadgen>)
-  set_tests_properties(qemu.cores_mq_4 PROPERTIES
-    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
-endif()
-
-# The same device reset by every core together after a fault injected on one
-# (issue 15 item 4, cores_mq_reset.sh): traffic on every pair afterwards.
-# Needs root.
-if(TARGET ringlet_loadgen)
-  add_test(NAME qemu.cores_mq_reset COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh
-                                            $<TARGET_FILE:ringlet_loadgen> reset)
-  set_tests_properties(qemu.cores_mq_reset PROPERTIES
-    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
-endif()
-
-# Core 0's app task spins (cores_mq_spin.sh): a core that stops polling
-# cannot stall the others' pairs - each sleeps at most 10 ms, so the flows
-# RSS sends to cores 1-3 are still answered. Needs root.
-if(TARGET ringlet_loadgen)
-  add_test(NAME qemu.cores_mq_spin COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh
-                                           $<TARGET_FILE:ringlet_loadgen> spin)
-  set_tests_properties(qemu.cores_mq_spin PROPERTIES
-    ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
+  foreach(mode plain reset spin)
+    set(name qemu.cores_mq_${mode})
+    if(mode STREQUAL plain)
+      set(name qemu.cores_mq_4)
+    endif()
+    add_test(NAME ${name} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cores_mq_test.sh $<TARGET_FILE:ringlet_loadgen> ${mode})
+    set_tests_properties(${name} PROPERTIES
+      ENVIRONMENT "RINGLET_RISCV_BUILD=${RINGLET_RISCV_BUILD}" TIMEOUT 300 LABELS "qemu;net;cores")
+  endforeach()
 endif()
