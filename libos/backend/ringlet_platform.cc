@@ -32,12 +32,10 @@ void RingletPlatform::block(uint64_t deadline_ns) {
     uint64_t deadline = deadline_ns == rt::kForever ? 0 : ns_to_ticks(deadline_ns, hz) + 1;
     if (deadline == 0 && m_hooks.mask() == 0) deadline = arch::read_time() + hz / 1000;
     bool capped = false;
-    if (m_max_sleep_ns != 0) {
-        const uint64_t cap = arch::read_time() + ns_to_ticks(m_max_sleep_ns, hz);
-        if (deadline == 0 || deadline > cap) {
-            deadline = cap;
-            capped = true;
-        }
+    if (m_max_sleep_ns != 0) {  // a core on its own pair (ringlet_resources.cc)
+        const SleepDeadline until = sleep_deadline(deadline, arch::read_time(), ns_to_ticks(m_max_sleep_ns, hz));
+        deadline = until.ticks;
+        capped = until.capped;
     }
     SleepStats& st = t_sleep_stats;
     ++st.blocks;

@@ -29,6 +29,20 @@ protected:
     ~SleepHook() = default;
 };
 
+// The wait's deadline in timer ticks (0: none) for a sleep asked to end at
+// `deadline` (0: none) that may last at most `cap` ticks from `now` (0: no
+// cap): the earlier of the two. `capped` says whether the cap is what ends it.
+struct SleepDeadline {
+    uint64_t ticks;
+    bool capped;
+};
+constexpr SleepDeadline sleep_deadline(uint64_t deadline, uint64_t now, uint64_t cap) {
+    if (cap == 0) return {deadline, false};
+    const uint64_t limit = now + cap;
+    if (deadline != 0 && deadline <= limit) return {deadline, false};
+    return {limit, true};
+}
+
 class SleepHooks {
 public:
     static constexpr uint32_t kMaxHooks = 8;

@@ -88,5 +88,22 @@ TEST(SleepHooks, RefusesBadBitsAndDuplicates) {
     EXPECT_EQ(hooks.mask(), (1ull << 63) | 0x7f);
 }
 
+// The sleep cap (RingletPlatform::set_max_sleep_ns): the earlier of the
+// asked deadline and now + cap; no deadline means the cap; no cap changes
+// nothing.
+TEST(SleepDeadline, TheEarlierOfTheDeadlineAndTheCap) {
+    constexpr uint64_t kNow = 1000, kCap = 100;
+    EXPECT_EQ(sleep_deadline(0, kNow, 0).ticks, 0u);  // no cap, no deadline: sleep until woken
+    EXPECT_FALSE(sleep_deadline(0, kNow, 0).capped);
+    EXPECT_EQ(sleep_deadline(5000, kNow, 0).ticks, 5000u);
+    EXPECT_EQ(sleep_deadline(0, kNow, kCap).ticks, kNow + kCap);  // no deadline: the cap ends it
+    EXPECT_TRUE(sleep_deadline(0, kNow, kCap).capped);
+    EXPECT_EQ(sleep_deadline(5000, kNow, kCap).ticks, kNow + kCap);  // a later deadline: the cap
+    EXPECT_TRUE(sleep_deadline(5000, kNow, kCap).capped);
+    EXPECT_EQ(sleep_deadline(1050, kNow, kCap).ticks, 1050u);  // an earlier one stays
+    EXPECT_FALSE(sleep_deadline(1050, kNow, kCap).capped);
+    EXPECT_FALSE(sleep_deadline(kNow + kCap, kNow, kCap).capped);  // equal: the deadline's own
+}
+
 }  // namespace
 }  // namespace ringlet::backend
