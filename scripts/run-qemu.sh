@@ -32,7 +32,8 @@
 #          (default build/kv-disk.img, created on first use)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-default_cpu="rv64,v=true,vext_spec=v1.0,vlen=128,elen=64"
+# shellcheck source=scripts/qemu_cpu.sh
+source "$root/scripts/qemu_cpu.sh"  # RINGLET_QEMU_CPU: the default CPU on virt
 
 smp=1 queues=1 disk_queues=1 mem=256M append="" timeout_s="" gdb=0 build=1 icount=0 machine=virt cpu="" initrd="" uboot=0 net="" append_given=0 disk="" app=""
 extra=()
@@ -151,7 +152,7 @@ qemu+=("${netdev[@]}")
 # otherwise: the kernel hands V to the apps and the libOS sums checksums with
 # it; on a CPU without V (--cpu rv64, the VisionFive 2's U74) the same image
 # runs the scalar loop.
-[ -z "$cpu" ] && [ "$machine" = virt ] && cpu=$default_cpu
+[ -z "$cpu" ] && [ "$machine" = virt ] && cpu=$RINGLET_QEMU_CPU
 [ -n "$cpu" ] && qemu+=(-cpu "$cpu")
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
 if [ $gdb -eq 1 ]; then

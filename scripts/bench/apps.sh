@@ -57,7 +57,7 @@ app_start() {
   app_mon=$app_log.mon
   rm -f "$app_mon"
   # shellcheck disable=SC2054  # the commas belong to QEMU option values
-  local qemu=(qemu-system-riscv64 -machine virt -smp 1 -m "$mem" -bios default
+  local qemu=(qemu-system-riscv64 -machine virt -cpu "$RINGLET_QEMU_CPU" -smp 1 -m "$mem" -bios default
               -kernel "$kernel" -initrd "$initrd" -append "$append"
               -display none -serial stdio -monitor none
               -global virtio-mmio.force-legacy=false

@@ -16,6 +16,8 @@
 
 # shellcheck source=tests/qemu/net_boot.sh
 source "$root/tests/qemu/net_boot.sh"  # free_port
+# shellcheck source=scripts/qemu_cpu.sh
+source "$root/scripts/qemu_cpu.sh"  # RINGLET_QEMU_CPU, for both guests
 
 guest_pid=""
 guest_port=""
@@ -44,9 +46,9 @@ guest_start() {
     *) die "unknown guest $guest" ;;
   esac
   guest_port=$(free_port)
-  # The same machine for both guests; only kernel, initrd and append differ.
+  # The same machine and CPU for both guests; only kernel, initrd and append differ.
   # shellcheck disable=SC2054  # the commas belong to QEMU option values
-  local qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
+  local qemu=(qemu-system-riscv64 -machine virt -cpu "$RINGLET_QEMU_CPU" -smp "$smp" -m "$mem" -bios default
               -kernel "$kernel" -initrd "$initrd" -append "$append"
               -display none -serial stdio -monitor none
               -global virtio-mmio.force-legacy=false

@@ -276,8 +276,10 @@ for rule in "${rules[@]}"; do
   case "$proto" in udp|tcp) ;; *) echo "linux-guest.sh: --net: bad rule '$rule'" >&2; exit 2 ;; esac
   fwd+=",hostfwd=$proto:127.0.0.1:$hport-:${gport:-$hport}"
 done
+# shellcheck source=scripts/qemu_cpu.sh
+source "$here/../qemu_cpu.sh"  # the CPU Ringlet boots on, so both guests run on the same one
 # shellcheck disable=SC2054  # the commas belong to QEMU option values
-qemu=(qemu-system-riscv64 -machine virt -smp "$smp" -m "$mem" -bios default
+qemu=(qemu-system-riscv64 -machine virt -cpu "$RINGLET_QEMU_CPU" -smp "$smp" -m "$mem" -bios default
       -kernel "$cache/Image" -initrd "$initramfs" -append "$append"
       -display none -serial stdio -monitor none
       -global virtio-mmio.force-legacy=false

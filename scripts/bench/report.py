@@ -130,12 +130,19 @@ ICOUNT_RE = {
 }
 
 
+def icount_order(key):
+    """(proto, size) keys: UDP first, then by size."""
+    return (key[0] != "udp", key[1])
+
+
 def load_icount(out):
-    """{size: {guest: [(per_request, idle_per_request or None) per window]}}, warm-up window dropped."""
+    """{(proto, size): {guest: [(per_request, idle_per_request or None) per window]}}, warm-up window dropped."""
     figures = {}
-    for path in glob.glob(os.path.join(out, "icount-*-udp-*.log")):
-        m = re.match(r"icount-(\w+)-udp-(\d+)\.log$", os.path.basename(path))
-        guest, size = m.group(1), int(m.group(2))
+    for path in glob.glob(os.path.join(out, "icount-*-*-*.log")):
+        m = re.match(r"icount-(\w+)-(udp|tcp)-(\d+)\.log$", os.path.basename(path))
+        if not m:
+            continue
+        guest, proto, size = m.group(1), m.group(2), int(m.group(3))
         windows = []
         with open(path, errors="replace") as f:
             for line in f:
@@ -145,8 +152,19 @@ def load_icount(out):
                     windows.append((float(hit.group(2)), float(idle) if idle is not None else None))
         if len(windows) < 2:
             fail(f"{path}: {len(windows)} instret windows (want at least 2)")
-        figures.setdefault(size, {})[guest] = windows[1:]  # the first window holds the warm-up
+        figures.setdefault((proto, size), {})[guest] = windows[1:]  # the first window holds the warm-up
     return figures
+
+
+def load_linux_syscall(out):
+    """Linux's getppid() round trip in instructions (echo-init prints it at start), or None."""
+    for path in sorted(glob.glob(os.path.join(out, "icount-linux-*.log"))):
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"^echo-init: syscall round trip \(getppid\): (\d+) instructions$", line.strip())
+                if m:
+                    return int(m.group(1))
+    return None
 
 
 ICOUNT_NOTES = [
@@ -163,6 +181,9 @@ ICOUNT_NOTES = [
     "ticks: a sampled estimate, good to a few hundred instructions per request over 20,000 requests).",
     "- The comparable pair is Ringlet's figure and Linux *without idle*; Ringlet's still leaves out its kernel "
     "sleep path, so it errs in Ringlet's favour.",
+    "- TCP is measured on Linux only (a request is one read of the echoed message there); Ringlet's echo counts "
+    "UDP with `--stats`, and its TCP figure is the exact profile's (scripts/profile.sh, profile-tcp-64.md), which "
+    "counts everything its hart retired, the sleep path included.",
 ]
 
 HOST_NOTES = [
@@ -174,17 +195,19 @@ HOST_NOTES = [
 
 
 def icount_table(figures, lines):
-    lines.append("| UDP message | Ringlet, without its wait syscall | Linux: all of hart 0, idle included | "
+    lines.append("| message | Ringlet, without its wait syscall | Linux: all of hart 0, idle included | "
                  "Linux: idle part (estimate) | Linux without idle |")
     lines.append("|---|---|---|---|---|")
-    for size in sorted(figures):
-        f = figures[size]
+    for key in sorted(figures, key=icount_order):
+        proto, size = key
+        f = figures[key]
         r = f.get("ringlet", [])
         lx = f.get("linux", [])
         with_idle = [w[0] for w in lx]
         idle = [w[1] for w in lx if w[1] is not None]
         busy = [w[0] - w[1] for w in lx if w[1] is not None]
-        lines.append(f"| {size} B | {spread([w[0] for w in r], n0)} | {spread(with_idle, n0)} | {spread(idle, n0)} | "
+        ring = spread([w[0] for w in r], n0) if r else "see the exact profile"
+        lines.append(f"| {proto.upper()} {size} B | {ring} | {spread(with_idle, n0)} | {spread(idle, n0)} | "
                      f"{spread(busy, n0)} |")
 
 
@@ -310,13 +333,15 @@ plot {bars}
         made.append("latency.png")
     if figures:
         with open(os.path.join(out, "instructions.dat"), "w") as f:
-            for size in sorted(figures):
-                fg = figures[size]
-                ring = statistics.median([w[0] for w in fg["ringlet"]]) if "ringlet" in fg else 0
+            for proto, size in sorted(figures, key=icount_order):
+                fg = figures[(proto, size)]
+                if "ringlet" not in fg:
+                    continue  # Linux only (TCP): no pair to plot
+                ring = statistics.median([w[0] for w in fg["ringlet"]])
                 lx = fg.get("linux", [])
                 busy = statistics.median([w[0] - w[1] for w in lx if w[1] is not None]) if lx else 0
                 total = statistics.median([w[0] for w in lx]) if lx else 0
-                f.write(f'"UDP {size} B" {ring} {busy} {total}\n')
+                f.write(f'"{proto.upper()} {size} B" {ring} {busy} {total}\n')
         gnuplot(out, """
 set terminal pngcairo size 900,500 font ',10'
 set output 'instructions.png'
@@ -385,14 +410,18 @@ def main():
                 lines += [""] + [f"- ⚠ {line.strip()}" for line in f if line.strip()]
         lines.append("")
     if figures:
-        lines += ["## Guest instructions per echoed UDP request (-icount shift=0 -smp 1; median of windows)", ""]
+        lines += ["## Guest instructions per echoed request (-icount shift=0 -smp 1; median of windows)", ""]
         icount_table(figures, lines)
         lines += ["", *ICOUNT_NOTES, ""]
     micro = load_microbench(out)
+    linux_syscall = load_linux_syscall(out)
     if micro:
-        lines += ["## Ringlet micro-figures in guest instructions (user/microbench, -icount shift=0 -smp 1)", "",
+        lines += ["## Micro-figures in guest instructions (Ringlet: user/microbench; Linux: echo-init; "
+                  "-icount shift=0 -smp 1)", "",
                   "| operation | instructions |", "|---|---|"]
         lines += [f"| {what} | {int(n):,} |" for what, n in micro]
+        if linux_syscall is not None:
+            lines.append(f"| syscall round trip, Linux 6.1 (getppid, the least of 20 runs of 100) | {linux_syscall:,} |")
         lines.append("")
     if host:
         lines += ["## Host micro-benchmarks (Google Benchmark, Release; median of repetitions)", ""]

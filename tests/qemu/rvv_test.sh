@@ -16,7 +16,9 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${RINGLET_RISCV_BUILD:?}
-cpu_v="rv64,v=true,vext_spec=v1.0,vlen=128,elen=64"
+# shellcheck source=scripts/qemu_cpu.sh
+source "$root/scripts/qemu_cpu.sh"
+cpu_v=$RINGLET_QEMU_CPU  # run-qemu.sh's default: rv64 with V, VLEN 128
 cpu_plain="rv64"
 objdump=riscv64-linux-gnu-objdump
 failed=0
