@@ -128,8 +128,9 @@ struct LaneModelBody {
 };
 
 #if defined(__riscv)
-// The RVV 1.0 body (assembled with `.option arch, +v`: the rest of the
-// build stays rv64gc, and this runs only where set_vector_checksum allowed it): vle32 at LMUL 4 into v8-v11, vwaddu.wv into the 64-bit
+// The RVV 1.0 body, assembled with `.option arch, +v` (the rest of the
+// build stays rv64gc; it runs only where set_vector_checksum allowed it):
+// vle32 at LMUL 4 into v8-v11, vwaddu.wv into the 64-bit
 // accumulators v16-v23 (LMUL 8); whole strips (VLMAX words, a power of two)
 // in a four-instruction loop, then one short strip tail-undisturbed so the
 // other lanes' sums stay; vredsum.vs adds the lanes up (fewer than 2^29
@@ -271,7 +272,7 @@ constexpr int kShortSum = 160;
     return sum;
 }
 
-// This core's choice (set_vector_checksum): read once a long sum, a few
+// This core's choice (set_vector_checksum): read once per long sum, a few
 // instructions beside its hundreds.
 thread_local bool t_vector_sum = false;
 

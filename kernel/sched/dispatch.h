@@ -4,9 +4,9 @@
 
 #include <stdint.h>
 
+#include "kernel/arch.h"
 #include "kernel/obj/dispatcher.h"
 #include "kernel/smp/hart_local.h"
-#include "kernel/arch.h"
 #include "ringlet/result.h"
 #include "ringlet/syscall_abi.h"
 
