@@ -21,7 +21,7 @@ mode=${2:-plain}
 harts=4
 echo_args="--core-stats:1000"
 [ "$mode" = reset ] && echo_args="--nic-fault-after:30"
-[ "$mode" = spin ] && echo_args="--spin-after:20:--core-stats:100:--stats:100"
+[ "$mode" = spin ] && echo_args="--spin-after:20:--core-stats:20:--stats:100"
 
 . "$(dirname "$0")/netns.sh" "$0" "$@"  # from here on in a private network namespace
 
