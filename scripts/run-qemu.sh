@@ -148,10 +148,7 @@ else
 fi
 [ "$machine" = virt ] && qemu+=(-global virtio-mmio.force-legacy=false)
 qemu+=("${netdev[@]}")
-# QEMU's rv64 with the vector unit (RVV 1.0, VLEN 128) unless --cpu says
-# otherwise: the kernel hands V to the apps and the libOS sums checksums with
-# it; on a CPU without V (--cpu rv64, the VisionFive 2's U74) the same image
-# runs the scalar loop.
+# On virt, unless --cpu says otherwise: rv64 with V (scripts/qemu_cpu.sh).
 [ -z "$cpu" ] && [ "$machine" = virt ] && cpu=$RINGLET_QEMU_CPU
 [ -n "$cpu" ] && qemu+=(-cpu "$cpu")
 [ $icount -eq 1 ] && qemu+=(-icount shift=0)
