@@ -22,12 +22,11 @@ while [ $# -gt 0 ]; do
     *) echo "scaling_threads.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
-if [ $tap -eq 1 ] && [ -z "${RINGLET_IN_NETNS:-}" ]; then
-  exec unshare -n env RINGLET_IN_NETNS=1 bash "$0" "${args[@]}"
-fi
+# shellcheck source=scripts/bench/scaling_lib.sh
+source "$root/scripts/bench/scaling_lib.sh"  # scaling_netns, scaling_tap
+[ $tap -eq 1 ] && scaling_netns "$0" "${args[@]}"
 loadgen=${LOADGEN:-$root/build/host/tools/loadgen/loadgen}
 [ -x "$loadgen" ] || { echo "scaling_threads.sh: no loadgen at $loadgen" >&2; exit 1; }
-[ $tap -eq 1 ] && ip link set lo up
 
 # CPU ticks (utime + stime) of every thread of process $1: "tid:name ticks".
 thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(basename "$t"):$(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"; done; }
@@ -38,8 +37,7 @@ echo "network: $([ $tap -eq 1 ] && echo "multiqueue tap + RSS, a pair per hart" 
 for harts in $harts_list; do
   log=$(mktemp)
   if [ $tap -eq 1 ]; then
-    mq=""; [ "$harts" -gt 1 ] && mq=multi_queue
-    ip tuntap add dev tap0 mode tap $mq && ip addr add 10.0.2.2/24 dev tap0 && ip link set tap0 up || exit 1
+    scaling_tap "$harts"
     net=(--net tap:tap0 --queues "$harts") host=10.0.2.15 port=5555
   else
     port=$((20000 + RANDOM % 20000))
@@ -68,6 +66,5 @@ for harts in $harts_list; do
   read -r b0 a0 <<<"$host_before"; read -r b1 a1 <<<"$host_after"
   echo "  host                   $(echo "($b1 - $b0) / ($a1 - $a0) * 100" | bc -l | xargs printf '%5.1f') % of its $(nproc) cores busy"
   kill "$runner" 2>/dev/null; pkill -P "$runner" 2>/dev/null; wait "$runner" 2>/dev/null
-  [ $tap -eq 1 ] && ip link del tap0 2>/dev/null
   rm -f "$log" "$log.json"
 done
