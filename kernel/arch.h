@@ -121,6 +121,13 @@ inline constexpr size_t kUserExtStateWords = 33 + 5 + 32 * 256 / 64;
 // `regs` which hart holds them (it skips reloading what is still there).
 void save_fp(TrapFrame& frame, uint64_t* regs);
 void restore_fp(TrapFrame& frame, uint64_t* regs);
+// For an upcall (kernel/sched/upcall.h): saves the FP and vector state the
+// hart holds for `frame` into `regs` whether or not it changed (the upcall
+// will change it); and loads it back from `regs` afterwards, marking it
+// changed in `frame` so the next save_fp stores it where the dispatcher
+// keeps it.
+void save_ext_state_all(TrapFrame& frame, uint64_t* regs);
+void reload_ext_state(TrapFrame& frame, uint64_t* regs);
 // Syscall convention accessors: number, arguments, results.
 // The call number and its six argument registers, in one call (the
 // syscall path reads them all).

@@ -117,6 +117,20 @@ void restore_fp(TrapFrame& frame, uint64_t* regs) {
         : "t0", "memory");
 }
 
+void save_ext_state_all(TrapFrame& frame, uint64_t* regs) {
+    // Mark each unit that is on dirty, so save_fp stores what the hart holds.
+    if (frame.sstatus & kSstatusFs) frame.sstatus |= kSstatusFs;
+    if (frame.sstatus & kSstatusVs) frame.sstatus |= kSstatusVs;
+    save_fp(frame, regs);
+}
+
+void reload_ext_state(TrapFrame& frame, uint64_t* regs) {
+    forget_live_vector();  // the upcall changed the registers: load them all
+    restore_fp(frame, regs);
+    if (frame.sstatus & kSstatusFs) frame.sstatus |= kSstatusFs;
+    if (frame.sstatus & kSstatusVs) frame.sstatus |= kSstatusVs;
+}
+
 void set_start_arg(TrapFrame& frame, int i, uint64_t value) { frame.x[10 + i] = value; }
 bool user_vector_on(const TrapFrame& frame) { return (frame.sstatus & kSstatusVs) != 0; }
 void set_start_thread_pointer(TrapFrame& frame, uint64_t tp) { frame.x[4] = tp; }

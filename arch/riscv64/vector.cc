@@ -130,6 +130,8 @@ void restore_vector(TrapFrame& frame, uint64_t* area) {
     local.vector_live = area;
 }
 
+void forget_live_vector() { hart_local()->vector_live = nullptr; }
+
 bool is_vector_instruction(uint64_t insn) {
     const uint64_t opcode = insn & 0x7f;
     if (opcode == 0x57) return true;  // OP-V: arithmetic and vset{i}vl{i}

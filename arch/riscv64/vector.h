@@ -24,6 +24,9 @@ uint64_t initial_vector_status();
 // without V a restore turns the app's VS Off: its next V instruction faults.
 void save_vector(TrapFrame& frame, uint64_t* area);
 void restore_vector(TrapFrame& frame, uint64_t* area);
+// Forgets which save area this hart's vector registers equal: the next
+// restore_vector loads them whatever it names (an upcall changed them).
+void forget_live_vector();
 // Whether a 32-bit instruction (an illegal-instruction fault's stval) is a
 // vector one: OP-V, a vector load/store, or a vector CSR access.
 bool is_vector_instruction(uint64_t insn);

@@ -102,7 +102,45 @@ enum SyscallNumber
     // → value = the harts the app's starter asked it to run on (init=NAME@0-3),
     // bit i = dense index i, its own included.
     kSysAppHarts = 17,
-    kSysCount = 18,
+    // Upcalls (Barrelfish's dispatcher upcall, a scheduler activation): how
+    // a libOS keeps serving what other cores depend on while its app's code
+    // runs without returning to it. a0 = UpcallOp:
+    //   kUpcallArm: a1 = entry, a2 = stack top (16-byte aligned), a3 = the
+    //     user address of an UpcallArea (8-byte aligned, writable), a4 =
+    //     period in timebase ticks (nonzero, below 2^40). From then on, each
+    //     time a period passes in which the calling dispatcher ran (not
+    //     blocked) and its UpcallArea showed busy == 0 and the same `entries`
+    //     at both ends - its app's code ran and never entered the libOS -
+    //     the kernel saves its registers (all of them, FP and vector too)
+    //     and enters `entry` on that stack with a0 = the interrupted pc;
+    //     tp and the address space stay. No second upcall while one runs.
+    //   kUpcallReturn: from the upcall: the saved registers come back and the
+    //     interrupted code goes on as if nothing happened. InvalidArgument
+    //     outside an upcall.
+    //   kUpcallDisarm: no more upcalls (ok if none was armed).
+    // The upcall is the dispatcher's own (each hart of a spanned app arms
+    // its own). a5 must be 0 (and a1..a4 for Return and Disarm).
+    kSysUpcall = 18,
+    kSysCount = 19,
+};
+
+enum
+#ifdef __cplusplus
+    : uint64_t
+#endif
+{
+    kUpcallArm = 0,
+    kUpcallReturn = 1,
+    kUpcallDisarm = 2,
+};
+
+// What the kernel reads (never writes) at the end of each upcall period:
+// the libOS raises `busy` while its code runs on this core and counts
+// `entries` each time it leaves, so "busy == 0 and entries unchanged" means
+// the app's own code ran the whole period.
+struct UpcallArea {
+    uint64_t busy;
+    uint64_t entries;
 };
 
 // HartFeature: a6 at an app's start, a2 at a spanned core's start.

@@ -16,6 +16,7 @@
 
 #include "arch/riscv64/trap_frame.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/sched/upcall.h"
 #include "ringlet/start_caps.h"
 
 namespace ringlet {
@@ -53,6 +54,7 @@ struct Dispatcher {
     int64_t exit_code = 0;
     bool has_wake_value = false;    // a blocking call's result to deliver on resume
     uint64_t wake_value = 0;
+    UpcallState upcall;             // its own (each member of a domain arms its own)
 
     Dispatcher* next = nullptr;     // run queue link (owned by the hart's scheduler)
 

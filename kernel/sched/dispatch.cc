@@ -31,6 +31,8 @@ SpinLock g_pool_lock;
 Dispatcher g_pool[kMaxDispatchers];
 OwnedFrames g_owned[kMaxDispatchers];
 uint64_t g_fp_state[kMaxDispatchers][arch::kUserExtStateWords];
+// The FP/vector state an upcall interrupted (UpcallState::saved holds the rest).
+uint64_t g_upcall_ext[kMaxDispatchers][arch::kUserExtStateWords];
 uint32_t g_next_id = 1;
 uint32_t g_live = 0;
 uint64_t g_kernel_root = 0;
@@ -146,6 +148,9 @@ void program_timer(HartLocal& local, uint64_t earliest_wake) {
     } else {
         s.set_slice_end(0);
     }
+    if (Dispatcher* cur = s.current(); cur && cur->upcall.deadline) {
+        if (!deadline || cur->upcall.deadline < deadline) deadline = cur->upcall.deadline;
+    }
     arm_timer(local, deadline ? deadline : HartLocal::kTimerOff);
 }
 
@@ -209,6 +214,7 @@ Result<Dispatcher*> create_dispatcher(const char* name, uint64_t kernel_root) {
     d->irq_line_count = 0;
     d->irq_in_service = 0;
     d->exit_code = 0;
+    d->upcall = UpcallState{};
     d->next = nullptr;
     g_owned[slot_of(d)].used = 0;
     auto space = AddressSpace::create(kernel_root);
@@ -288,6 +294,7 @@ Result<Dispatcher*> span_dispatcher(Dispatcher& from, size_t hart_index, const S
     d->irq_in_service = 0;
     d->exit_code = 0;
     d->has_wake_value = false;
+    d->upcall = UpcallState{};
     d->next = nullptr;
     arch::init_user_frame(d->frame, start.entry, start.stack_top, {hart_index, start.arg, 0, 0});
     arch::set_start_arg(d->frame, 2, start_features(d->frame));
@@ -399,10 +406,64 @@ bool keeps_current_among_others(HartLocal& local) {
     return true;
 }
 
+namespace {
+
+// The current dispatcher's upcall look (kernel/sched/upcall.h), on the way
+// back to U-mode from a trap that saved all of `frame`: if its app's code
+// ran a whole period without entering its libOS, `frame` becomes the
+// upcall's and the interrupted registers wait in `saved`.
+void look_for_upcall(HartLocal& local, TrapFrame& frame) {
+    Dispatcher* d = local.sched.current();
+    if (!d || !d->upcall.deadline || d->state != DispatcherState::Runnable) return;
+    const uint64_t now = arch::now();
+    if (now < d->upcall.deadline) return;
+    UpcallArea area;
+    const bool readable = domain_of(*d).space.copy_in(&area, d->upcall.area, sizeof area).ok();
+    if (judge_upcall(d->upcall, now, readable ? &area : nullptr) != UpcallVerdict::Deliver) return;
+    UpcallState& u = d->upcall;
+    u.saved = frame;
+    arch::save_ext_state_all(u.saved, g_upcall_ext[slot_of(d)]);
+    frame.sstatus = u.saved.sstatus;  // the units it uses stay on, now marked saved
+    frame.sepc = u.entry;
+    frame.sp() = u.stack_top;
+    frame.ra() = 0;
+    frame.a(0) = u.saved.sepc;
+    upcall_entered(u);
+}
+
+}  // namespace
+
+Result<bool> invoke_upcall(Dispatcher& d, const UpcallRequest& req) {
+    UpcallState& u = d.upcall;
+    switch (req.op) {
+    case kUpcallArm: u.arm(req.entry, req.stack_top, req.area, req.period, arch::now()); return true;
+    case kUpcallDisarm: u.disarm(); return true;
+    default:
+        if (!u.running) return Error::InvalidArgument;
+        u.returning = true;
+        return false;
+    }
+}
+
+namespace {
+
+// The second half of kUpcallReturn (invoke_upcall): the interrupted
+// registers, all of them, come back into `frame`.
+void finish_upcall_return(Dispatcher& d, TrapFrame& frame) {
+    UpcallState& u = d.upcall;
+    u.returning = false;
+    frame = u.saved;
+    arch::reload_ext_state(frame, g_upcall_ext[slot_of(&d)]);
+    upcall_returned(u, arch::now());
+}
+
+}  // namespace
+
 void switch_dispatchers(TrapFrame& frame) {
     HartLocal& local = *arch::hart_local();
     Scheduler& s = local.sched;
     if (Dispatcher* cur = s.current()) {
+        if (cur->upcall.returning) [[unlikely]] finish_upcall_return(*cur, frame);
         cur->frame = frame;
         arch::save_fp(cur->frame, g_fp_state[slot_of(cur)]);
         if (cur->state == DispatcherState::Runnable) s.enqueue(cur);
@@ -415,7 +476,9 @@ void switch_dispatchers(TrapFrame& frame) {
 }
 
 void on_return_to_user(TrapFrame& frame) {
-    if (!return_to_user_keeps_current(*arch::hart_local())) switch_dispatchers(frame);
+    HartLocal& local = *arch::hart_local();
+    look_for_upcall(local, frame);
+    if (!return_to_user_keeps_current(local)) switch_dispatchers(frame);
 }
 
 }  // namespace ringlet

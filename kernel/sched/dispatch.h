@@ -6,6 +6,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/obj/dispatcher.h"
+#include "kernel/syscall/decode.h"
 #include "kernel/smp/hart_local.h"
 #include "ringlet/result.h"
 #include "ringlet/syscall_abi.h"
@@ -75,12 +76,19 @@ inline bool return_to_user_keeps_current(HartLocal& local) {
     Dispatcher* cur = s.current();
     if (!cur || cur->state != DispatcherState::Runnable) return false;
     if (s.has_waiting() || s.has_blocked()) return keeps_current_among_others(local);
-    // Alone on the hart, nobody to wake: no slice, no deadline, and no need
-    // to read the time (the common case of a syscall that returns at once).
+    // Alone on the hart, nobody to wake: no slice, no deadline but its
+    // upcall's look, and no need to read the time (the common case of a
+    // syscall that returns at once).
     s.set_slice_end(0);
-    arm_timer(local, HartLocal::kTimerOff);
+    arm_timer(local, cur->upcall.deadline ? cur->upcall.deadline : HartLocal::kTimerOff);
     return true;
 }
+
+// kSysUpcall for the current dispatcher `d` (kernel/sched/upcall.h): arms,
+// disarms, or - kUpcallReturn - asks for the interrupted registers back.
+// True if the call returns to `d` as usual; false if the hart must take the
+// switch path (a return: switch_dispatchers loads the saved registers).
+Result<bool> invoke_upcall(Dispatcher& d, const UpcallRequest& req);
 
 // Ends the current dispatcher with `code` (exit syscall or fault); every other
 // dispatcher of its app ends with it.

@@ -8,7 +8,7 @@ namespace ringlet {
 static_assert(uint64_t{kUserMapRead} == kMapRead && uint64_t{kUserMapWrite} == kMapWrite &&
                   uint64_t{kUserMapExec} == kMapExec,
               "the ABI's frame_map permissions must be the kernel's MapPerm bits");
-static_assert(kSysCount == 18, "a new syscall needs a decoder case below");
+static_assert(kSysCount == 19, "a new syscall needs a decoder case below");
 
 Result<void> UserMemory::copy_in(void*, uint64_t, size_t) const { return Error::BadAddress; }
 Result<void> UserMemory::check_writable(uint64_t, size_t) const { return Error::BadAddress; }
@@ -206,6 +206,26 @@ Result<void> decode_debug_print(const SyscallArgs& args, const UserMemory& memor
     return memory.copy_in(out.text, args.a[1], len);
 }
 
+Result<UpcallRequest> decode_upcall(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top) {
+    const uint64_t op = args.a[0];
+    if (op == kUpcallReturn || op == kUpcallDisarm) {
+        TRY(unused_from(args, 1));
+        return UpcallRequest{op, 0, 0, 0, 0};
+    }
+    if (op != kUpcallArm) return Error::InvalidArgument;
+    TRY(unused_from(args, 5));
+    const UpcallRequest req{op, args.a[1], args.a[2], args.a[3], args.a[4]};
+    if (req.stack_top % 16 != 0 || req.area % 8 != 0) return Error::InvalidArgument;
+    if (req.period == 0 || req.period >= (1ull << 40)) return Error::InvalidArgument;
+    TRY(check_user_range(req.entry, 4, user_top));
+    // The stack grows down from its top: its last word must be user memory.
+    if (req.stack_top < 16) return Error::BadAddress;
+    TRY(check_user_range(req.stack_top - 16, 16, user_top));
+    TRY(check_user_range(req.area, sizeof(UpcallArea), user_top));
+    TRY(memory.check_writable(req.area, sizeof(UpcallArea)));
+    return req;
+}
+
 Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeContext& ctx) {
     if (args.number >= kSysCount) return Error::Unsupported;
     SyscallRequest req;
@@ -215,6 +235,7 @@ Result<SyscallRequest> decode_syscall(const SyscallArgs& args, const DecodeConte
     case kSysDebugPrint: TRY(decode_debug_print(args, *ctx.memory, ctx.user_top, req.debug_print)); break;
     case kSysExit: req.exit = TRY(decode_exit(args)); break;
     case kSysWait: req.wait = TRY(decode_wait(args)); break;
+    case kSysUpcall: req.upcall = TRY(decode_upcall(args, *ctx.memory, ctx.user_top)); break;
     case kSysCapIdentify:
     case kSysCapDelete:
     case kSysCapRevoke: TRY(decode_single_cap(args, ctx, req, kCapNull, 0)); break;

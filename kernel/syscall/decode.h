@@ -70,6 +70,8 @@ struct CheckedCap {
 
 struct DebugPrintRequest { size_t len; char text[kMaxDebugPrint]; };
 struct ExitRequest { int64_t code; };
+// upcall: op, and for kUpcallArm where and how often (syscall_abi.h).
+struct UpcallRequest { uint64_t op; uint64_t entry, stack_top, area, period; };
 struct WaitRequest { uint64_t mask; uint64_t deadline; };
 struct CapRequest { CheckedCap cap; };                       // identify, delete, revoke, phys
 // `target` is the dispatcher cap whose app receives the child (node nullptr:
@@ -111,6 +113,7 @@ struct SyscallRequest {
         DebugPrintRequest debug_print;
         ExitRequest exit;
         WaitRequest wait;
+        UpcallRequest upcall;
         CapRequest cap;          // kSysCapIdentify, kSysCapDelete, kSysCapRevoke,
                                  // kSysFrameUnmap, kSysFramePhys
         CapMintRequest mint;
@@ -163,9 +166,15 @@ inline Result<ExitRequest> decode_exit(const SyscallArgs& args) {
 // used: no capability, so no lock is needed).
 Result<void> decode_debug_print(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top,
                                 DebugPrintRequest& out);
+// upcall: a0 = op; for kUpcallArm a1 = entry, a2 = stack top, a3 = the
+// UpcallArea, a4 = period (ticks); every other register 0. InvalidArgument
+// for an unknown op, a misaligned stack or area, a zero period or one of
+// 2^40 ticks or more; BadAddress for an entry or stack outside the user
+// half, or an area that is not mapped writable (checked through `memory`).
+Result<UpcallRequest> decode_upcall(const SyscallArgs& args, const UserMemory& memory, uint64_t user_top);
 // True for the calls above (their numbers, whatever the arguments).
 constexpr bool is_capability_free(uint64_t number) {
-    return number == kSysDebugPrint || number == kSysExit || number == kSysWait;
+    return number == kSysDebugPrint || number == kSysExit || number == kSysWait || number == kSysUpcall;
 }
 
 // Decodes and checks one system call made by the app described by `ctx`.

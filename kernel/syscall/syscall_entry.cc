@@ -153,11 +153,24 @@ Result<uint64_t> invoke_with_caps(Dispatcher& d, const SyscallArgs& args) {
     return invoke_dispatcher_start(d, req->dispatcher_start);
 }
 
+// upcall (kernel/sched/upcall.h): touches only the caller's own dispatcher,
+// and reads its user memory as debug_print does. A return takes the switch
+// path, which loads every interrupted register back (no result: the
+// interrupted code's a0/a1 come back as they were).
+bool upcall_call(HartLocal& local, TrapFrame& frame, Dispatcher& d, const SyscallArgs& args) {
+    Result<UpcallRequest> req = decode_upcall(args, SpaceMemory(domain_of(d).space), layout::kUserTop);
+    Result<bool> stays = req ? invoke_upcall(d, *req) : Result<bool>(req.error());
+    if (stays && !*stays) return false;
+    set_result(frame, stays ? Result<uint64_t>(0) : Result<uint64_t>(stays.error()));
+    return return_to_user_keeps_current(local);
+}
+
 // Every call but wait (on_syscall's fast path).
 [[gnu::noinline]] bool on_other_syscall(HartLocal& local, TrapFrame& frame) {
     SyscallArgs args;
     arch::syscall_args(frame, args.number, args.a);
     Dispatcher& d = *local.sched.current();
+    if (args.number == kSysUpcall) return upcall_call(local, frame, d, args);
     Result<uint64_t> r =
         is_capability_free(args.number) ? exit_or_print(local, d, args) : invoke_with_caps(d, args);
     if (d.state != DispatcherState::Dead) set_result(frame, r);  // exit: no one to answer

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "arch/riscv64/user_syscall.h"
+#include "libos/rt/libos_entry.h"
 #include "ringlet/syscall_abi.h"
 #include "user/rt/syscall.h"
 
@@ -65,10 +66,12 @@ void RingletPlatform::block(uint64_t deadline_ns) {
 }  // namespace ringlet::backend
 
 extern "C" unsigned long long ringlet_demi_sleep_instructions(void) {
+    ringlet::rt::LibosEntry in_libos;
     return ringlet::backend::t_sleep_stats.wait_instructions;
 }
 
 extern "C" int ringlet_sleep_stats(ringlet::backend::SleepStats* out) {
+    ringlet::rt::LibosEntry in_libos;
     if (out == nullptr) return EINVAL;
     *out = ringlet::backend::t_sleep_stats;
     return 0;

@@ -40,10 +40,12 @@
 #include "libos/backend/device_grants.h"
 #include "libos/backend/loopback.h"
 #include "libos/backend/net_core.h"
+#include "libos/backend/owner_upcall.h"
 #include "libos/backend/ringlet_cores.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
+#include "libos/rt/libos_entry.h"
 #include "net/checksum.h"
 #include "net/virtio_nic.h"
 #include "ringlet/cap_types.h"
@@ -488,6 +490,8 @@ Result<Resources> acquire_core(uint32_t core, const char* name) {
             auto backend = open_stack(core, **nic);
             if (backend) {
                 if (core == 0) user::print("libos: network up: lwIP over virtio-net, 10.0.2.15/24 via 10.0.2.2\n");
+                // Over one queue pair every core's frames pass through core 0 (owner_upcall.h).
+                if (core == 0 && g_mesh != nullptr && !g_device_steers) backend::arm_owner_upcall();
                 r.backend = *backend;
                 c.in_use = true;
                 return r;
@@ -530,6 +534,7 @@ Result<void> begin_release(const Resources& r) {
 }
 
 void release_resources(Resources& r) {
+    if (r.core == 0) backend::disarm_owner_upcall();
     if (r.backend) r.backend->~Backend();
     if (r.core == 0 && g_net != nullptr && g_mesh == nullptr) {
         if (auto s = g_net->nic().stop(); !s) user::printf("libos: virtio-net: stop: %s\n", error_name(s.error()));
@@ -547,6 +552,7 @@ void release_resources(Resources& r) {
 // every core, on a multiqueue device). 0, or ENOENT if the core drives no
 // virtio-net queue.
 extern "C" int ringlet_nic_inject_fault(void) {
+    ringlet::rt::LibosEntry in_libos;
     using namespace ringlet::pdpix;
     const uint32_t core = this_core();
     ringlet::net::VirtioNic* nic = nullptr;
@@ -558,6 +564,7 @@ extern "C" int ringlet_nic_inject_fault(void) {
 }
 
 extern "C" int ringlet_core_mesh_stats(unsigned core, ringlet::backend::MeshCoreStats* out) {
+    ringlet::rt::LibosEntry in_libos;
     using ringlet::pdpix::g_mesh;
     if (g_mesh == nullptr || out == nullptr || core >= g_mesh->cores()) return ENOENT;
     *out = g_mesh->stats(core);

@@ -12,6 +12,7 @@
 #include "libos/backend/blk_forward.h"
 #include "libos/backend/blk_queue.h"
 #include "libos/backend/ringlet_cores.h"
+#include "libos/rt/libos_entry.h"
 #include "user/rt/syscall.h"
 
 namespace ringlet::pdpix {
@@ -153,6 +154,7 @@ Storage& ringlet_storage() { return g_storage; }
 }  // namespace ringlet::pdpix
 
 extern "C" int ringlet_blk_core_stats(unsigned core, ringlet::backend::BlkCoreStats* out) {
+    ringlet::rt::LibosEntry in_libos;
     if (out == nullptr) return EINVAL;
     auto st = ringlet::pdpix::g_storage.stats(core);
     if (!st) return ENOENT;
@@ -164,6 +166,7 @@ extern "C" int ringlet_blk_core_stats(unsigned core, ringlet::backend::BlkCoreSt
 // acts as if the disk had asked for a reset. 0, or ENOENT if the core
 // drives no virtio-blk queue.
 extern "C" int ringlet_blk_inject_fault(void) {
+    ringlet::rt::LibosEntry in_libos;
     using namespace ringlet::pdpix;
     const uint32_t core = ringlet_this_core();
     if (core >= kRingletCores || !g_blk[core].is_open()) return ENOENT;

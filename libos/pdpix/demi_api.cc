@@ -11,6 +11,7 @@
 #include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
 #include "libos/pdpix/ringlet_demi.h"
+#include "libos/rt/libos_entry.h"
 
 using ringlet::Error;
 using ringlet::Result;
@@ -65,6 +66,7 @@ const char* backend_arg(const struct demi_args* args) {
 extern "C" {
 
 int demi_init(const struct demi_args* args) {
+    ringlet::rt::LibosEntry in_libos;
     if (args == nullptr || args->argc < 0) return EINVAL;
     if (os() != nullptr) return EEXIST;
     auto res = ringlet::pdpix::acquire_resources(backend_arg(args));
@@ -95,6 +97,7 @@ int demi_init(const struct demi_args* args) {
 }
 
 int ringlet_demi_shutdown(void) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (auto may = ringlet::pdpix::begin_release(g_resources); !may) return errno_of(may);
     tear_down();
@@ -102,6 +105,7 @@ int ringlet_demi_shutdown(void) {
 }
 
 int ringlet_demi_stats(struct ringlet_demi_stats* out) {
+    ringlet::rt::LibosEntry in_libos;
     if (out == nullptr) return EINVAL;
     const ringlet::mem::DataplaneStats& s = ringlet::mem::g_dataplane_stats;
     out->payload_bytes_copied = s.payload_bytes_copied;
@@ -118,6 +122,7 @@ int ringlet_demi_stats(struct ringlet_demi_stats* out) {
 }
 
 int demi_create_pipe(int* memqd_out, const char* name) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (memqd_out == nullptr) return EINVAL;
     auto r = os()->create_pipe(name);
@@ -126,6 +131,7 @@ int demi_create_pipe(int* memqd_out, const char* name) {
 }
 
 int demi_open_pipe(int* memqd_out, const char* name) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (memqd_out == nullptr) return EINVAL;
     auto r = os()->open_pipe(name);
@@ -134,6 +140,7 @@ int demi_open_pipe(int* memqd_out, const char* name) {
 }
 
 int demi_socket(int* sockqd_out, int domain, int type, int protocol) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (sockqd_out == nullptr) return EINVAL;
     auto r = os()->socket(domain, type, protocol);
@@ -142,16 +149,19 @@ int demi_socket(int* sockqd_out, int domain, int type, int protocol) {
 }
 
 int demi_listen(int sockqd, int backlog) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->listen(sockqd, backlog));
 }
 
 int demi_bind(int sockqd, const struct sockaddr* addr, socklen_t size) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->bind(sockqd, addr, size));
 }
 
 int demi_accept(demi_qtoken_t* qt_out, int sockqd) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_accept(sockqd);
@@ -160,6 +170,7 @@ int demi_accept(demi_qtoken_t* qt_out, int sockqd) {
 }
 
 int demi_connect(demi_qtoken_t* qt_out, int sockqd, const struct sockaddr* addr, socklen_t size) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_connect(sockqd, addr, size);
@@ -168,11 +179,13 @@ int demi_connect(demi_qtoken_t* qt_out, int sockqd, const struct sockaddr* addr,
 }
 
 int demi_close(int qd) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->close(qd));
 }
 
 int demi_push(demi_qtoken_t* qt_out, int qd, const demi_sgarray_t* sga) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_push(qd, sga, nullptr, 0);
@@ -182,6 +195,7 @@ int demi_push(demi_qtoken_t* qt_out, int qd, const demi_sgarray_t* sga) {
 
 int demi_pushto(demi_qtoken_t* qt_out, int sockqd, const demi_sgarray_t* sga, const struct sockaddr* dest_addr,
                 socklen_t size) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr || dest_addr == nullptr) return EINVAL;
     auto r = os()->start_push(sockqd, sga, dest_addr, size);
@@ -190,6 +204,7 @@ int demi_pushto(demi_qtoken_t* qt_out, int sockqd, const demi_sgarray_t* sga, co
 }
 
 int demi_pop(demi_qtoken_t* qt_out, int qd) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_pop(qd);
@@ -198,16 +213,19 @@ int demi_pop(demi_qtoken_t* qt_out, int qd) {
 }
 
 int demi_setsockopt(int qd, int level, int optname, const void* optval, socklen_t optlen) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->setsockopt(qd, level, optname, optval, optlen));
 }
 
 int demi_getsockopt(int qd, int level, int optname, void* optval, socklen_t* optlen) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->getsockopt(qd, level, optname, optval, optlen));
 }
 
 int demi_getpeername(int qd, struct sockaddr* addr, socklen_t* addrlen) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return errno_of(os()->getpeername(qd, addr, addrlen));
 }
@@ -220,12 +238,14 @@ int demi_getpeername(int qd, struct sockaddr* addr, socklen_t* addrlen) {
 }
 
 int demi_sgafree(demi_sgarray_t* sga) {
+    ringlet::rt::LibosEntry in_libos;
     LibOs* l = os();
     if (l != nullptr && l->sgafree_shared(sga)) [[likely]] return 0;
     return sgafree_slow(sga);
 }
 
 demi_sgarray_t demi_sgaalloc(size_t len) {
+    ringlet::rt::LibosEntry in_libos;
     demi_sgarray_t sga;
     memset(&sga, 0, sizeof sga);  // sga_numsegs == 0 reports failure
     if (os() == nullptr) return sga;
@@ -234,6 +254,7 @@ demi_sgarray_t demi_sgaalloc(size_t len) {
 }
 
 int ringlet_demi_blk_open(int* qd_out) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qd_out == nullptr) return EINVAL;
     auto r = os()->blk_open();
@@ -242,6 +263,7 @@ int ringlet_demi_blk_open(int* qd_out) {
 }
 
 int ringlet_demi_blk_capacity(int qd, uint64_t* bytes_out) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (bytes_out == nullptr) return EINVAL;
     auto r = os()->capacity(qd);
@@ -250,6 +272,7 @@ int ringlet_demi_blk_capacity(int qd, uint64_t* bytes_out) {
 }
 
 int ringlet_demi_pushat(demi_qtoken_t* qt_out, int qd, const demi_sgarray_t* sga, uint64_t offset) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_pushat(qd, sga, offset);
@@ -258,6 +281,7 @@ int ringlet_demi_pushat(demi_qtoken_t* qt_out, int qd, const demi_sgarray_t* sga
 }
 
 int ringlet_demi_popat(demi_qtoken_t* qt_out, int qd, uint64_t offset, uint32_t len) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_popat(qd, offset, len);
@@ -266,6 +290,7 @@ int ringlet_demi_popat(demi_qtoken_t* qt_out, int qd, uint64_t offset, uint32_t 
 }
 
 int ringlet_demi_flush(demi_qtoken_t* qt_out, int qd) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     if (qt_out == nullptr) return EINVAL;
     auto r = os()->start_flush(qd);
@@ -274,6 +299,7 @@ int ringlet_demi_flush(demi_qtoken_t* qt_out, int qd) {
 }
 
 int demi_wait(demi_qresult_t* qr_out, demi_qtoken_t qt, const struct timespec* timeout) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return os()->wait(qr_out, qt, timeout);
 }
@@ -281,11 +307,13 @@ int demi_wait(demi_qresult_t* qr_out, demi_qtoken_t qt, const struct timespec* t
 // demi_wait_any: in wait.cc, where LibOs::wait_any inlines into it.
 
 int demi_wait_next_n(demi_qresult_t* qr_out, int num_qrs, int* num_qrs_out, const struct timespec* timeout) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return os()->wait_next_n(qr_out, num_qrs, num_qrs_out, timeout);
 }
 
 int demi_wait_all(demi_qresult_t* qr_out, const demi_qtoken_t qts[], int num_qts, const struct timespec* timeout) {
+    ringlet::rt::LibosEntry in_libos;
     if (os() == nullptr) return ENOSYS;
     return os()->wait_all(qr_out, qts, num_qts, timeout);
 }

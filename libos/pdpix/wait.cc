@@ -3,6 +3,7 @@
 
 #include "libos/pdpix/errno_map.h"
 #include "libos/pdpix/libos.h"
+#include "libos/rt/libos_entry.h"
 #include "demi/wait.h"
 
 namespace ringlet::pdpix {
@@ -212,6 +213,7 @@ rt::Task<Result<void>> LibOs::connect(int qd, sockaddr_in to) {
 // is one function, not a wrapper's frame and a call.
 extern "C" int demi_wait_any(demi_qresult_t* qr_out, int* ready_offset, const demi_qtoken_t qts[], int num_qts,
                              const struct timespec* timeout) {
+    ringlet::rt::LibosEntry in_libos;
     ringlet::pdpix::LibOs* os = ringlet::pdpix::LibOs::instance();
     if (os == nullptr) return ENOSYS;
     return os->wait_any(qr_out, ready_offset, qts, num_qts, timeout);

@@ -162,6 +162,18 @@ Result<void> Executor::add_poller(PollSource& src) {
     return turns;
 }
 
+uint32_t Executor::poll_devices(uint32_t rounds) {
+    uint32_t handled = 0;
+    for (uint32_t r = 0; r < rounds; ++r) {
+        refresh_now();
+        uint32_t found = 0;
+        for (uint32_t k = 0; k < m_npollers; ++k) found += m_pollers[k].src->poll(m_config.poll_batch);
+        handled += found;
+        if (found == 0) break;
+    }
+    return handled;
+}
+
 void Executor::remove_poller(PollSource& src) {
     for (uint32_t k = 0; k < m_npollers; ++k) {
         if (m_pollers[k].src != &src) continue;

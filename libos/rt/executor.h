@@ -90,6 +90,13 @@ public:
     // Runs rounds without blocking until no task is ready and no timer is due.
     void run_until_idle();
 
+    // Polls every poller (parked ones too), again while they find work, at
+    // most `rounds` times; runs no task and fires no timer (what the polls
+    // make ready runs in a later round). For an upcall (user/rt/upcall.h):
+    // it moves the devices' frames while the app's code runs instead of
+    // this executor. Returns what the polls handled.
+    uint32_t poll_devices(uint32_t rounds);
+
     // Runs (blocking when idle) until done() is true: Ok, or TimedOut once
     // the deadline passed first.
     template <typename Pred>

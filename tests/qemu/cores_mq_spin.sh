@@ -10,35 +10,12 @@
 # answered: at least half of all requests, each core serving more (its
 # --core-stats line every 20), and some waits ended by the cap.
 
-# Until core 0 spins: its flows' datagrams are lost from then on.
-"$loadgen" --host 10.0.2.15 --proto udp --port 5555 --clients 16 --size 64 --requests 400 \
-  --timeout-ms 300 --allow-timeouts --no-progress >/dev/null 2>&1
-for _ in $(seq 1 100); do
-  grep -q "^echo: core 0 spinning on purpose" <(tr -d '\r' <"$log") && break
-  sleep 0.1
-done
-tr -d '\r' <"$log" | grep -q "^echo: core 0 spinning on purpose (--spin-after)$" || die "core 0 did not start spinning"
-before=$(tr -d '\r' <"$log" | wc -l)
-sleep 0.5  # let every core run dry and sleep: from now on only the cap wakes them
-
-summary=$("$loadgen" --host 10.0.2.15 --proto udp --port 5555 --clients 64 --size 64 --requests 4000 \
-  --timeout-ms 500 --allow-timeouts --json --no-progress 2>/dev/null)
-completed=$(grep -oE '"completed":[0-9]+' <<<"$summary" | cut -d: -f2)
-mismatched=$(grep -oE '"mismatched_bytes":[0-9]+' <<<"$summary" | cut -d: -f2)
-echo "with core 0 spinning: ${completed:-?} of 4000 UDP requests answered"
-[ "${completed:-0}" -ge 2000 ] || fail "only ${completed:-0} of 4000 requests answered with core 0 spinning"
-[ "${mismatched:-1}" = 0 ] || fail "answers with wrong bytes"
-# Each other core served on (its --core-stats line every 20 requests) and
-# slept with the cap (its sleep counters, printed with --stats).
-sleep 0.5
-after=$(tr -d '\r' <"$log" | tail -n +"$((before + 1))")
-for k in $(seq 1 $((harts - 1))); do
-  grep -qE "^echo: core $k: served [0-9]+$" <<<"$after" || fail "core $k served nothing more with core 0 spinning"
-done
+. "$(dirname "${BASH_SOURCE[0]}")/core0_spin.sh"
+core0_spin_load --host 10.0.2.15 --port 5555
+# Each other core slept with the cap (its sleep counters, printed with --stats).
 capped=$(grep -oE "^echo: sleep: core [1-9] .* capped=[0-9]+" <<<"$after" | grep -oE "capped=[0-9]+$" |
   cut -d= -f2 | sort -n | tail -1)
 [ "${capped:-0}" -gt 0 ] || fail "no core's sleep was ended by the cap"
-[ "$(grep -cE '^echo: core 0: served' <<<"$after")" = 0 ] || fail "core 0 served on while spinning"
 
 kill -0 "$qemu_pid" 2>/dev/null || fail "QEMU exited during the test"
 grep -E "PANIC|killed:|assertion failed" <<<"$after" && fail "the console reports a panic, a killed app or an lwIP assertion"

@@ -21,3 +21,13 @@ _core_start:
     mv      ra, zero
     call    ringlet_core_start
 1:  j       1b
+
+/* An upcall (user/rt/upcall.h): the kernel enters here on the upcall's own
+ * stack with a0 = the interrupted pc and tp unchanged; every register comes
+ * back when ringlet_upcall_main makes the return call. */
+    .globl _upcall_start
+_upcall_start:
+    mv      s0, zero
+    mv      ra, zero
+    call    ringlet_upcall_main
+1:  j       1b

@@ -26,7 +26,7 @@ using test::FakeUserMemory;
 
 constexpr uint16_t kApps = 3;
 // Argument registers each call uses, by SyscallNumber.
-constexpr uint8_t kArity[kSysCount] = {2, 1, 2, 1, 4, 1, 1, 3, 3, 2, 1, 1, 3, 1, 3, 6};
+constexpr uint8_t kArity[kSysCount] = {2, 1, 2, 1, 4, 1, 1, 3, 3, 2, 1, 1, 3, 1, 3, 6, 5, 0, 5};
 constexpr size_t kKnown = 64;
 
 #define FUZZ_CHECK(cond) \

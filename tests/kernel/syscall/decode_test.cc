@@ -136,7 +136,8 @@ TEST_F(DecodeTest, FastPathDecodersAgreeWithTheGeneralDecoder) {
                     }
                 }
     }
-    for (uint64_t n = kSysCapIdentify; n <= kSysCount; ++n) EXPECT_FALSE(is_capability_free(n)) << n;
+    for (uint64_t n = kSysCapIdentify; n <= kSysCount; ++n)
+        EXPECT_EQ(is_capability_free(n), n == kSysUpcall) << n;  // upcall: the caller's own dispatcher
 }
 
 TEST_F(DecodeTest, FastPathWaitRefusesWhatCouldNeverEnd) {
@@ -335,6 +336,39 @@ TEST(UserMemoryDefaults, FailClosed) {
     char byte;
     EXPECT_EQ(memory.copy_in(&byte, 0x10000, 1).error(), Error::BadAddress);
     EXPECT_EQ(memory.check_writable(0x10000, 1).error(), Error::BadAddress);
+}
+
+TEST_F(DecodeTest, UpcallArmChecksWhereItRunsAndHowOften) {
+    constexpr uint64_t kEntry = 0x20000, kStack = 0x30000, kArea = FakeUserMemory::kWritable + 64;
+    auto r = decode(kSysUpcall, kUpcallArm, kEntry, kStack, kArea, 20000);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->upcall.op, uint64_t{kUpcallArm});
+    EXPECT_EQ(r->upcall.entry, kEntry);
+    EXPECT_EQ(r->upcall.stack_top, kStack);
+    EXPECT_EQ(r->upcall.area, kArea);
+    EXPECT_EQ(r->upcall.period, 20000u);
+    // Misaligned stack or area, no period, an absurd one, a stray register.
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, kStack + 8, kArea, 20000)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, kStack, kArea + 4, 20000)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, kStack, kArea, 0)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, kStack, kArea, 1ull << 40)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, kStack, kArea, 20000, 1)), Error::InvalidArgument);
+    // Entry or stack outside the user half, page 0, an area not writable.
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, FakeUserMemory::kUserTop, kStack, kArea, 1)),
+              Error::BadAddress);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, FakeUserMemory::kUserTop + 16, kArea, 1)),
+              Error::BadAddress);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, 0, kArea, 1)), Error::BadAddress);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallArm, kEntry, kStack, FakeUserMemory::kBase, 1)),
+              Error::BadAddress);
+}
+
+TEST_F(DecodeTest, UpcallReturnAndDisarmTakeNothingElse) {
+    EXPECT_TRUE(decode(kSysUpcall, kUpcallReturn).ok());
+    EXPECT_TRUE(decode(kSysUpcall, kUpcallDisarm).ok());
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallReturn, 1)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysUpcall, kUpcallDisarm, 0, 0, 0, 0, 3)), Error::InvalidArgument);
+    EXPECT_EQ(error_of(decode(kSysUpcall, 3)), Error::InvalidArgument);
 }
 
 }  // namespace

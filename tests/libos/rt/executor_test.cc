@@ -289,5 +289,28 @@ TEST_F(ExecutorTest, InlinePollersRunBeforeAppTasksAndAreBounded) {
     ex->remove_poller(b);
 }
 
+TEST_F(ExecutorTest, PollDevicesPollsParkedPollersRunsNoTaskAndStopsWhenIdle) {
+    CountingSource src;
+    ASSERT_TRUE(ex->add_poller(src).ok());
+    ex->run_once(false);  // nothing to do: parks
+    ASSERT_FALSE(ex->has_ready());
+    bool ran = false;
+    auto app = [](bool* r) -> Task<void> {
+        *r = true;
+        co_return;
+    };
+    ASSERT_TRUE(ex->spawn(app(&ran)).ok());
+    src.work = 3;
+    // Parked or not, each round polls; it goes on while the polls find work.
+    EXPECT_EQ(ex->poll_devices(8), 3u);
+    EXPECT_EQ(src.turns, 1u + 4u) << "three rounds with work, one that found none";
+    EXPECT_FALSE(ran) << "an upcall's poll runs no task";
+    src.work = 10;
+    EXPECT_EQ(ex->poll_devices(2), 2u) << "bounded by its rounds";
+    ex->run_until_idle();
+    EXPECT_TRUE(ran);
+    ex->remove_poller(src);
+}
+
 }  // namespace
 }  // namespace ringlet::rt

@@ -1,0 +1,29 @@
+// Core 0's upcall when it carries the other cores' frames over one queue
+// pair (core_mesh.h): without it, core 0's app code spinning - never
+// returning to its libOS - would leave every other core without frames,
+// since each frame passes through core 0. Armed, the kernel interrupts
+// such an app every kOwnerUpcallNs (user/rt/upcall.h) and the upcall polls
+// core 0's devices once over: it steers the received frames to their cores
+// (and into core 0's own stack, whose app will find them when it comes
+// back), posts the other cores' frames, rings their doorbells. Safe because
+// the kernel enters it only when the app was outside the libOS a whole
+// period (libos/rt/libos_entry.h): no libOS state is half-changed.
+#pragma once
+
+#include <stdint.h>
+
+#include "ringlet/result.h"
+
+namespace ringlet::backend {
+
+inline constexpr uint64_t kOwnerUpcallNs = 2'000'000;
+// Rounds of polling per upcall: at most this many device batches.
+inline constexpr uint32_t kOwnerUpcallRounds = 8;
+
+// On core 0, after its libOS is up: arms the upcall (a message, not an
+// error, if the kernel refuses: the cores then depend on core 0's app).
+void arm_owner_upcall();
+// On core 0 as it closes.
+void disarm_owner_upcall();
+
+}  // namespace ringlet::backend
