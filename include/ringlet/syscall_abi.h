@@ -109,8 +109,8 @@ enum SyscallNumber
     //     user address of an UpcallArea (8-byte aligned, writable), a4 =
     //     period in timebase ticks (nonzero, below 2^40). From then on, each
     //     time a period passes in which the calling dispatcher ran (not
-    //     blocked) and its UpcallArea showed busy == 0 and the same `entries`
-    //     at both ends - its app's code ran and never entered the libOS -
+    //     blocked) and its UpcallArea showed the same even `seq` at both
+    //     ends - its app's code ran and never entered the libOS -
     //     the kernel saves its registers (all of them, FP and vector too)
     //     and enters `entry` on that stack with a0 = the interrupted pc;
     //     tp and the address space stay. No second upcall while one runs.
@@ -135,12 +135,11 @@ enum
 };
 
 // What the kernel reads (never writes) at the end of each upcall period:
-// the libOS raises `busy` while its code runs on this core and counts
-// `entries` each time it leaves, so "busy == 0 and entries unchanged" means
-// the app's own code ran the whole period.
+// the libOS adds 1 to `seq` as its code is entered and again as it returns
+// to the app, so `seq` is odd while the libOS runs, and "even and unchanged"
+// means the app's own code ran the whole period.
 struct UpcallArea {
-    uint64_t busy;
-    uint64_t entries;
+    uint64_t seq;
 };
 
 // HartFeature: a6 at an app's start, a2 at a spanned core's start.

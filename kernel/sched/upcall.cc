@@ -26,13 +26,13 @@ UpcallVerdict judge_upcall(UpcallState& s, uint64_t now, const UpcallArea* area)
         return UpcallVerdict::Rearm;
     }
     s.deadline = now + s.period;
-    if (area->busy != 0) {
+    if (area->seq & 1) {  // inside the libOS now
         s.seen_idle = false;
         return UpcallVerdict::Rearm;
     }
-    if (s.seen_idle && area->entries == s.seen_entries) return UpcallVerdict::Deliver;
+    if (s.seen_idle && area->seq == s.seen_seq) return UpcallVerdict::Deliver;
     s.seen_idle = true;
-    s.seen_entries = area->entries;
+    s.seen_seq = area->seq;
     return UpcallVerdict::Rearm;
 }
 

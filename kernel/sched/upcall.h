@@ -5,10 +5,10 @@
 //
 // The kernel only looks; the libOS decides what an upcall does. At the end
 // of each period in which the dispatcher ran, the kernel reads the app's
-// UpcallArea: a libOS that was busy, or that was entered since the last
-// look, is polling by itself. Only when two looks a period apart both find
-// it idle with the same count of entries - its app's code ran all along -
-// does the kernel save the registers and enter the upcall. Everything here
+// UpcallArea: a libOS that runs (odd `seq`), or that was entered since the
+// last look (`seq` moved), is polling by itself. Only when two looks a
+// period apart both find the same even `seq` - its app's code ran all
+// along - does the kernel save the registers and enter the upcall. Everything here
 // belongs to the dispatcher's own hart (like the rest of a dispatcher's
 // per-hart state): no lock.
 #pragma once
@@ -26,8 +26,8 @@ struct UpcallState {
     uint64_t area = 0;         // the UpcallArea's user address; 0: not armed
     uint64_t period = 0;       // ticks
     uint64_t deadline = 0;     // the next look (ticks); 0: none (not armed, or an upcall runs)
-    uint64_t seen_entries = 0; // `entries` at the last look that found the libOS idle
-    bool seen_idle = false;    // whether the last look found it idle (seen_entries is valid)
+    uint64_t seen_seq = 0;     // `seq` at the last look that found the libOS idle
+    bool seen_idle = false;    // whether the last look found it idle (seen_seq is valid)
     bool running = false;      // an upcall runs: `saved` holds the interrupted registers
     bool returning = false;    // its return call is on the way out (switch_dispatchers loads `saved`)
     uint64_t delivered = 0;    // upcalls entered so far

@@ -6,7 +6,7 @@
 // with the app's code running throughout, the kernel interrupts it, runs
 // `service(ctx)` on a stack of its own, and resumes the app exactly where it
 // was. What the libOS may do there is its business: the kernel only
-// promises the app was outside the libOS (`area.busy == 0`) when it entered.
+// promises the app was outside the libOS (an even `area.seq`) when it entered.
 #pragma once
 
 #include <stdint.h>

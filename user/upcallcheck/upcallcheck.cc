@@ -2,8 +2,8 @@
 // kSysUpcall, kernel/sched/upcall.h) as an app sees it.
 //   1. Bad calls are refused: a return outside an upcall, a misaligned
 //      stack or area, no period, an area in read-only memory.
-//   2. An app that keeps its UpcallArea busy (or keeps counting entries)
-//      gets no upcall, however long it runs.
+//   2. An app whose UpcallArea says its libOS runs (odd seq), or keeps
+//      being called (seq moving), gets no upcall, however long it runs.
 //   3. An app whose code runs on with the area idle gets upcalls, a period
 //      apart, on their own stack; each one clobbers every register it can
 //      (integer, FP, and the vector unit where the hart has one), and the
@@ -82,12 +82,13 @@ int check_refusals() {
     return 0;
 }
 
-// Spins (in C) for `ticks` with the area as the caller set it, changing
-// `entries` on each turn if asked.
-void spin_for(uint64_t ticks, bool count_entries) {
+// Spins (in C) for `ticks` with the area as the caller set it, moving `seq`
+// on by 2 (a call made and returned from) on each turn if asked.
+void spin_for(uint64_t ticks, bool calls) {
+    volatile uint64_t& seq = g_area.seq;  // the kernel reads it: every store must happen
     const uint64_t end = user::now() + ticks;
     while (user::now() < end) {
-        if (count_entries) const_cast<volatile uint64_t&>(g_area.entries) = g_area.entries + 1;
+        if (calls) seq = seq + 2;
     }
 }
 
@@ -98,10 +99,10 @@ int main() {
     const uint64_t ms = user::timebase_hz() / 1000;
     if (auto r = user::arm_upcall(&clobber, nullptr, g_area, ms); !r) return fail("arm", uint64_t(r.error()), 0);
     // 2. Busy, then entering all the time: 30 periods, no upcall.
-    volatile uint64_t& busy = g_area.busy;  // the kernel reads it: every store must happen
-    busy = 1;
+    volatile uint64_t& seq = g_area.seq;
+    seq = 1;  // inside the libOS
     spin_for(15 * ms, false);
-    busy = 0;
+    seq = 2;  // calling it all the time
     spin_for(15 * ms, true);
     if (g_count != 0) return fail("upcalls while the libOS ran", g_count, 0);
     // 3. Idle: upcalls come, and the registers survive them.

@@ -16,7 +16,7 @@ UpcallState armed_at(uint64_t now) {
 
 TEST(Upcall, NothingBeforeThePeriodOrWhenNotArmed) {
     UpcallState off;
-    UpcallArea idle{0, 0};
+    UpcallArea idle{0};
     EXPECT_EQ(judge_upcall(off, 1000, &idle), UpcallVerdict::NotDue);
     UpcallState s = armed_at(0);
     EXPECT_EQ(judge_upcall(s, kPeriod - 1, &idle), UpcallVerdict::NotDue);
@@ -24,8 +24,8 @@ TEST(Upcall, NothingBeforeThePeriodOrWhenNotArmed) {
 
 TEST(Upcall, AnAppOutsideTheLibOsForAWholePeriodGetsOne) {
     UpcallState s = armed_at(0);
-    UpcallArea area{0, 7};
-    // First look: idle, 7 entries - maybe it just left the libOS.
+    UpcallArea area{14};  // even: outside, after 7 calls
+    // First look: maybe it just left the libOS.
     EXPECT_EQ(judge_upcall(s, kPeriod, &area), UpcallVerdict::Rearm);
     EXPECT_EQ(s.deadline, 2 * kPeriod);
     EXPECT_EQ(judge_upcall(s, 2 * kPeriod - 1, &area), UpcallVerdict::NotDue);
@@ -45,16 +45,15 @@ TEST(Upcall, AnAppOutsideTheLibOsForAWholePeriodGetsOne) {
 
 TEST(Upcall, ALibOsThatRunsOrWasEnteredGetsNone) {
     UpcallState s = armed_at(0);
-    UpcallArea area{1, 0};  // in the libOS (polling, or asleep in wait)
+    UpcallArea area{1};  // odd: in the libOS (polling, or asleep in wait)
     for (uint64_t t = 1; t <= 5; ++t) EXPECT_EQ(judge_upcall(s, t * kPeriod, &area), UpcallVerdict::Rearm);
-    area.busy = 0;
-    area.entries = 1;
+    area.seq = 2;
     EXPECT_EQ(judge_upcall(s, 6 * kPeriod, &area), UpcallVerdict::Rearm);
-    area.entries = 2;  // entered and left again in between: it polls
+    area.seq = 4;  // entered and left again in between: it polls
     EXPECT_EQ(judge_upcall(s, 7 * kPeriod, &area), UpcallVerdict::Rearm);
-    area.busy = 1;  // inside at this look
+    area.seq = 5;  // inside at this look
     EXPECT_EQ(judge_upcall(s, 8 * kPeriod, &area), UpcallVerdict::Rearm);
-    area.busy = 0;  // out again with the same count as two looks ago: still a fresh first look
+    area.seq = 6;  // out again: a fresh first look
     EXPECT_EQ(judge_upcall(s, 9 * kPeriod, &area), UpcallVerdict::Rearm);
     EXPECT_EQ(judge_upcall(s, 10 * kPeriod, &area), UpcallVerdict::Deliver);
 }
@@ -63,13 +62,13 @@ TEST(Upcall, AnAreaThatCannotBeReadDisarms) {
     UpcallState s = armed_at(0);
     EXPECT_EQ(judge_upcall(s, kPeriod, nullptr), UpcallVerdict::Rearm);
     EXPECT_FALSE(s.armed());
-    UpcallArea idle{0, 0};
+    UpcallArea idle{0};
     EXPECT_EQ(judge_upcall(s, 5 * kPeriod, &idle), UpcallVerdict::NotDue);
 }
 
 TEST(Upcall, DisarmedInsideAnUpcallStaysDisarmedAfterIt) {
     UpcallState s = armed_at(0);
-    UpcallArea idle{0, 0};
+    UpcallArea idle{0};
     (void)judge_upcall(s, kPeriod, &idle);
     ASSERT_EQ(judge_upcall(s, 2 * kPeriod, &idle), UpcallVerdict::Deliver);
     upcall_entered(s);
