@@ -23,7 +23,8 @@
 #                      linux-kv linux-httpd linux-lighttpd); results already in --out stay
 #   --linux-apps-build DIR  riscv64-linux preset build for the Linux guest's apps
 #                      (build/bench-rvlinux)
-#   --scaling          add the scaling phase: echo on 1, 2, 4 harts (scripts/bench/scaling.sh;
+#   --scaling          add the scaling phase: echo on 1, 2, 4 harts, then 1 and 2 with 500 us of app
+#                      work per request (scripts/bench/scaling.sh;
 #                      with --scaling-tap, as root, over a multiqueue tap instead of user networking)
 #   --out DIR          results folder (bench-results/DATE-TIME, ignored by git)
 #   --rv-build DIR     riscv64 build (build/bench-rv)
@@ -265,6 +266,12 @@ if [ $scaling -eq 1 ]; then
   RINGLET_RISCV_BUILD=$rv_build LOADGEN=$loadgen "$bench_dir/scaling.sh" \
     $([ $scaling_tap -eq 1 ] && echo --tap) $([ $quick -eq 1 ] && echo "--duration 1 --icount-requests 3000") \
     >"$out/scaling.md" 2>"$out/scaling.err" || die "scaling.sh failed; see $out/scaling.err"
+  # With work of the app's own per request the guest, not the host's network
+  # emulation, limits requests/s (README, Scaling): 1 and 2 harts.
+  say "scaling: with 500 us of app work per request, 1 and 2 harts"
+  RINGLET_RISCV_BUILD=$rv_build LOADGEN=$loadgen "$bench_dir/scaling.sh" --harts "1 2" --no-icount --work-us 500 \
+    $([ $scaling_tap -eq 1 ] && echo --tap) $([ $quick -eq 1 ] && echo "--duration 1") \
+    >>"$out/scaling.md" 2>>"$out/scaling.err" || die "scaling.sh --work-us failed; see $out/scaling.err"
 fi
 
 # --- report -------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // one array handed to demi_wait_any.
 //
 //   echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N]
-//        [--fault-after N] [--nic-fault-after N] [--spin-after N] [--backend=NAME]
+//        [--fault-after N] [--nic-fault-after N] [--spin-after N] [--work-us N] [--backend=NAME]
 //
 // --close-after N makes the server close each TCP connection after echoing N
 // messages (the "server closes first" case). On Ringlet it serves on every
@@ -368,13 +368,15 @@ int main(int argc, char* argv[]) {
             if (!parse_num(argv[++i], &g_hooks.nic_fault_after)) return 2;
         } else if (strcmp(argv[i], "--spin-after") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_hooks.spin_after)) return 2;
+        } else if (strcmp(argv[i], "--work-us") == 0 && i + 1 < argc) {
+            if (!parse_num(argv[++i], &g_hooks.work_us)) return 2;
         } else if (strcmp(argv[i], "--core-stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_hooks.core_stats_every)) return 2;
         } else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
             if (!parse_num(argv[++i], &g_hooks.stats_every)) return 2;
         } else if (strncmp(argv[i], "--backend=", 10) != 0) {
             say("usage: echo [--udp PORT] [--tcp PORT] [--close-after N] [--stats N] [--core-stats N] [--fault-after N] "
-                "[--nic-fault-after N] [--spin-after N] [--backend=NAME]\n");
+                "[--nic-fault-after N] [--spin-after N] [--work-us N] [--backend=NAME]\n");
             return 2;
         }
     }
