@@ -289,11 +289,15 @@ size_t hart_count() { return g_hart_count; }
 
 void on_timer_interrupt() {
     HartLocal* local = arch::hart_local();
-    __atomic_fetch_add(&local->timer_ticks, 1, __ATOMIC_RELEASE);
+    const uint64_t before = __atomic_fetch_add(&local->timer_ticks, 1, __ATOMIC_RELEASE);
     arch::timer_off(local->has_sstc);
     local->timer_armed = HartLocal::kTimerOff;
-    // The boot hart sleeps until every hart has reported; wake it to look.
-    if (local->index != 0) (void)arch::send_ipi(g_harts[0].hart_id);
+    // The boot hart sleeps until every hart has reported its first tick
+    // (on_all_online); wake it to look - once: every later tick is this
+    // hart's own business, and an IPI per tick would wake the boot hart (and
+    // cost an SBI call here) for nothing, 100 times a second for each hart
+    // whose app sleeps with a 10 ms cap.
+    if (local->index != 0 && before == 0) (void)arch::send_ipi(g_harts[0].hart_id);
 }
 
 void on_software_interrupt() { drain_mailbox(); }
