@@ -1,5 +1,6 @@
 // The per-core pieces of the Ringlet resources (ringlet_resources.cc) that
-// the per-core storage (ringlet_storage.cc) builds on: which core is
+// the per-core storage (ringlet_storage.cc) and the network device
+// (ringlet_network.cc) build on: where each core's window lies, which core is
 // calling, how many the app was placed on, each core's DMA region and
 // platform, the mesh between core 0 and the others and each core's
 // doorbell on it. Internal to the libOS's Ringlet backend.
@@ -22,6 +23,20 @@ inline constexpr uint32_t kRingletCores = backend::kNetCores;
 inline constexpr uint32_t kNetNotifyBit = 0;
 inline constexpr uint32_t kBlkNotifyBit = 1;
 inline constexpr uint32_t kDoorbellBit = 2;
+
+// Where the backend maps what the kernel grants (user half, away from the
+// app; the disk's window is at 0x31_0000_0000, see blk_queue.cc): one
+// 256 MiB window per core, laid out alike.
+inline constexpr uint64_t kCoreVa = 0x3000000000ull;
+inline constexpr uint64_t kCoreStride = 0x10000000ull;
+inline constexpr uint64_t kDeviceVa = kCoreVa;  // the NIC's registers: core 0's window only
+inline constexpr uint64_t kRingOff = 0x100000;  // core 0: the NIC's rings
+inline constexpr uint64_t kDmaOff = 0x1000000;
+inline constexpr uint64_t kLwipOff = 0x2000000;
+inline constexpr uint64_t kFramesOff = 0x3000000;
+inline constexpr uint64_t kLibOsOff = 0x4000000;
+inline constexpr uint64_t kMeshOff = 0x5000000;
+inline uint64_t ringlet_core_va(uint32_t core, uint64_t off) { return kCoreVa + core * kCoreStride + off; }
 
 // The calling core's index (the order of their first demi_init).
 uint32_t ringlet_this_core();

@@ -8,7 +8,8 @@
 //   - "lwip" (the default when the machine has a virtio-net device): claims
 //     the device, maps its registers and rings, binds its interrupt (bit 0),
 //     and runs lwIP over the virtio-net driver - no syscall on the data
-//     path, the wait syscall only when the core has nothing to do.
+//     path, the wait syscall only when the core has nothing to do. The
+//     device's side lives in ringlet_network.cc (ringlet_network.h).
 //     "loopback": in-process queues (no device).
 //   - Storage: the first virtio-blk device, claimed when core 0 opens a
 //     storage queue (ringlet_demi_blk_open; its interrupt on bit 1), with a
@@ -34,7 +35,6 @@
 #include <new>
 
 #include "drivers/virtio/net.h"
-#include "drivers/virtio/net_control.h"
 #include "libos/backend/close_order.h"
 #include "libos/backend/core_mesh.h"
 #include "libos/backend/device_grants.h"
@@ -42,6 +42,7 @@
 #include "libos/backend/net_core.h"
 #include "libos/backend/owner_upcall.h"
 #include "libos/backend/ringlet_cores.h"
+#include "libos/backend/ringlet_network.h"
 #include "libos/backend/ringlet_platform.h"
 #include "libos/pdpix/libos.h"
 #include "libos/pdpix/resources.h"
@@ -61,28 +62,9 @@ constexpr size_t kFrameBytes = 512u << 10;
 constexpr uint64_t kDmaPages = 1024;        // core 0: 4 MiB (it posts the RX ring)
 constexpr uint64_t kOtherDmaPages = 512;    // the others: 2 MiB
 static_assert(kDmaPages * 4096 <= backend::kLentTrackBytes, "the mesh tracks every buffer core 0 lends");
-constexpr uint64_t kRingPages = 4;
-constexpr uint16_t kQueueSize = 128;
 constexpr uint64_t kPage = 4096;
-// Where the backend maps what the kernel grants (user half, away from the
-// app; the disk's window is at 0x31_0000_0000, see blk_queue.cc): one
-// 256 MiB window per core.
-constexpr uint64_t kCoreVa = 0x3000000000ull;
-constexpr uint64_t kCoreStride = 0x10000000ull;
-constexpr uint64_t kDeviceVa = kCoreVa;  // core 0's window only
-constexpr uint64_t kRingOff = 0x100000;
-constexpr uint64_t kDmaOff = 0x1000000;
-constexpr uint64_t kLwipOff = 0x2000000;
-constexpr uint64_t kFramesOff = 0x3000000;
-constexpr uint64_t kLibOsOff = 0x4000000;
-constexpr uint64_t kMeshOff = 0x5000000;
-// A core on its own queue pair sleeps at most this long (the pair's
-// interrupt reaches it only through core 0's doorbell): the most a core 0
-// that stopped polling - its app task spinning - delays the others' flows.
-// 100 wake-ups a second of an idle core, ~1,500 instructions each.
-constexpr uint64_t kPairMaxSleepNs = 10'000'000;
 
-uint64_t core_va(uint32_t core, uint64_t off) { return kCoreVa + core * kCoreStride + off; }
+uint64_t core_va(uint32_t core, uint64_t off) { return ringlet_core_va(core, off); }
 uint64_t pages_for(uint64_t bytes) { return (bytes + kPage - 1) / kPage; }
 
 // A core's doorbell: lets it sleep only when nothing is queued for it; on
@@ -209,202 +191,19 @@ Result<void> open_channel(uint32_t core) {
     return {};
 }
 
-// With a multiqueue device: pair k's driver (set up by core 0 through
-// NetMultiQueue, then driven by core k alone) and core k's adapter over it.
-virtio::NetDevice g_pair_dev[kCores];
-bool g_device_steers = false;  // RSS took every core's pair: no software steering
-// With every core on its own pair, a misbehaving device is reset by all of
-// them together (net/virtio_nic_recovery.h), by notes and doorbells.
-net::MqRecovery* g_mq_recovery = nullptr;
-net::VirtioNic* g_pair_nic[kCores];  // core k's adapter over its own pair, once it opened it
-
-bool pair_rx_pending(uint32_t core) { return g_pair_dev[core].rx_pending(); }
-
-// The other cores' DMA regions, which core 0's NIC sends their frames from
-// in place (core_mesh.h). Mapped by core 0 before any other core starts,
-// then never changed: the kernel grants them physically contiguous and the
-// device, with no IOMMU, reaches them as it reaches core 0's.
-virtio::DmaSpan g_lent_regions[kCores];
-Result<void> send_lent(void* nic, const net::TxSegment* segs, uint32_t n, uint64_t tag) {
-    return static_cast<net::VirtioNic*>(nic)->transmit_lent(segs, n, tag);
-}
-
-// Another core's own pair: armed before the core sleeps. Its interrupt goes
-// to core 0, which holds the device's one line and rings this core's
-// doorbell (bit 2) when the pair has frames (SteeringNic::poll).
-class PairHook final : public backend::SleepHook {
-public:
-    explicit PairHook(net::VirtioNic& nic, uint32_t core) : m_nic(nic), m_core(core) {}
-    // Flag first, then arm: core 0 looks at a sleeping core's RX ring only
-    // once the flag is up (SteeringNic::poll), so a frame landing after the
-    // arm's last look raises the line with the flag already visible and
-    // core 0 rings this core's doorbell. Armed first, a frame in between
-    // would be seen by neither side and wait for the next interrupt.
-    bool before_sleep() override {
-        if (!g_mesh->ready_to_sleep(m_core)) return false;
-        if (m_nic.arm_interrupts()) return true;
-        g_mesh->cancel_sleep(m_core);
-        return false;
-    }
-    void after_wake() override { m_nic.on_interrupt(); }
-
-private:
-    net::VirtioNic& m_nic;
-    uint32_t m_core;
-};
-
-struct PairCore {
-    alignas(net::VirtioNic) unsigned char nic[sizeof(net::VirtioNic)];
-    alignas(backend::PairNic) unsigned char port[sizeof(backend::PairNic)];
-    alignas(PairHook) unsigned char hook[sizeof(PairHook)];
-};
-PairCore g_pair_cores[kCores];
-
-// The network device, its adapter, and core 0's steering over it.
-class Network final : public backend::SleepHook {
-public:
-    Result<void> open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma);
-    bool before_sleep() override { return m_nic.arm_interrupts(); }
-    // Lowers the device's line. The kernel lets the next interrupt in when
-    // this core next waits for kNetNotifyBit (wait completes the delivered
-    // interrupt: kernel/irq/irq_routing.h), so a wake-up costs no syscall.
-    // With a pair per core the line is core 0's for every pair: each
-    // sleeping core whose pair has frames is rung here, at once.
-    void after_wake() override;
-    // Core 0 was woken for other cores' pairs only: its own RX ring is
-    // empty and no reset is under way (what else there is, arming finds
-    // before it sleeps again).
-    bool woke_for_nothing() override {
-        return g_device_steers && !m_dev.rx_pending() && !m_nic.reset_pending() && !m_nic.broken() &&
-               !g_mq_recovery->has_mail(0);
-    }
-    net::NicPort& port() { return m_steering != nullptr ? static_cast<net::NicPort&>(*m_steering) : m_nic; }
-    net::VirtioNic& nic() { return m_nic; }
-
-private:
-    virtio::NetDevice m_dev;
-    net::VirtioNic m_nic{m_dev, nullptr, 0, 0};
-    alignas(backend::SteeringNic) unsigned char m_steering_storage[sizeof(backend::SteeringNic)];
-    backend::SteeringNic* m_steering = nullptr;
-};
-void Network::after_wake() {
-    m_nic.on_interrupt();
-    if (!g_device_steers) return;
-    for (uint32_t k = 1; k < g_mesh->cores(); ++k) {
-        if (g_mesh->sleeping(k) && pair_rx_pending(k)) g_mesh->poke(0, k);
-    }
-}
-
-alignas(Network) unsigned char g_network[sizeof(Network)];
-Network* g_net = nullptr;
-
-Result<void> Network::open(uint64_t device_cap, uint64_t device_va, const virtio::DmaSpan& dma) {
-    const uint32_t cores = placed_cores();
-    // Two ring pages per queue, a pair per core, then the control queue's.
-    const uint64_t ring_pages = 2 * kRingPages * cores + 2;
-    const uint64_t ring_pa = TRY(backend::map_contiguous(ring_pages, core_va(0, kRingOff)));
-    const uint64_t ring_va = core_va(0, kRingOff);
-    auto ring_span = [&](uint64_t page, uint32_t bytes) {
-        return virtio::DmaSpan{reinterpret_cast<uint8_t*>(ring_va + page * kPage), ring_pa + page * kPage, bytes};
-    };
-    m_nic.set_region(dma.va, dma.pa, dma.len);
-    const uint32_t ring_bytes = virtio::Virtqueue::ring_bytes(kQueueSize);
-    virtio::NetConfig cfg;
-    cfg.window = virtio::MmioWindow(device_va);
-    cfg.rx_ring = ring_span(0, ring_bytes);
-    cfg.tx_ring = ring_span(2, ring_bytes);
-    cfg.queue_size = kQueueSize;
-    backend::CoreMesh* mesh = nullptr;
-    virtio::NetMultiQueue* mq = nullptr;
-    if (cores > 1) {
-        // The cores share the device (core_mesh.h). Its steering is what
-        // RSS is programmed with, so the device and the software agree.
-        mesh = TRY(ensure_mesh(cores));
-        // Core 0's buffers lent to a core that closes come back (core_mesh.h).
-        TRY(mesh->track_lent(dma.va, dma.len));
-        for (uint32_t k = 1; k < cores; ++k) g_lent_regions[k - 1] = TRY(dma_region(k));
-        m_nic.lend_tx(g_lent_regions, cores - 1, &backend::CoreMesh::lent_done, mesh);
-        static virtio::NetDevice* devices[kCores];
-        static virtio::NetPairRings rings[kCores];
-        for (uint32_t k = 1; k < cores; ++k) {
-            devices[k] = &g_pair_dev[k];
-            rings[k].rx_ring = ring_span(2 * kRingPages * k, ring_bytes);
-            rings[k].tx_ring = ring_span(2 * kRingPages * k + 2, ring_bytes);
-        }
-        virtio::NetMultiQueue::Config mc;
-        mc.pairs = static_cast<uint16_t>(cores);
-        mc.devices = devices;
-        mc.rings = rings;
-        mc.control_ring = ring_span(2 * kRingPages * cores, virtio::NetMultiQueue::control_ring_bytes());
-        mc.control_buffer = ring_span(2 * kRingPages * cores + 1, virtio::NetMultiQueue::kControlBufferBytes);
-        mc.rss.key = mesh->steering().key();
-        mc.rss.key_len = net::kRssKeyBytes;
-        mc.rss.table = mesh->steering().table();
-        mc.rss.table_len = net::kSteeringTableEntries;
-        alignas(virtio::NetMultiQueue) static unsigned char mq_storage[sizeof(virtio::NetMultiQueue)];
-        mq = new (mq_storage) virtio::NetMultiQueue(mc);
-        cfg.multiqueue = mq;
-    }
-    TRY(m_dev.init(cfg));  // checksum offload where offered (a tap backend; not QEMU user networking)
-    user::printf("libos: virtio-net features offered 0x%lx, negotiated 0x%lx\n", m_dev.transport().device_features(),
-                 m_dev.features());
-    TRY(user::as_result(user::syscall(kSysIrqControl, device_cap, 1, kNetNotifyBit)));
-    TRY(g_cores[0].platform.add_sleep_hook(*this, kNetNotifyBit));
-    if (mesh != nullptr) {
-        mesh->set_mac(m_nic.mac());
-        g_device_steers = mq->active_pairs() == cores && mq->rss_enabled();
-        if (g_device_steers) {
-            alignas(net::MqRecovery) static unsigned char recovery_storage[sizeof(net::MqRecovery)];
-            g_mq_recovery = new (recovery_storage) net::MqRecovery(cores, &ring_doorbell, nullptr);
-            m_nic.join_recovery(*g_mq_recovery, 0);
-        }
-        m_steering = new (m_steering_storage)
-            backend::SteeringNic(m_nic, *mesh, backend::LentTx{&send_lent, &m_nic}, g_device_steers,
-                                 g_device_steers ? &pair_rx_pending : nullptr);
-        TRY(hook_doorbell(0));
-        if (g_device_steers) {
-            user::printf("libos: %u queue pairs with RSS: each core its own, the device steers\n", cores);
-        } else {
-            user::printf("libos: one queue pair for %u cores (%s): core 0 steers by flow hash\n", cores,
-                         mq->status_text());
-        }
-    }
-    return {};
-}
-
-// Claims the first free virtio-net device; NotFound if the machine has none.
-Result<Network*> open_network(const virtio::DmaSpan& dma) {
-    backend::ClaimedDevice dev = TRY(backend::claim_virtio_device(backend::kVirtioNetId, kDeviceVa));
-    auto* network = new (g_network) Network();
-    if (auto r = network->open(dev.cap, kDeviceVa, dma); !r) {
-        user::printf("libos: virtio-net device %lu: %s\n", dev.index, error_name(r.error()));
-        return r.error();
-    }
-    return network;
-}
-
 // Another core's way to the network: a doorbell channel to core 0, and a
 // ForwardedNic over the mesh (one queue pair) or its own pair (RSS).
 Result<net::NicPort*> open_forwarded(uint32_t core) {
     Core& c = g_cores[core];
     TRY(open_channel(core));
-    if (!g_device_steers) {
+    if (!ringlet_device_steers()) {
         TRY(hook_doorbell(core));
         return new (c.forwarded) backend::ForwardedNic(*g_mesh, core);
     }
-    // Its own queue pair: posted from, and sending from, this core's heap.
-    // One hook on the doorbell bit arms the pair and the mesh together.
-    PairCore& p = g_pair_cores[core];
-    const virtio::DmaSpan dma = c.dma;
-    auto* nic = new (p.nic) net::VirtioNic(g_pair_dev[core], dma.va, dma.pa, dma.len);
-    nic->join_recovery(*g_mq_recovery, core);
-    g_pair_nic[core] = nic;
-    auto* hook = new (p.hook) PairHook(*nic, core);
-    TRY(c.platform.add_sleep_hook(*hook, kDoorbellBit));
-    c.platform.set_max_sleep_ns(kPairMaxSleepNs);
+    net::NicPort* port = TRY(ringlet_open_pair(core, c.dma, c.platform));
     c.doorbell_hooked = true;  // the pair's hook looks at the mesh too
     g_close_order.pin(core);   // its pair cannot be reset alone (close_order.h)
-    return new (p.port) backend::PairNic(*nic, *g_mesh, core);
+    return port;
 }
 
 
@@ -477,13 +276,8 @@ Result<Resources> acquire_core(uint32_t core, const char* name) {
     if (want_lwip) {
         Result<net::NicPort*> nic = Error::NotFound;
         if (core == 0) {
-            if (g_net == nullptr) {
-                auto network = open_network(dma);
-                if (network) g_net = *network;
-                else nic = network.error();
-            }
-            if (g_net != nullptr) nic = &g_net->port();
-        } else if (g_net != nullptr && g_mesh != nullptr && core < g_mesh->cores()) {
+            nic = ringlet_network_port(dma);
+        } else if (ringlet_network_up() && g_mesh != nullptr && core < g_mesh->cores()) {
             nic = open_forwarded(core);
         }
         if (nic) {
@@ -491,7 +285,7 @@ Result<Resources> acquire_core(uint32_t core, const char* name) {
             if (backend) {
                 if (core == 0) user::print("libos: network up: lwIP over virtio-net, 10.0.2.15/24 via 10.0.2.2\n");
                 // Over one queue pair every core's frames pass through core 0 (owner_upcall.h).
-                if (core == 0 && g_mesh != nullptr && !g_device_steers) backend::arm_owner_upcall();
+                if (core == 0 && g_mesh != nullptr && !ringlet_device_steers()) backend::arm_owner_upcall();
                 r.backend = *backend;
                 c.in_use = true;
                 return r;
@@ -536,8 +330,10 @@ Result<void> begin_release(const Resources& r) {
 void release_resources(Resources& r) {
     if (r.core == 0) backend::disarm_owner_upcall();
     if (r.backend) r.backend->~Backend();
-    if (r.core == 0 && g_net != nullptr && g_mesh == nullptr) {
-        if (auto s = g_net->nic().stop(); !s) user::printf("libos: virtio-net: stop: %s\n", error_name(s.error()));
+    if (r.core == 0 && g_mesh == nullptr) {
+        if (net::VirtioNic* nic = ringlet_core_nic(0); nic != nullptr) {
+            if (auto s = nic->stop(); !s) user::printf("libos: virtio-net: stop: %s\n", error_name(s.error()));
+        }
     }
     if (r.core != 0 && g_mesh != nullptr) g_mesh->leave(r.core);
     if (r.core < kCores) g_cores[r.core].in_use = false;
@@ -554,10 +350,7 @@ void release_resources(Resources& r) {
 extern "C" int ringlet_nic_inject_fault(void) {
     ringlet::rt::LibosEntry in_libos;
     using namespace ringlet::pdpix;
-    const uint32_t core = this_core();
-    ringlet::net::VirtioNic* nic = nullptr;
-    if (core == 0 && g_net != nullptr) nic = &g_net->nic();
-    if (core != 0 && core < kCores) nic = g_pair_nic[core];
+    ringlet::net::VirtioNic* nic = ringlet_core_nic(this_core());
     if (nic == nullptr) return ENOENT;
     nic->inject_fault();
     return 0;
