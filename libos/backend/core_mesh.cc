@@ -193,10 +193,14 @@ mem::Buffer* CoreMesh::take_rx(uint32_t core) { return m_rx[core].try_pop(); }
 
 Result<void> CoreMesh::hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxSegment* segs, uint32_t n) {
     TxRequest* r = m_free_requests[core];
-    if (r == nullptr || n == 0 || n > net::kMaxTxSegments) {
+    if (r == nullptr || n == 0 || n > net::kMaxTxSegments) [[unlikely]] {
         for (uint32_t i = 0; i < n; ++i) heap.release(segs[i].buf);
+        if (r == nullptr) {
+            ++m_stats[core].tx_full;
+            return Error::Full;
+        }
         ++m_stats[core].tx_dropped;
-        return Error::Full;
+        return Error::InvalidArgument;
     }
     m_free_requests[core] = r->next_free;
     r->count = n;

@@ -114,7 +114,9 @@ struct MeshCoreStats {
     uint64_t rx_forwarded = 0;  // non-owner: frames received from the owner
     uint64_t arp_copies = 0;    // owner: ARP replies copied to other cores
     uint64_t tx_handed = 0;     // non-owner: frames given to the owner to send
-    uint64_t tx_dropped = 0;    // non-owner: no descriptor free (all out with the owner)
+    uint64_t tx_dropped = 0;    // non-owner: a frame the mesh cannot carry (no segment, or too many)
+    uint64_t tx_full = 0;       // non-owner: refused, no descriptor free (all out with the owner) -
+                                // backpressure: TCP keeps the segment and sends it again, a UDP push fails
     uint64_t tx_returned = 0;   // non-owner: frames the owner handed back (sent or not)
     uint64_t tx_sent = 0;       // owner: other cores' frames it posted, in place
     uint64_t arp_copy_failed = 0;  // owner: ARP replies it could not copy to a core (no heap buffer, ring full)
@@ -253,8 +255,10 @@ public:
     mem::Buffer* take_rx(uint32_t core);
     // Queues a frame for the owner to send in place (takes over the
     // references of segs[0, n), which stay untouched until the frame comes
-    // back): Full if `core` has no free descriptor (the references are
-    // dropped through `heap` then).
+    // back): Full if `core` has no free descriptor (counted in tx_full: the
+    // sender keeps or reports the frame), InvalidArgument for no segment or
+    // more than kMaxTxSegments (tx_dropped); either way the references are
+    // dropped through `heap`.
     Result<void> hand_tx(uint32_t core, mem::DmaHeap& heap, const net::TxSegment* segs, uint32_t n);
     // Drops the references of the frames the owner has handed back, and
     // gives back buffers whose return ring was full earlier. Returns how

@@ -1,7 +1,9 @@
-// Core 0's upcall when it carries the other cores' frames over one queue
-// pair (core_mesh.h): without it, core 0's app code spinning - never
-// returning to its libOS - would leave every other core without frames,
-// since each frame passes through core 0. Armed, the kernel interrupts
+// Core 0's upcall when the app spans cores that share its NIC (core_mesh.h):
+// over one queue pair every frame passes through core 0, and with a pair
+// per core (RSS) core 0 holds the device's one interrupt line and rings the
+// sleeping cores whose pair has frames. Without it, core 0's app code
+// spinning - never returning to its libOS - would leave every other core
+// without frames (one pair) or asleep on them (RSS, until a 100 ms cap). Armed, the kernel interrupts
 // such an app every kOwnerUpcallNs (user/rt/upcall.h) and the upcall polls
 // core 0's devices once over: it steers the received frames to their cores
 // (and into core 0's own stack, whose app will find them when it comes

@@ -284,8 +284,8 @@ Result<Resources> acquire_core(uint32_t core, const char* name) {
             auto backend = open_stack(core, **nic);
             if (backend) {
                 if (core == 0) user::print("libos: network up: lwIP over virtio-net, 10.0.2.15/24 via 10.0.2.2\n");
-                // Over one queue pair every core's frames pass through core 0 (owner_upcall.h).
-                if (core == 0 && g_mesh != nullptr && !ringlet_device_steers()) backend::arm_owner_upcall();
+                // Every other core's frames or doorbells pass through core 0 (owner_upcall.h).
+                if (core == 0 && g_mesh != nullptr) backend::arm_owner_upcall();
                 r.backend = *backend;
                 c.in_use = true;
                 return r;

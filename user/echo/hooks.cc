@@ -191,6 +191,8 @@ void say_mesh_stats() {
         say_number(s.tx_sent);
         say(" tx_dropped=");
         say_number(s.tx_dropped);
+        say(" tx_full=");
+        say_number(s.tx_full);
         say(" arp_copy_failed=");
         say_number(s.arp_copy_failed);
         say(" tx_send_failed=");

@@ -268,6 +268,39 @@ TEST(CoreMesh, AFullReturnRingLosesNoFrame) {
     EXPECT_EQ(rig->other_heap.live(), 0u);
 }
 
+// A core with every descriptor out with the owner is refused (Full: the
+// sender keeps the frame - TCP sends it again - or reports it) and that is
+// counted as backpressure, tx_full, not as a dropped frame; a frame the
+// mesh cannot carry at all (no segment) is refused and counted as dropped.
+TEST(CoreMesh, NoDescriptorFreeIsBackpressureNotADrop) {
+    auto rig = std::make_unique<Rig>();
+    for (uint32_t i = 0; i < kTxRequests; ++i) {
+        mem::Buffer* b = *rig->other_heap.alloc(64);
+        const net::TxSegment seg{b, kHeadroom, 40};
+        ASSERT_TRUE(rig->forwarded->transmit(&seg, 1, nullptr).ok());
+    }
+    mem::Buffer* b = *rig->other_heap.alloc(64);
+    const net::TxSegment seg{b, kHeadroom, 40};
+    auto refused = rig->forwarded->transmit(&seg, 1, nullptr);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error(), Error::Full);
+    EXPECT_EQ(rig->mesh->stats(1).tx_full, 1u);
+    EXPECT_EQ(rig->mesh->stats(1).tx_dropped, 0u);
+    EXPECT_EQ(rig->mesh->hand_tx(1, rig->other_heap, &seg, 0).error(), Error::Full) << "still none free";
+    EXPECT_EQ(rig->mesh->stats(1).tx_full, 2u);
+    // The owner sends them; their descriptors come back; an empty frame is not carried.
+    Sink sink0(rig->owner_heap), sink1(rig->other_heap);
+    for (int round = 0; round < 8 && rig->mesh->tx_out(1) != 0; ++round) {
+        rig->steering->poll(64, sink0);
+        rig->dev.complete();
+        rig->forwarded->poll(64, sink1);
+    }
+    EXPECT_EQ(rig->mesh->tx_out(1), 0u);
+    EXPECT_EQ(rig->mesh->hand_tx(1, rig->other_heap, &seg, 0).error(), Error::InvalidArgument);
+    EXPECT_EQ(rig->mesh->stats(1).tx_dropped, 1u);
+    EXPECT_EQ(rig->other_heap.live(), 0u);
+}
+
 // A core that closes while its frames are at the device: its flows stay on
 // the owner, and before it makes a new heap over its region it takes every
 // descriptor back without releasing into any heap (Busy while the device
