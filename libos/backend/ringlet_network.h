@@ -25,7 +25,7 @@ bool ringlet_network_up();
 bool ringlet_device_steers();
 // Core `core` (>= 1) with the device steering: its own queue pair, posted
 // from and sending from `dma` (its region), armed by a hook on the doorbell
-// bit of `platform` (which then sleeps at most 10 ms: core 0 holds the
+// bit of `platform` (which then sleeps at most 100 ms: core 0 holds the
 // line). Returns the core's NicPort.
 Result<net::NicPort*> ringlet_open_pair(uint32_t core, const virtio::DmaSpan& dma, backend::RingletPlatform& platform);
 // The VirtioNic core `core` drives (core 0: the device's; another core: its

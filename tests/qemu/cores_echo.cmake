@@ -25,8 +25,8 @@ endif()
 #                        on every pair afterwards
 #   qemu.cores_mq_spin   core 0's app task spins (cores_mq_spin.sh): a core
 #                        that stops polling cannot stall the others' pairs -
-#                        each sleeps at most 10 ms, so the flows RSS sends to
-#                        cores 1-3 are still answered
+#                        core 0's upcall rings their doorbells, so the flows
+#                        RSS sends to cores 1-3 are still answered
 if(TARGET ringlet_loadgen)
   foreach(mode plain reset spin)
     set(name qemu.cores_mq_${mode})
