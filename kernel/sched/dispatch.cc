@@ -148,7 +148,7 @@ void program_timer(HartLocal& local, uint64_t earliest_wake) {
     } else {
         s.set_slice_end(0);
     }
-    if (Dispatcher* cur = s.current(); cur && cur->upcall.deadline) {
+    if (Dispatcher* cur = s.current(); cur && cur->upcall.deadline != UpcallState::kNoLook) {
         if (!deadline || cur->upcall.deadline < deadline) deadline = cur->upcall.deadline;
     }
     arm_timer(local, deadline ? deadline : HartLocal::kTimerOff);
@@ -414,7 +414,7 @@ namespace {
 // upcall's and the interrupted registers wait in `saved`.
 void look_for_upcall(HartLocal& local, TrapFrame& frame) {
     Dispatcher* d = local.sched.current();
-    if (!d || !d->upcall.deadline || d->state != DispatcherState::Runnable) return;
+    if (!d || d->upcall.deadline == UpcallState::kNoLook || d->state != DispatcherState::Runnable) return;
     const uint64_t now = arch::now();
     if (now < d->upcall.deadline) return;
     UpcallArea area;

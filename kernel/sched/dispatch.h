@@ -56,6 +56,8 @@ void kill_dispatcher(Dispatcher* d, uint32_t id);
 // This hart's scheduling loop: runs its dispatchers, sleeps when none can run.
 [[noreturn]] void run_dispatchers(HartLocal& local);
 
+static_assert(UpcallState::kNoLook == HartLocal::kTimerOff, "no upcall look due means the timer is off");
+
 // Sets this hart's timer to `at` (HartLocal::kTimerOff: off), unless it is
 // set to that already: most returns to U-mode change nothing, and a write is
 // an SBI call where the hart has no Sstc.
@@ -80,7 +82,7 @@ inline bool return_to_user_keeps_current(HartLocal& local) {
     // upcall's look, and no need to read the time (the common case of a
     // syscall that returns at once).
     s.set_slice_end(0);
-    arm_timer(local, cur->upcall.deadline ? cur->upcall.deadline : HartLocal::kTimerOff);
+    arm_timer(local, cur->upcall.deadline);  // kNoLook == kTimerOff: off
     return true;
 }
 

@@ -10,17 +10,17 @@ void UpcallState::arm(uint64_t entry_pc, uint64_t stack, uint64_t area_va, uint6
     seen_idle = false;
     // Re-arming from inside an upcall keeps it running: its return still
     // brings the interrupted registers back.
-    deadline = running ? 0 : now + ticks;
+    deadline = running ? kNoLook : now + ticks;
 }
 
 void UpcallState::disarm() {
     area = 0;
-    deadline = 0;
+    deadline = kNoLook;
     seen_idle = false;
 }
 
 UpcallVerdict judge_upcall(UpcallState& s, uint64_t now, const UpcallArea* area) {
-    if (!s.armed() || s.running || s.deadline == 0 || now < s.deadline) return UpcallVerdict::NotDue;
+    if (!s.armed() || s.running || now < s.deadline) return UpcallVerdict::NotDue;
     if (area == nullptr) {
         s.disarm();
         return UpcallVerdict::Rearm;
@@ -38,7 +38,7 @@ UpcallVerdict judge_upcall(UpcallState& s, uint64_t now, const UpcallArea* area)
 
 void upcall_entered(UpcallState& s) {
     s.running = true;
-    s.deadline = 0;
+    s.deadline = UpcallState::kNoLook;
     ++s.delivered;
 }
 
@@ -46,7 +46,7 @@ void upcall_returned(UpcallState& s, uint64_t now) {
     s.running = false;
     // Still armed (the upcall may have disarmed): the next look a period on;
     // what was seen stays, so an app still spinning gets its next upcall then.
-    if (s.armed()) s.deadline = now + s.period;
+    s.deadline = s.armed() ? now + s.period : UpcallState::kNoLook;
 }
 
 }  // namespace ringlet

@@ -21,11 +21,15 @@
 namespace ringlet {
 
 struct UpcallState {
+    // "No look due": the largest time, so `now < deadline` holds and a timer
+    // armed for it is off (HartLocal::kTimerOff is the same value).
+    static constexpr uint64_t kNoLook = ~0ull;
+
     uint64_t entry = 0;
     uint64_t stack_top = 0;
     uint64_t area = 0;         // the UpcallArea's user address; 0: not armed
     uint64_t period = 0;       // ticks
-    uint64_t deadline = 0;     // the next look (ticks); 0: none (not armed, or an upcall runs)
+    uint64_t deadline = kNoLook;  // the next look (ticks); kNoLook: none (not armed, or an upcall runs)
     uint64_t seen_seq = 0;     // `seq` at the last look that found the libOS idle
     bool seen_idle = false;    // whether the last look found it idle (seen_seq is valid)
     bool running = false;      // an upcall runs: `saved` holds the interrupted registers

@@ -74,7 +74,7 @@ TEST(Upcall, DisarmedInsideAnUpcallStaysDisarmedAfterIt) {
     upcall_entered(s);
     s.disarm();
     upcall_returned(s, 3 * kPeriod);
-    EXPECT_EQ(s.deadline, 0u);
+    EXPECT_EQ(s.deadline, UpcallState::kNoLook);
     EXPECT_EQ(judge_upcall(s, 10 * kPeriod, &idle), UpcallVerdict::NotDue);
 }
 
