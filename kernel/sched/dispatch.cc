@@ -431,6 +431,16 @@ void look_for_upcall(HartLocal& local, TrapFrame& frame) {
     upcall_entered(u);
 }
 
+// The second half of kUpcallReturn (invoke_upcall): the interrupted
+// registers, all of them, come back into `frame`.
+void finish_upcall_return(Dispatcher& d, TrapFrame& frame) {
+    UpcallState& u = d.upcall;
+    u.returning = false;
+    frame = u.saved;
+    arch::reload_ext_state(frame, g_upcall_ext[slot_of(&d)]);
+    upcall_returned(u, arch::now());
+}
+
 }  // namespace
 
 Result<bool> invoke_upcall(Dispatcher& d, const UpcallRequest& req) {
@@ -444,20 +454,6 @@ Result<bool> invoke_upcall(Dispatcher& d, const UpcallRequest& req) {
         return false;
     }
 }
-
-namespace {
-
-// The second half of kUpcallReturn (invoke_upcall): the interrupted
-// registers, all of them, come back into `frame`.
-void finish_upcall_return(Dispatcher& d, TrapFrame& frame) {
-    UpcallState& u = d.upcall;
-    u.returning = false;
-    frame = u.saved;
-    arch::reload_ext_state(frame, g_upcall_ext[slot_of(&d)]);
-    upcall_returned(u, arch::now());
-}
-
-}  // namespace
 
 void switch_dispatchers(TrapFrame& frame) {
     HartLocal& local = *arch::hart_local();
