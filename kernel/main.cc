@@ -295,8 +295,8 @@ void on_timer_interrupt() {
     // The boot hart sleeps until every hart has reported its first tick
     // (on_all_online); wake it to look - once: every later tick is this
     // hart's own business, and an IPI per tick would wake the boot hart (and
-    // cost an SBI call here) for nothing, 100 times a second for each hart
-    // whose app sleeps with a 10 ms cap.
+    // cost an SBI call here) for nothing, once for each tick of every other
+    // hart (a sleep cap, a slice, a wait deadline).
     if (local->index != 0 && before == 0) (void)arch::send_ipi(g_harts[0].hart_id);
 }
 
